@@ -1,0 +1,1 @@
+"""The ``hearkit`` command line: a thin layer over the library (every command calls public API)."""

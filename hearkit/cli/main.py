@@ -1,0 +1,21 @@
+"""Entry point of the ``hearkit`` command. Each sub-module registers its own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from hearkit.cli import analysis, batch, jobs, serve
+
+app = typer.Typer(
+    name="hearkit",
+    help="Conversation intelligence for recorded calls: transcribe, analyze, chart, report.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+for _module in (analysis, jobs, serve, batch):
+    _module.register(app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

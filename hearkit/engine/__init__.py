@@ -1,0 +1,1 @@
+"""The local PyAI-compatible engine (``hearkit serve``): the embedded default."""

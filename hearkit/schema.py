@@ -1,0 +1,264 @@
+"""Pydantic models of the PyAI Hear batch transcription jobs API.
+
+One set of models serves both sides of the contract: :mod:`hearkit.client` validates what a
+server sends, and :mod:`hearkit.engine` builds what it sends with the same classes.
+
+Conventions taken from the contract (``reference/pyai-api.md``):
+
+* Absent fields stay absent. Every model keeps track of which fields were set, and
+  :meth:`ApiModel.to_api` dumps only those, so a field the server omitted is never echoed as
+  ``null`` (``JobList.next_cursor`` is the one documented ``null``).
+* Unknown fields are kept (``extra="allow"``): a newer server version never breaks the client.
+* Speaker labels are opaque strings. The hosted API was seen using 1-based labels
+  (``speaker_1``, ``speaker_2``) while the guide's prose says ``speaker_0``; nothing here
+  parses them.
+* Segment and word times are seconds (float); job timestamps are Unix milliseconds (int).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "JOB_STATUSES",
+    "TERMINAL_STATUSES",
+    "ApiModel",
+    "Identity",
+    "IdentityCredit",
+    "IdentityLimits",
+    "Job",
+    "JobCreateParams",
+    "JobList",
+    "JobStatus",
+    "OpenAIErrorBody",
+    "OpenAIErrorDetail",
+    "OutputFormat",
+    "ProblemDetails",
+    "Result",
+    "SandboxKey",
+    "Segment",
+    "SigningSecretStatus",
+    "WebhookEvent",
+    "WebhookEventData",
+    "Word",
+]
+
+JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
+JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "completed", "failed", "cancelled")
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+OutputFormat = Literal["json", "srt", "vtt"]
+
+
+class ApiModel(BaseModel):
+    """Base of every wire model: keeps unknown fields, dumps only what was set."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    def to_api(self) -> dict[str, Any]:
+        """The JSON-ready dict of this object, with absent fields omitted (not ``null``)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Word(ApiModel):
+    """One recognised word. Observed shape: ``{word, start, end[, channel, speaker]}``."""
+
+    word: str
+    start: float
+    end: float
+    speaker: str | None = None
+    channel: int | None = None
+    confidence: float | None = None
+
+
+class Segment(ApiModel):
+    """One segment of speech (a turn, when diarized). ``start``/``end`` are seconds."""
+
+    id: int
+    start: float
+    end: float
+    text: str = ""
+    speaker: str | None = None
+    channel: int | None = None
+
+
+class Result(ApiModel):
+    """The transcript of a completed job, inline in ``Job.result`` or behind ``Job.result_url``.
+
+    ``audio_seconds`` is the billed quantity; ``formats`` maps an output format (``srt``,
+    ``vtt``) to a signed URL.
+    """
+
+    text: str = ""
+    speakers: int | None = None
+    audio_seconds: float | None = None
+    segments: list[Segment] = Field(default_factory=list)
+    words: list[Word] = Field(default_factory=list)
+    formats: dict[str, str] | None = None
+
+
+class Job(ApiModel):
+    """A transcription job. ``created_at``/``updated_at`` are Unix milliseconds.
+
+    ``result`` is present on completed jobs when small enough to inline; otherwise
+    ``result_url`` is a signed, expiring URL of the same document. ``error`` is present on
+    failed jobs.
+    """
+
+    job_id: str
+    status: JobStatus
+    created_at: int | None = None
+    updated_at: int | None = None
+    result: Result | None = None
+    result_url: str | None = None
+    error: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the job can no longer change (completed, failed or cancelled)."""
+        return self.status in TERMINAL_STATUSES
+
+
+class JobList(ApiModel):
+    """One page of ``GET /v1/transcription/jobs``. ``next_cursor`` is null on the last page."""
+
+    object: Literal["list"] = "list"
+    data: list[Job] = Field(default_factory=list)
+    has_more: bool = False
+    next_cursor: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """Like :meth:`ApiModel.to_api`, but always carries ``has_more`` and ``next_cursor``."""
+        body = super().to_api()
+        body["object"] = self.object
+        body["has_more"] = self.has_more
+        body["next_cursor"] = self.next_cursor
+        body["data"] = [job.to_api() for job in self.data]
+        return body
+
+
+class JobCreateParams(ApiModel):
+    """The body of ``POST /v1/transcription/jobs`` (JSON), or its form fields (multipart).
+
+    The base fields are documented; ``smart_format`` to ``customer_name`` come from the
+    official SDK. Unknown fields pass through (the hosted API ignores them).
+    """
+
+    audio_url: str | None = None
+    model: str | None = None
+    channel: bool | None = None
+    diarize: bool | None = None
+    numerals: bool | None = None
+    output_formats: list[OutputFormat] | None = None
+    webhook_url: str | None = None
+    smart_format: bool | None = None
+    dictation: bool | None = None
+    drop_fillers: bool | None = None
+    vocabulary: list[str] | None = None
+    call_id: str | None = None
+    pack_id: str | None = None
+    call_direction: str | None = None
+    customer_name: str | None = None
+
+
+class WebhookEventData(ApiModel):
+    """The ``data`` of a webhook event; ``job_id`` is the only documented field."""
+
+    job_id: str
+
+
+class WebhookEvent(ApiModel):
+    """A signed completion callback: ``transcription.job.completed`` or ``…failed``."""
+
+    type: str
+    data: WebhookEventData
+
+
+class ProblemDetails(ApiModel):
+    """RFC 7807 error body (400/404/409). The stable code is the last path segment of ``type``."""
+
+    type: str = "about:blank"
+    title: str | None = None
+    status: int | None = None
+    detail: str | None = None
+    request_id: str | None = None
+
+    @property
+    def code(self) -> str:
+        """The error code: the last ``/`` segment of ``type``."""
+        return self.type.rstrip("/").rsplit("/", 1)[-1]
+
+
+class OpenAIErrorDetail(ApiModel):
+    """The inner object of the OpenAI-style error envelope."""
+
+    message: str = ""
+    type: str | None = None
+    code: str | None = None
+    param: str | None = None
+
+
+class OpenAIErrorBody(ApiModel):
+    """OpenAI-style error envelope (401/402/403/429): ``{"error": {...}}``."""
+
+    error: OpenAIErrorDetail
+
+
+class SigningSecretStatus(ApiModel):
+    """``GET /v1/webhooks/signing-secret``."""
+
+    object: Literal["webhook_signing_secret"] = "webhook_signing_secret"
+    configured: bool = False
+    last4: str | None = None
+
+
+class IdentityLimits(ApiModel):
+    """Limits of a key, as ``GET /v1/me`` reports them."""
+
+    rps: float | None = None
+    burst: int | None = None
+    concurrency: int | None = None
+    monthly_units: float | None = None
+    daily_unit_cap: float | None = None
+
+
+class IdentityCredit(ApiModel):
+    """Prepaid credit of the org, as ``GET /v1/me`` reports it."""
+
+    gated: bool = False
+    available_cents: int | None = None
+
+
+class Identity(ApiModel):
+    """``GET /v1/me``: who the calling key is."""
+
+    object: Literal["identity"] = "identity"
+    key_id: str
+    org_id: str | None = None
+    project_id: str | None = None
+    env: Literal["test", "live"] = "test"
+    status: Literal["active", "revoked"] = "active"
+    org_status: Literal["active", "suspended"] = "active"
+    scopes: list[str] = Field(default_factory=list)
+    expires_at: int | None = None
+    plan: str | None = None
+    limits: IdentityLimits | None = None
+    credit: IdentityCredit | None = None
+    key_budget_cents: int | None = None
+
+
+class SandboxKey(ApiModel):
+    """``POST /v1/sandbox/keys``: a freshly minted test key (shown once)."""
+
+    object: Literal["sandbox.key"] = "sandbox.key"
+    api_key: str
+    environment: Literal["test"] = "test"
+    expires_at: int | None = None
+    base_url: str | None = None
+    key_id: str | None = None
+    org_id: str | None = None
+    project_id: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    docs: str | None = None
+    note: str | None = None
