@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hearkit.cli import analysis, batch, jobs, serve
+from hearkit.cli import analysis, batch, jobs, report, serve
 
 app = typer.Typer(
     name="hearkit",
@@ -13,7 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _module in (analysis, jobs, serve, batch):
+for _module in (analysis, report, jobs, serve, batch):
     _module.register(app)
 
 
