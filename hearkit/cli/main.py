@@ -13,6 +13,20 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+@app.callback()
+def _root() -> None:
+    """Conversation intelligence for recorded calls: transcribe, analyze, chart, report."""
+
+
+@app.command()
+def version() -> None:
+    """Print hearkit's version."""
+    from hearkit import __version__
+
+    typer.echo(__version__)
+
+
 for _module in (analysis, report, jobs, serve, batch):
     _module.register(app)
 
