@@ -1,0 +1,50 @@
+"""Fixtures of the client area: documented result shapes and a clean environment."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's PYAI_* or HEARKIT_* settings."""
+    for name in (
+        "PYAI_API_KEY",
+        "PYAI_BASE_URL",
+        "PYAI_WEBHOOK_SECRET",
+        "HEARKIT_DATA_DIR",
+        "HEARKIT_TRANSCRIBER",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    yield
+
+
+def load_fixture(name: str) -> dict[str, Any]:
+    """A fresh copy of ``fixtures/<name>.json``."""
+    return copy.deepcopy(json.loads((FIXTURES / f"{name}.json").read_text()))
+
+
+@pytest.fixture
+def stereo_job() -> dict[str, Any]:
+    """Completed stereo job, ``channel: true``: speaker_1/speaker_2 on channels 0/1 (observed shape)."""
+    return load_fixture("stereo_job")
+
+
+@pytest.fixture
+def mono_job() -> dict[str, Any]:
+    """Completed mono job without diarization: segments and words carry no speaker/channel."""
+    return load_fixture("mono_job")
+
+
+@pytest.fixture
+def offloaded_job() -> dict[str, Any]:
+    """Completed job whose result is offloaded to a signed ``result_url``."""
+    return load_fixture("offloaded_job")
