@@ -1,0 +1,642 @@
+"""An ipywidgets dashboard to filter calls and look into one, for notebooks and Voilà.
+
+``dashboard(calls)`` shows, for a :class:`hearkit.record.CallSet`:
+
+- filters: rep, date range, tracker hits, rep talk-ratio range, duration range, and free-text search
+  in the transcripts;
+- the table of the calls that pass every filter;
+- charts linked to the filters (talk ratio per call, a metric's distribution with the selected call
+  highlighted);
+- a call view: the timeline of the selected call and its transcript with tracker phrases highlighted,
+  plus its summary when the set has one.
+
+The filter path is plain Python, separate from the widgets, so it can be tested and timed without a
+browser: :func:`build_index` precomputes one column per filter (and a lowercase transcript per call for
+the search) once; :func:`apply_filters` then answers a :class:`FilterState` with a boolean mask in a few
+vectorized numpy operations.
+
+Metric used by the talk-ratio filter: **rep talk ratio** = the rep's talk time / the talk time of
+everyone on the call (overlap counted for each speaker), from the call's scorecard (0–1).
+
+Example::
+
+    from hearkit.record import CallSet
+    from hearkit.dashboard import dashboard
+
+    dashboard(CallSet.load_sample())
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+from hearkit.summary import CallSummary
+
+__all__ = [
+    "CallIndex",
+    "CallSetLike",
+    "Dashboard",
+    "FilterState",
+    "Selection",
+    "apply_filters",
+    "build_index",
+    "calls_table_html",
+    "dashboard",
+    "highlight_transcript_html",
+    "parse_search",
+]
+
+# Candidate names of the rep talk-ratio column of ``CallSet.calls`` (first present wins).
+TALK_RATIO_COLUMNS = ("rep_talk_ratio", "talk_ratio_rep", "talk_ratio")
+DURATION_COLUMNS = ("duration_s", "call_duration_s", "audio_seconds")
+TABLE_ROWS = 100
+_TERM = re.compile(r'"([^"]+)"|(\S+)')
+_SPACE = re.compile(r"\s+")
+
+
+class CallSetLike(Protocol):
+    """What the dashboard reads from a :class:`hearkit.record.CallSet`."""
+
+    @property
+    def calls(self) -> pd.DataFrame: ...
+
+    @property
+    def turns(self) -> pd.DataFrame: ...
+
+    @property
+    def hits(self) -> pd.DataFrame: ...
+
+    @property
+    def summaries(self) -> Mapping[str, CallSummary]: ...
+
+
+@dataclass(frozen=True)
+class FilterState:
+    """What the user asked for. Empty or ``None`` fields do not filter.
+
+    - ``reps``: keep calls whose rep is one of these.
+    - ``date_from``/``date_to``: inclusive calendar dates of the call.
+    - ``trackers`` with ``tracker_mode``: keep calls with at least one hit of ``any`` / ``all`` of them.
+    - ``talk_ratio``: inclusive (low, high) range of the rep talk ratio, 0–1.
+    - ``duration_s``: inclusive (low, high) range of the call duration in seconds.
+    - ``search``: every term must occur in the call's transcript (case-insensitive); ``"quoted words"``
+      is one phrase.
+    """
+
+    reps: tuple[str, ...] = ()
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    trackers: tuple[str, ...] = ()
+    tracker_mode: Literal["any", "all"] = "any"
+    talk_ratio: tuple[float, float] | None = None
+    duration_s: tuple[float, float] | None = None
+    search: str = ""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The calls that pass a :class:`FilterState`: a boolean mask over the index's calls, in order."""
+
+    mask: np.ndarray[Any, np.dtype[np.bool_]]
+    call_ids: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.call_ids)
+
+
+@dataclass
+class CallIndex:
+    """Per-call columns precomputed once for fast filtering (one entry per row of ``calls``)."""
+
+    calls: pd.DataFrame
+    call_ids: np.ndarray[Any, np.dtype[np.object_]]
+    rep_codes: np.ndarray[Any, np.dtype[np.int64]]
+    reps: tuple[str, ...]
+    dates: np.ndarray[Any, np.dtype[np.datetime64]]
+    talk_ratio: np.ndarray[Any, np.dtype[np.float64]]
+    duration_s: np.ndarray[Any, np.dtype[np.float64]]
+    trackers: tuple[str, ...]
+    tracker_counts: np.ndarray[Any, np.dtype[np.int64]]
+    transcripts: list[str]
+    talk_ratio_column: str | None
+    duration_column: str | None
+    _search_cache: dict[tuple[str, ...], np.ndarray[Any, np.dtype[np.bool_]]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def __len__(self) -> int:
+        return len(self.call_ids)
+
+    def search_mask(self, terms: tuple[str, ...]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """Calls whose lowercase transcript contains every term (cached: typing elsewhere is free)."""
+        cached = self._search_cache.get(terms)
+        if cached is not None:
+            return cached
+        mask = np.fromiter(
+            (all(term in text for term in terms) for text in self.transcripts),
+            dtype=np.bool_,
+            count=len(self.transcripts),
+        )
+        if len(self._search_cache) >= 32:
+            self._search_cache.pop(next(iter(self._search_cache)))
+        self._search_cache[terms] = mask
+        return mask
+
+
+def _first_column(frame: pd.DataFrame, candidates: Sequence[str]) -> str | None:
+    return next((name for name in candidates if name in frame.columns), None)
+
+
+def _require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"the {name} frame lacks the column(s) {missing}; pass a hearkit.record.CallSet "
+            f"(or frames with the columns of hearkit.record), it has {list(frame.columns)}"
+        )
+
+
+def build_index(calls: CallSetLike) -> CallIndex:
+    """Precompute the filter columns of a call set. Linear in calls + turns + hits; done once.
+
+    Raises ``ValueError`` naming the missing columns when a frame is not shaped like a ``CallSet``'s.
+    """
+    frame = calls.calls.reset_index(drop=True)
+    _require_columns(frame, "calls", ["call_id"])
+    _require_columns(calls.turns, "turns", ["call_id", "text"])
+    _require_columns(calls.hits, "hits", ["call_id", "tracker"])
+    if frame["call_id"].duplicated().any():
+        duplicated = frame.loc[frame["call_id"].duplicated(), "call_id"].tolist()[:5]
+        raise ValueError(f"call_id must be unique in the calls frame; repeated: {duplicated}")
+    call_ids = frame["call_id"].astype(str).to_numpy(dtype=object)
+    n = len(frame)
+
+    rep = frame["rep"].astype("string").fillna("") if "rep" in frame else pd.Series([""] * n)
+    categorical = pd.Categorical(rep)
+    reps = tuple(str(r) for r in categorical.categories)
+    rep_codes = np.asarray(categorical.codes, dtype=np.int64)
+
+    if "date" in frame:
+        dates = pd.to_datetime(frame["date"], errors="coerce", utc=True).dt.tz_localize(None)
+        day_values = dates.dt.floor("D").to_numpy(dtype="datetime64[D]")
+    else:
+        day_values = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+
+    talk_column = _first_column(frame, TALK_RATIO_COLUMNS)
+    talk_ratio = (
+        pd.to_numeric(frame[talk_column], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        if talk_column
+        else np.full(n, np.nan)
+    )
+    duration_column = _first_column(frame, DURATION_COLUMNS)
+    if duration_column:
+        duration = pd.to_numeric(frame[duration_column], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+    else:
+        ends = calls.turns.groupby("call_id", sort=False)["end"].max() if "end" in calls.turns else None
+        duration = (
+            pd.Series(call_ids).map(ends).to_numpy(dtype=np.float64, na_value=np.nan)
+            if ends is not None
+            else np.full(n, np.nan)
+        )
+
+    position = pd.Series(np.arange(n), index=pd.Index(call_ids))
+    hits = calls.hits
+    trackers = tuple(sorted(str(t) for t in hits["tracker"].dropna().unique()))
+    counts = np.zeros((n, len(trackers)), dtype=np.int64)
+    if len(hits) and trackers:
+        rows = position.reindex(hits["call_id"].astype(str)).to_numpy()
+        cols = pd.Index(trackers).get_indexer(pd.Index(hits["tracker"].astype(str)))
+        known = ~np.isnan(rows.astype(np.float64)) & (cols >= 0)
+        np.add.at(counts, (rows[known].astype(np.int64), cols[known]), 1)
+
+    turns = calls.turns
+    texts = (
+        turns.assign(_text=turns["text"].astype("string").fillna("").str.lower())
+        .groupby(turns["call_id"].astype(str), sort=False)["_text"]
+        .agg("\n".join)
+    )
+    transcripts = [_SPACE.sub(" ", str(t)) for t in pd.Series(call_ids).map(texts).fillna("")]
+
+    return CallIndex(
+        calls=frame,
+        call_ids=call_ids,
+        rep_codes=rep_codes,
+        reps=reps,
+        dates=day_values,
+        talk_ratio=talk_ratio,
+        duration_s=duration,
+        trackers=trackers,
+        tracker_counts=counts,
+        transcripts=transcripts,
+        talk_ratio_column=talk_column,
+        duration_column=duration_column,
+    )
+
+
+def parse_search(text: str) -> tuple[str, ...]:
+    """Split a search box into lowercase terms; ``"quoted words"`` stay one phrase. Empty → ``()``."""
+    terms = []
+    for quoted, bare in _TERM.findall(text.lower()):
+        term = _SPACE.sub(" ", (quoted or bare).strip())
+        if term:
+            terms.append(term)
+    return tuple(dict.fromkeys(terms))
+
+
+def _in_range(
+    values: np.ndarray[Any, np.dtype[np.float64]], bounds: tuple[float, float]
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    low, high = bounds
+    if low > high:
+        raise ValueError(f"a range must go from low to high, got ({low}, {high})")
+    with np.errstate(invalid="ignore"):
+        return (values >= low) & (values <= high)
+
+
+def apply_filters(index: CallIndex, state: FilterState) -> Selection:
+    """The calls of ``index`` that pass every filter of ``state``, in the order of ``index.calls``.
+
+    A call with a missing value (no date, no talk ratio) fails a filter on that value and passes
+    when that filter is off. Unknown reps or trackers match no call.
+    """
+    mask = np.ones(len(index), dtype=np.bool_)
+    if state.reps:
+        codes = [index.reps.index(r) for r in state.reps if r in index.reps]
+        mask &= np.isin(index.rep_codes, np.asarray(codes, dtype=np.int64))
+    if state.date_from is not None:
+        mask &= index.dates >= np.datetime64(state.date_from, "D")
+    if state.date_to is not None:
+        mask &= index.dates <= np.datetime64(state.date_to, "D")
+    if state.trackers:
+        columns = [index.trackers.index(t) for t in state.trackers if t in index.trackers]
+        if state.tracker_mode == "all" and len(columns) < len(state.trackers):
+            mask[:] = False
+        elif columns:
+            present = index.tracker_counts[:, columns] > 0
+            mask &= present.all(axis=1) if state.tracker_mode == "all" else present.any(axis=1)
+        else:
+            mask[:] = False
+    if state.talk_ratio is not None:
+        mask &= _in_range(index.talk_ratio, state.talk_ratio)
+    if state.duration_s is not None:
+        mask &= _in_range(index.duration_s, state.duration_s)
+    terms = parse_search(state.search)
+    if terms:
+        mask &= index.search_mask(terms)
+    return Selection(mask=mask, call_ids=tuple(index.call_ids[mask]))
+
+
+def _fmt_duration(seconds: float) -> str:
+    if np.isnan(seconds):
+        return "–"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def _fmt_ratio(value: float) -> str:
+    return "–" if np.isnan(value) else f"{value:.0%}"
+
+
+def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TABLE_ROWS) -> str:
+    """The calls table as escaped HTML: newest first, at most ``limit`` rows, with a count line."""
+    positions = np.flatnonzero(selection.mask)
+    order = np.argsort(-index.dates[positions].astype("int64"), kind="stable")
+    shown = positions[order][:limit]
+    frame = index.calls
+    hits_per_call = index.tracker_counts.sum(axis=1)
+    rows = []
+    for pos in shown:
+        row = frame.iloc[pos]
+        date = index.dates[pos]
+        cells = [
+            str(index.call_ids[pos]),
+            str(row.get("title", "") if pd.notna(row.get("title", "")) else ""),
+            index.reps[index.rep_codes[pos]] if index.rep_codes[pos] >= 0 else "",
+            "" if np.isnat(date) else str(date),
+            _fmt_duration(float(index.duration_s[pos])),
+            _fmt_ratio(float(index.talk_ratio[pos])),
+            str(int(hits_per_call[pos])),
+        ]
+        rows.append(
+            f'<tr data-call-id="{html.escape(cells[0])}">'
+            + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+            + "</tr>"
+        )
+    header = "".join(
+        f"<th>{h}</th>" for h in ("call", "title", "rep", "date", "duration", "rep talk", "tracker hits")
+    )
+    more = f" (showing the newest {len(shown)})" if len(positions) > len(shown) else ""
+    return (
+        f'<div class="hearkit-calls"><p class="hearkit-count">{len(positions)} of {len(index)} calls'
+        f"{more}</p><table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def highlight_transcript_html(turns: pd.DataFrame, hits: pd.DataFrame) -> str:
+    """One call's transcript as escaped HTML, tracker phrases wrapped in ``<mark>`` (title = tracker)."""
+    phrases: dict[str, str] = {}
+    if len(hits) and "phrase" in hits:
+        for phrase, tracker in zip(hits["phrase"].astype(str), hits["tracker"].astype(str), strict=True):
+            if phrase.strip():
+                phrases.setdefault(phrase.lower(), tracker)
+    pattern = (
+        re.compile(
+            r"\b(" + "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)) + r")\b",
+            re.IGNORECASE,
+        )
+        if phrases
+        else None
+    )
+    lines = []
+    for turn in turns.itertuples(index=False):
+        text = str(getattr(turn, "text", ""))
+        if pattern is None:
+            body = html.escape(text)
+        else:
+            pieces, last = [], 0
+            for match in pattern.finditer(text):
+                tracker = phrases.get(match.group(0).lower(), "")
+                pieces.append(html.escape(text[last : match.start()]))
+                pieces.append(f'<mark title="{html.escape(tracker)}">{html.escape(match.group(0))}</mark>')
+                last = match.end()
+            pieces.append(html.escape(text[last:]))
+            body = "".join(pieces)
+        speaker = html.escape(str(getattr(turn, "role", "") or getattr(turn, "speaker", "")))
+        start = float(getattr(turn, "start", 0.0))
+        lines.append(
+            f'<p class="hearkit-turn"><span class="hearkit-time">{_fmt_duration(start)}</span> '
+            f"<b>{speaker}</b>: {body}</p>"
+        )
+    return '<div class="hearkit-transcript">' + "".join(lines) + "</div>"
+
+
+def _summary_html(summary: CallSummary | None) -> str:
+    if summary is None:
+        return ""
+    parts = []
+    for title, items in (
+        ("Summary", summary.summary),
+        ("Action items", summary.action_items),
+        ("Next steps", summary.next_steps),
+        ("Objections", summary.objections),
+    ):
+        if items:
+            lis = "".join(f"<li>{html.escape(item.text)}</li>" for item in items)
+            parts.append(f"<h4>{title}</h4><ul>{lis}</ul>")
+    return '<div class="hearkit-summary">' + "".join(parts) + "</div>"
+
+
+def _figure_output(figure: Any) -> dict[str, Any]:
+    """A display_data output of a plotly figure, rendered by the plotly mime renderer (Lab, Voilà)."""
+    return {
+        "output_type": "display_data",
+        "data": {
+            "application/vnd.plotly.v1+json": json.loads(figure.to_json()),
+            "text/plain": f"<plotly figure: {figure.layout.title.text or 'chart'}>",
+        },
+        "metadata": {},
+    }
+
+
+class Dashboard:
+    """The widgets of :func:`dashboard` and the glue between them. Display it, or use ``.widget``.
+
+    ``state`` / ``set_state()`` read and drive the filters from code (the same path a click takes);
+    ``selection`` is the current :class:`Selection`, ``selected_call`` the call shown in the call view.
+    """
+
+    def __init__(self, calls: CallSetLike, *, figures: FigureFactory | None = None) -> None:
+        import ipywidgets as w
+
+        self.callset = calls
+        self.index = build_index(calls)
+        self._turn_rows: dict[str, np.ndarray[Any, np.dtype[np.intp]]] | None = None
+        self._figures = figures or FigureFactory()
+        index = self.index
+        durations = index.duration_s[~np.isnan(index.duration_s)]
+        max_minutes = float(np.ceil(durations.max() / 60.0)) if len(durations) else 60.0
+        valid_dates = index.dates[~np.isnat(index.dates)]
+        layout = w.Layout(width="auto")
+
+        self.rep = w.SelectMultiple(options=index.reps, description="Rep", rows=min(6, len(index.reps) or 1))
+        self.date_from = w.DatePicker(description="From")
+        self.date_to = w.DatePicker(description="To")
+        if len(valid_dates):
+            self.date_from.value = valid_dates.min().astype(dt.date)
+            self.date_to.value = valid_dates.max().astype(dt.date)
+        self._date_bounds = (self.date_from.value, self.date_to.value)
+        self.trackers = w.SelectMultiple(
+            options=index.trackers, description="Trackers", rows=min(6, len(index.trackers) or 1)
+        )
+        self.tracker_mode = w.ToggleButtons(options=["any", "all"], value="any", description="Match")
+        self.talk_ratio = w.FloatRangeSlider(
+            value=(0.0, 100.0), min=0.0, max=100.0, step=1.0, description="Rep talk %"
+        )
+        self.duration = w.FloatRangeSlider(
+            value=(0.0, max_minutes), min=0.0, max=max_minutes, step=0.5, description="Minutes"
+        )
+        self.search = w.Text(description="Search", placeholder='words or "a phrase"', continuous_update=False)
+        self.reset = w.Button(description="Reset filters")
+        self.count = w.HTML()
+        self.table = w.HTML()
+        self.call_picker = w.Dropdown(description="Call", layout=layout)
+        self.charts = w.Output()
+        self.call_chart = w.Output()
+        self.transcript = w.HTML()
+        self.summary = w.HTML()
+
+        filters = w.VBox(
+            [
+                w.HBox([self.rep, self.trackers, self.tracker_mode]),
+                w.HBox([self.date_from, self.date_to]),
+                w.HBox([self.talk_ratio, self.duration]),
+                w.HBox([self.search, self.reset]),
+            ]
+        )
+        call_view = w.VBox([self.call_picker, self.call_chart, self.summary, self.transcript])
+        self.widget = w.VBox(
+            [filters, self.count, self.table, self.charts, call_view],
+            layout=w.Layout(width="100%"),
+        )
+        self.widget.add_class("hearkit-dashboard")
+
+        self._updating = False
+        for control in (
+            self.rep,
+            self.date_from,
+            self.date_to,
+            self.trackers,
+            self.tracker_mode,
+            self.talk_ratio,
+            self.duration,
+            self.search,
+        ):
+            control.observe(self._on_filter_change, names="value")
+        self.reset.on_click(lambda _button: self.set_state(FilterState()))
+        self.call_picker.observe(self._on_call_change, names="value")
+        self.selection = apply_filters(index, self.state)
+        self._render()
+
+    # -- state <-> widgets -------------------------------------------------------------------------
+    @property
+    def state(self) -> FilterState:
+        """The :class:`FilterState` the widgets show now (full ranges read as "no filter")."""
+        low, high = self.talk_ratio.value
+        talk = None if (low, high) == (0.0, 100.0) else (low / 100.0, high / 100.0)
+        dlow, dhigh = self.duration.value
+        duration = (
+            None if (dlow, dhigh) == (self.duration.min, self.duration.max) else (dlow * 60, dhigh * 60)
+        )
+        date_from = self.date_from.value if self.date_from.value != self._date_bounds[0] else None
+        date_to = self.date_to.value if self.date_to.value != self._date_bounds[1] else None
+        return FilterState(
+            reps=tuple(self.rep.value),
+            date_from=date_from,
+            date_to=date_to,
+            trackers=tuple(self.trackers.value),
+            tracker_mode=self.tracker_mode.value,
+            talk_ratio=talk,
+            duration_s=duration,
+            search=str(self.search.value),
+        )
+
+    def set_state(self, state: FilterState) -> None:
+        """Set every filter widget from ``state`` and update the dashboard once."""
+        self._updating = True
+        try:
+            self.rep.value = tuple(r for r in state.reps if r in self.index.reps)
+            self.date_from.value = state.date_from or self._date_bounds[0]
+            self.date_to.value = state.date_to or self._date_bounds[1]
+            self.trackers.value = tuple(t for t in state.trackers if t in self.index.trackers)
+            self.tracker_mode.value = state.tracker_mode
+            low, high = state.talk_ratio or (0.0, 1.0)
+            self.talk_ratio.value = (low * 100.0, high * 100.0)
+            dlow, dhigh = state.duration_s or (self.duration.min * 60, self.duration.max * 60)
+            self.duration.value = (dlow / 60.0, dhigh / 60.0)
+            self.search.value = state.search
+        finally:
+            self._updating = False
+        self._on_filter_change(None)
+
+    # -- updates -----------------------------------------------------------------------------------
+    def _on_filter_change(self, _change: object) -> None:
+        if self._updating:
+            return
+        self.selection = apply_filters(self.index, self.state)
+        self._render()
+
+    def _render(self) -> None:
+        index, selection = self.index, self.selection
+        self.table.value = calls_table_html(index, selection)
+        self.count.value = f"<b>{len(selection)}</b> of {len(index)} calls match"
+        options = list(selection.call_ids[:TABLE_ROWS])
+        previous = self.call_picker.value
+        self._updating = True
+        try:
+            self.call_picker.options = options
+            self.call_picker.value = previous if previous in options else (options[0] if options else None)
+        finally:
+            self._updating = False
+        self._set_figures(self.charts, self._figures.overview(self, selection))
+        self._render_call()
+
+    def _on_call_change(self, _change: object) -> None:
+        if not self._updating:
+            self._render_call()
+            self._set_figures(self.charts, self._figures.overview(self, self.selection))
+
+    def turns_of(self, call_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
+        """The turns of these calls (rows found through an index built on first use)."""
+        if self._turn_rows is None:
+            groups = self.callset.turns.groupby(self.callset.turns["call_id"].astype(str), sort=False)
+            self._turn_rows = {str(k): np.asarray(v) for k, v in groups.indices.items()}
+        turn_rows = self._turn_rows
+        rows = [turn_rows[c] for c in map(str, call_ids) if c in turn_rows]
+        positions = np.concatenate(rows) if rows else np.empty(0, dtype=np.int64)
+        return self.callset.turns.iloc[np.sort(positions)]
+
+    def hits_of(self, call_id: str) -> pd.DataFrame:
+        """The tracker hits of one call."""
+        hits = self.callset.hits
+        return hits[hits["call_id"].astype(str) == call_id]
+
+    @property
+    def selected_call(self) -> str | None:
+        """The call id shown in the call view (``None`` when no call passes the filters)."""
+        value = self.call_picker.value
+        return None if value is None else str(value)
+
+    def _render_call(self) -> None:
+        call_id = self.selected_call
+        if call_id is None:
+            self._set_figures(self.call_chart, [])
+            self.transcript.value = "<p>No call matches the filters.</p>"
+            self.summary.value = ""
+            return
+        call_turns = self.turns_of([call_id])
+        call_hits = self.hits_of(call_id)
+        self._set_figures(self.call_chart, self._figures.call(self, call_id, call_turns, call_hits))
+        self.transcript.value = highlight_transcript_html(call_turns, call_hits)
+        self.summary.value = _summary_html(self.callset.summaries.get(call_id))
+
+    @staticmethod
+    def _set_figures(output: Any, figures: Sequence[Any]) -> None:
+        # Output.outputs is set directly: `with output:` only captures inside a running kernel.
+        output.outputs = tuple(_figure_output(f) for f in figures)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class FigureFactory:
+    """Which charts the dashboard draws (from :mod:`hearkit.charts`). Subclass to show others."""
+
+    #: Talk-ratio bars are drawn for at most this many of the filtered calls (the newest ones).
+    max_bars = 25
+
+    def overview(self, board: Dashboard, selection: Selection) -> list[Any]:
+        """Charts of the filtered calls: talk ratio per call, metric distributions (selected call marked)."""
+        from hearkit import charts
+
+        if not len(selection):
+            return []
+        index = board.index
+        calls = index.calls.loc[selection.mask]
+        newest = calls.assign(_day=index.dates[selection.mask]).sort_values("_day", ascending=False)
+        shown = newest.head(self.max_bars).drop(columns="_day")
+        figures = [charts.talk_ratio(board.turns_of(shown["call_id"]), shown)]
+        selected = board.selected_call
+        # A call set without numeric metric columns has nothing to distribute.
+        with contextlib.suppress(ValueError):
+            figures.append(charts.metric_distributions(calls, selected=selected))
+        return figures
+
+    def call(self, board: Dashboard, call_id: str, turns: pd.DataFrame, hits: pd.DataFrame) -> list[Any]:
+        """Charts of one call: its timeline with tracker hits."""
+        from hearkit import charts
+
+        return [charts.call_timeline(turns, call_id, hits=hits)] if len(turns) else []
+
+
+def dashboard(calls: CallSetLike, *, figures: FigureFactory | None = None) -> Dashboard:
+    """Build the dashboard for a call set; the notebook displays the returned object.
+
+    Example::
+
+        board = dashboard(CallSet.load_sample())
+        board                                   # shows the widgets
+        board.set_state(FilterState(search="pricing"))
+    """
+    return Dashboard(calls, figures=figures)

@@ -1,0 +1,143 @@
+"""The widgets without a browser: setting a control's value updates the table, charts and call view."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from hearkit.dashboard import (
+    Dashboard,
+    FilterState,
+    apply_filters,
+    build_index,
+    dashboard,
+    highlight_transcript_html,
+)
+from hearkit.summary import CallSummary, SummaryItem
+from tests.dashboard.conftest import Frames, make_frames
+
+
+def table_ids(board: Dashboard) -> list[str]:
+    return re.findall(r'<tr data-call-id="([^"]+)">', board.table.value)
+
+
+def plotly_titles(output: object) -> list[str]:
+    return [
+        o["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]
+        for o in output.outputs  # type: ignore[attr-defined]
+    ]
+
+
+def test_rep_filter_updates_count_table_and_charts(frames: Frames) -> None:
+    board = dashboard(frames)
+    assert f"of {len(frames.calls)} calls" in board.count.value
+    assert plotly_titles(board.charts)[0] == "Talk ratio per call"
+
+    board.rep.value = ("Bo",)
+
+    bo = set(frames.calls.loc[frames.calls["rep"] == "Bo", "call_id"])
+    assert set(board.selection.call_ids) == bo
+    assert f"<b>{len(bo)}</b> of {len(frames.calls)}" in board.count.value
+    assert set(table_ids(board)) == bo
+    bars = board.charts.outputs[0]["data"]["application/vnd.plotly.v1+json"]["data"][0]
+    assert set(bars["y"]) <= bo
+    assert board.selected_call in bo
+
+
+def test_table_is_newest_first(frames: Frames) -> None:
+    board = dashboard(frames)
+    dates = frames.calls.set_index("call_id")["date"]
+    shown = [dates[c] for c in table_ids(board)]
+    assert shown == sorted(shown, reverse=True)
+    assert len(shown) == 100
+    assert "showing the newest 100" in board.table.value
+
+
+def test_sliders_and_search_drive_the_same_path(frames: Frames) -> None:
+    board = dashboard(frames)
+    board.talk_ratio.value = (30.0, 60.0)
+    board.search.value = "discount"
+    state = board.state
+    assert state.talk_ratio == (0.3, 0.6)
+    assert state.search == "discount"
+    for call_id in board.selection.call_ids:
+        row = frames.calls.set_index("call_id").loc[call_id]
+        assert 0.3 <= row["talk_ratio_rep"] <= 0.6
+        text = " ".join(frames.turns.loc[frames.turns["call_id"] == call_id, "text"]).lower()
+        assert "discount" in text
+    board.reset.click()
+    assert board.state == FilterState()
+    assert len(board.selection) == len(frames.calls)
+
+
+def test_set_state_round_trips(frames: Frames) -> None:
+    board = dashboard(frames)
+    state = FilterState(
+        reps=("Ana", "Chen"),
+        date_from=dt.date(2026, 2, 1),
+        date_to=dt.date(2026, 3, 31),
+        trackers=("pricing",),
+        tracker_mode="all",
+        talk_ratio=(0.1, 0.8),
+        duration_s=(30.0, 180.0),
+        search="price",
+    )
+    board.set_state(state)
+    assert board.state == state
+    assert board.selection.call_ids == apply_filters(build_index(frames), state).call_ids
+    assert 0 < len(board.selection) < len(frames.calls)
+
+
+def test_no_match_empties_the_views(frames: Frames) -> None:
+    board = dashboard(frames)
+    board.search.value = "zebra"
+    assert len(board.selection) == 0
+    assert board.selected_call is None
+    assert board.charts.outputs == ()
+    assert "No call matches" in board.transcript.value
+
+
+def test_call_view_shows_timeline_highlights_and_summary() -> None:
+    frames = make_frames(5, seed=9)
+    call_id = "call_0002"
+    frames.turns.loc[frames.turns["call_id"] == call_id, "text"] = "what is the Pricing of <script>x</script>"
+    frames.hits.loc[len(frames.hits)] = [
+        call_id,
+        "pricing",
+        "pricing",
+        "channel_0",
+        "rep",
+        1.0,
+        2.0,
+        0.1,
+        "pricing",
+    ]
+    frames.summaries[call_id] = CallSummary(
+        call_id=call_id, method="extractive", summary=[SummaryItem(text="They asked <b>about</b> price")]
+    )
+    board = dashboard(frames)
+    board.call_picker.value = call_id
+    assert board.selected_call == call_id
+    assert '<mark title="pricing">Pricing</mark>' in board.transcript.value
+    assert "<script>" not in board.transcript.value
+    assert "&lt;script&gt;x&lt;/script&gt;" in board.transcript.value
+    assert "They asked &lt;b&gt;about&lt;/b&gt; price" in board.summary.value
+    timeline = board.call_chart.outputs[0]["data"]["application/vnd.plotly.v1+json"]
+    assert timeline["data"], "the call timeline has traces"
+
+
+def test_highlight_prefers_the_longest_phrase_and_whole_words() -> None:
+    frames = make_frames(1)
+    turns = frames.turns.iloc[:1].assign(text="our pricing page vs overpriced price list")
+    hits = frames.hits.iloc[:0]
+    hits.loc[0] = ["call_0000", "pricing", "price list", "channel_0", "rep", 0.0, 1.0, 0.0, "x"]
+    hits.loc[1] = ["call_0000", "pricing", "price", "channel_0", "rep", 0.0, 1.0, 0.0, "x"]
+    out = highlight_transcript_html(turns, hits)
+    assert out.count("<mark") == 1
+    assert '<mark title="pricing">price list</mark>' in out
+    assert "overpriced" in out
+
+
+def test_displays_as_a_widget(frames: Frames) -> None:
+    bundle = dashboard(frames)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
