@@ -1,9 +1,61 @@
-"""`hearkit` commands of this area. See :mod:`hearkit.cli.main`."""
+"""`hearkit report`: write the standalone HTML report of saved calls. See :mod:`hearkit.report`."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``hearkit`` app."""
+    app.command("report")(report)
+
+
+def report(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="A folder written by CallSet.save(), or `sample` for the calls committed in sample_data/.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "hearkit-report.html"
+    ),
+    cdn: Annotated[
+        bool,
+        typer.Option(
+            "--cdn", help="Load plotly.js from cdn.plot.ly instead of embedding it (needs a network)."
+        ),
+    ] = False,
+    title: Annotated[str, typer.Option(help="Title of the report.")] = "hearkit call report",
+) -> None:
+    """Write one self-contained HTML report (overview, charts, transcripts) of saved calls."""
+    from hearkit.record import CallSet
+    from hearkit.report import write_html
+
+    if source == "sample":
+        calls = CallSet.load_sample()
+    else:
+        folder = Path(source)
+        if not folder.is_dir():
+            raise typer.BadParameter(
+                f"{folder} is not a folder: give a folder written by CallSet.save(), or `sample`",
+                param_hint="SOURCE",
+            )
+        try:
+            calls = CallSet.load(folder)
+        except (FileNotFoundError, ValueError, OSError) as exc:
+            raise typer.BadParameter(
+                f"{folder} does not hold a saved CallSet ({exc}); write one with CallSet.save(folder)",
+                param_hint="SOURCE",
+            ) from exc
+    try:
+        path = write_html(calls, output, plotlyjs="cdn" if cdn else "inline", title=title)
+    except (OSError, ValueError, TypeError) as exc:
+        typer.echo(f"error: could not write {output}: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+    size_mb = path.stat().st_size / 1e6
+    typer.echo(f"wrote {path} ({size_mb:.1f} MB, {len(calls.calls)} calls); open it in a browser")

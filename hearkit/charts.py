@@ -1,0 +1,598 @@
+"""Plotly figures of calls: talk ratio, call timeline, keyword timeline, pricing mentions and
+metric distributions.
+
+Every function takes the DataFrames of :mod:`hearkit.record` (``calls``, ``turns``, ``hits``;
+column layout in the team contract) and returns a :class:`plotly.graph_objects.Figure` in one
+theme (:data:`THEME`) with a colour-blind-safe palette (Okabe–Ito, :data:`OKABE_ITO`). Marker
+symbols repeat the colour coding so nothing depends on colour alone.
+
+Text that comes from a transcript (snippets, call titles, speaker labels) is HTML-escaped before
+it reaches a figure: plotly renders a subset of HTML tags in hover labels and tick labels, so an
+unescaped ``<b>`` or ``<a href>`` in a transcript would otherwise become markup.
+
+Example::
+
+    from hearkit import charts
+    from hearkit.record import CallSet
+
+    cs = CallSet.load_sample()
+    charts.talk_ratio(cs.turns).show()
+    charts.call_timeline(cs.turns, cs.turns.call_id.iloc[0], hits=cs.hits).show()
+"""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+__all__ = [
+    "GOLDEN_TALK_RATIO",
+    "OKABE_ITO",
+    "ROLE_COLORS",
+    "TALK_RATIO_WARNING",
+    "THEME",
+    "call_timeline",
+    "keyword_timeline",
+    "metric_distributions",
+    "pricing_mentions",
+    "talk_ratio",
+    "talk_shares",
+]
+
+#: Okabe & Ito (2008) palette, distinguishable with the common forms of colour blindness.
+OKABE_ITO: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#F0E442",  # yellow
+    "#000000",  # black
+)
+ROLE_COLORS: dict[str, str] = {"rep": "#0072B2", "customer": "#E69F00", "unknown": "#999999"}
+_ROLE_SYMBOLS: dict[str, str] = {"rep": "circle", "customer": "diamond", "unknown": "square"}
+_TRACKER_SYMBOLS = ("star", "triangle-up", "x", "diamond", "square", "cross", "hexagon", "triangle-down")
+_OVERTALK_COLOR = "#D55E00"
+_SILENCE_COLOR = "#BBBBBB"
+_HIGHLIGHT_COLOR = "#D55E00"
+
+#: Gong's "golden ratio": top performers talk 43% of the time and listen 57%.
+GOLDEN_TALK_RATIO = 0.43
+#: Reps talking more than 65% of the time go with lower win rates (Gong Labs).
+TALK_RATIO_WARNING = 0.65
+
+THEME = go.layout.Template(
+    layout={
+        "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 13},
+        "colorway": list(OKABE_ITO),
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "xaxis": {
+            "gridcolor": "#E5E5E5",
+            "zerolinecolor": "#BDBDBD",
+            "linecolor": "#BDBDBD",
+            "automargin": True,
+        },
+        "yaxis": {
+            "gridcolor": "#E5E5E5",
+            "zerolinecolor": "#BDBDBD",
+            "linecolor": "#BDBDBD",
+            "automargin": True,
+        },
+        "hoverlabel": {"align": "left", "bgcolor": "white", "font": {"size": 12}},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "margin": {"l": 10, "r": 10, "t": 60, "b": 40},
+        "title": {"x": 0, "xanchor": "left", "font": {"size": 16}},
+    }
+)
+
+
+def _plain(value: object) -> str:
+    """Escape ``value`` for plotly's HTML-like text rendering (hover, ticks, legend)."""
+    return html.escape(str(value), quote=False)
+
+
+def _snippet(text: object, width: int = 60, limit: int = 180) -> str:
+    """Escaped, shortened transcript text wrapped onto hover-label lines with ``<br>``."""
+    flat = " ".join(str(text).split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return "<br>".join(_plain(line) for line in textwrap.wrap(flat, width) or [""])
+
+
+def _clock(seconds: float) -> str:
+    """``m:ss`` (or ``h:mm:ss``) for a time offset in seconds."""
+    total = int(max(seconds, 0.0))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name} frame lacks column(s) {missing}; it has {list(frame.columns)}. "
+            f"Pass the `{name}` frame of a hearkit.record.CallSet (or build one with hearkit.transcript)."
+        )
+
+
+def _role_color(role: str) -> str:
+    return ROLE_COLORS.get(role, OKABE_ITO[(sum(map(ord, role)) % 3) + 2])
+
+
+def _call_order(frame: pd.DataFrame, calls: pd.DataFrame | None) -> list[str]:
+    """Call ids in the order of the ``calls`` frame when given, else in first-seen order."""
+    if calls is not None and "call_id" in calls.columns:
+        return [str(c) for c in calls["call_id"]]
+    return [str(c) for c in pd.unique(frame["call_id"])]
+
+
+def talk_shares(turns: pd.DataFrame) -> pd.DataFrame:
+    """Talk time and talk share per call and role.
+
+    ``talk_s`` = summed ``duration_s`` of the role's turns; ``share`` = ``talk_s`` / summed
+    ``duration_s`` of all turns of the call (overlapping speech counts for each speaker, so shares
+    of a call add up to 1). Columns: ``call_id``, ``role``, ``talk_s``, ``share``.
+    """
+    _require(turns, ["call_id", "role", "duration_s"], "turns")
+    per_role = (
+        turns.assign(call_id=turns["call_id"].astype(str), role=turns["role"].astype(str))
+        .groupby(["call_id", "role"], sort=False)["duration_s"]
+        .sum()
+        .rename("talk_s")
+        .reset_index()
+    )
+    totals = per_role.groupby("call_id", sort=False)["talk_s"].transform("sum")
+    per_role["share"] = (per_role["talk_s"] / totals.where(totals > 0)).fillna(0.0)
+    return per_role
+
+
+def talk_ratio(
+    turns: pd.DataFrame,
+    calls: pd.DataFrame | None = None,
+    *,
+    golden: float = GOLDEN_TALK_RATIO,
+    warning: float = TALK_RATIO_WARNING,
+) -> go.Figure:
+    """Talk share per call by role (stacked horizontal bars, rep first), with the reference band.
+
+    Shares come from :func:`talk_shares` (role talk time / total talk time of the call). A dashed
+    line marks the golden ratio (``golden``, 43% talk) and a shaded band the region past
+    ``warning`` (65%) where a rep's talking goes with lower win rates. ``calls`` (optional) gives the
+    order of the bars and the titles shown on hover.
+    """
+    shares = talk_shares(turns)
+    order = _call_order(turns, calls)
+    titles = _titles(calls)
+    roles = sorted(pd.unique(shares["role"]), key=lambda r: (r != "rep", r != "customer", r))
+    fig = go.Figure()
+    for role in roles:
+        rows = shares[shares["role"] == role].set_index("call_id").reindex(order)
+        fig.add_trace(
+            go.Bar(
+                name=_plain(role),
+                orientation="h",
+                y=[_plain(c) for c in order],
+                x=(rows["share"].fillna(0.0) * 100).round(2).tolist(),
+                marker={"color": _role_color(role), "line": {"width": 0}},
+                customdata=[
+                    [_plain(titles.get(c, c)), _clock(t) if pd.notna(t) else "0:00"]
+                    for c, t in zip(order, rows["talk_s"], strict=True)
+                ],
+                hovertemplate=(
+                    "%{customdata[0]}<br>" + _plain(role) + ": %{x:.1f}% of talk (%{customdata[1]})"
+                    "<extra></extra>"
+                ),
+            )
+        )
+    fig.add_vrect(
+        x0=warning * 100,
+        x1=100,
+        fillcolor=_OVERTALK_COLOR,
+        opacity=0.12,
+        line_width=0,
+        layer="below",
+        annotation_text=f"rep > {warning:.0%}: lower win rates",
+        annotation_position="top right",
+    )
+    fig.add_vline(
+        x=golden * 100,
+        line={"dash": "dash", "color": "#000000", "width": 1.5},
+        annotation_text=f"golden ratio {golden:.0%} talk / {1 - golden:.0%} listen",
+        annotation_position="top left",
+    )
+    fig.update_layout(
+        template=THEME,
+        title="Talk ratio per call",
+        barmode="stack",
+        height=max(260, 90 + 28 * len(order)),
+        xaxis={"title": "share of talk time (%)", "range": [0, 100], "ticksuffix": "%"},
+        yaxis={"autorange": "reversed", "type": "category"},
+    )
+    return fig
+
+
+def _titles(calls: pd.DataFrame | None) -> dict[str, str]:
+    if calls is None or "title" not in calls.columns or "call_id" not in calls.columns:
+        return {}
+    return {str(c): str(t) for c, t in zip(calls["call_id"], calls["title"], strict=True) if pd.notna(t)}
+
+
+def _speech_intervals(turns: pd.DataFrame) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """(overtalk, speech) intervals of one call: overtalk = two or more speakers at once."""
+    events: list[tuple[float, int, str]] = []
+    for speaker, start, end in zip(turns["speaker"], turns["start"], turns["end"], strict=True):
+        if end > start:
+            events.append((float(start), 1, str(speaker)))
+            events.append((float(end), -1, str(speaker)))
+    # Ends sort before starts at the same instant: touching turns are not overtalk.
+    events.sort(key=lambda e: (e[0], e[1]))
+    active: dict[str, int] = {}
+    overtalk: list[tuple[float, float]] = []
+    speech: list[tuple[float, float]] = []
+    last = 0.0
+    for time, step, speaker in events:
+        speakers = sum(1 for n in active.values() if n > 0)
+        if time > last:
+            if speakers >= 2:
+                overtalk.append((last, time))
+            if speakers >= 1:
+                speech.append((last, time))
+        active[speaker] = active.get(speaker, 0) + step
+        last = time
+    return _merge(overtalk), _merge(speech)
+
+
+def _merge(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in intervals:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _gaps(speech: list[tuple[float, float]], duration: float, minimum: float) -> list[tuple[float, float]]:
+    """Stretches of ``[0, duration]`` not covered by ``speech`` lasting at least ``minimum`` s."""
+    gaps: list[tuple[float, float]] = []
+    cursor = 0.0
+    for start, end in [*speech, (duration, duration)]:
+        if start - cursor >= minimum:
+            gaps.append((cursor, start))
+        cursor = max(cursor, end)
+    return gaps
+
+
+def _lane_bar(name: str, lane: str, spans: list[tuple[float, float]], color: str, hover: list[str]) -> go.Bar:
+    return go.Bar(
+        name=name,
+        orientation="h",
+        y=[lane] * len(spans),
+        base=[round(s, 3) for s, _ in spans],
+        x=[round(e - s, 3) for s, e in spans],
+        width=0.6,
+        marker={"color": color, "line": {"width": 0}},
+        customdata=[[h] for h in hover],
+        hovertemplate="%{customdata[0]}<extra></extra>",
+    )
+
+
+def call_timeline(
+    turns: pd.DataFrame,
+    call_id: str,
+    *,
+    hits: pd.DataFrame | None = None,
+    duration_s: float | None = None,
+    min_silence_s: float = 2.0,
+) -> go.Figure:
+    """Timeline of one call: a lane per speaker with its turns, plus overtalk and silence lanes.
+
+    - turns: bars from ``start`` to ``end`` in the speaker's lane, coloured by role; hover shows
+      the turn number, times and the (escaped) text.
+    - overtalk: stretches where two or more speakers' turns overlap.
+    - silence: stretches of at least ``min_silence_s`` seconds inside ``[0, duration_s]`` (default:
+      the end of the last turn) where nobody has a turn.
+    - tracker hits (``hits`` of :func:`hearkit.trackers.find_hits`): markers at ``start`` on the
+      lane of the speaker who said them, one symbol per tracker.
+    """
+    _require(turns, ["call_id", "turn", "speaker", "role", "start", "end", "text"], "turns")
+    call = turns[turns["call_id"].astype(str) == str(call_id)].sort_values("start", kind="stable")
+    if call.empty:
+        raise ValueError(
+            f"no turns for call_id {call_id!r}; known calls: {list(pd.unique(turns['call_id']))}"
+        )
+    duration = float(duration_s) if duration_s is not None else float(call["end"].max())
+    speakers = list(dict.fromkeys(str(s) for s in call["speaker"]))
+    roles = {str(s): str(r) for s, r in zip(call["speaker"], call["role"], strict=True)}
+    lanes = {s: _plain(f"{s} ({roles[s]})") if roles[s] != s else _plain(s) for s in speakers}
+
+    fig = go.Figure()
+    for speaker in speakers:
+        own = call[call["speaker"].astype(str) == speaker]
+        spans = list(zip(own["start"].astype(float), own["end"].astype(float), strict=True))
+        hover = [
+            f"<b>{lanes[speaker]}</b> · turn {int(t)} · {_clock(s)}–{_clock(e)}<br>{_snippet(text)}"
+            for t, (s, e), text in zip(own["turn"], spans, own["text"], strict=True)
+        ]
+        fig.add_trace(_lane_bar(lanes[speaker], lanes[speaker], spans, _role_color(roles[speaker]), hover))
+
+    overtalk, speech = _speech_intervals(call)
+    if overtalk:
+        hover = [f"overtalk {_clock(s)}–{_clock(e)} ({e - s:.1f} s)" for s, e in overtalk]
+        fig.add_trace(_lane_bar("overtalk", "overtalk", overtalk, _OVERTALK_COLOR, hover))
+    silences = _gaps(speech, duration, min_silence_s)
+    if silences:
+        hover = [f"silence {_clock(s)}–{_clock(e)} ({e - s:.1f} s)" for s, e in silences]
+        fig.add_trace(_lane_bar("silence", "silence", silences, _SILENCE_COLOR, hover))
+
+    if hits is not None and not hits.empty:
+        _require(hits, ["call_id", "tracker", "phrase", "speaker", "start", "snippet"], "hits")
+        own_hits = hits[hits["call_id"].astype(str) == str(call_id)]
+        for index, (tracker, group) in enumerate(own_hits.groupby("tracker", sort=True)):
+            fig.add_trace(
+                go.Scatter(
+                    name=_plain(tracker),
+                    mode="markers",
+                    x=group["start"].astype(float).round(3).tolist(),
+                    y=[lanes.get(str(s), _plain(s)) for s in group["speaker"]],
+                    marker={
+                        "symbol": _TRACKER_SYMBOLS[index % len(_TRACKER_SYMBOLS)],
+                        "size": 13,
+                        "color": OKABE_ITO[(index + 2) % len(OKABE_ITO)],
+                        "line": {"width": 1, "color": "#000000"},
+                    },
+                    customdata=[
+                        [_plain(p), _clock(s), _snippet(sn)]
+                        for p, s, sn in zip(group["phrase"], group["start"], group["snippet"], strict=True)
+                    ],
+                    hovertemplate=(
+                        "<b>" + _plain(tracker) + "</b>: %{customdata[0]} at %{customdata[1]}"
+                        "<br>%{customdata[2]}<extra></extra>"
+                    ),
+                )
+            )
+    lane_order = [lanes[s] for s in speakers] + [n for n in ("overtalk", "silence") if n in _names(fig)]
+    fig.update_layout(
+        template=THEME,
+        title="Call timeline",
+        barmode="overlay",
+        height=140 + 45 * len(lane_order),
+        xaxis={"title": "time (s)", "range": [0, max(duration, 1.0)]},
+        yaxis={"type": "category", "categoryorder": "array", "categoryarray": lane_order[::-1]},
+    )
+    return fig
+
+
+def _names(fig: go.Figure) -> set[str]:
+    return {str(trace.name) for trace in fig.data}
+
+
+def keyword_timeline(
+    hits: pd.DataFrame,
+    *,
+    call_id: str | None = None,
+    trackers: Sequence[str] | None = None,
+) -> go.Figure:
+    """Where in the call each tracker fires: x = ``position`` (hit start / call duration, in % of
+    the call), one row per tracker, one marker per hit, coloured and shaped by who said it.
+
+    ``call_id`` restricts to one call (default: every call in ``hits``); ``trackers`` picks and
+    orders the rows (default: every tracker in ``hits``, sorted).
+    """
+    _require(hits, ["call_id", "tracker", "phrase", "role", "start", "position", "snippet"], "hits")
+    shown = hits if call_id is None else hits[hits["call_id"].astype(str) == str(call_id)]
+    rows = sorted(pd.unique(shown["tracker"].astype(str))) if trackers is None else list(trackers)
+    shown = shown[shown["tracker"].astype(str).isin(rows)]
+    fig = go.Figure()
+    for role, group in shown.groupby("role", sort=True):
+        fig.add_trace(
+            go.Scatter(
+                name=_plain(role),
+                mode="markers",
+                x=(group["position"].astype(float) * 100).round(2).tolist(),
+                y=[_plain(t) for t in group["tracker"]],
+                marker={
+                    "color": _role_color(str(role)),
+                    "symbol": _ROLE_SYMBOLS.get(str(role), "square"),
+                    "size": 11,
+                    "opacity": 0.8,
+                    "line": {"width": 1, "color": "white"},
+                },
+                customdata=[
+                    [_plain(c), _plain(p), _clock(s), _snippet(sn)]
+                    for c, p, s, sn in zip(
+                        group["call_id"], group["phrase"], group["start"], group["snippet"], strict=True
+                    )
+                ],
+                hovertemplate=(
+                    "%{customdata[0]} at %{customdata[2]} (%{x:.0f}% of the call)"
+                    "<br><b>%{customdata[1]}</b><br>%{customdata[3]}<extra></extra>"
+                ),
+            )
+        )
+    fig.update_layout(
+        template=THEME,
+        title="Keyword timeline" + ("" if call_id is None else f": {_plain(call_id)}"),
+        height=max(240, 120 + 40 * len(rows)),
+        xaxis={"title": "position in the call (% of its duration)", "range": [-2, 102], "ticksuffix": "%"},
+        yaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": [_plain(r) for r in rows][::-1],
+        },
+    )
+    return fig
+
+
+def pricing_mentions(
+    hits: pd.DataFrame,
+    calls: pd.DataFrame | None = None,
+    *,
+    tracker: str = "pricing",
+) -> go.Figure:
+    """Pricing mentions per call: how many (left, bars) and where in the call (right, markers at
+    ``position`` = hit start / call duration, in %), coloured by who said them.
+
+    Counts are hits of ``tracker`` per call; calls of ``calls`` without a mention show 0.
+    """
+    _require(hits, ["call_id", "tracker", "phrase", "role", "start", "position", "snippet"], "hits")
+    pricing = hits[hits["tracker"].astype(str) == tracker]
+    order = (
+        _call_order(pricing, calls) if calls is not None else [str(c) for c in pd.unique(pricing["call_id"])]
+    )
+    labels = [_plain(c) for c in order]
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        column_widths=[0.3, 0.7],
+        horizontal_spacing=0.03,
+        subplot_titles=("mentions per call", "where in the call"),
+    )
+    counts = pricing["call_id"].astype(str).value_counts().reindex(order, fill_value=0)
+    fig.add_trace(
+        go.Bar(
+            name="mentions",
+            orientation="h",
+            y=labels,
+            x=counts.astype(int).tolist(),
+            marker={"color": "#999999"},
+            showlegend=False,
+            hovertemplate="%{y}: %{x} mention(s)<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    for role, group in pricing.groupby("role", sort=True):
+        fig.add_trace(
+            go.Scatter(
+                name=_plain(role),
+                mode="markers",
+                x=(group["position"].astype(float) * 100).round(2).tolist(),
+                y=[_plain(c) for c in group["call_id"]],
+                marker={
+                    "color": _role_color(str(role)),
+                    "symbol": _ROLE_SYMBOLS.get(str(role), "square"),
+                    "size": 11,
+                    "line": {"width": 1, "color": "white"},
+                },
+                customdata=[
+                    [_plain(p), _clock(s), _snippet(sn)]
+                    for p, s, sn in zip(group["phrase"], group["start"], group["snippet"], strict=True)
+                ],
+                hovertemplate=(
+                    "%{y} at %{customdata[1]} (%{x:.0f}%)<br><b>%{customdata[0]}</b>"
+                    "<br>%{customdata[2]}<extra></extra>"
+                ),
+            ),
+            row=1,
+            col=2,
+        )
+    fig.update_layout(
+        template=THEME,
+        title=f"Pricing mentions ({_plain(tracker)} tracker)",
+        height=max(260, 110 + 28 * len(order)),
+        yaxis={"type": "category", "categoryorder": "array", "categoryarray": labels[::-1]},
+    )
+    fig.update_xaxes(title_text="mentions", rangemode="tozero", row=1, col=1)
+    fig.update_xaxes(title_text="% of the call", range=[-2, 102], ticksuffix="%", row=1, col=2)
+    return fig
+
+
+_DEFAULT_METRICS = (
+    "talk_ratio_rep",
+    "rep_talk_ratio",
+    "longest_monologue_s",
+    "longest_rep_monologue_s",
+    "longest_customer_story_s",
+    "questions_rep",
+    "rep_questions",
+    "interruptions",
+    "silence_share",
+    "switches_per_minute",
+    "words_per_minute_rep",
+    "duration_s",
+)
+
+
+def metric_distributions(
+    calls: pd.DataFrame,
+    metrics: Sequence[str] | None = None,
+    *,
+    selected: str | None = None,
+) -> go.Figure:
+    """Distribution of each metric across calls (one row per metric: box plus every call as a
+    point), with the ``selected`` call drawn as a large vermillion diamond.
+
+    ``metrics`` are columns of ``calls`` (default: the usual scorecard metrics present in it).
+    """
+    _require(calls, ["call_id"], "calls")
+    if metrics is None:
+        metrics = [m for m in _DEFAULT_METRICS if m in calls.columns][:6]
+        if not metrics:
+            metrics = [
+                str(c) for c in calls.select_dtypes("number").columns if c not in ("turns", "n_turns")
+            ][:6]
+    unknown = [m for m in metrics if m not in calls.columns]
+    if unknown or not metrics:
+        raise ValueError(f"metric column(s) {unknown or '(none)'} not in calls; it has {list(calls.columns)}")
+    titles = _titles(calls)
+    ids = [str(c) for c in calls["call_id"]]
+    if selected is not None and str(selected) not in ids:
+        raise ValueError(f"selected call {selected!r} is not in calls")
+    fig = make_subplots(rows=len(metrics), cols=1, subplot_titles=[_plain(m) for m in metrics])
+    for row, metric in enumerate(metrics, start=1):
+        values = pd.to_numeric(calls[metric], errors="coerce").astype(float)
+        fig.add_trace(
+            go.Box(
+                name=_plain(metric),
+                x=values.round(4).tolist(),
+                orientation="h",
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                fillcolor="rgba(0,114,178,0.10)",
+                line={"color": "#0072B2"},
+                marker={"color": "#0072B2", "size": 6, "opacity": 0.6},
+                customdata=[[_plain(titles.get(c, c))] for c in ids],
+                hovertemplate="%{customdata[0]}: %{x}<extra></extra>",
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
+        if selected is not None:
+            value = float(values[calls["call_id"].astype(str) == str(selected)].iloc[0])
+            fig.add_trace(
+                go.Scatter(
+                    name=_plain(f"{selected}"),
+                    mode="markers",
+                    x=[round(value, 4)],
+                    y=[_plain(metric)],
+                    marker={
+                        "symbol": "diamond",
+                        "size": 16,
+                        "color": _HIGHLIGHT_COLOR,
+                        "line": {"width": 1.5, "color": "#000000"},
+                    },
+                    hovertemplate=_plain(titles.get(str(selected), str(selected))) + ": %{x}<extra></extra>",
+                    showlegend=row == 1,
+                ),
+                row=row,
+                col=1,
+            )
+        fig.update_yaxes(showticklabels=False, row=row, col=1)
+    fig.update_layout(
+        template=THEME,
+        title="Metrics across calls" + ("" if selected is None else f" (◆ {_plain(selected)})"),
+        height=100 + 110 * len(metrics),
+    )
+    return fig
