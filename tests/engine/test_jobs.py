@@ -1,0 +1,69 @@
+"""The create/get/list path over real HTTP, with the fake transcriber."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+
+from hearkit.engine import LocalEngine
+from tests.engine.conftest import wait_job
+
+JOB_ID = re.compile(r"^job_[0-9A-Za-z]{24}$")
+
+
+def test_multipart_upload_completes_with_the_real_duration(
+    http: httpx.Client, audio: dict[str, Path]
+) -> None:
+    with audio["stereo4"].open("rb") as f:
+        created = http.post(
+            "/v1/transcription/jobs", files={"audio": ("call.wav", f, "audio/wav")}, data={"channel": "true"}
+        )
+    assert created.status_code == 202, created.text
+    job = created.json()
+    assert JOB_ID.match(job["job_id"])
+    assert job["status"] == "queued"
+    assert set(job) == {"job_id", "status", "created_at", "updated_at"}
+    assert job["created_at"] > 1_600_000_000_000  # Unix ms, not seconds
+
+    done = wait_job(http, job["job_id"])
+    body = done.json()
+    assert body["status"] == "completed"
+    assert set(body) == {"job_id", "status", "created_at", "updated_at", "result"}
+    result = body["result"]
+    assert result["audio_seconds"] == 4.0  # the generator wrote 4.0 s
+    assert done.headers["x-pyai-units"] == "audio_seconds=4.0"
+    assert {s["channel"] for s in result["segments"]} == {0, 1}
+    assert result["text"].startswith("[speaker_1] ")
+    assert "formats" not in result
+
+
+def test_json_audio_url_non_https_fails_at_once(http: httpx.Client) -> None:
+    created = http.post("/v1/transcription/jobs", json={"audio_url": "http://example.com/call.wav"})
+    assert created.status_code == 202
+    job = created.json()
+    assert job["status"] == "failed"
+    assert "https" in job["error"]
+    assert http.get(f"/v1/transcription/jobs/{job['job_id']}").json()["error"] == job["error"]
+
+
+def test_list_is_newest_first_and_shows_created_jobs(http: httpx.Client, audio: dict[str, Path]) -> None:
+    ids = []
+    for _ in range(3):
+        with audio["mono3"].open("rb") as f:
+            ids.append(http.post("/v1/transcription/jobs", files={"audio": f}).json()["job_id"])
+    page = http.get("/v1/transcription/jobs", params={"limit": 3}).json()
+    assert page["object"] == "list"
+    assert [j["job_id"] for j in page["data"]] == ids[::-1]
+    assert page["has_more"] is True
+    assert isinstance(page["next_cursor"], str)
+
+
+def test_uploaded_audio_is_deleted_when_the_job_ends(
+    engine: LocalEngine, http: httpx.Client, audio: dict[str, Path]
+) -> None:
+    with audio["mono3"].open("rb") as f:
+        job_id = http.post("/v1/transcription/jobs", files={"audio": f}).json()["job_id"]
+    assert wait_job(http, job_id).json()["status"] == "completed"
+    assert not (engine.data_dir / "audio" / job_id).exists()
