@@ -31,7 +31,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sample_scripts import CALLS, CallScript  # noqa: E402
+from sample_scripts import CALLS, CallScript
 
 ESPEAK_RATE = 22050
 OUT_RATE = 16000

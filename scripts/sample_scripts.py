@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one scripted utterance per line reads better than wrapped text)
 """The scripted calls rendered by ``make_sample_calls.py``.
 
 Line syntax (one utterance a line):
