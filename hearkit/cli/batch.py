@@ -1,9 +1,155 @@
-"""`hearkit` commands of this area. See :mod:`hearkit.cli.main`."""
+"""``hearkit batch`` (archive processing) and ``hearkit webhooks listen`` (its webhook receiver)."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["register"]
+
+_console = Console(stderr=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``hearkit`` app."""
+    """Add ``batch`` and the ``webhooks`` group (``listen``) to the ``hearkit`` app."""
+    app.command("batch")(batch)
+    webhooks = typer.Typer(help="Receive PyAI webhook callbacks.", no_args_is_help=True)
+    webhooks.command("listen")(listen)
+    app.add_typer(webhooks, name="webhooks")
+
+
+def batch(
+    source: Annotated[
+        str | None,
+        typer.Argument(help="Folder, glob pattern ('calls/**/*.wav') or CSV (path or audio_url column)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (manifest, JSON, Parquet).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=256, help="Jobs in flight at once.")] = 8,
+    stereo: Annotated[bool, typer.Option("--stereo", help="Every file is stereo: channel=true.")] = False,
+    mono: Annotated[bool, typer.Option("--mono", help="Every file is mono: diarize=true.")] = False,
+    auto: Annotated[bool, typer.Option("--auto", help="Inspect each file (the default).")] = False,
+    webhook_url: Annotated[
+        str | None, typer.Option(help="URL of `hearkit webhooks listen` (events wake the waiters).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Estimate duration and cost; send nothing.")
+    ] = False,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Send failed recordings again.")
+    ] = False,
+    reconcile: Annotated[
+        Path | None, typer.Option(help="Compare billed x-pyai-units with result.audio_seconds in DIR.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Model id sent with each job.")] = None,
+    numerals: Annotated[bool, typer.Option("--numerals", help="Spoken numbers as digits.")] = False,
+    formats: Annotated[str | None, typer.Option(help="Extra output formats, e.g. 'srt,vtt'.")] = None,
+    dask: Annotated[
+        str | None, typer.Option(help="Transcribe on a Dask cluster: scheduler address, or 'local'.")
+    ] = None,
+    transcriber: Annotated[
+        str | None, typer.Option(help="Local transcriber for --dask: 'whisper' (default) or 'fake'.")
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(envvar="PYAI_API_KEY", help="API key (else local engine).")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(envvar="PYAI_BASE_URL", help="API base URL.")] = None,
+    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+) -> None:
+    """Transcribe and analyze a folder, glob or CSV of recordings; resumable, never billed twice."""
+    if reconcile is not None:
+        _reconcile(reconcile)
+        return
+    if out is None:
+        raise typer.BadParameter("give the output folder with --out DIR", param_hint="--out")
+    if stereo + mono + auto > 1:
+        raise typer.BadParameter("choose one of --stereo, --mono, --auto")
+    from hearkit.batch import run
+
+    mode = "stereo" if stereo else "mono" if mono else "auto"
+    try:
+        report = run(
+            source,
+            out,
+            concurrency=concurrency,
+            mode=mode,
+            model=model,
+            numerals=True if numerals else None,
+            output_formats=[f.strip() for f in formats.split(",") if f.strip()] if formats else None,
+            webhook_url=webhook_url,
+            dry_run=dry_run,
+            retry_failed=retry_failed,
+            api_key=api_key,
+            base_url=base_url,
+            dask=dask,
+            transcriber=transcriber,
+            progress=progress and sys.stdout.isatty(),
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        _console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    from hearkit.batch import print_report
+
+    print_report(report, _console)
+    if report.stop_reason:
+        raise typer.Exit(3)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _reconcile(out_dir: Path) -> None:
+    from hearkit.batch import reconcile
+
+    try:
+        result = reconcile(out_dir)
+    except FileNotFoundError as exc:
+        _console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    table = Table(title=f"billed vs transcribed audio ({len(result.jobs)} completed jobs)")
+    for column in ("call_id", "job_id", "billed s", "result s", "difference s"):
+        table.add_column(column)
+    for job in result.mismatches:
+        table.add_row(
+            job.call_id,
+            job.job_id or "",
+            "missing" if job.billed_seconds is None else f"{job.billed_seconds:.3f}",
+            "missing" if job.audio_seconds is None else f"{job.audio_seconds:.3f}",
+            "" if job.difference is None else f"{job.difference:+.3f}",
+        )
+    if result.mismatches:
+        _console.print(table)
+    _console.print(
+        f"billed {result.billed_seconds:.3f} s, transcribed {result.audio_seconds:.3f} s, "
+        f"difference {result.billed_seconds - result.audio_seconds:+.3f} s; "
+        f"{len(result.mismatches)} mismatch(es)"
+    )
+    if result.mismatches:
+        raise typer.Exit(1)
+
+
+def listen(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The batch output folder whose manifest gets events.")
+    ],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
+    secret: Annotated[
+        list[str] | None,
+        typer.Option(envvar="PYAI_WEBHOOK_SECRET", help="Signing secret (repeat during rotation)."),
+    ] = None,
+) -> None:
+    """Receive signed completion callbacks for a batch (POST /webhooks/pyai) and record them."""
+    import uvicorn
+
+    from hearkit.batch.webhook_listener import webhook_app
+
+    if not secret:
+        raise typer.BadParameter("give the webhook signing secret with --secret or PYAI_WEBHOOK_SECRET")
+    _console.print(f"listening on http://{host}:{port}/webhooks/pyai for {out}")
+    uvicorn.run(webhook_app(out, secret), host=host, port=port, log_level="warning")

@@ -1,0 +1,340 @@
+"""``hearkit.batch.run``: a folder, glob or CSV of recordings in; one analyzed record per call out.
+
+The output folder ``out`` holds everything a batch knows, so the same call resumes it:
+
+* ``manifest.sqlite``: the state of every recording (:mod:`hearkit.batch.manifest`);
+* ``calls/<call_id>.json``: the completed job with its result, one file a call;
+* ``dataset/``: the Parquet datasets of calls (scorecards), turns, words and tracker hits, as
+  :meth:`hearkit.record.CallSet.save` writes them (``CallSet.load(out / "dataset")``).
+
+``run`` works in scripts and inside a running event loop (Jupyter): there it runs the batch on
+a worker thread with its own loop. In async code, ``await arun(...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import shlex
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hearkit.batch.cost import CostEstimate, batch_cost, estimate, realtime_cost
+from hearkit.batch.manifest import Manifest, ManifestRow
+from hearkit.batch.progress import BatchProgress
+from hearkit.batch.recordings import Mode, Recording, discover
+from hearkit.batch.runner import JobsClient, Runner, RunnerSettings
+
+__all__ = ["BatchReport", "FailedRecording", "arun", "run"]
+
+
+@dataclass(frozen=True)
+class FailedRecording:
+    """A recording that did not complete: where it came from and why (``status`` failed or skipped)."""
+
+    call_id: str
+    source: str
+    status: str
+    error: str
+    job_id: str | None = None
+
+
+@dataclass
+class BatchReport:
+    """What a batch run did, and the state of the whole output folder after it.
+
+    ``estimate`` covers the recordings this run had to send (all of them on a dry run);
+    ``audio_seconds``/``billed_seconds`` sum every completed recording of the folder.
+    """
+
+    out_dir: Path
+    counts: dict[str, int]
+    estimate: CostEstimate
+    dry_run: bool = False
+    stop_reason: str | None = None
+    failed: list[FailedRecording] = field(default_factory=list)
+    skipped: list[FailedRecording] = field(default_factory=list)
+    audio_seconds: float = 0.0
+    billed_seconds: float = 0.0
+    wall_s: float = 0.0
+    dataset_dir: Path | None = None
+    rate_limited: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True when every recording that can be sent has completed (none pending or failed)."""
+        return self.counts["pending"] == self.counts["submitted"] == self.counts["failed"] == 0
+
+    @property
+    def batch_usd(self) -> float:
+        """Cost of the completed audio at the batch rate (billed seconds; audio seconds if unknown)."""
+        return batch_cost(self.billed_seconds or self.audio_seconds)
+
+    @property
+    def realtime_usd(self) -> float:
+        """What the same audio would have cost at the realtime rate."""
+        return realtime_cost(self.billed_seconds or self.audio_seconds)
+
+    @property
+    def retry_command(self) -> str | None:
+        """The command that sends the failed recordings again, or None when nothing failed."""
+        if not self.failed:
+            return None
+        return f"hearkit batch --out {shlex.quote(str(self.out_dir))} --retry-failed"
+
+    @property
+    def resume_command(self) -> str:
+        """The command that resumes this batch where it stopped."""
+        return f"hearkit batch --out {shlex.quote(str(self.out_dir))}"
+
+
+def run(
+    source: str | Path | None = None,
+    out: str | Path = "hearkit-batch",
+    **options: Any,
+) -> BatchReport:
+    """Run (or resume) a batch; blocks until it is done. See :func:`arun` for the options.
+
+    Inside a running event loop (a Jupyter cell) the batch runs on a worker thread with its
+    own loop, so no ``asyncio.run`` is nested in the notebook's loop.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(arun(source, out, **options))
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hearkit-batch") as pool:
+        return pool.submit(asyncio.run, arun(source, out, **options)).result()
+
+
+async def arun(
+    source: str | Path | None = None,
+    out: str | Path = "hearkit-batch",
+    *,
+    concurrency: int = 8,
+    mode: Mode = "auto",
+    model: str | None = None,
+    numerals: bool | None = None,
+    output_formats: Sequence[str] | None = None,
+    vocabulary: Sequence[str] | None = None,
+    webhook_url: str | None = None,
+    dry_run: bool = False,
+    retry_failed: bool = False,
+    client: Any = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    dask: str | None = None,
+    transcriber: str | None = None,
+    progress: bool = True,
+    write_dataset: bool = True,
+    settings: RunnerSettings | None = None,
+) -> BatchReport:
+    """Run (or resume) the batch of ``source`` into the folder ``out``.
+
+    ``source``: a folder, a glob pattern or a CSV manifest (columns ``path`` or ``audio_url``,
+    optional ``call_id``, ``title``, ``rep``, ``customer``, ``date``, ``kind``, ``duration_s``,
+    ``channels``); ``None`` resumes the batch already in ``out``. ``mode``: ``auto`` (inspect
+    each file), ``stereo`` (``channel``) or ``mono`` (``diarize``). ``client``: an
+    :class:`hearkit.client.AsyncPyAI` (built from ``api_key``/``base_url``/env otherwise; with
+    no key at all, the embedded local engine). ``dask``: a scheduler address or ``"local"``
+    to transcribe on a Dask cluster with the local engine's ``transcriber`` instead of the API.
+    ``dry_run``: discover, inspect and estimate the cost; send nothing.
+    """
+    started = time.monotonic()
+    options = _job_options(model, numerals, output_formats, vocabulary)
+    # Discovery hashes and decodes files: off the event loop (it may be a notebook's).
+    manifest, found = await asyncio.to_thread(_prepare, source, out, mode, options, dry_run, retry_failed)
+    try:
+        if dry_run:
+            cost = estimate(_dry_run_durations(manifest, found))
+            report = _report(manifest, cost, dry_run=True, started=started)
+            report.skipped = [
+                FailedRecording(rec.call_id, rec.source, "skipped", rec.skip_reason)
+                for rec in found
+                if rec.skip_reason is not None
+            ]
+            return report
+        todo = manifest.rows("pending", "submitted")
+        cost = estimate(row.duration_s for row in todo)
+        totals = manifest.totals()
+        bar = BatchProgress(
+            len(todo) + manifest.counts()["completed"],
+            done=manifest.counts()["completed"],
+            audio_seconds=totals["billed_seconds"] or totals["audio_seconds"],
+            enabled=progress,
+        )
+        stop_reason: str | None = None
+        rate_limited = 0
+        with bar:
+            if dask is not None:
+                from hearkit.batch.distributed import run_on_dask
+
+                await asyncio.to_thread(
+                    run_on_dask, manifest, todo, scheduler=dask, transcriber=transcriber, progress=bar
+                )
+            elif todo:
+                runner_settings = settings or RunnerSettings()
+                runner_settings.concurrency = concurrency
+                runner_settings.options = options
+                runner_settings.webhook_url = webhook_url
+                stop_reason, rate_limited = await _run_with_client(
+                    manifest, todo, runner_settings, bar, client, api_key, base_url
+                )
+        dataset_dir = None
+        if write_dataset and manifest.counts()["completed"]:
+            from hearkit.batch.results import write_dataset as build
+
+            dataset_dir = await asyncio.to_thread(build, manifest)
+        report = _report(manifest, cost, dry_run=False, started=started, stop_reason=stop_reason)
+        report.dataset_dir = dataset_dir
+        report.rate_limited = rate_limited
+        return report
+    finally:
+        manifest.close()
+
+
+async def _run_with_client(
+    manifest: Manifest,
+    todo: list[ManifestRow],
+    settings: RunnerSettings,
+    bar: BatchProgress,
+    client: Any,
+    api_key: str | None,
+    base_url: str | None,
+) -> tuple[str | None, int]:
+    from hearkit.batch.billing import UnitsRecorder
+
+    owned = client is None
+    if owned:
+        from hearkit.client import AsyncPyAI
+
+        client = AsyncPyAI(api_key=api_key, base_url=base_url)
+    units = UnitsRecorder(client)
+    jobs: JobsClient = client.jobs
+    runner = Runner(manifest, jobs, settings, progress=bar, billed=units)
+    try:
+        await runner.run(todo)
+        # Billed units can arrive after the result was saved (e.g. on the result_url document).
+        for row in manifest.rows("completed"):
+            if row.billed_seconds is None and row.job_id is not None and row.job_id in units:
+                manifest.set_billed(row.rec_id, units[row.job_id])
+    finally:
+        if owned:
+            await client.close()
+    return runner.stop_reason, runner.limiter.rate_limited
+
+
+def _prepare(
+    source: str | Path | None,
+    out: str | Path,
+    mode: Mode,
+    options: dict[str, Any],
+    dry_run: bool,
+    retry_failed: bool,
+) -> tuple[Manifest, list[Recording]]:
+    out_dir = Path(out).expanduser().resolve()
+    manifest = Manifest(out_dir)
+    try:
+        found: list[Recording] = []
+        source_text = _check_settings(manifest, source, mode, options, dry_run)
+        if source_text is not None:
+            known = {row.rec_id for row in manifest.rows()}
+            found = discover(source_text, mode=mode, exclude=out_dir, known=known)
+            if not dry_run:
+                manifest.add(found)
+        if retry_failed and not dry_run:
+            manifest.requeue_failed()
+    except BaseException:
+        manifest.close()
+        raise
+    return manifest, found
+
+
+def _job_options(
+    model: str | None,
+    numerals: bool | None,
+    output_formats: Sequence[str] | None,
+    vocabulary: Sequence[str] | None,
+) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if model:
+        options["model"] = model
+    if numerals is not None:
+        options["numerals"] = numerals
+    if output_formats:
+        options["output_formats"] = list(output_formats)
+    if vocabulary:
+        options["vocabulary"] = list(vocabulary)
+    return options
+
+
+def _check_settings(
+    manifest: Manifest, source: str | Path | None, mode: Mode, options: dict[str, Any], dry_run: bool
+) -> str | None:
+    """The source to (re)discover; stores the settings on first use, refuses changed ones."""
+    stored = manifest.settings()
+    wanted = {"mode": mode, "options": options}
+    if not stored:
+        if source is None:
+            raise ValueError(
+                f"{manifest.out_dir} holds no batch yet: "
+                "give the recordings to process (a folder, a glob or a CSV)"
+            )
+        if not dry_run:
+            manifest.save_settings({**wanted, "source": str(source)})
+        return str(source)
+    changed = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
+    if changed and source is not None:
+        detail = "; ".join(f"{k}: was {old!r}, now {new!r}" for k, (old, new) in changed.items())
+        raise ValueError(
+            f"{manifest.out_dir} was started with other options ({detail}). Resume it with the same "
+            "options, or use a new --out folder for different ones (a recording sent with other options "
+            "is a new job, billed again)."
+        )
+    return str(source) if source is not None else stored.get("source")
+
+
+def _dry_run_durations(manifest: Manifest, found: list[Recording]) -> list[float | None]:
+    done = {row.rec_id for row in manifest.rows("completed", "skipped")}
+    durations: list[float | None] = []
+    for rec in found:
+        if rec.skip_reason is None and rec.rec_id not in done:
+            durations.append(rec.info.duration_s if rec.info else None)
+    return durations
+
+
+def _report(
+    manifest: Manifest,
+    cost: CostEstimate,
+    *,
+    dry_run: bool,
+    started: float,
+    stop_reason: str | None = None,
+) -> BatchReport:
+    totals = manifest.totals()
+    failed = [_failed(row) for row in manifest.rows("failed")]
+    skipped = [_failed(row) for row in manifest.rows("skipped")]
+    return BatchReport(
+        out_dir=manifest.out_dir,
+        counts=manifest.counts(),
+        estimate=cost,
+        dry_run=dry_run,
+        stop_reason=stop_reason,
+        failed=failed,
+        skipped=skipped,
+        audio_seconds=totals["audio_seconds"],
+        billed_seconds=totals["billed_seconds"],
+        wall_s=time.monotonic() - started,
+    )
+
+
+def _failed(row: ManifestRow) -> FailedRecording:
+    return FailedRecording(
+        call_id=row.call_id,
+        source=row.source,
+        status=row.status,
+        error=row.last_error or "",
+        job_id=row.job_id,
+    )

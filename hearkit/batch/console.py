@@ -1,0 +1,62 @@
+"""The end-of-run summary of a batch, printed with rich (the CLI and notebooks use it)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from hearkit.batch.api import BatchReport
+from hearkit.batch.cost import batch_cost, format_usd, realtime_cost
+
+__all__ = ["print_report"]
+
+_MAX_LISTED = 50
+
+
+def print_report(report: BatchReport, console: Console | None = None) -> None:
+    """Counts, audio and cost, skipped files with their reason, failed jobs and the retry command."""
+    console = console or Console()
+    counts = report.counts
+    est = report.estimate
+    if report.dry_run:
+        unknown = f" ({est.unknown_duration} of unknown duration)" if est.unknown_duration else ""
+        console.print(
+            f"dry run: {est.recordings} recording(s) to send{unknown}, {est.audio_hours:.3f} audio hours; "
+            f"batch {format_usd(est.batch_usd)} (realtime would be {format_usd(est.realtime_usd)}); "
+            "nothing was sent"
+        )
+        _listed(console, "skipped", [(f.source, f.error) for f in report.skipped])
+        return
+    console.print(
+        "recordings: "
+        + ", ".join(f"{counts[s]} {s}" for s in ("completed", "failed", "skipped", "pending", "submitted"))
+    )
+    seconds = report.billed_seconds or report.audio_seconds
+    console.print(
+        f"audio {seconds / 3600:.3f} h; batch {format_usd(batch_cost(seconds))} "
+        f"(realtime would be {format_usd(realtime_cost(seconds))}); {report.wall_s:.1f} s wall"
+    )
+    _listed(console, "skipped", [(f.source, f.error) for f in report.skipped])
+    _listed(console, "failed", [(f"{f.call_id} ({f.job_id or 'no job'})", f.error) for f in report.failed])
+    if report.retry_command:
+        console.print(f"retry the failed ones: [bold]{report.retry_command}[/bold]")
+    if report.stop_reason:
+        console.print(f"[red]stopped:[/red] {report.stop_reason}")
+        console.print(f"what is done is saved; resume with: [bold]{report.resume_command}[/bold]")
+    elif counts["pending"] or counts["submitted"]:
+        console.print(f"not finished; resume with: [bold]{report.resume_command}[/bold]")
+    if report.dataset_dir is not None:
+        console.print(f"dataset: {report.dataset_dir} (hearkit.record.CallSet.load)")
+
+
+def _listed(console: Console, title: str, rows: list[tuple[str, str]]) -> None:
+    if not rows:
+        return
+    table = Table(title=f"{len(rows)} {title}", show_lines=False)
+    table.add_column("recording")
+    table.add_column("reason")
+    for source, reason in rows[:_MAX_LISTED]:
+        table.add_row(source, reason)
+    if len(rows) > _MAX_LISTED:
+        table.add_row("…", f"{len(rows) - _MAX_LISTED} more in the manifest")
+    console.print(table)

@@ -1,0 +1,99 @@
+"""The progress bar of a batch run: recordings done, ETA, audio hours, cost so far.
+
+Cost so far is the billed audio of completed jobs at the batch rate; beside it, what the same
+audio would have cost at the realtime rate (see :mod:`hearkit.batch.cost`). The numbers start
+from what earlier runs into the same folder already completed.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from hearkit.batch.cost import batch_cost, format_usd, realtime_cost
+
+__all__ = ["BatchProgress"]
+
+
+class BatchProgress:
+    """A rich progress bar fed by the batch runner (a no-op when ``enabled`` is false)."""
+
+    def __init__(
+        self,
+        total: int,
+        *,
+        done: int = 0,
+        audio_seconds: float = 0.0,
+        enabled: bool = True,
+        console: Console | None = None,
+    ) -> None:
+        self.total = total
+        self.done = done
+        self.failed = 0
+        self.audio_seconds = audio_seconds
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        if enabled:
+            self._progress = Progress(
+                TextColumn("[bold]batch"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[stats]}"),
+                console=console,
+                transient=False,
+            )
+
+    def __enter__(self) -> BatchProgress:
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task("batch", total=self.total, completed=self.done, stats="")
+            self._refresh()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._progress is not None:
+            self._refresh()
+            self._progress.stop()
+
+    @property
+    def stats(self) -> str:
+        """``audio 1.23 h · $0.11 batch (realtime $0.22) · 2 failed``."""
+        text = (
+            f"audio {self.audio_seconds / 3600:.2f} h · {format_usd(batch_cost(self.audio_seconds))} batch"
+            f" (realtime {format_usd(realtime_cost(self.audio_seconds))})"
+        )
+        return text + (f" · {self.failed} failed" if self.failed else "")
+
+    def completed(self, audio_seconds: float | None) -> None:
+        """One recording done; ``audio_seconds`` is what was billed for it."""
+        self.done += 1
+        self.audio_seconds += audio_seconds or 0.0
+        self._advance()
+
+    def failed_one(self) -> None:
+        self.failed += 1
+        self._advance()
+
+    def _advance(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.advance(self._task)
+            self._refresh()
+
+    def _refresh(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, stats=self.stats)

@@ -1,0 +1,376 @@
+"""Find the recordings of a batch, hash them and inspect their audio.
+
+A batch source is a folder (searched recursively), a glob pattern, or a CSV manifest with one
+recording a row. Each recording gets a *content hash* (SHA-256 of the file bytes; of the URL
+for remote audio), which is its identity in the batch manifest: renaming or moving a file
+does not make it a new recording, and the same bytes twice are transcribed once.
+
+Audio inspection uses PyAV. It reads the channel count and duration from the container and
+decodes a little audio to prove the file is readable. For ``mode="auto"`` it decodes up to
+:data:`AUTO_MAX_SECONDS` of a two-channel file and compares the channels: a file whose
+channels are identical, or whose second channel is silent, is *not* true stereo and is
+transcribed as mono with ``diarize``; a true stereo file (one party per channel) gets
+``channel``.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import math
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import av
+import numpy as np
+
+__all__ = [
+    "AUTO_MAX_SECONDS",
+    "AudioInfo",
+    "Mode",
+    "Recording",
+    "choose_mode",
+    "discover",
+    "hash_file",
+    "hash_url",
+    "inspect_audio",
+]
+
+Mode = Literal["auto", "stereo", "mono"]
+"""How a batch picks the diarization of each recording: ``stereo`` → ``channel: true``,
+``mono`` → ``diarize: true``, ``auto`` → by inspecting each file."""
+
+AUTO_MAX_SECONDS = 300.0
+"""How much audio ``auto`` decodes to decide whether two channels are really two parties."""
+
+SILENT_RMS = 1e-4
+"""A channel whose RMS (full scale = 1.0) is below this is silent (about −80 dBFS)."""
+
+RELATIVE_DB = 40.0
+"""Channels within this many dB of identity (difference RMS / louder channel RMS) are the same
+signal; a channel this many dB quieter than the other is silent."""
+
+_CSV_PATH_COLUMNS = ("path", "file", "audio_path")
+_CSV_URL_COLUMNS = ("audio_url", "url")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What the inspection found: ``channels``, ``duration_s`` and the ``layout``.
+
+    ``layout`` is ``mono`` (one channel), ``stereo`` (two channels carrying different
+    signals), ``dual_mono`` (identical channels), ``one_silent`` (one channel silent) or
+    ``unknown`` (multi-channel, not decoded).
+    """
+
+    channels: int
+    duration_s: float | None
+    layout: str
+
+
+@dataclass
+class Recording:
+    """One recording of a batch, before it is submitted.
+
+    ``rec_id`` is the content hash; ``source`` the absolute path or the https URL;
+    ``skip_reason`` is set when the recording cannot be sent (not audio, unreadable, http
+    URL...), and says why.
+    """
+
+    rec_id: str
+    call_id: str
+    source: str
+    kind: Literal["file", "url"]
+    size_bytes: int | None = None
+    info: AudioInfo | None = None
+    mode: Literal["channel", "diarize"] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    skip_reason: str | None = None
+
+
+def hash_file(path: Path) -> str:
+    """SHA-256 hex digest of the file's bytes."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hash_url(url: str) -> str:
+    """SHA-256 hex digest of a remote recording's URL (its bytes are never fetched here)."""
+    return hashlib.sha256(("url:" + url.strip()).encode()).hexdigest()
+
+
+def inspect_audio(path: Path, *, analyze_stereo: bool = True) -> AudioInfo:
+    """Read channel count and duration with PyAV; classify two-channel audio.
+
+    Raises ``ValueError`` with a readable reason when the file is not decodable audio.
+    ``analyze_stereo=False`` decodes only the first frames (enough to prove the file is audio).
+    """
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not a readable audio file ({_short(exc)})") from exc
+    with container:
+        if not container.streams.audio:
+            raise ValueError("no audio stream in the file")
+        stream = container.streams.audio[0]
+        channels = int(stream.codec_context.channels or 0)
+        duration = _container_duration(container, stream)
+        decode_seconds = AUTO_MAX_SECONDS if analyze_stereo and channels >= 2 else 1.0
+        try:
+            stats, decoded_s, finished = _decode_stats(container, stream, channels, decode_seconds)
+        except (av.error.FFmpegError, ValueError) as exc:
+            raise ValueError(f"audio could not be decoded ({_short(exc)})") from exc
+        if decoded_s == 0.0:
+            raise ValueError("the audio stream contains no samples")
+        if finished and (duration is None or abs(duration - decoded_s) > 0.5):
+            duration = decoded_s
+        if duration is None:
+            duration = _decode_stats(container, stream, channels, math.inf)[1] + decoded_s
+    layout = "mono" if channels <= 1 else _classify(stats) if analyze_stereo else "unknown"
+    return AudioInfo(channels=max(channels, 1), duration_s=duration, layout=layout)
+
+
+def choose_mode(info: AudioInfo, mode: Mode) -> Literal["channel", "diarize"]:
+    """``channel`` for true stereo, ``diarize`` otherwise (``stereo``/``mono`` force it)."""
+    if mode == "stereo":
+        return "channel"
+    if mode == "mono":
+        return "diarize"
+    return "channel" if info.layout == "stereo" else "diarize"
+
+
+def discover(
+    source: str | Path,
+    *,
+    mode: Mode = "auto",
+    exclude: Path | None = None,
+    known: frozenset[str] | set[str] = frozenset(),
+) -> list[Recording]:
+    """All recordings of ``source`` (folder, glob or CSV), hashed and inspected, in a stable order.
+
+    Files that are not audio stay in the list with ``skip_reason`` set, so the batch can say
+    what it skipped and why. Two files with the same bytes are one recording; the second is
+    skipped as a duplicate. ``exclude`` is a folder to leave out (the batch's output folder);
+    recordings whose hash is in ``known`` (already in the manifest) are hashed, not inspected.
+    """
+    rows = list(_rows(source, exclude))
+    recordings: list[Recording] = []
+    seen: dict[str, str] = {}
+    used_ids: set[str] = set()
+    for row in rows:
+        rec = _recording(row, mode, known)
+        if rec.rec_id in seen and rec.skip_reason is None:
+            rec.skip_reason = f"duplicate of {seen[rec.rec_id]} (same content)"
+        if rec.skip_reason is None:
+            seen[rec.rec_id] = rec.source
+        rec.call_id = _unique_call_id(rec.call_id, rec.rec_id, used_ids)
+        recordings.append(rec)
+    return recordings
+
+
+def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
+    text = str(source)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        yield from ({"path": p} for p in _walk(path, exclude))
+    elif path.is_file() and path.suffix.lower() == ".csv":
+        yield from _csv_rows(path)
+    elif path.is_file():
+        yield {"path": path.resolve()}
+    elif any(ch in text for ch in "*?["):
+        matches = sorted(Path(p).resolve() for p in glob.glob(str(path), recursive=True))
+        files = [p for p in matches if p.is_file() and not _excluded(p, exclude)]
+        if not files:
+            raise FileNotFoundError(f"the pattern {text!r} matches no files")
+        yield from ({"path": p} for p in files)
+    else:
+        raise FileNotFoundError(
+            f"{text!r} is not a folder, a file, a CSV manifest or a glob pattern that matches files"
+        )
+
+
+def _walk(folder: Path, exclude: Path | None) -> Iterable[Path]:
+    files = (
+        p.resolve()
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    return sorted(p for p in files if not _excluded(p, exclude))
+
+
+def _excluded(path: Path, exclude: Path | None) -> bool:
+    return exclude is not None and path.is_relative_to(exclude.resolve())
+
+
+def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = {c.strip().lower() for c in reader.fieldnames or []}
+        if not columns & {*_CSV_PATH_COLUMNS, *_CSV_URL_COLUMNS}:
+            raise ValueError(
+                f"{path}: the CSV needs a column 'path' (local file) or 'audio_url' (https URL); "
+                f"it has {sorted(columns)}"
+            )
+        for line_no, raw in enumerate(reader, start=2):
+            row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
+            local = next((row[c] for c in _CSV_PATH_COLUMNS if row.get(c)), "")
+            url = next((row[c] for c in _CSV_URL_COLUMNS if row.get(c)), "")
+            meta = {k: v for k, v in row.items() if v and k not in {*_CSV_PATH_COLUMNS, *_CSV_URL_COLUMNS}}
+            if local:
+                file = Path(local).expanduser()
+                yield {"path": (file if file.is_absolute() else path.parent / file).resolve(), "meta": meta}
+            elif url:
+                yield {"url": url, "meta": meta}
+            else:
+                yield {"missing": f"{path.name} line {line_no}", "meta": meta}
+
+
+def _recording(row: dict[str, Any], mode: Mode, known: frozenset[str] | set[str]) -> Recording:
+    meta: dict[str, Any] = dict(row.get("meta", {}))
+    call_id = _clean_id(str(meta.pop("call_id", "")))
+    if "missing" in row:
+        where = row["missing"]
+        return Recording(
+            rec_id=hashlib.sha256(where.encode()).hexdigest(),
+            call_id=call_id or "row",
+            source=where,
+            kind="file",
+            metadata=meta,
+            skip_reason="the row has neither a path nor an audio_url",
+        )
+    if "url" in row:
+        return _url_recording(row["url"], call_id, meta, mode)
+    path: Path = row["path"]
+    call_id = call_id or _clean_id(path.name.split(".")[0]) or "call"
+    if not path.is_file():
+        return Recording(
+            rec_id=hashlib.sha256(str(path).encode()).hexdigest(),
+            call_id=call_id,
+            source=str(path),
+            kind="file",
+            metadata=meta,
+            skip_reason="file not found",
+        )
+    rec = Recording(
+        rec_id=hash_file(path),
+        call_id=call_id,
+        source=str(path),
+        kind="file",
+        size_bytes=path.stat().st_size,
+        metadata=meta,
+    )
+    if rec.rec_id in known:
+        return rec
+    try:
+        rec.info = inspect_audio(path, analyze_stereo=mode == "auto")
+    except ValueError as exc:
+        rec.skip_reason = str(exc)
+        return rec
+    rec.mode = choose_mode(rec.info, mode)
+    return rec
+
+
+def _url_recording(url: str, call_id: str, meta: dict[str, Any], mode: Mode) -> Recording:
+    parsed = urlparse(url)
+    rec = Recording(
+        rec_id=hash_url(url),
+        call_id=call_id or _clean_id(Path(parsed.path).name.split(".")[0]) or "call",
+        source=url,
+        kind="url",
+        metadata=meta,
+    )
+    if parsed.scheme != "https" or not parsed.netloc:
+        rec.skip_reason = "remote audio must be an https:// URL"
+        return rec
+    duration = _float_or_none(meta.pop("duration_s", None))
+    channels = _float_or_none(meta.pop("channels", None))
+    layout = "stereo" if channels == 2 else "mono" if channels == 1 else "unknown"
+    rec.info = AudioInfo(channels=int(channels or 0), duration_s=duration, layout=layout)
+    # Remote audio is never downloaded here: without a `channels` column, `auto` assumes mono.
+    rec.mode = choose_mode(rec.info, mode)
+    return rec
+
+
+def _decode_stats(
+    container: Any, stream: Any, channels: int, max_seconds: float
+) -> tuple[np.ndarray, float, bool]:
+    """Sums over the decoded audio: [energy ch0, energy ch1, energy of ch0-ch1, samples]."""
+    resampler = av.AudioResampler(format="fltp", layout="stereo" if channels >= 2 else "mono", rate=8000)
+    sums = np.zeros(4)
+    seconds = 0.0
+    for frame in container.decode(stream):
+        for out in resampler.resample(frame):
+            samples = out.to_ndarray().astype(np.float64)
+            first = samples[0]
+            second = samples[1] if samples.shape[0] > 1 else first
+            sums += (
+                float(np.dot(first, first)),
+                float(np.dot(second, second)),
+                float(np.sum((first - second) ** 2)),
+                first.size,
+            )
+            seconds += first.size / 8000
+        if seconds >= max_seconds:
+            return sums, seconds, False
+    for out in resampler.resample(None):
+        seconds += out.samples / 8000
+    return sums, seconds, True
+
+
+def _classify(stats: np.ndarray) -> str:
+    n = max(stats[3], 1.0)
+    rms0, rms1, rms_diff = (math.sqrt(stats[i] / n) for i in range(3))
+    louder = max(rms0, rms1)
+    ratio = 10 ** (-RELATIVE_DB / 20)
+    if louder < SILENT_RMS:
+        return "one_silent"
+    if rms_diff < louder * ratio:
+        return "dual_mono"
+    if min(rms0, rms1) < max(SILENT_RMS, louder * ratio):
+        return "one_silent"
+    return "stereo"
+
+
+def _container_duration(container: Any, stream: Any) -> float | None:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return float(container.duration) / 1_000_000
+    return None
+
+
+def _unique_call_id(call_id: str, rec_id: str, used: set[str]) -> str:
+    candidate = call_id
+    if candidate in used:
+        candidate = f"{call_id}-{rec_id[:8]}"
+    suffix = 2
+    while candidate in used:
+        candidate = f"{call_id}-{rec_id[:8]}-{suffix}"
+        suffix += 1
+    used.add(candidate)
+    return candidate
+
+
+def _clean_id(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._")[:120]
+
+
+def _float_or_none(value: Any) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 160 else text[:157] + "..."

@@ -1,0 +1,366 @@
+"""The batch runner: every pending recording of the manifest through the jobs API, at bounded concurrency.
+
+One recording goes through these steps, each one committed to the manifest before the next:
+
+1. the create request (options, ``Idempotency-Key``) is fixed and stored;
+2. ``submitted`` (attempts + 1) is stored, then the request is sent;
+3. the job id of the 202 is stored;
+4. the job is awaited (a webhook event wakes the waiter at once; polling with backoff catches
+   an event that never came);
+5. the per-call JSON is written, then ``completed`` is stored.
+
+A crash between any two steps resumes at the step that was not stored: a create that may or
+may not have reached the server is sent again with the same key and the same request, and the
+server replays the original job, so no recording is billed twice and none is lost.
+
+Errors: 5xx and connection errors are retried (``max_attempts`` sends, exponential backoff);
+429 pauses for ``Retry-After`` and lowers the concurrency (:mod:`hearkit.batch.limiter`); 402,
+401 and 403 stop the run cleanly (nothing more is sent; jobs already created are still
+collected); a job that fails on the server is ``failed`` with its error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from hearkit.batch.limiter import AdaptiveLimiter
+from hearkit.batch.manifest import Manifest, ManifestRow
+from hearkit.batch.progress import BatchProgress
+from hearkit.errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    IdempotencyConflictError,
+    NotFoundError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+)
+from hearkit.schema import Job, Result
+
+__all__ = ["JobsClient", "Runner", "RunnerSettings", "idempotency_key", "parse_units", "write_json"]
+
+_UNITS = re.compile(r"audio_seconds\s*=\s*([0-9.eE+-]+)")
+_JOB_PATH = re.compile(r"/v1/transcription/jobs/([^/?#]+)$")
+_MAX_RATE_LIMITED = 200
+
+
+class JobsClient(Protocol):
+    """The part of :class:`hearkit.client.AsyncPyAI` the runner uses (``client.jobs``)."""
+
+    async def create(self, audio: Any = None, **kwargs: Any) -> Job: ...
+
+    async def get(self, job_id: str) -> Job: ...
+
+    async def result(self, job: Job) -> Result: ...
+
+
+@dataclass
+class RunnerSettings:
+    """How the runner sends and waits.
+
+    ``options`` are the transcription options sent with every job (``model``, ``numerals``,
+    ``output_formats``, ``vocabulary``); the diarization option comes from each recording's
+    mode. ``poll_initial``/``poll_max`` bound the polling backoff (×1.5 a poll); with a
+    ``webhook_url`` the runner waits for events and polls only every ``webhook_poll``
+    seconds.
+    """
+
+    concurrency: int = 8
+    options: dict[str, Any] = field(default_factory=dict)
+    webhook_url: str | None = None
+    max_attempts: int = 8
+    poll_initial: float = 0.1
+    poll_max: float = 5.0
+    webhook_poll: float = 30.0
+    retry_backoff: float = 0.2
+    job_timeout: float = 6 * 3600.0
+
+
+def idempotency_key(rec_id: str, options: Mapping[str, Any], generation: int = 0) -> str:
+    """The Idempotency-Key of one recording: content hash + transcription options + generation.
+
+    Delivery settings (``webhook_url``) are not part of it: they do not change the transcript.
+    ``generation`` increases only when a job that *failed on the server* is retried on purpose.
+    """
+    canonical = json.dumps(dict(options), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(f"{rec_id}|{canonical}|{generation}".encode()).hexdigest()
+    return f"hearkit-{digest[:48]}"
+
+
+def parse_units(value: str | None) -> float | None:
+    """Billed seconds from an ``x-pyai-units`` header: ``audio_seconds=<n>`` or a bare number."""
+    if not value:
+        return None
+    match = _UNITS.search(value)
+    text = match.group(1) if match else value.strip()
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def write_json(path: Path, document: Any) -> None:
+    """Write JSON atomically (temp file + rename): a crash leaves the old file or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class _Stop(Exception):
+    """Stops the whole run (402, 401, 403)."""
+
+
+class Runner:
+    """Runs the pending rows of one manifest through a jobs client."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        jobs: JobsClient,
+        settings: RunnerSettings,
+        *,
+        progress: BatchProgress | None = None,
+        billed: Mapping[str, float] | None = None,
+    ) -> None:
+        self.manifest = manifest
+        self.jobs = jobs
+        self.settings = settings
+        self.progress = progress
+        self.billed = billed if billed is not None else {}
+        self.limiter = AdaptiveLimiter(settings.concurrency)
+        self.stop_reason: str | None = None
+        self.calls_dir = manifest.out_dir / "calls"
+        self._waiters: dict[str, asyncio.Event] = {}
+        self._event_jobs: set[str] = set()
+        self._last_event = 0
+
+    async def run(self, rows: list[ManifestRow]) -> None:
+        """Process ``rows`` (pending or submitted); returns when each is settled or the run stopped."""
+        queue: asyncio.Queue[ManifestRow] = asyncio.Queue()
+        for row in rows:
+            queue.put_nowait(row)
+        watcher = asyncio.create_task(self._watch_webhook_events()) if self.settings.webhook_url else None
+        workers = [
+            asyncio.create_task(self._worker(queue)) for _ in range(min(self.settings.concurrency, len(rows)))
+        ]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+
+    async def _worker(self, queue: asyncio.Queue[ManifestRow]) -> None:
+        while True:
+            try:
+                row = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            async with self.limiter:
+                await self._process(row)
+
+    async def _process(self, row: ManifestRow) -> None:
+        job_id = row.job_id
+        if job_id is None:
+            if self.stop_reason is not None:
+                return
+            job_id = await self._submit(row)
+            if job_id is None:
+                return
+        job = await self._wait(row, job_id)
+        if job is None:
+            return
+        if job.status == "completed":
+            try:
+                await self._save(row, job)
+            except (APIError, APIConnectionError, OSError) as exc:
+                # Stays `submitted` with its job id: the next run fetches the result again.
+                self.manifest.note_error(row.rec_id, f"result of job {job.job_id} not saved: {exc}")
+        else:
+            error = job.error or f"job ended with status {job.status}"
+            self.manifest.mark_failed(row.rec_id, f"job {job.job_id} {job.status}: {error}")
+            if self.progress is not None:
+                self.progress.failed_one()
+
+    def _request(self, row: ManifestRow) -> tuple[str, dict[str, Any]]:
+        if row.idempotency_key and row.request is not None:
+            return row.idempotency_key, row.request
+        options = dict(self.settings.options)
+        options["channel" if row.mode == "channel" else "diarize"] = True
+        key = idempotency_key(row.rec_id, options, row.generation)
+        request = dict(options)
+        if row.kind == "url":
+            request["audio_url"] = row.source
+        if self.settings.webhook_url:
+            request["webhook_url"] = self.settings.webhook_url
+        stored = self.manifest.prepare_submit(row.rec_id, key, request)
+        assert stored.idempotency_key is not None and stored.request is not None
+        return stored.idempotency_key, stored.request
+
+    async def _submit(self, row: ManifestRow) -> str | None:
+        key, request = self._request(row)
+        attempts = row.attempts
+        rate_limited = 0
+        last_error = row.last_error or ""
+        while attempts < self.settings.max_attempts:
+            await self.limiter.pace()
+            if self.stop_reason is not None:
+                return None
+            self.manifest.mark_sending(row.rec_id)
+            attempts += 1
+            try:
+                audio = Path(row.source) if row.kind == "file" else None
+                job = await self.jobs.create(audio, idempotency_key=key, **request)
+            except RateLimitError as exc:
+                self.limiter.on_rate_limited(exc.retry_after)
+                last_error = str(exc)
+                self.manifest.note_error(row.rec_id, last_error)
+                rate_limited += 1
+                if rate_limited < _MAX_RATE_LIMITED:
+                    attempts -= 1  # a 429 created nothing: it does not use up an attempt
+                continue
+            except (PaymentRequiredError, AuthenticationError, PermissionDeniedError) as exc:
+                self._stop(str(exc))
+                self.manifest.note_error(row.rec_id, str(exc))
+                if attempts == 1:
+                    self.manifest.mark_pending(row.rec_id)
+                return None
+            except IdempotencyConflictError as exc:
+                self._fail(row, f"{exc} (the stored request of this recording differs from the first one)")
+                return None
+            except (ServerError, APIConnectionError) as exc:
+                last_error = str(exc)
+                self.manifest.note_error(row.rec_id, last_error)
+                await self._backoff(attempts)
+                continue
+            except APIError as exc:
+                self._fail(row, str(exc))
+                return None
+            self.manifest.mark_created(row.rec_id, job.job_id)
+            await self.limiter.on_success()
+            return job.job_id
+        self._fail(row, f"gave up after {attempts} attempts: {last_error}")
+        return None
+
+    async def _wait(self, row: ManifestRow, job_id: str) -> Job | None:
+        delay = self.settings.poll_initial
+        deadline = time.monotonic() + self.settings.job_timeout
+        errors = 0
+        while True:
+            await self.limiter.pace()
+            try:
+                job = await self.jobs.get(job_id)
+            except RateLimitError as exc:
+                self.limiter.on_rate_limited(exc.retry_after)
+                continue
+            except NotFoundError as exc:
+                self._fail(row, f"job {job_id} no longer exists on the server: {exc}")
+                return None
+            except (ServerError, APIConnectionError) as exc:
+                errors += 1
+                self.manifest.note_error(row.rec_id, str(exc))
+                if errors >= self.settings.max_attempts * 4:
+                    return None  # stays `submitted`: the next run picks the job up again
+                await self._backoff(min(errors, 6))
+                continue
+            if job.is_terminal:
+                return job
+            if time.monotonic() > deadline:
+                self.manifest.note_error(row.rec_id, f"job {job_id} still {job.status} after the timeout")
+                return None
+            await self._sleep_or_event(job_id, delay)
+            if not self.settings.webhook_url:
+                delay = min(delay * 1.5, self.settings.poll_max)
+            else:
+                delay = self.settings.webhook_poll
+
+    async def _save(self, row: ManifestRow, job: Job) -> None:
+        result = job.result
+        if result is None:
+            result = await _retrying(lambda: self.jobs.result(job), self.settings.max_attempts)
+        document = job.to_api()
+        document["result"] = result.to_api()
+        document["hearkit"] = {
+            "call_id": row.call_id,
+            "rec_id": row.rec_id,
+            "source": row.source,
+            "mode": row.mode,
+            "layout": row.layout,
+            "idempotency_key": row.idempotency_key,
+            "metadata": row.metadata,
+        }
+        path = self.calls_dir / f"{row.call_id}.json"
+        write_json(path, document)
+        billed = self.billed.get(job.job_id)
+        self.manifest.mark_completed(
+            row.rec_id,
+            result_path=str(path.relative_to(self.manifest.out_dir)),
+            audio_seconds=result.audio_seconds,
+            billed_seconds=billed,
+        )
+        if self.progress is not None:
+            self.progress.completed(billed if billed is not None else result.audio_seconds)
+
+    def _fail(self, row: ManifestRow, error: str) -> None:
+        self.manifest.mark_failed(row.rec_id, error)
+        if self.progress is not None:
+            self.progress.failed_one()
+
+    def _stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+
+    async def _backoff(self, attempt: int) -> None:
+        base = self.settings.retry_backoff * 2 ** min(attempt - 1, 6)
+        await asyncio.sleep(base * (0.5 + random.random()))
+
+    # webhook events -------------------------------------------------------------------------
+
+    async def _sleep_or_event(self, job_id: str, delay: float) -> None:
+        if job_id in self._event_jobs:
+            self._event_jobs.discard(job_id)
+            return
+        event = self._waiters.setdefault(job_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=delay)
+        self._waiters.pop(job_id, None)
+
+    async def _watch_webhook_events(self) -> None:
+        """Wake the waiter of each job whose webhook event the listener stored in the manifest."""
+        while True:
+            for event_id, job_id, _type in self.manifest.webhook_events_after(self._last_event):
+                self._last_event = event_id
+                waiter = self._waiters.get(job_id)
+                if waiter is not None:
+                    waiter.set()
+                else:
+                    self._event_jobs.add(job_id)
+            await asyncio.sleep(0.2)
+
+
+async def _retrying(call: Callable[[], Awaitable[Result]], attempts: int) -> Result:
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call()
+        except (ServerError, APIConnectionError, RateLimitError):
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.2 * 2**attempt)
+    raise AssertionError("unreachable")

@@ -1,0 +1,122 @@
+"""Discovery, content hashing and audio inspection of batch sources."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from hearkit.batch.recordings import choose_mode, discover, hash_file, inspect_audio
+from tests.batch import audio
+
+
+def test_layouts_and_durations_match_the_generator(tmp_path: Path) -> None:
+    audio.stereo(tmp_path / "stereo.wav", 3.0)
+    audio.mono(tmp_path / "mono.wav", 1.5)
+    audio.dual_mono(tmp_path / "dual.wav", 2.0)
+    audio.one_silent(tmp_path / "silent.wav", 2.5)
+    found = {Path(r.source).name: r for r in discover(tmp_path, mode="auto")}
+    expected = {
+        "stereo.wav": (2, 3.0, "stereo", "channel"),
+        "mono.wav": (1, 1.5, "mono", "diarize"),
+        "dual.wav": (2, 2.0, "dual_mono", "diarize"),
+        "silent.wav": (2, 2.5, "one_silent", "diarize"),
+    }
+    for name, (channels, seconds, layout, mode) in expected.items():
+        rec = found[name]
+        assert rec.skip_reason is None
+        assert rec.info is not None
+        assert rec.info.channels == channels
+        assert rec.info.duration_s == pytest.approx(seconds, abs=0.01)
+        assert rec.info.layout == layout
+        assert rec.mode == mode
+
+
+def test_forced_modes_override_inspection(tmp_path: Path) -> None:
+    audio.dual_mono(tmp_path / "dual.wav", 1.0)
+    audio.stereo(tmp_path / "stereo.wav", 1.0)
+    assert {r.mode for r in discover(tmp_path, mode="stereo")} == {"channel"}
+    assert {r.mode for r in discover(tmp_path, mode="mono")} == {"diarize"}
+    info = inspect_audio(tmp_path / "stereo.wav", analyze_stereo=False)
+    assert info.layout == "unknown"
+    assert choose_mode(info, "auto") == "diarize"
+
+
+def test_content_hash_is_sha256_of_the_bytes_and_names_do_not_matter(tmp_path: Path) -> None:
+    first = audio.mono(tmp_path / "a" / "x.wav", 1.0)
+    copy = tmp_path / "b" / "renamed.wav"
+    copy.parent.mkdir()
+    copy.write_bytes(first.read_bytes())
+    assert hash_file(first) == hashlib.sha256(first.read_bytes()).hexdigest()
+    recs = discover(tmp_path)
+    assert len(recs) == 2
+    assert recs[0].rec_id == recs[1].rec_id
+    assert recs[0].skip_reason is None
+    assert recs[1].skip_reason is not None and "duplicate" in recs[1].skip_reason
+
+
+def test_non_audio_and_broken_files_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    audio.mono(tmp_path / "good.wav", 1.0)
+    (tmp_path / "notes.txt").write_text("meeting notes, not audio")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    (tmp_path / "fake.mp3").write_bytes(b"\x00" * 3000)
+    (tmp_path / ".hidden.wav").write_text("ignored: hidden files are not recordings")
+    found = {Path(r.source).name: r for r in discover(tmp_path)}
+    assert set(found) == {"good.wav", "notes.txt", "empty.wav", "fake.mp3"}
+    assert found["good.wav"].skip_reason is None
+    for name in ("notes.txt", "empty.wav", "fake.mp3"):
+        reason = found[name].skip_reason
+        assert reason, name
+        assert "audio" in reason or "decod" in reason
+
+
+def test_glob_and_output_folder_exclusion(tmp_path: Path) -> None:
+    audio.mono(tmp_path / "in" / "one.wav", 0.5, seed=1)
+    audio.mono(tmp_path / "in" / "deep" / "two.wav", 0.5, seed=2)
+    audio.mono(tmp_path / "in" / "out" / "three.wav", 0.5, seed=3)
+    (tmp_path / "in" / "skip.ogg").write_bytes(b"")
+    found = discover(str(tmp_path / "in" / "**" / "*.wav"), exclude=tmp_path / "in" / "out")
+    assert sorted(r.call_id for r in found) == ["one", "two"]
+    with pytest.raises(FileNotFoundError, match="matches no files"):
+        discover(str(tmp_path / "nothing" / "*.wav"))
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        discover(tmp_path / "missing-folder")
+
+
+def test_csv_manifest_with_paths_urls_and_metadata(tmp_path: Path) -> None:
+    audio.stereo(tmp_path / "audio" / "a.wav", 1.0)
+    csv = tmp_path / "calls.csv"
+    csv.write_text(
+        "call_id,path,audio_url,rep,customer,duration_s,channels\n"
+        "acme-1,audio/a.wav,,Dana,Acme,,\n"
+        "remote-1,,https://example.com/r/1.ogg,Lee,Globex,61.5,2\n"
+        "insecure,,http://example.com/r/2.ogg,Lee,Initech,30,\n"
+        "gone,audio/missing.wav,,,,,\n"
+        "nothing,,,,,,\n"
+    )
+    found = {r.call_id: r for r in discover(csv)}
+    assert found["acme-1"].metadata == {"rep": "Dana", "customer": "Acme"}
+    assert found["acme-1"].mode == "channel"
+    remote = found["remote-1"]
+    assert remote.kind == "url" and remote.skip_reason is None
+    assert remote.info is not None and remote.info.duration_s == 61.5
+    assert remote.mode == "channel"
+    assert "https" in (found["insecure"].skip_reason or "")
+    assert found["gone"].skip_reason == "file not found"
+    assert "neither" in (found["nothing"].skip_reason or "")
+
+
+def test_csv_without_a_source_column_says_what_it_needs(tmp_path: Path) -> None:
+    csv = tmp_path / "bad.csv"
+    csv.write_text("name,date\nx,2024-01-01\n")
+    with pytest.raises(ValueError, match=r"'path'.*'audio_url'"):
+        discover(csv)
+
+
+def test_call_ids_stay_unique(tmp_path: Path) -> None:
+    audio.mono(tmp_path / "a" / "call.wav", 0.5, seed=1)
+    audio.mono(tmp_path / "b" / "call.wav", 0.5, seed=2)
+    ids = [r.call_id for r in discover(tmp_path)]
+    assert len(set(ids)) == 2
+    assert ids[0] == "call" and ids[1].startswith("call-")

@@ -1,0 +1,64 @@
+"""``hearkit webhooks listen``'s app, served by uvicorn: verified events land in the manifest."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+
+from hearkit.batch.manifest import Manifest
+from hearkit.batch.webhook_listener import webhook_app
+from hearkit.webhooks import sign
+from tests.batch.servers import serve
+
+SECRET = "whsec_test_batch"
+
+
+def _event(job_id: str, kind: str = "completed") -> bytes:
+    return json.dumps({"type": f"transcription.job.{kind}", "data": {"job_id": job_id}}).encode()
+
+
+def test_signed_events_are_stored_once_and_forgeries_are_refused(tmp_path: Path) -> None:
+    with serve(webhook_app(tmp_path, [SECRET, "whsec_old"])) as base, httpx.Client(base_url=base) as http:
+        body = _event("job_a")
+        ok = http.post("/webhooks/pyai", content=body, headers={"X-PyAI-Signature": sign(body, SECRET)})
+        assert ok.status_code == 204
+        again = http.post("/webhooks/pyai", content=body, headers={"X-PyAI-Signature": sign(body, SECRET)})
+        assert again.status_code == 204  # redelivery: acknowledged, stored once
+        rotated = _event("job_b", "failed")
+        old = http.post("/", content=rotated, headers={"X-PyAI-Signature": sign(rotated, "whsec_old")})
+        assert old.status_code == 204
+
+        forged = _event("job_forged")
+        wrong = http.post(
+            "/webhooks/pyai", content=forged, headers={"X-PyAI-Signature": sign(forged, "nope")}
+        )
+        assert wrong.status_code == 401
+        missing = http.post("/webhooks/pyai", content=forged)
+        assert missing.status_code == 401
+        stale = sign(forged, SECRET, timestamp=int(time.time()) - 3600)
+        assert (
+            http.post("/webhooks/pyai", content=forged, headers={"X-PyAI-Signature": stale}).status_code
+            == 401
+        )
+        tampered = body.replace(b"job_a", b"job_z")
+        sig = sign(body, SECRET)
+        assert (
+            http.post("/webhooks/pyai", content=tampered, headers={"X-PyAI-Signature": sig}).status_code
+            == 401
+        )
+
+        not_event = b'{"hello": "world"}'
+        bad = http.post(
+            "/webhooks/pyai", content=not_event, headers={"X-PyAI-Signature": sign(not_event, SECRET)}
+        )
+        assert bad.status_code == 400
+        huge = b"x" * (2 * 1024 * 1024 + 1)
+        assert (
+            http.post("/webhooks/pyai", content=huge, headers={"X-PyAI-Signature": "t=1"}).status_code == 413
+        )
+    with Manifest(tmp_path) as manifest:
+        events = [(job, kind) for _id, job, kind in manifest.webhook_events_after(0)]
+    assert events == [("job_a", "transcription.job.completed"), ("job_b", "transcription.job.failed")]
