@@ -18,6 +18,7 @@ the same numbers on a pandas or a dask frame.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 import threading
@@ -98,8 +99,9 @@ def cluster_client(scheduler: str, *, n_workers: int = 2) -> Iterator[Any]:
     The local cluster runs ``n_workers`` workers of one thread each in this process
     (``processes=False``): transcription releases the GIL, and nothing is pickled to a subprocess.
     """
-    from distributed import Client, LocalCluster
-
+    # distributed is untyped: go through Any.
+    dist: Any = importlib.import_module("distributed")
+    Client, LocalCluster = dist.Client, dist.LocalCluster
     if scheduler == "local":
         with (
             LocalCluster(
@@ -133,8 +135,7 @@ def run_on_dask(
     At most ``window`` tasks (default: two per worker thread) are in flight, so the audio of a
     large archive is not all in memory at once.
     """
-    from distributed import as_completed
-
+    as_completed: Any = importlib.import_module("distributed").as_completed
     name = transcriber or os.environ.get("HEARKIT_TRANSCRIBER") or "whisper"
     remote_rows = [row for row in rows if row.kind == "url"]
     for row in remote_rows:
