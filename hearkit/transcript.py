@@ -33,11 +33,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, cast
+from operator import attrgetter
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 from pydantic import ValidationError
 
 from hearkit.errors import ResultUnavailableError
@@ -139,6 +141,7 @@ _QUESTION_OPENERS = frozenset(
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
+_Rows: TypeAlias = tuple[FloatArray, FloatArray, list[str], list[str | None], list[int | None]]
 
 
 def turns(
@@ -243,26 +246,53 @@ def empty_words() -> pd.DataFrame:
 
 @dataclass
 class _Columns:
-    """Column lists of many calls, turned into one DataFrame at the end."""
+    """Columns of many calls, gathered per call and turned into one DataFrame at the end.
 
-    lists: dict[str, list[Any]] = field(default_factory=dict)
+    Repetitive string columns (call id, speaker, role) are kept as integer codes into a shared
+    list of values and decoded once by Arrow; free text goes to Arrow in one call per column.
+    """
+
     arrays: dict[str, list[npt.NDArray[Any]]] = field(default_factory=dict)
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    values: dict[str, dict[str, int]] = field(default_factory=dict)
 
-    def extend(self, name: str, values: list[Any]) -> None:
-        self.lists.setdefault(name, []).extend(values)
+    def add_array(self, name: str, array: npt.NDArray[Any]) -> None:
+        self.arrays.setdefault(name, []).append(array)
 
-    def append_array(self, name: str, values: npt.NDArray[Any]) -> None:
-        self.arrays.setdefault(name, []).append(values)
+    def add_texts(self, name: str, texts: Sequence[str]) -> None:
+        self.texts.setdefault(name, []).extend(texts)
+
+    def add_coded(self, name: str, codes: IntArray, uniques: Sequence[str]) -> None:
+        """Add a string column given as ``codes`` into this call's ``uniques``."""
+        known = self.values.setdefault(name, {})
+        remap = np.array([known.setdefault(u, len(known)) for u in uniques], dtype=np.int64)
+        self.add_array(name, remap[codes] if len(remap) else codes)
 
     def frame(self, columns: Sequence[str]) -> pd.DataFrame:
         data: dict[str, Any] = {}
         for name in columns:
             dtype = _DTYPES[name]
-            values: Any = (
-                np.concatenate(self.arrays[name]) if name in self.arrays else self.lists.get(name, [])
-            )
-            data[name] = pd.array(values, dtype=cast(Any, dtype))
+            if dtype == _STR:
+                data[name] = self._strings(name)
+            elif dtype == "Int64":
+                values = self._concat(name, np.int64)
+                data[name] = pd.arrays.IntegerArray(np.where(values < 0, 0, values), values < 0)
+            else:
+                data[name] = self._concat(name, np.dtype(dtype).type)
         return pd.DataFrame(data, columns=list(columns))
+
+    def _concat(self, name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
+        parts = self.arrays.get(name)
+        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype)
+
+    def _strings(self, name: str) -> Any:
+        if name in self.values:
+            uniques = pa.array(list(self.values[name]), type=pa.large_string())
+            codes = pa.array(self._concat(name, np.int64))
+            decoded = pa.DictionaryArray.from_arrays(codes, uniques).cast(pa.large_string())
+        else:
+            decoded = pa.array(self.texts.get(name, []), type=pa.large_string())
+        return pd.array(decoded, dtype=_STR)
 
 
 def _check_options(speaker_key: str, merge_gap: float | None) -> None:
@@ -299,6 +329,11 @@ def _resolve(source: Source) -> tuple[Result, str]:
     raise TypeError(f"source must be a Job, a Result or their dict, not {type(source).__name__}")
 
 
+_SEGMENT_FIELDS = attrgetter("start", "end", "text", "speaker", "channel")
+_WORD_FIELDS = attrgetter("start", "end", "word", "speaker", "channel")
+_NO_CHANNEL = -1  # channel code of "absent"; real channels are >= 0
+
+
 def _normalize_one(
     result: Result,
     call_id: str,
@@ -308,110 +343,107 @@ def _normalize_one(
     turn_cols: _Columns,
     word_cols: _Columns,
 ) -> None:
-    segments: Sequence[Any] = result.segments
-    word_items: Sequence[Any] = result.words
-    if not segments:
-        # Words alone still make turns: each word acts as a segment.
-        segments = word_items
-        seg_text = [w.word for w in word_items]
-    else:
-        seg_text = [s.text for s in segments]
-    if not segments:
+    word_rows = _rows(result.words, _WORD_FIELDS)
+    # Words alone still make turns: each word then acts as a segment.
+    seg_rows = _rows(result.segments, _SEGMENT_FIELDS) if result.segments else word_rows
+    if seg_rows is None:
         return
-    seg_start = np.fromiter((s.start for s in segments), np.float64, len(segments))
-    seg_end = np.fromiter((s.end for s in segments), np.float64, len(segments))
-    seg_label: list[str | None] = [s.speaker for s in segments]
-    seg_channel: list[int | None] = [s.channel for s in segments]
-
+    seg_start, seg_end, seg_text, seg_label, seg_channel = seg_rows
     key = _pick_key(speaker_key, seg_channel, seg_label)
-    order = np.argsort(seg_start, kind="stable")
-    if not _is_identity(order):
-        seg_start, seg_end = seg_start[order], seg_end[order]
-        seg_text = [seg_text[i] for i in order]
-        seg_label = [seg_label[i] for i in order]
-        seg_channel = [seg_channel[i] for i in order]
     ident = _identities(key, seg_label, seg_channel)
     names = _speaker_names(key, seg_label, seg_channel)
 
     # Turn boundaries: a change of identity, or a gap longer than merge_gap.
-    codes = _codes(ident)
+    index: dict[Any, int] = {}
+    codes = np.array([index.setdefault(i, len(index)) for i in ident], dtype=np.int64)
     new_turn = np.ones(len(codes), dtype=bool)
-    new_turn[1:] = codes[1:] != codes[:-1]
-    if merge_gap is None:
-        new_turn[:] = True
-    else:
-        new_turn[1:] |= (seg_start[1:] - seg_end[:-1]) > merge_gap
+    if merge_gap is not None:
+        new_turn[1:] = (codes[1:] != codes[:-1]) | ((seg_start[1:] - seg_end[:-1]) > merge_gap)
     first = np.flatnonzero(new_turn)
     bounds = [*first.tolist(), len(codes)]
     t_start = seg_start[first]
     t_end = np.maximum.reduceat(seg_end, first)
-    t_ident = [ident[i] for i in first]
-    t_channel = [seg_channel[i] for i in first]
-    t_speaker = [names[ident[i]] for i in first]
+    t_code = codes[first]
+    t_channel = _channels([seg_channel[i] for i in first.tolist()])
     t_text = [
         " ".join(text.strip() for text in seg_text[a:b] if text and text.strip())
         for a, b in itertools.pairwise(bounds)
     ]
     n_turns = len(first)
 
-    role_of = _roles(roles, t_ident, t_speaker, t_channel, t_text, key)
-    t_role = [role_of[i][0] for i in t_ident]
-    t_role_source = [role_of[i][1] for i in t_ident]
+    # Per speaker identity (code): its name and its (role, role_source).
+    idents = list(index)
+    speaker_names = [names[i] for i in idents]
+    speaker_channels = [seg_channel[ident.index(i)] for i in idents]
+    decided = _roles(roles, idents, speaker_names, speaker_channels, t_code, t_text, key)
+    role_names = [role for role, _ in decided]
+    role_sources = [source for _, source in decided]
+    role_codes = np.arange(len(idents), dtype=np.int64)
 
-    # Words: each falls in the nearest turn of its own speaker (else the nearest turn at all).
-    n_words_per_turn: IntArray
-    if word_items:
-        w_start = np.fromiter((w.start for w in word_items), np.float64, len(word_items))
-        w_end = np.fromiter((w.end for w in word_items), np.float64, len(word_items))
-        w_text = [w.word for w in word_items]
-        w_label: list[str | None] = [w.speaker for w in word_items]
-        w_channel: list[int | None] = [w.channel for w in word_items]
-        w_order = np.argsort(w_start, kind="stable")
-        if not _is_identity(w_order):
-            w_start, w_end = w_start[w_order], w_end[w_order]
-            w_text = [w_text[i] for i in w_order]
-            w_label = [w_label[i] for i in w_order]
-            w_channel = [w_channel[i] for i in w_order]
-        w_turn = _assign_words(
-            (w_start + w_end) / 2,
-            _word_identities(key, w_label, w_channel),
-            t_start,
-            t_end,
-            t_ident,
-        )
+    if word_rows is not None:
+        w_start, w_end, w_text, w_label, w_channel = word_rows
+        w_source = w_channel if key == "channel" else w_label
+        w_code = None
+        if None not in w_source:
+            w_code = np.fromiter(map(index.get, w_source, itertools.repeat(-1)), np.int64, len(w_source))
+        elif any(value is not None for value in w_source):
+            w_ident = _identities(key, w_label, w_channel)
+            w_code = np.fromiter(map(index.get, w_ident, itertools.repeat(-1)), np.int64, len(w_ident))
+        w_turn = _assign_words((w_start + w_end) / 2, w_code, t_start, t_end, t_code)
         n_words_per_turn = np.bincount(w_turn, minlength=n_turns).astype(np.int64)
+        w_speaker = t_code[w_turn]
+        own_channel = _channels(w_channel)
         n = len(w_text)
-        word_cols.extend("call_id", [call_id] * n)
-        word_cols.append_array("word_index", np.arange(n, dtype=np.int64))
-        word_cols.append_array("turn", w_turn)
-        word_cols.extend("speaker", [t_speaker[t] for t in w_turn.tolist()])
-        word_cols.extend(
-            "channel",
-            [c if c is not None else t_channel[t] for c, t in zip(w_channel, w_turn.tolist(), strict=True)],
-        )
-        word_cols.extend("role", [t_role[t] for t in w_turn.tolist()])
-        word_cols.append_array("start", w_start)
-        word_cols.append_array("end", w_end)
-        word_cols.append_array("duration_s", np.maximum(w_end - w_start, 0.0))
-        word_cols.extend("word", w_text)
+        word_cols.add_coded("call_id", np.zeros(n, dtype=np.int64), [call_id])
+        word_cols.add_array("word_index", np.arange(n, dtype=np.int64))
+        word_cols.add_array("turn", w_turn)
+        word_cols.add_coded("speaker", w_speaker, speaker_names)
+        word_cols.add_array("channel", np.where(own_channel == _NO_CHANNEL, t_channel[w_turn], own_channel))
+        word_cols.add_coded("role", role_codes[w_speaker], role_names)
+        word_cols.add_array("start", w_start)
+        word_cols.add_array("end", w_end)
+        word_cols.add_array("duration_s", np.maximum(w_end - w_start, 0.0))
+        word_cols.add_texts("word", w_text)
     else:
         n_words_per_turn = np.array([len(text.split()) for text in t_text], dtype=np.int64)
 
-    turn_cols.extend("call_id", [call_id] * n_turns)
-    turn_cols.append_array("turn", np.arange(n_turns, dtype=np.int64))
-    turn_cols.extend("speaker", t_speaker)
-    turn_cols.extend("channel", t_channel)
-    turn_cols.extend("role", t_role)
-    turn_cols.extend("role_source", t_role_source)
-    turn_cols.append_array("start", t_start)
-    turn_cols.append_array("end", t_end)
-    turn_cols.append_array("duration_s", np.maximum(t_end - t_start, 0.0))
-    turn_cols.extend("text", t_text)
-    turn_cols.append_array("n_words", n_words_per_turn)
+    turn_cols.add_coded("call_id", np.zeros(n_turns, dtype=np.int64), [call_id])
+    turn_cols.add_array("turn", np.arange(n_turns, dtype=np.int64))
+    turn_cols.add_coded("speaker", t_code, speaker_names)
+    turn_cols.add_array("channel", t_channel)
+    turn_cols.add_coded("role", t_code, role_names)
+    turn_cols.add_coded("role_source", t_code, role_sources)
+    turn_cols.add_array("start", t_start)
+    turn_cols.add_array("end", t_end)
+    turn_cols.add_array("duration_s", np.maximum(t_end - t_start, 0.0))
+    turn_cols.add_texts("text", t_text)
+    turn_cols.add_array("n_words", n_words_per_turn)
 
 
-def _is_identity(order: npt.NDArray[np.intp]) -> bool:
-    return bool((order == np.arange(len(order))).all())
+def _rows(items: Sequence[Any], fields: attrgetter[Any]) -> _Rows | None:
+    """(start, end, text, speaker, channel) columns of segments or words, sorted by start."""
+    if not items:
+        return None
+    start, end, text, label, channel = zip(*map(fields, items), strict=True)
+    starts = np.array(start, dtype=np.float64)
+    ends = np.array(end, dtype=np.float64)
+    order = np.argsort(starts, kind="stable")
+    if (order[1:] > order[:-1]).all():
+        return starts, ends, list(text), list(label), list(channel)
+    take = order.tolist()
+    return (
+        starts[order],
+        ends[order],
+        [text[i] for i in take],
+        [label[i] for i in take],
+        [channel[i] for i in take],
+    )
+
+
+def _channels(values: list[int | None]) -> IntArray:
+    if None not in values:
+        return np.array(values, dtype=np.int64)
+    return np.array([_NO_CHANNEL if v is None else v for v in values], dtype=np.int64)
 
 
 def _pick_key(speaker_key: SpeakerKey, channels: list[int | None], labels: list[str | None]) -> str:
@@ -438,14 +470,6 @@ def _identities(key: str, labels: list[str | None], channels: list[int | None]) 
     ]
 
 
-def _word_identities(key: str, labels: list[str | None], channels: list[int | None]) -> list[Any] | None:
-    """Word identities comparable with the turns', or None when words carry no speaker info."""
-    source = channels if key == "channel" else labels
-    if all(value is None for value in source):
-        return None
-    return _identities(key, labels, channels)
-
-
 def _speaker_names(key: str, labels: list[str | None], channels: list[int | None]) -> dict[Any, str]:
     """The ``speaker`` column value of each identity."""
     names: dict[Any, str] = {}
@@ -460,29 +484,21 @@ def _speaker_names(key: str, labels: list[str | None], channels: list[int | None
     return names
 
 
-def _codes(values: list[Any]) -> IntArray:
-    index: dict[Any, int] = {}
-    return np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64, len(values))
-
-
 def _assign_words(
     mid: FloatArray,
-    w_ident: list[Any] | None,
+    w_code: IntArray | None,
     t_start: FloatArray,
     t_end: FloatArray,
-    t_ident: list[Any],
+    t_code: IntArray,
 ) -> IntArray:
-    """Index of the turn each word falls in: same identity first, nearest in time."""
+    """Index of the turn each word falls in: nearest turn of the word's own speaker, else nearest."""
     out = _nearest(mid, t_start, t_end, np.arange(len(t_start), dtype=np.int64))
-    if w_ident is None:
+    if w_code is None:
         return out
-    index: dict[Any, int] = {}
-    t_codes = np.array([index.setdefault(i, len(index)) for i in t_ident], dtype=np.int64)
-    w_codes = np.array([index.get(i, -1) for i in w_ident], dtype=np.int64)
-    for code in range(len(index)):
-        mask = w_codes == code
+    for code in np.unique(t_code).tolist():
+        mask = w_code == code
         if mask.any():
-            candidates = np.flatnonzero(t_codes == code).astype(np.int64)
+            candidates = np.flatnonzero(t_code == code).astype(np.int64)
             out[mask] = _nearest(mid[mask], t_start[candidates], t_end[candidates], candidates)
     return out
 
@@ -500,41 +516,35 @@ def _nearest(mid: FloatArray, starts: FloatArray, ends: FloatArray, ids: IntArra
 
 def _roles(
     roles: RoleMap | None,
-    t_ident: list[Any],
-    t_speaker: list[str],
-    t_channel: list[int | None],
+    idents: list[Any],
+    names: list[str],
+    channels: list[int | None],
+    t_code: IntArray,
     t_text: list[str],
     key: str,
-) -> dict[Any, tuple[str, str]]:
-    """(role, role_source) of each speaker identity."""
-    speakers = list(dict.fromkeys(t_ident))  # in order of first turn
-    speaker_name = dict(zip(t_ident, t_speaker, strict=True))
-    speaker_channel = dict(zip(t_ident, t_channel, strict=True))
+) -> list[tuple[str, str]]:
+    """(role, role_source) of each speaker identity, in the order of ``idents``."""
     if roles is not None:
         _check_roles(roles)
-        decided: dict[Any, tuple[str, str]] = {}
-        for ident in speakers:
-            role = roles.get(speaker_name[ident])
-            channel = speaker_channel[ident]
+        decided: list[tuple[str, str]] = []
+        for name, channel in zip(names, channels, strict=True):
+            role = roles.get(name)
             if role is None and channel is not None:
                 role = roles.get(channel)
-            decided[ident] = (role, "explicit") if role is not None else ("unknown", "unknown")
+            decided.append((role, "explicit") if role is not None else ("unknown", "unknown"))
         return decided
-    if len(speakers) < 2:
-        return {ident: ("unknown", "unknown") for ident in speakers}
-    if key == "channel" and set(speakers) == {0, 1}:
-        return {0: ("rep", "channel_convention"), 1: ("customer", "channel_convention")}
-    questions = dict.fromkeys(speakers, 0)
-    for ident, text in zip(t_ident, t_text, strict=True):
-        if _is_question(text):
-            questions[ident] += 1
-    ranked = sorted(speakers, key=lambda s: -questions[s])
+    if len(idents) < 2:
+        return [("unknown", "unknown")] * len(idents)
+    if key == "channel" and sorted(idents, key=str) == [0, 1]:
+        return [("rep" if i == 0 else "customer", "channel_convention") for i in idents]
+    questions = np.bincount(t_code[[_is_question(text) for text in t_text]], minlength=len(idents)).tolist()
+    ranked = sorted(range(len(idents)), key=lambda s: -questions[s])
     top, second = questions[ranked[0]], questions[ranked[1]]
     if top >= 2 and top >= 1.5 * second:
         rep, source = ranked[0], "inferred_questions"
     else:
-        rep, source = speakers[0], "inferred_first_speaker"
-    return {ident: ("rep" if ident == rep else "customer", source) for ident in speakers}
+        rep, source = 0, "inferred_first_speaker"  # codes follow first appearance
+    return [("rep" if code == rep else "customer", source) for code in range(len(idents))]
 
 
 def _check_roles(roles: RoleMap) -> None:
