@@ -1,0 +1,100 @@
+"""Local-engine transcription fanned out over a Dask LocalCluster (2 workers), and dask metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hearkit.batch import distributed, run
+from hearkit.batch.manifest import Manifest
+from tests.batch import audio
+
+
+def test_dask_local_cluster_transcribes_every_recording_once(tmp_path: Path) -> None:
+    src = tmp_path / "in"
+    durations = {}
+    for i in range(6):
+        audio.stereo(src / f"stereo_{i}.wav", 1.0 + i, seed=i)
+        durations[f"stereo_{i}"] = 1.0 + i
+    for i in range(4):
+        audio.mono(src / f"mono_{i}.wav", 3.0 + i, seed=i)
+        durations[f"mono_{i}"] = 3.0 + i
+    (src / "readme.txt").write_text("not a recording")
+    distributed.LOADS.clear()
+    distributed._TRANSCRIBERS.clear()
+
+    report = run(src, tmp_path / "out", dask="local", transcriber="fake", progress=False, write_dataset=False)
+
+    assert report.counts == {"pending": 0, "submitted": 0, "completed": 10, "failed": 0, "skipped": 1}
+    assert distributed.LOADS == {"fake": 1}  # one process (processes=False): the model is built once
+    for call_id, seconds in durations.items():
+        doc = json.loads((tmp_path / "out" / "calls" / f"{call_id}.json").read_text())
+        result = doc["result"]
+        assert result["audio_seconds"] == pytest.approx(seconds, abs=0.01)
+        if call_id.startswith("stereo"):
+            assert {s.get("channel") for s in result["segments"]} <= {0, 1}
+            assert doc["hearkit"]["mode"] == "channel"
+        else:
+            assert all("channel" not in s for s in result["segments"])
+            assert doc["hearkit"]["mode"] == "diarize"
+    assert report.audio_seconds == pytest.approx(sum(durations.values()), abs=0.05)
+    with Manifest(tmp_path / "out") as manifest:
+        jobs = [row.job_id for row in manifest.rows("completed")]
+    assert len(set(jobs)) == 10
+
+    stamps = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out" / "calls").iterdir()}
+    again = run(src, tmp_path / "out", dask="local", transcriber="fake", progress=False, write_dataset=False)
+    assert again.counts["completed"] == 10
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "out" / "calls").iterdir()} == stamps
+
+
+def _synthetic_turns(n_calls: int, seed: int = 7) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for call in range(n_calls):
+        n = int(rng.integers(5, 60))
+        durations = rng.gamma(2.0, 3.0, n)
+        starts = np.cumsum(np.r_[0, durations[:-1] + rng.uniform(0, 1, n - 1)])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "call_id": f"call_{call:05d}",
+                    "turn": np.arange(n),
+                    "speaker": rng.choice(["speaker_1", "speaker_2", "speaker_3"], n, p=[0.5, 0.4, 0.1]),
+                    "start": starts,
+                    "end": starts + durations,
+                    "duration_s": durations,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_dask_talk_time_over_a_partitioned_parquet_dataset_equals_pandas(tmp_path: Path) -> None:
+    import dask.dataframe as dd
+
+    turns = _synthetic_turns(400)
+    dataset = tmp_path / "turns"
+    dataset.mkdir()
+    # Files cut through the middle of calls: partitions do not align with calls.
+    for i, chunk in enumerate(np.array_split(np.arange(len(turns)), 7)):
+        turns.iloc[chunk].to_parquet(dataset / f"part-{i}.parquet", index=False)
+    lazy = dd.read_parquet(str(dataset))
+    assert lazy.npartitions >= 7
+
+    by_dask = distributed.talk_time(lazy).compute()
+    by_pandas = distributed.talk_time(pd.read_parquet(dataset))
+    key = ["call_id", "speaker"]
+    by_dask = by_dask.sort_values(key).reset_index(drop=True)
+    by_pandas = by_pandas.sort_values(key).reset_index(drop=True)
+    pd.testing.assert_frame_equal(by_dask, by_pandas, check_dtype=False, rtol=1e-12)
+
+    # An independent reading of the definition: talk share of each speaker of one call.
+    one = turns[turns["call_id"] == "call_00042"]
+    expected = one.groupby("speaker")["duration_s"].sum() / one["duration_s"].sum()
+    got = by_pandas[by_pandas["call_id"] == "call_00042"].set_index("speaker")["talk_share"]
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
