@@ -489,9 +489,8 @@ _CREATE_OPENAPI: dict[str, Any] = {
 
 
 def create_app(settings: EngineSettings, transcriber: Transcriber | None = None) -> FastAPI:
-    """The ASGI app over the data dir of ``settings`` (creates a local key on a fresh data dir)."""
+    """The ASGI app over the data dir of ``settings``; ``app.state.runtime`` is its :class:`Runtime`."""
     runtime = Runtime(settings, transcriber)
-    runtime.ensure_local_key()
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -83,7 +83,7 @@ class WebhookDeliverer:
             await resolve_allowed(
                 parts.hostname or "",
                 parts.port or (443 if parts.scheme == "https" else 80),
-                allow_private=self.settings.allow_private_urls,
+                self.settings,
             )
             body = delivery.payload.encode()
             response = await client.post(

@@ -5,7 +5,8 @@
   private (RFC 1918, ULA), link-local (which includes the 169.254.169.254 cloud metadata
   service), shared CGNAT space (100.64/10, e.g. Alibaba's metadata 100.100.100.200),
   multicast, reserved and unspecified addresses are refused, unless the engine was started
-  with ``allow_private_urls`` (local testing).
+  with ``allow_private_urls`` (local testing); ``allow_private_networks`` (CIDRs) opens only
+  chosen networks, e.g. ``127.0.0.0/8`` for tests.
 * The connection goes to the address that was checked (the URL's host is kept for the
   ``Host`` header and for TLS SNI and certificate verification), so DNS rebinding between the
   check and the connect cannot redirect the fetch.
@@ -53,7 +54,7 @@ def check_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | No
     return None
 
 
-async def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[str]:
+async def resolve_allowed(host: str, port: int, settings: EngineSettings) -> list[str]:
     """The addresses of ``host`` (IPv4 first), after checking every one of them."""
     try:
         literal = ipaddress.ip_address(host.strip("[]"))
@@ -68,10 +69,12 @@ async def resolve_allowed(host: str, port: int, *, allow_private: bool) -> list[
             raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}") from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         addresses.sort(key=lambda a: ":" in a)
-    if not allow_private:
+    if not settings.allow_private_urls:
+        allowed = settings.allowed_networks()
         for address in addresses:
-            reason = check_address(ipaddress.ip_address(address))
-            if reason is not None:
+            ip = ipaddress.ip_address(address)
+            reason = check_address(ip)
+            if reason is not None and not any(ip in net for net in allowed if net.version == ip.version):
                 raise FetchError(
                     f"refusing to connect to {host} ({address}): {reason} addresses are not allowed;"
                     " use a publicly reachable https URL"
@@ -119,7 +122,7 @@ async def _fetch(url: str, dest: Path, settings: EngineSettings) -> int:
                     f"audio_url must be an https:// URL (got {parts.scheme or 'no'} scheme): {current}"
                 )
             port = parts.port or 443
-            addresses = await resolve_allowed(parts.hostname, port, allow_private=settings.allow_private_urls)
+            addresses = await resolve_allowed(parts.hostname, port, settings)
             response = await _connect(client, current, parts.hostname, addresses)
             try:
                 if response.is_redirect and "location" in response.headers:

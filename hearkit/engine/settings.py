@@ -7,6 +7,7 @@ environment and applies explicit keyword overrides on top (overrides win).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ class EngineSettings:
     executor: str = "auto"
     #: Allow audio_url/webhook_url on loopback, private and link-local addresses (local testing only).
     allow_private_urls: bool = False
+    #: Comma-separated networks (CIDR) allowed even without ``allow_private_urls``, e.g. ``127.0.0.0/8``.
+    allow_private_networks: str = ""
     #: PEM file of certificate authorities to trust for https audio_url fetches (default: system/certifi).
     ca_bundle: str | None = None
     fetch_timeout: float = 60.0
@@ -68,6 +71,11 @@ class EngineSettings:
     poll_interval: float = 0.5
     #: A job interrupted (server killed) more often than this fails instead of running again.
     max_attempts: int = 3
+
+    def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """``allow_private_networks`` parsed."""
+        parts = [p.strip() for p in self.allow_private_networks.split(",") if p.strip()]
+        return [ipaddress.ip_network(p, strict=False) for p in parts]
 
     @classmethod
     def from_env(cls, **overrides: Any) -> EngineSettings:

@@ -87,3 +87,97 @@ def sandbox_key(engine: LocalEngine) -> str:
     response = httpx.post(engine.base_url + "/v1/sandbox/keys", json={"label": "test"})
     assert response.status_code == 201, response.text
     return str(response.json()["api_key"])
+
+
+class ThreadedServer:
+    """Any ASGI app served by uvicorn in a thread on a free loopback port (optionally TLS)."""
+
+    def __init__(self, app: Any, *, certfile: Path | None = None, keyfile: Path | None = None) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            ssl_certfile=str(certfile) if certfile else None,
+            ssl_keyfile=str(keyfile) if keyfile else None,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "test server did not start"
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+class TLSAudioServer:
+    """An https server with a ``trustme`` CA, serving generated audio and misbehaving routes."""
+
+    def __init__(self, directory: Path, audio: dict[str, Path]) -> None:
+        import asyncio
+
+        import trustme
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import FileResponse, RedirectResponse, Response
+        from starlette.routing import Route
+
+        ca = trustme.CA()
+        cert = ca.issue_cert("localhost", "127.0.0.1")
+        self.ca_file = directory / "ca.pem"
+        certfile, keyfile = directory / "cert.pem", directory / "key.pem"
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        cert.private_key_pem.write_to_path(str(keyfile))
+        cert.cert_chain_pems[0].write_to_path(str(certfile))
+        for extra in cert.cert_chain_pems[1:]:
+            extra.write_to_path(str(certfile), append=True)
+        self.hits: list[str] = []
+
+        async def serve_audio(request: Request) -> Response:
+            self.hits.append(request.url.path)
+            return FileResponse(audio[request.path_params["name"]], media_type="audio/wav")
+
+        async def redirect(request: Request) -> Response:
+            self.hits.append(request.url.path)
+            return RedirectResponse(request.query_params["to"], status_code=302)
+
+        async def slow(request: Request) -> Response:
+            await asyncio.sleep(5)
+            return Response(b"late")
+
+        async def not_audio(request: Request) -> Response:
+            return Response(b"<html>login page</html>", media_type="text/html")
+
+        app = Starlette(
+            routes=[
+                Route("/audio/{name}.wav", serve_audio),
+                Route("/redirect", redirect),
+                Route("/slow.wav", slow),
+                Route("/page.wav", not_audio),
+            ]
+        )
+        self.server = ThreadedServer(app, certfile=certfile, keyfile=keyfile)
+        self.port = self.server.port
+
+    def url(self, path: str, host: str = "localhost") -> str:
+        return f"https://{host}:{self.port}{path}"
+
+
+@pytest.fixture(scope="session")
+def tls_server(tmp_path_factory: pytest.TempPathFactory, audio: dict[str, Path]) -> Iterator[TLSAudioServer]:
+    server = TLSAudioServer(tmp_path_factory.mktemp("tls"), audio)
+    yield server
+    server.server.stop()
