@@ -15,11 +15,13 @@ The tree::
     │   ├── IdempotencyConflictError     409 (idempotency_conflict)
     │   ├── RateLimitError               429 (.retry_after seconds or None)
     │   │   └── DailyCapExceededError        daily_cap_exceeded, sandbox_limit_reached
-    │   └── ServerError                  5xx
+    │   ├── ServerError                  5xx
+    │   └── APIResponseValidationError   a 2xx body that is not the documented shape
     ├── APIConnectionError               no HTTP response at all (DNS, refused, timeout)
     ├── JobFailedError(job)              the job ended failed or cancelled
     ├── WaitTimeoutError(job_id, last_status)
     ├── ResultUnavailableError           a job has neither ``result`` nor ``result_url``
+    ├── PaginationError                  a list cursor repeated (the walk would never end)
     ├── WebhookVerificationError         a webhook delivery failed signature checks
     │   └── WebhookPayloadError              signed correctly, but not a JSON webhook event
     └── InsecureAudioURLError            an ``audio_url`` that is not https (also a ValueError)
@@ -46,6 +48,7 @@ __all__ = [
     "JOB_SCOPES",
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "AuthenticationError",
     "BadRequestError",
     "CreditExhaustedError",
@@ -57,6 +60,7 @@ __all__ = [
     "JobFailedError",
     "KeyBudgetExceededError",
     "NotFoundError",
+    "PaginationError",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -171,6 +175,10 @@ class ServerError(APIError):
     """5xx: the server failed; safe to retry later."""
 
 
+class APIResponseValidationError(APIError):
+    """A success response whose body is not what the API documents (a proxy page, a wrong URL)."""
+
+
 class APIConnectionError(HearkitError):
     """No HTTP response was received (connection refused, DNS failure, timeout)."""
 
@@ -208,6 +216,10 @@ class WaitTimeoutError(HearkitError):
 
 class ResultUnavailableError(HearkitError):
     """A job has no transcript to return (not completed, or neither ``result`` nor ``result_url``)."""
+
+
+class PaginationError(HearkitError):
+    """The server handed back a cursor it had already given: the walk stops instead of looping."""
 
 
 class WebhookVerificationError(HearkitError):

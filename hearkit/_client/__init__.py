@@ -1,0 +1,1 @@
+"""Implementation of :mod:`hearkit.client` (a shared core and two thin I/O shells)."""

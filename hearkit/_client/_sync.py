@@ -1,0 +1,203 @@
+"""``PyAI``: the blocking shell around :mod:`hearkit._client._core` (I/O only, no policy)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from hearkit._client._core import (
+    AudioInput,
+    BaseClient,
+    CursorGuard,
+    Flow,
+    PollPolicy,
+    ProgressCallback,
+    Reply,
+    RetryPolicy,
+    Sleep,
+    create_fields,
+)
+from hearkit.schema import Identity, Job, JobList, Result
+
+__all__ = ["PyAI", "SyncJobs"]
+
+T = TypeVar("T")
+
+
+class PyAI(BaseClient):
+    """Client of the PyAI Hear batch transcription jobs API.
+
+    Key and root URL come from the arguments or ``PYAI_API_KEY`` / ``PYAI_BASE_URL``; with
+    neither, hearkit's embedded local engine is started and used (same API, same code path).
+
+    >>> with PyAI() as client:
+    ...     job = client.jobs.transcribe("call.wav", channel=True)
+    ...     turns = hearkit.transcript.turns(client.jobs.result(job))
+    """
+
+    _sleep = staticmethod(time.sleep)
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 2,
+        http_client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+        allow_insecure_audio_url: bool = False,
+        poll: PollPolicy | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            allow_insecure_audio_url=allow_insecure_audio_url,
+            poll=poll or PollPolicy(),
+            retry=retry,
+        )
+        if http_client is not None and transport is not None:
+            raise ValueError("give http_client or transport, not both")
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            transport=transport, timeout=self.timeout, follow_redirects=True
+        )
+        self.jobs = SyncJobs(self)
+
+    def me(self) -> Identity:
+        """``GET /v1/me``: the calling key's scopes, environment and limits."""
+        return self._run(self._me_flow())
+
+    def close(self) -> None:
+        """Close the connection pool (only if this client created it)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> PyAI:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _run(self, flow: Flow[T]) -> T:
+        reply: Reply = None
+        while True:
+            try:
+                op = flow.send(reply)
+            except StopIteration as stop:
+                return stop.value  # type: ignore[no-any-return]
+            if isinstance(op, Sleep):
+                self._sleep(op.seconds)
+                reply = None
+                continue
+            try:
+                reply = self._http.send(op.request)
+            except httpx.TransportError as exc:
+                reply = exc
+
+
+class SyncJobs:
+    """``client.jobs``: create, get, list, iter, wait, result, download_format, transcribe."""
+
+    def __init__(self, client: PyAI) -> None:
+        self._client = client
+
+    def create(
+        self,
+        audio: AudioInput | None = None,
+        *,
+        audio_url: str | None = None,
+        model: str | None = None,
+        channel: bool | None = None,
+        diarize: bool | None = None,
+        numerals: bool | None = None,
+        output_formats: Sequence[str] | None = None,
+        webhook_url: str | None = None,
+        vocabulary: Sequence[str] | None = None,
+        idempotency_key: str | None = None,
+        **extra: Any,
+    ) -> Job:
+        """Submit a recording (``audio``: path, bytes or binary file) or an https ``audio_url``.
+
+        Always sends an ``Idempotency-Key`` (``idempotency_key`` or one generated for this call)
+        and reuses it on every retry, so a network blip never creates two jobs. ``extra``
+        fields (``smart_format``, ``call_id``, …) pass through unchanged.
+        """
+        fields = create_fields(
+            model=model,
+            channel=channel,
+            diarize=diarize,
+            numerals=numerals,
+            output_formats=output_formats,
+            webhook_url=webhook_url,
+            vocabulary=vocabulary,
+            extra=extra,
+        )
+        return self._client._run(self._client._create_flow(audio, audio_url, fields, idempotency_key))
+
+    def get(self, job_id: str) -> Job:
+        """``GET /v1/transcription/jobs/{id}``."""
+        return self._client._run(self._client._get_flow(job_id))
+
+    def list(self, limit: int | None = None, cursor: str | None = None) -> JobList:
+        """One page of jobs (``limit`` 1–100); pass the page's ``next_cursor`` for the next one."""
+        return self._client._run(self._client._list_flow(limit, cursor))
+
+    def iter(self, limit: int = 100) -> Iterator[Job]:
+        """Every job, page after page, following ``next_cursor`` until ``has_more`` is false."""
+        guard = CursorGuard()
+        cursor: str | None = None
+        while True:
+            page = self.list(limit=limit, cursor=cursor)
+            yield from page.data
+            cursor = guard.next_cursor(page)
+            if cursor is None:
+                return
+
+    def wait(
+        self,
+        job: str | Job,
+        *,
+        timeout: float = 600,
+        on_progress: ProgressCallback | None = None,
+        poll: PollPolicy | None = None,
+    ) -> Job:
+        """Poll until the job is completed (1 s, ×1.5, at most 5 s by default) and return it.
+
+        Raises :class:`~hearkit.errors.JobFailedError` on ``failed``/``cancelled`` and
+        :class:`~hearkit.errors.WaitTimeoutError` after ``timeout`` seconds.
+        ``on_progress(job)`` is called after every poll.
+        """
+        return self._client._run(
+            self._client._wait_flow(job, timeout, on_progress, poll or self._client.poll)
+        )
+
+    def result(self, job: str | Job) -> Result:
+        """The transcript: inline ``result``, or the signed ``result_url`` fetched without the key."""
+        return self._client._run(self._client._result_flow(job))
+
+    def download_format(self, job: str | Job, fmt: str) -> str:
+        """The ``"srt"`` or ``"vtt"`` subtitles of a job created with that output format."""
+        return self._client._run(self._client._format_flow(job, fmt))
+
+    def transcribe(
+        self,
+        audio: AudioInput | None = None,
+        *,
+        audio_url: str | None = None,
+        timeout: float = 600,
+        on_progress: ProgressCallback | None = None,
+        **create_kwargs: Any,
+    ) -> Job:
+        """Create a job and wait for it: the completed :class:`~hearkit.schema.Job`."""
+        job = self.create(audio, audio_url=audio_url, **create_kwargs)
+        return self.wait(job, timeout=timeout, on_progress=on_progress)
