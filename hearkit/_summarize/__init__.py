@@ -1,0 +1,1 @@
+"""Internals of :mod:`hearkit.summarize`: turns input, offline extraction, the LLM path."""
