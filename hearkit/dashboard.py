@@ -128,6 +128,7 @@ class CallIndex:
     trackers: tuple[str, ...]
     tracker_counts: np.ndarray[Any, np.dtype[np.int64]]
     transcripts: list[str]
+    titles: np.ndarray[Any, np.dtype[np.object_]]
     talk_ratio_column: str | None
     duration_column: str | None
     _search_cache: dict[tuple[str, ...], np.ndarray[Any, np.dtype[np.bool_]]] = field(
@@ -240,6 +241,11 @@ def build_index(calls: CallSetLike) -> CallIndex:
         trackers=trackers,
         tracker_counts=counts,
         transcripts=transcripts,
+        titles=(
+            frame["title"].astype("string").fillna("").to_numpy(dtype=object)
+            if "title" in frame
+            else np.full(n, "", dtype=object)
+        ),
         talk_ratio_column=talk_column,
         duration_column=duration_column,
     )
@@ -314,20 +320,18 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
     positions = np.flatnonzero(selection.mask)
     order = np.argsort(-index.dates[positions].astype("int64"), kind="stable")
     shown = positions[order][:limit]
-    frame = index.calls
-    hits_per_call = index.tracker_counts.sum(axis=1)
+    hits_per_call = index.tracker_counts[shown].sum(axis=1)
     rows = []
-    for pos in shown:
-        row = frame.iloc[pos]
+    for pos, n_hits in zip(shown, hits_per_call, strict=True):
         date = index.dates[pos]
         cells = [
             str(index.call_ids[pos]),
-            str(row.get("title", "") if pd.notna(row.get("title", "")) else ""),
+            str(index.titles[pos]),
             index.reps[index.rep_codes[pos]] if index.rep_codes[pos] >= 0 else "",
             "" if np.isnat(date) else str(date),
             _fmt_duration(float(index.duration_s[pos])),
             _fmt_ratio(float(index.talk_ratio[pos])),
-            str(int(hits_per_call[pos])),
+            str(int(n_hits)),
         ]
         rows.append(
             f'<tr data-call-id="{html.escape(cells[0])}">'
