@@ -47,7 +47,7 @@ DISCOVERY = """
 R: Hi Priya, thanks for making time today. This is Jordan from Brightline.
 C: Hi Jordan, happy to chat. I have about thirty minutes.
 R: Perfect. To start, how does your team review sales calls today?
-C: Honestly, mostly by hand. Managers listen to a few recordings each week, but they never get through more than five percent of them.
+C: Honestly, uh, mostly by hand. Managers listen to a few recordings each week, but they never get through more than five percent of them.
 R: Got it. And what happens when a deal slips? How do you find out why?
 C: Usually we find out too late. A rep says the customer went quiet, and we only learn afterwards that {competitors:Gong} or another vendor was in the deal.
 R: That sounds painful. How many reps are on the team right now?
@@ -123,7 +123,7 @@ C: Account name is Northwind. The last update was Sunday evening.
 R: Thank you. I can see that the data import failed on Monday morning with a permission error.
 C: A permission error? We did not change anything on our side.
 R: It looks like the storage credentials expired over the weekend. That would stop every import.
-C: Okay, {objections:this is really frustrating}. Nobody warned us that they would expire.
+C: Okay, um, {objections:this is really frustrating}. Nobody warned us that they would expire.
 R: You are right, we should have warned you, and I am sorry. I am escalating this to our engineering team now.
 C: How long will it take to fix?
 R: Once the credentials are renewed, the backlog usually catches up within two hours.
@@ -143,11 +143,11 @@ RENEWAL = """
 R: Hi Dana, thanks for taking the call. Your renewal is coming up at the end of next month, so I wanted to check in.
 C: Sure. I will be honest with you, we are reviewing all our tools this year.
 R: I appreciate that. What is driving the review?
-C: Cost, mostly. Finance asked every team to cut ten percent. And adoption has been lower than we hoped.
+C: Cost, mostly. Um, finance asked every team to cut ten percent. And adoption has been lower than we hoped.
 R: Which teams are using it the least?
 C: The inbound team barely logs in. The outbound team likes the trackers, though.
 R: That is helpful. Do you know why the inbound team is not using it?
-C: They say the scorecards do not match how they work. Their calls are short, and the monologue numbers look strange.
+C: They say, you know, the scorecards do not match how they work. Their calls are short, and the monologue numbers look strange.
 R: That makes sense. We can tune the thresholds for short calls, so a thirty second answer does not look like a monologue.
 C: Maybe. But we also got an offer from {competitors:Clari}, and it bundles forecasting.
 R: What did they offer you, if you can share it?
@@ -167,7 +167,7 @@ C: Thanks, we will see how the workshop goes.
 OVERTALK = """
 R: Hi Chris, thanks for joining. I wanted to walk you through the new contract terms.
 C: Sure, but I only have a few minutes, so let's keep this quick.
-R: Of course. The main change is the support tier, which now includes weekend coverage and a faster response time for critical issues.
+R: Of course. So, uh, the main change is the support tier, which now includes weekend coverage and a faster response time for critical issues.
 C-1.2: Wait, wait, sorry, does that change the price?
 R: It does, slightly. The new {pricing:price} is forty two dollars per seat.
 C: Forty two? That is a big jump from last year, we were paying thirty five.

@@ -1,0 +1,708 @@
+"""Conversation metrics for many calls at once: talk time, ratios, silence, overtalk, interruptions,
+monologues, interactivity, patience, questions, speaking rate and fillers.
+
+Input is the long turns frame of :mod:`hearkit.transcript` (one row per turn, any number of calls;
+columns ``call_id``, ``speaker``, ``role``, ``start``, ``end``, ``text``, ``n_words``; only
+``call_id``, ``speaker``, ``start`` and ``end`` are required). Everything is computed with numpy
+interval arithmetic over all calls together (sorts, cumulative sums, ``searchsorted``,
+``bincount``); there is no Python loop over calls or turns.
+
+Definitions (``call duration`` is the ``durations`` value given for the call, else the last turn
+end; ``talk time`` of a speaker is the length of the *union* of that speaker's turns, so a
+speaker's overlapping or duplicated segments never count twice):
+
+=============================  ===================================================================
+``talk_s_<role>``              talk time of the role's speakers (sum over speakers), seconds
+``talk_ratio_<role>``          role talk time / total talk time of the call, where total talk time
+                               is the sum over speakers (overlap counted for each speaker). The
+                               three columns ``rep``, ``customer``, ``other`` always sum to 1.
+``share_of_call_<role>``       role talk time / call duration (can sum above 1 with overtalk)
+``speech_s``                   length of the union of everybody's speech
+``silence_s``/``silence_share`` call duration − speech_s, and that / call duration
+``overtalk_s``/``overtalk_count`` time when two or more speakers talk at once; number of
+                               maximal stretches of such time
+``overtalk_share``             overtalk_s / call duration
+``interruptions_<role>``       turns of the role that start while another speaker is talking
+                               (strictly inside the other's speech), overlap it for at least
+                               ``min_overlap_s``, and are not backchannels. A *backchannel* is a
+                               turn that starts and ends inside another speaker's speech and lasts
+                               at most ``backchannel_max_s`` ("mm hmm", "right": Revenue.io's rule).
+``longest_monologue_s``        longest stretch of one speaker: consecutive turns of that speaker
+                               (start order), from the first start to the last end, where turns of
+                               other speakers shorter than ``interjection_max_s`` do not break the
+                               stretch; at least the speaker's longest single turn.
+``longest_monologue_s_rep``    the same, rep speakers only
+``longest_story_s_customer``   the same, customer speakers only ("longest customer story")
+``switches``                   times the floor passes to another speaker: consecutive non-
+                               backchannel turns (start order) by different speakers
+``interactivity_per_min``      switches / call duration in minutes
+``patience_s``                 mean pause before the rep answers: over rep turns that follow a
+                               turn of another speaker (the speaker who ended last before it,
+                               backchannels ignored), ``max(0, rep start − that end)``; NaN when
+                               the rep never answers anybody
+``questions_<role>``           question count: ``?`` marks in a turn with any ``.?!``
+                               punctuation; in an unpunctuated turn (hosted API text), 1 when it
+                               opens with a question word (what, how, can, do, …), else 0
+``words_<role>``/``wpm_<role>`` words spoken, and words / role talk time in minutes
+``fillers_<role>``             filler words (um, uh, uhm, erm, er, ah, "you know", "i mean")
+``filler_rate_<role>``         fillers per 100 words of the role
+=============================  ===================================================================
+
+``<role>`` is ``rep``, ``customer`` or ``other`` (every other role, e.g. ``unknown``). Per-role
+columns that cannot be measured because the call has no speaker of that role are NaN (not 0); a
+talk ratio is 0 there, so that the ratios still sum to 1.
+
+Bad input, and what happens (each counted in ``flags``, a comma-separated column):
+
+* ``nan_times``: a turn with NaN ``start`` or ``end`` is dropped.
+* ``end_before_start``: ``end < start`` → ``end`` is clipped to ``start`` (zero length).
+* ``clipped``: a negative start is clipped to 0; times beyond the given call duration are
+  clipped to it.
+* ``zero_length``: zero-length turns give no talk time and are ignored by the time-based turn
+  metrics (switches, monologues, patience, interruptions); their text still counts.
+* ``self_overlap``: overlapping turns of one speaker are merged (union) for talk time.
+* ``missing_speaker``: an empty speaker becomes ``channel_<n>`` (when the channel is known) or
+  ``speaker_0``; a missing role is ``unknown``.
+* ``single_speaker``: only one speaker talks; interruptions and overtalk are 0.
+* ``no_talk``: no speech at all (an empty result, or only zero-length turns): every ratio is
+  NaN and the row is still there (when the call is known from ``durations``).
+* ``duration_from_turns``: no duration given; the last turn end is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = [
+    "FILLER_PATTERN",
+    "QUESTION_WORDS",
+    "ROLE_GROUPS",
+    "SCORECARD_COLUMNS",
+    "MetricOptions",
+    "clean_turns",
+    "scorecards",
+    "speaker_stats",
+]
+
+FloatArray: TypeAlias = npt.NDArray[np.float64]
+IntArray: TypeAlias = npt.NDArray[np.int64]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+
+ROLE_GROUPS = ("rep", "customer", "other")
+QUESTION_WORDS = (
+    "what", "how", "why", "when", "where", "who", "which", "whose", "do", "does", "did", "are", "is",
+    "was", "were", "can", "could", "would", "will", "should", "shall", "have", "has", "may", "might",
+)  # fmt: skip
+FILLER_PATTERN = r"\b(?:u+m+|u+h+|uhm|erm|er|ah|you know|i mean)\b"
+_OPENER_PATTERN = r"^\W*(?:" + "|".join(QUESTION_WORDS) + r")\b"
+_PUNCT_PATTERN = r"[.?!]"
+
+
+@dataclass(frozen=True)
+class MetricOptions:
+    """Thresholds of the metric definitions (seconds); see the module docstring."""
+
+    min_overlap_s: float = 0.3
+    backchannel_max_s: float = 1.5
+    interjection_max_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        for name in ("min_overlap_s", "backchannel_max_s", "interjection_max_s"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"MetricOptions.{name} must be a finite number ≥ 0, not {value!r}")
+
+
+_FLAG_NAMES = (
+    "nan_times",
+    "end_before_start",
+    "clipped",
+    "zero_length",
+    "self_overlap",
+    "missing_speaker",
+    "single_speaker",
+    "no_talk",
+    "duration_from_turns",
+)
+
+SCORECARD_COLUMNS = (
+    "call_id",
+    "duration_s",
+    "n_speakers",
+    "n_turns",
+    "speech_s",
+    "talk_s_total",
+    *(f"talk_s_{r}" for r in ROLE_GROUPS),
+    *(f"talk_ratio_{r}" for r in ROLE_GROUPS),
+    *(f"share_of_call_{r}" for r in ROLE_GROUPS),
+    "silence_s",
+    "silence_share",
+    "overtalk_s",
+    "overtalk_count",
+    "overtalk_share",
+    *(f"interruptions_{r}" for r in ROLE_GROUPS),
+    "interruptions_total",
+    "longest_monologue_s",
+    "longest_monologue_s_rep",
+    "longest_story_s_customer",
+    "switches",
+    "interactivity_per_min",
+    "patience_s",
+    *(f"questions_{r}" for r in ROLE_GROUPS),
+    *(f"words_{r}" for r in ROLE_GROUPS),
+    *(f"wpm_{r}" for r in ROLE_GROUPS),
+    *(f"fillers_{r}" for r in ROLE_GROUPS),
+    *(f"filler_rate_{r}" for r in ROLE_GROUPS),
+    "flags",
+)
+
+
+@dataclass
+class _Prepared:
+    """Turns as numpy arrays with integer codes, plus per-call bookkeeping."""
+
+    call_ids: list[str]
+    duration: FloatArray  # per call
+    flag_counts: dict[str, IntArray]  # per call
+    call: IntArray  # per turn
+    spk: IntArray  # per turn, global speaker code (contiguous within a call)
+    start: FloatArray
+    end: FloatArray
+    text: pd.Series  # type: ignore[type-arg]
+    n_words: FloatArray
+    spk_call: IntArray  # per speaker
+    spk_name: list[str]
+    spk_role: list[str]
+    spk_group: IntArray  # 0 rep, 1 customer, 2 other
+
+
+def clean_turns(
+    turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cleaned turns (times clipped, bad rows dropped) and a per-call frame of flag counts.
+
+    The returned turns have columns ``call_id, speaker, role, start, end, text, n_words``; the
+    flags frame has one row per call and one integer column per flag (see the module docstring).
+    """
+    prep = _prepare(turns, durations)
+    frame = pd.DataFrame(
+        {
+            "call_id": pd.array([prep.call_ids[c] for c in prep.call], dtype="str"),
+            "speaker": pd.array([prep.spk_name[s] for s in prep.spk], dtype="str"),
+            "role": pd.array([prep.spk_role[s] for s in prep.spk], dtype="str"),
+            "start": prep.start,
+            "end": prep.end,
+            "text": prep.text.to_numpy(),
+            "n_words": prep.n_words,
+        }
+    )
+    flags = pd.DataFrame({"call_id": prep.call_ids, **prep.flag_counts})
+    return frame, flags
+
+
+def speaker_stats(
+    turns: pd.DataFrame,
+    words: pd.DataFrame | None = None,
+    *,
+    durations: Mapping[str, float] | pd.Series | None = None,
+    options: MetricOptions | None = None,
+) -> pd.DataFrame:
+    """One row per (call, speaker): the per-speaker values behind :func:`scorecards`.
+
+    Columns: ``call_id, speaker, role, n_turns, talk_s, talk_ratio`` (talk_s / summed talk time of
+    the call), ``share_of_call`` (talk_s / call duration), ``words, wpm`` (words / talk_s in
+    minutes), ``questions, fillers, filler_rate`` (per 100 words), ``interruptions, backchannels,
+    longest_monologue_s, n_responses, response_pause_s`` (mean pause before this speaker answers
+    another). ``words`` (the words frame), when given, supplies the word counts.
+    """
+    prep = _prepare(turns, durations)
+    per_spk, _ = _compute(prep, words, options or MetricOptions())
+    return per_spk
+
+
+def scorecards(
+    turns: pd.DataFrame,
+    words: pd.DataFrame | None = None,
+    *,
+    durations: Mapping[str, float] | pd.Series | None = None,
+    options: MetricOptions | None = None,
+    min_overlap_s: float | None = None,
+    backchannel_max_s: float | None = None,
+    interjection_max_s: float | None = None,
+) -> pd.DataFrame:
+    """One scorecard row per call (columns :data:`SCORECARD_COLUMNS`, defined in the module docstring).
+
+    ``durations`` maps ``call_id`` to the call duration in seconds (e.g. the result's
+    ``audio_seconds``); calls listed there but without turns get a row flagged ``no_talk``.
+    ``words`` (the words frame), when given, supplies word counts instead of ``turns.n_words``.
+    The threshold keywords override ``options``.
+    """
+    opts = options or MetricOptions()
+    overrides = {
+        k: v
+        for k, v in {
+            "min_overlap_s": min_overlap_s,
+            "backchannel_max_s": backchannel_max_s,
+            "interjection_max_s": interjection_max_s,
+        }.items()
+        if v is not None
+    }
+    if overrides:
+        opts = MetricOptions(**{**opts.__dict__, **overrides})
+    prep = _prepare(turns, durations)
+    _, per_call = _compute(prep, words, opts)
+    return per_call
+
+
+# ---------------------------------------------------------------------------------------------
+# Preparation
+
+
+def _prepare(turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | None) -> _Prepared:
+    if not isinstance(turns, pd.DataFrame):
+        raise TypeError(f"turns must be a pandas DataFrame (hearkit.transcript.turns), not {type(turns)!r}")
+    missing = [c for c in ("call_id", "start", "end") if c not in turns.columns]
+    if missing:
+        raise ValueError(
+            f"turns frame lacks column(s) {missing}; build it with hearkit.transcript.turns() "
+            "or give call_id, speaker, start and end (seconds)"
+        )
+    n = len(turns)
+    if turns["call_id"].isna().any():
+        raise ValueError("turns has rows without call_id; fill call_id before computing metrics")
+    call_id = turns["call_id"].astype("str").to_numpy()
+    start = pd.to_numeric(turns["start"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    end = pd.to_numeric(turns["end"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    speaker = _speaker_column(turns)
+    missing_speaker = speaker.isna().to_numpy()
+    if missing_speaker.any():
+        speaker = speaker.fillna(_fallback_speakers(turns))
+    role = (
+        turns["role"].astype("str").fillna("unknown")
+        if "role" in turns.columns
+        else pd.Series(["unknown"] * n, index=turns.index, dtype="str")
+    )
+    text = (
+        turns["text"].astype("str").fillna("")
+        if "text" in turns.columns
+        else pd.Series([""] * n, index=turns.index, dtype="str")
+    )
+
+    given = _durations_series(durations)
+    all_ids = pd.Index(np.unique(np.concatenate([call_id, given.index.to_numpy(dtype=object)]))).astype("str")
+    call = all_ids.get_indexer(call_id).astype(np.int64)
+    n_calls = len(all_ids)
+
+    flag = {name: np.zeros(n_calls, dtype=np.int64) for name in _FLAG_NAMES}
+
+    def count(name: str, mask: BoolArray) -> None:
+        flag[name] += np.bincount(call[mask], minlength=n_calls)
+
+    count("missing_speaker", missing_speaker)
+    bad = np.isnan(start) | np.isnan(end)
+    count("nan_times", bad)
+    keep = ~bad
+    call, start, end = call[keep], start[keep], end[keep]
+    speaker, role, text = speaker[keep], role[keep], text[keep]
+    n_words = _word_counts(turns, text, keep)
+
+    count("clipped", start < 0)
+    start = np.maximum(start, 0.0)
+    reversed_ = end < start
+    count("end_before_start", reversed_)
+    end = np.where(reversed_, start, end)
+
+    last_end = np.full(n_calls, np.nan)
+    if len(end):
+        last_end = np.fmax(last_end, _group_max(call, end, n_calls))
+    duration = given.reindex(all_ids).to_numpy(dtype=np.float64, na_value=np.nan)
+    from_turns = np.isnan(duration)
+    flag["duration_from_turns"] = from_turns.astype(np.int64)
+    duration = np.where(from_turns, np.fmax(last_end, 0.0), duration)
+    duration = np.where(np.isnan(duration), 0.0, duration)
+    beyond = end > duration[call]
+    count("clipped", beyond)
+    end = np.minimum(end, duration[call])
+    start = np.minimum(start, end)
+    count("zero_length", end <= start)
+
+    spk_call, spk_code, spk_name = _speaker_codes(call, speaker.to_numpy(dtype=object))
+    spk_role = _first_per_group(spk_code, role.to_numpy(dtype=object), len(spk_name))
+    group = np.array(
+        [ROLE_GROUPS.index(r) if r in ("rep", "customer") else 2 for r in spk_role], dtype=np.int64
+    )
+    return _Prepared(
+        call_ids=[str(c) for c in all_ids],
+        duration=duration,
+        flag_counts=flag,
+        call=call,
+        spk=spk_code,
+        start=start,
+        end=end,
+        text=text.reset_index(drop=True),
+        n_words=n_words,
+        spk_call=spk_call,
+        spk_name=spk_name,
+        spk_role=spk_role,
+        spk_group=group,
+    )
+
+
+def _speaker_column(turns: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
+    if "speaker" not in turns.columns:
+        return pd.Series([None] * len(turns), index=turns.index, dtype="str")
+    speaker = turns["speaker"].astype("str")
+    return speaker.mask(speaker.str.strip() == "")
+
+
+def _fallback_speakers(turns: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
+    if "channel" in turns.columns:
+        channel = pd.to_numeric(turns["channel"], errors="coerce")
+        named = "channel_" + channel.astype("Int64").astype("str")
+        return named.where(channel.notna(), "speaker_0").astype("str")
+    return pd.Series(["speaker_0"] * len(turns), index=turns.index, dtype="str")
+
+
+def _durations_series(durations: Mapping[str, float] | pd.Series | None) -> pd.Series:  # type: ignore[type-arg]
+    if durations is None:
+        return pd.Series([], dtype=np.float64, index=pd.Index([], dtype="str"))
+    series = durations if isinstance(durations, pd.Series) else pd.Series(dict(durations), dtype=np.float64)
+    series = pd.to_numeric(series, errors="coerce").astype(np.float64)
+    series.index = series.index.astype("str")
+    if (series < 0).any():
+        raise ValueError("durations must be ≥ 0 seconds; got a negative call duration")
+    return series
+
+
+def _word_counts(turns: pd.DataFrame, text: pd.Series, keep: BoolArray) -> FloatArray:  # type: ignore[type-arg]
+    if "n_words" in turns.columns:
+        counts = pd.to_numeric(turns["n_words"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        counts = counts[keep]
+        if not np.isnan(counts).any():
+            return counts
+    counted: FloatArray = np.asarray(text.str.count(r"\S+").fillna(0), dtype=np.float64)
+    return counted
+
+
+def _speaker_codes(call: IntArray, speaker: npt.NDArray[Any]) -> tuple[IntArray, IntArray, list[str]]:
+    """Global speaker codes, sorted by (call, name), so one call's speakers are contiguous."""
+    names, name_code = np.unique(speaker.astype(str), return_inverse=True)
+    pair = call * max(len(names), 1) + name_code
+    uniq, code = np.unique(pair, return_inverse=True)
+    spk_call = (uniq // max(len(names), 1)).astype(np.int64)
+    spk_name = [str(names[i]) for i in uniq % max(len(names), 1)]
+    return spk_call, code.astype(np.int64), spk_name
+
+
+def _first_per_group(code: IntArray, values: npt.NDArray[Any], n_groups: int) -> list[str]:
+    if n_groups == 0:
+        return []
+    first = pd.Series(values).groupby(code, sort=True).first()
+    return [str(v) for v in first.reindex(range(n_groups)).fillna("unknown")]
+
+
+def _sum_by(group: IntArray, weights: npt.NDArray[Any], minlength: int) -> FloatArray:
+    """Sum of ``weights`` per integer ``group`` (0..minlength-1), as float64."""
+    return np.bincount(group, weights=weights, minlength=minlength).astype(np.float64)
+
+
+def _group_max(group: IntArray, values: FloatArray, n_groups: int) -> FloatArray:
+    out = np.full(n_groups, -np.inf)
+    np.maximum.at(out, group, values)
+    return np.where(np.isinf(out), np.nan, out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Interval arithmetic
+
+
+@dataclass
+class _Intervals:
+    """Per-speaker union of turns: non-overlapping intervals sorted by (speaker, start)."""
+
+    start: FloatArray
+    end: FloatArray
+    spk: IntArray
+
+
+def _merge_per_speaker(spk: IntArray, start: FloatArray, end: FloatArray, offset: float) -> _Intervals:
+    order = np.lexsort((end, start, spk))
+    s, e, k = start[order], end[order], spk[order]
+    if len(s) == 0:
+        return _Intervals(s, e, k)
+    # Running max of end within each speaker: an offset per speaker keeps groups apart.
+    running = np.maximum.accumulate(e + k * offset) - k * offset
+    new = np.ones(len(s), dtype=bool)
+    new[1:] = (k[1:] != k[:-1]) | (s[1:] > running[:-1])
+    first = np.flatnonzero(new)
+    return _Intervals(s[first], np.maximum.reduceat(e, first), k[first])
+
+
+def _sweep(ivs: _Intervals, ivs_call: IntArray, n_calls: int) -> tuple[FloatArray, FloatArray, IntArray]:
+    """Union length, time with ≥ 2 speakers, and the number of such stretches, per call."""
+    times = np.concatenate([ivs.start, ivs.end])
+    delta = np.concatenate([np.ones(len(ivs.start), np.int64), -np.ones(len(ivs.end), np.int64)])
+    calls = np.concatenate([ivs_call, ivs_call])
+    order = np.lexsort((delta, times, calls))  # ends before starts at equal times
+    t, c, k = times[order], np.cumsum(delta[order]), calls[order]
+    d = np.zeros(len(t))
+    if len(t) > 1:
+        d[:-1] = np.where(k[1:] == k[:-1], t[1:] - t[:-1], 0.0)
+    union = _sum_by(k, d * (c >= 1), minlength=n_calls)
+    overlap = _sum_by(k, d * (c >= 2), minlength=n_calls)
+    pos = d > 0
+    multi, kk = (c >= 2)[pos], k[pos]
+    begins = multi.copy()
+    begins[1:] &= ~(multi[:-1] & (kk[1:] == kk[:-1]))
+    episodes = np.bincount(kk[begins], minlength=n_calls).astype(np.int64)
+    return union, overlap, episodes
+
+
+def _other_speech_end(
+    prep: _Prepared, idx: IntArray, ivs: _Intervals, spk_first: IntArray, spk_count: IntArray, offset: float
+) -> FloatArray:
+    """For turns ``idx``: the latest end of another speaker's speech that strictly contains the
+    turn's start (−inf when nobody else is talking at that moment)."""
+    call, spk, start = prep.call[idx], prep.spk[idx], prep.start[idx]
+    reps = spk_count[call]
+    row = np.repeat(np.arange(len(idx)), reps)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(reps) - reps, reps)
+    other = spk_first[call[row]] + within
+    mine = other != spk[row]
+    row, other = row[mine], other[mine]
+    interval_key = ivs.spk * offset + ivs.start
+    query_key = other * offset + start[row]
+    pos = np.searchsorted(interval_key, query_key, side="left") - 1  # interval start < turn start
+    ok = pos >= 0
+    pos_ok = np.where(ok, pos, 0)
+    ok &= (ivs.spk[pos_ok] == other) & (ivs.end[pos_ok] > start[row])
+    out = np.full(len(idx), -np.inf)
+    np.maximum.at(out, row[ok], ivs.end[pos_ok[ok]])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The metrics
+
+
+def _compute(
+    prep: _Prepared, words: pd.DataFrame | None, opts: MetricOptions
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n_calls, n_spk = len(prep.call_ids), len(prep.spk_name)
+    offset = float(np.max(prep.end, initial=0.0)) + 1.0
+    spk_call, group = prep.spk_call, prep.spk_group
+    spk_first = np.searchsorted(spk_call, np.arange(n_calls)).astype(np.int64)
+    spk_count = np.bincount(spk_call, minlength=n_calls).astype(np.int64)
+
+    # Talk time: union of each speaker's turns.
+    ivs = _merge_per_speaker(prep.spk, prep.start, prep.end, offset)
+    talk = _sum_by(ivs.spk, ivs.end - ivs.start, minlength=n_spk)
+    raw_talk = _sum_by(prep.spk, prep.end - prep.start, minlength=n_spk)
+    self_overlap = _sum_by(spk_call, raw_talk - talk, minlength=n_calls)
+    union, overtalk, episodes = _sweep(ivs, spk_call[ivs.spk], n_calls)
+    total_talk = _sum_by(spk_call, talk, minlength=n_calls)
+
+    # Turn-level time metrics on timed turns (positive length), in (call, start) order.
+    timed = np.flatnonzero(prep.end > prep.start)
+    timed = timed[np.lexsort((prep.end[timed], prep.start[timed], prep.call[timed]))]
+    t_call, t_spk = prep.call[timed], prep.spk[timed]
+    t_start, t_end = prep.start[timed], prep.end[timed]
+    t_dur = t_end - t_start
+    other_end = _other_speech_end(prep, timed, ivs, spk_first, spk_count, offset)
+    covered = other_end > t_start
+    backchannel = covered & (t_end <= other_end) & (t_dur <= opts.backchannel_max_s)
+    interrupt = covered & ~backchannel & ((np.minimum(other_end, t_end) - t_start) >= opts.min_overlap_s)
+
+    floor = ~backchannel
+    f_call, f_spk, f_start, f_end = t_call[floor], t_spk[floor], t_start[floor], t_end[floor]
+    same_call = np.zeros(len(f_call), dtype=bool)
+    same_call[1:] = f_call[1:] == f_call[:-1]
+    switch = np.zeros(len(f_call), dtype=bool)
+    switch[1:] = same_call[1:] & (f_spk[1:] != f_spk[:-1])
+    switches = np.bincount(f_call[switch], minlength=n_calls).astype(np.int64)
+
+    # Patience: who ended last before each floor turn, and when.
+    if len(f_call):
+        keyed_end = f_end + f_call * offset
+        running = np.maximum.accumulate(keyed_end)
+        sets_max = np.ones(len(f_call), dtype=bool)
+        sets_max[1:] = keyed_end[1:] >= running[:-1]
+        owner = np.maximum.accumulate(np.where(sets_max, np.arange(len(f_call)), 0))
+        prev_owner = np.concatenate([[0], owner[:-1]])
+        floor_end = np.concatenate([[0.0], running[:-1]]) - f_call * offset
+        owner_spk = f_spk[prev_owner]
+        response = same_call & (owner_spk != f_spk)
+        pause = np.maximum(f_start - floor_end, 0.0)
+    else:
+        response, pause, owner_spk = np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0, dtype=np.int64)
+    n_resp = np.bincount(f_spk[response], minlength=n_spk).astype(np.float64)
+    pause_sum = _sum_by(f_spk[response], pause[response], minlength=n_spk)
+
+    # Monologues: runs of one speaker over turns of at least interjection_max_s.
+    long_ = t_dur >= opts.interjection_max_s
+    m_call, m_spk, m_start, m_end = t_call[long_], t_spk[long_], t_start[long_], t_end[long_]
+    monologue = np.zeros(n_spk)
+    if len(m_call):
+        new_run = np.ones(len(m_call), dtype=bool)
+        new_run[1:] = (m_call[1:] != m_call[:-1]) | (m_spk[1:] != m_spk[:-1])
+        first = np.flatnonzero(new_run)
+        extent = np.maximum.reduceat(m_end, first) - m_start[first]
+        np.maximum.at(monologue, m_spk[first], extent)
+    longest_turn = np.zeros(n_spk)
+    np.maximum.at(longest_turn, t_spk, t_dur)
+    monologue = np.maximum(monologue, longest_turn)
+
+    # Text metrics.
+    lowered = prep.text.str.lower()
+    punctuated = lowered.str.contains(_PUNCT_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False)
+    marks = lowered.str.count(r"\?").to_numpy(dtype=np.float64, na_value=0.0)
+    opener = lowered.str.contains(_OPENER_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False)
+    questions_turn = np.where(punctuated, marks, opener.astype(np.float64))
+    fillers_turn = lowered.str.count(FILLER_PATTERN).to_numpy(dtype=np.float64, na_value=0.0)
+    questions = _sum_by(prep.spk, questions_turn, minlength=n_spk)
+    fillers = _sum_by(prep.spk, fillers_turn, minlength=n_spk)
+    n_words = _speaker_words(prep, words, n_spk)
+
+    n_turns = np.bincount(prep.spk, minlength=n_spk).astype(np.int64)
+    interruptions = np.bincount(t_spk[interrupt], minlength=n_spk).astype(np.int64)
+    backchannels = np.bincount(t_spk[backchannel], minlength=n_spk).astype(np.int64)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        talk_ratio = np.where(total_talk[spk_call] > 0, talk / total_talk[spk_call], np.nan)
+        dur_spk = prep.duration[spk_call]
+        share = np.where(dur_spk > 0, talk / dur_spk, np.nan)
+        wpm = np.where(talk > 0, n_words / (talk / 60.0), np.nan)
+        filler_rate = np.where(n_words > 0, 100.0 * fillers / n_words, np.nan)
+        response_pause = np.where(n_resp > 0, pause_sum / n_resp, np.nan)
+
+    per_spk = pd.DataFrame(
+        {
+            "call_id": pd.array([prep.call_ids[c] for c in spk_call], dtype="str"),
+            "speaker": pd.array(prep.spk_name, dtype="str"),
+            "role": pd.array(prep.spk_role, dtype="str"),
+            "n_turns": n_turns,
+            "talk_s": talk,
+            "talk_ratio": talk_ratio,
+            "share_of_call": share,
+            "words": n_words,
+            "wpm": wpm,
+            "questions": questions,
+            "fillers": fillers,
+            "filler_rate": filler_rate,
+            "interruptions": interruptions,
+            "backchannels": backchannels,
+            "longest_monologue_s": monologue,
+            "n_responses": n_resp.astype(np.int64),
+            "response_pause_s": response_pause,
+        }
+    )
+
+    # Per call and role group.
+    cg = spk_call * 3 + group
+    present = np.bincount(cg, minlength=n_calls * 3).reshape(n_calls, 3) > 0
+
+    def by_group(values: FloatArray) -> FloatArray:
+        return _sum_by(cg, values, minlength=n_calls * 3).reshape(n_calls, 3)
+
+    def max_by_group(values: FloatArray) -> FloatArray:
+        out = np.full(n_calls * 3, np.nan)
+        if len(values):
+            out = np.fmax(out, _group_max(cg, values, n_calls * 3))
+        return out.reshape(n_calls, 3)
+
+    no_talk = total_talk <= 0
+    talk_g = by_group(talk)
+    words_g = by_group(n_words)
+    fillers_g = by_group(fillers)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio_g = np.where(no_talk[:, None], np.nan, talk_g / total_talk[:, None])
+        dur = prep.duration
+        share_g = np.where(dur[:, None] > 0, talk_g / dur[:, None], np.nan)
+        share_g = np.where(present, share_g, np.nan)
+        wpm_g = np.where(present & (talk_g > 0), words_g / (talk_g / 60.0), np.nan)
+        rate_g = np.where(present & (words_g > 0), 100.0 * fillers_g / words_g, np.nan)
+        silence = np.where(dur > 0, np.maximum(dur - union, 0.0), np.nan)
+        rep_resp = by_group(n_resp)[:, 0]
+        patience = np.where(rep_resp > 0, by_group(pause_sum)[:, 0] / rep_resp, np.nan)
+        interactivity = np.where(dur > 0, switches / (dur / 60.0), np.nan)
+    mono_g = max_by_group(monologue)
+    interrupts_g = by_group(interruptions.astype(np.float64))
+    questions_g = by_group(questions)
+
+    flags = dict(prep.flag_counts)
+    flags["self_overlap"] = (self_overlap > 1e-9).astype(np.int64)
+    flags["single_speaker"] = ((spk_count == 1) & ~no_talk).astype(np.int64)
+    flags["no_talk"] = no_talk.astype(np.int64)
+
+    out: dict[str, Any] = {
+        "call_id": pd.array(prep.call_ids, dtype="str"),
+        "duration_s": prep.duration,
+        "n_speakers": spk_count,
+        "n_turns": np.bincount(prep.call, minlength=n_calls).astype(np.int64),
+        "speech_s": union,
+        "talk_s_total": total_talk,
+    }
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"talk_s_{r}"] = np.where(present[:, j], talk_g[:, j], np.nan)
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"talk_ratio_{r}"] = ratio_g[:, j]
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"share_of_call_{r}"] = share_g[:, j]
+    out["silence_s"] = silence
+    out["silence_share"] = np.where(dur > 0, silence / np.where(dur > 0, dur, 1.0), np.nan)
+    out["overtalk_s"] = overtalk
+    out["overtalk_count"] = episodes
+    out["overtalk_share"] = np.where(dur > 0, overtalk / np.where(dur > 0, dur, 1.0), np.nan)
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"interruptions_{r}"] = _counts(interrupts_g[:, j], present[:, j])
+    out["interruptions_total"] = interrupts_g.sum(axis=1).astype(np.int64)
+    out["longest_monologue_s"] = np.where(no_talk, np.nan, np.fmax.reduce(mono_g, axis=1))
+    out["longest_monologue_s_rep"] = mono_g[:, 0]
+    out["longest_story_s_customer"] = mono_g[:, 1]
+    out["switches"] = switches
+    out["interactivity_per_min"] = interactivity
+    out["patience_s"] = patience
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"questions_{r}"] = _counts(questions_g[:, j], present[:, j])
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"words_{r}"] = _counts(words_g[:, j], present[:, j])
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"wpm_{r}"] = wpm_g[:, j]
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"fillers_{r}"] = _counts(fillers_g[:, j], present[:, j])
+    for j, r in enumerate(ROLE_GROUPS):
+        out[f"filler_rate_{r}"] = rate_g[:, j]
+    out["flags"] = _flag_strings(flags, n_calls)
+    per_call = pd.DataFrame(out, columns=list(SCORECARD_COLUMNS))
+    return per_spk, per_call
+
+
+def _counts(values: FloatArray, present: BoolArray) -> pd.arrays.IntegerArray:
+    """Integer counts, NA where the role is absent from the call ("not measured" is not 0)."""
+    return pd.arrays.IntegerArray(np.round(values).astype(np.int64), ~present)
+
+
+def _speaker_words(prep: _Prepared, words: pd.DataFrame | None, n_spk: int) -> FloatArray:
+    if words is None or len(words) == 0:
+        return _sum_by(prep.spk, prep.n_words, minlength=n_spk)
+    names = pd.MultiIndex.from_arrays(
+        [[prep.call_ids[c] for c in prep.spk_call], prep.spk_name], names=["call_id", "speaker"]
+    )
+    counted = words.groupby([words["call_id"].astype("str"), words["speaker"].astype("str")]).size()
+    counted.index.names = ["call_id", "speaker"]
+    out: FloatArray = np.asarray(counted.reindex(names).fillna(0), dtype=np.float64)
+    return out
+
+
+def _flag_strings(flags: dict[str, IntArray], n_calls: int) -> Any:
+    parts = np.full(n_calls, "", dtype=object)
+    for name in _FLAG_NAMES:
+        hit = flags[name] > 0
+        parts[hit] = np.where(parts[hit] == "", name, parts[hit] + "," + name)
+    return pd.array(parts.astype(str), dtype="str")
