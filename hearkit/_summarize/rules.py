@@ -64,11 +64,13 @@ _ACTION_VERBS = (
 # Verbs too common in passing ("let's talk about pricing", "I'll take it") to count on their own:
 # they make an item only when the clause also says when, or says back/again/follow.
 _WEAK_VERBS = frozenset(
-    {"try", "talk", "discuss", "look", "speak", "ask", "take", "get", "do", "move", "keep", "run", "walk"}
+    {"try", "talk", "discuss", "look", "speak", "take", "get", "do", "move", "keep", "run", "walk"}
 )
+_FOLLOW_UP_WINDOW_WORDS = 3  # "talk again", "get back to you": the word comes right after the verb
+_ASKS_A_QUESTION = re.compile(r"\s+(?:you|a\s+(?:quick\s+)?question|questions)\b", re.IGNORECASE)
 # "let me <verb>" is mostly done on the call ("let me pull up your account"): it needs the same.
 _IN_CALL = re.compile(r"let\s+me\b", re.IGNORECASE)
-_FOLLOW_UP_WORDS = re.compile(r"\b(?:back|again|follow|offline|later)\b", re.IGNORECASE)
+_FOLLOW_UP_WORDS = re.compile(r"^(?:back|again|follow|offline|later)$", re.IGNORECASE)
 
 _FILLER = (
     r"(?:also|just|then|definitely|certainly|personally|quickly|actually|first|now|both|all|still"
@@ -169,8 +171,11 @@ def find_commitments(text: str) -> list[Commitment]:
         clause = _clause(text, match.start(), match.end(), limit)
         due = find_due(clause)
         verb = re.sub(r"\s+", " ", match.group("verb").lower())
+        if verb == "ask" and _ASKS_A_QUESTION.match(text, match.end()):
+            continue
         weak = verb in _WEAK_VERBS or _IN_CALL.match(match.group(0)) is not None
-        if weak and due is None and not _FOLLOW_UP_WORDS.search(clause):
+        following = text[match.end() :].split()[:_FOLLOW_UP_WINDOW_WORDS]
+        if weak and due is None and not any(_FOLLOW_UP_WORDS.match(word.strip(",.")) for word in following):
             continue
         owner = "other" if match.group("ask") else "self"
         found.append(Commitment(text=clause, owner=owner, due=due, start=match.start()))

@@ -1,0 +1,168 @@
+"""Recall and precision of the offline action-item extractor against the sample calls' planted items.
+
+Ground truth: ``sample_data/<call_id>.truth.json`` ``action_items`` (written into the call scripts
+by ``scripts/sample_scripts.py``, independent of the extractor). Run on
+
+- ground-truth turns (the script's own turns, punctuated), and the same turns lowercased with
+  punctuation stripped (what a hosted ASR gives);
+- ASR turns, when ``sample_data/<call_id>.result.json`` exists (``hearkit.transcript.turns``).
+
+A found item matches a planted one when its cited turn overlaps the planted turn's time span;
+among several, the one sharing most words. One-to-one. recall = matched planted / planted;
+precision = matched found / found (the scripts plant some commitments, not all: the found items
+that match none are printed so you can judge them). Baseline, measured in the same run: a keyword rule that calls
+every turn containing "I'll", "I will", "we'll", "we will" or "let's" one action item.
+
+    uv run python benchmarks/bench_summaries.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from hearkit.summarize import summarize
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+BASELINE = re.compile(r"\b(?:i'?ll|i will|we'?ll|we will|let'?s)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Found:
+    start: float
+    end: float
+    text: str
+    owner_role: str | None
+    due: str | None
+
+
+@dataclass
+class Score:
+    planted: int = 0
+    found: int = 0
+    matched: int = 0
+    owner_right: int = 0
+    due_right: int = 0
+    unmatched: tuple[str, ...] = ()
+
+    def add(self, other: Score) -> None:
+        for name in ("planted", "found", "matched", "owner_right", "due_right"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def line(self) -> str:
+        recall = self.matched / self.planted if self.planted else float("nan")
+        precision = self.matched / self.found if self.found else float("nan")
+        owner = self.owner_right / self.matched if self.matched else float("nan")
+        due = self.due_right / self.matched if self.matched else float("nan")
+        return (
+            f"planted {self.planted:2d}  found {self.found:2d}  recall {recall:5.2f}  precision {precision:5.2f}"
+            f"  owner ok {owner:4.2f}  due ok {due:4.2f}"
+        )
+
+
+def truth_turns(truth: dict[str, object], *, asr_style: bool) -> pd.DataFrame:
+    frame = pd.DataFrame(truth["turns"])  # type: ignore[arg-type]
+    frame["call_id"] = truth["call_id"]
+    if asr_style:
+        frame["text"] = frame["text"].str.lower().str.replace(r"[^\w\s']", "", regex=True)
+    return frame
+
+
+def asr_turns(call_id: str) -> pd.DataFrame | None:
+    path = SAMPLE / f"{call_id}.result.json"
+    if not path.exists():
+        return None
+    from hearkit.transcript import turns
+
+    return turns(json.loads(path.read_text()), call_id=call_id, roles={0: "rep", 1: "customer"})
+
+
+def extractor(frame: pd.DataFrame) -> list[Found]:
+    summary = summarize(frame, method="extractive")
+    return [
+        Found(a.citations[0].start, a.citations[0].end, a.text, a.owner_role, a.due)
+        for a in summary.action_items
+    ]
+
+
+def keyword_baseline(frame: pd.DataFrame) -> list[Found]:
+    return [
+        Found(float(row.start), float(row.end), str(row.text), str(row.role), None)
+        for row in frame.itertuples()
+        if BASELINE.search(str(row.text))
+    ]
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def score(
+    planted: list[dict[str, object]], spans: dict[int, tuple[float, float]], found: list[Found]
+) -> Score:
+    result = Score(planted=len(planted), found=len(found))
+    free = list(found)
+    for item in planted:
+        start, end = spans[int(item["turn"])]  # type: ignore[call-overload]
+        overlapping = [f for f in free if f.start < end and f.end > start]
+        if not overlapping:
+            continue
+        best = max(overlapping, key=lambda f: len(words(f.text) & words(str(item["text"]))))
+        free.remove(best)
+        result.matched += 1
+        result.owner_right += best.owner_role == item.get("owner_role")
+        due = str(item.get("due") or "").lower()
+        result.due_right += bool(due) and best.due is not None and due in best.due.lower()
+    result.unmatched = tuple(f.text for f in free)
+    return result
+
+
+def main() -> None:
+    index = json.loads((SAMPLE / "index.json").read_text())["calls"]
+    methods: dict[str, Callable[[pd.DataFrame], list[Found]]] = {
+        "extractor": extractor,
+        "baseline": keyword_baseline,
+    }
+    print(f"{len(index)} sample calls; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
+    for variant in ("truth turns", "truth turns, ASR style (lowercase, no punctuation)", "ASR turns"):
+        totals = {name: Score() for name in methods}
+        seconds = dict.fromkeys(methods, 0.0)
+        print(f"\n== {variant}")
+        for call in index:
+            truth = json.loads((SAMPLE / call["truth"]).read_text())
+            spans = {int(t["turn"]): (float(t["start"]), float(t["end"])) for t in truth["turns"]}
+            if variant == "ASR turns":
+                frame = asr_turns(call["call_id"])
+                if frame is None:
+                    print(f"  {call['call_id']}: no {call['call_id']}.result.json yet")
+                    continue
+            else:
+                frame = truth_turns(truth, asr_style="ASR style" in variant)
+            for name, method in methods.items():
+                began = time.perf_counter()
+                found = method(frame)
+                seconds[name] += time.perf_counter() - began
+                result = score(truth["action_items"], spans, found)
+                totals[name].add(result)
+                if name == "extractor":
+                    print(f"  {call['call_id']:<20} {result.line()}")
+                    for text in result.unmatched:
+                        print(f"  {'':<20}   not planted: {text!r}")
+        if totals["extractor"].planted:
+            for name in methods:
+                print(f"  {'ALL ' + name:<20} {totals[name].line()}  ({seconds[name] * 1000:.1f} ms)")
+            ours, base = totals["extractor"], totals["baseline"]
+            ratio_r = (ours.matched / ours.planted) / max(base.matched / base.planted, 1e-9)
+            ratio_p = (ours.matched / max(ours.found, 1)) / max(base.matched / max(base.found, 1), 1e-9)
+            print(f"  extractor / baseline: recall x{ratio_r:.2f}, precision x{ratio_p:.2f}")
+
+
+if __name__ == "__main__":
+    main()
