@@ -9,9 +9,10 @@ by ``scripts/sample_scripts.py``, independent of the extractor). Run on
 
 A found item matches a planted one when its cited turn overlaps the planted turn's time span;
 among several, the one sharing most words. One-to-one. recall = matched planted / planted;
-precision = matched found / found (the scripts plant some commitments, not all: the found items
-that match none are printed so you can judge them). Baseline, measured in the same run: a keyword rule that calls
-every turn containing "I'll", "I will", "we'll", "we will" or "let's" one action item.
+precision = matched found / found (the scripts plant some commitments, not all: the found
+items that match none are printed so you can judge them). Baseline, measured in the same run:
+a keyword rule that calls every turn containing "I'll", "I will", "we'll", "we will" or "let's"
+one action item.
 
     uv run python benchmarks/bench_summaries.py
 """
@@ -62,8 +63,8 @@ class Score:
         owner = self.owner_right / self.matched if self.matched else float("nan")
         due = self.due_right / self.matched if self.matched else float("nan")
         return (
-            f"planted {self.planted:2d}  found {self.found:2d}  recall {recall:5.2f}  precision {precision:5.2f}"
-            f"  owner ok {owner:4.2f}  due ok {due:4.2f}"
+            f"planted {self.planted:2d}  found {self.found:2d}  recall {recall:5.2f}"
+            f"  precision {precision:5.2f}  owner ok {owner:4.2f}  due ok {due:4.2f}"
         )
 
 
