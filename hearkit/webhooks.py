@@ -12,35 +12,66 @@ The scheme (PyAI's official receiver, ``reference/pyai-api.md`` §4.2)::
 
 :func:`verify` and :func:`sign` use only the standard library, so the local engine can sign
 its callbacks with the same code the client verifies with.
+
+:func:`webhook_receiver` is a small ASGI app (Starlette) for the receiving side: POST only,
+body capped (413), signature checked before parsing (401), non-event bodies refused (400), each
+event stored durably in SQLite before the 2xx, repeated deliveries de-duplicated by the SHA-256
+of the body, and the job re-fetched through the client (the webhook only says "look again").
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import inspect
 import json
+import logging
 import os
 import re
+import sqlite3
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
+import anyio
 from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from hearkit.errors import WebhookPayloadError, WebhookVerificationError
-from hearkit.schema import WebhookEvent
+from hearkit.schema import Job, WebhookEvent
+
+if TYPE_CHECKING:
+    from hearkit.client import AsyncPyAI, PyAI
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "MAX_BODY_BYTES",
     "SIGNATURE_HEADER",
+    "StoredEvent",
+    "WebhookStore",
     "parse_event",
     "sign",
     "verify",
     "verify_signature",
+    "webhook_receiver",
 ]
+
+logger = logging.getLogger("hearkit.webhooks")
 
 SIGNATURE_HEADER = "X-PyAI-Signature"
 DEFAULT_TOLERANCE = 300
 """Seconds a signature timestamp may differ from now, either way."""
+MAX_BODY_BYTES = 2 * 1024 * 1024
+"""Largest webhook body the receiver reads (PyAI's official receiver uses the same 2 MiB)."""
 
 _TIMESTAMP = re.compile(r"[0-9]{1,15}")
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -172,3 +203,211 @@ def _parse_header(header: str) -> tuple[int, list[str]]:
         if not _HEX_DIGEST.fullmatch(signature):
             raise WebhookVerificationError("a v1= signature is not 64 lower-case hex digits")
     return int(timestamps[0]), signatures
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """One received event as :class:`WebhookStore` keeps it.
+
+    ``job_status``/``job`` are filled once the job was re-fetched; ``fetch_error`` says why a
+    re-fetch failed (it is retried at the next start of the receiver).
+    """
+
+    dedupe_key: str
+    received_at: float
+    type: str
+    job_id: str
+    body: bytes
+    deliveries: int
+    job_status: str | None
+    job: Job | None
+    fetch_error: str | None
+
+
+class WebhookStore:
+    """Verified webhook events in SQLite (WAL, synchronous=FULL): durable before the 2xx."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(
+            """CREATE TABLE IF NOT EXISTS webhook_events (
+                dedupe_key TEXT PRIMARY KEY,
+                received_at REAL NOT NULL,
+                type TEXT NOT NULL,
+                job_id TEXT NOT NULL,
+                body BLOB NOT NULL,
+                deliveries INTEGER NOT NULL DEFAULT 1,
+                job_status TEXT,
+                job_json TEXT,
+                fetched_at REAL,
+                fetch_error TEXT
+            )"""
+        )
+
+    def add(self, body: bytes, event: WebhookEvent) -> tuple[str, bool]:
+        """Store a delivery; ``(dedupe_key, is_new)``. A repeat only bumps ``deliveries``."""
+        key = hashlib.sha256(body).hexdigest()
+        with self._lock:
+            inserted = self._db.execute(
+                "INSERT OR IGNORE INTO webhook_events (dedupe_key, received_at, type, job_id, body) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (key, time.time(), event.type, event.data.job_id, body),
+            ).rowcount
+            if not inserted:
+                self._db.execute(
+                    "UPDATE webhook_events SET deliveries = deliveries + 1 WHERE dedupe_key = ?", (key,)
+                )
+        return key, bool(inserted)
+
+    def mark_fetched(self, key: str, job: Job) -> None:
+        """Record the job as re-fetched after the event."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE webhook_events SET job_status = ?, job_json = ?, fetched_at = ?, fetch_error = NULL "
+                "WHERE dedupe_key = ?",
+                (job.status, job.model_dump_json(exclude_unset=True), time.time(), key),
+            )
+
+    def mark_fetch_failed(self, key: str, error: str) -> None:
+        """Record why re-fetching the job failed (the event stays pending)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE webhook_events SET fetch_error = ? WHERE dedupe_key = ?", (error[:500], key)
+            )
+
+    def events(self) -> list[StoredEvent]:
+        """Every stored event, oldest first."""
+        return self._select("")
+
+    def pending(self) -> list[StoredEvent]:
+        """Events whose job was not re-fetched yet."""
+        return self._select("WHERE fetched_at IS NULL")
+
+    def get(self, key: str) -> StoredEvent | None:
+        """The event stored under ``key``, if any."""
+        found = self._select("WHERE dedupe_key = ?", (key,))
+        return found[0] if found else None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _select(self, where: str, args: tuple[Any, ...] = ()) -> list[StoredEvent]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT dedupe_key, received_at, type, job_id, body, deliveries, job_status, job_json, "
+                f"fetch_error FROM webhook_events {where} ORDER BY received_at, dedupe_key",
+                args,
+            ).fetchall()
+        return [
+            StoredEvent(
+                key,
+                received,
+                kind,
+                job_id,
+                bytes(body),
+                deliveries,
+                status,
+                Job.model_validate_json(job_json) if job_json else None,
+                error,
+            )
+            for key, received, kind, job_id, body, deliveries, status, job_json, error in rows
+        ]
+
+
+JobCallback = Callable[[Job, WebhookEvent], Any]
+
+
+def webhook_receiver(
+    secrets: str | Sequence[str] | None,
+    store: WebhookStore | str | Path,
+    *,
+    client: PyAI | AsyncPyAI | None = None,
+    on_job: JobCallback | None = None,
+    path: str = "/webhooks/pyai",
+    max_body_bytes: int = MAX_BODY_BYTES,
+    tolerance: int = DEFAULT_TOLERANCE,
+) -> Starlette:
+    """An ASGI app receiving PyAI completion callbacks at ``POST path``.
+
+    Answers 204 once the event is stored (a repeated delivery too), 401 on a bad or missing
+    signature, 400 on a signed body that is not an event, 413 above ``max_body_bytes``, 405
+    for other methods. After answering, the job is re-fetched with ``client.jobs.get`` (sync
+    or async client) and ``on_job(job, event)`` is called. ``app.state.store`` is the store.
+
+    >>> app = webhook_receiver(os.environ["PYAI_WEBHOOK_SECRET"], "events.sqlite3", client=PyAI())
+    >>> uvicorn.run(app, host="127.0.0.1", port=8787)
+    """
+    keys = _secrets(secrets)
+    events = store if isinstance(store, WebhookStore) else WebhookStore(store)
+
+    async def refetch(key: str, event: WebhookEvent) -> None:
+        if client is None:
+            return
+        try:
+            get = client.jobs.get
+            if inspect.iscoroutinefunction(get):
+                job: Job = await cast(Callable[[str], Awaitable[Job]], get)(event.data.job_id)
+            else:  # a blocking client must not stall the event loop
+                job = await run_in_threadpool(cast(Callable[[str], Job], get), event.data.job_id)
+        except Exception as exc:  # the event is stored; a later start retries the fetch
+            logger.warning("re-fetching job %s after its webhook failed: %s", event.data.job_id, exc)
+            await run_in_threadpool(events.mark_fetch_failed, key, f"{type(exc).__name__}: {exc}")
+            return
+        await run_in_threadpool(events.mark_fetched, key, job)
+        if on_job is not None:
+            outcome = on_job(job, event)
+            if inspect.isawaitable(outcome):
+                await outcome
+
+    async def receive(request: Request) -> Response:
+        body = await _read_capped(request, max_body_bytes)
+        if body is None:
+            return JSONResponse({"error": f"body larger than {max_body_bytes} bytes"}, status_code=413)
+        try:
+            event = verify(body, request.headers.get(SIGNATURE_HEADER), keys, tolerance=tolerance)
+        except WebhookPayloadError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except WebhookVerificationError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=401)
+        key, is_new = await run_in_threadpool(events.add, body, event)
+        stored = events.get(key) if not is_new else None
+        needs_fetch = is_new or (stored is not None and stored.job is None)
+        return Response(
+            status_code=204, background=BackgroundTask(refetch, key, event) if needs_fetch else None
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async def retry_pending() -> None:
+            for pending in await run_in_threadpool(events.pending):
+                await refetch(pending.dedupe_key, parse_event(pending.body))
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(retry_pending)
+            yield
+            tasks.cancel_scope.cancel()
+
+    app = Starlette(routes=[Route(path, receive, methods=["POST"])], lifespan=lifespan)
+    app.state.store = events
+    return app
+
+
+async def _read_capped(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it exceeds ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
