@@ -313,7 +313,10 @@ def _one(source: object) -> _Data:
 
 def _record_frames(record: object) -> object:
     """A CallRecord as CallSet frames, through hearkit.record (imported only when needed)."""
-    record_module = importlib.import_module("hearkit.record")
+    try:
+        record_module = importlib.import_module("hearkit.record")
+    except ImportError:  # pragma: no cover - hearkit.record ships with hearkit
+        record_module = None
 
     callset = getattr(record_module, "CallSet", None)
     build = getattr(callset, "from_records", None)

@@ -1,0 +1,172 @@
+"""The HTML report as text: structure, escaping, embedded JSON, plotly.js once, CSP, size, bad input."""
+
+from __future__ import annotations
+
+import base64
+import html
+import hashlib
+import json
+import re
+from pathlib import Path
+
+import plotly.offline
+import pytest
+
+from hearkit import report
+from tests.report.frames import ATTRIBUTE_INJECTION, IMG_INJECTION, INJECTION, Frames
+
+PLOTLY_BANNER = f"plotly.js v{plotly.offline.get_plotlyjs_version()}"
+SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL)
+
+
+@pytest.fixture(scope="module")
+def hostile_html(hostile: Frames) -> str:
+    return report.render_html(hostile)
+
+
+@pytest.fixture(scope="module")
+def sample_html(sample: Frames) -> str:
+    return report.render_html(sample, plotlyjs="cdn")
+
+
+def _figure_blocks(page: str) -> dict[str, dict[str, object]]:
+    return {
+        m.group(1): json.loads(m.group(2))
+        for m in re.finditer(r'<script type="application/json" id="([^"]+)">(.*?)</script>', page, re.DOTALL)
+    }
+
+
+def test_transcript_markup_renders_as_text(hostile_html: str) -> None:
+    for raw in (INJECTION, IMG_INJECTION, "<h1>fake heading</h1>", "<b>speaker_2</b>", "</details></ol>"):
+        assert raw not in hostile_html
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in hostile_html
+    assert "&lt;img src=x onerror=&#34;window.__pwned = 3&#34;&gt;" in hostile_html
+    # the attribute injection (in a turn and as a rep name) never closes an attribute
+    assert ATTRIBUTE_INJECTION not in hostile_html
+    outside_scripts = SCRIPT.sub("", hostile_html)  # plotly.js itself mentions onmouseover
+    assert 'onmouseover="' not in outside_scripts and "onerror=" not in outside_scripts.replace(
+        "onerror=&#34;", ""
+    )
+    assert "&#34; onmouseover=&#34;window.__pwned = 2&#34; x=&#34;" in hostile_html
+
+
+def test_every_script_block_is_ours(hostile_html: str) -> None:
+    blocks = list(SCRIPT.finditer(hostile_html))
+    data = [b for b in blocks if 'type="application/json"' in b.group("attrs")]
+    code = [b for b in blocks if 'type="application/json"' not in b.group("attrs")]
+    assert len(code) == 3  # window.PlotlyConfig, plotly.js, the loader
+    for block in data:
+        assert "<" not in block.group("body")
+    assert "__pwned" not in "".join(b.group("body") for b in code)
+
+
+def test_figure_json_is_escaped_and_holds_the_charts(hostile_html: str) -> None:
+    figures = _figure_blocks(hostile_html)
+    charts = re.findall(r'<div class="chart" id="([^"]+)" data-figure="([^"]+)"', hostile_html)
+    assert charts and {f for _, f in charts} == set(figures)
+    # the transcript text survives the JSON round trip, escaped for plotly's pseudo-HTML
+    timeline = next(f for f in figures.values() if f["layout"]["title"]["text"] == "Call timeline")
+    hover = json.dumps(timeline["data"])
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in hover
+    assert "\\u003c" in hostile_html and "</script><script>" not in hostile_html.replace(
+        "</script>\n<script", ""
+    )
+
+
+def test_plotlyjs_is_embedded_once_inline_and_not_at_all_with_cdn(hostile: Frames, hostile_html: str) -> None:
+    assert hostile_html.count(PLOTLY_BANNER) == 1
+    cdn = report.render_html(hostile, plotlyjs="cdn")
+    assert PLOTLY_BANNER not in cdn
+    url = f"https://cdn.plot.ly/plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
+    digest = base64.b64encode(hashlib.sha384(plotly.offline.get_plotlyjs().encode()).digest()).decode()
+    assert f'<script src="{url}" integrity="sha384-{digest}" crossorigin="anonymous"></script>' in cdn
+    assert len(cdn) < 200_000
+    assert len(hostile_html) < len(plotly.offline.get_plotlyjs()) + 200_000
+
+
+def test_content_security_policy_allows_exactly_the_pages_scripts(hostile_html: str) -> None:
+    found = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', hostile_html)
+    assert found
+    csp = html.unescape(found.group(1))
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src")).split()[1:]
+    code = [
+        b.group("body") for b in SCRIPT.finditer(hostile_html) if "application/json" not in b.group("attrs")
+    ]
+    hashes = {"'sha256-" + base64.b64encode(hashlib.sha256(c.encode()).digest()).decode() + "'" for c in code}
+    assert set(script_src) == hashes
+    assert "'unsafe-inline'" not in script_src and "default-src 'none'" in csp
+
+
+def test_tracker_phrases_are_highlighted_in_the_transcript(sample: Frames, sample_html: str) -> None:
+    marks = re.findall(
+        r'<mark class="hit h\d" data-tracker="([^"]+)" title="[^"]+">([^<]+)</mark>', sample_html
+    )
+    found = {(t, html.unescape(p).lower()) for t, p in marks}
+    planted = {(h["tracker"], h["phrase"].lower()) for h in sample.hits.to_dict("records")}
+    assert planted <= found, planted - found
+
+
+def test_one_collapsible_section_per_call_with_its_transcript(sample: Frames, sample_html: str) -> None:
+    sections = re.findall(r'<details class="call" id="(call-\d+)">', sample_html)
+    assert len(sections) == len(sample.calls)
+    turn_ids = re.findall(r'<li id="(call-\d+-t\d+)" class="turn role-(rep|customer)">', sample_html)
+    assert len(turn_ids) == len(sample.turns)
+    first = sample.turns.iloc[0]
+    assert f'<span class="who">{sample.calls.iloc[0]["rep"]} (rep)</span>' in sample_html
+    assert first["text"].replace("'", "&#39;") in sample_html
+
+
+def test_summary_citations_link_to_the_cited_turns(sample: Frames, sample_html: str) -> None:
+    links = re.findall(r'<a class="cite" href="#(call-\d+-t\d+)"', sample_html)
+    expected = sum(len(i.citations) for s in sample.summaries.values() for i in s.next_steps)
+    assert len(links) == expected > 0
+    for link in links:
+        assert f'<li id="{link}"' in sample_html
+    first = next(iter(sample.summaries.values())).next_steps[0]
+    assert first.text.replace("'", "&#39;") in sample_html
+
+
+def test_overview_table_flags_talkative_reps(hostile_html: str) -> None:
+    # rep shares from hand-built turns: evil 13/(13+4.5+3)=63% (no flag), calm 10/14=71% (flag)
+    rows = re.findall(r"<tr>(.*?)</tr>", hostile_html, re.DOTALL)[1:]
+    assert 'class="num">63%</td>' in rows[0]
+    assert 'class="num warn">71%</td>' in rows[1]
+
+
+def test_one_call_report_opens_its_section(hostile: Frames) -> None:
+    one = Frames(
+        calls=hostile.calls[hostile.calls["call_id"] == "calm"],
+        turns=hostile.turns[hostile.turns["call_id"] == "calm"],
+        hits=hostile.hits[hostile.hits["call_id"] == "calm"],
+    )
+    page = report.render_html(one, plotlyjs="cdn")
+    assert '<details class="call" id="call-0" open>' in page
+    assert page.count('<details class="call"') == 1
+
+
+def test_write_html_writes_the_file(tmp_path: Path, hostile: Frames) -> None:
+    path = report.write_html(hostile, tmp_path / "out" / "r.html", plotlyjs="cdn")
+    assert path.read_text(encoding="utf-8") == report.render_html(hostile, plotlyjs="cdn")
+
+
+def test_list_of_call_sets_is_one_report(hostile: Frames, sample: Frames) -> None:
+    page = report.render_html([hostile, sample], plotlyjs="cdn")
+    assert page.count('<details class="call"') == len(hostile.calls) + len(sample.calls)
+
+
+def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path, hostile: Frames) -> None:
+    with pytest.raises(ValueError, match="no calls to report"):
+        report.render_html([])
+    with pytest.raises(TypeError, match=r"CallSet.load\(path\)"):
+        report.render_html("calls/")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="cannot report on a int"):
+        report.render_html(42)
+    with pytest.raises(ValueError, match=r"call_id\(s\) appear twice: \['calm', 'evil'\]"):
+        report.render_html([hostile, hostile])
+    with pytest.raises(ValueError, match="plotlyjs must be 'inline' or 'cdn'"):
+        report.render_html(hostile, plotlyjs="directory")  # type: ignore[arg-type]
+    with pytest.raises(IsADirectoryError, match="give a file name"):
+        report.write_html(hostile, tmp_path)
+    broken = Frames(calls=hostile.calls, turns=hostile.turns.drop(columns=["text"]), hits=hostile.hits)
+    with pytest.raises(ValueError, match=r"lacks column\(s\) \['text'\]"):
+        report.render_html(broken)
