@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from hearkit.summary import Citation, CallSummary, SummaryItem
+from hearkit.summary import CallSummary, Citation, SummaryItem
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 TURN_COLUMNS = [
-    "call_id", "turn", "speaker", "channel", "role", "role_source", "start", "end", "duration_s", "text", "n_words",
-]  # fmt: skip
+    *("call_id", "turn", "speaker", "channel", "role", "role_source"),
+    *("start", "end", "duration_s", "text", "n_words"),
+]
 HIT_COLUMNS = ["call_id", "tracker", "phrase", "speaker", "role", "start", "end", "position", "snippet"]
 INJECTION = "<script>window.__pwned = 1</script>"
 ATTRIBUTE_INJECTION = '" onmouseover="window.__pwned = 2" x="'
