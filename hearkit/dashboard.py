@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 # Candidate names of the rep talk-ratio column of ``CallSet.calls`` (first present wins).
-TALK_RATIO_COLUMNS = ("rep_talk_ratio", "talk_ratio_rep", "talk_ratio")
+TALK_RATIO_COLUMNS = ("talk_ratio_rep", "rep_talk_ratio")
 DURATION_COLUMNS = ("duration_s", "call_duration_s", "audio_seconds")
 TABLE_ROWS = 100
 _TERM = re.compile(r'"([^"]+)"|(\S+)')

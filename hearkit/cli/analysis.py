@@ -1,9 +1,340 @@
-"""`hearkit` commands of this area. See :mod:`hearkit.cli.main`."""
+"""``hearkit demo``, ``hearkit analyze`` and ``hearkit dashboard``: the main job, the one-off, the web page.
+
+- ``demo`` transcribes the stereo sample calls of ``sample_data/`` through the embedded engine (the real
+  pipeline), analyzes them, prints a table of calls and writes ``hearkit-report.html``.
+- ``analyze`` does the same for one recording (a file or an https URL) and prints its scorecard, or the
+  whole call record as JSON.
+- ``dashboard`` serves ``notebooks/03_dashboard.ipynb`` with Voilà on loopback.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from hearkit.client import PyAI
+    from hearkit.record import CallSet
+    from hearkit.schema import Result
+
+REPO = Path(__file__).resolve().parents[2]
+STEREO_ROLES = {0: "rep", 1: "customer"}
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``hearkit`` app."""
+    app.command("demo")(demo)
+    app.command("analyze")(analyze)
+    app.command("dashboard")(dashboard)
+
+
+# -- demo ------------------------------------------------------------------------------------------
+def find_sample_dir(explicit: Path | None = None) -> Path:
+    """``sample_data/`` of the current folder or of the source checkout, or ``explicit``."""
+    candidates = [explicit] if explicit else [Path.cwd() / "sample_data", REPO / "sample_data"]
+    for folder in candidates:
+        if folder is not None and (folder / "index.json").is_file():
+            return folder
+    where = ", ".join(str(c) for c in candidates)
+    raise typer.BadParameter(
+        f"no sample_data/index.json in {where}: run from a hearkit checkout or pass --sample-dir",
+        param_hint="--sample-dir",
+    )
+
+
+def sample_calls(folder: Path, only: Sequence[str], limit: int | None) -> list[dict[str, Any]]:
+    """Entries of ``index.json`` (call_id, title, rep, …, stereo file), filtered by ``only``/``limit``."""
+    entries: list[dict[str, Any]] = json.loads((folder / "index.json").read_text(encoding="utf-8"))["calls"]
+    if only:
+        known = {e["call_id"] for e in entries}
+        unknown = sorted(set(only) - known)
+        if unknown:
+            raise typer.BadParameter(f"unknown call(s) {unknown}; the sample has {sorted(known)}")
+        entries = [e for e in entries if e["call_id"] in only]
+    return entries[:limit] if limit is not None else entries
+
+
+def embedded_client() -> PyAI:
+    """A client of the embedded engine, whatever ``PYAI_API_KEY`` says (the demo never bills)."""
+    from hearkit.client import PyAI
+    from hearkit.engine import LocalEngine
+
+    engine = LocalEngine.default()
+    return PyAI(api_key=engine.api_key, base_url=engine.base_url)
+
+
+def transcribe_all(
+    client: PyAI, folder: Path, entries: Sequence[dict[str, Any]], console: Console
+) -> list[Result]:
+    """Submit every call, then wait for each with a progress bar measured in audio seconds."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    total = sum(float(e.get("duration_s", 0.0)) for e in entries) or float(len(entries))
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}/{task.total:.0f} s of audio"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(f"transcribing {len(entries)} calls", total=total)
+        submitted = [client.jobs.create(folder / e["stereo"], channel=True) for e in entries]
+        results = []
+        for entry, job in zip(entries, submitted, strict=True):
+            progress.update(task, description=f"transcribing {entry['call_id']}")
+            done = client.jobs.wait(job.job_id, timeout=1800)
+            results.append(client.jobs.result(done))
+            progress.advance(task, float(entry.get("duration_s", 1.0)))
+        progress.update(task, description=f"transcribed {len(entries)} calls")
+    return results
+
+
+def calls_table(calls: CallSet) -> Any:
+    """A rich table of the calls: rep, duration, rep talk share, questions, tracker hits, monologue."""
+    from rich.table import Table
+
+    frame = calls.calls
+    hits = calls.hits.groupby("call_id").size() if len(calls.hits) else {}
+    table = Table(title="Calls", title_justify="left")
+    for name, justify in (
+        ("call", "left"),
+        ("title", "left"),
+        ("rep", "left"),
+        ("min", "right"),
+        ("rep talk", "right"),
+        ("questions", "right"),
+        ("tracker hits", "right"),
+        ("longest rep monologue", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+
+    def value(row: Any, *names: str) -> Any:
+        return next((row[n] for n in names if n in row and row[n] == row[n]), None)
+
+    for _, row in frame.iterrows():
+        talk = value(row, "talk_ratio_rep", "rep_talk_ratio")
+        duration = value(row, "duration_s", "audio_seconds")
+        questions = value(row, "questions_rep", "rep_questions")
+        monologue = value(row, "longest_monologue_s_rep", "longest_monologue_s")
+        table.add_row(
+            str(row["call_id"]),
+            str(value(row, "title") or ""),
+            str(value(row, "rep") or ""),
+            "" if duration is None else f"{float(duration) / 60:.1f}",
+            "" if talk is None else f"{float(talk):.0%}",
+            "" if questions is None else str(int(questions)),
+            str(int(hits.get(row["call_id"], 0))),
+            "" if monologue is None else f"{float(monologue):.0f} s",
+        )
+    return table
+
+
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML report to write.")] = Path(
+        "hearkit-report.html"
+    ),
+    calls: Annotated[
+        list[str] | None,
+        typer.Option("--call", help="Only this sample call (repeatable).", show_default=False),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many calls (quicker).", min=1)] = None,
+    sample_dir: Annotated[
+        Path | None, typer.Option(help="Folder of the sample calls (default: ./sample_data).")
+    ] = None,
+) -> None:
+    """Transcribe the sample calls with the embedded engine, analyze them, and write an HTML report."""
+    from rich.console import Console
+
+    console = Console()
+    folder = find_sample_dir(sample_dir)
+    entries = sample_calls(folder, calls or [], limit)
+
+    from hearkit.errors import HearkitError
+    from hearkit.record import analyze_calls
+    from hearkit.report import write_html
+
+    console.print(
+        f"hearkit demo: {len(entries)} stereo sample calls from {folder} "
+        "→ embedded engine (local Whisper) → metrics, trackers, summaries → HTML report"
+    )
+    started = time.perf_counter()
+    try:
+        client = embedded_client()
+        results = transcribe_all(client, folder, entries, console)
+        metadata = {
+            e["call_id"]: {k: e[k] for k in ("title", "rep", "customer", "date", "kind") if k in e}
+            for e in entries
+        }
+        callset = analyze_calls(
+            results,
+            call_ids=[e["call_id"] for e in entries],
+            roles=STEREO_ROLES,
+            metadata=[metadata[e["call_id"]] for e in entries],
+        )
+    except HearkitError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    console.print(calls_table(callset))
+    path = write_html(callset, output, title="hearkit demo: sample calls")
+    elapsed = time.perf_counter() - started
+    audio = sum(float(e.get("duration_s", 0.0)) for e in entries)
+    console.print(
+        f"{audio / 60:.1f} min of audio in {elapsed:.0f} s. "
+        f"Report: [bold]{path.resolve()}[/bold] (open it in a browser; it works offline)"
+    )
+
+
+# -- analyze ---------------------------------------------------------------------------------------
+def channel_count(path: Path) -> int:
+    """Number of audio channels of a local recording (PyAV)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            return int(container.streams.audio[0].channels)
+    except (av.FFmpegError, IndexError) as exc:
+        raise typer.BadParameter(
+            f"{path} is not a readable audio file ({exc}); give a recording such as .wav, .ogg, .mp3",
+            param_hint="SOURCE",
+        ) from exc
+
+
+def analyze(
+    source: Annotated[str, typer.Argument(help="A local audio file or an https URL.", show_default=False)],
+    stereo: Annotated[
+        bool | None,
+        typer.Option(
+            "--stereo/--mono",
+            help="Stereo: rep on channel 0, customer on channel 1 (exact split). Mono: diarize. "
+            "Default: from the file's channels; stereo for a URL.",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole call record as JSON.")] = False,
+    call_id: Annotated[str | None, typer.Option(help="Id of the call in the record.")] = None,
+) -> None:
+    """Transcribe and analyze one call: talk ratio, trackers, metrics (the guide's one-off)."""
+    from rich.console import Console
+
+    from hearkit.client import PyAI
+    from hearkit.errors import HearkitError
+
+    console = Console(stderr=as_json)
+    is_url = "://" in source
+    if not is_url:
+        path = Path(source)
+        if not path.is_file():
+            raise typer.BadParameter(f"{path} does not exist or is not a file", param_hint="SOURCE")
+        if stereo is None:
+            stereo = channel_count(path) >= 2
+    elif stereo is None:
+        stereo = True
+    try:
+        with PyAI() as client:
+            console.print(f"transcribing {source} ({'stereo' if stereo else 'mono'}) via {client.base_url}")
+            job = client.jobs.transcribe(
+                None if is_url else Path(source),
+                audio_url=source if is_url else None,
+                channel=True if stereo else None,
+                diarize=None if stereo else True,
+            )
+            result = client.jobs.result(job)
+    except HearkitError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from exc
+    from hearkit.record import analyze_call
+
+    record = analyze_call(
+        result,
+        call_id=call_id or (Path(source).stem if not is_url else job.job_id),
+        roles=STEREO_ROLES if stereo else None,
+    )
+    if as_json:
+        sys.stdout.write(record.model_dump_json(indent=2) + "\n")
+        return
+    print_record(record, Console())
+
+
+def print_record(record: Any, console: Console) -> None:
+    """The one-off's human-readable scorecard: metrics, tracker hits, and the transcript's start."""
+    from rich.table import Table
+
+    data = record.model_dump(mode="json")
+    console.print(f"[bold]{data.get('call_id')}[/bold]  job {data.get('job_id', '')}")
+    metrics = Table(title="Scorecard", title_justify="left")
+    metrics.add_column("metric")
+    metrics.add_column("value", justify="right")
+    for name, value in sorted((data.get("metrics") or {}).items()):
+        metrics.add_row(name, f"{value:.3g}" if isinstance(value, float) else str(value))
+    for name, value in sorted((data.get("talk_ratio") or {}).items()):
+        metrics.add_row(f"talk ratio: {name}", f"{value:.0%}" if isinstance(value, float) else str(value))
+    console.print(metrics)
+    hits = data.get("tracker_hits") or data.get("hits") or []
+    if hits:
+        table = Table(title="Tracker hits", title_justify="left")
+        for column in ("tracker", "phrase", "role", "start"):
+            table.add_column(column)
+        for hit in hits:
+            table.add_row(*(str(hit.get(c, "")) for c in ("tracker", "phrase", "role", "start")))
+        console.print(table)
+    transcript = data.get("transcript") or ""
+    if isinstance(transcript, str) and transcript:
+        console.print(transcript[:1200] + ("…" if len(transcript) > 1200 else ""))
+
+
+# -- dashboard -------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def voila_command(notebook: Path, port: int, *, open_browser: bool) -> list[str]:
+    """The Voilà command line serving ``notebook`` on ``127.0.0.1:port``."""
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(notebook),
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        *([] if open_browser else ["--no-browser"]),
+        # The jupytext lab extension does not load under Voilà; it is of no use in a dashboard.
+        '--VoilaConfiguration.extension_denylist=["jupyterlab-jupytext"]',
+        "--VoilaConfiguration.show_tracebacks=True",
+    ]
+
+
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).", min=0, max=65535)] = 8866,
+    notebook: Annotated[
+        Path | None, typer.Option(help="Notebook to serve (default: notebooks/03_dashboard.ipynb).")
+    ] = None,
+    open_browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
+) -> None:
+    """Serve the dashboard notebook as a web page (Voilà, loopback only), for people without JupyterLab."""
+    target = notebook or REPO / "notebooks" / "03_dashboard.ipynb"
+    if not target.is_file():
+        raise typer.BadParameter(
+            f"{target} not found: run from a hearkit checkout or pass --notebook", param_hint="--notebook"
+        )
+    try:
+        import voila  # noqa: F401
+    except ImportError as exc:
+        raise typer.BadParameter("Voilà is not installed: pip install 'hearkit[notebook]'") from exc
+    chosen = port or free_port()
+    typer.echo(f"serving {target.name} at http://127.0.0.1:{chosen}/ (Ctrl+C stops)", err=True)
+    command = voila_command(target.resolve(), chosen, open_browser=open_browser)
+    os.chdir(target.resolve().parent)
+    # Replace this process: stopping `hearkit dashboard` stops Voilà and its kernels.
+    os.execv(command[0], command)
