@@ -317,7 +317,7 @@ class _Session:
             retry_after = exc.response.headers.get("retry-after")
             wait = f" (it asked to wait {retry_after} s)" if retry_after else ""
             return SummarizeError(
-                f"{where} kept answering 429 rate limited after {tries} attempt(s){wait}: {detail}; "
+                f"{where} answered 429 rate limited, {tries} attempt(s) at most{wait}: {detail}; "
                 f"wait and try again, or raise LLMConfig.max_retries",
                 status_code=status,
             )
@@ -580,7 +580,9 @@ def _to_summary(call: CallTurns, answer: _Answer, model: str, *, chunks: int) ->
         ActionItem(
             text=i.text,
             citations=c,
-            owner_role=(i.owner_role or None) if isinstance(i, _Action) else None,
+            owner_role=(i.owner_role.strip().lower() or None)
+            if isinstance(i, _Action) and i.owner_role
+            else None,
             due=(i.due or None) if isinstance(i, _Action) else None,
         )
         for i, c in cited(answer.action_items)
