@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -59,7 +60,7 @@ class CallTurns:
             if turn_id in spans
         ]
 
-    @property
+    @cached_property
     def spans(self) -> dict[int, tuple[float, float]]:
         """Turn id → (start, end) seconds."""
         return {
