@@ -17,7 +17,7 @@ import asyncio
 import concurrent.futures
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,14 +204,15 @@ async def _run_with_client(
     api_key: str | None,
     base_url: str | None,
 ) -> tuple[str | None, int]:
-    from hearkit.batch.billing import UnitsRecorder
-
     owned = client is None
     if owned:
         from hearkit.client import AsyncPyAI
 
-        client = AsyncPyAI(api_key=api_key, base_url=base_url)
-    units = UnitsRecorder(client)
+        # No client-side retries: the runner retries, and counts each attempt in the manifest.
+        client = AsyncPyAI(api_key=api_key, base_url=base_url, max_retries=0)
+    # The client's ledger: job id -> seconds billed, from the x-pyai-units headers it saw.
+    ledger = getattr(client, "ledger", None)
+    units: Mapping[str, float] = ledger if ledger is not None else {}
     jobs: JobsClient = client.jobs
     runner = Runner(manifest, jobs, settings, progress=bar, billed=units)
     try:

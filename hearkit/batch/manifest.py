@@ -15,7 +15,6 @@ States of a recording (``status``):
 
 Every transition is one committed transaction (WAL journal), so ``kill -9`` at any instant
 leaves a state from which the same command resumes without losing or duplicating a job.
-A separate process (``hearkit webhooks listen``) may write webhook events into the same file.
 """
 
 from __future__ import annotations
@@ -63,13 +62,6 @@ CREATE TABLE IF NOT EXISTS recordings (
 );
 CREATE INDEX IF NOT EXISTS recordings_status ON recordings(status);
 CREATE INDEX IF NOT EXISTS recordings_job ON recordings(job_id);
-CREATE TABLE IF NOT EXISTS webhook_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_key TEXT NOT NULL UNIQUE,
-    job_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    received_at REAL NOT NULL
-);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -303,21 +295,3 @@ class Manifest:
                 f"UPDATE recordings SET {assignments}, updated_at = ? WHERE rec_id = ?",
                 (*values, time.time(), rec_id),
             )
-
-    # webhook events --------------------------------------------------------------------------
-
-    def add_webhook_event(self, event_key: str, job_id: str, event_type: str) -> bool:
-        """Store one verified webhook event; False when it was a duplicate delivery."""
-        with self._tx() as db:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO webhook_events(event_key, job_id, type, received_at) VALUES (?,?,?,?)",
-                (event_key, job_id, event_type, time.time()),
-            )
-            return cursor.rowcount == 1
-
-    def webhook_events_after(self, last_id: int) -> list[tuple[int, str, str]]:
-        """Events stored after ``last_id``: ``(id, job_id, type)`` in arrival order."""
-        found = self._db.execute(
-            "SELECT id, job_id, type FROM webhook_events WHERE id > ? ORDER BY id", (last_id,)
-        ).fetchall()
-        return [(r["id"], r["job_id"], r["type"]) for r in found]

@@ -9,22 +9,30 @@ client's ledger saw on the job's responses (``billed_seconds``) beside the resul
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from hearkit.batch.manifest import MANIFEST_NAME, Manifest
+from hearkit.ledger import Ledger
+from hearkit.schema import Result
 
 __all__ = ["JobUnits", "Reconciliation", "reconcile"]
 
 
 @dataclass(frozen=True)
 class JobUnits:
-    """One completed job: billed seconds (``x-pyai-units``) and transcribed seconds (``result``)."""
+    """One completed job: billed seconds (``x-pyai-units``) and transcribed seconds (``result``).
+
+    ``kind`` is the ledger's verdict for a mismatch (``differs``, ``result_without_units``,
+    ``units_without_result``) and None for a job that reconciles.
+    """
 
     call_id: str
     job_id: str | None
     billed_seconds: float | None
     audio_seconds: float | None
+    kind: str | None = None
 
     @property
     def difference(self) -> float | None:
@@ -45,19 +53,34 @@ class Reconciliation:
 
 
 def reconcile(out_dir: str | Path, *, tolerance: float = 0.001) -> Reconciliation:
-    """Compare billed and transcribed seconds of each completed job in ``out_dir``."""
+    """Compare billed and transcribed seconds of each completed job in ``out_dir``.
+
+    The comparison is the client's :meth:`hearkit.ledger.Ledger.reconcile`, fed with what the
+    batch recorded: the units the client's ledger saw per job, and each result's seconds.
+    """
     path = Path(out_dir) / MANIFEST_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{out_dir} has no {MANIFEST_NAME}: give the --out folder of a batch")
     with Manifest(out_dir) as manifest:
-        jobs = [
-            JobUnits(row.call_id, row.job_id, row.billed_seconds, row.audio_seconds)
-            for row in manifest.rows("completed")
-        ]
-    mismatches = [job for job in jobs if job.difference is None or abs(job.difference) > tolerance]
+        # Jobs run on a Dask cluster (`local_…`) were never billed: nothing to reconcile.
+        rows = [r for r in manifest.rows("completed") if r.job_id and not r.job_id.startswith("local_")]
+    ledger = Ledger()
+    for row in rows:
+        assert row.job_id is not None
+        if row.billed_seconds is not None:
+            ledger.record(row.job_id, f"audio_seconds={row.billed_seconds!r}", url="manifest")
+        if row.audio_seconds is not None:
+            ledger.note_result(row.job_id, Result(audio_seconds=row.audio_seconds))
+    verdicts = {m.job_id: m.kind for m in ledger.reconcile(tolerance=tolerance)}
+    jobs = [
+        JobUnits(
+            row.call_id, row.job_id, row.billed_seconds, row.audio_seconds, verdicts.get(row.job_id or "")
+        )
+        for row in rows
+    ]
     return Reconciliation(
         jobs=jobs,
-        mismatches=mismatches,
-        billed_seconds=sum(job.billed_seconds or 0.0 for job in jobs),
-        audio_seconds=sum(job.audio_seconds or 0.0 for job in jobs),
+        mismatches=[job for job in jobs if job.kind is not None],
+        billed_seconds=math.fsum(job.billed_seconds or 0.0 for job in jobs),
+        audio_seconds=math.fsum(job.audio_seconds or 0.0 for job in jobs),
     )

@@ -146,7 +146,7 @@ class Runner:
         self.calls_dir = manifest.out_dir / "calls"
         self._waiters: dict[str, asyncio.Event] = {}
         self._event_jobs: set[str] = set()
-        self._last_event = 0
+        self._seen_events: set[str] = set()
 
     async def run(self, rows: list[ManifestRow]) -> None:
         """Process ``rows`` (pending or submitted); returns when each is settled or the run stopped."""
@@ -343,16 +343,24 @@ class Runner:
         self._waiters.pop(job_id, None)
 
     async def _watch_webhook_events(self) -> None:
-        """Wake the waiter of each job whose webhook event the listener stored in the manifest."""
-        while True:
-            for event_id, job_id, _type in self.manifest.webhook_events_after(self._last_event):
-                self._last_event = event_id
-                waiter = self._waiters.get(job_id)
-                if waiter is not None:
-                    waiter.set()
-                else:
-                    self._event_jobs.add(job_id)
-            await asyncio.sleep(0.2)
+        """Wake the waiter of each job whose webhook event the receiver stored for this batch."""
+        from hearkit.batch.webhook_listener import webhook_store
+
+        store = await asyncio.to_thread(webhook_store, self.manifest.out_dir)
+        try:
+            while True:
+                for event in await asyncio.to_thread(store.events):
+                    if event.dedupe_key in self._seen_events:
+                        continue
+                    self._seen_events.add(event.dedupe_key)
+                    waiter = self._waiters.get(event.job_id)
+                    if waiter is not None:
+                        waiter.set()
+                    else:
+                        self._event_jobs.add(event.job_id)
+                await asyncio.sleep(0.2)
+        finally:
+            store.close()
 
 
 async def _retrying(call: Callable[[], Awaitable[Result]], attempts: int) -> Result:

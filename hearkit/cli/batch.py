@@ -61,6 +61,7 @@ def batch(
     ] = None,
     base_url: Annotated[str | None, typer.Option(envvar="PYAI_BASE_URL", help="API base URL.")] = None,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    dataset: Annotated[bool, typer.Option(help="Write the Parquet dataset at the end.")] = True,
 ) -> None:
     """Transcribe and analyze a folder, glob or CSV of recordings; resumable, never billed twice."""
     if reconcile is not None:
@@ -90,6 +91,7 @@ def batch(
             dask=dask,
             transcriber=transcriber,
             progress=progress and sys.stdout.isatty(),
+            write_dataset=dataset,
         )
     except (ValueError, FileNotFoundError) as exc:
         _console.print(f"[red]error:[/red] {exc}")

@@ -77,7 +77,7 @@ def _synthetic_turns(n_calls: int, seed: int = 7) -> pd.DataFrame:
 def test_dask_talk_time_over_a_partitioned_parquet_dataset_equals_pandas(tmp_path: Path) -> None:
     import dask.dataframe as dd
 
-    turns = _synthetic_turns(400)
+    turns = _synthetic_turns(150)
     dataset = tmp_path / "turns"
     dataset.mkdir()
     # Files cut through the middle of calls: partitions do not align with calls.

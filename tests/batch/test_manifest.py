@@ -80,16 +80,3 @@ def test_units_header_parsing() -> None:
     assert parse_units("audio_seconds = 3") == 3.0
     assert parse_units("tokens=abc") is None
     assert parse_units(None) is None
-
-
-def test_webhook_events_are_deduplicated(tmp_path: Path) -> None:
-    manifest = Manifest(tmp_path)
-    assert manifest.add_webhook_event("body-1", "job_1", "transcription.job.completed")
-    assert not manifest.add_webhook_event("body-1", "job_1", "transcription.job.completed")
-    assert manifest.add_webhook_event("body-2", "job_2", "transcription.job.failed")
-    events = manifest.webhook_events_after(0)
-    assert [e[1:] for e in events] == [
-        ("job_1", "transcription.job.completed"),
-        ("job_2", "transcription.job.failed"),
-    ]
-    assert manifest.webhook_events_after(events[0][0]) == events[1:]

@@ -1,4 +1,4 @@
-"""``hearkit webhooks listen``'s app, served by uvicorn: verified events land in the manifest."""
+"""``hearkit webhooks listen``'s app, served by uvicorn: verified events land in the batch folder."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from hearkit.batch.manifest import Manifest
-from hearkit.batch.webhook_listener import webhook_app
+from hearkit.batch.webhook_listener import WEBHOOK_STORE_NAME, webhook_app, webhook_store
 from hearkit.webhooks import sign
 from tests.batch.servers import serve
 
@@ -28,7 +27,8 @@ def test_signed_events_are_stored_once_and_forgeries_are_refused(tmp_path: Path)
         again = http.post("/webhooks/pyai", content=body, headers={"X-PyAI-Signature": sign(body, SECRET)})
         assert again.status_code == 204  # redelivery: acknowledged, stored once
         rotated = _event("job_b", "failed")
-        old = http.post("/", content=rotated, headers={"X-PyAI-Signature": sign(rotated, "whsec_old")})
+        old_sig = {"X-PyAI-Signature": sign(rotated, "whsec_old")}
+        old = http.post("/webhooks/pyai", content=rotated, headers=old_sig)
         assert old.status_code == 204
 
         forged = _event("job_forged")
@@ -59,6 +59,8 @@ def test_signed_events_are_stored_once_and_forgeries_are_refused(tmp_path: Path)
         assert (
             http.post("/webhooks/pyai", content=huge, headers={"X-PyAI-Signature": "t=1"}).status_code == 413
         )
-    with Manifest(tmp_path) as manifest:
-        events = [(job, kind) for _id, job, kind in manifest.webhook_events_after(0)]
+    store = webhook_store(tmp_path)
+    events = [(event.job_id, event.type) for event in store.events()]
+    store.close()
+    assert (tmp_path / WEBHOOK_STORE_NAME).is_file()
     assert events == [("job_a", "transcription.job.completed"), ("job_b", "transcription.job.failed")]

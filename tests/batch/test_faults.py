@@ -1,0 +1,133 @@
+"""Fault tests with real processes on loopback: no lost recording, no duplicate job, whatever fails.
+
+The engine runs for real (FastAPI + uvicorn + SQLite, fake transcriber). A fault-injecting proxy
+sits between the batch and the engine: it drops connections after the engine created the job,
+answers 500 before and after forwarding, 429 with Retry-After, and delays. The truth is counted
+on the server side: the engine's own job store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from hearkit.batch import arun
+from hearkit.batch.manifest import Manifest
+from hearkit.batch.runner import RunnerSettings
+from hearkit.engine import LocalEngine
+from tests.batch import audio
+from tests.batch.clients import async_client
+from tests.batch.fault_proxy import FaultProxy, Faults
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _server_jobs(engine: LocalEngine) -> list[str]:
+    """Every job id the engine holds, read page by page from its list endpoint."""
+    ids: list[str] = []
+    cursor = None
+    with httpx.Client(
+        base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}
+    ) as http:
+        while True:
+            params: dict[str, str | int] = {"limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            page = http.get("/v1/transcription/jobs", params=params).json()
+            ids += [job["job_id"] for job in page["data"]]
+            if not page["has_more"]:
+                return ids
+            cursor = page["next_cursor"]
+
+
+def test_a_thousand_submissions_through_faults_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:
+    n = 1000
+    audio.many_mono(tmp_path / "in", n, seconds=0.2)
+    faults = Faults(drop=0.04, error_after=0.03, error=0.04, rate_limit=0.04, max_delay=0.005)
+    with (
+        LocalEngine(tmp_path / "engine", transcriber="fake", workers=4) as engine,
+        FaultProxy(engine.base_url, faults, seed=1) as proxy,
+    ):
+
+        async def batch() -> object:
+            client = async_client(proxy.base_url, engine.api_key)
+            try:
+                settings = RunnerSettings(
+                    max_attempts=20, retry_backoff=0.02, poll_initial=0.05, poll_max=0.5
+                )
+                return await arun(
+                    tmp_path / "in",
+                    tmp_path / "out",
+                    client=client,
+                    concurrency=16,
+                    progress=False,
+                    write_dataset=False,
+                    settings=settings,
+                )
+            finally:
+                await client.close()
+
+        report = asyncio.run(batch())
+        server_jobs = _server_jobs(engine)
+    assert proxy.counts["drop"] > 10 and proxy.counts["error_after"] > 10
+    assert proxy.counts["error"] > 10 and proxy.counts["rate_limit"] > 10
+    assert report.counts["completed"] == n, report.failed[:3]  # type: ignore[attr-defined]
+    assert len(server_jobs) == n
+    assert len(set(server_jobs)) == n
+    with Manifest(tmp_path / "out") as manifest:
+        rows = manifest.rows()
+    assert {row.job_id for row in rows} == set(server_jobs)
+    assert all((tmp_path / "out" / "calls" / f"{row.call_id}.json").is_file() for row in rows)
+
+
+def test_sigkill_at_random_points_then_resume_maps_each_recording_to_one_job(tmp_path: Path) -> None:
+    n = 50
+    audio.many_mono(tmp_path / "in", n, seconds=0.3)
+    rng = random.Random(20)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [
+        sys.executable,
+        "-m",
+        "hearkit.cli.main",
+        "batch",
+        str(tmp_path / "in"),
+        "--out",
+        str(tmp_path / "out"),
+    ]
+    command += ["--concurrency", "8", "--no-progress", "--no-dataset"]
+    with LocalEngine(tmp_path / "engine", transcriber="fake", workers=2) as engine:
+        command += ["--base-url", engine.base_url, "--api-key", engine.api_key]
+        kills = 0
+        finished_early = 0
+        while kills < 20:
+            child = subprocess.Popen(
+                command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            time.sleep(rng.uniform(0.5, 2.0))
+            if child.poll() is None:
+                child.send_signal(signal.SIGKILL)
+                child.wait()
+                kills += 1
+            else:
+                finished_early += 1
+                assert child.returncode == 0, child.stderr.read() if child.stderr else ""
+                if finished_early > 5:
+                    break
+        final = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert final.returncode == 0, final.stderr
+        server_jobs = _server_jobs(engine)
+    assert kills >= 10
+    with Manifest(tmp_path / "out") as manifest:
+        rows = manifest.rows()
+        assert manifest.counts()["completed"] == n
+    assert len(server_jobs) == n == len(set(server_jobs))
+    assert sorted(row.job_id or "" for row in rows) == sorted(server_jobs)
+    assert all((tmp_path / "out" / "calls" / f"{row.call_id}.json").is_file() for row in rows)
