@@ -53,6 +53,7 @@ __all__ = [
     "calls_table_html",
     "dashboard",
     "highlight_transcript_html",
+    "newest_first",
     "parse_search",
 ]
 
@@ -315,11 +316,20 @@ def _fmt_ratio(value: float) -> str:
     return "–" if np.isnan(value) else f"{value:.0%}"
 
 
+def newest_first(
+    index: CallIndex, selection: Selection, limit: int | None = None
+) -> np.ndarray[Any, np.dtype[np.intp]]:
+    """Positions of the selected calls, newest date first (undated last), at most ``limit``."""
+    positions = np.flatnonzero(selection.mask)
+    days = index.dates[positions]
+    key = np.where(np.isnat(days), np.iinfo(np.int64).min, days.astype("int64"))
+    return positions[np.argsort(-key, kind="stable")][:limit]
+
+
 def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TABLE_ROWS) -> str:
     """The calls table as escaped HTML: newest first, at most ``limit`` rows, with a count line."""
     positions = np.flatnonzero(selection.mask)
-    order = np.argsort(-index.dates[positions].astype("int64"), kind="stable")
-    shown = positions[order][:limit]
+    shown = newest_first(index, selection, limit)
     hits_per_call = index.tracker_counts[shown].sum(axis=1)
     rows = []
     for pos, n_hits in zip(shown, hits_per_call, strict=True):
@@ -453,7 +463,6 @@ class Dashboard:
         )
         self.search = w.Text(description="Search", placeholder='words or "a phrase"', continuous_update=False)
         self.reset = w.Button(description="Reset filters")
-        self.count = w.HTML()
         self.table = w.HTML()
         self.call_picker = w.Dropdown(description="Call", layout=layout)
         self.charts = w.Output()
@@ -471,7 +480,7 @@ class Dashboard:
         )
         call_view = w.VBox([self.call_picker, self.call_chart, self.summary, self.transcript])
         self.widget = w.VBox(
-            [filters, self.count, self.table, self.charts, call_view],
+            [filters, self.table, self.charts, call_view],
             layout=w.Layout(width="100%"),
         )
         self.widget.add_class("hearkit-dashboard")
@@ -544,8 +553,7 @@ class Dashboard:
     def _render(self) -> None:
         index, selection = self.index, self.selection
         self.table.value = calls_table_html(index, selection)
-        self.count.value = f"<b>{len(selection)}</b> of {len(index)} calls match"
-        options = list(selection.call_ids[:TABLE_ROWS])
+        options = [str(index.call_ids[p]) for p in newest_first(index, selection, TABLE_ROWS)]
         previous = self.call_picker.value
         self._updating = True
         try:
@@ -618,8 +626,7 @@ class FigureFactory:
             return []
         index = board.index
         calls = index.calls.loc[selection.mask]
-        newest = calls.assign(_day=index.dates[selection.mask]).sort_values("_day", ascending=False)
-        shown = newest.head(self.max_bars).drop(columns="_day")
+        shown = index.calls.iloc[newest_first(index, selection, self.max_bars)]
         figures = [charts.talk_ratio(board.turns_of(shown["call_id"]), shown)]
         selected = board.selected_call
         # A call set without numeric metric columns has nothing to distribute.

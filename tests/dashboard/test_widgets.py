@@ -30,14 +30,14 @@ def plotly_titles(output: object) -> list[str]:
 
 def test_rep_filter_updates_count_table_and_charts(frames: Frames) -> None:
     board = dashboard(frames)
-    assert f"of {len(frames.calls)} calls" in board.count.value
+    assert f"{len(frames.calls)} of {len(frames.calls)} calls" in board.table.value
     assert plotly_titles(board.charts)[0] == "Talk ratio per call"
 
     board.rep.value = ("Bo",)
 
     bo = set(frames.calls.loc[frames.calls["rep"] == "Bo", "call_id"])
     assert set(board.selection.call_ids) == bo
-    assert f"<b>{len(bo)}</b> of {len(frames.calls)}" in board.count.value
+    assert f">{len(bo)} of {len(frames.calls)} calls<" in board.table.value
     assert set(table_ids(board)) == bo
     bars = board.charts.outputs[0]["data"]["application/vnd.plotly.v1+json"]["data"][0]
     assert set(bars["y"]) <= bo
