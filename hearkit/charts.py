@@ -30,6 +30,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from hearkit import metrics
+
 __all__ = [
     "GOLDEN_TALK_RATIO",
     "OKABE_ITO",
@@ -55,7 +57,12 @@ OKABE_ITO: tuple[str, ...] = (
     "#F0E442",  # yellow
     "#000000",  # black
 )
-ROLE_COLORS: dict[str, str] = {"rep": "#0072B2", "customer": "#E69F00", "unknown": "#999999"}
+ROLE_COLORS: dict[str, str] = {
+    "rep": "#0072B2",
+    "customer": "#E69F00",
+    "other": "#999999",
+    "unknown": "#999999",
+}
 _ROLE_SYMBOLS: dict[str, str] = {"rep": "circle", "customer": "diamond", "unknown": "square"}
 _TRACKER_SYMBOLS = ("star", "triangle-up", "x", "diamond", "square", "cross", "hexagon", "triangle-down")
 _OVERTALK_COLOR = "#D55E00"
@@ -134,24 +141,43 @@ def _call_order(frame: pd.DataFrame, calls: pd.DataFrame | None) -> list[str]:
     return [str(c) for c in pd.unique(frame["call_id"])]
 
 
-def talk_shares(turns: pd.DataFrame) -> pd.DataFrame:
-    """Talk time and talk share per call and role.
+def talk_shares(turns: pd.DataFrame, calls: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Talk share per call and role, long format: ``call_id``, ``role``, ``talk_s``, ``share``.
 
-    ``talk_s`` = summed ``duration_s`` of the role's turns; ``share`` = ``talk_s`` / summed
-    ``duration_s`` of all turns of the call (overlapping speech counts for each speaker, so shares
-    of a call add up to 1). Columns: ``call_id``, ``role``, ``talk_s``, ``share``.
+    ``share`` is :mod:`hearkit.metrics`' ``talk_ratio_<role>``: the role's talk time (union of each
+    of its speakers' turns) / total talk time of the call (summed over speakers, so overlap counts
+    for each speaker and the shares of a call add up to 1). Read from ``calls`` when it has the
+    scorecard columns, else computed from ``turns`` with :func:`hearkit.metrics.scorecards`.
+    Roles: ``rep``, ``customer``, ``other`` (every other role); a role nobody has in any call is left out.
     """
-    _require(turns, ["call_id", "role", "duration_s"], "turns")
-    per_role = (
-        turns.assign(call_id=turns["call_id"].astype(str), role=turns["role"].astype(str))
-        .groupby(["call_id", "role"], sort=False)["duration_s"]
-        .sum()
-        .rename("talk_s")
-        .reset_index()
-    )
-    totals = per_role.groupby("call_id", sort=False)["talk_s"].transform("sum")
-    per_role["share"] = (per_role["talk_s"] / totals.where(totals > 0)).fillna(0.0)
-    return per_role
+    ratios = [f"talk_ratio_{r}" for r in metrics.ROLE_GROUPS]
+    if calls is not None and all(c in calls.columns for c in ["call_id", *ratios]):
+        cards = calls
+    else:
+        _require(turns, ["call_id", "speaker", "start", "end"], "turns")
+        cards = metrics.scorecards(turns)
+    rows = []
+    for role in metrics.ROLE_GROUPS:
+        talk = (
+            cards[f"talk_s_{role}"]
+            if f"talk_s_{role}" in cards.columns
+            else pd.Series(float("nan"), cards.index)
+        )
+        rows.append(
+            pd.DataFrame(
+                {
+                    "call_id": cards["call_id"].astype(str).to_numpy(),
+                    "role": role,
+                    "talk_s": pd.to_numeric(talk, errors="coerce").astype(float).to_numpy(),
+                    "share": pd.to_numeric(cards[f"talk_ratio_{role}"], errors="coerce")
+                    .astype(float)
+                    .to_numpy(),
+                }
+            )
+        )
+    shares = pd.concat(rows, ignore_index=True)
+    present = shares.groupby("role", sort=False)["share"].transform(lambda v: bool((v.fillna(0) > 0).any()))
+    return shares[present.astype(bool)].reset_index(drop=True)
 
 
 def talk_ratio(
@@ -163,15 +189,16 @@ def talk_ratio(
 ) -> go.Figure:
     """Talk share per call by role (stacked horizontal bars, rep first), with the reference band.
 
-    Shares come from :func:`talk_shares` (role talk time / total talk time of the call). A dashed
+    Shares come from :func:`talk_shares` (``talk_ratio_<role>`` of :mod:`hearkit.metrics`: role talk
+    time / total talk time of the call). A dashed
     line marks the golden ratio (``golden``, 43% talk) and a shaded band the region past
     ``warning`` (65%) where a rep's talking goes with lower win rates. ``calls`` (optional) gives the
     order of the bars and the titles shown on hover.
     """
-    shares = talk_shares(turns)
+    shares = talk_shares(turns, calls)
     order = _call_order(turns, calls)
     titles = _titles(calls)
-    roles = sorted(pd.unique(shares["role"]), key=lambda r: (r != "rep", r != "customer", r))
+    roles = list(pd.unique(shares["role"]))
     fig = go.Figure()
     for role in roles:
         rows = shares[shares["role"] == role].set_index("call_id").reindex(order)
@@ -509,16 +536,14 @@ def pricing_mentions(
 
 _DEFAULT_METRICS = (
     "talk_ratio_rep",
-    "rep_talk_ratio",
-    "longest_monologue_s",
-    "longest_rep_monologue_s",
-    "longest_customer_story_s",
+    "longest_monologue_s_rep",
+    "longest_story_s_customer",
     "questions_rep",
-    "rep_questions",
-    "interruptions",
+    "interactivity_per_min",
+    "patience_s",
     "silence_share",
-    "switches_per_minute",
-    "words_per_minute_rep",
+    "interruptions_total",
+    "wpm_rep",
     "duration_s",
 )
 

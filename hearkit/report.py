@@ -136,7 +136,7 @@ def render_html(
         raise ValueError(f"plotlyjs must be 'inline' or 'cdn', not {plotlyjs!r}")
     data = _collect(calls)
     figures: list[_Figure] = []
-    shares = charts.talk_shares(data.turns)
+    shares = charts.talk_shares(data.turns, data.calls)
     trackers = sorted({str(t) for t in data.hits["tracker"]}) if not data.hits.empty else []
     tracker_index = {name: i % len(_HIT_TINTS) for i, name in enumerate(trackers)}
     ids = [str(c) for c in data.calls["call_id"]]
@@ -412,18 +412,49 @@ def _metric_columns(calls: pd.DataFrame) -> list[str]:
     return (preferred + rest)[:6]
 
 
+# Scorecard columns of hearkit.metrics listed in each call's section, with their labels.
+_CALL_METRICS = (
+    ("talk_ratio_rep", "rep talk ratio"),
+    ("talk_ratio_customer", "customer talk ratio"),
+    ("share_of_call_rep", "rep share of call"),
+    ("silence_share", "silence share"),
+    ("overtalk_share", "overtalk share"),
+    ("interruptions_rep", "rep interruptions"),
+    ("interruptions_customer", "customer interruptions"),
+    ("longest_monologue_s_rep", "longest rep monologue"),
+    ("longest_story_s_customer", "longest customer story"),
+    ("switches", "speaker switches"),
+    ("interactivity_per_min", "switches per minute"),
+    ("patience_s", "patience (pause before rep answers)"),
+    ("questions_rep", "rep questions"),
+    ("questions_customer", "customer questions"),
+    ("wpm_rep", "rep words per minute"),
+    ("wpm_customer", "customer words per minute"),
+    ("filler_rate_rep", "rep fillers per 100 words"),
+)
+
+
 def _metric_items(row: pd.Series, metrics: Iterable[str]) -> list[dict[str, str]]:
-    del metrics  # every numeric metric of the row is listed, not only the charted ones
-    items = []
-    for key, value in row.items():
-        name = str(key)
-        if name in _OVERVIEW_KEYS or isinstance(value, (bool, str)) or not isinstance(value, (int, float)):
-            continue
-        items.append({"label": name.replace("_", " "), "value": _format_metric(name, float(value))})
+    """The call's scorecard values (the known metrics when present, else every numeric column)."""
+    del metrics  # the section lists more than the charted columns
+    known = [(c, label) for c, label in _CALL_METRICS if c in row.index]
+    if not known:
+        known = [
+            (str(c), str(c).replace("_", " "))
+            for c, v in row.items()
+            if str(c) not in _OVERVIEW_KEYS and pd.api.types.is_number(v) and not isinstance(v, bool)
+        ]
+    items = [{"label": label, "value": _format_metric(column, row[column])} for column, label in known]
+    flags = _text(row.get("flags"))
+    if flags:
+        items.append({"label": "data flags", "value": flags.replace(",", ", ")})
     return items
 
 
-def _format_metric(name: str, value: float) -> str:
+def _format_metric(name: str, raw: object) -> str:
+    if raw is None or raw is pd.NA or not pd.api.types.is_number(raw):
+        return "not measured"
+    value = float(raw)  # type: ignore[arg-type]
     if math.isnan(value):
         return "not measured"
     if ("ratio" in name or "share" in name) and 0.0 <= value <= 1.0:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hearkit import metrics
 from hearkit.summary import CallSummary, Citation, SummaryItem
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -106,9 +107,16 @@ def truth_frames() -> Frames:
             for a in truth["action_items"]  # type: ignore[attr-defined]
         ]
         summaries[cid] = CallSummary(call_id=cid, method="extractive", next_steps=items)
-    frame = pd.DataFrame(calls)
-    frame["date"] = pd.to_datetime(frame["date"])
-    return Frames(calls=frame, turns=turns_frame(turns), hits=hits_frame(hits), summaries=summaries)
+    meta = pd.DataFrame(calls)
+    meta["date"] = pd.to_datetime(meta["date"])
+    turn_frame = turns_frame(turns)
+    # as hearkit.record does: metadata plus every scorecard metric (the charts' tests recompute the
+    # values they check from the turns themselves)
+    cards = metrics.scorecards(
+        turn_frame, durations=dict(zip(meta["call_id"], meta["duration_s"], strict=True))
+    )
+    frame = meta.merge(cards.drop(columns=["duration_s"]), on="call_id", how="left")
+    return Frames(calls=frame, turns=turn_frame, hits=hits_frame(hits), summaries=summaries)
 
 
 def hostile_frames() -> Frames:

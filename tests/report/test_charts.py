@@ -179,8 +179,8 @@ def test_hover_text_from_transcripts_is_escaped(hostile: Frames) -> None:
 
 
 def test_charts_reject_frames_without_the_needed_columns(sample: Frames) -> None:
-    with pytest.raises(ValueError, match=r"turns frame lacks column\(s\) \['duration_s'\]"):
-        charts.talk_ratio(sample.turns.drop(columns=["duration_s"]))
+    with pytest.raises(ValueError, match=r"turns frame lacks column\(s\) \['end'\]"):
+        charts.talk_ratio(sample.turns.drop(columns=["end"]))
     with pytest.raises(ValueError, match="no turns for call_id 'nope'"):
         charts.call_timeline(sample.turns, "nope")
     with pytest.raises(ValueError, match=r"hits frame lacks column"):
