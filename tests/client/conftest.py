@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from hearkit.engine import LocalEngine
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -48,3 +50,20 @@ def mono_job() -> dict[str, Any]:
 def offloaded_job() -> dict[str, Any]:
     """Completed job whose result is offloaded to a signed ``result_url``."""
     return load_fixture("offloaded_job")
+
+
+@pytest.fixture(scope="session")
+def local_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
+    """One real engine for the area (fake transcriber, loopback webhooks allowed).
+
+    Its inline limit is tiny, so every result is offloaded to a signed ``result_url``.
+    """
+    data = tmp_path_factory.mktemp("engine")
+    with LocalEngine(
+        data,
+        transcriber="fake",
+        allow_private_urls=True,
+        result_inline_max_bytes=512,
+        poll_interval=0.05,
+    ) as running:
+        yield running

@@ -155,12 +155,12 @@ def test_failed_refetch_is_retried_at_next_start(tmp_path: Path, stereo_job: dic
     assert WebhookStore(path).pending() == []
 
 
-def test_engine_delivers_to_the_receiver_over_real_sockets(tmp_path: Path) -> None:
+def test_engine_delivers_to_the_receiver_over_real_sockets(tmp_path: Path, local_engine: LocalEngine) -> None:
     """The local engine signs and POSTs its callback to a uvicorn-served receiver, which verifies
     it, stores it and re-fetches the job from the engine through the client."""
     fetched: list[Job] = []
-    with LocalEngine(tmp_path / "engine", transcriber="fake", allow_private_urls=True) as engine:
-        client = PyAI(engine.api_key, base_url=engine.base_url)
+    engine = local_engine
+    with PyAI(engine.api_key, base_url=engine.base_url) as client:
         app = webhook_receiver(
             engine.webhook_secret,
             tmp_path / "events.sqlite3",
@@ -179,7 +179,6 @@ def test_engine_delivers_to_the_receiver_over_real_sockets(tmp_path: Path) -> No
             deadline = time.monotonic() + 30
             while not fetched and time.monotonic() < deadline:
                 time.sleep(0.05)
-        client.close()
     assert [j.job_id for j in fetched] == [job.job_id]
     assert fetched[0].status == "completed"
     (stored,) = WebhookStore(tmp_path / "events.sqlite3").events()
