@@ -1,9 +1,120 @@
-"""`hearkit` commands of this area. See :mod:`hearkit.cli.main`."""
+"""``hearkit jobs list|get|wait|result``: thin commands over :class:`hearkit.client.PyAI`.
+
+The key and root URL come from ``PYAI_API_KEY`` / ``PYAI_BASE_URL`` (or ``--api-key`` /
+``--base-url``); with neither, the embedded local engine answers.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from hearkit.client import PyAI
+from hearkit.errors import HearkitError
+from hearkit.schema import Job
+
+__all__ = ["register"]
+
+ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="PYAI_API_KEY", help="PyAI API key.")]
+BaseUrl = Annotated[
+    str | None,
+    typer.Option("--base-url", envvar="PYAI_BASE_URL", help="API root, e.g. https://api.pyai.com."),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the ``hearkit`` app."""
+    """Add ``hearkit jobs ...`` to the ``hearkit`` app."""
+    jobs = typer.Typer(
+        help="Transcription jobs: list, inspect, wait for and fetch results.", no_args_is_help=True
+    )
+    app.add_typer(jobs, name="jobs")
+
+    @jobs.command("list")
+    def list_jobs(
+        limit: Annotated[int, typer.Option(min=1, max=100, help="Jobs per page.")] = 20,
+        all_pages: Annotated[
+            bool, typer.Option("--all", help="Follow next_cursor through every page.")
+        ] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+        api_key: ApiKey = None,
+        base_url: BaseUrl = None,
+    ) -> None:
+        """List jobs, newest first."""
+        with _client(api_key, base_url) as client:
+            found = client.jobs.iter(limit=limit) if all_pages else iter(client.jobs.list(limit=limit).data)
+            for job in found:
+                if as_json:
+                    typer.echo(json.dumps(_summary(job)))
+                else:
+                    typer.echo(f"{job.job_id}  {job.status:<9}  {_when(job.created_at)}")
+
+    @jobs.command("get")
+    def get_job(job_id: str, api_key: ApiKey = None, base_url: BaseUrl = None) -> None:
+        """Print one job as JSON."""
+        with _client(api_key, base_url) as client:
+            typer.echo(json.dumps(client.jobs.get(job_id).to_api(), indent=2))
+
+    @jobs.command("wait")
+    def wait_job(
+        job_id: str,
+        timeout: Annotated[float, typer.Option(help="Seconds to wait before giving up.")] = 600,
+        api_key: ApiKey = None,
+        base_url: BaseUrl = None,
+    ) -> None:
+        """Poll a job until it completes; exit code 1 if it fails or the wait times out."""
+        with _client(api_key, base_url) as client:
+            job = client.jobs.wait(
+                job_id, timeout=timeout, on_progress=lambda j: typer.echo(f"{j.job_id}: {j.status}", err=True)
+            )
+            typer.echo(job.status)
+
+    @jobs.command("result")
+    def job_result(
+        job_id: str,
+        fmt: Annotated[str, typer.Option("--format", help="json, srt or vtt.")] = "json",
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+        ] = None,
+        api_key: ApiKey = None,
+        base_url: BaseUrl = None,
+    ) -> None:
+        """Print (or save) a completed job's transcript as JSON, SRT or WebVTT."""
+        if fmt not in ("json", "srt", "vtt"):
+            raise typer.BadParameter("use json, srt or vtt", param_hint="--format")
+        with _client(api_key, base_url) as client:
+            if fmt == "json":
+                text = json.dumps(client.jobs.result(job_id).to_api(), indent=2)
+            else:
+                text = client.jobs.download_format(job_id, fmt)
+        if output is None:
+            typer.echo(text)
+        else:
+            output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+            typer.echo(f"wrote {output}", err=True)
+
+
+@contextmanager
+def _client(api_key: str | None, base_url: str | None) -> Iterator[PyAI]:
+    """A client whose errors end the command with their message and exit code 1."""
+    try:
+        with PyAI(api_key, base_url) as client:
+            yield client
+    except (HearkitError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _summary(job: Job) -> dict[str, Any]:
+    return {"job_id": job.job_id, "status": job.status, "created_at": job.created_at, "error": job.error}
+
+
+def _when(millis: int | None) -> str:
+    if millis is None:
+        return "-"
+    return datetime.fromtimestamp(millis / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
