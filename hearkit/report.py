@@ -28,7 +28,7 @@ import hashlib
 import importlib
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -43,7 +43,7 @@ import plotly.offline
 from hearkit import __version__, charts
 from hearkit.summary import CallSummary, SummaryItem
 
-__all__ = ["CallFrames", "PlotlyJS", "render_html", "write_html"]
+__all__ = ["CallFrames", "PlotlyJS", "figures", "render_html", "write_html"]
 
 PlotlyJS = Literal["inline", "cdn"]
 
@@ -112,6 +112,13 @@ class _Data:
 
 
 @dataclass
+class _Chart:
+    id: str
+    label: str
+    figure: go.Figure
+
+
+@dataclass
 class _Figure:
     id: str
     label: str
@@ -135,25 +142,15 @@ def render_html(
     if plotlyjs not in ("inline", "cdn"):
         raise ValueError(f"plotlyjs must be 'inline' or 'cdn', not {plotlyjs!r}")
     data = _collect(calls)
-    figures: list[_Figure] = []
+    overall, per_call = _plan(data)
+    blocks = [
+        _Figure(id=c.id, label=c.label, json=_figure_json(c.figure))
+        for c in [*overall, *(c for group in per_call.values() for c in group)]
+    ]
     shares = charts.talk_shares(data.turns, data.calls)
     trackers = sorted({str(t) for t in data.hits["tracker"]}) if not data.hits.empty else []
     tracker_index = {name: i % len(_HIT_TINTS) for i, name in enumerate(trackers)}
     ids = [str(c) for c in data.calls["call_id"]]
-
-    def add(fig: go.Figure, label: str) -> dict[str, str]:
-        figure = _Figure(id=f"chart-{len(figures)}", label=label, json=_figure_json(fig))
-        figures.append(figure)
-        return {"id": figure.id, "label": label}
-
-    overall: list[dict[str, str]] = [add(charts.talk_ratio(data.turns, data.calls), "Talk ratio per call")]
-    if not data.hits.empty:
-        overall.append(add(charts.keyword_timeline(data.hits), "Keyword timeline across calls"))
-        if (data.hits["tracker"].astype(str) == "pricing").any():
-            overall.append(add(charts.pricing_mentions(data.hits, data.calls), "Pricing mentions per call"))
-    metrics = _metric_columns(data.calls)
-    if len(ids) > 1 and metrics:
-        overall.append(add(charts.metric_distributions(data.calls, metrics), "Metric distributions"))
 
     call_views = []
     for index, call_id in enumerate(ids):
@@ -165,28 +162,6 @@ def render_html(
         call_hits = (
             data.hits[data.hits["call_id"].astype(str) == call_id] if not data.hits.empty else data.hits
         )
-        call_charts = (
-            [
-                add(
-                    charts.call_timeline(
-                        data.turns,
-                        call_id,
-                        hits=data.hits if not data.hits.empty else None,
-                        duration_s=_duration(row),
-                    ),
-                    f"Timeline of {call_id}",
-                )
-            ]
-            if not call_turns.empty
-            else []
-        )
-        if len(ids) > 1 and metrics:
-            call_charts.append(
-                add(
-                    charts.metric_distributions(data.calls, metrics, selected=call_id),
-                    f"{call_id} among all calls",
-                )
-            )
         call_views.append(
             {
                 "anchor": anchor,
@@ -202,11 +177,11 @@ def render_html(
                     if v
                 ),
                 "overview": _overview_cells(row, call_id, shares, call_hits, data.summaries.get(call_id)),
-                "metrics": _metric_items(row, metrics),
+                "metrics": _metric_items(row),
                 "summary": _summary_view(
                     data.summaries.get(call_id), anchor, set(call_turns["turn"].tolist())
                 ),
-                "charts": call_charts,
+                "charts": [{"id": c.id, "label": c.label} for c in per_call[call_id]],
                 "turns": _turn_views(call_turns, call_hits, anchor, row, tracker_index),
             }
         )
@@ -222,14 +197,21 @@ def render_html(
         calls=call_views,
         open_calls=len(ids) == 1 if open_calls is None else open_calls,
         overview_columns=_OVERVIEW_COLUMNS,
-        overall_charts=overall,
-        figures=figures,
+        overall_charts=[{"id": c.id, "label": c.label} for c in overall],
+        figures=blocks,
         trackers=[{"name": name, "index": tracker_index[name]} for name in trackers],
         hit_colors=_HIT_TINTS,
         total_duration=charts._clock(total) if total else "",
         golden=f"{charts.GOLDEN_TALK_RATIO:.0%}",
         warning=f"{charts.TALK_RATIO_WARNING:.0%}",
     )
+
+
+def figures(calls: CallFrames | Any | Sequence[Any]) -> dict[str, go.Figure]:
+    """The figures :func:`render_html` draws for ``calls``, by chart id (``chart-0``, …): the
+    charts across calls first, then each call's timeline and its metrics among all calls."""
+    overall, per_call = _plan(_collect(calls))
+    return {c.id: c.figure for c in [*overall, *(c for group in per_call.values() for c in group)]}
 
 
 def write_html(
@@ -248,6 +230,40 @@ def write_html(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html, encoding="utf-8")
     return target
+
+
+def _plan(data: _Data) -> tuple[list[_Chart], dict[str, list[_Chart]]]:
+    """The report's charts: across calls, and per call (timeline; metrics among all calls)."""
+    made: list[_Chart] = []
+
+    def add(fig: go.Figure, label: str) -> _Chart:
+        made.append(_Chart(id=f"chart-{len(made)}", label=label, figure=fig))
+        return made[-1]
+
+    hits = data.hits if not data.hits.empty else None
+    ids = [str(c) for c in data.calls["call_id"]]
+    metrics = _metric_columns(data.calls)
+    overall = [add(charts.talk_ratio(data.turns, data.calls), "Talk ratio per call")]
+    if hits is not None:
+        overall.append(add(charts.keyword_timeline(hits), "Keyword timeline across calls"))
+        if (hits["tracker"].astype(str) == "pricing").any():
+            overall.append(add(charts.pricing_mentions(hits, data.calls), "Pricing mentions per call"))
+    if len(ids) > 1 and metrics:
+        overall.append(add(charts.metric_distributions(data.calls, metrics), "Metric distributions"))
+    with_turns = set(data.turns["call_id"].astype(str))
+    per_call: dict[str, list[_Chart]] = {}
+    for index, call_id in enumerate(ids):
+        group = []
+        if call_id in with_turns:
+            timeline = charts.call_timeline(
+                data.turns, call_id, hits=hits, duration_s=_duration(data.calls.iloc[index])
+            )
+            group.append(add(timeline, f"Timeline of {call_id}"))
+        if len(ids) > 1 and metrics:
+            among = charts.metric_distributions(data.calls, metrics, selected=call_id)
+            group.append(add(among, f"{call_id} among all calls"))
+        per_call[call_id] = group
+    return overall, per_call
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,9 +450,8 @@ _CALL_METRICS = (
 )
 
 
-def _metric_items(row: pd.Series, metrics: Iterable[str]) -> list[dict[str, str]]:
+def _metric_items(row: pd.Series) -> list[dict[str, str]]:
     """The call's scorecard values (the known metrics when present, else every numeric column)."""
-    del metrics  # the section lists more than the charted columns
     known = [(c, label) for c, label in _CALL_METRICS if c in row.index]
     if not known:
         known = [
@@ -538,7 +553,8 @@ def _turn_views(
 
 
 def _phrases_by_turn(turns: pd.DataFrame, hits: pd.DataFrame) -> dict[int, list[tuple[str, str]]]:
-    """(tracker, phrase) of the hits that fall in each turn: same speaker, start inside the turn."""
+    """(tracker, phrase) of the hits in each turn: the hit's ``turn`` when it has one (as
+    :func:`hearkit.trackers.find_hits` gives), else the turn of the same speaker around its start."""
     found: dict[int, list[tuple[str, str]]] = {}
     if hits.empty:
         return found
@@ -547,13 +563,32 @@ def _phrases_by_turn(turns: pd.DataFrame, hits: pd.DataFrame) -> dict[int, list[
             turns["turn"].astype(int), turns["speaker"].astype(str), turns["start"], turns["end"], strict=True
         )
     )
-    columns = (hits["start"].astype(float), hits["speaker"].astype(str), hits["tracker"], hits["phrase"])
-    for start, speaker, tracker, phrase in zip(*columns, strict=True):
-        inside = [(t, s) for t, s, a, b in spans if a - 0.25 <= start <= b + 0.25]
-        candidates = [t for t, s in inside if s == speaker] or [t for t, _ in inside]
-        if candidates:
-            found.setdefault(candidates[0], []).append((str(tracker), str(phrase)))
+    known = set(turns["turn"].astype(int))
+    given = (
+        pd.to_numeric(hits["turn"], errors="coerce")
+        if "turn" in hits.columns
+        else pd.Series(pd.NA, hits.index)
+    )
+    columns = (
+        given,
+        hits["start"].astype(float),
+        hits["speaker"].astype(str),
+        hits["tracker"],
+        hits["phrase"],
+    )
+    for turn, start, speaker, tracker, phrase in zip(*columns, strict=True):
+        if pd.notna(turn) and int(turn) in known:
+            target: int | None = int(turn)
+        else:
+            inside = [(t, s) for t, s, a, b in spans if a - 0.25 <= start <= b + 0.25]
+            candidates = [t for t, s in inside if s == speaker] or [t for t, _ in inside]
+            target = candidates[0] if candidates else None
+        if target is not None:
+            found.setdefault(target, []).append((str(tracker), str(phrase)))
     return found
+
+
+_EDGE_PUNCTUATION = re.compile(r"^[\"'(\[]+|[.,;:!?\"')\]]+$")
 
 
 def _highlight(
@@ -562,7 +597,8 @@ def _highlight(
     """``text`` split into plain pieces and tracker-phrase pieces (case-insensitive, whole words)."""
     spans: list[tuple[int, int, str]] = []
     for tracker, phrase in sorted(set(phrases), key=lambda p: -len(p[1])):
-        words = phrase.split()
+        # a hit's phrase is its words as spoken, which may carry the sentence's punctuation
+        words = _EDGE_PUNCTUATION.sub("", phrase).split()
         if not words:
             continue
         pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"

@@ -1,0 +1,54 @@
+"""Size (and build time) of a 50-call HTML report against the naive way of sharing the same charts.
+
+    uv run python benchmarks/bench_report.py [--calls 50]
+
+Report: ``hearkit.report.render_html(calls)``, plotly.js embedded once (the offline default).
+Baseline, measured in the same run: every figure of that report written on its own with
+``fig.write_html(include_plotlyjs=True)`` (what a notebook user gets by saving each chart), summed.
+Targets: the report at least 5x smaller than the baseline, and under 6 MB.
+The calls are ``hearkit.synth.synthetic_calls(n, seed=0)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+
+from hearkit import report
+from hearkit.synth import synthetic_calls
+
+MB = 1_000_000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=50)
+    args = parser.parse_args()
+
+    calls = synthetic_calls(args.calls, seed=0)
+    started = time.perf_counter()
+    html = report.render_html(calls)
+    report_s = time.perf_counter() - started
+    report_bytes = len(html.encode("utf-8"))
+    cdn_bytes = len(report.render_html(calls, plotlyjs="cdn").encode("utf-8"))
+
+    figures = report.figures(calls)
+    started = time.perf_counter()
+    baseline_bytes = 0
+    for fig in figures.values():
+        buffer = io.StringIO()
+        fig.write_html(buffer, include_plotlyjs=True)
+        baseline_bytes += len(buffer.getvalue().encode("utf-8"))
+    baseline_s = time.perf_counter() - started
+
+    ratio = baseline_bytes / report_bytes
+    print(f"calls: {args.calls}, figures: {len(figures)}, turns: {len(calls.turns)}, hits: {len(calls.hits)}")
+    print(f"report (plotly.js inline once): {report_bytes / MB:8.2f} MB  built in {report_s:6.2f} s")
+    print(f"report (--cdn):                 {cdn_bytes / MB:8.2f} MB")
+    print(f"baseline (write_html per fig):  {baseline_bytes / MB:8.2f} MB  built in {baseline_s:6.2f} s")
+    print(f"ratio baseline / report: {ratio:.1f}x (target >= 5x); under 6 MB: {report_bytes < 6 * MB}")
+
+
+if __name__ == "__main__":
+    main()
