@@ -16,7 +16,6 @@ import io
 import time
 
 from hearkit import report
-from hearkit.synth import synthetic_calls
 
 MB = 1_000_000
 
@@ -25,6 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=50)
     args = parser.parse_args()
+    from hearkit.synth import synthetic_calls
 
     calls = synthetic_calls(args.calls, seed=0)
     started = time.perf_counter()
