@@ -287,11 +287,15 @@ def write_wav(path: Path, samples: np.ndarray) -> None:
 
 
 def encode_opus(wav_path: Path, out_path: Path, bitrate: str) -> None:
+    # mapping family 255 codes each channel as its own mono stream: plain stereo Opus at low
+    # bitrates mixes the channels (intensity/mid-side coding), which leaks the customer's voice
+    # into the rep's channel at about -13 dB.
     subprocess.run(
         [
             "ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(wav_path),
             "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
-            "-c:a", "libopus", "-b:a", bitrate, "-application", "voip", str(out_path),
+            "-c:a", "libopus", "-b:a", bitrate, "-application", "voip", "-mapping_family", "255",
+            str(out_path),
         ],
         check=True,
     )  # fmt: skip

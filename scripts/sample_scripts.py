@@ -200,7 +200,7 @@ C@0.55: Okay.
 C@0.8: I see.
 C+1.2: That is a lot. How long does the setup really take for a team our size?
 R: For about thirty reps, usually three or four days.
-C: And {objections:what does it cost}? {pricing:Forty bucks} a seat or more?
+C: And {pricing:what does it cost}? {pricing:Forty bucks} a seat or more?
 R: It depends on the package, but most teams pay between thirty and forty five dollars per seat.
 C: Okay. <<I'll share this with my director this week|this week>>.
 R: Thank you. <<I'll send you a recording of this overview and the {next_steps:next steps} tomorrow|tomorrow|rep>>.

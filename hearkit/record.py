@@ -1,0 +1,527 @@
+"""Per-call records and sets of calls: the guide's ``analyzeCall``, for one call or thousands.
+
+:func:`analyze_call` turns one job or result into a typed :class:`CallRecord` (job id, audio
+seconds, speakers with talk ratio, every scorecard metric, tracker hits, top keywords, a
+speaker-labelled transcript, formats, an optional summary and your metadata).
+:func:`analyze_calls` does the same for many calls at once and returns a :class:`CallSet` of
+DataFrames (``calls`` one row per call, ``turns``, ``words``, ``hits``, ``speakers``) plus
+``summaries``; :meth:`CallSet.save` / :meth:`CallSet.load` write and read it as Parquet, losslessly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from hearkit.metrics import scorecards, speaker_stats
+from hearkit.schema import Job, Result
+from hearkit.summary import CallSummary
+from hearkit.trackers import DEFAULT_TRACKERS, Tracker, find_hits, pricing_near_end
+from hearkit.transcript import RoleMap, Source, empty_turns, empty_words, normalize_many
+
+__all__ = [
+    "CALL_METADATA_COLUMNS",
+    "STOP_WORDS",
+    "CallRecord",
+    "CallSet",
+    "Keyword",
+    "SpeakerTalk",
+    "TrackerHit",
+    "TurnRow",
+    "analyze_call",
+    "analyze_calls",
+    "labelled_transcript",
+    "sample_dir",
+    "top_keywords",
+]
+
+CALL_METADATA_COLUMNS = ("title", "rep", "customer", "date", "kind")
+STEREO_ROLES: dict[str | int, str] = {0: "rep", 1: "customer"}
+
+_STOP_TEXT = """
+a about above after again against all also am an and any are aren't as at be because been before being
+below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+during each few for from further get got had hadn't has hasn't have haven't having he he'd he'll he's her
+here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its
+itself just let's like me more most mustn't my myself no nor not now of off on once only or other ought our
+ours ourselves out over own really right same shan't she she'd she'll she's should shouldn't so some such
+sure than that that's the their theirs them themselves then there there's these they they'd they'll
+they're they've this those through to too under until up very was wasn't we we'd we'll we're we've were
+weren't what what's when when's where where's which while who who's whom why why's will with won't would
+wouldn't yes yeah you you'd you'll you're you've your yours yourself yourselves okay ok um uh hmm mm oh
+well thanks thank great one two going know think want need see look make much many lot thing things
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+_TOKEN_RE = r"[a-z][a-z']+"
+
+
+class SpeakerTalk(BaseModel):
+    """One speaker's talk: seconds (union of their turns), ``ratio`` of total talk time (0–1) and
+    ``pct`` = round(100 × ratio) as the guide prints it."""
+
+    speaker: str
+    role: str
+    talk_s: float
+    ratio: float | None
+    pct: int | None
+
+
+class TrackerHit(BaseModel):
+    """One tracker match (see :func:`hearkit.trackers.find_hits`)."""
+
+    tracker: str
+    phrase: str
+    speaker: str
+    role: str
+    start: float
+    end: float
+    position: float | None
+    snippet: str
+    turn: int
+    time_source: str
+
+
+class Keyword(BaseModel):
+    word: str
+    count: int
+
+
+class TurnRow(BaseModel):
+    """One row of the turns frame (``turn`` is the id summaries cite)."""
+
+    turn: int
+    speaker: str
+    channel: int | None
+    role: str
+    role_source: str
+    start: float
+    end: float
+    text: str
+    n_words: int
+
+
+class CallRecord(BaseModel):
+    """Everything known about one call. ``metrics`` is its :func:`hearkit.metrics.scorecards` row
+    (definitions there); ``talk_ratio`` maps speaker label → share of total talk time (0–1);
+    ``flags`` lists the data-quality flags of the metrics."""
+
+    call_id: str
+    job_id: str | None = None
+    audio_seconds: float | None = None
+    speakers: list[SpeakerTalk] = Field(default_factory=list)
+    talk_ratio: dict[str, float | None] = Field(default_factory=dict)
+    metrics: dict[str, float | int | str | None] = Field(default_factory=dict)
+    flags: list[str] = Field(default_factory=list)
+    hits: list[TrackerHit] = Field(default_factory=list)
+    keywords: list[Keyword] = Field(default_factory=list)
+    transcript: str = ""
+    turns: list[TurnRow] = Field(default_factory=list)
+    formats: dict[str, str] | None = None
+    summary: CallSummary | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def turns_frame(self) -> pd.DataFrame:
+        """The record's turns as a turns frame (with ``call_id``)."""
+        if not self.turns:
+            return empty_turns()
+        frame = pd.DataFrame([t.model_dump() for t in self.turns])
+        frame.insert(0, "call_id", self.call_id)
+        frame["duration_s"] = (frame["end"] - frame["start"]).clip(lower=0)
+        return frame
+
+
+@dataclass
+class CallSet:
+    """Many analysed calls as DataFrames.
+
+    ``calls``: one row per call: ``call_id``, ``job_id``, ``audio_seconds``, metadata columns
+    (``title``, ``rep``, ``customer``, ``date``, ``kind``, and any other given), every scorecard
+    column, ``hits_<tracker>`` counts, ``pricing_late`` and ``top_keywords``. ``turns``, ``words``,
+    ``hits`` and ``speakers`` (:func:`hearkit.metrics.speaker_stats`) are the long frames;
+    ``summaries`` maps call_id → :class:`~hearkit.summary.CallSummary`.
+    """
+
+    calls: pd.DataFrame
+    turns: pd.DataFrame
+    words: pd.DataFrame
+    hits: pd.DataFrame
+    speakers: pd.DataFrame
+    summaries: dict[str, CallSummary] = field(default_factory=dict)
+    formats: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    _FRAMES = ("calls", "turns", "words", "hits", "speakers")
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+    @property
+    def call_ids(self) -> list[str]:
+        return [str(c) for c in self.calls["call_id"]]
+
+    def record(self, call_id: str) -> CallRecord:
+        """The :class:`CallRecord` of one call of the set."""
+        rows = self.calls[self.calls["call_id"] == call_id]
+        if rows.empty:
+            raise KeyError(f"no call {call_id!r} in this CallSet; known: {self.call_ids[:10]}")
+        row = rows.iloc[0]
+        turns = self.turns[self.turns["call_id"] == call_id]
+        speakers = self.speakers[self.speakers["call_id"] == call_id]
+        hits = self.hits[self.hits["call_id"] == call_id]
+        metric_cols = [c for c in self.calls.columns if c not in _RECORD_FIELDS]
+        metrics = {c: _plain(row[c]) for c in metric_cols if c not in self._metadata_columns()}
+        flags = str(row.get("flags") or "")
+        talk = []
+        for s in speakers.sort_values("talk_s", ascending=False).to_dict("records"):
+            ratio = _plain(s["talk_ratio"])
+            talk.append(
+                SpeakerTalk(
+                    speaker=str(s["speaker"]),
+                    role=str(s["role"]),
+                    talk_s=float(s["talk_s"]),
+                    ratio=ratio,
+                    pct=None if ratio is None else round(100 * ratio),
+                )
+            )
+        return CallRecord(
+            call_id=call_id,
+            job_id=_plain(row.get("job_id")),
+            audio_seconds=_plain(row.get("audio_seconds")),
+            speakers=talk,
+            talk_ratio={t.speaker: t.ratio for t in talk},
+            metrics=metrics,
+            flags=[f for f in flags.split(",") if f],
+            hits=[TrackerHit(**_plain_dict(h)) for h in hits.to_dict("records")],
+            keywords=top_keywords(turns, n=8).get(call_id, []),
+            transcript=labelled_transcript(turns),
+            turns=[TurnRow(**_plain_dict(t)) for t in turns[list(TurnRow.model_fields)].to_dict("records")],
+            formats=self.formats.get(call_id),
+            summary=self.summaries.get(call_id),
+            metadata={c: _plain(row[c]) for c in self._metadata_columns() if c in row.index},
+        )
+
+    def records(self) -> list[CallRecord]:
+        return [self.record(c) for c in self.call_ids]
+
+    def _metadata_columns(self) -> list[str]:
+        return [c for c in self.calls.attrs.get("metadata_columns", CALL_METADATA_COLUMNS) if c in self.calls]
+
+    @classmethod
+    def from_records(cls, records: Sequence[CallRecord]) -> CallSet:
+        """A set made of records (their metrics, hits, turns and summaries)."""
+        rows, turns, hits, speakers = [], [], [], []
+        for rec in records:
+            rows.append(
+                {
+                    "call_id": rec.call_id,
+                    "job_id": rec.job_id,
+                    "audio_seconds": rec.audio_seconds,
+                    **rec.metadata,
+                    **rec.metrics,
+                }
+            )
+            turns.append(rec.turns_frame())
+            for h in rec.hits:
+                hits.append({"call_id": rec.call_id, **h.model_dump()})
+            for s in rec.speakers:
+                speakers.append(
+                    {"call_id": rec.call_id, "speaker": s.speaker, "role": s.role, "talk_s": s.talk_s}
+                )
+        calls = pd.DataFrame(rows)
+        calls.attrs["metadata_columns"] = sorted({k for r in records for k in r.metadata})
+        return cls(
+            calls=calls,
+            turns=pd.concat(turns, ignore_index=True) if turns else empty_turns(),
+            words=empty_words(),
+            hits=pd.DataFrame(hits) if hits else find_hits(None),
+            speakers=pd.DataFrame(speakers),
+            summaries={r.call_id: r.summary for r in records if r.summary is not None},
+            formats={r.call_id: r.formats for r in records if r.formats},
+        )
+
+    def save(self, folder: str | Path) -> Path:
+        """Write every frame as Parquet (``<name>.parquet``) plus ``summaries.json`` into ``folder``."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        for name in self._FRAMES:
+            getattr(self, name).to_parquet(path / f"{name}.parquet", index=False)
+        meta = {
+            "summaries": {k: v.model_dump(mode="json") for k, v in self.summaries.items()},
+            "formats": self.formats,
+            "metadata_columns": self._metadata_columns(),
+        }
+        (path / "callset.json").write_text(json.dumps(meta, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> CallSet:
+        """Read a set written by :meth:`save`."""
+        path = Path(folder)
+        missing = [n for n in cls._FRAMES if not (path / f"{n}.parquet").is_file()]
+        if missing or not (path / "callset.json").is_file():
+            raise FileNotFoundError(
+                f"{path} is not a saved CallSet (missing {missing or ['callset.json']}); "
+                "write one with CallSet.save(folder)"
+            )
+        frames = {n: pd.read_parquet(path / f"{n}.parquet") for n in cls._FRAMES}
+        meta = json.loads((path / "callset.json").read_text())
+        frames["calls"].attrs["metadata_columns"] = meta.get("metadata_columns", list(CALL_METADATA_COLUMNS))
+        return cls(
+            **frames,
+            summaries={k: CallSummary.model_validate(v) for k, v in meta.get("summaries", {}).items()},
+            formats=meta.get("formats", {}),
+        )
+
+    @classmethod
+    def load_sample(
+        cls, source: Literal["stereo", "mono", "truth"] = "stereo", folder: str | Path | None = None
+    ) -> CallSet:
+        """The committed sample calls, analysed from their stored engine results (no transcription).
+
+        ``source="stereo"`` uses ``<call_id>.result.json`` (channel 0 = rep), ``"mono"`` the
+        diarized ``<call_id>.mono.result.json`` (roles inferred), ``"truth"`` the scripted ground
+        truth itself.
+        """
+        base = Path(folder) if folder is not None else sample_dir()
+        index_path = base / "index.json"
+        if not index_path.is_file():
+            raise FileNotFoundError(f"no sample calls at {base}: index.json is missing")
+        entries = json.loads(index_path.read_text())["calls"]
+        sources: dict[str, Any] = {}
+        for entry in entries:
+            if source == "truth":
+                truth = json.loads((base / entry["truth"]).read_text())
+                sources[entry["call_id"]] = truth_to_result(truth)
+                continue
+            path = base / entry["result" if source == "stereo" else "mono_result"]
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"{path} is missing: run `uv run python scripts/transcribe_samples.py` to transcribe "
+                    "the sample calls with the local engine"
+                )
+            sources[entry["call_id"]] = json.loads(path.read_text())
+        metadata = {e["call_id"]: {k: e[k] for k in CALL_METADATA_COLUMNS if k in e} for e in entries}
+        return analyze_calls(sources, roles=None if source == "mono" else STEREO_ROLES, metadata=metadata)
+
+
+_RECORD_FIELDS = frozenset({"call_id", "job_id", "audio_seconds"})
+
+
+def sample_dir() -> Path:
+    """The sample calls' folder: ``HEARKIT_SAMPLE_DIR``, else ``sample_data/`` of the source tree."""
+    env = os.environ.get("HEARKIT_SAMPLE_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def truth_to_result(truth: Mapping[str, Any]) -> dict[str, Any]:
+    """A sample call's ground truth as a PyAI-shaped stereo result (for analysis without ASR)."""
+    label = {0: "speaker_0", 1: "speaker_1"}
+    return {
+        "text": " ".join(t["text"] for t in truth["turns"]),
+        "speakers": len({t["channel"] for t in truth["turns"]}),
+        "audio_seconds": truth["duration_s"],
+        "segments": [
+            {
+                "id": i,
+                "start": t["start"],
+                "end": t["end"],
+                "text": t["text"],
+                "speaker": label[t["channel"]],
+                "channel": t["channel"],
+            }
+            for i, t in enumerate(truth["turns"])
+        ],
+        "words": [
+            {
+                "word": w["word"],
+                "start": w["start"],
+                "end": w["end"],
+                "speaker": label[w["channel"]],
+                "channel": w["channel"],
+            }
+            for w in sorted(truth.get("words", []), key=lambda w: (w["start"], w["channel"]))
+        ],
+    }
+
+
+def _resolve(source: Source) -> tuple[Result | None, str | None, dict[str, str] | None]:
+    """(result, job id, formats) of a job / result / their dicts."""
+    if isinstance(source, Job):
+        return source.result, source.job_id, source.result.formats if source.result else None
+    if isinstance(source, Result):
+        return source, None, source.formats
+    if isinstance(source, Mapping):
+        if "job_id" in source or "status" in source:
+            return _resolve(Job.model_validate(dict(source)))
+        result = Result.model_validate(dict(source))
+        return result, None, result.formats
+    raise TypeError(f"expected a Job, a Result or their JSON dict, not {type(source).__name__}")
+
+
+def analyze_calls(
+    sources: Iterable[Source] | Mapping[str, Source],
+    *,
+    call_ids: Sequence[str] | None = None,
+    roles: RoleMap | None = None,
+    trackers: Sequence[Tracker] | None = None,
+    metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None = None,
+    merge_gap: float | None = 0.5,
+) -> CallSet:
+    """Analyse many calls at once (one normalization, one vectorized metrics pass, one tracker pass).
+
+    ``sources``: jobs/results (or their dicts), or a mapping ``call_id → source``. ``call_ids``
+    names them (default: the mapping keys, else the job ids). ``metadata``: per call (a list in
+    the same order, or a mapping by call_id) of fields such as ``title``, ``rep``, ``customer``,
+    ``date``, ``kind``; they become columns of ``calls``.
+    """
+    if isinstance(sources, Mapping):
+        ids = [str(k) for k in sources]
+        items = list(sources.values())
+    else:
+        items = list(sources)
+        ids = list(call_ids) if call_ids is not None else []
+    if call_ids is not None:
+        if len(call_ids) != len(items):
+            raise ValueError(f"call_ids has {len(call_ids)} entries for {len(items)} sources")
+        ids = [str(c) for c in call_ids]
+    resolved = [_resolve(s) for s in items]
+    if not ids:
+        ids = [job_id or f"call_{i}" for i, (_, job_id, _) in enumerate(resolved)]
+    if len(set(ids)) != len(ids):
+        raise ValueError("call ids must be unique; pass call_ids=[...] to name the calls")
+    results = [r if r is not None else Result() for r, _, _ in resolved]
+    turns, words = normalize_many(results, call_ids=ids, roles=roles, merge_gap=merge_gap)
+    audio = {cid: r.audio_seconds for cid, r in zip(ids, results, strict=True)}
+    durations = {cid: float(a) for cid, a in audio.items() if a is not None}
+    # Calls without audio_seconds still get a row (no_talk when they have no turns either).
+    known = pd.Series(durations, dtype=np.float64).reindex(ids)
+    cards = scorecards(turns, words, durations=known.dropna())
+    missing = [c for c in ids if c not in set(cards["call_id"])]
+    if missing:
+        extra = scorecards(empty_turns(), durations=dict.fromkeys(missing, 0.0))
+        cards = pd.concat([cards, extra], ignore_index=True)
+    tracker_list = list(trackers) if trackers is not None else list(DEFAULT_TRACKERS)
+    hits = find_hits(words, tracker_list, turns=turns, durations=durations)
+    speakers = speaker_stats(turns, words, durations=known.dropna())
+
+    meta_rows = _metadata_rows(metadata, ids)
+    calls = pd.DataFrame(
+        {
+            "call_id": pd.array(ids, dtype="str"),
+            "job_id": pd.array([j for _, j, _ in resolved], dtype="str"),
+            "audio_seconds": pd.array([audio[c] for c in ids], dtype="Float64"),
+        }
+    )
+    meta = pd.DataFrame(meta_rows, index=range(len(ids)))
+    for col in CALL_METADATA_COLUMNS:
+        if col not in meta:
+            meta[col] = None
+    meta_cols = list(dict.fromkeys([*CALL_METADATA_COLUMNS, *meta.columns]))
+    meta = meta[meta_cols]
+    for col in meta.columns:
+        if meta[col].map(lambda v: v is None or isinstance(v, str)).all():
+            meta[col] = meta[col].astype("str")
+    calls = pd.concat([calls, meta.reset_index(drop=True)], axis=1)
+    calls = calls.merge(cards, on="call_id", how="left")
+    counts = hits.groupby(["call_id", "tracker"]).size().unstack(fill_value=0)
+    for tracker in tracker_list:
+        per_call = counts[tracker.name] if tracker.name in counts.columns else pd.Series(dtype=np.int64)
+        calls[f"hits_{tracker.name}"] = calls["call_id"].map(per_call).fillna(0).astype(np.int64)
+    late = pricing_near_end(hits, call_ids=ids).set_index("call_id")["pricing_late"]
+    calls["pricing_late"] = calls["call_id"].map(late).fillna(False).astype(bool)
+    keywords = top_keywords(turns, n=8)
+    calls["top_keywords"] = pd.array(
+        [", ".join(f"{k.word} ({k.count})" for k in keywords.get(c, [])) for c in ids], dtype="str"
+    )
+    calls.attrs["metadata_columns"] = meta_cols
+    formats = {cid: f for cid, (_, _, f) in zip(ids, resolved, strict=True) if f}
+    return CallSet(calls=calls, turns=turns, words=words, hits=hits, speakers=speakers, formats=formats)
+
+
+def analyze_call(
+    job_or_result: Source,
+    *,
+    call_id: str | None = None,
+    roles: RoleMap | None = None,
+    trackers: Sequence[Tracker] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> CallRecord:
+    """The :class:`CallRecord` of one call (the guide's ``analyzeCall``)."""
+    callset = analyze_calls(
+        [job_or_result],
+        call_ids=None if call_id is None else [call_id],
+        roles=roles,
+        trackers=trackers,
+        metadata=None if metadata is None else [metadata],
+    )
+    return callset.record(callset.call_ids[0])
+
+
+def _metadata_rows(
+    metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None, ids: list[str]
+) -> list[dict[str, Any]]:
+    if metadata is None:
+        return [{} for _ in ids]
+    if isinstance(metadata, Mapping):
+        return [dict(metadata.get(c, {})) for c in ids]
+    rows = [dict(m) for m in metadata]
+    if len(rows) != len(ids):
+        raise ValueError(f"metadata has {len(rows)} entries for {len(ids)} calls")
+    return rows
+
+
+def top_keywords(turns: pd.DataFrame, *, n: int = 8) -> dict[str, list[Keyword]]:
+    """The ``n`` most frequent words of each call, stop words and words under 3 letters left out
+    (the guide's ``keywords``: lower-cased ``[a-z']+`` tokens). Ties go alphabetically."""
+    if len(turns) == 0:
+        return {}
+    tokens = turns["text"].astype("str").fillna("").str.lower().str.findall(_TOKEN_RE)
+    frame = pd.DataFrame({"call_id": turns["call_id"].astype("str").to_numpy(), "word": tokens.to_numpy()})
+    frame = frame.explode("word").dropna()
+    frame["word"] = frame["word"].astype("str").str.strip("'")
+    frame = frame[(frame["word"].str.len() >= 3) & ~frame["word"].isin(STOP_WORDS)]
+    counts = frame.groupby(["call_id", "word"]).size().rename("count").reset_index()
+    counts = counts.sort_values(["call_id", "count", "word"], ascending=[True, False, True])
+    top = counts.groupby("call_id").head(n)
+    out: dict[str, list[Keyword]] = {}
+    for call_id, word, count in top.itertuples(index=False):
+        out.setdefault(str(call_id), []).append(Keyword(word=str(word), count=int(count)))
+    return out
+
+
+def labelled_transcript(turns: pd.DataFrame) -> str:
+    """``[mm:ss] speaker (role): text`` lines, in time order (the text an LLM or a human reads)."""
+    if len(turns) == 0:
+        return ""
+    ordered = turns.sort_values(["start", "turn"], kind="stable")
+    lines = []
+    for start, speaker, role, text in ordered[["start", "speaker", "role", "text"]].itertuples(index=False):
+        minutes, seconds = divmod(int(start), 60)
+        who = f"{speaker} ({role})" if role and role not in ("unknown", speaker) else str(speaker)
+        lines.append(f"[{minutes:02d}:{seconds:02d}] {who}: {text}")
+    return "\n".join(lines)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy/pandas scalar as a plain Python value (NA → None)."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _plain_dict(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(k): _plain(v) for k, v in row.items()}
