@@ -92,20 +92,29 @@ def sandbox_key(engine: LocalEngine) -> str:
 class ThreadedServer:
     """Any ASGI app served by uvicorn in a thread on a free loopback port (optionally TLS)."""
 
-    def __init__(self, app: Any, *, certfile: Path | None = None, keyfile: Path | None = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        certfile: Path | None = None,
+        keyfile: Path | None = None,
+        port: int = 0,
+        lifespan: str = "off",
+    ) -> None:
         import socket
         import threading
 
         import uvicorn
 
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
         self.port = self.sock.getsockname()[1]
         config = uvicorn.Config(
             app,
             log_level="warning",
             access_log=False,
-            lifespan="off",
+            lifespan=lifespan,
             ssl_certfile=str(certfile) if certfile else None,
             ssl_keyfile=str(keyfile) if keyfile else None,
         )
