@@ -221,3 +221,34 @@ def test_run_inside_a_running_event_loop(tmp_path: Path) -> None:
 
         report = asyncio.run(cell())
     assert report.complete and report.counts["completed"] == 1
+
+
+def test_csv_batch_writes_a_dataset_callset_load_reads_in_one_call(tmp_path: Path) -> None:
+    from hearkit.record import CallSet
+
+    audio.stereo(tmp_path / "rec" / "a.wav", 6.0, seed=1)
+    audio.stereo(tmp_path / "rec" / "b.wav", 4.0, seed=2)
+    csv = tmp_path / "calls.csv"
+    csv.write_text(
+        "call_id,path,title,rep,customer,date\n"
+        "acme-discovery,rec/a.wav,Discovery,Dana,Acme,2026-11-02\n"
+        "globex-demo,rec/b.wav,Demo,Lee,Globex,2026-11-03\n"
+    )
+    out = tmp_path / "out"
+    with LocalEngine(tmp_path / "engine", transcriber="fake") as engine:
+        report = _batch(csv, out, engine.base_url, engine.api_key, write_dataset=True)
+    assert report.dataset_dir == out / "dataset"
+    callset = CallSet.load(out / "dataset")
+    calls = callset.calls.set_index("call_id")
+    assert sorted(calls.index) == ["acme-discovery", "globex-demo"]
+    assert calls.loc["acme-discovery", "rep"] == "Dana"
+    assert calls.loc["globex-demo", "customer"] == "Globex"
+    assert calls.loc["globex-demo", "title"] == "Demo"
+    assert calls.loc["acme-discovery", "audio_seconds"] == pytest.approx(6.0, abs=0.01)
+    assert calls.loc["acme-discovery", "diarization"] == "channel"
+    # Turns come from the per-call JSON: one turn per segment the engine returned.
+    for call_id in calls.index:
+        doc = json.loads((out / "calls" / f"{call_id}.json").read_text())
+        got = callset.turns[callset.turns["call_id"] == call_id]
+        assert len(got) == len(doc["result"]["segments"])
+        assert set(got["channel"].dropna()) == {0, 1}

@@ -98,3 +98,26 @@ def test_dask_talk_time_over_a_partitioned_parquet_dataset_equals_pandas(tmp_pat
     expected = one.groupby("speaker")["duration_s"].sum() / one["duration_s"].sum()
     got = by_pandas[by_pandas["call_id"] == "call_00042"].set_index("speaker")["talk_share"]
     pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
+
+
+def test_dask_scorecards_partition_by_partition_equal_pandas(tmp_path: Path) -> None:
+    from hearkit.metrics import scorecards
+
+    turns = _synthetic_turns(120, seed=3)
+    roles = {"speaker_1": "rep", "speaker_2": "customer", "speaker_3": "unknown"}
+    turns["role"] = turns["speaker"].map(roles)
+    turns["text"] = np.where(turns.index % 3 == 0, "how much does it cost?", "um we can do that")
+    aligned = tmp_path / "aligned"
+    aligned.mkdir()
+    calls = turns["call_id"].unique()
+    for i, chunk in enumerate(np.array_split(calls, 5)):  # whole calls per file
+        turns[turns["call_id"].isin(chunk)].to_parquet(aligned / f"part-{i}.parquet", index=False)
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(turns)), 5)):  # calls cut across files
+        turns.iloc[rows].to_parquet(cut / f"part-{i}.parquet", index=False)
+
+    expected = scorecards(turns).sort_values("call_id").reset_index(drop=True)
+    for dataset in (aligned, cut):
+        got = distributed.scorecards_by_partition(dataset).sort_values("call_id").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)

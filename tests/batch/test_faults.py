@@ -25,12 +25,13 @@ from hearkit.batch.runner import RunnerSettings
 from hearkit.engine import LocalEngine
 from tests.batch import audio
 from tests.batch.clients import async_client
+from tests.batch.engine_process import EngineProcess, engine_process
 from tests.batch.fault_proxy import FaultProxy, Faults
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _server_jobs(engine: LocalEngine) -> list[str]:
+def _server_jobs(engine: LocalEngine | EngineProcess) -> list[str]:
     """Every job id the engine holds, read page by page from its list endpoint."""
     ids: list[str] = []
     cursor = None
@@ -53,7 +54,7 @@ def test_a_thousand_submissions_through_faults_lose_nothing_and_duplicate_nothin
     audio.many_mono(tmp_path / "in", n, seconds=0.2)
     faults = Faults(drop=0.04, error_after=0.03, error=0.04, rate_limit=0.04, max_delay=0.005)
     with (
-        LocalEngine(tmp_path / "engine", transcriber="fake", workers=4) as engine,
+        engine_process(tmp_path / "engine", workers=4) as engine,
         FaultProxy(engine.base_url, faults, seed=1) as proxy,
     ):
 

@@ -1,0 +1,57 @@
+"""The analysed dataset of a batch: every completed call through :func:`hearkit.record.analyze_calls`.
+
+The per-call JSON files (``DIR/calls/<call_id>.json``: the job with its result) are the source
+of truth; the dataset ``DIR/dataset/`` is rebuilt from them at the end of each run, in the
+:meth:`hearkit.record.CallSet.save` format (``calls``, ``turns``, ``words``, ``hits`` and
+``speakers`` Parquet frames), so ``CallSet.load(DIR / "dataset")`` reads it in one call. Each
+call's metadata columns come from the batch: the CSV's columns (``title``, ``rep``,
+``customer``, ``date``, ``kind``…), plus ``source`` (path or URL) and ``diarization``
+(``channel`` or ``diarize``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from hearkit.batch.manifest import Manifest
+
+__all__ = ["DATASET_NAME", "write_dataset"]
+
+DATASET_NAME = "dataset"
+
+
+def write_dataset(manifest: Manifest) -> Path:
+    """Analyse every completed call of the batch and save the CallSet to ``DIR/dataset``.
+
+    The new dataset is written next to the old one and swapped in, so a crash while writing
+    leaves the previous dataset (or none) and never a half-written one.
+    """
+    from hearkit.record import analyze_calls
+
+    out_dir = manifest.out_dir
+    sources: dict[str, Any] = {}
+    metadata: dict[str, dict[str, Any]] = {}
+    for row in manifest.rows("completed"):
+        if row.result_path is None:
+            continue
+        document = json.loads((out_dir / row.result_path).read_text(encoding="utf-8"))
+        document.pop("hearkit", None)
+        sources[row.call_id] = document
+        metadata[row.call_id] = {
+            **{k: str(v) for k, v in row.metadata.items()},
+            "source": row.source,
+            "diarization": row.mode or "",
+        }
+    callset = analyze_calls(sources, metadata=metadata)
+    target = out_dir / DATASET_NAME
+    staging = out_dir / f".{DATASET_NAME}.new"
+    if staging.exists():
+        shutil.rmtree(staging)
+    callset.save(staging)
+    if target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
+    return target
