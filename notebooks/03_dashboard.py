@@ -37,10 +37,10 @@ display(board)
 # %% [markdown]
 # ## Driving the filters from code
 # `board.state` is a plain `FilterState`; `board.set_state(...)` sets the widgets, as a click
-# would. Here: the calls that mention pricing.
+# would. Here: one rep's calls.
 
 # %%
-board.set_state(FilterState(trackers=("pricing",)))
+board.set_state(FilterState(reps=("Sam Ortiz",)))
 list(board.selection.call_ids)
 
 # %%

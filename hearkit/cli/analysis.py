@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from hearkit.schema import Result
 
 REPO = Path(__file__).resolve().parents[2]
-STEREO_ROLES = {0: "rep", 1: "customer"}
+STEREO_ROLES: dict[str | int, str] = {0: "rep", 1: "customer"}
 
 
 def register(app: typer.Typer) -> None:
@@ -104,7 +104,7 @@ def calls_table(calls: CallSet) -> Any:
     from rich.table import Table
 
     frame = calls.calls
-    hits = calls.hits.groupby("call_id").size() if len(calls.hits) else {}
+    hits = {str(k): int(v) for k, v in calls.hits.groupby("call_id").size().items()}
     table = Table(title="Calls", title_justify="left")
     for name, justify in (
         ("call", "left"),
@@ -162,6 +162,7 @@ def demo(
     from hearkit.errors import HearkitError
     from hearkit.record import analyze_calls
     from hearkit.report import write_html
+    from hearkit.summarize import summarize_calls
 
     console.print(
         f"hearkit demo: {len(entries)} stereo sample calls from {folder} "
@@ -171,16 +172,14 @@ def demo(
     try:
         client = embedded_client()
         results = transcribe_all(client, folder, entries, console)
-        metadata = {
-            e["call_id"]: {k: e[k] for k in ("title", "rep", "customer", "date", "kind") if k in e}
-            for e in entries
-        }
+        metadata: list[dict[str, Any]] = [
+            {k: e[k] for k in ("title", "rep", "customer", "date", "kind") if k in e} for e in entries
+        ]
         callset = analyze_calls(
-            results,
-            call_ids=[e["call_id"] for e in entries],
-            roles=STEREO_ROLES,
-            metadata=[metadata[e["call_id"]] for e in entries],
+            results, call_ids=[e["call_id"] for e in entries], roles=STEREO_ROLES, metadata=metadata
         )
+        # Offline extractive summaries, or an LLM's when HEARKIT_LLM_BASE_URL names one.
+        callset.summaries = summarize_calls(callset.turns)
     except HearkitError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc

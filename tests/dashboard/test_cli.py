@@ -1,0 +1,113 @@
+"""`hearkit demo` and `hearkit analyze` as a user runs them (subprocesses of the installed command)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import pytest
+from typer.testing import CliRunner
+
+from hearkit.cli.main import app
+
+REPO = Path(__file__).resolve().parents[2]
+HEARKIT = Path(sys.executable).parent / "hearkit"
+
+
+def run(
+    args: list[str], tmp_path: Path, *, fake: bool = True, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}}
+    env["HEARKIT_DATA_DIR"] = str(tmp_path / "engine")
+    env["COLUMNS"] = "200"
+    if fake:
+        env["HEARKIT_TRANSCRIBER"] = "fake"
+    else:
+        env.pop("HEARKIT_TRANSCRIBER", None)
+    return subprocess.run(
+        [str(HEARKIT), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def flat(text: str) -> str:
+    """CLI output without rich's panel borders and line wrapping."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+def first_seconds(source: Path, target: Path, seconds: float) -> Path:
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        audio = inp.streams.audio[0]
+        stream = out.add_stream("pcm_s16le", rate=audio.rate, layout=audio.layout.name)
+        for frame in inp.decode(audio):
+            if frame.time is not None and frame.time >= seconds:
+                break
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return target
+
+
+def test_demo_runs_the_path_and_writes_the_report(tmp_path: Path) -> None:
+    index = json.loads((REPO / "sample_data" / "index.json").read_text())["calls"]
+    done = run(["demo", "--limit", "2", "--sample-dir", str(REPO / "sample_data")], tmp_path)
+    assert done.returncode == 0, done.stderr + done.stdout
+    report = tmp_path / "hearkit-report.html"
+    assert report.is_file()
+    assert str(report) in done.stdout.replace("\n", "")
+    html = report.read_text(encoding="utf-8")
+    for call in index[:2]:
+        assert call["call_id"] in done.stdout
+        assert call["call_id"] in html
+    assert index[2]["call_id"] not in done.stdout
+    assert "transcribed 2 calls" in done.stdout
+
+
+def test_demo_refuses_an_unknown_call() -> None:
+    done = CliRunner().invoke(app, ["demo", "--call", "call_99", "--sample-dir", str(REPO / "sample_data")])
+    assert done.exit_code == 2
+    assert "unknown call(s) ['call_99']" in flat(done.output)
+
+
+def test_demo_without_sample_data_says_where_it_looked(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, ["demo", "--sample-dir", str(tmp_path)])
+    assert done.exit_code == 2
+    assert "--sample-dir" in flat(done.output)
+
+
+def test_analyze_refuses_a_missing_file(tmp_path: Path) -> None:
+    done = CliRunner().invoke(app, ["analyze", str(tmp_path / "nope.wav")])
+    assert done.exit_code == 2
+    assert "does not exist" in flat(done.output)
+
+
+def test_analyze_refuses_a_file_that_is_not_audio(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.wav"
+    notes.write_text("not audio at all")
+    done = CliRunner().invoke(app, ["analyze", str(notes)])
+    assert done.exit_code == 2
+    assert "not a readable audio file" in flat(done.output)
+
+
+def test_analyze_refuses_a_plain_http_url(tmp_path: Path) -> None:
+    done = run(["analyze", "http://example.com/call.wav"], tmp_path)
+    assert done.returncode == 1
+    assert "https" in (done.stdout + done.stderr)
+
+
+@pytest.mark.asr
+def test_analyze_json_of_a_real_clip(tmp_path: Path) -> None:
+    """The first 20 s of the pricing call through the real pipeline: the record says what was said."""
+    truth = json.loads((REPO / "sample_data" / "call_03_pricing.truth.json").read_text())
+    clip = first_seconds(REPO / "sample_data" / "call_03_pricing.stereo.ogg", tmp_path / "clip.wav", 20)
+    done = run(["analyze", str(clip), "--json", "--call-id", "clip"], tmp_path, fake=False)
+    assert done.returncode == 0, done.stderr
+    record = json.loads(done.stdout)
+    assert record["call_id"] == "clip"
+    said = {w.strip(".,?!").lower() for t in truth["turns"] if t["end"] <= 20 for w in t["text"].split()}
+    heard = json.dumps(record).lower()
+    long_words = {w for w in said if len(w) > 4}
+    assert len({w for w in long_words if w in heard}) >= 0.6 * len(long_words)
