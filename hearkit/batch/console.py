@@ -53,8 +53,8 @@ def _listed(console: Console, title: str, rows: list[tuple[str, str]]) -> None:
     if not rows:
         return
     table = Table(title=f"{len(rows)} {title}", show_lines=False)
-    table.add_column("recording")
-    table.add_column("reason")
+    table.add_column("recording", overflow="fold")
+    table.add_column("reason", overflow="fold")
     for source, reason in rows[:_MAX_LISTED]:
         table.add_row(source, reason)
     if len(rows) > _MAX_LISTED:

@@ -1,0 +1,58 @@
+"""``hearkit batch`` and ``hearkit webhooks listen`` on the command line (typer's runner, in-process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from hearkit.cli.main import app
+from hearkit.engine import LocalEngine
+from tests.batch import audio
+
+runner = CliRunner()
+
+
+def test_dry_run_estimates_cost_lists_skips_and_sends_nothing(tmp_path: Path) -> None:
+    audio.stereo(tmp_path / "in" / "a.wav", 60.0)
+    audio.mono(tmp_path / "in" / "b.wav", 60.0)
+    (tmp_path / "in" / "c.pdf").write_bytes(b"%PDF-1.4 not audio")
+    result = runner.invoke(app, ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # 2 minutes of audio: $0.0030 at the batch rate, $0.0060 at realtime.
+    assert "2 recording(s) to send" in text
+    assert "$0.0030" in text and "$0.0060" in text
+    assert "c.pdf" in text and "nothing was sent" in text
+    assert not (tmp_path / "out" / "calls").exists()
+
+
+def test_run_then_reconcile_from_the_command_line(tmp_path: Path) -> None:
+    audio.mono(tmp_path / "in" / "a.wav", 2.0)
+    audio.stereo(tmp_path / "in" / "b.wav", 3.0)
+    out = tmp_path / "out"
+    with LocalEngine(tmp_path / "engine", transcriber="fake") as engine:
+        args = ["batch", str(tmp_path / "in"), "--out", str(out), "--no-dataset"]
+        args += ["--api-key", engine.api_key, "--base-url", engine.base_url]
+        result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "2 completed" in result.output
+    checked = runner.invoke(app, ["batch", "--reconcile", str(out)])
+    assert checked.exit_code == 0, checked.output
+    assert "0 mismatch(es)" in checked.output
+    assert "billed 5.000 s, transcribed 5.000 s" in checked.output
+
+
+def test_bad_command_lines_say_what_to_do(tmp_path: Path) -> None:
+    no_out = runner.invoke(app, ["batch", str(tmp_path)])
+    assert no_out.exit_code != 0 and "--out" in no_out.output
+    both = runner.invoke(app, ["batch", str(tmp_path), "--out", str(tmp_path / "o"), "--stereo", "--mono"])
+    assert both.exit_code != 0 and "one of" in both.output
+    missing = runner.invoke(app, ["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "o"), "--dry-run"])
+    assert missing.exit_code == 2 and "not a folder" in missing.output
+    reconcile = runner.invoke(app, ["batch", "--reconcile", str(tmp_path / "empty")])
+    assert reconcile.exit_code == 2 and "--out folder" in reconcile.output
+    listen = runner.invoke(
+        app, ["webhooks", "listen", "--out", str(tmp_path)], env={"PYAI_WEBHOOK_SECRET": ""}
+    )
+    assert listen.exit_code != 0 and "secret" in listen.output
