@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import html
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,6 +34,7 @@ from hearkit import metrics
 
 __all__ = [
     "GOLDEN_TALK_RATIO",
+    "METRIC_LABELS",
     "OKABE_ITO",
     "ROLE_COLORS",
     "TALK_RATIO_WARNING",
@@ -44,6 +45,7 @@ __all__ = [
     "pricing_mentions",
     "talk_ratio",
     "talk_shares",
+    "tracker_styles",
 ]
 
 #: Okabe & Ito (2008) palette, distinguishable with the common forms of colour blindness.
@@ -93,11 +95,48 @@ THEME = go.layout.Template(
             "automargin": True,
         },
         "hoverlabel": {"align": "left", "bgcolor": "white", "font": {"size": 12}},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 1, "xanchor": "right"},
         "margin": {"l": 10, "r": 10, "t": 60, "b": 40},
         "title": {"x": 0, "xanchor": "left", "font": {"size": 16}},
     }
 )
+
+
+def tracker_styles(names: Iterable[object]) -> dict[str, tuple[str, str]]:
+    """(colour, marker symbol) per tracker name: by position in the sorted names, so that every
+    chart and the report's transcript highlights give one tracker the same look. Role colours
+    (blue, orange) are skipped."""
+    ordered = sorted({str(n) for n in names})
+    colours = OKABE_ITO[2:]
+    return {
+        name: (colours[i % len(colours)], _TRACKER_SYMBOLS[i % len(_TRACKER_SYMBOLS)])
+        for i, name in enumerate(ordered)
+    }
+
+
+#: Readable names of :mod:`hearkit.metrics` scorecard columns, for axes and tables.
+METRIC_LABELS: dict[str, str] = {
+    "duration_s": "call duration (s)",
+    "talk_ratio_rep": "rep talk ratio",
+    "talk_ratio_customer": "customer talk ratio",
+    "share_of_call_rep": "rep share of call",
+    "silence_share": "silence share",
+    "overtalk_share": "overtalk share",
+    "interruptions_rep": "rep interruptions",
+    "interruptions_customer": "customer interruptions",
+    "interruptions_total": "interruptions",
+    "longest_monologue_s": "longest monologue (s)",
+    "longest_monologue_s_rep": "longest rep monologue (s)",
+    "longest_story_s_customer": "longest customer story (s)",
+    "switches": "speaker switches",
+    "interactivity_per_min": "switches per minute",
+    "patience_s": "patience: pause before the rep answers (s)",
+    "questions_rep": "rep questions",
+    "questions_customer": "customer questions",
+    "wpm_rep": "rep words per minute",
+    "wpm_customer": "customer words per minute",
+    "filler_rate_rep": "rep fillers per 100 words",
+}
 
 
 def _plain(value: object) -> str:
@@ -219,27 +258,25 @@ def talk_ratio(
                 ),
             )
         )
+    # drawn over the bars (translucent) so the band shows where a bar's rep share runs past it
     fig.add_vrect(
-        x0=warning * 100,
-        x1=100,
-        fillcolor=_OVERTALK_COLOR,
-        opacity=0.12,
-        line_width=0,
-        layer="below",
-        annotation_text=f"rep > {warning:.0%}: lower win rates",
-        annotation_position="top right",
+        x0=warning * 100, x1=100, fillcolor=_OVERTALK_COLOR, opacity=0.15, line_width=0, layer="above"
     )
-    fig.add_vline(
-        x=golden * 100,
-        line={"dash": "dash", "color": "#000000", "width": 1.5},
-        annotation_text=f"golden ratio {golden:.0%} talk / {1 - golden:.0%} listen",
-        annotation_position="top left",
-    )
+    fig.add_vline(x=golden * 100, line={"dash": "dash", "color": "#000000", "width": 1.5}, layer="above")
+    for x, text, anchor in (
+        (golden * 100, f"golden ratio: rep talks {golden:.0%}", "center"),
+        ((warning * 100 + 100) / 2, f"rep > {warning:.0%}: lower win rates", "center"),
+    ):
+        fig.add_annotation(
+            x=x, y=1, xref="x", yref="paper", yanchor="bottom", xanchor=anchor, text=text, showarrow=False
+        )
     fig.update_layout(
         template=THEME,
         title="Talk ratio per call",
         barmode="stack",
-        height=max(260, 90 + 28 * len(order)),
+        height=max(260, 120 + 28 * len(order)),
+        margin={"t": 90},
+        legend={"traceorder": "normal", "y": 1.15},
         xaxis={"title": "share of talk time (%)", "range": [0, 100], "ticksuffix": "%"},
         yaxis={"autorange": "reversed", "type": "category"},
     )
@@ -328,7 +365,8 @@ def call_timeline(
     - silence: stretches of at least ``min_silence_s`` seconds inside ``[0, duration_s]`` (default:
       the end of the last turn) where nobody has a turn.
     - tracker hits (``hits`` of :func:`hearkit.trackers.find_hits`): markers at ``start`` on the
-      lane of the speaker who said them, one symbol per tracker.
+      lane of the speaker who said them, one colour and symbol per tracker
+      (:func:`tracker_styles` of every tracker in ``hits``, so all calls' timelines agree).
     """
     _require(turns, ["call_id", "turn", "speaker", "role", "start", "end", "text"], "turns")
     call = turns[turns["call_id"].astype(str) == str(call_id)].sort_values("start", kind="stable")
@@ -363,7 +401,9 @@ def call_timeline(
     if hits is not None and not hits.empty:
         _require(hits, ["call_id", "tracker", "phrase", "speaker", "start", "snippet"], "hits")
         own_hits = hits[hits["call_id"].astype(str) == str(call_id)]
-        for index, (tracker, group) in enumerate(own_hits.groupby("tracker", sort=True)):
+        styles = tracker_styles(hits["tracker"])
+        for tracker, group in own_hits.groupby("tracker", sort=True):
+            colour, symbol = styles[str(tracker)]
             fig.add_trace(
                 go.Scatter(
                     name=_plain(tracker),
@@ -371,9 +411,9 @@ def call_timeline(
                     x=group["start"].astype(float).round(3).tolist(),
                     y=[lanes.get(str(s), _plain(s)) for s in group["speaker"]],
                     marker={
-                        "symbol": _TRACKER_SYMBOLS[index % len(_TRACKER_SYMBOLS)],
+                        "symbol": symbol,
                         "size": 13,
-                        "color": OKABE_ITO[(index + 2) % len(OKABE_ITO)],
+                        "color": colour,
                         "line": {"width": 1, "color": "#000000"},
                     },
                     customdata=[
@@ -526,7 +566,9 @@ def pricing_mentions(
     fig.update_layout(
         template=THEME,
         title=f"Pricing mentions ({_plain(tracker)} tracker)",
-        height=max(260, 110 + 28 * len(order)),
+        height=max(280, 140 + 28 * len(order)),
+        margin={"t": 100},
+        legend={"y": 1.16},
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": labels[::-1]},
     )
     fig.update_xaxes(title_text="mentions", rangemode="tozero", row=1, col=1)
@@ -573,7 +615,9 @@ def metric_distributions(
     ids = [str(c) for c in calls["call_id"]]
     if selected is not None and str(selected) not in ids:
         raise ValueError(f"selected call {selected!r} is not in calls")
-    fig = make_subplots(rows=len(metrics), cols=1, subplot_titles=[_plain(m) for m in metrics])
+    fig = make_subplots(
+        rows=len(metrics), cols=1, subplot_titles=[_plain(METRIC_LABELS.get(m, m)) for m in metrics]
+    )
     for row, metric in enumerate(metrics, start=1):
         values = pd.to_numeric(calls[metric], errors="coerce").astype(float)
         fig.add_trace(
@@ -609,12 +653,14 @@ def metric_distributions(
                         "line": {"width": 1.5, "color": "#000000"},
                     },
                     hovertemplate=_plain(titles.get(str(selected), str(selected))) + ": %{x}<extra></extra>",
-                    showlegend=row == 1,
+                    showlegend=False,
                 ),
                 row=row,
                 col=1,
             )
         fig.update_yaxes(showticklabels=False, row=row, col=1)
+        if "ratio" in metric or "share" in metric:
+            fig.update_xaxes(tickformat=".0%", row=row, col=1)
     fig.update_layout(
         template=THEME,
         title="Metrics across calls" + ("" if selected is None else f" (◆ {_plain(selected)})"),

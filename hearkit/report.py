@@ -47,7 +47,6 @@ __all__ = ["CallFrames", "PlotlyJS", "figures", "render_html", "write_html"]
 
 PlotlyJS = Literal["inline", "cdn"]
 
-_HIT_TINTS = ("#FFE7A3", "#CDE6F7", "#C6EBDD", "#F2D4E6", "#F9D3B8", "#E3E3E3", "#FFF3A0", "#D9D2F0")
 _WINDOW_CONFIG = "window.PlotlyConfig = {MathJaxConfig: 'local'};"
 _LOADER = """
 (function () {
@@ -149,7 +148,8 @@ def render_html(
     ]
     shares = charts.talk_shares(data.turns, data.calls)
     trackers = sorted({str(t) for t in data.hits["tracker"]}) if not data.hits.empty else []
-    tracker_index = {name: i % len(_HIT_TINTS) for i, name in enumerate(trackers)}
+    styles = charts.tracker_styles(trackers)
+    tracker_index = {name: i for i, name in enumerate(trackers)}
     ids = [str(c) for c in data.calls["call_id"]]
 
     call_views = []
@@ -196,11 +196,11 @@ def render_html(
         loader=_LOADER,
         calls=call_views,
         open_calls=len(ids) == 1 if open_calls is None else open_calls,
-        overview_columns=_OVERVIEW_COLUMNS,
+        overview_columns=[c for c in _OVERVIEW_COLUMNS if c.key != "summary" or data.summaries],
         overall_charts=[{"id": c.id, "label": c.label} for c in overall],
         figures=blocks,
         trackers=[{"name": name, "index": tracker_index[name]} for name in trackers],
-        hit_colors=_HIT_TINTS,
+        hit_colors=[(_tint(styles[name][0]), styles[name][0]) for name in trackers],
         total_duration=charts._clock(total) if total else "",
         golden=f"{charts.GOLDEN_TALK_RATIO:.0%}",
         warning=f"{charts.TALK_RATIO_WARNING:.0%}",
@@ -360,7 +360,7 @@ _OVERVIEW_COLUMNS = (
     _Column("title", "title"),
     _Column("rep", "rep"),
     _Column("customer", "customer"),
-    _Column("date", "date"),
+    _Column("date", "date", "nowrap"),
     _Column("duration", "duration", "num"),
     _Column("rep_share", "rep talk", "num"),
     _Column("hits", "tracker hits", "num"),
@@ -407,7 +407,7 @@ def _overview_cells(
         "date": {"text": _date(row.get("date"))},
         "duration": {"text": charts._clock(duration) if duration else ""},
         "rep_share": {
-            "text": f"{rep_share:.0%}" if rep_share is not None else "n/a",
+            "text": f"{rep_share:.1%}" if rep_share is not None and math.isfinite(rep_share) else "n/a",
             "warn": rep_share is not None and rep_share > charts.TALK_RATIO_WARNING,
         },
         "hits": {"text": str(len(hits))},
@@ -474,7 +474,7 @@ def _format_metric(name: str, raw: object) -> str:
         return "not measured"
     if ("ratio" in name or "share" in name) and 0.0 <= value <= 1.0:
         return f"{value:.1%}"
-    if name.endswith("_s"):
+    if name.endswith("_s") or "_s_" in name:
         return f"{value:,.1f} s"
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
@@ -634,6 +634,12 @@ def _template() -> jinja2.Template:
     source = resources.files("hearkit").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
     return env.from_string(source)
+
+
+def _tint(colour: str, alpha: float = 0.3) -> str:
+    """``#RRGGBB`` as a translucent ``rgba()`` for highlight backgrounds."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
 def _digest(algorithm: str, text: str) -> str:

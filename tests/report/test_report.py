@@ -127,10 +127,10 @@ def test_summary_citations_link_to_the_cited_turns(sample: Frames, sample_html: 
 
 
 def test_overview_table_flags_talkative_reps(hostile_html: str) -> None:
-    # rep shares from hand-built turns: evil 13/(13+4.5+3)=63% (no flag), calm 10/14=71% (flag)
+    # rep shares from hand-built turns: evil 13/(13+4.5+3)=63.4% (no flag), calm 10/14=71.4% (flag)
     rows = re.findall(r"<tr>(.*?)</tr>", hostile_html, re.DOTALL)[1:]
-    assert 'class="num">63%</td>' in rows[0]
-    assert 'class="num warn">71%</td>' in rows[1]
+    assert 'class="num">63.4%</td>' in rows[0]
+    assert 'class="num warn">71.4%</td>' in rows[1]
 
 
 def test_one_call_report_opens_its_section(hostile: Frames) -> None:
