@@ -1,0 +1,52 @@
+"""The default path: named transcribers in a spawned worker-process pool (real Whisper, crashes)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.engine.conftest import start_engine, wait_job
+
+JOBS = "/v1/transcription/jobs"
+JFK = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata" / "whisper_jfk"
+
+
+def test_a_crashing_worker_process_fails_its_job_and_the_next_job_runs(
+    tmp_path: Path, audio: dict[str, Path]
+) -> None:
+    engine = start_engine(
+        tmp_path, transcriber="tests.engine.transcribers:ExitingTranscriber", executor="process"
+    )
+    with (
+        engine,
+        httpx.Client(base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}) as http,
+    ):
+        crash = http.post(
+            JOBS, files={"audio": audio["mono3"].read_bytes()}, data={"call_id": "crash"}
+        ).json()
+        fine = http.post(JOBS, files={"audio": audio["mono3"].read_bytes()}).json()
+        crashed = wait_job(http, crash["job_id"], timeout=120).json()
+        assert crashed["status"] == "failed" and "crashed" in crashed["error"]
+        assert wait_job(http, fine["job_id"], timeout=120).json()["result"]["audio_seconds"] == 3.0
+
+
+@pytest.mark.asr
+def test_default_whisper_transcriber_in_a_worker_process(tmp_path: Path) -> None:
+    reference = (JFK / "jfk.reference.derived.txt").read_text()
+    engine = start_engine(tmp_path, transcriber="whisper")
+    with (
+        engine,
+        httpx.Client(base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}) as http,
+    ):
+        created = http.post(
+            JOBS, files={"audio": (JFK / "jfk.flac").read_bytes()}, data={"output_formats": "srt"}
+        )
+        job = wait_job(http, created.json()["job_id"], timeout=240).json()
+    assert job["status"] == "completed", job
+    words = set(re.findall(r"[a-z]+", job["result"]["text"].lower()))
+    expected = set(re.findall(r"[a-z]+", reference.lower()))
+    assert len(words & expected) / len(expected) > 0.8
+    assert job["result"]["audio_seconds"] == pytest.approx(11.0, abs=0.05)
