@@ -11,15 +11,23 @@ things. They are shown in call order.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from hearkit._summarize.frame import CallTurns, TurnRow
 from hearkit._summarize.rules import find_commitments, find_next_steps, find_objections
 from hearkit.summary import ActionItem, CallSummary, SummaryItem
 
-__all__ = ["MAX_OVERLAP", "MIN_SUMMARY_WORDS", "extractive_summary", "summary_size"]
+__all__ = [
+    "MAX_OVERLAP",
+    "MIN_SUMMARY_WORDS",
+    "STOP_WORDS",
+    "extractive_summary",
+    "summary_size",
+    "tfidf_similarity",
+]
 
 MIN_SUMMARY_WORDS = 6
 MAX_OVERLAP = 0.5
@@ -51,11 +59,7 @@ def _central_turns(call: CallTurns, rows: list[TurnRow]) -> list[SummaryItem]:
         return []
     candidates = [row for row in rows if len(row.text.split()) >= MIN_SUMMARY_WORDS] or rows
     texts = [row.text for row in candidates]
-    try:
-        matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(texts)
-        similarity = np.asarray((matrix @ matrix.T).todense())
-    except ValueError:  # only stop words: no vocabulary to compare turns by
-        similarity = np.zeros((len(texts), len(texts)))
+    similarity = tfidf_similarity(texts)
     np.fill_diagonal(similarity, 0.0)
     centrality = similarity.sum(axis=1)
     lengths = np.array([len(text) for text in texts])
@@ -71,6 +75,51 @@ def _central_turns(call: CallTurns, rows: list[TurnRow]) -> list[SummaryItem]:
         SummaryItem(text=f"{_label(row)}: {_shorten(row.text)}", citations=call.citations([row.turn]))
         for row in (candidates[index] for index in sorted(picked))
     ]
+
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+_STOP_TEXT = """
+    about above after again against all almost also am an and any are as at be because been before being
+    below between both but by can could did do does doing don done down during each either else ever every
+    few for from further get gets got had has have having he her here hers herself him himself his how if
+    in into is it its itself just let ll me might more most much must my myself no nor not now of off on
+    once one only or other our ours ourselves out over own quite rather re really same she should so some
+    still such than that the their theirs them themselves then there these they this those through to too
+    under until up upon us ve very was we were what when where whether which while who whom whose why will
+    with would yet you your yours yourself yourselves
+    um uh erm hmm mm oh yeah yes okay ok right sure well like know think mean thing things
+"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+"""Words that say nothing about a call's topic: function words and speech fillers (a stand-in
+for scikit-learn's English list, which would import scikit-learn and SciPy, seconds at start-up)."""
+
+
+def tfidf_similarity(texts: Sequence[str]) -> np.ndarray:
+    """Cosine similarities of the texts' TF-IDF vectors (n × n).
+
+    The weighting of scikit-learn's ``TfidfVectorizer(stop_words=STOP_WORDS, sublinear_tf=True)``:
+    tokens of 2+ word characters, lowercased, :data:`STOP_WORDS` removed; tf = 1 + ln(count);
+    idf = ln((1 + n) / (1 + df)) + 1; rows L2-normalized. Computed directly with numpy, because
+    the vectorizer's per-call checks cost ten times the arithmetic on a call's few dozen turns.
+    """
+    docs = [[t for t in _TOKEN.findall(text.lower()) if t not in STOP_WORDS] for text in texts]
+    vocabulary: dict[str, int] = {}
+    for doc in docs:
+        for token in doc:
+            vocabulary.setdefault(token, len(vocabulary))
+    counts = np.zeros((len(docs), len(vocabulary)))
+    for row, doc in enumerate(docs):
+        for token in doc:
+            counts[row, vocabulary[token]] += 1
+    present = counts > 0
+    tf = np.where(present, 1.0 + np.log(np.where(present, counts, 1.0)), 0.0)
+    idf = np.log((1.0 + len(docs)) / (1.0 + present.sum(axis=0))) + 1.0
+    weights = tf * idf
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    weights = weights / np.where(norms == 0, 1.0, norms)
+    similarity: np.ndarray = weights @ weights.T
+    return similarity
 
 
 def _action_items(call: CallTurns, rows: list[TurnRow]) -> list[ActionItem]:

@@ -30,26 +30,14 @@ class TurnRow(NamedTuple):
 
 @dataclass(frozen=True)
 class CallTurns:
-    """One call's turns, in time order: ``frame`` has ``turn, speaker, role, start, end, text``."""
+    """One call's turns in time order (``turns``, text stripped, missing roles ``unknown``)."""
 
     call_id: str
-    frame: pd.DataFrame
+    turns: tuple[TurnRow, ...]
 
     def rows(self) -> list[TurnRow]:
-        """The turns in time order, as plain values; turns without text are left out."""
-        return [
-            TurnRow(int(t), str(sp), str(r), float(st), float(e), str(x))
-            for t, sp, r, st, e, x in zip(
-                self.frame["turn"],
-                self.frame["speaker"],
-                self.frame["role"],
-                self.frame["start"],
-                self.frame["end"],
-                self.frame["text"],
-                strict=True,
-            )
-            if str(x)
-        ]
+        """The turns that have text, in time order."""
+        return [row for row in self.turns if row.text]
 
     def citations(self, turn_ids: Iterable[int]) -> list[Citation]:
         """Citations for the turn ids that exist in this call, sorted, without duplicates."""
@@ -63,15 +51,12 @@ class CallTurns:
     @cached_property
     def spans(self) -> dict[int, tuple[float, float]]:
         """Turn id → (start, end) seconds."""
-        return {
-            int(t): (float(s), float(e))
-            for t, s, e in zip(self.frame["turn"], self.frame["start"], self.frame["end"], strict=True)
-        }
+        return {row.turn: (row.start, row.end) for row in self.turns}
 
-    @property
+    @cached_property
     def roles(self) -> list[str]:
         """Distinct roles in order of first appearance."""
-        return list(dict.fromkeys(str(r) for r in self.frame["role"]))
+        return list(dict.fromkeys(row.role for row in self.turns))
 
 
 def call_turns(call: Any, *, call_id: str | None = None) -> CallTurns:
@@ -88,7 +73,13 @@ def call_turns(call: Any, *, call_id: str | None = None) -> CallTurns:
 
 
 def _frame_of_record(record: Any) -> pd.DataFrame:
-    """The turns of a ``CallRecord``-like object: a ``turns`` DataFrame, or a list of turn dicts/models."""
+    """The turns of a ``CallRecord``-like object: ``turns_frame()``, a ``turns`` DataFrame, or a list
+    of turn dicts/models."""
+    turns_frame = getattr(record, "turns_frame", None)
+    if callable(turns_frame):
+        frame = turns_frame()
+        if isinstance(frame, pd.DataFrame):
+            return frame
     for name in ("turns", "transcript"):
         value = getattr(record, name, None)
         if isinstance(value, pd.DataFrame):
@@ -133,15 +124,29 @@ def _from_frame(frame: pd.DataFrame, *, call_id: str | None) -> CallTurns:
         times = frame[["start", "end"]].astype("float64")
     except (TypeError, ValueError) as exc:
         raise ValueError(f"'start'/'end' must be seconds as numbers: {exc}") from None
-    out = pd.DataFrame(
-        {
-            "turn": frame["turn"].astype("int64").to_numpy(),
-            "speaker": frame["speaker"].astype("string").fillna("unknown").to_numpy(),
-            "role": frame["role"].astype("string").fillna("unknown").to_numpy(),
-            "start": times["start"].fillna(0.0).to_numpy(),
-            "end": times["end"].fillna(0.0).to_numpy(),
-            "text": frame["text"].astype("string").fillna("").str.strip().to_numpy(),
-        }
-    )
-    out = out.sort_values(["start", "turn"], kind="stable").reset_index(drop=True)
-    return CallTurns(call_id=str(call_id), frame=out)
+    rows = [
+        TurnRow(int(turn), _label(speaker), _label(role), _seconds(start), _seconds(end), _text(text))
+        for turn, speaker, role, start, end, text in zip(
+            frame["turn"].tolist(),
+            frame["speaker"].tolist(),
+            frame["role"].tolist(),
+            times["start"].tolist(),
+            times["end"].tolist(),
+            frame["text"].tolist(),
+            strict=True,
+        )
+    ]
+    rows.sort(key=lambda row: (row.start, row.turn))
+    return CallTurns(call_id=str(call_id), turns=tuple(rows))
+
+
+def _label(value: Any) -> str:
+    return "unknown" if value is None or value is pd.NA or value != value else str(value)
+
+
+def _seconds(value: float) -> float:
+    return 0.0 if value != value else float(value)  # NaN → 0
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or value is pd.NA or value != value else str(value).strip()

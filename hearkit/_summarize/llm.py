@@ -20,15 +20,17 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-import openai
 from pydantic import BaseModel, Field, ValidationError
 
 from hearkit._summarize.frame import CallTurns
 from hearkit.errors import HearkitError
 from hearkit.summary import ActionItem, CallSummary, SummaryItem
+
+if TYPE_CHECKING:  # openai is imported when a summary is asked of an endpoint (it is slow to import)
+    import openai
 
 __all__ = ["ENV_API_KEY", "ENV_BASE_URL", "ENV_MODEL", "LLMConfig", "SummarizeError", "llm_summary"]
 
@@ -263,6 +265,8 @@ class _Session:
             ) from None
 
     def _complete(self, messages: list[dict[str, str]]) -> str:
+        import openai
+
         while True:
             kwargs: dict[str, Any] = {}
             if self.response_format == "json_schema":
@@ -300,6 +304,8 @@ class _Session:
             return (choices[0].message.content or "") if choices else ""
 
     def _error(self, exc: openai.APIError) -> SummarizeError:
+        import openai
+
         where = f"the LLM endpoint {self.config.base_url} (model {self.config.model!r})"
         tries = self.config.max_retries + 1
         if isinstance(exc, openai.APITimeoutError):
@@ -434,6 +440,8 @@ def _chunk_text(chunk: Sequence[_Line]) -> str:
 
 def llm_summary(call: CallTurns, config: LLMConfig) -> CallSummary:
     """Summarize ``call`` through the endpoint of ``config`` (see the module docstring)."""
+    import openai
+
     roles = ", ".join(f'"{r}"' for r in call.roles if r != "unknown") or '"rep", "customer"'
     client = openai.OpenAI(
         base_url=config.base_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -95,3 +96,16 @@ def test_bad_frames_say_what_to_do() -> None:
         summarize(turns, method="abstractive")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="call_id"):
         summarize_calls(turns.drop(columns=["call_id"]))
+
+
+def test_tfidf_similarity_matches_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from hearkit._summarize.extractive import STOP_WORDS, tfidf_similarity
+
+    texts = [text for _, text in LINES] + ["the the and", "Invoices invoices INVOICES sync"]
+    vectorizer = TfidfVectorizer(stop_words=sorted(STOP_WORDS), sublinear_tf=True)
+    matrix = vectorizer.fit_transform(texts)
+    expected = (matrix @ matrix.T).toarray()
+    assert np.allclose(tfidf_similarity(texts), expected)
+    assert tfidf_similarity(["and the", "of it"]).tolist() == [[0.0, 0.0], [0.0, 0.0]]
