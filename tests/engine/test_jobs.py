@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 
 from hearkit.engine import LocalEngine
 from tests.engine.conftest import wait_job
@@ -67,3 +68,40 @@ def test_uploaded_audio_is_deleted_when_the_job_ends(
         job_id = http.post("/v1/transcription/jobs", files={"audio": f}).json()["job_id"]
     assert wait_job(http, job_id).json()["status"] == "completed"
     assert not (engine.data_dir / "audio" / job_id).exists()
+
+
+def test_openapi_documents_the_contract(http: httpx.Client) -> None:
+    spec = http.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    for path in ("/v1/transcription/jobs", "/v1/transcription/jobs/{job_id}", "/v1/me", "/v1/sandbox/keys"):
+        assert path in paths
+    create = paths["/v1/transcription/jobs"]["post"]
+    assert set(create["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    assert "202" in create["responses"]
+
+
+def test_signing_secret_status_and_identity(engine: LocalEngine, http: httpx.Client) -> None:
+    status = http.get("/v1/webhooks/signing-secret").json()
+    assert status == {
+        "object": "webhook_signing_secret",
+        "configured": True,
+        "last4": engine.webhook_secret[-4:],
+    }
+    me = http.get("/v1/me").json()
+    assert me["object"] == "identity" and me["key_id"].startswith("key_")
+    assert "transcribe:jobs" in me["scopes"]
+
+
+def test_default_engine_is_one_process_wide_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HEARKIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("HEARKIT_TRANSCRIBER", "fake")
+    monkeypatch.setattr(LocalEngine, "_default", None)
+    first = LocalEngine.default()
+    try:
+        assert LocalEngine.default() is first
+        assert first.data_dir == tmp_path
+        assert (tmp_path / "local_api_key").read_text().strip() == first.api_key
+        assert httpx.get(first.base_url + "/v1/me", headers={"x-api-key": first.api_key}).status_code == 200
+    finally:
+        first.stop()
