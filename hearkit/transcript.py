@@ -329,8 +329,8 @@ def _resolve(source: Source) -> tuple[Result, str]:
     raise TypeError(f"source must be a Job, a Result or their dict, not {type(source).__name__}")
 
 
-_SEGMENT_FIELDS = attrgetter("start", "end", "text", "speaker", "channel")
-_WORD_FIELDS = attrgetter("start", "end", "word", "speaker", "channel")
+_START, _END, _SPEAKER, _CHANNEL = (attrgetter(name) for name in ("start", "end", "speaker", "channel"))
+_SEGMENT_TEXT, _WORD_TEXT = attrgetter("text"), attrgetter("word")
 _NO_CHANNEL = -1  # channel code of "absent"; real channels are >= 0
 
 
@@ -343,13 +343,17 @@ def _normalize_one(
     turn_cols: _Columns,
     word_cols: _Columns,
 ) -> None:
-    word_rows = _rows(result.words, _WORD_FIELDS)
-    # Words alone still make turns: each word then acts as a segment.
-    seg_rows = _rows(result.segments, _SEGMENT_FIELDS) if result.segments else word_rows
-    if seg_rows is None:
+    if result.segments:
+        seg_rows = _rows(result.segments, _SEGMENT_TEXT)
+        key = _pick_key(speaker_key, seg_rows[4], seg_rows[3])
+        word_rows = _rows(result.words, _WORD_TEXT, labels=key != "channel") if result.words else None
+    elif result.words:
+        # Words alone still make turns: each word then acts as a segment.
+        seg_rows = word_rows = _rows(result.words, _WORD_TEXT)
+        key = _pick_key(speaker_key, seg_rows[4], seg_rows[3])
+    else:
         return
     seg_start, seg_end, seg_text, seg_label, seg_channel = seg_rows
-    key = _pick_key(speaker_key, seg_channel, seg_label)
     ident = _identities(key, seg_label, seg_channel)
     names = _speaker_names(key, seg_label, seg_channel)
 
@@ -420,16 +424,21 @@ def _normalize_one(
     turn_cols.add_array("n_words", n_words_per_turn)
 
 
-def _rows(items: Sequence[Any], fields: attrgetter[Any]) -> _Rows | None:
-    """(start, end, text, speaker, channel) columns of segments or words, sorted by start."""
-    if not items:
-        return None
-    start, end, text, label, channel = zip(*map(fields, items), strict=True)
-    starts = np.array(start, dtype=np.float64)
-    ends = np.array(end, dtype=np.float64)
+def _rows(items: Sequence[Any], text_field: attrgetter[Any], *, labels: bool = True) -> _Rows:
+    """(start, end, text, speaker, channel) columns of segments or words, sorted by start.
+
+    ``labels=False`` skips reading speaker labels when every item has a channel (grouping by
+    channel does not need them).
+    """
+    # One C-level pass per field is the fastest way to read pydantic models at scale.
+    starts = np.array(list(map(_START, items)), dtype=np.float64)
+    ends = np.array(list(map(_END, items)), dtype=np.float64)
+    text: list[str] = list(map(text_field, items))
+    channel: list[int | None] = list(map(_CHANNEL, items))
+    label: list[str | None] = list(map(_SPEAKER, items)) if labels or None in channel else [None] * len(items)
     order = np.argsort(starts, kind="stable")
     if (order[1:] > order[:-1]).all():
-        return starts, ends, list(text), list(label), list(channel)
+        return starts, ends, text, label, channel
     take = order.tolist()
     return (
         starts[order],
@@ -495,11 +504,15 @@ def _assign_words(
     out = _nearest(mid, t_start, t_end, np.arange(len(t_start), dtype=np.int64))
     if w_code is None:
         return out
-    for code in np.unique(t_code).tolist():
-        mask = w_code == code
-        if mask.any():
-            candidates = np.flatnonzero(t_code == code).astype(np.int64)
-            out[mask] = _nearest(mid[mask], t_start[candidates], t_end[candidates], candidates)
+    # Only words whose nearest turn belongs to someone else (overlaps, crosstalk) need a
+    # second look among their own speaker's turns.
+    wrong = (w_code >= 0) & (t_code[out] != w_code)
+    if not wrong.any():
+        return out
+    for code in np.unique(w_code[wrong]).tolist():
+        mask = wrong & (w_code == code)
+        candidates = np.flatnonzero(t_code == code).astype(np.int64)
+        out[mask] = _nearest(mid[mask], t_start[candidates], t_end[candidates], candidates)
     return out
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeAlias, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -269,14 +269,16 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
     ) -> Flow[httpx.Response]:
         """An authenticated API call; one request object per attempt, same headers each time."""
-        all_headers = {**self._headers(), **(headers or {})}
-        url = self._url(path)
+        all_headers = {**self._headers(), **headers} if headers else self._headers()
+        url = self._url(path) + (f"?{urlencode(params)}" if params else "")
 
         def build() -> httpx.Request:
             if upload is not None:
                 files = {"audio": (upload.filename, upload.content, upload.content_type)}
-                return httpx.Request(method, url, params=params, data=form, files=files, headers=all_headers)
-            return httpx.Request(method, url, params=params, json=body, headers=all_headers)
+                return httpx.Request(method, url, data=form, files=files, headers=all_headers)
+            if body is not None:
+                return httpx.Request(method, url, json=body, headers=all_headers)
+            return httpx.Request(method, url, headers=all_headers)
 
         return (yield from self._send(build))
 
