@@ -62,11 +62,15 @@ class WebhookDeliverer:
         ) as client:
             while True:
                 self._wake.clear()
-                due = self.store.due_deliveries(now_ms())
-                if due:
-                    await asyncio.gather(*(self._deliver(client, d) for d in due))
-                    continue
-                next_at = self.store.next_delivery_time()
+                try:
+                    due = self.store.due_deliveries(now_ms())
+                    if due:
+                        await asyncio.gather(*(self._deliver(client, d) for d in due))
+                        continue
+                    next_at = self.store.next_delivery_time()
+                except Exception:  # e.g. a locked or full disk: keep delivering later
+                    log.exception("webhook delivery loop")
+                    next_at = None
                 wait = self.settings.poll_interval * 4
                 if next_at is not None:
                     wait = min(wait, max(0.0, (next_at - now_ms()) / 1000))

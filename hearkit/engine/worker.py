@@ -125,8 +125,13 @@ class Worker:
         self._wake.set()
 
     def shutdown(self) -> None:
+        """Stop now: running jobs stay ``running`` in the store and run again at the next start."""
         for task in self._tasks:
             task.cancel()
+        # A worker process busy with a long transcription would keep the interpreter from exiting.
+        processes = getattr(self._executor, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.terminate()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def run(self) -> None:
@@ -134,10 +139,14 @@ class Worker:
         slots = asyncio.Semaphore(self.settings.workers)
         while True:
             await slots.acquire()
-            job = self.store.claim_next_job()
+            self._wake.clear()
+            try:
+                job = self.store.claim_next_job()
+            except Exception:  # e.g. disk full: keep the worker alive and try again
+                log.exception("claiming a job failed")
+                job = None
             if job is None:
                 slots.release()
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
                 continue
