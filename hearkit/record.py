@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from hearkit.metrics import scorecards, speaker_stats
 from hearkit.schema import Job, Result
+from hearkit.summarize import summarize_calls
 from hearkit.summary import CallSummary
 from hearkit.trackers import DEFAULT_TRACKERS, Tracker, find_hits, pricing_near_end
 from hearkit.transcript import RoleMap, Source, empty_turns, empty_words, normalize_many
@@ -308,7 +309,9 @@ class CallSet:
                 )
             sources[entry["call_id"]] = json.loads(path.read_text())
         metadata = {e["call_id"]: {k: e[k] for k in CALL_METADATA_COLUMNS if k in e} for e in entries}
-        return analyze_calls(sources, roles=None if source == "mono" else STEREO_ROLES, metadata=metadata)
+        return analyze_calls(
+            sources, roles=None if source == "mono" else STEREO_ROLES, metadata=metadata, summaries=True
+        )
 
 
 _RECORD_FIELDS = frozenset({"call_id", "job_id", "audio_seconds"})
@@ -373,13 +376,16 @@ def analyze_calls(
     trackers: Sequence[Tracker] | None = None,
     metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None = None,
     merge_gap: float | None = 0.5,
+    summaries: bool = False,
 ) -> CallSet:
     """Analyse many calls at once (one normalization, one vectorized metrics pass, one tracker pass).
 
     ``sources``: jobs/results (or their dicts), or a mapping ``call_id → source``. ``call_ids``
     names them (default: the mapping keys, else the job ids). ``metadata``: per call (a list in
     the same order, or a mapping by call_id) of fields such as ``title``, ``rep``, ``customer``,
-    ``date``, ``kind``; they become columns of ``calls``.
+    ``date``, ``kind``; they become columns of ``calls``. ``summaries=True`` fills
+    ``CallSet.summaries`` (:func:`hearkit.summarize.summarize_calls`; off by default because an
+    archive of thousands of calls would pay for it, or call an LLM, on every analysis).
     """
     if isinstance(sources, Mapping):
         ids = [str(k) for k in sources]
@@ -442,7 +448,17 @@ def analyze_calls(
     )
     calls.attrs["metadata_columns"] = meta_cols
     formats = {cid: f for cid, (_, _, f) in zip(ids, resolved, strict=True) if f}
-    return CallSet(calls=calls, turns=turns, words=words, hits=hits, speakers=speakers, formats=formats)
+    # summaries=True: hearkit.summarize per call (offline extractive unless HEARKIT_LLM_BASE_URL is set).
+    summary_map = summarize_calls(turns) if summaries and len(turns) else {}
+    return CallSet(
+        calls=calls,
+        turns=turns,
+        words=words,
+        hits=hits,
+        speakers=speakers,
+        summaries=summary_map,
+        formats=formats,
+    )
 
 
 def analyze_call(
@@ -452,14 +468,18 @@ def analyze_call(
     roles: RoleMap | None = None,
     trackers: Sequence[Tracker] | None = None,
     metadata: Mapping[str, Any] | None = None,
+    summary: bool = True,
 ) -> CallRecord:
-    """The :class:`CallRecord` of one call (the guide's ``analyzeCall``)."""
+    """The :class:`CallRecord` of one call (the guide's ``analyzeCall``); ``summary`` fills
+    ``CallRecord.summary`` with :func:`hearkit.summarize.summarize` (offline extractive unless an
+    LLM endpoint is configured in ``HEARKIT_LLM_BASE_URL``)."""
     callset = analyze_calls(
         [job_or_result],
         call_ids=None if call_id is None else [call_id],
         roles=roles,
         trackers=trackers,
         metadata=None if metadata is None else [metadata],
+        summaries=summary,
     )
     return callset.record(callset.call_ids[0])
 
