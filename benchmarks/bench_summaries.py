@@ -5,7 +5,8 @@ by ``scripts/sample_scripts.py``, independent of the extractor). Run on
 
 - ground-truth turns (the script's own turns, punctuated), and the same turns lowercased with
   punctuation stripped (what a hosted ASR gives);
-- ASR turns, when ``sample_data/<call_id>.result.json`` exists (``hearkit.transcript.turns``).
+- ASR turns, when ``sample_data/<call_id>.result.json`` (stereo, channel 0 = rep) or
+  ``<call_id>.mono.result.json`` (diarized, roles inferred) exist (``hearkit.transcript.turns``).
 
 A found item matches a planted one when its cited turn overlaps the planted turn's time span;
 among several, the one sharing most words. One-to-one. recall = matched planted / planted;
@@ -76,13 +77,15 @@ def truth_turns(truth: dict[str, object], *, asr_style: bool) -> pd.DataFrame:
     return frame
 
 
-def asr_turns(call_id: str) -> pd.DataFrame | None:
-    path = SAMPLE / f"{call_id}.result.json"
+def asr_turns(call_id: str, *, mono: bool) -> pd.DataFrame | None:
+    """Turns of the engine's result: stereo (channel 0 = rep) or mono (diarized, roles inferred)."""
+    path = SAMPLE / f"{call_id}.{'mono.' if mono else ''}result.json"
     if not path.exists():
         return None
     from hearkit.transcript import turns
 
-    return turns(json.loads(path.read_text()), call_id=call_id, roles={0: "rep", 1: "customer"})
+    roles = None if mono else {0: "rep", 1: "customer"}
+    return turns(json.loads(path.read_text()), call_id=call_id, roles=roles)
 
 
 def extractor(frame: pd.DataFrame) -> list[Found]:
@@ -132,17 +135,23 @@ def main() -> None:
         "baseline": keyword_baseline,
     }
     print(f"{len(index)} sample calls; machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
-    for variant in ("truth turns", "truth turns, ASR style (lowercase, no punctuation)", "ASR turns"):
+    variants = (
+        "truth turns",
+        "truth turns, ASR style (lowercase, no punctuation)",
+        "ASR turns, stereo",
+        "ASR turns, mono (diarized, roles inferred)",
+    )
+    for variant in variants:
         totals = {name: Score() for name in methods}
         seconds = dict.fromkeys(methods, 0.0)
         print(f"\n== {variant}")
         for call in index:
             truth = json.loads((SAMPLE / call["truth"]).read_text())
             spans = {int(t["turn"]): (float(t["start"]), float(t["end"])) for t in truth["turns"]}
-            if variant == "ASR turns":
-                frame = asr_turns(call["call_id"])
+            if variant.startswith("ASR"):
+                frame = asr_turns(call["call_id"], mono="mono" in variant)
                 if frame is None:
-                    print(f"  {call['call_id']}: no {call['call_id']}.result.json yet")
+                    print(f"  {call['call_id']}: no engine result yet")
                     continue
             else:
                 frame = truth_turns(truth, asr_style="ASR style" in variant)

@@ -99,10 +99,11 @@ _NOT_COMMITMENTS = re.compile(
     re.IGNORECASE,
 )
 
-# Where a clause ends: at sentence punctuation, or (in unpunctuated speech) at a discourse marker
-# once the clause has a few words ("... by friday okay great"), or at the next commitment.
+# Where a clause ends: at sentence punctuation (not the dots of "I.T." or "a.m."), or (in
+# unpunctuated speech) at a discourse marker once the clause has a few words ("... by friday okay
+# great"), or at the next commitment.
 _CLAUSE_END = re.compile(
-    r"[.!?;]|,\s+(?:so|but|and\s+then|because|which)\b|\s(?=(?:okay|ok|alright|all\s+right|great|perfect"
+    r"[!?;]|(?<!\b[A-Za-z])\.(?=\s|$)|,\s+(?:so|but|and\s+then|because|which)\b|\s(?=(?:okay|ok|alright|all\s+right|great|perfect"
     r"|thanks|thank\s+you|sounds\s+good|anyway|anything\s+else|does\s+that\s+work|is\s+that\s+ok(?:ay)?"
     r"|so\s+that|but|because)\b)",
     re.IGNORECASE,

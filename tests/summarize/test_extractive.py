@@ -109,3 +109,19 @@ def test_tfidf_similarity_matches_scikit_learn() -> None:
     expected = (matrix @ matrix.T).toarray()
     assert np.allclose(tfidf_similarity(texts), expected)
     assert tfidf_similarity(["and the", "of it"]).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_abbreviation_dots_do_not_end_a_commitment() -> None:
+    turns = (
+        turns_frame()
+        .iloc[:2]
+        .assign(
+            text=[
+                "I will forward them to our I.T. lead today. Then we are done.",
+                "Thanks, talk at 10 a.m. then.",
+            ]
+        )
+    )
+    (item,) = summarize(turns).action_items
+    assert item.text == "I will forward them to our I.T. lead today"
+    assert item.due == "today"
