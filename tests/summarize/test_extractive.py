@@ -125,3 +125,26 @@ def test_abbreviation_dots_do_not_end_a_commitment() -> None:
     (item,) = summarize(turns).action_items
     assert item.text == "I will forward them to our I.T. lead today"
     assert item.due == "today"
+
+
+@pytest.mark.parametrize(
+    ("said", "due"),
+    [
+        ("i'll send it over by friday okay", "by friday"),
+        ("We will review it with legal by Monday.", "by Monday"),
+        ("I'll call you tomorrow at ten to confirm", "tomorrow at ten"),
+        ("let's meet next tuesday afternoon", "next tuesday"),
+        ("I'll have the numbers by end of day Thursday", "by end of day Thursday"),
+        ("we'll ship it within two weeks", "within two weeks"),
+        ("i will send the contract by march 3rd", "by march 3rd"),
+        ("I'll get it to you by the fifteenth", "by the fifteenth"),
+        ("I'll update it this afternoon", "this afternoon"),
+        ("I'll send the notes right after this call", "right after this call"),
+        ("may I ask who else is involved", None),
+        ("we talked about this last week", None),
+    ],
+)
+def test_due_phrases_as_said(said: str, due: str | None) -> None:
+    from hearkit._summarize.rules import find_due
+
+    assert find_due(said) == due

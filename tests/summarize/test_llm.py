@@ -285,3 +285,10 @@ def test_unreachable_endpoint_raises_connection_error() -> None:
     config = LLMConfig(base_url="http://127.0.0.1:9/v1", model="m", max_retries=0, timeout=2.0)
     with pytest.raises(SummarizeError, match="could not connect"):
         summarize(turns_frame(), llm=config)
+
+
+def test_call_without_speech_sends_nothing(llm_server: ScriptedLLM) -> None:
+    llm_server.play(completion(GOOD))
+    summary = summarize(turns_frame().iloc[0:0], llm=llm_server.config(), call_id="silent")
+    assert (summary.method, summary.chunks, summary.summary) == ("llm", 0, [])
+    assert llm_server.seen == []
