@@ -6,13 +6,13 @@ The server runs as a real ``hearkit serve`` subprocess (its own interpreter, so 
 server do not share a GIL). Each job uploads a 0.5 s WAV (multipart) and is polled until
 completed.
 
-* Load: ``--clients`` concurrent clients (asyncio + httpx) each run create → poll (every
-  50 ms) → next, until ``--jobs`` jobs are completed. Prints jobs/s and create latency
-  p50/p99.
+* Load: ``--clients`` concurrent clients (asyncio + httpx) each run create → poll (0.1 s,
+  ×1.5, at most 1 s) → next, until ``--jobs`` jobs are completed. Prints jobs/s and create
+  latency p50/p99.
 * Baseline A, the guide's loop: one job at a time, submit then poll with the official
   example's schedule (1 s, ×1.5, at most 5 s), on ``--guide-jobs`` jobs.
-* Baseline B, the same loop polling every 50 ms (isolates server concurrency from the
-  polling schedule), on ``--sequential-jobs`` jobs.
+* Baseline B, one job at a time with the load's polling schedule (isolates server
+  concurrency from the polling schedule), on ``--sequential-jobs`` jobs.
 
 Ratios are load jobs/s ÷ baseline jobs/s, all measured in this run.
 """
@@ -35,6 +35,8 @@ from pathlib import Path
 import httpx
 
 JOBS = "/v1/transcription/jobs"
+FAST_POLL = (0.1, 1.5, 1.0)  # first wait, factor, maximum (seconds)
+GUIDE_POLL = (1.0, 1.5, 5.0)  # the official example's waitJob schedule
 
 
 def tiny_wav(seconds: float = 0.5, rate: int = 8000) -> bytes:
@@ -140,9 +142,9 @@ def main() -> None:
         server, key = start_server(Path(tmp) / "data", port, args.workers)
         base = f"http://127.0.0.1:{port}"
         try:
-            rate, latencies = asyncio.run(load(base, key, args.jobs, args.clients, (0.05, 1.0, 0.05)))
-            guide_rate, _ = asyncio.run(load(base, key, args.guide_jobs, 1, (1.0, 1.5, 5.0)))
-            seq_rate, seq_latencies = asyncio.run(load(base, key, args.sequential_jobs, 1, (0.05, 1.0, 0.05)))
+            rate, latencies = asyncio.run(load(base, key, args.jobs, args.clients, FAST_POLL))
+            guide_rate, _ = asyncio.run(load(base, key, args.guide_jobs, 1, GUIDE_POLL))
+            seq_rate, seq_latencies = asyncio.run(load(base, key, args.sequential_jobs, 1, FAST_POLL))
         finally:
             server.terminate()
             server.wait(30)
@@ -161,7 +163,7 @@ def main() -> None:
         f" {args.guide_jobs} jobs: {guide_rate:8.2f} jobs/s"
     )
     print(
-        f"baseline B: submit-then-poll every 50 ms, one job at a time, {args.sequential_jobs} jobs:"
+        f"baseline B: submit-then-poll (0.1 s, x1.5, <=1 s), one job at a time, {args.sequential_jobs} jobs:"
         f" {seq_rate:8.1f} jobs/s, create p99 {pct(seq_latencies, 99) * 1000:.1f} ms"
     )
     print(f"ratio load / A: {rate / guide_rate:.1f}x   load / B: {rate / seq_rate:.2f}x")

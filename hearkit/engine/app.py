@@ -183,21 +183,29 @@ class Runtime:
         return self.settings.public_base_url or str(request.base_url).rstrip("/")
 
     def job_body(self, job: JobRow, base_url: str) -> dict[str, Any]:
-        """The wire ``Job``: ``result`` inline when small, else a signed ``result_url``."""
-        body: dict[str, Any] = {
+        """The wire ``Job``: ``result`` inline when small, else a signed ``result_url``.
+
+        The stored result is already a dumped :class:`Result` (the worker wrote ``Result.to_api()``),
+        so only the envelope goes through the model here: polls of long calls stay cheap.
+        """
+        envelope: dict[str, Any] = {
             "job_id": job.job_id,
             "status": job.status,
             "created_at": job.created_at,
             "updated_at": job.updated_at,
         }
+        inline = None
         if job.status == "completed" and job.result is not None:
             if len(job.result) > self.settings.result_inline_max_bytes:
-                body["result_url"] = self.link(base_url, f"/v1/transcription/jobs/{job.job_id}/result")
+                envelope["result_url"] = self.link(base_url, f"/v1/transcription/jobs/{job.job_id}/result")
             else:
-                body["result"] = self.result_body(job, base_url)
+                inline = self.result_body(job, base_url)
         if job.error is not None:
-            body["error"] = job.error
-        return Job.model_validate(body).to_api()
+            envelope["error"] = job.error
+        body = Job.model_validate(envelope).to_api()
+        if inline is not None:
+            body["result"] = inline
+        return body
 
     def result_body(self, job: JobRow, base_url: str) -> dict[str, Any]:
         assert job.result is not None
@@ -636,12 +644,9 @@ def create_app(settings: EngineSettings, transcriber: Transcriber | None = None)
         has_more = len(rows) > limit
         rows = rows[:limit]
         base = runtime.base_url(request)
-        page = JobList(
-            data=[Job.model_validate(runtime.job_body(r, base)) for r in rows],
-            has_more=has_more,
-            next_cursor=_encode_cursor(rows[-1]) if has_more else None,
-        )
-        return JSONResponse(page.to_api())
+        page = JobList(has_more=has_more, next_cursor=_encode_cursor(rows[-1]) if has_more else None).to_api()
+        page["data"] = [runtime.job_body(r, base) for r in rows]
+        return JSONResponse(page)
 
     def _signed_job(request: Request, job_id: str) -> JobRow:
         reason = verify_link(
