@@ -386,9 +386,17 @@ def _normalize_one(
 
     if word_rows is not None:
         w_start, w_end, w_text, w_label, w_channel = word_rows
+        own_channel = _channels(w_channel)
         w_source = w_channel if key == "channel" else w_label
         w_code = None
-        if None not in w_source:
+        if key == "channel" and len(own_channel) and own_channel.min() >= 0:
+            # Channel numbers index a lookup table of speaker codes: no per-word dict lookups.
+            lookup = np.full(int(own_channel.max()) + 1, -1, dtype=np.int64)
+            for ident, code in index.items():
+                if isinstance(ident, int) and 0 <= ident < len(lookup):
+                    lookup[ident] = code
+            w_code = lookup[own_channel]
+        elif None not in w_source:
             w_code = np.fromiter(map(index.get, w_source, itertools.repeat(-1)), np.int64, len(w_source))
         elif any(value is not None for value in w_source):
             w_ident = _identities(key, w_label, w_channel)
@@ -396,7 +404,6 @@ def _normalize_one(
         w_turn = _assign_words((w_start + w_end) / 2, w_code, t_start, t_end, t_code)
         n_words_per_turn = np.bincount(w_turn, minlength=n_turns).astype(np.int64)
         w_speaker = t_code[w_turn]
-        own_channel = _channels(w_channel)
         n = len(w_text)
         word_cols.add_coded("call_id", np.zeros(n, dtype=np.int64), [call_id])
         word_cols.add_array("word_index", np.arange(n, dtype=np.int64))
