@@ -22,7 +22,10 @@ more channels: labels are exact there), ``"speaker"`` (the API's opaque label) o
 Roles (``rep``/``customer``/…) and how each was decided (``role_source``):
     ``explicit``               from ``roles=``, keyed by speaker label or channel number
     ``channel_convention``     stereo with channels 0 and 1: channel 0 is the rep, 1 the customer
-    ``inferred_questions``     the speaker who asks clearly more questions (≥ 2 and ≥ 1.5× the
+    ``inferred_greeting``      exactly one speaker opens like a rep in their first 3 turns ("thanks
+                               for calling/joining", "this is Jordan from Acme", "I am on the support
+                               team", "how can I help"): that speaker is the rep, the others customers
+    ``inferred_questions``     else the speaker who asks clearly more questions (≥ 2 and ≥ 1.5× the
                                next speaker's question turns) is the rep; the others are customers
     ``inferred_first_speaker`` otherwise the first speaker is the rep; the others are customers
     ``unknown``                one speaker only, or a speaker ``roles=`` does not map
@@ -31,6 +34,7 @@ Roles (``rep``/``customer``/…) and how each was decided (``role_source``):
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -89,7 +93,14 @@ WORD_COLUMNS = (
     "duration_s",
     "word",
 )
-ROLE_SOURCES = ("explicit", "channel_convention", "inferred_first_speaker", "inferred_questions", "unknown")
+ROLE_SOURCES = (
+    "explicit",
+    "channel_convention",
+    "inferred_greeting",
+    "inferred_questions",
+    "inferred_first_speaker",
+    "unknown",
+)
 
 _STR = "str"
 _DTYPES: dict[str, str] = {
@@ -138,6 +149,20 @@ _QUESTION_OPENERS = frozenset(
         "might",
     )
 )
+
+# Openers of reps and agents: "thanks for calling/joining/taking the call", "this is Jordan from
+# Acme", "I am on the support team", "how can I help". Customers rarely say these.
+_GREETING = re.compile(
+    r"\bthank(?:s| you)\b[^.?!]{0,24}?\bfor (?:calling|joining|taking|making|your time|contacting|"
+    r"reaching out|holding)"
+    r"|\bthis is \w+(?: \w+)? (?:from|with|at) \w"
+    r"|\b(?:i am|i'm) (?:on|with|from) (?:the|our) [\w ]{1,20}team\b"
+    r"|\bcalling (?:you )?from \w"
+    r"|\bhow (?:can|may) i help",
+    re.IGNORECASE,
+)
+_GREETING_TURNS = 3
+"""How many first turns of each speaker are searched for an opener."""
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
@@ -557,6 +582,10 @@ def _roles(
         return [("unknown", "unknown")] * len(idents)
     if key == "channel" and sorted(idents, key=str) == [0, 1]:
         return [("rep" if i == 0 else "customer", "channel_convention") for i in idents]
+    greeted = _greeting_speakers(t_code, t_text)
+    if len(greeted) == 1:
+        (rep,) = greeted
+        return [("rep" if code == rep else "customer", "inferred_greeting") for code in range(len(idents))]
     questions = np.bincount(t_code[[_is_question(text) for text in t_text]], minlength=len(idents)).tolist()
     ranked = sorted(range(len(idents)), key=lambda s: -questions[s])
     top, second = questions[ranked[0]], questions[ranked[1]]
@@ -576,6 +605,17 @@ def _check_roles(roles: RoleMap) -> None:
             )
         if not isinstance(role, str) or not role:
             raise ValueError(f"roles[{name!r}] must be a non-empty role name such as 'rep', not {role!r}")
+
+
+def _greeting_speakers(t_code: IntArray, t_text: list[str]) -> set[int]:
+    """Speakers whose first turns open the call the way a rep or agent does."""
+    found: set[int] = set()
+    seen: dict[int, int] = {}
+    for code, text in zip(t_code.tolist(), t_text, strict=True):
+        seen[code] = seen.get(code, 0) + 1
+        if seen[code] <= _GREETING_TURNS and _GREETING.search(text):
+            found.add(code)
+    return found
 
 
 def _is_question(text: str) -> bool:

@@ -139,7 +139,7 @@ def test_diarized_mono_infers_rep_from_questions() -> None:
     result = diarized_mono(
         [
             ("speaker_0", "hello"),
-            ("speaker_1", "hi thanks for taking the call how is your quarter going"),
+            ("speaker_1", "hi there how is your quarter going"),
             ("speaker_0", "busy but fine"),
             ("speaker_1", "what tools do you use today"),
             ("speaker_0", "mostly spreadsheets"),
@@ -157,6 +157,29 @@ def test_diarized_mono_infers_rep_from_questions() -> None:
     word_frame = words(result, call_id="c1")
     assert word_frame.groupby("turn")["word"].apply(" ".join).tolist() == frame["text"].tolist()
     assert set(word_frame["call_id"]) == {"c1"}
+
+
+def test_diarized_mono_greeting_marks_the_rep_even_when_the_customer_speaks_first() -> None:
+    result = diarized_mono(
+        [
+            ("speaker_0", "i have been trying to reach someone for two days"),
+            ("speaker_1", "i am sorry about that my name is sam i am on the support team"),
+            ("speaker_0", "can you fix it today"),
+            ("speaker_1", "yes"),
+        ],
+        words_have_speakers=False,
+    )
+    frame = turns(result)
+    assert frame["role"].tolist() == ["customer", "rep", "customer", "rep"]
+    assert set(frame["role_source"]) == {"inferred_greeting"}
+
+
+def test_greetings_from_both_sides_decide_nothing() -> None:
+    result = diarized_mono(
+        [("speaker_0", "thanks for calling acme"), ("speaker_1", "hi this is dana from globex")],
+        words_have_speakers=True,
+    )
+    assert set(turns(result)["role_source"]) == {"inferred_first_speaker"}
 
 
 def test_diarized_mono_without_question_signal_falls_back_to_first_speaker() -> None:
