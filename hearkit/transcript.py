@@ -120,7 +120,7 @@ _DTYPES: dict[str, str] = {
 }
 _DEFAULT_CALL_ID = "call"
 _QUESTION_OPENERS = frozenset(
-    (
+    {
         "what",
         "how",
         "why",
@@ -147,7 +147,7 @@ _QUESTION_OPENERS = frozenset(
         "has",
         "may",
         "might",
-    )
+    }
 )
 
 # Openers of reps and agents: "thanks for calling/joining/taking the call", "this is Jordan from
