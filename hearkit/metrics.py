@@ -88,6 +88,7 @@ __all__ = [
     "clean_turns",
     "scorecards",
     "speaker_stats",
+    "talk_time",
 ]
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
@@ -99,8 +100,8 @@ QUESTION_WORDS = (
     "what", "how", "why", "when", "where", "who", "which", "whose", "do", "does", "did", "are", "is",
     "was", "were", "can", "could", "would", "will", "should", "shall", "have", "has", "may", "might",
 )  # fmt: skip
-FILLER_PATTERN = r"\b(?:u+m+|u+h+|uhm|erm|er|ah|you know|i mean)\b"
-_OPENER_PATTERN = r"^\W*(?:" + "|".join(QUESTION_WORDS) + r")\b"
+FILLER_PATTERN = r"(?i)\b(?:u+m+|u+h+|uhm|erm|er|ah|you know|i mean)\b"
+_OPENER_PATTERN = r"(?i)^\W*(?:" + "|".join(QUESTION_WORDS) + r")\b"
 _PUNCT_PATTERN = r"[.?!]"
 
 
@@ -226,6 +227,31 @@ def speaker_stats(
     return per_spk
 
 
+def talk_time(
+    turns: pd.DataFrame, *, durations: Mapping[str, float] | pd.Series | None = None
+) -> pd.DataFrame:
+    """Talk time alone, one row per (call, speaker): ``call_id, speaker, role, talk_s`` (union of
+    the speaker's turns, seconds) and ``talk_ratio`` (talk_s / summed talk time of the call; NaN
+    when the call has no talk). The cheap part of :func:`speaker_stats`."""
+    prep = _prepare(turns, durations)
+    n_calls, n_spk = len(prep.call_ids), len(prep.spk_name)
+    offset = float(np.max(prep.end, initial=0.0)) + 1.0
+    ivs = _merge_per_speaker(prep.spk, prep.start, prep.end, offset)
+    talk = _sum_by(ivs.spk, ivs.end - ivs.start, minlength=n_spk)
+    total = _sum_by(prep.spk_call, talk, minlength=n_calls)[prep.spk_call]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(total > 0, talk / total, np.nan)
+    return pd.DataFrame(
+        {
+            "call_id": pd.array([prep.call_ids[c] for c in prep.spk_call], dtype="str"),
+            "speaker": pd.array(prep.spk_name, dtype="str"),
+            "role": pd.array(prep.spk_role, dtype="str"),
+            "talk_s": talk,
+            "talk_ratio": ratio,
+        }
+    )
+
+
 def scorecards(
     turns: pd.DataFrame,
     words: pd.DataFrame | None = None,
@@ -276,7 +302,7 @@ def _prepare(turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | N
     n = len(turns)
     if turns["call_id"].isna().any():
         raise ValueError("turns has rows without call_id; fill call_id before computing metrics")
-    call_id = turns["call_id"].astype("str").to_numpy()
+    call_id = turns["call_id"].astype("str")
     start = pd.to_numeric(turns["start"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     end = pd.to_numeric(turns["end"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     speaker = _speaker_column(turns)
@@ -295,8 +321,15 @@ def _prepare(turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | N
     )
 
     given = _durations_series(durations)
-    all_ids = pd.Index(np.unique(np.concatenate([call_id, given.index.to_numpy(dtype=object)]))).astype("str")
-    call = all_ids.get_indexer(call_id).astype(np.int64)
+    codes, uniques = pd.factorize(call_id)
+    seen = set(uniques)
+    extra = [c for c in given.index if c not in seen]
+    names = np.array([*map(str, uniques), *extra], dtype=object)
+    rank = np.argsort(names, kind="stable")  # call codes in call_id order
+    position = np.empty(len(names), dtype=np.int64)
+    position[rank] = np.arange(len(names))
+    all_ids = pd.Index(names[rank], dtype="str")
+    call = position[codes].astype(np.int64)
     n_calls = len(all_ids)
 
     flag = {name: np.zeros(n_calls, dtype=np.int64) for name in _FLAG_NAMES}
@@ -332,7 +365,7 @@ def _prepare(turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | N
     start = np.minimum(start, end)
     count("zero_length", end <= start)
 
-    spk_call, spk_code, spk_name = _speaker_codes(call, speaker.to_numpy(dtype=object))
+    spk_call, spk_code, spk_name = _speaker_codes(call, speaker)
     spk_role = _first_per_group(spk_code, role.to_numpy(dtype=object), len(spk_name))
     group = np.array(
         [ROLE_GROUPS.index(r) if r in ("rep", "customer") else 2 for r in spk_role], dtype=np.int64
@@ -390,9 +423,14 @@ def _word_counts(turns: pd.DataFrame, text: pd.Series, keep: BoolArray) -> Float
     return counted
 
 
-def _speaker_codes(call: IntArray, speaker: npt.NDArray[Any]) -> tuple[IntArray, IntArray, list[str]]:
+def _speaker_codes(call: IntArray, speaker: pd.Series) -> tuple[IntArray, IntArray, list[str]]:  # type: ignore[type-arg]
     """Global speaker codes, sorted by (call, name), so one call's speakers are contiguous."""
-    names, name_code = np.unique(speaker.astype(str), return_inverse=True)
+    raw_code, raw_names = pd.factorize(speaker)
+    order = np.argsort(np.asarray(raw_names, dtype=str), kind="stable")
+    names = np.asarray(raw_names, dtype=str)[order]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    name_code = rank[raw_code] if len(raw_code) else np.zeros(0, dtype=np.int64)
     pair = call * max(len(names), 1) + name_code
     uniq, code = np.unique(pair, return_inverse=True)
     spk_call = (uniq // max(len(names), 1)).astype(np.int64)
@@ -432,7 +470,7 @@ class _Intervals:
 
 
 def _merge_per_speaker(spk: IntArray, start: FloatArray, end: FloatArray, offset: float) -> _Intervals:
-    order = np.lexsort((end, start, spk))
+    order = np.argsort(spk * offset + start, kind="stable")
     s, e, k = start[order], end[order], spk[order]
     if len(s) == 0:
         return _Intervals(s, e, k)
@@ -444,12 +482,15 @@ def _merge_per_speaker(spk: IntArray, start: FloatArray, end: FloatArray, offset
     return _Intervals(s[first], np.maximum.reduceat(e, first), k[first])
 
 
-def _sweep(ivs: _Intervals, ivs_call: IntArray, n_calls: int) -> tuple[FloatArray, FloatArray, IntArray]:
+def _sweep(
+    ivs: _Intervals, ivs_call: IntArray, n_calls: int, offset: float
+) -> tuple[FloatArray, FloatArray, IntArray]:
     """Union length, time with ≥ 2 speakers, and the number of such stretches, per call."""
-    times = np.concatenate([ivs.start, ivs.end])
-    delta = np.concatenate([np.ones(len(ivs.start), np.int64), -np.ones(len(ivs.end), np.int64)])
+    times = np.concatenate([ivs.end, ivs.start])
+    delta = np.concatenate([-np.ones(len(ivs.end), np.int64), np.ones(len(ivs.start), np.int64)])
     calls = np.concatenate([ivs_call, ivs_call])
-    order = np.lexsort((delta, times, calls))  # ends before starts at equal times
+    # One sort key; the stable sort keeps ends (listed first) before starts at equal times.
+    order = np.argsort(calls * offset + times, kind="stable")
     t, c, k = times[order], np.cumsum(delta[order]), calls[order]
     d = np.zeros(len(t))
     if len(t) > 1:
@@ -505,12 +546,12 @@ def _compute(
     talk = _sum_by(ivs.spk, ivs.end - ivs.start, minlength=n_spk)
     raw_talk = _sum_by(prep.spk, prep.end - prep.start, minlength=n_spk)
     self_overlap = _sum_by(spk_call, raw_talk - talk, minlength=n_calls)
-    union, overtalk, episodes = _sweep(ivs, spk_call[ivs.spk], n_calls)
+    union, overtalk, episodes = _sweep(ivs, spk_call[ivs.spk], n_calls, offset)
     total_talk = _sum_by(spk_call, talk, minlength=n_calls)
 
     # Turn-level time metrics on timed turns (positive length), in (call, start) order.
     timed = np.flatnonzero(prep.end > prep.start)
-    timed = timed[np.lexsort((prep.end[timed], prep.start[timed], prep.call[timed]))]
+    timed = timed[np.argsort(prep.call[timed] * offset + prep.start[timed], kind="stable")]
     t_call, t_spk = prep.call[timed], prep.spk[timed]
     t_start, t_end = prep.start[timed], prep.end[timed]
     t_dur = t_end - t_start
@@ -559,12 +600,12 @@ def _compute(
     monologue = np.maximum(monologue, longest_turn)
 
     # Text metrics.
-    lowered = prep.text.str.lower()
-    punctuated = lowered.str.contains(_PUNCT_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False)
-    marks = lowered.str.count(r"\?").to_numpy(dtype=np.float64, na_value=0.0)
-    opener = lowered.str.contains(_OPENER_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False)
+    text = prep.text
+    punctuated = text.str.contains(_PUNCT_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False)
+    marks = text.str.count(r"\?").to_numpy(dtype=np.float64, na_value=0.0)
+    opener = text.str.contains(_OPENER_PATTERN, regex=True).to_numpy(dtype=bool, na_value=False)
     questions_turn = np.where(punctuated, marks, opener.astype(np.float64))
-    fillers_turn = lowered.str.count(FILLER_PATTERN).to_numpy(dtype=np.float64, na_value=0.0)
+    fillers_turn = text.str.count(FILLER_PATTERN).to_numpy(dtype=np.float64, na_value=0.0)
     questions = _sum_by(prep.spk, questions_turn, minlength=n_spk)
     fillers = _sum_by(prep.spk, fillers_turn, minlength=n_spk)
     n_words = _speaker_words(prep, words, n_spk)
