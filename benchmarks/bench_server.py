@@ -55,7 +55,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, port: int, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(data_dir: Path, port: int, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "HEARKIT_TRANSCRIBER": "fake", "HEARKIT_POLL_INTERVAL": "0.05"}
     command = [sys.executable, "-m", "hearkit.cli.main", "serve", "--data-dir", str(data_dir)]
     minted = subprocess.run(
@@ -69,7 +69,7 @@ def start_server(data_dir: Path, port: int, workers: int) -> tuple[subprocess.Po
         [*command, "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
     deadline = time.monotonic() + 120
     while True:
@@ -139,7 +139,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        server, key = start_server(Path(tmp) / "data", port, args.workers)
+        log = Path(tmp) / "server.log"
+        server, key = start_server(Path(tmp) / "data", port, args.workers, log)
         base = f"http://127.0.0.1:{port}"
         try:
             rate, latencies = asyncio.run(load(base, key, args.jobs, args.clients, FAST_POLL))
@@ -147,7 +148,10 @@ def main() -> None:
             seq_rate, seq_latencies = asyncio.run(load(base, key, args.sequential_jobs, 1, FAST_POLL))
         finally:
             server.terminate()
-            server.wait(30)
+            stopping = time.perf_counter()
+            server.wait(120)
+            shutdown_s = time.perf_counter() - stopping
+            errors = [line for line in log.read_text().splitlines() if "ERROR" in line or "Traceback" in line]
 
     load_avg = os.getloadavg()[0]
     print(f"hearkit serve, fake transcriber, {args.workers} workers, {os.cpu_count()} CPUs")
@@ -167,6 +171,7 @@ def main() -> None:
         f" {seq_rate:8.1f} jobs/s, create p99 {pct(seq_latencies, 99) * 1000:.1f} ms"
     )
     print(f"ratio load / A: {rate / guide_rate:.1f}x   load / B: {rate / seq_rate:.2f}x")
+    print(f"server shutdown took {shutdown_s:.1f} s; server log errors: {len(errors)}")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from hearkit.engine.app import JOBS_SCOPE, create_app
+        from hearkit.engine.local import KEEP_ALIVE_SECONDS
         from hearkit.engine.settings import EngineSettings
         from hearkit.engine.store import Store
 
@@ -88,4 +89,11 @@ def register(app: typer.Typer) -> None:
             f" transcriber {settings.transcriber})",
             err=True,
         )
-        uvicorn.run(app_, host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(
+            app_,
+            host=host,
+            port=port,
+            log_level="info",
+            access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )

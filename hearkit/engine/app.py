@@ -426,13 +426,14 @@ def _check_urls(params: JobCreateParams, has_upload: bool, allow_private: bool) 
     return None
 
 
-def _decode_cursor(cursor: str) -> tuple[int, str]:
+def _decode_cursor(cursor: str) -> tuple[int, int]:
+    """(created_at, seq) of the last job of the previous page."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, job_id = json.loads(base64.urlsafe_b64decode(padded))
-        if not isinstance(created_at, int) or not isinstance(job_id, str):
+        created_at, seq = json.loads(base64.urlsafe_b64decode(padded))
+        if not isinstance(created_at, int) or not isinstance(seq, int):
             raise ValueError(cursor)
-        return created_at, job_id
+        return created_at, seq
     except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
         raise EngineError(
             400,
@@ -444,7 +445,7 @@ def _decode_cursor(cursor: str) -> tuple[int, str]:
 
 
 def _encode_cursor(job: JobRow) -> str:
-    raw = json.dumps([job.created_at, job.job_id], separators=(",", ":")).encode()
+    raw = json.dumps([job.created_at, job.seq], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 

@@ -112,10 +112,11 @@ class WebhookDeliverer:
             error = f"{type(exc).__name__}: {exc}"
         duration_ms = int((time.monotonic() - started) * 1000)
         attempt = delivery.attempts + 1
+        finished = now_ms()
         if error is None:
-            new_status, next_at = "delivered", now_ms()
+            new_status, next_at = "delivered", finished
         else:
-            next_at = now_ms() + int(retry_delay(self.settings, attempt) * 1000)
+            next_at = finished + int(retry_delay(self.settings, attempt) * 1000)
             expired = next_at - delivery.created_at > self.settings.webhook_retry_period * 1000
             new_status = "failed" if permanent or expired else "pending"
         self.store.record_attempt(
@@ -125,4 +126,5 @@ class WebhookDeliverer:
             duration_ms=duration_ms,
             new_status=new_status,
             next_attempt_at=next_at,
+            at=finished,
         )

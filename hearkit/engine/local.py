@@ -25,7 +25,11 @@ from hearkit.engine.app import Runtime, create_app
 from hearkit.engine.settings import EngineSettings
 from hearkit.engine.transcriber import Transcriber
 
-__all__ = ["LocalEngine"]
+__all__ = ["KEEP_ALIVE_SECONDS", "LocalEngine"]
+
+#: Idle keep-alive connections are closed after this long: longer than clients keep them (httpx: 5 s),
+#: so a client never reuses a connection the server is closing at that moment (a spurious ReadError).
+KEEP_ALIVE_SECONDS = 75
 
 
 class LocalEngine:
@@ -97,7 +101,9 @@ class LocalEngine:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app, log_level="warning", access_log=False, lifespan="on", timeout_keep_alive=KEEP_ALIVE_SECONDS
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": [sock]}, name="hearkit-engine", daemon=True

@@ -36,8 +36,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, params TEXT NOT NULL,
     audio_path TEXT, result TEXT, error TEXT, audio_seconds REAL, attempts INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS jobs_by_project ON jobs (project_id, created_at DESC, job_id DESC);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_at, job_id);
+-- every index ends with the rowid, so this one also orders jobs of the same ms by insertion
+CREATE INDEX IF NOT EXISTS jobs_by_project_time ON jobs (project_id, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_status_time ON jobs (status, created_at);
 CREATE TABLE IF NOT EXISTS idempotency (
     key_id TEXT NOT NULL, idem_key TEXT NOT NULL, body_hash TEXT NOT NULL, response TEXT NOT NULL,
     created_at INTEGER NOT NULL, PRIMARY KEY (key_id, idem_key)
@@ -93,6 +94,8 @@ class JobRow:
     error: str | None
     audio_seconds: float | None
     attempts: int
+    #: Insertion order (SQLite rowid): breaks ties between jobs created in the same millisecond.
+    seq: int
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,7 @@ def _job(row: sqlite3.Row) -> JobRow:
         error=row["error"],
         audio_seconds=row["audio_seconds"],
         attempts=row["attempts"],
+        seq=row["seq"],
     )
 
 
@@ -334,22 +338,25 @@ class Store:
 
     def get_job(self, job_id: str, project_id: str | None = None) -> JobRow | None:
         if project_id is None:
-            row = self._one("SELECT * FROM jobs WHERE job_id = ?", (job_id,))
+            row = self._one("SELECT rowid AS seq, * FROM jobs WHERE job_id = ?", (job_id,))
         else:
-            row = self._one("SELECT * FROM jobs WHERE job_id = ? AND project_id = ?", (job_id, project_id))
+            row = self._one(
+                "SELECT rowid AS seq, * FROM jobs WHERE job_id = ? AND project_id = ?", (job_id, project_id)
+            )
         return _job(row) if row else None
 
-    def list_jobs(self, project_id: str, limit: int, before: tuple[int, str] | None) -> list[JobRow]:
-        """Newest first by (created_at, job_id); ``before`` is the position of the last job seen."""
+    def list_jobs(self, project_id: str, limit: int, before: tuple[int, int] | None) -> list[JobRow]:
+        """Newest first by (created_at, seq); ``before`` is the position of the last job seen."""
         if before is None:
             rows = self._all(
-                "SELECT * FROM jobs WHERE project_id = ? ORDER BY created_at DESC, job_id DESC LIMIT ?",
+                "SELECT rowid AS seq, * FROM jobs WHERE project_id = ?"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 (project_id, limit),
             )
         else:
             rows = self._all(
-                "SELECT * FROM jobs WHERE project_id = ? AND (created_at, job_id) < (?, ?)"
-                " ORDER BY created_at DESC, job_id DESC LIMIT ?",
+                "SELECT rowid AS seq, * FROM jobs WHERE project_id = ? AND (created_at, rowid) < (?, ?)"
+                " ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 (project_id, before[0], before[1], limit),
             )
         return [_job(r) for r in rows]
@@ -359,8 +366,8 @@ class Store:
         with self.transaction() as db:
             row = db.execute(
                 "UPDATE jobs SET status = 'running', updated_at = ?, attempts = attempts + 1 WHERE job_id ="
-                " (SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY created_at, job_id LIMIT 1)"
-                " RETURNING *",
+                " (SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1)"
+                " RETURNING rowid AS seq, *",
                 (now_ms(),),
             ).fetchone()
             return _job(row) if row else None
@@ -446,9 +453,10 @@ class Store:
         duration_ms: int,
         new_status: str,
         next_attempt_at: int,
+        at: int,
     ) -> None:
-        """Log one delivery attempt and move the delivery to ``new_status``."""
-        now = now_ms()
+        """Log one delivery attempt (finished at ``at``, Unix ms) and move the delivery to ``new_status``."""
+        now = at
         attempt = delivery.attempts + 1
         with self.transaction() as db:
             db.execute(

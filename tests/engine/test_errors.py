@@ -70,11 +70,11 @@ def test_403_missing_scope(engine: LocalEngine) -> None:
 
 
 def test_429_rate_limit_with_burst_and_retry_after(engine: LocalEngine) -> None:
-    headers = _key(engine, rps=0.5, burst=3)
+    headers = _key(engine, rps=0.1, burst=3)
     codes = [httpx.get(engine.base_url + "/v1/me", headers=headers) for _ in range(4)]
     assert [r.status_code for r in codes[:3]] == [200, 200, 200]
     assert_envelope(codes[3], 429, "rate_limit_exceeded")
-    assert int(codes[3].headers["retry-after"]) == 2  # one token at 0.5/s
+    assert 5 <= int(codes[3].headers["retry-after"]) <= 10  # one token takes 10 s at 0.1/s
 
 
 def test_402_live_key_out_of_credit(engine: LocalEngine, audio: dict[str, Path]) -> None:

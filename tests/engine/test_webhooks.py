@@ -111,7 +111,7 @@ def test_delivery_gives_up_after_the_retry_period(tmp_path: Path) -> None:
         assert engine.runtime is not None
         store = engine.runtime.store
         done = eventually(lambda: [d for d in store.deliveries(job["job_id"]) if d.status == "failed"])
-        assert 3 <= done[0].attempts <= 5  # 0.1 + 0.2 + 0.4 s ... within 0.6 s
+        assert 2 <= done[0].attempts <= 5  # retried (0.1 s, 0.2 s, ...) until 0.6 s after the event
         assert done[0].last_status_code == 503
     finally:
         engine.stop()
