@@ -39,11 +39,13 @@ def test_roles_agree_with_the_truth(call_id: str, kind: str) -> None:
     truth_start = np.array([t["start"] for t in truth["turns"]])
     truth_end = np.array([t["end"] for t in truth["turns"]])
     truth_role = [t["role"] for t in truth["turns"]]
-    # Each normalized turn takes the role of the truth turn it overlaps most.
+    # Each normalized turn is matched to the truth turn it overlaps best (intersection over
+    # union, so a backchannel inside a long monologue matches the backchannel, not the monologue).
     agree = []
     for start, end, role in zip(turns["start"], turns["end"], turns["role"], strict=True):
         overlap = np.minimum(truth_end, end) - np.maximum(truth_start, start)
-        agree.append(truth_role[int(overlap.argmax())] == role)
+        union = np.maximum(truth_end, end) - np.minimum(truth_start, start)
+        agree.append(truth_role[int((overlap / union).argmax())] == role)
     assert np.mean(agree) >= 0.85, (call_id, kind, turns[["speaker", "role", "start", "text"]])
     expected_source = "channel_convention" if kind == "result" else None
     if expected_source:
