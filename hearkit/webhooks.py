@@ -344,6 +344,7 @@ def webhook_receiver(
     >>> uvicorn.run(app, host="127.0.0.1", port=8787)
     """
     keys = _secrets(secrets)
+    owns_store = not isinstance(store, WebhookStore)
     events = store if isinstance(store, WebhookStore) else WebhookStore(store)
 
     async def refetch(key: str, event: WebhookEvent) -> None:
@@ -376,7 +377,7 @@ def webhook_receiver(
         except WebhookVerificationError as exc:
             return JSONResponse({"error": str(exc)}, status_code=401)
         key, is_new = await run_in_threadpool(events.add, body, event)
-        stored = events.get(key) if not is_new else None
+        stored = None if is_new else await run_in_threadpool(events.get, key)
         needs_fetch = is_new or (stored is not None and stored.job is None)
         return Response(
             status_code=204, background=BackgroundTask(refetch, key, event) if needs_fetch else None
@@ -392,6 +393,8 @@ def webhook_receiver(
             tasks.start_soon(retry_pending)
             yield
             tasks.cancel_scope.cancel()
+        if owns_store:
+            events.close()
 
     app = Starlette(routes=[Route(path, receive, methods=["POST"])], lifespan=lifespan)
     app.state.store = events
