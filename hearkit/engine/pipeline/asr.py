@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import threading
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -63,11 +64,18 @@ class DecodeSettings:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A stretch of at most 30 s of one signal, ``[start, end)`` in samples of that signal."""
+    """Speech pieces of one channel, packed end to end into one Whisper window (≤ 30 s).
 
-    start: int
-    end: int
+    ``pieces`` are ``(start, end)`` sample spans of that channel's signal, in time order.
+    """
+
+    pieces: tuple[tuple[int, int], ...]
     channel: int = 0
+
+    @property
+    def samples(self) -> int:
+        """Length of the packed audio in samples."""
+        return sum(end - start for start, end in self.pieces)
 
 
 @dataclass(frozen=True)
@@ -163,43 +171,76 @@ def _is_silence(segment: Any, settings: DecodeSettings) -> bool:
     )
 
 
+class _PackedTimeline:
+    """All chunks' pieces laid end to end, and the way back to (channel, time on the channel)."""
+
+    def __init__(self, signals: list[npt.NDArray[np.float32]], chunks: list[Chunk]) -> None:
+        parts: list[npt.NDArray[np.float32]] = []
+        self.piece_starts: list[int] = []  # packed start of every piece
+        self.piece_origin: list[tuple[int, int, int]] = []  # (channel, start, end) on the channel
+        self.clips: list[tuple[int, int]] = []  # packed span of every chunk
+        self.chunk_pieces: list[tuple[int, int]] = []  # first and last piece index of every chunk
+        position = 0
+        for chunk in chunks:
+            clip_start = position
+            first_piece = len(self.piece_starts)
+            for start, end in chunk.pieces:
+                parts.append(signals[chunk.channel][start:end])
+                self.piece_starts.append(position)
+                self.piece_origin.append((chunk.channel, start, end))
+                position += end - start
+            self.clips.append((clip_start, position))
+            self.chunk_pieces.append((first_piece, len(self.piece_starts) - 1))
+        self.audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def words(self, segments: Iterable[Any], chunk_index: int, shift_s: float = 0.0) -> list[RecognizedWord]:
+        """Words of chunk ``chunk_index`` (times packed, plus ``shift_s``) mapped back to their channel."""
+        first, last = self.chunk_pieces[chunk_index]
+        out: list[RecognizedWord] = []
+        for word in _words_of(segments, 0.0, 0):
+            sample = (word.start + shift_s) * SAMPLE_RATE
+            piece = min(last, max(first, bisect_right(self.piece_starts, sample, first, last + 1) - 1))
+            channel, start, end = self.piece_origin[piece]
+            packed = self.piece_starts[piece]
+            length = end - start
+
+            def on_channel(t: float, packed: int = packed, start: int = start, length: int = length) -> float:
+                return (start + min(max(0.0, t * SAMPLE_RATE - packed), length)) / SAMPLE_RATE
+
+            begin = on_channel(word.start + shift_s)
+            finish = max(begin, on_channel(word.end + shift_s))
+            out.append(
+                RecognizedWord(word.text, round(begin, 3), round(finish, 3), word.probability, channel)
+            )
+        return out
+
+
 def transcribe_chunks(
     model: WhisperModel,
     signals: list[npt.NDArray[np.float32]],
     chunks: list[Chunk],
     settings: DecodeSettings | None = None,
 ) -> list[RecognizedWord]:
-    """Recognise every chunk, batching chunks of all signals together.
+    """Recognise every chunk, batching the chunks of all channels together.
 
-    ``signals[c]`` is the signal of channel ``c``; words come back in time order per channel,
+    ``signals[c]`` is the signal of channel ``c``; words come back sorted by channel and time,
     timed on their own channel's timeline.
     """
     settings = settings or DecodeSettings()
-    chunks = [c for c in chunks if c.end > c.start]
+    chunks = [c for c in chunks if c.samples > 0]
     if not chunks:
         return []
-    # One timeline for all channels: signal c starts at offsets[c]; the pipeline only ever
-    # reads inside the clips, so the channels never mix.
-    offsets = np.cumsum([0, *[len(s) for s in signals[:-1]]])
-    timeline = np.concatenate(signals) if len(signals) > 1 else signals[0]
-    clips = [
-        {
-            "start": (int(offsets[c.channel]) + c.start) / SAMPLE_RATE,
-            "end": (int(offsets[c.channel]) + min(c.end, c.start + int(_MAX_CHUNK_S * SAMPLE_RATE)))
-            / SAMPLE_RATE,
-        }
-        for c in chunks
-    ]
+    timeline = _PackedTimeline(signals, chunks)
+    clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in timeline.clips]
     pipeline = BatchedInferencePipeline(model)
     segments, _ = pipeline.transcribe(
-        timeline,
+        timeline.audio,
         language="en",
         beam_size=settings.beam_size,
         batch_size=settings.batch_size,
         word_timestamps=True,
         clip_timestamps=clips,
         initial_prompt=settings.initial_prompt,
-        hotwords=settings.hotwords,
         without_timestamps=True,
         vad_filter=False,
     )
@@ -213,22 +254,24 @@ def transcribe_chunks(
         if index is not None:
             by_chunk.setdefault(index, []).append(segment)
     words: list[RecognizedWord] = []
-    for index, chunk in enumerate(chunks):
+    for index, (clip_start, clip_end) in enumerate(timeline.clips):
         chunk_segments = by_chunk.get(index, [])
-        offset_s = float(offsets[chunk.channel]) / SAMPLE_RATE
         if any(_needs_fallback(s, settings) for s in chunk_segments):
             if all(_is_silence(s, settings) for s in chunk_segments):
                 continue
-            audio = signals[chunk.channel][chunk.start : chunk.end]
-            redone = transcribe_full(model, audio, settings, channel=chunk.channel)
-            shift = chunk.start / SAMPLE_RATE
-            words.extend(
-                RecognizedWord(
-                    w.text, round(w.start + shift, 3), round(w.end + shift, 3), w.probability, w.channel
-                )
-                for w in redone
+            redo, _ = model.transcribe(
+                timeline.audio[clip_start:clip_end],
+                language="en",
+                beam_size=settings.beam_size,
+                word_timestamps=True,
+                initial_prompt=settings.initial_prompt,
+                condition_on_previous_text=False,
+                compression_ratio_threshold=settings.compression_ratio_threshold,
+                log_prob_threshold=settings.log_prob_threshold,
+                no_speech_threshold=settings.no_speech_threshold,
             )
+            words.extend(timeline.words(redo, index, clip_start / SAMPLE_RATE))
             continue
-        words.extend(_words_of(chunk_segments, offset_s, chunk.channel))
+        words.extend(timeline.words(chunk_segments, index))
     words.sort(key=lambda w: (w.channel, w.start))
     return words

@@ -18,10 +18,13 @@ import numpy.typing as npt
 from hearkit.engine.pipeline.asr import Chunk
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
-__all__ = ["BLEED_RATIO", "drop_bleed", "is_really_mono", "plan_chunks", "speech_only"]
+__all__ = ["BLEED_RATIO", "drop_bleed", "is_really_mono", "plan_chunks", "split_long"]
 
 BLEED_RATIO = 0.05
 """Energy ratio (this channel / other channel) below which a region counts as bleed."""
+
+MAX_CHUNK_S = 29.5
+"""Most speech packed into one Whisper window (seconds)."""
 
 _SILENT_RMS = 1e-3  # -60 dBFS
 _MAX_CHUNK = int(29.5 * SAMPLE_RATE)
@@ -65,25 +68,39 @@ def drop_bleed(
     return kept
 
 
-def speech_only(samples: npt.NDArray[np.float32], regions: list[tuple[int, int]]) -> npt.NDArray[np.float32]:
-    """A copy of ``samples`` with everything outside ``regions`` set to silence."""
-    masked = np.zeros_like(samples)
+def split_long(
+    regions: list[tuple[int, int]], samples: npt.NDArray[np.float32], max_len: int = _MAX_CHUNK
+) -> list[tuple[int, int]]:
+    """Regions longer than ``max_len`` cut at their quietest 20 ms in the last quarter of a window."""
+    out: list[tuple[int, int]] = []
+    frame = SAMPLE_RATE // 50
     for start, end in regions:
-        masked[start:end] = samples[start:end]
-    return masked
+        while end - start > max_len:
+            lo, hi = start + (3 * max_len) // 4, start + max_len - frame
+            frames = samples[lo:hi][: ((hi - lo) // frame) * frame].reshape(-1, frame)
+            cut = lo + int(np.argmin(np.square(frames, dtype=np.float64).sum(axis=1))) * frame + frame // 2
+            out.append((start, cut))
+            start = cut
+        out.append((start, end))
+    return out
 
 
 def plan_chunks(regions: list[tuple[int, int]], channel: int = 0) -> list[Chunk]:
-    """Group consecutive speech regions into chunks of at most 29.5 s (one Whisper window each)."""
+    """Pack consecutive speech regions (each ≤ 29.5 s) into chunks of at most 29.5 s of speech.
+
+    Silence between regions is left out, so the encoder runs on speech only.
+    """
+    max_len = int(MAX_CHUNK_S * SAMPLE_RATE)
     chunks: list[Chunk] = []
-    start = end = -1
-    for r_start, r_end in regions:
-        if start >= 0 and r_end - start <= _MAX_CHUNK:
-            end = r_end
-            continue
-        if start >= 0:
-            chunks.append(Chunk(start, end, channel))
-        start, end = r_start, min(r_end, r_start + _MAX_CHUNK)
-    if start >= 0:
-        chunks.append(Chunk(start, end, channel))
+    pieces: list[tuple[int, int]] = []
+    length = 0
+    for start, end in regions:
+        end = min(end, start + _MAX_CHUNK)
+        if pieces and length + (end - start) > max_len:
+            chunks.append(Chunk(tuple(pieces), channel))
+            pieces, length = [], 0
+        pieces.append((start, end))
+        length += end - start
+    if pieces:
+        chunks.append(Chunk(tuple(pieces), channel))
     return chunks

@@ -10,17 +10,18 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.asr import DecodeSettings, RecognizedWord, get_model, transcribe_chunks
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
-from hearkit.engine.pipeline.channels import drop_bleed, is_really_mono, plan_chunks, speech_only
+from hearkit.engine.pipeline.channels import drop_bleed, is_really_mono, plan_chunks, split_long
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
-from hearkit.engine.pipeline.vad import VadSettings, speech_regions
+from hearkit.engine.pipeline.vad import VadSettings, energy_regions, speech_regions, union
 from hearkit.schema import JobCreateParams, Result
 
 __all__ = ["WhisperTranscriber"]
 
 
 def _vocabulary_prompt(vocabulary: list[str] | None) -> str | None:
+    """The decoder prompt that biases Whisper towards the customer's names and terms."""
     terms = [t.strip() for t in vocabulary or [] if t and t.strip()]
-    return ", ".join(dict.fromkeys(terms)) if terms else None
+    return ", ".join(dict.fromkeys(terms)) + "." if terms else None
 
 
 @dataclass
@@ -42,11 +43,12 @@ class WhisperTranscriber:
 
     def transcribe(self, audio_path: Path, options: JobCreateParams) -> Result:
         """Transcribe one file; raises :class:`~hearkit.engine.transcriber.AudioError` if unusable."""
-        audio = decode_audio(audio_path)
+        return self.transcribe_audio(decode_audio(audio_path), options)
+
+    def transcribe_audio(self, audio: DecodedAudio, options: JobCreateParams) -> Result:
+        """Transcribe already decoded audio (what :meth:`transcribe` does after decoding)."""
         prompt = _vocabulary_prompt(options.vocabulary)
-        settings = DecodeSettings(
-            beam_size=self.beam_size, batch_size=self.batch_size, initial_prompt=prompt, hotwords=prompt
-        )
+        settings = DecodeSettings(beam_size=self.beam_size, batch_size=self.batch_size, initial_prompt=prompt)
         if options.channel and audio.channels == 2 and not is_really_mono(audio.samples):
             words = self._by_channel(audio, settings)
             labelled = True
@@ -70,16 +72,19 @@ class WhisperTranscriber:
         regions: list[list[tuple[int, int]]],
         settings: DecodeSettings,
     ) -> list[RecognizedWord]:
-        chunks = [chunk for channel, r in enumerate(regions) for chunk in plan_chunks(r, channel)]
+        chunks = [
+            chunk
+            for channel, (signal, r) in enumerate(zip(signals, regions, strict=True))
+            for chunk in plan_chunks(split_long(r, signal), channel)
+        ]
         if not chunks:
             return []
-        masked = [speech_only(signal, r) for signal, r in zip(signals, regions, strict=True)]
         model = get_model(self.model, cpu_threads=self.cpu_threads, compute_type=self.compute_type)
-        return transcribe_chunks(model, masked, chunks, settings)
+        return transcribe_chunks(model, signals, chunks, settings)
 
     def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings) -> list[LabeledWord]:
         left, right = audio.samples[0], audio.samples[1]
-        raw = [speech_regions(left, self.vad), speech_regions(right, self.vad)]
+        raw = [union(speech_regions(x, self.vad), energy_regions(x)) for x in (left, right)]
         regions = [
             drop_bleed(raw[0], left, right, raw[1]),
             drop_bleed(raw[1], right, left, raw[0]),

@@ -16,7 +16,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
-__all__ = ["VadSettings", "speech_regions", "total_speech"]
+__all__ = ["VadSettings", "energy_regions", "speech_regions", "total_speech", "union"]
 
 
 @dataclass(frozen=True)
@@ -51,3 +51,63 @@ def speech_regions(
 def total_speech(regions: list[tuple[int, int]]) -> float:
     """Seconds of speech covered by ``regions``."""
     return sum(end - start for start, end in regions) / SAMPLE_RATE
+
+
+_FRAME = 320  # 20 ms at 16 kHz
+
+
+def energy_regions(
+    samples: npt.NDArray[np.float32],
+    *,
+    floor_margin_db: float = 15.0,
+    min_level_db: float = -45.0,
+    min_speech_ms: int = 100,
+    min_silence_ms: int = 300,
+    pad_ms: int = 200,
+) -> list[tuple[int, int]]:
+    """Sample spans where the level is ``floor_margin_db`` above the channel's noise floor.
+
+    A safety net for Silero, which on some band-limited telephone channels scores loud, clear
+    speech near zero. The noise floor is the 10th percentile of 20 ms frame levels (dBFS); a
+    frame is active when it is above both the floor plus the margin and ``min_level_db``.
+    """
+    n_frames = len(samples) // _FRAME
+    if n_frames == 0:
+        return []
+    frames = samples[: n_frames * _FRAME].reshape(n_frames, _FRAME).astype(np.float64)
+    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    floor = float(np.percentile(level, 10))
+    active = level > max(floor + floor_margin_db, min_level_db)
+    return _runs_to_regions(active, min_speech_ms, min_silence_ms, pad_ms, len(samples))
+
+
+def _runs_to_regions(
+    active: npt.NDArray[np.bool_], min_speech_ms: int, min_silence_ms: int, pad_ms: int, n_samples: int
+) -> list[tuple[int, int]]:
+    frame_ms = _FRAME * 1000 // SAMPLE_RATE
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
+    runs = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    merged: list[list[int]] = []
+    for a, b in runs:
+        if merged and (a - merged[-1][1]) * frame_ms < min_silence_ms:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    pad = pad_ms * SAMPLE_RATE // 1000
+    return [
+        (max(0, a * _FRAME - pad), min(n_samples, b * _FRAME + pad))
+        for a, b in merged
+        if (b - a) * frame_ms >= min_speech_ms
+    ]
+
+
+def union(*region_lists: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The union of several region lists, as sorted non-overlapping spans."""
+    spans = sorted(span for regions in region_lists for span in regions)
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
