@@ -40,6 +40,9 @@ def register(app: typer.Typer) -> None:
         daily_cap_seconds: Annotated[float | None, typer.Option(help=_CAP_HELP)] = None,
         rps: Annotated[float | None, typer.Option(help="With --create-key: requests per second.")] = None,
         burst: Annotated[int | None, typer.Option(help="With --create-key: burst size.")] = None,
+        show_webhook_secret: Annotated[
+            bool, typer.Option("--show-webhook-secret", help="Print the webhook signing secret and exit.")
+        ] = False,
     ) -> None:
         """Run the local engine (the PyAI Hear batch jobs API on this machine), or --create-key."""
         import uvicorn
@@ -56,6 +59,11 @@ def register(app: typer.Typer) -> None:
             allow_private_urls=allow_private_urls or None,
             ca_bundle=str(ca_bundle) if ca_bundle else None,
         )
+        if show_webhook_secret:
+            store = Store(settings.data_dir / "engine.sqlite3")
+            typer.echo(settings.webhook_secret or store.secret("webhook_secret", "whsec_"))
+            store.close()
+            return
         if create_key:
             env = "live" if live else "test"
             if credit_seconds is not None and not live:

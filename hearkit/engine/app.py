@@ -86,6 +86,7 @@ class Runtime:
         self.audio_dir = settings.data_dir / "audio"
         self.tmp_dir = settings.data_dir / "tmp"
         self.url_secret = self.store.secret("url_secret")
+        # Same secret as `hearkit serve --show-webhook-secret` prints.
         self.webhook_secret = settings.webhook_secret or self.store.secret("webhook_secret", "whsec_")
         self.limiter = RateLimiter()
         self.transcriber: Transcriber | str = transcriber if transcriber is not None else settings.transcriber

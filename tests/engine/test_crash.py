@@ -1,4 +1,7 @@
-"""``hearkit serve`` as a real process: kill -9 mid-job, restart, nothing lost; ``--create-key``."""
+"""``hearkit serve`` as a real process: kill -9 mid-job, restart, nothing lost; ``--create-key``.
+
+The server runs as a subprocess; the short key/secret commands run in-process (``CliRunner``).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ import time
 from pathlib import Path
 
 import httpx
+from typer.testing import CliRunner
 
+from hearkit.cli.main import app
 from tests.engine.conftest import wait_job
 
 JOBS = "/v1/transcription/jobs"
@@ -90,24 +95,24 @@ def test_kill_9_mid_job_then_restart_loses_nothing(tmp_path: Path, audio: dict[s
             assert [j["job_id"] for j in listed] == ids[::-1]
             assert list((data_dir / "audio").iterdir()) == []
 
-            minted = subprocess.run(
-                _hearkit(
-                    "serve", "--create-key", "--data-dir", str(data_dir), "--live", "--credit-seconds", "60"
-                ),
-                env=_env(0),
-                capture_output=True,
-                text=True,
-                check=True,
+            runner = CliRunner()
+            minted = runner.invoke(
+                app,
+                ["serve", "--create-key", "--data-dir", str(data_dir), "--live", "--credit-seconds", "60"],
             )
+            assert minted.exit_code == 0, minted.output
             live_key = minted.stdout.strip()
             assert live_key.startswith("pyai_live_")
             me = httpx.get(
                 f"http://127.0.0.1:{port}/v1/me", headers={"Authorization": f"Bearer {live_key}"}
             ).json()
             assert me["env"] == "live" and me["credit"]["gated"] is True
-            assert live_key not in (data_dir / "engine.sqlite3").read_bytes().decode(
-                "latin-1"
-            )  # stored hashed
+            database = (data_dir / "engine.sqlite3").read_bytes().decode("latin-1")
+            assert live_key not in database  # stored hashed
+            shown = runner.invoke(app, ["serve", "--show-webhook-secret", "--data-dir", str(data_dir)])
+            status = http.get("/v1/webhooks/signing-secret").json()
+            assert shown.stdout.strip().startswith("whsec_")
+            assert shown.stdout.strip()[-4:] == status["last4"]
     finally:
         restarted.send_signal(signal.SIGTERM)
         out, _ = restarted.communicate(timeout=20)
