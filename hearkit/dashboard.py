@@ -39,6 +39,8 @@ from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from hearkit.summary import CallSummary
 
@@ -223,13 +225,7 @@ def build_index(calls: CallSetLike) -> CallIndex:
         known = ~np.isnan(rows.astype(np.float64)) & (cols >= 0)
         np.add.at(counts, (rows[known].astype(np.int64), cols[known]), 1)
 
-    turns = calls.turns
-    texts = (
-        turns.assign(_text=turns["text"].astype("string").fillna("").str.lower())
-        .groupby(turns["call_id"].astype(str), sort=False)["_text"]
-        .agg("\n".join)
-    )
-    transcripts = [_SPACE.sub(" ", str(t)) for t in pd.Series(call_ids).map(texts).fillna("")]
+    transcripts = _transcripts(calls.turns, position)
 
     return CallIndex(
         calls=frame,
@@ -250,6 +246,26 @@ def build_index(calls: CallSetLike) -> CallIndex:
         talk_ratio_column=talk_column,
         duration_column=duration_column,
     )
+
+
+def _transcripts(turns: pd.DataFrame, position: pd.Series) -> list[str]:
+    """Per call (in ``position`` order): its turns' text, lowercased, whitespace collapsed to one
+    space within a turn, turns joined by a newline (so a phrase never spans two turns).
+
+    Done in Arrow over all turns at once (normalize, then one list-join per call); a Python-level
+    join per call is ~50× slower on two million turns.
+    """
+    rows = position.reindex(turns["call_id"].astype(str)).to_numpy(dtype=np.float64)
+    known = np.flatnonzero(~np.isnan(rows))
+    calls_of_turns = rows[known].astype(np.int64)
+    order = known[np.argsort(calls_of_turns, kind="stable")]
+    text = pa.array(turns["text"].astype("str").to_numpy(dtype=object)[order], type=pa.large_string())
+    text = pc.fill_null(text, "")
+    text = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(text), r"\s+", " "))
+    per_call = np.bincount(calls_of_turns, minlength=len(position))
+    offsets = pa.array(np.concatenate([[0], np.cumsum(per_call)]), type=pa.int64())
+    per_call_texts = pa.LargeListArray.from_arrays(offsets, text)
+    return [str(t) for t in pc.binary_join(per_call_texts, pa.scalar("\n", pa.large_string())).to_pylist()]
 
 
 def parse_search(text: str) -> tuple[str, ...]:

@@ -28,7 +28,8 @@ def facts(frames: Frames) -> list[dict[str, object]]:
                 "rep": call.rep,
                 "day": dt.date.fromisoformat(call.date) if isinstance(call.date, str) else None,
                 "hits": set(frames.hits.loc[frames.hits["call_id"] == call.call_id, "tracker"]),
-                "text": " ".join(" ".join(turns["text"]).lower().split()),
+                # A phrase matches inside one turn, never across two.
+                "text": "\n".join(" ".join(t.lower().split()) for t in turns["text"]),
                 "talk": call.talk_ratio_rep,
                 "duration": call.duration_s,
             }

@@ -141,3 +141,35 @@ def test_highlight_prefers_the_longest_phrase_and_whole_words() -> None:
 def test_displays_as_a_widget(frames: Frames) -> None:
     bundle = dashboard(frames)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+def test_on_the_sample_call_set_from_its_scripts() -> None:
+    """The real CallSet layout (hearkit.record) of the sample calls' scripted truth: the filters agree
+    with what the scripts planted and with sample_data/index.json."""
+    import json
+
+    from hearkit.record import CallSet
+    from tests.dashboard.test_voila import REPO
+
+    calls = CallSet.load_sample(source="truth")
+    truths = {
+        p.name.removesuffix(".truth.json"): json.loads(p.read_text())
+        for p in (REPO / "sample_data").glob("*.truth.json")
+    }
+    board = dashboard(calls)
+    board.set_state(FilterState(trackers=("competitors",)))
+    planted = {cid for cid, t in truths.items() if any(p["tracker"] == "competitors" for p in t["planted"])}
+    assert set(board.selection.call_ids) == planted
+    assert len(planted) < len(truths)
+
+    index = json.loads((REPO / "sample_data" / "index.json").read_text())["calls"]
+    board.set_state(FilterState(reps=("Sam Ortiz",)))
+    assert set(board.selection.call_ids) == {c["call_id"] for c in index if c["rep"] == "Sam Ortiz"}
+
+    cid, truth = sorted(truths.items())[2]
+    phrase = " ".join(truth["turns"][3]["text"].split()[:4])
+    board.set_state(FilterState(search=f'"{phrase}"'))
+    assert cid in board.selection.call_ids
+    board.call_picker.value = cid
+    assert board.call_chart.outputs, "the call view draws the timeline"
+    assert "<mark" in board.transcript.value
