@@ -6,7 +6,8 @@ Report: ``hearkit.report.render_html(calls)``, plotly.js embedded once (the offl
 Baseline, measured in the same run: every figure of that report written on its own with
 ``fig.write_html(include_plotlyjs=True)`` (what a notebook user gets by saving each chart), summed.
 Targets: the report at least 5x smaller than the baseline, and under 6 MB.
-The calls are ``hearkit.synth.synthetic_calls(n, seed=0)``.
+The calls are ``hearkit.synth.synthetic_calls(n, seed=0, hits=True)`` (about 200 turns each) with
+their scorecards, as a CallSet from ``analyze_calls`` has them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import argparse
 import io
 import time
 
-from hearkit import report
+from hearkit import metrics, report
 
 MB = 1_000_000
 
@@ -26,7 +27,12 @@ def main() -> None:
     args = parser.parse_args()
     from hearkit.synth import synthetic_calls
 
-    calls = synthetic_calls(args.calls, seed=0)
+    calls = synthetic_calls(args.calls, seed=0, hits=True)
+    # a CallSet from analyze_calls carries every scorecard metric in `calls`; add them likewise
+    cards = metrics.scorecards(
+        calls.turns, durations=dict(zip(calls.calls["call_id"], calls.calls["duration_s"], strict=True))
+    )
+    calls.calls = calls.calls.merge(cards.drop(columns=["duration_s"]), on="call_id", how="left")
     started = time.perf_counter()
     html = report.render_html(calls)
     report_s = time.perf_counter() - started

@@ -43,6 +43,7 @@ __all__ = [
     "keyword_timeline",
     "metric_distributions",
     "pricing_mentions",
+    "selected_call_markers",
     "talk_ratio",
     "talk_shares",
     "tracker_styles",
@@ -590,17 +591,7 @@ _DEFAULT_METRICS = (
 )
 
 
-def metric_distributions(
-    calls: pd.DataFrame,
-    metrics: Sequence[str] | None = None,
-    *,
-    selected: str | None = None,
-) -> go.Figure:
-    """Distribution of each metric across calls (one row per metric: box plus every call as a
-    point), with the ``selected`` call drawn as a large vermillion diamond.
-
-    ``metrics`` are columns of ``calls`` (default: the usual scorecard metrics present in it).
-    """
+def _distribution_metrics(calls: pd.DataFrame, metrics: Sequence[str] | None) -> list[str]:
     _require(calls, ["call_id"], "calls")
     if metrics is None:
         metrics = [m for m in _DEFAULT_METRICS if m in calls.columns][:6]
@@ -611,10 +602,25 @@ def metric_distributions(
     unknown = [m for m in metrics if m not in calls.columns]
     if unknown or not metrics:
         raise ValueError(f"metric column(s) {unknown or '(none)'} not in calls; it has {list(calls.columns)}")
+    return list(metrics)
+
+
+def metric_distributions(
+    calls: pd.DataFrame,
+    metrics: Sequence[str] | None = None,
+    *,
+    selected: str | None = None,
+) -> go.Figure:
+    """Distribution of each metric across calls (one row per metric: box plus every call as a
+    point), with the ``selected`` call drawn as a large vermillion diamond
+    (:func:`selected_call_markers`).
+
+    ``metrics`` are columns of ``calls`` (default: the usual scorecard metrics present in it).
+    """
+    metrics = _distribution_metrics(calls, metrics)
+    highlight = selected_call_markers(calls, metrics, selected) if selected is not None else []
     titles = _titles(calls)
     ids = [str(c) for c in calls["call_id"]]
-    if selected is not None and str(selected) not in ids:
-        raise ValueError(f"selected call {selected!r} is not in calls")
     fig = make_subplots(
         rows=len(metrics), cols=1, subplot_titles=[_plain(METRIC_LABELS.get(m, m)) for m in metrics]
     )
@@ -638,32 +644,48 @@ def metric_distributions(
             row=row,
             col=1,
         )
-        if selected is not None:
-            value = float(values[calls["call_id"].astype(str) == str(selected)].iloc[0])
-            fig.add_trace(
-                go.Scatter(
-                    name=_plain(f"{selected}"),
-                    mode="markers",
-                    x=[round(value, 4)],
-                    y=[_plain(metric)],
-                    marker={
-                        "symbol": "diamond",
-                        "size": 16,
-                        "color": _HIGHLIGHT_COLOR,
-                        "line": {"width": 1.5, "color": "#000000"},
-                    },
-                    hovertemplate=_plain(titles.get(str(selected), str(selected))) + ": %{x}<extra></extra>",
-                    showlegend=False,
-                ),
-                row=row,
-                col=1,
-            )
         fig.update_yaxes(showticklabels=False, row=row, col=1)
         if "ratio" in metric or "share" in metric:
             fig.update_xaxes(tickformat=".0%", row=row, col=1)
+    fig.add_traces(highlight)
     fig.update_layout(
         template=THEME,
         title="Metrics across calls" + ("" if selected is None else f" (◆ {_plain(selected)})"),
         height=100 + 110 * len(metrics),
     )
     return fig
+
+
+def selected_call_markers(
+    calls: pd.DataFrame, metrics: Sequence[str] | None, selected: str
+) -> list[go.Scatter]:
+    """The ``selected`` call's markers of :func:`metric_distributions` (one per metric, on that
+    metric's subplot axes ``x``, ``x2``, …), to lay over the figure drawn without a selection."""
+    metrics = _distribution_metrics(calls, metrics)
+    rows = calls[calls["call_id"].astype(str) == str(selected)]
+    if rows.empty:
+        raise ValueError(f"selected call {selected!r} is not in calls")
+    label = _plain(_titles(calls).get(str(selected), str(selected)))
+    traces = []
+    for row, metric in enumerate(metrics, start=1):
+        value = pd.to_numeric(rows[metric], errors="coerce").astype(float).iloc[0]
+        suffix = "" if row == 1 else str(row)
+        traces.append(
+            go.Scatter(
+                name=_plain(selected),
+                mode="markers",
+                x=[round(float(value), 4)],
+                y=[_plain(metric)],
+                xaxis=f"x{suffix}",
+                yaxis=f"y{suffix}",
+                marker={
+                    "symbol": "diamond",
+                    "size": 16,
+                    "color": _HIGHLIGHT_COLOR,
+                    "line": {"width": 1.5, "color": "#000000"},
+                },
+                hovertemplate=label + ": %{x}<extra></extra>",
+                showlegend=False,
+            )
+        )
+    return traces

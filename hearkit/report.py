@@ -24,8 +24,10 @@ Example::
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import importlib
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -47,18 +49,54 @@ __all__ = ["CallFrames", "PlotlyJS", "figures", "render_html", "write_html"]
 
 PlotlyJS = Literal["inline", "cdn"]
 
-_WINDOW_CONFIG = "window.PlotlyConfig = {MathJaxConfig: 'local'};"
 _LOADER = """
 (function () {
   "use strict";
-  function render(el) {
-    if (el.getAttribute("data-rendered")) return;
-    el.setAttribute("data-rendered", "1");
-    if (!window.Plotly) {
-      el.textContent = "plotly.js did not load (this report loads it from cdn.plot.ly; are you offline?)";
-      return;
+  var figures = null;
+  var failure = null;
+  function unpack(id) {
+    if (!("DecompressionStream" in window)) {
+      return Promise.reject(new Error("this browser cannot unpack them " +
+        "(it needs DecompressionStream: Chrome 80+, Firefox 113+, Safari 16.4+)"));
     }
-    var spec = JSON.parse(document.getElementById(el.getAttribute("data-figure")).textContent);
+    var text = atob(document.getElementById(id).textContent.trim());
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text();
+  }
+  function loadPlotly() {
+    var body = document.body;
+    var src = body.getAttribute("data-plotly-src");
+    var code = src ? Promise.resolve(null) : unpack("hk-plotly");
+    return code.then(function (text) {
+      return new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        if (text === null) {
+          script.src = src;
+          script.integrity = body.getAttribute("data-plotly-integrity");
+          script.crossOrigin = "anonymous";
+        } else {
+          script.src = URL.createObjectURL(new Blob([text], {type: "text/javascript"}));
+        }
+        script.onload = function () { resolve(); };
+        script.onerror = function () {
+          reject(new Error("plotly.js did not load" + (src ? " from " + src + " (are you offline?)" : "")));
+        };
+        document.head.appendChild(script);
+      });
+    });
+  }
+  function render(el) {
+    if (el.getAttribute("data-rendered") || (figures === null && failure === null)) return;
+    el.setAttribute("data-rendered", "1");
+    if (failure !== null) { el.textContent = failure; return; }
+    var spec = JSON.parse(JSON.stringify(figures[el.getAttribute("data-figure")]));
+    var overlay = el.getAttribute("data-overlay");
+    if (overlay) {
+      spec.data = spec.data.concat(figures[overlay].data);
+      spec.layout.title = figures[overlay].layout.title;
+    }
     window.Plotly.newPlot(el, spec.data, spec.layout, {responsive: true, displaylogo: false});
   }
   function renderIn(root) {
@@ -83,8 +121,12 @@ _LOADER = """
   document.getElementById("open-all").addEventListener("click", function () { setAll(true); });
   document.getElementById("close-all").addEventListener("click", function () { setAll(false); });
   window.addEventListener("hashchange", showTarget);
-  renderIn(document);
   showTarget();
+  window.PlotlyConfig = {MathJaxConfig: "local"};
+  Promise.all([loadPlotly(), unpack("hk-figures").then(JSON.parse)]).then(
+    function (loaded) { figures = loaded[1]; },
+    function (error) { failure = "Charts unavailable: " + error.message; }
+  ).then(function () { renderIn(document); });
 })();
 """
 
@@ -112,16 +154,25 @@ class _Data:
 
 @dataclass
 class _Chart:
+    """A chart of the page. With ``base``, ``figure`` holds only traces drawn over that chart's."""
+
     id: str
     label: str
     figure: go.Figure
+    base: _Chart | None = None
 
+    def view(self) -> dict[str, str]:
+        if self.base is None:
+            return {"id": self.id, "label": self.label, "figure": self.id, "overlay": ""}
+        return {"id": self.id, "label": self.label, "figure": self.base.id, "overlay": self.id}
 
-@dataclass
-class _Figure:
-    id: str
-    label: str
-    json: str
+    def full_figure(self) -> go.Figure:
+        if self.base is None:
+            return self.figure
+        fig = go.Figure(self.base.figure)
+        fig.add_traces(list(self.figure.data))
+        fig.update_layout(title=self.figure.layout.title)
+        return fig
 
 
 def render_html(
@@ -142,10 +193,7 @@ def render_html(
         raise ValueError(f"plotlyjs must be 'inline' or 'cdn', not {plotlyjs!r}")
     data = _collect(calls)
     overall, per_call = _plan(data)
-    blocks = [
-        _Figure(id=c.id, label=c.label, json=_figure_json(c.figure))
-        for c in [*overall, *(c for group in per_call.values() for c in group)]
-    ]
+    packed = _pack({c.id: c.figure for c in [*overall, *(c for group in per_call.values() for c in group)]})
     shares = charts.talk_shares(data.turns, data.calls)
     trackers = sorted({str(t) for t in data.hits["tracker"]}) if not data.hits.empty else []
     styles = charts.tracker_styles(trackers)
@@ -179,26 +227,25 @@ def render_html(
                 "overview": _overview_cells(row, call_id, shares, call_hits, data.summaries.get(call_id)),
                 "metrics": _metric_items(row),
                 "summary": _summary_view(
-                    data.summaries.get(call_id), anchor, set(call_turns["turn"].tolist())
+                    data.summaries.get(call_id), f"c{index}t", set(call_turns["turn"].tolist())
                 ),
-                "charts": [{"id": c.id, "label": c.label} for c in per_call[call_id]],
-                "turns": _turn_views(call_turns, call_hits, anchor, row, tracker_index),
+                "charts": [c.view() for c in per_call[call_id]],
+                "turns": _turn_views(call_turns, call_hits, f"c{index}t", row, tracker_index),
             }
         )
 
     total = sum(_duration(data.calls.iloc[i]) or 0.0 for i in range(len(ids)))
-    loader, csp = _plotly_loader(plotlyjs)
     return _template().render(
         title=title,
         version=__version__,
-        csp=csp,
-        plotly_loader=loader,
+        csp=_csp(),
+        plotly=_plotly_source(plotlyjs),
         loader=_LOADER,
         calls=call_views,
         open_calls=len(ids) == 1 if open_calls is None else open_calls,
         overview_columns=[c for c in _OVERVIEW_COLUMNS if c.key != "summary" or data.summaries],
-        overall_charts=[{"id": c.id, "label": c.label} for c in overall],
-        figures=blocks,
+        overall_charts=[c.view() for c in overall],
+        figures=packed,
         trackers=[{"name": name, "index": tracker_index[name]} for name in trackers],
         hit_colors=[(_tint(styles[name][0]), styles[name][0]) for name in trackers],
         total_duration=charts._clock(total) if total else "",
@@ -211,7 +258,7 @@ def figures(calls: CallFrames | Any | Sequence[Any]) -> dict[str, go.Figure]:
     """The figures :func:`render_html` draws for ``calls``, by chart id (``chart-0``, …): the
     charts across calls first, then each call's timeline and its metrics among all calls."""
     overall, per_call = _plan(_collect(calls))
-    return {c.id: c.figure for c in [*overall, *(c for group in per_call.values() for c in group)]}
+    return {c.id: c.full_figure() for c in [*overall, *(c for group in per_call.values() for c in group)]}
 
 
 def write_html(
@@ -248,8 +295,10 @@ def _plan(data: _Data) -> tuple[list[_Chart], dict[str, list[_Chart]]]:
         overall.append(add(charts.keyword_timeline(hits), "Keyword timeline across calls"))
         if (hits["tracker"].astype(str) == "pricing").any():
             overall.append(add(charts.pricing_mentions(hits, data.calls), "Pricing mentions per call"))
+    distributions = None
     if len(ids) > 1 and metrics:
-        overall.append(add(charts.metric_distributions(data.calls, metrics), "Metric distributions"))
+        distributions = add(charts.metric_distributions(data.calls, metrics), "Metric distributions")
+        overall.append(distributions)
     with_turns = set(data.turns["call_id"].astype(str))
     per_call: dict[str, list[_Chart]] = {}
     for index, call_id in enumerate(ids):
@@ -259,9 +308,14 @@ def _plan(data: _Data) -> tuple[list[_Chart], dict[str, list[_Chart]]]:
                 data.turns, call_id, hits=hits, duration_s=_duration(data.calls.iloc[index])
             )
             group.append(add(timeline, f"Timeline of {call_id}"))
-        if len(ids) > 1 and metrics:
-            among = charts.metric_distributions(data.calls, metrics, selected=call_id)
-            group.append(add(among, f"{call_id} among all calls"))
+        if distributions is not None:
+            # the page draws the across-calls figure again with this call's markers on top
+            markers = go.Figure(
+                data=charts.selected_call_markers(data.calls, metrics, call_id),
+                layout={"title": {"text": f"Metrics across calls (◆ {charts._plain(call_id)})"}},
+            )
+            group.append(add(markers, f"{call_id} among all calls"))
+            group[-1].base = distributions
         per_call[call_id] = group
     return overall, per_call
 
@@ -479,7 +533,8 @@ def _format_metric(name: str, raw: object) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 
-def _summary_view(summary: CallSummary | None, anchor: str, turn_ids: set[int]) -> dict[str, Any] | None:
+def _summary_view(summary: CallSummary | None, prefix: str, turn_ids: set[int]) -> dict[str, Any] | None:
+    """Summary blocks; citations link to ``#<prefix><turn>`` (the turn's id in the transcript)."""
     if summary is None:
         return None
 
@@ -495,7 +550,7 @@ def _summary_view(summary: CallSummary | None, anchor: str, turn_ids: set[int]) 
                     "extra": extra,
                     "citations": [
                         {
-                            "href": f"{anchor}-t{c.turn}" if c.turn in turn_ids else "",
+                            "href": f"{prefix}{c.turn}" if c.turn in turn_ids else "",
                             "turn": c.turn,
                             "label": charts._clock(c.start),
                         }
@@ -522,7 +577,7 @@ def _summary_view(summary: CallSummary | None, anchor: str, turn_ids: set[int]) 
 def _turn_views(
     turns: pd.DataFrame,
     hits: pd.DataFrame,
-    anchor: str,
+    prefix: str,
     row: pd.Series,
     tracker_index: Mapping[str, int],
 ) -> list[dict[str, Any]]:
@@ -542,7 +597,7 @@ def _turn_views(
         who = names.get(role) or speaker
         views.append(
             {
-                "anchor": f"{anchor}-t{number}",
+                "anchor": f"{prefix}{number}",
                 "role_css": re.sub(r"[^a-z0-9_-]", "", role.lower()) or "unknown",
                 "clock": charts._clock(start),
                 "who": f"{who} ({role})" if who != role else who,
@@ -621,6 +676,17 @@ def _highlight(
 # Page assembly
 
 
+def _pack(figures: Mapping[str, go.Figure]) -> str:
+    """Every figure's JSON in one object ``{chart id: figure}``, gzipped and base64-encoded.
+
+    Plotly's JSON of a call's timeline repeats the same keys and snippets for every turn; gzip
+    shrinks it about tenfold, which is what keeps a 50-call report small. Base64 has no ``<``,
+    so the block cannot end its ``<script>`` early whatever the transcripts contain.
+    """
+    body = ",".join(f"{json.dumps(key)}:{_figure_json(fig)}" for key, fig in figures.items())
+    return _gzip_base64("{" + body + "}")
+
+
 def _figure_json(fig: go.Figure) -> str:
     payload = str(fig.to_json(validate=False))
     # plotly's encoder writes "<" as \u003c; refuse anything that could close the <script> block.
@@ -647,24 +713,33 @@ def _digest(algorithm: str, text: str) -> str:
 
 
 @cache
-def _plotly_loader(mode: PlotlyJS) -> tuple[str, str]:
-    """The ``<script>`` tags that load plotly.js, and the Content-Security-Policy of the page."""
-    config = f"<script>{_WINDOW_CONFIG}</script>"
-    hashes = [f"'sha256-{_digest('sha256', _WINDOW_CONFIG)}'", f"'sha256-{_digest('sha256', _LOADER)}'"]
+@dataclass(frozen=True)
+class _PlotlySource:
+    """How the page gets plotly.js: a packed copy (``packed``) or the CDN (``url`` + ``integrity``)."""
+
+    packed: str = ""
+    url: str = ""
+    integrity: str = ""
+
+
+@cache
+def _plotly_source(mode: PlotlyJS) -> _PlotlySource:
     bundle = plotly.offline.get_plotlyjs()
     if mode == "inline":
-        if "</script" in bundle.lower():
-            raise RuntimeError("the bundled plotly.js contains '</script': cannot inline it")
-        tags = f"{config}\n<script>{bundle}</script>"
-        hashes.append(f"'sha256-{_digest('sha256', bundle)}'")
-        sources = " ".join(hashes)
-    else:
-        url = f"https://cdn.plot.ly/plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
-        integrity = f"sha384-{_digest('sha384', bundle)}"
-        tags = f'{config}\n<script src="{url}" integrity="{integrity}" crossorigin="anonymous"></script>'
-        sources = " ".join([*hashes, url])
-    csp = (
-        f"default-src 'none'; script-src {sources}; style-src 'unsafe-inline'; img-src data:; "
-        "font-src data:; base-uri 'none'; form-action 'none'"
+        return _PlotlySource(packed=_gzip_base64(bundle))
+    return _PlotlySource(
+        url=f"https://cdn.plot.ly/plotly-{plotly.offline.get_plotlyjs_version()}.min.js",
+        integrity=f"sha384-{_digest('sha384', bundle)}",
     )
-    return tags, csp
+
+
+def _csp() -> str:
+    """Only the loader runs (by hash); 'strict-dynamic' lets it, and nothing else, add plotly.js."""
+    return (
+        f"default-src 'none'; script-src 'sha256-{_digest('sha256', _LOADER)}' 'strict-dynamic'; "
+        "style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+    )
+
+
+def _gzip_base64(text: str) -> str:
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), mtime=0)).decode("ascii")

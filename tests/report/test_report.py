@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import plotly.offline
 import pytest
@@ -29,11 +31,16 @@ def sample_html(sample: Frames) -> str:
     return report.render_html(sample, plotlyjs="cdn")
 
 
-def _figure_blocks(page: str) -> dict[str, dict[str, object]]:
-    return {
-        m.group(1): json.loads(m.group(2))
-        for m in re.finditer(r'<script type="application/json" id="([^"]+)">(.*?)</script>', page, re.DOTALL)
-    }
+def _unpack(page: str, block: str) -> str:
+    """A packed block of the page, unpacked here with gzip and base64."""
+    pattern = rf'<script type="application/gzip\+base64" id="{block}">([A-Za-z0-9+/=]+)</script>'
+    found = re.search(pattern, page)
+    assert found, f"no {block} block"
+    return gzip.decompress(base64.b64decode(found.group(1))).decode("utf-8")
+
+
+def _figures(page: str) -> dict[str, Any]:
+    return dict(json.loads(_unpack(page, "hk-figures")))
 
 
 def test_transcript_markup_renders_as_text(hostile_html: str) -> None:
@@ -52,56 +59,71 @@ def test_transcript_markup_renders_as_text(hostile_html: str) -> None:
 
 def test_every_script_block_is_ours(hostile_html: str) -> None:
     blocks = list(SCRIPT.finditer(hostile_html))
-    data = [b for b in blocks if 'type="application/json"' in b.group("attrs")]
-    code = [b for b in blocks if 'type="application/json"' not in b.group("attrs")]
-    assert len(code) == 3  # window.PlotlyConfig, plotly.js, the loader
-    for block in data:
-        assert "<" not in block.group("body")
-    assert "__pwned" not in "".join(b.group("body") for b in code)
+    packed = [b for b in blocks if 'type="application/gzip+base64"' in b.group("attrs")]
+    code = [b for b in blocks if "type=" not in b.group("attrs")]
+    assert len(blocks) == 3 and len(packed) == 2 and len(code) == 1  # plotly.js, figures; the loader
+    assert all(re.fullmatch(r"[A-Za-z0-9+/=]+", b.group("body")) for b in packed)
+    assert "__pwned" not in code[0].group("body")
 
 
-def test_figure_json_is_escaped_and_holds_the_charts(hostile_html: str) -> None:
-    figures = _figure_blocks(hostile_html)
-    charts = re.findall(r'<div class="chart" id="([^"]+)" data-figure="([^"]+)"', hostile_html)
-    assert charts and {f for _, f in charts} == set(figures)
-    # the transcript text survives the JSON round trip, escaped for plotly's pseudo-HTML
-    timeline = next(f for f in figures.values() if f["layout"]["title"]["text"] == "Call timeline")
-    hover = json.dumps(timeline["data"])
-    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in hover
-    assert "\\u003c" in hostile_html and "</script><script>" not in hostile_html.replace(
-        "</script>\n<script", ""
+def test_figure_store_holds_every_chart_and_escaped_text(hostile: Frames, hostile_html: str) -> None:
+    figures = _figures(hostile_html)
+    charts = re.findall(
+        r'<div class="chart" id="([^"]+)" data-figure="([^"]+)"(?: data-overlay="([^"]+)")?', hostile_html
     )
+    assert len(charts) == 4 + 2 * 2  # across calls; per call: timeline + metrics among all calls
+    assert {f for _, f, _ in charts} | {o for _, _, o in charts if o} == set(figures)
+    # the transcript text survives the JSON round trip, escaped for plotly's pseudo-HTML
+    timeline = next(
+        f for f in figures.values() if f["layout"].get("title", {}).get("text") == "Call timeline"
+    )
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in json.dumps(timeline["data"])
+    # per-call metrics: the across-calls figure with the call's markers laid over it
+    overlays = [(f, o) for _, f, o in charts if o]
+    assert len(overlays) == 2 and len({f for f, _ in overlays}) == 1
+    assert [[m["x"] for m in figures[o]["data"]] for _, o in overlays] == [[[0.62], [8.0]], [[0.71], [10.0]]]
+    assert [m.get("xaxis", "x") for m in figures[overlays[0][1]]["data"]] == ["x", "x2"]
+    assert len(figures[overlays[0][0]]["data"]) == 2  # one box per metric
+    assert set(report.figures(hostile)) == {c for c, _, _ in charts}
+
+
+def test_plotly_json_escapes_markup(hostile: Frames) -> None:
+    for fig in report.figures(hostile).values():
+        assert "<" not in fig.to_json()
 
 
 def test_plotlyjs_is_embedded_once_inline_and_not_at_all_with_cdn(hostile: Frames, hostile_html: str) -> None:
-    assert hostile_html.count(PLOTLY_BANNER) == 1
+    assert hostile_html.count('id="hk-plotly"') == 1
+    assert _unpack(hostile_html, "hk-plotly") == plotly.offline.get_plotlyjs()
+    assert PLOTLY_BANNER in _unpack(hostile_html, "hk-plotly")
     cdn = report.render_html(hostile, plotlyjs="cdn")
-    assert PLOTLY_BANNER not in cdn
+    assert 'id="hk-plotly"' not in cdn
     url = f"https://cdn.plot.ly/plotly-{plotly.offline.get_plotlyjs_version()}.min.js"
     digest = base64.b64encode(hashlib.sha384(plotly.offline.get_plotlyjs().encode()).digest()).decode()
-    assert f'<script src="{url}" integrity="sha384-{digest}" crossorigin="anonymous"></script>' in cdn
-    assert len(cdn) < 200_000
-    assert len(hostile_html) < len(plotly.offline.get_plotlyjs()) + 200_000
+    assert f'<body data-plotly-src="{url}" data-plotly-integrity="sha384-{digest}">' in cdn
+    assert len(cdn) < 100_000
+    # plotly.js gzipped and base64-encoded: about 2 MB instead of 4.8 MB
+    assert len(hostile_html) < len(plotly.offline.get_plotlyjs()) / 2 + 100_000
 
 
-def test_content_security_policy_allows_exactly_the_pages_scripts(hostile_html: str) -> None:
+def test_content_security_policy_runs_only_the_loader(hostile_html: str) -> None:
     found = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', hostile_html)
     assert found
     csp = html.unescape(found.group(1))
     script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src")).split()[1:]
-    code = [
-        b.group("body") for b in SCRIPT.finditer(hostile_html) if "application/json" not in b.group("attrs")
-    ]
+    code = [b.group("body") for b in SCRIPT.finditer(hostile_html) if "type=" not in b.group("attrs")]
     hashes = {"'sha256-" + base64.b64encode(hashlib.sha256(c.encode()).digest()).decode() + "'" for c in code}
-    assert set(script_src) == hashes
+    assert set(script_src) == hashes | {"'strict-dynamic'"}
     assert "'unsafe-inline'" not in script_src and "default-src 'none'" in csp
 
 
 def test_tracker_phrases_are_highlighted_in_the_transcript(sample: Frames, sample_html: str) -> None:
-    marks = re.findall(
-        r'<mark class="hit h\d" data-tracker="([^"]+)" title="[^"]+">([^<]+)</mark>', sample_html
-    )
-    found = {(t, html.unescape(p).lower()) for t, p in marks}
+    legend = re.findall(r"Trackers: (.*?)</span>", sample_html)[0]
+    names = dict(re.findall(r'<mark class="h(\d)">([^<]+)</mark>', legend))
+    assert sorted(names.values()) == sorted(set(sample.hits["tracker"]))
+    transcripts = "".join(re.findall(r'<ol class="transcript">(.*?)</ol>', sample_html, re.DOTALL))
+    marks = re.findall(r'<mark class="h(\d)">([^<]+)</mark>', transcripts)
+    found = {(names[t], html.unescape(p).lower()) for t, p in marks}
     planted = {(h["tracker"], h["phrase"].lower()) for h in sample.hits.to_dict("records")}
     assert planted <= found, planted - found
 
@@ -109,15 +131,15 @@ def test_tracker_phrases_are_highlighted_in_the_transcript(sample: Frames, sampl
 def test_one_collapsible_section_per_call_with_its_transcript(sample: Frames, sample_html: str) -> None:
     sections = re.findall(r'<details class="call" id="(call-\d+)">', sample_html)
     assert len(sections) == len(sample.calls)
-    turn_ids = re.findall(r'<li id="(call-\d+-t\d+)" class="turn role-(rep|customer)">', sample_html)
+    turn_ids = re.findall(r'<li id="(c\d+t\d+)" class="r-(rep|customer)">', sample_html)
     assert len(turn_ids) == len(sample.turns)
     first = sample.turns.iloc[0]
-    assert f'<span class="who">{sample.calls.iloc[0]["rep"]} (rep)</span>' in sample_html
+    assert f"<b>{sample.calls.iloc[0]['rep']} (rep)</b>" in sample_html
     assert first["text"].replace("'", "&#39;") in sample_html
 
 
 def test_summary_citations_link_to_the_cited_turns(sample: Frames, sample_html: str) -> None:
-    links = re.findall(r'<a class="cite" href="#(call-\d+-t\d+)"', sample_html)
+    links = re.findall(r'<a class="cite" href="#(c\d+t\d+)"', sample_html)
     expected = sum(len(i.citations) for s in sample.summaries.values() for i in s.next_steps)
     assert len(links) == expected > 0
     for link in links:
