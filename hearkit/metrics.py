@@ -366,7 +366,7 @@ def _prepare(turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | N
     count("zero_length", end <= start)
 
     spk_call, spk_code, spk_name = _speaker_codes(call, speaker)
-    spk_role = _first_per_group(spk_code, role.to_numpy(dtype=object), len(spk_name))
+    spk_role = _first_per_group(spk_code, role, len(spk_name))
     group = np.array(
         [ROLE_GROUPS.index(r) if r in ("rep", "customer") else 2 for r in spk_role], dtype=np.int64
     )
@@ -391,7 +391,7 @@ def _speaker_column(turns: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
     if "speaker" not in turns.columns:
         return pd.Series([None] * len(turns), index=turns.index, dtype="str")
     speaker = turns["speaker"].astype("str")
-    return speaker.mask(speaker.str.strip() == "")
+    return speaker.mask(speaker == "")
 
 
 def _fallback_speakers(turns: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
@@ -438,11 +438,15 @@ def _speaker_codes(call: IntArray, speaker: pd.Series) -> tuple[IntArray, IntArr
     return spk_call, code.astype(np.int64), spk_name
 
 
-def _first_per_group(code: IntArray, values: npt.NDArray[Any], n_groups: int) -> list[str]:
+def _first_per_group(code: IntArray, values: pd.Series, n_groups: int) -> list[str]:  # type: ignore[type-arg]
+    """The value at each group's first row (a speaker's role), via integer codes."""
     if n_groups == 0:
         return []
-    first = pd.Series(values).groupby(code, sort=True).first()
-    return [str(v) for v in first.reindex(range(n_groups)).fillna("unknown")]
+    value_code, uniques = pd.factorize(values)
+    first_row = np.full(n_groups, len(code), dtype=np.int64)
+    np.minimum.at(first_row, code, np.arange(len(code), dtype=np.int64))
+    names = [str(u) for u in uniques]
+    return [names[value_code[r]] if value_code[r] >= 0 else "unknown" for r in first_row]
 
 
 def _sum_by(group: IntArray, weights: npt.NDArray[Any], minlength: int) -> FloatArray:
@@ -551,7 +555,10 @@ def _compute(
 
     # Turn-level time metrics on timed turns (positive length), in (call, start) order.
     timed = np.flatnonzero(prep.end > prep.start)
-    timed = timed[np.argsort(prep.call[timed] * offset + prep.start[timed], kind="stable")]
+    # Ties on start go by end, then speaker: the result never depends on the input row order.
+    timed = timed[
+        np.lexsort((prep.spk[timed], prep.end[timed], prep.call[timed] * offset + prep.start[timed]))
+    ]
     t_call, t_spk = prep.call[timed], prep.spk[timed]
     t_start, t_end = prep.start[timed], prep.end[timed]
     t_dur = t_end - t_start

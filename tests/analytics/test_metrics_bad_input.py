@@ -1,0 +1,148 @@
+"""Bad input to the metrics: each case has its documented outcome (clipped, merged, dropped, flagged)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hearkit.metrics import MetricOptions, clean_turns, scorecards
+
+RATIOS = ["talk_ratio_rep", "talk_ratio_customer", "talk_ratio_other"]
+
+
+def frame(*rows: tuple[Any, ...], columns: tuple[str, ...] = ("call_id", "speaker", "role", "start", "end")):
+    return pd.DataFrame(list(rows), columns=list(columns))
+
+
+def one(cards: pd.DataFrame, call_id: str = "c") -> pd.Series:
+    return cards.set_index("call_id").loc[call_id]
+
+
+def flags(row: pd.Series) -> set[str]:
+    return set(filter(None, str(row["flags"]).split(",")))
+
+
+def test_empty_turns_frame_gives_no_rows_but_the_columns() -> None:
+    cards = scorecards(frame())
+    assert cards.empty and "talk_ratio_rep" in cards.columns
+
+
+def test_empty_call_known_from_durations_is_no_talk_with_nan_ratios() -> None:
+    cards = scorecards(frame(), durations={"empty": 30.0})
+    row = one(cards, "empty")
+    assert "no_talk" in flags(row)
+    assert all(math.isnan(row[c]) for c in [*RATIOS, "longest_monologue_s", "patience_s"])
+    assert row["silence_share"] == 1.0 and row["duration_s"] == 30.0
+
+
+def test_only_zero_length_segments_is_no_talk_not_a_division_error() -> None:
+    cards = scorecards(frame(("c", "a", "rep", 5.0, 5.0), ("c", "b", "customer", 6.0, 6.0)))
+    row = one(cards)
+    assert {"no_talk", "zero_length"} <= flags(row)
+    assert all(math.isnan(row[c]) for c in RATIOS)
+
+
+def test_end_before_start_is_clipped_to_zero_length_and_flagged() -> None:
+    turns = frame(("c", "a", "rep", 0.0, 10.0), ("c", "b", "customer", 20.0, 12.0))
+    row = one(scorecards(turns))
+    assert "end_before_start" in flags(row)
+    assert row["talk_s_rep"] == 10.0 and row["talk_s_customer"] == 0.0
+    assert row["talk_ratio_rep"] == 1.0 and row["talk_ratio_customer"] == 0.0
+
+
+def test_nan_times_are_dropped_and_flagged() -> None:
+    turns = frame(
+        ("c", "a", "rep", 0.0, 4.0), ("c", "b", "customer", np.nan, 9.0), ("c", "b", "customer", 5.0, 7.0)
+    )
+    row = one(scorecards(turns))
+    assert "nan_times" in flags(row)
+    assert row["talk_s_customer"] == 2.0 and row["n_turns"] == 2
+
+
+def test_negative_start_and_times_past_the_duration_are_clipped() -> None:
+    turns = frame(("c", "a", "rep", -3.0, 4.0), ("c", "b", "customer", 8.0, 15.0))
+    row = one(scorecards(turns, durations={"c": 10.0}))
+    assert "clipped" in flags(row)
+    assert row["talk_s_rep"] == 4.0 and row["talk_s_customer"] == 2.0
+    assert row["silence_s"] == pytest.approx(4.0)
+
+
+def test_overlapping_segments_of_one_speaker_are_merged_not_double_counted() -> None:
+    turns = frame(("c", "a", "rep", 0.0, 10.0), ("c", "a", "rep", 5.0, 12.0), ("c", "a", "rep", 5.0, 12.0))
+    turns = pd.concat([turns, frame(("c", "b", "customer", 13.0, 15.0))], ignore_index=True)
+    row = one(scorecards(turns))
+    assert "self_overlap" in flags(row)
+    assert row["talk_s_rep"] == 12.0
+    assert row["overtalk_s"] == 0.0 and row["interruptions_total"] == 0
+
+
+def test_missing_speaker_falls_back_to_channel_then_speaker_0() -> None:
+    turns = pd.DataFrame(
+        {
+            "call_id": ["c", "c", "d"],
+            "speaker": [None, "x", None],
+            "channel": pd.array([1, 0, None], dtype="Int64"),
+            "start": [0.0, 3.0, 0.0],
+            "end": [2.0, 4.0, 1.0],
+        }
+    )
+    cleaned, flag_counts = clean_turns(turns)
+    assert cleaned["speaker"].tolist() == ["channel_1", "x", "speaker_0"]
+    assert (cleaned["role"] == "unknown").all()
+    assert flag_counts.set_index("call_id")["missing_speaker"].to_dict() == {"c": 1, "d": 1}
+    cards = scorecards(turns)
+    assert one(cards, "c")["talk_ratio_other"] == 1.0
+    assert pd.isna(one(cards, "c")["interruptions_rep"])  # no rep: not measured, not 0
+
+
+def test_one_speaker_call_is_flagged_and_ratios_still_sum_to_one() -> None:
+    turns = frame(("c", "a", "rep", 0.0, 5.0), ("c", "a", "rep", 6.0, 9.0))
+    row = one(scorecards(turns))
+    assert "single_speaker" in flags(row)
+    assert row["talk_ratio_rep"] == 1.0 and sum(row[c] for c in RATIOS) == 1.0
+    assert row["interruptions_total"] == 0 and row["overtalk_s"] == 0.0 and row["switches"] == 0
+    assert math.isnan(row["patience_s"]) and math.isnan(row["talk_s_customer"])
+
+
+def test_missing_required_columns_say_what_to_do() -> None:
+    with pytest.raises(ValueError, match=r"hearkit\.transcript\.turns"):
+        scorecards(pd.DataFrame({"call_id": ["c"], "speaker": ["a"]}))
+    with pytest.raises(TypeError, match="DataFrame"):
+        scorecards([{"call_id": "c"}])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="call_id"):
+        scorecards(frame((None, "a", "rep", 0.0, 1.0)))
+
+
+def test_bad_options_and_durations_are_refused() -> None:
+    with pytest.raises(ValueError, match="min_overlap_s"):
+        MetricOptions(min_overlap_s=-1)
+    with pytest.raises(ValueError, match="≥ 0"):
+        scorecards(frame(("c", "a", "rep", 0.0, 1.0)), durations={"c": -5.0})
+
+
+def test_unpunctuated_lowercase_text_counts_questions_by_question_words() -> None:
+    turns = pd.DataFrame(
+        {
+            "call_id": ["c"] * 3,
+            "speaker": ["a", "b", "a"],
+            "role": ["rep", "customer", "rep"],
+            "start": [0.0, 3.0, 6.0],
+            "end": [2.0, 5.0, 8.0],
+            "text": ["how many reps do you have", "about forty um forty two", "can we meet tuesday"],
+        }
+    )
+    row = one(scorecards(turns))
+    assert row["questions_rep"] == 2 and row["questions_customer"] == 0
+    assert row["fillers_customer"] == 1
+
+
+def test_interruption_threshold_is_configurable() -> None:
+    # Customer starts 0.4 s before the rep stops and talks on: an interruption at 0.3 s, not at 0.5 s.
+    turns = frame(("c", "a", "rep", 0.0, 5.0), ("c", "b", "customer", 4.6, 8.0))
+    assert one(scorecards(turns))["interruptions_customer"] == 1
+    assert one(scorecards(turns, min_overlap_s=0.5))["interruptions_customer"] == 0
+    assert one(scorecards(turns))["overtalk_s"] == pytest.approx(0.4)

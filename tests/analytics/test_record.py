@@ -1,0 +1,131 @@
+"""Records and call sets: the sample calls end to end, Parquet round trip, synthetic calls."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from hearkit.metrics import SCORECARD_COLUMNS
+from hearkit.record import CallRecord, CallSet, analyze_call, labelled_transcript, top_keywords
+from hearkit.summary import ActionItem, CallSummary
+from hearkit.synth import synthetic_calls, synthetic_turns
+
+from .conftest import SAMPLE_DIR
+
+
+@pytest.fixture(scope="module")
+def truth_set() -> CallSet:
+    return CallSet.load_sample("truth")
+
+
+def test_sample_set_from_truth_has_metadata_metrics_and_hits(
+    truth_set: CallSet, truths: list[dict[str, Any]]
+) -> None:
+    calls = truth_set.calls.set_index("call_id")
+    assert len(calls) == len(truths)
+    for t in truths:
+        row = calls.loc[t["call_id"]]
+        assert (row["title"], row["rep"], row["date"], row["kind"]) == (
+            t["title"],
+            t["rep"],
+            t["date"],
+            t["kind"],
+        )
+        talk_rep = sum(x["end"] - x["start"] for x in t["turns"] if x["role"] == "rep")
+        assert row["talk_s_rep"] == pytest.approx(talk_rep, abs=1e-6)
+        planted_pricing = sum(1 for p in t["planted"] if p["tracker"] == "pricing")
+        assert row["hits_pricing"] >= planted_pricing
+    assert set(SCORECARD_COLUMNS) <= set(truth_set.calls.columns)
+
+
+def test_parquet_round_trip_is_lossless(truth_set: CallSet, tmp_path: Path) -> None:
+    truth_set.summaries["call_03_pricing"] = CallSummary(
+        call_id="call_03_pricing",
+        method="extractive",
+        action_items=[ActionItem(text="send both quotes", owner_role="rep", due="Friday")],
+    )
+    truth_set.save(tmp_path / "set")
+    loaded = CallSet.load(tmp_path / "set")
+    for name in ("calls", "turns", "words", "hits", "speakers"):
+        pd.testing.assert_frame_equal(getattr(truth_set, name), getattr(loaded, name))
+    assert loaded.summaries == truth_set.summaries
+    assert loaded.record("call_03_pricing") == truth_set.record("call_03_pricing")
+
+
+def test_load_refuses_a_folder_that_is_not_a_set(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"CallSet\.save"):
+        CallSet.load(tmp_path)
+
+
+def test_record_of_one_call_matches_its_truth(truths: list[dict[str, Any]]) -> None:
+    truth = next(t for t in truths if t["call_id"] == "call_07_monologue")
+    from hearkit.record import truth_to_result
+
+    record = analyze_call(
+        truth_to_result(truth),
+        call_id="mono",
+        roles={0: "rep", 1: "customer"},
+        metadata={"title": truth["title"]},
+    )
+    assert isinstance(record, CallRecord)
+    assert record.audio_seconds == truth["duration_s"] and record.metadata["title"] == truth["title"]
+    assert [s.role for s in record.speakers] == ["rep", "customer"]  # sorted by talk time
+    assert sum(s.ratio or 0 for s in record.speakers) == pytest.approx(1.0)
+    assert record.metrics["longest_monologue_s_rep"] > 120
+    assert {h.tracker for h in record.hits} >= {"pricing", "competitors", "next_steps"}
+    assert len(record.turns) == len(truth["turns"])
+    first = truth["turns"][0]
+    assert record.transcript.splitlines()[0] == f"[00:01] speaker_0 (rep): {first['text']}"
+    assert record.summary is not None and record.summary.call_id == "mono"  # wired by hearkit.summarize
+    json.loads(record.model_dump_json())
+
+
+def test_top_keywords_skip_stop_words_and_short_words() -> None:
+    turns = pd.DataFrame(
+        {
+            "call_id": ["x", "x", "y"],
+            "text": ["The price, the PRICE and the seat-count.", "Price? Yes: 40 per seat", "ok ok"],
+        }
+    )
+    kws = top_keywords(turns, n=3)
+    assert [(k.word, k.count) for k in kws["x"]] == [("price", 3), ("seat", 2), ("count", 1)]
+    assert "y" not in kws
+
+
+def test_labelled_transcript_orders_by_time() -> None:
+    turns = pd.DataFrame(
+        {
+            "turn": [1, 0],
+            "speaker": ["s1", "s0"],
+            "role": ["customer", "rep"],
+            "start": [65.0, 1.0],
+            "text": ["later", "first"],
+        }
+    )
+    assert labelled_transcript(turns) == "[00:01] s0 (rep): first\n[01:05] s1 (customer): later"
+
+
+def test_stereo_sample_results_exist_and_load() -> None:
+    index = json.loads((SAMPLE_DIR / "index.json").read_text())["calls"]
+    assert all((SAMPLE_DIR / e["result"]).is_file() for e in index)
+    calls = CallSet.load_sample("stereo").calls
+    assert len(calls) == len(index) and (calls["talk_ratio_rep"] > 0.3).all()
+
+
+def test_synthetic_calls_have_realistic_structure() -> None:
+    turns, durations = synthetic_turns(50, seed=3)
+    again, _ = synthetic_turns(50, seed=3)
+    pd.testing.assert_frame_equal(turns, again)
+    per_call = turns.groupby("call_id").size()
+    assert len(per_call) == 50 and 120 < per_call.mean() < 280
+    assert (turns["end"] > turns["start"]).all()
+    assert (turns.groupby("call_id")["end"].max() < durations.reindex(per_call.index)).all()
+    assert 1.5 < turns["duration_s"].median() < 6
+    sorted_ok = turns.groupby("call_id")["start"].apply(lambda s: s.is_monotonic_increasing)
+    assert sorted_ok.all()
+    cs = synthetic_calls(5, hits=True)
+    assert len(cs.calls) == 5 and (cs.hits["time_source"] == "interpolated").all()
