@@ -61,12 +61,16 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine]:
     server.stop()
 
 
+def client_of(engine: LocalEngine, api_key: str | None = None) -> httpx.Client:
+    """Raw HTTP client of ``engine`` with ``api_key`` (default: the engine's local key)."""
+    key = api_key or engine.api_key
+    return httpx.Client(base_url=engine.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+
+
 @pytest.fixture()
 def http(engine: LocalEngine) -> Iterator[httpx.Client]:
     """Raw HTTP client with the engine's local key."""
-    with httpx.Client(
-        base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}, timeout=30
-    ) as client:
+    with client_of(engine) as client:
         yield client
 
 

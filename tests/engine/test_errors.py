@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from hearkit.engine import LocalEngine
-from tests.engine.conftest import SAMPLE_DATA, start_engine, wait_job
+from tests.engine.conftest import SAMPLE_DATA, client_of, start_engine, wait_job
 
 REQUEST_ID = re.compile(r"^req_[0-9a-f]{24}$")
 
@@ -185,9 +185,7 @@ def test_bad_audio_fails_the_job_clearly_and_the_server_keeps_serving(
         "long": (audio["long"].read_bytes(), "at most 10 s"),
     }
     with start_engine(tmp_path, max_audio_seconds=10.0) as engine:
-        with httpx.Client(
-            base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}
-        ) as http:
+        with client_of(engine) as http:
             ids = {
                 name: http.post("/v1/transcription/jobs", files={"audio": data}).json()["job_id"]
                 for name, (data, _) in cases.items()

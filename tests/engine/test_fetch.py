@@ -12,7 +12,7 @@ import pytest
 
 from hearkit.engine import LocalEngine
 from hearkit.engine.fetch import check_address
-from tests.engine.conftest import TLSAudioServer, start_engine, wait_job
+from tests.engine.conftest import TLSAudioServer, client_of, start_engine, wait_job
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def strict_engine(
 
 
 def _client(engine: LocalEngine) -> httpx.Client:
-    return httpx.Client(base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"})
+    return client_of(engine)
 
 
 def _run(engine: LocalEngine, audio_url: str) -> dict[str, object]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.engine.conftest import start_engine, wait_job
+from tests.engine.conftest import client_of, start_engine, wait_job
 
 JOBS = "/v1/transcription/jobs"
 JFK = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata" / "whisper_jfk"
@@ -22,7 +21,7 @@ def test_a_crashing_worker_process_fails_its_job_and_the_next_job_runs(
     )
     with (
         engine,
-        httpx.Client(base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}) as http,
+        client_of(engine) as http,
     ):
         crash = http.post(
             JOBS, files={"audio": audio["mono3"].read_bytes()}, data={"call_id": "crash"}
@@ -39,7 +38,7 @@ def test_default_whisper_transcriber_in_a_worker_process(tmp_path: Path) -> None
     engine = start_engine(tmp_path, transcriber="whisper")
     with (
         engine,
-        httpx.Client(base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}) as http,
+        client_of(engine) as http,
     ):
         created = http.post(
             JOBS, files={"audio": (JFK / "jfk.flac").read_bytes()}, data={"output_formats": "srt"}

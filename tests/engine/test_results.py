@@ -13,7 +13,7 @@ import webvtt
 
 from hearkit.engine import LocalEngine
 from hearkit.engine.signing import sign_link
-from tests.engine.conftest import start_engine, wait_job
+from tests.engine.conftest import client_of, start_engine, wait_job
 
 JOBS = "/v1/transcription/jobs"
 
@@ -26,9 +26,7 @@ def offloading(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEngine
 
 
 def _complete(engine: LocalEngine, data: bytes, fields: dict[str, str]) -> httpx.Response:
-    with httpx.Client(
-        base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}
-    ) as http:
+    with client_of(engine) as http:
         job_id = http.post(JOBS, files={"audio": data}, data=fields).json()["job_id"]
         return wait_job(http, job_id)
 

@@ -14,7 +14,7 @@ import pytest
 from hearkit.client import PyAI
 from hearkit.engine import LocalEngine
 from hearkit.webhooks import WebhookStore, webhook_receiver
-from tests.engine.conftest import ThreadedServer, start_engine, wait_job
+from tests.engine.conftest import ThreadedServer, client_of, start_engine, wait_job
 
 JOBS = "/v1/transcription/jobs"
 
@@ -104,7 +104,7 @@ def test_delivery_gives_up_after_the_retry_period(tmp_path: Path) -> None:
     refusing = ThreadedServer(Flaky(None, failures=10**9))
     engine = start_engine(tmp_path, webhook_retry_base=0.1, webhook_retry_period=0.6)
     try:
-        http = httpx.Client(base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"})
+        http = client_of(engine)
         hook = f"http://127.0.0.1:{refusing.port}/hook"
         job = http.post(JOBS, json={"audio_url": "http://x.example/a", "webhook_url": hook}).json()
         http.close()
@@ -123,7 +123,7 @@ def test_webhook_to_a_private_address_is_refused_without_the_allow_option(
 ) -> None:
     with (
         start_engine(tmp_path, allow_private_urls=False) as engine,
-        httpx.Client(base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}) as http,
+        client_of(engine) as http,
     ):
         insecure = http.post(JOBS, files={"audio": b"x"}, data={"webhook_url": "http://127.0.0.1:9/x"})
         assert insecure.status_code == 400 and "webhook_url" in insecure.json()["detail"]
@@ -142,9 +142,7 @@ def test_pending_deliveries_resume_after_a_restart(tmp_path: Path, audio: dict[s
     first.stop()  # the receiver is down: deliveries fail and stay pending
     data_dir = tmp_path / "engine"
     with start_engine(data_dir, webhook_retry_base=1.0) as engine:
-        with httpx.Client(
-            base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}
-        ) as http:
+        with client_of(engine) as http:
             hook = f"http://127.0.0.1:{port}/webhooks/pyai"
             job = http.post(
                 JOBS, files={"audio": audio["mono3"].read_bytes()}, data={"webhook_url": hook}
