@@ -174,5 +174,28 @@ def main() -> None:
             print(f"  extractor / baseline: recall x{ratio_r:.2f}, precision x{ratio_p:.2f}")
 
 
+def throughput(n_calls: int = 100) -> None:
+    """Archive speed: ``summarize_calls`` over synthetic calls (``hearkit.synth``, ~200 turns each)."""
+    from hearkit.summarize import summarize_calls
+    from hearkit.synth import synthetic_calls
+
+    turns = synthetic_calls(n_calls, seed=0).turns
+    began = time.perf_counter()
+    summaries = summarize_calls(turns, method="extractive")
+    ours = (time.perf_counter() - began) / len(summaries)
+    began = time.perf_counter()
+    for _, frame in turns.groupby("call_id", sort=False):
+        keyword_baseline(frame)
+    base = (time.perf_counter() - began) / len(summaries)
+    print(
+        f"\n== throughput: {len(summaries)} synthetic calls, {len(turns) / len(summaries):.0f} turns a call"
+    )
+    print(
+        f"  extractor {ours * 1000:.1f} ms a call, keyword baseline {base * 1000:.1f} ms a call "
+        f"(x{ours / base:.1f})"
+    )
+
+
 if __name__ == "__main__":
     main()
+    throughput()

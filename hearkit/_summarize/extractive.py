@@ -108,10 +108,13 @@ def tfidf_similarity(texts: Sequence[str]) -> np.ndarray:
     for doc in docs:
         for token in doc:
             vocabulary.setdefault(token, len(vocabulary))
-    counts = np.zeros((len(docs), len(vocabulary)))
-    for row, doc in enumerate(docs):
-        for token in doc:
-            counts[row, vocabulary[token]] += 1
+    rows = np.repeat(np.arange(len(docs)), [len(doc) for doc in docs])
+    columns = np.fromiter(
+        (vocabulary[token] for doc in docs for token in doc), dtype=np.int64, count=len(rows)
+    )
+    width = max(len(vocabulary), 1)
+    counts = np.bincount(rows * width + columns, minlength=len(docs) * width).reshape(len(docs), width)
+    counts = counts[:, : len(vocabulary)].astype(np.float64)
     present = counts > 0
     tf = np.where(present, 1.0 + np.log(np.where(present, counts, 1.0)), 0.0)
     idf = np.log((1.0 + len(docs)) / (1.0 + present.sum(axis=0))) + 1.0

@@ -89,7 +89,8 @@ _WE = (
 _ASK = rf"(?:can\s+you|could\s+you|would\s+you|will\s+you|you{_APOS}ll\s+need\s+to|you\s+need\s+to|please)"
 _NEXT = r"(?:(?:the\s+)?next\s+steps?\s+(?:is|are|would\s+be|will\s+be)(?:\s+(?:to|that|for))?)"
 _COMMITMENT = re.compile(
-    rf"\b(?:(?P<self>{_SELF})|(?P<we>{_WE})|(?P<ask>{_ASK})|(?P<next>{_NEXT}))"
+    # The lookahead fails fast at the many word starts no subject begins with.
+    rf"\b(?=[iwlcyptn])(?:(?P<self>{_SELF})|(?P<we>{_WE})|(?P<ask>{_ASK})|(?P<next>{_NEXT}))"
     rf"(?:\s+(?:you|we|i|me|us))?(?:\s+{_FILLER})*\s+(?P<verb>{_ACTION_VERBS})\b",
     re.IGNORECASE,
 )
