@@ -1,22 +1,16 @@
 """Summaries inside the analytics records: analyze_call fills CallRecord.summary, load_sample
-fills CallSet.summaries, and summarize() takes a CallRecord."""
+fills CallSet.summaries, and summarize() takes a CallRecord. (conftest.py clears HEARKIT_LLM_*,
+so these are the offline summaries.)"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pytest
-
 from hearkit.record import CallSet, analyze_call, truth_to_result
 from hearkit.summarize import summarize
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
-
-
-@pytest.fixture(autouse=True)
-def _offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HEARKIT_LLM_BASE_URL", raising=False)
 
 
 def test_analyze_call_fills_a_cited_summary() -> None:
