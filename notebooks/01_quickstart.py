@@ -58,13 +58,15 @@ clip = first_seconds(SAMPLE_DATA / "call_03_pricing.stereo.ogg", Path("quickstar
 
 # %% [markdown]
 # ## Transcribe
-# `transcribe` submits the job and waits for it. The client reads `PYAI_API_KEY`; with no key
-# it starts the embedded engine once per process.
+# `transcribe` submits the job and waits for it; `result` reads the transcript (inline, or from
+# the job's signed `result_url` when it was offloaded). The client reads `PYAI_API_KEY`; with no
+# key it starts the embedded engine once per process.
 
 # %%
 client = PyAI()
 job = client.jobs.transcribe(audio=clip, channel=True)
-print(job.id, job.status, client.base_url)
+result = client.jobs.result(job)
+print(job.job_id, job.status, f"{result.audio_seconds} s of audio, via {client.base_url}")
 
 # %% [markdown]
 # ## DataFrames
@@ -72,8 +74,8 @@ print(job.id, job.status, client.base_url)
 
 # %%
 roles = {0: "rep", 1: "customer"}
-turns = transcript.turns(job, call_id="quickstart", roles=roles)
-words = transcript.words(job, call_id="quickstart", roles=roles)
+turns = transcript.turns(result, call_id="quickstart", roles=roles)
+words = transcript.words(result, call_id="quickstart", roles=roles)
 turns[["turn", "speaker", "role", "start", "end", "text"]]
 
 # %% [markdown]
@@ -82,11 +84,11 @@ turns[["turn", "speaker", "role", "start", "end", "text"]]
 # were said. `analyze_call` gathers every metric of the call into one record.
 
 # %%
-hits = find_hits(words)
+hits = find_hits(words, turns=turns)
 hits[["tracker", "phrase", "role", "start", "snippet"]]
 
 # %%
-record = analyze_call(job, call_id="quickstart", roles=roles)
+record = analyze_call(result, call_id="quickstart", roles=roles)
 print(record.talk_ratio)
 
 # %% [markdown]
