@@ -10,6 +10,7 @@ DataFrames (``calls`` one row per call, ``turns``, ``words``, ``hits``, ``speake
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -64,6 +66,7 @@ well thanks thank great one two going know think want need see look make much ma
 """
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 _STOP_ARRAY = pa.array(sorted(STOP_WORDS), type=pa.large_string())
+_KEYWORD_CHUNK_TURNS = 250_000
 _EDGE_PUNCTUATION = "'\".,?!;:()[]{}<>«»“”‘’…*_#@&+=~`|"
 
 
@@ -504,11 +507,36 @@ def top_keywords(turns: pd.DataFrame, *, n: int = 8) -> dict[str, list[Keyword]]
     """The ``n`` most frequent words of each call, stop words and words under 3 letters left out
     (the guide's ``keywords``). Tokens: whitespace-separated, hyphens and slashes split, edge
     punctuation trimmed, lower-cased; only alphabetic tokens (apostrophes allowed) count, so
-    numbers are left out. Ties go alphabetically. One Arrow tokenization of all turns, one
-    group-by count."""
+    numbers are left out. Ties go alphabetically. Arrow tokenization and group-by counts, in
+    chunks of whole calls (bounded memory)."""
     if len(turns) == 0:
         return {}
-    text = pa.array(turns["text"].astype("str").fillna(""), type=pa.large_string())
+    call_codes, call_names = pd.factorize(turns["call_id"].astype("str"))
+    order = np.argsort(call_codes, kind="stable")
+    codes_sorted = call_codes[order]
+    text_all = pa.array(turns["text"].astype("str").fillna(""), type=pa.large_string()).take(pa.array(order))
+    # Chunks of whole calls bound the memory of the token arrays (~11 tokens a turn).
+    bounds = [0]
+    while bounds[-1] < len(order):
+        cut = min(bounds[-1] + _KEYWORD_CHUNK_TURNS, len(order))
+        if cut < len(order):
+            cut = int(np.searchsorted(codes_sorted, codes_sorted[cut], side="right"))
+        bounds.append(cut)
+    parts = [
+        _keyword_counts(text_all.slice(a, b - a), codes_sorted[a:b], n) for a, b in itertools.pairwise(bounds)
+    ]
+    frame = pd.concat(parts, ignore_index=True)
+    names = [str(c) for c in call_names]
+    out: dict[str, list[Keyword]] = {}
+    for call, word, count in zip(
+        frame["call"].tolist(), frame["word"].tolist(), frame["word_count"].tolist(), strict=True
+    ):
+        out.setdefault(names[call], []).append(Keyword(word=word, count=count))
+    return out
+
+
+def _keyword_counts(text: pa.Array, calls: npt.NDArray[np.int64], n: int) -> pd.DataFrame:
+    """Top ``n`` (word, count) rows per call code of one chunk: columns call, word, word_count."""
     # Arrow's regex kernels are slow; whitespace split + trimming + an alphabetic test is not.
     spaced = pc.replace_substring(pc.replace_substring(pc.utf8_lower(text), "-", " "), "/", " ")
     tokens = pc.utf8_split_whitespace(spaced)
@@ -521,20 +549,12 @@ def top_keywords(turns: pd.DataFrame, *, n: int = 8) -> dict[str, list[Keyword]]
         ),
         pc.invert(pc.is_in(words, value_set=_STOP_ARRAY)),
     )
-    call_codes, call_names = pd.factorize(turns["call_id"].astype("str"))
-    calls = pa.array(call_codes.astype(np.int64)).take(pc.filter(parent, keep))
-    table = pa.table({"call": calls, "word": pc.filter(words, keep)})
-    counts = table.group_by(["call", "word"]).aggregate([("word", "count")])
-    frame = counts.to_pandas()
+    owner = pa.array(calls).take(pc.filter(parent, keep))
+    table = pa.table({"call": owner, "word": pc.filter(words, keep)})
+    frame = table.group_by(["call", "word"]).aggregate([("word", "count")]).to_pandas()
     frame = frame.sort_values(["call", "word_count", "word"], ascending=[True, False, True], kind="stable")
-    frame = frame.groupby("call", sort=False).head(n)
-    names = [str(c) for c in call_names]
-    out: dict[str, list[Keyword]] = {}
-    for call, word, count in zip(
-        frame["call"].tolist(), frame["word"].tolist(), frame["word_count"].tolist(), strict=True
-    ):
-        out.setdefault(names[call], []).append(Keyword(word=word, count=count))
-    return out
+    top: pd.DataFrame = frame.groupby("call", sort=False).head(n)
+    return top
 
 
 def labelled_transcript(turns: pd.DataFrame) -> str:
