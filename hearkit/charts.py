@@ -26,6 +26,8 @@ import html
 import textwrap
 from collections.abc import Iterable, Sequence
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -145,6 +147,15 @@ def _plain(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def _cells(rows: list[list[str]]) -> npt.NDArray[np.object_]:
+    """Hover cells as a 2-D object array: plotly validates nested lists element by element,
+    about 100x slower than an array (seconds for a long call)."""
+    cells = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+    for index, row in enumerate(rows):
+        cells[index, :] = row
+    return cells
+
+
 def _snippet(text: object, width: int = 60, limit: int = 180) -> str:
     """Escaped, shortened transcript text wrapped onto hover-label lines with ``<br>``."""
     flat = " ".join(str(text).split())
@@ -249,10 +260,12 @@ def talk_ratio(
                 y=[_plain(c) for c in order],
                 x=(rows["share"].fillna(0.0) * 100).round(2).tolist(),
                 marker={"color": _role_color(role), "line": {"width": 0}},
-                customdata=[
-                    [_plain(titles.get(c, c)), _clock(t) if pd.notna(t) else "0:00"]
-                    for c, t in zip(order, rows["talk_s"], strict=True)
-                ],
+                customdata=_cells(
+                    [
+                        [_plain(titles.get(c, c)), _clock(t) if pd.notna(t) else "0:00"]
+                        for c, t in zip(order, rows["talk_s"], strict=True)
+                    ]
+                ),
                 hovertemplate=(
                     "%{customdata[0]}<br>" + _plain(role) + ": %{x:.1f}% of talk (%{customdata[1]})"
                     "<extra></extra>"
@@ -345,7 +358,7 @@ def _lane_bar(name: str, lane: str, spans: list[tuple[float, float]], color: str
         x=[round(e - s, 3) for s, e in spans],
         width=0.6,
         marker={"color": color, "line": {"width": 0}},
-        customdata=[[h] for h in hover],
+        customdata=_cells([[h] for h in hover]),
         hovertemplate="%{customdata[0]}<extra></extra>",
     )
 
@@ -417,10 +430,14 @@ def call_timeline(
                         "color": colour,
                         "line": {"width": 1, "color": "#000000"},
                     },
-                    customdata=[
-                        [_plain(p), _clock(s), _snippet(sn)]
-                        for p, s, sn in zip(group["phrase"], group["start"], group["snippet"], strict=True)
-                    ],
+                    customdata=_cells(
+                        [
+                            [_plain(p), _clock(s), _snippet(sn)]
+                            for p, s, sn in zip(
+                                group["phrase"], group["start"], group["snippet"], strict=True
+                            )
+                        ]
+                    ),
                     hovertemplate=(
                         "<b>" + _plain(tracker) + "</b>: %{customdata[0]} at %{customdata[1]}"
                         "<br>%{customdata[2]}<extra></extra>"
@@ -474,12 +491,14 @@ def keyword_timeline(
                     "opacity": 0.8,
                     "line": {"width": 1, "color": "white"},
                 },
-                customdata=[
-                    [_plain(c), _plain(p), _clock(s), _snippet(sn)]
-                    for c, p, s, sn in zip(
-                        group["call_id"], group["phrase"], group["start"], group["snippet"], strict=True
-                    )
-                ],
+                customdata=_cells(
+                    [
+                        [_plain(c), _plain(p), _clock(s), _snippet(sn)]
+                        for c, p, s, sn in zip(
+                            group["call_id"], group["phrase"], group["start"], group["snippet"], strict=True
+                        )
+                    ]
+                ),
                 hovertemplate=(
                     "%{customdata[0]} at %{customdata[2]} (%{x:.0f}% of the call)"
                     "<br><b>%{customdata[1]}</b><br>%{customdata[3]}<extra></extra>"
@@ -552,10 +571,12 @@ def pricing_mentions(
                     "size": 11,
                     "line": {"width": 1, "color": "white"},
                 },
-                customdata=[
-                    [_plain(p), _clock(s), _snippet(sn)]
-                    for p, s, sn in zip(group["phrase"], group["start"], group["snippet"], strict=True)
-                ],
+                customdata=_cells(
+                    [
+                        [_plain(p), _clock(s), _snippet(sn)]
+                        for p, s, sn in zip(group["phrase"], group["start"], group["snippet"], strict=True)
+                    ]
+                ),
                 hovertemplate=(
                     "%{y} at %{customdata[1]} (%{x:.0f}%)<br><b>%{customdata[0]}</b>"
                     "<br>%{customdata[2]}<extra></extra>"
@@ -637,7 +658,7 @@ def metric_distributions(
                 fillcolor="rgba(0,114,178,0.10)",
                 line={"color": "#0072B2"},
                 marker={"color": "#0072B2", "size": 6, "opacity": 0.6},
-                customdata=[[_plain(titles.get(c, c))] for c in ids],
+                customdata=_cells([[_plain(titles.get(c, c))] for c in ids]),
                 hovertemplate="%{customdata[0]}: %{x}<extra></extra>",
                 showlegend=False,
             ),

@@ -170,7 +170,8 @@ def test_figures_use_the_theme_and_okabe_ito_colours(sample: Frames) -> None:
 def test_hover_text_from_transcripts_is_escaped(hostile: Frames) -> None:
     fig = charts.call_timeline(hostile.turns, "evil", hits=hostile.hits)
     dumped = fig.to_json()
-    hover = [str(cell) for t in fig.data for row in (t.customdata or []) for cell in row]
+    cells = [t.customdata for t in fig.data if t.customdata is not None]
+    hover = [str(cell) for block in cells for row in block for cell in row]
     assert any(html.escape(INJECTION, quote=False) in h.replace("<br>", " ") for h in hover)
     assert not any("<script" in h or "<img" in h or "<b>speaker_2" in h for h in hover)
     assert "<" not in dumped  # plotly's JSON writes "<" as \u003c
