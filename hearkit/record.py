@@ -536,25 +536,41 @@ def top_keywords(turns: pd.DataFrame, *, n: int = 8) -> dict[str, list[Keyword]]
 
 
 def _keyword_counts(text: pa.Array, calls: npt.NDArray[np.int64], n: int) -> pd.DataFrame:
-    """Top ``n`` (word, count) rows per call code of one chunk: columns call, word, word_count."""
-    # Arrow's regex kernels are slow; whitespace split + trimming + an alphabetic test is not.
-    spaced = pc.replace_substring(pc.replace_substring(pc.utf8_lower(text), "-", " "), "/", " ")
-    tokens = pc.utf8_split_whitespace(spaced)
-    parent = pc.list_parent_indices(tokens)
-    words = pc.utf8_trim(pc.list_flatten(tokens), characters=_EDGE_PUNCTUATION)
-    keep = pc.and_(
+    """Top ``n`` (word, count) rows per call code of one chunk: columns call, word, word_count.
+
+    Tokens are split once and dictionary-encoded; lower-casing, trimming and the stop-word and
+    alphabetic tests then run on the (small) dictionary, not on every token."""
+    tokens = pc.utf8_split_whitespace(pc.replace_substring(pc.replace_substring(text, "-", " "), "/", " "))
+    parent = np.asarray(pc.list_parent_indices(tokens))
+    encoded = pc.dictionary_encode(pc.list_flatten(tokens))
+    vocab = pc.utf8_trim(pc.utf8_lower(encoded.dictionary), characters=_EDGE_PUNCTUATION)
+    usable = pc.and_(
         pc.and_(
-            pc.greater_equal(pc.utf8_length(words), 3),
-            pc.utf8_is_alpha(pc.replace_substring(words, "'", "")),
+            pc.greater_equal(pc.utf8_length(vocab), 3),
+            pc.utf8_is_alpha(pc.replace_substring(vocab, "'", "")),
         ),
-        pc.invert(pc.is_in(words, value_set=_STOP_ARRAY)),
+        pc.invert(pc.is_in(vocab, value_set=_STOP_ARRAY)),
     )
-    owner = pa.array(calls).take(pc.filter(parent, keep))
-    table = pa.table({"call": owner, "word": pc.filter(words, keep)})
-    frame = table.group_by(["call", "word"]).aggregate([("word", "count")]).to_pandas()
-    frame = frame.sort_values(["call", "word_count", "word"], ascending=[True, False, True], kind="stable")
-    top: pd.DataFrame = frame.groupby("call", sort=False).head(n)
-    return top
+    words = np.asarray(vocab.to_pylist(), dtype=object)
+    keep_vocab = np.asarray(usable, dtype=bool)
+    # One code per distinct normalized word, in alphabetical order (ties sort by word).
+    names, word_code = np.unique(words[keep_vocab].astype(str), return_inverse=True)
+    code_of_entry = np.full(len(words), -1, dtype=np.int64)
+    code_of_entry[np.flatnonzero(keep_vocab)] = word_code
+    token_code = code_of_entry[np.asarray(encoded.indices)]
+    kept = token_code >= 0
+    key = calls[parent[kept]] * max(len(names), 1) + token_code[kept]
+    pairs, counts = np.unique(key, return_counts=True)
+    call_of = pairs // max(len(names), 1)
+    word_of = pairs % max(len(names), 1)
+    order = np.lexsort((word_of, -counts, call_of))
+    call_of, word_of, counts = call_of[order], word_of[order], counts[order]
+    first = np.r_[True, call_of[1:] != call_of[:-1]] if len(call_of) else np.zeros(0, dtype=bool)
+    start_of_run = np.maximum.accumulate(np.where(first, np.arange(len(call_of)), 0))
+    top = (np.arange(len(call_of)) - start_of_run) < n
+    return pd.DataFrame(
+        {"call": call_of[top], "word": names[word_of[top]], "word_count": counts[top].astype(np.int64)}
+    )
 
 
 def labelled_transcript(turns: pd.DataFrame) -> str:
