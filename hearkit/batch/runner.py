@@ -15,8 +15,9 @@ server replays the original job, so no recording is billed twice and none is los
 
 Errors: 5xx and connection errors are retried (``max_attempts`` sends, exponential backoff);
 429 pauses for ``Retry-After`` and lowers the concurrency (:mod:`hearkit.batch.limiter`); 402,
-401 and 403 stop the run cleanly (nothing more is sent; jobs already created are still
-collected); a job that fails on the server is ``failed`` with its error.
+401, 403 and a daily cap (429 ``daily_cap_exceeded``) stop the run cleanly (nothing more is
+sent; jobs already created are still collected); a job that fails on the server is ``failed``
+with its error.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from hearkit.errors import (
     APIConnectionError,
     APIError,
     AuthenticationError,
+    DailyCapExceededError,
     IdempotencyConflictError,
     NotFoundError,
     PaymentRequiredError,
@@ -118,10 +120,6 @@ def write_json(path: Path, document: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(document, indent=1, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
-
-
-class _Stop(Exception):
-    """Stops the whole run (402, 401, 403)."""
 
 
 class Runner:
@@ -216,7 +214,9 @@ class Runner:
 
     async def _submit(self, row: ManifestRow) -> str | None:
         key, request = self._request(row)
-        attempts = row.attempts
+        # The budget is per run: sends cut short by a crash (kill -9) are counted in the manifest
+        # (``attempts``) but must not use up the retries of the run that resumes.
+        attempts = 0
         rate_limited = 0
         last_error = row.last_error or ""
         while attempts < self.settings.max_attempts:
@@ -228,6 +228,12 @@ class Runner:
             try:
                 audio = Path(row.source) if row.kind == "file" else None
                 job = await self.jobs.create(audio, idempotency_key=key, **request)
+            except DailyCapExceededError as exc:
+                self._stop(str(exc))  # hours until the reset: stop cleanly rather than wait
+                self.manifest.note_error(row.rec_id, str(exc))
+                if attempts == 1 and row.attempts == 0:  # nothing ever reached the server
+                    self.manifest.mark_pending(row.rec_id)
+                return None
             except RateLimitError as exc:
                 self.limiter.on_rate_limited(exc.retry_after)
                 last_error = str(exc)
@@ -239,7 +245,7 @@ class Runner:
             except (PaymentRequiredError, AuthenticationError, PermissionDeniedError) as exc:
                 self._stop(str(exc))
                 self.manifest.note_error(row.rec_id, str(exc))
-                if attempts == 1:
+                if attempts == 1 and row.attempts == 0:  # nothing ever reached the server
                     self.manifest.mark_pending(row.rec_id)
                 return None
             except IdempotencyConflictError as exc:

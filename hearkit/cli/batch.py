@@ -101,7 +101,7 @@ def batch(
     print_report(report, _console)
     if report.stop_reason:
         raise typer.Exit(3)
-    if report.failed:
+    if report.failed or (not report.dry_run and not report.complete):
         raise typer.Exit(1)
 
 

@@ -35,10 +35,10 @@ def _batch(source: Path | None, out: Path, base_url: str, api_key: str, **option
     return asyncio.run(go())
 
 
-def _live_key(engine: LocalEngine, **limits: Any) -> str:
+def _live_key(engine: LocalEngine, env: str = "live", **limits: Any) -> str:
     assert engine.runtime is not None
     key, _row = engine.runtime.store.create_key(
-        env="live",
+        env=env,
         scopes=["hear:transcribe", "transcribe:jobs"],
         rps=limits.pop("rps", 100.0),
         burst=limits.pop("burst", 200),
@@ -114,6 +114,16 @@ def test_402_stops_cleanly_and_a_new_key_finishes_without_duplicates(tmp_path: P
         assert engine.runtime is not None
         assert engine.runtime.store.count_jobs() == 8
     assert resumed.complete and resumed.counts["completed"] == 8
+
+
+def test_a_sandbox_daily_cap_stops_the_run_instead_of_waiting_for_midnight(tmp_path: Path) -> None:
+    for i in range(4):
+        audio.mono(tmp_path / "in" / f"c{i}.wav", 1.0, seed=i)
+    with LocalEngine(tmp_path / "engine", transcriber="fake") as engine:
+        capped = _live_key(engine, env="test", daily_cap_seconds=2.0)
+        report = _batch(tmp_path / "in", tmp_path / "out", engine.base_url, capped, concurrency=1)
+    assert report.stop_reason is not None and "daily cap" in report.stop_reason
+    assert report.counts["completed"] == 2 and report.counts["pending"] == 2
 
 
 def test_429_slows_down_and_loses_nothing(tmp_path: Path) -> None:

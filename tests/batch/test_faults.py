@@ -9,15 +9,18 @@ on the server side: the engine's own job store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from hearkit.batch import arun
 from hearkit.batch.manifest import Manifest
@@ -49,6 +52,7 @@ def _server_jobs(engine: LocalEngine | EngineProcess) -> list[str]:
             cursor = page["next_cursor"]
 
 
+@pytest.mark.timeout(900)
 def test_a_thousand_submissions_through_faults_lose_nothing_and_duplicate_nothing(tmp_path: Path) -> None:
     n = 1000
     audio.many_mono(tmp_path / "in", n, seconds=0.2)
@@ -89,46 +93,58 @@ def test_a_thousand_submissions_through_faults_lose_nothing_and_duplicate_nothin
     assert all((tmp_path / "out" / "calls" / f"{row.call_id}.json").is_file() for row in rows)
 
 
-def test_sigkill_at_random_points_then_resume_maps_each_recording_to_one_job(tmp_path: Path) -> None:
+def _progress(out: Path) -> int:
+    """Steps the manifest has recorded so far (sends + job ids + completions), read-only."""
+    path = out / "manifest.sqlite"
+    if not path.is_file():
+        return 0
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as db:
+            row = db.execute(
+                "SELECT COALESCE(SUM(attempts), 0) + COUNT(job_id) + SUM(status = 'completed')"
+                " FROM recordings"
+            ).fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(row[0] or 0)
+
+
+@pytest.mark.timeout(900)
+def test_sigkill_at_random_points_then_resume_maps_each_recording_to_one_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     n = 50
     audio.many_mono(tmp_path / "in", n, seconds=0.3)
+    monkeypatch.setenv("HEARKIT_FAKE_DELAY", "0.4")  # jobs take a while: kills land mid-flight
     rng = random.Random(20)
+    out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [
-        sys.executable,
-        "-m",
-        "hearkit.cli.main",
-        "batch",
-        str(tmp_path / "in"),
-        "--out",
-        str(tmp_path / "out"),
-    ]
+    command = [sys.executable, "-m", "hearkit.cli.main", "batch", str(tmp_path / "in"), "--out", str(out)]
     command += ["--concurrency", "8", "--no-progress", "--no-dataset"]
+    kills_mid_work = 0
     with LocalEngine(tmp_path / "engine", transcriber="fake", workers=2) as engine:
         command += ["--base-url", engine.base_url, "--api-key", engine.api_key]
-        kills = 0
-        finished_early = 0
-        while kills < 20:
-            child = subprocess.Popen(
-                command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
-            time.sleep(rng.uniform(0.5, 2.0))
-            if child.poll() is None:
-                child.send_signal(signal.SIGKILL)
-                child.wait()
-                kills += 1
-            else:
-                finished_early += 1
-                assert child.returncode == 0, child.stderr.read() if child.stderr else ""
-                if finished_early > 5:
-                    break
+        for _kill in range(20):
+            before = _progress(out)
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            child = subprocess.Popen(command, env=env, cwd=ROOT, **quiet)
+            # Kill at a random instant after the run made progress (or when it is about to finish).
+            deadline = time.monotonic() + 60
+            while _progress(out) == before and child.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 0.6))
+            if child.poll() is not None:
+                break
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            kills_mid_work += 1
         final = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
-        assert final.returncode == 0, final.stderr
+        assert final.returncode == 0, final.stdout + final.stderr
         server_jobs = _server_jobs(engine)
-    assert kills >= 10
-    with Manifest(tmp_path / "out") as manifest:
+    assert kills_mid_work == 20
+    with Manifest(out) as manifest:
         rows = manifest.rows()
         assert manifest.counts()["completed"] == n
     assert len(server_jobs) == n == len(set(server_jobs))
     assert sorted(row.job_id or "" for row in rows) == sorted(server_jobs)
-    assert all((tmp_path / "out" / "calls" / f"{row.call_id}.json").is_file() for row in rows)
+    assert all((out / "calls" / f"{row.call_id}.json").is_file() for row in rows)
