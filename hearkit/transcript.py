@@ -394,10 +394,11 @@ def _normalize_one(
     t_end = np.maximum.reduceat(seg_end, first)
     t_code = codes[first]
     t_channel = _channels([seg_channel[i] for i in first.tolist()])
-    t_text = [
-        " ".join(text.strip() for text in seg_text[a:b] if text and text.strip())
-        for a, b in itertools.pairwise(bounds)
-    ]
+    # Most turns are one segment: only merged ones need a join.
+    t_text = [seg_text[i].strip() for i in first.tolist()]
+    for turn in np.flatnonzero(np.diff(bounds) > 1).tolist():
+        parts = (text.strip() for text in seg_text[bounds[turn] : bounds[turn + 1]])
+        t_text[turn] = " ".join(part for part in parts if part)
     n_turns = len(first)
 
     # Per speaker identity (code): its name and its (role, role_source).
