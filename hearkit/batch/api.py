@@ -105,6 +105,12 @@ def run(
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(arun(source, out, **options))
+    if options.get("client") is not None:
+        raise ValueError(
+            "inside a running event loop (a notebook), run() works on its own thread and loop, where a "
+            "client made in your loop cannot be used: pass api_key=/base_url= instead, or "
+            "`await hearkit.batch.arun(..., client=client)`"
+        )
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hearkit-batch") as pool:
         return pool.submit(asyncio.run, arun(source, out, **options)).result()
 

@@ -230,6 +230,12 @@ def test_run_inside_a_running_event_loop(tmp_path: Path) -> None:
             )
 
         report = asyncio.run(cell())
+
+        async def cell_with_own_client() -> BatchReport:
+            return run(tmp_path / "in", tmp_path / "out", client=object(), progress=False)
+
+        with pytest.raises(ValueError, match="arun"):
+            asyncio.run(cell_with_own_client())
     assert report.complete and report.counts["completed"] == 1
 
 
