@@ -23,7 +23,6 @@ Example::
 from __future__ import annotations
 
 import html
-import textwrap
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -158,10 +157,22 @@ def _cells(rows: list[list[str]]) -> npt.NDArray[np.object_]:
 
 def _snippet(text: object, width: int = 60, limit: int = 180) -> str:
     """Escaped, shortened transcript text wrapped onto hover-label lines with ``<br>``."""
-    flat = " ".join(str(text).split())
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + "…"
-    return "<br>".join(_plain(line) for line in textwrap.wrap(flat, width) or [""])
+    words = str(text).split()
+    lines: list[str] = []
+    line = ""
+    used = 0
+    for word in words:
+        if used + len(word) > limit:
+            line += " …"
+            break
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+        used += len(word) + 1
+    lines.append(line)
+    return "<br>".join(_plain(part) for part in lines)
 
 
 def _clock(seconds: float) -> str:
@@ -415,7 +426,7 @@ def call_timeline(
     if hits is not None and not hits.empty:
         _require(hits, ["call_id", "tracker", "phrase", "speaker", "start", "snippet"], "hits")
         own_hits = hits[hits["call_id"].astype(str) == str(call_id)]
-        styles = tracker_styles(hits["tracker"])
+        styles = tracker_styles(pd.unique(hits["tracker"].astype(str)))
         for tracker, group in own_hits.groupby("tracker", sort=True):
             colour, symbol = styles[str(tracker)]
             fig.add_trace(
