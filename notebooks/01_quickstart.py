@@ -89,7 +89,8 @@ hits[["tracker", "phrase", "role", "start", "snippet"]]
 
 # %%
 record = analyze_call(result, call_id="quickstart", roles=roles)
-print(record.talk_ratio)
+print("talk ratio:", record.talk_ratio)
+print(record.transcript)
 
 # %% [markdown]
 # ## Charts

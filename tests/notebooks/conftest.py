@@ -3,6 +3,7 @@ a headless Chromium to open the exports."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sys
@@ -45,12 +46,12 @@ def kernel_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
-def execute(name: str, root: Path) -> Executed:
-    """Run ``notebooks/<name>.ipynb`` in ``root/notebooks`` (next to a link to ``sample_data``)."""
-    workdir = root / "notebooks"
-    workdir.mkdir(parents=True, exist_ok=True)
-    if not (root / "sample_data").exists():
-        (root / "sample_data").symlink_to(REPO / "sample_data", target_is_directory=True)
+async def execute(name: str, root: Path) -> Executed:
+    """Run ``notebooks/<name>.ipynb`` in ``root/<name>/notebooks`` (next to a link to ``sample_data``),
+    then export it to HTML with nbconvert's default (lab) template."""
+    workdir = root / name / "notebooks"
+    workdir.mkdir(parents=True)
+    (root / name / "sample_data").symlink_to(REPO / "sample_data", target_is_directory=True)
     source = NOTEBOOKS / f"{name}.ipynb"
     shutil.copy(source, workdir / source.name)
     notebook = nbformat.read(source, as_version=4)
@@ -60,7 +61,7 @@ def execute(name: str, root: Path) -> Executed:
         kernel_name="python3",
         resources={"metadata": {"path": str(workdir)}},
     )
-    client.execute(env=kernel_env(root / "engine"))
+    await client.async_execute(env=kernel_env(root / name / "engine"))
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(notebook)
     html_path = workdir / f"{name}.html"
     html_path.write_text(body, encoding="utf-8")
@@ -69,8 +70,13 @@ def execute(name: str, root: Path) -> Executed:
 
 @pytest.fixture(scope="session")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Executed]:
+    """Every notebook, executed concurrently (each kernel mostly waits: imports, the engine, I/O)."""
     root = tmp_path_factory.mktemp("notebooks-run")
-    return {name: execute(name, root) for name in NOTEBOOK_NAMES}
+
+    async def run_all() -> list[Executed]:
+        return list(await asyncio.gather(*(execute(name, root) for name in NOTEBOOK_NAMES)))
+
+    return {run.name: run for run in asyncio.run(run_all())}
 
 
 @pytest.fixture(scope="session")
