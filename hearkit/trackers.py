@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hearkit.transcript import empty_words
+
 __all__ = [
     "DEFAULT_COMPETITORS",
     "DEFAULT_TRACKERS",
@@ -202,20 +204,8 @@ def normalize_words(words: pd.Series) -> pd.Series:  # type: ignore[type-arg]
 def words_from_turns(turns: pd.DataFrame) -> pd.DataFrame:
     """A words frame made from the turns' text: each turn's tokens spread over its time span in
     proportion to their length. For results without word timings (times are interpolated)."""
-    cols = [
-        "call_id",
-        "word_index",
-        "turn",
-        "speaker",
-        "channel",
-        "role",
-        "start",
-        "end",
-        "duration_s",
-        "word",
-    ]
     if len(turns) == 0:
-        return pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+        return empty_words()
     frame = turns.reset_index(drop=True)
     tokens = frame["text"].astype("str").fillna("").str.split()
     exploded = tokens.explode().dropna()
