@@ -4,10 +4,14 @@
    VAD speech regions; a region shorter than a window gets one window centred on it.
 2. Each window is embedded with Resemblyzer's encoder (numpy port,
    :mod:`hearkit.engine.pipeline.speaker_encoder`).
-3. Agglomerative clustering (average linkage, cosine distance) cut at
-   :data:`DISTANCE_THRESHOLD`: the number of speakers is estimated, not given. Clusters
-   holding less than :data:`MIN_CLUSTER_SHARE` of the windows are merged into the nearest
-   large cluster, so a stray cluster never becomes a phantom speaker.
+3. Agglomerative clustering (average linkage, cosine distance), cut at every count from 2 to
+   :data:`MAX_SPEAKERS`, refined by moving windows to their nearest centroid; the count with
+   the best silhouette wins, or one speaker if none reaches :data:`MIN_SILHOUETTE`: the
+   number of speakers is estimated, not given. Clusters holding less than
+   :data:`MIN_CLUSTER_SHARE` of the windows are merged into the nearest large cluster, so a
+   stray cluster never becomes a phantom speaker; under :data:`MIN_WINDOWS_TO_SPLIT` windows
+   (about 9 s of speech) the file is one speaker (too little to tell voices apart reliably:
+   JFK's 11 s split into three "speakers" without this rule).
 4. Every 10 ms frame of speech takes the speaker whose centroid is most similar to the mean
    embedding of the windows covering it; runs of frames become turns.
 
@@ -21,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from threadpoolctl import threadpool_limits
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 from hearkit.engine.pipeline.speaker_encoder import (
@@ -33,17 +36,25 @@ from hearkit.engine.pipeline.speaker_encoder import (
 )
 
 __all__ = [
-    "DISTANCE_THRESHOLD",
+    "MAX_SPEAKERS",
     "MIN_CLUSTER_SHARE",
+    "MIN_SILHOUETTE",
+    "MIN_WINDOWS_TO_SPLIT",
+    "SAME_VOICE_SIMILARITY",
+    "SMALL_CLUSTER_SHARE",
     "WINDOW_HOP_S",
     "Turn",
     "diarize_regions",
     "speaker_at",
 ]
 
-WINDOW_HOP_S = 0.5
-DISTANCE_THRESHOLD = 0.35
-MIN_CLUSTER_SHARE = 0.1
+WINDOW_HOP_S = 0.75
+MIN_SILHOUETTE = 0.1
+MAX_SPEAKERS = 6
+MIN_CLUSTER_SHARE = 0.05
+SMALL_CLUSTER_SHARE = 0.2
+SAME_VOICE_SIMILARITY = 0.8
+MIN_WINDOWS_TO_SPLIT = 12
 _FRAME_S = HOP / SAMPLE_RATE
 _WINDOW_FRAMES = FRAMES_PER_PARTIAL
 
@@ -74,29 +85,73 @@ def _window_starts(regions: list[tuple[int, int]], n_frames: int) -> list[int]:
     return starts
 
 
-def _cluster(embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
-    """Cluster labels with an estimated count; tiny clusters merged into their nearest neighbour."""
-    n = len(embeddings)
-    if n < 2:
-        return np.zeros(n, dtype=np.int64)
-    from scipy.cluster.hierarchy import fcluster, linkage
+def _merge_small(embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Merge away small clusters: phantom speakers are small and sound like a real one.
 
-    tree = linkage(embeddings.astype(np.float64), method="average", metric="cosine")
-    labels = fcluster(tree, t=DISTANCE_THRESHOLD, criterion="distance").astype(np.int64) - 1
+    A cluster is merged into its most similar neighbour when it holds fewer than
+    :data:`MIN_CLUSTER_SHARE` of the windows, or fewer than :data:`SMALL_CLUSTER_SHARE` while
+    its centroid is within cosine similarity :data:`SAME_VOICE_SIMILARITY` of another one.
+    """
+    labels = labels.copy()
+    n = len(labels)
     while True:
         ids, counts = np.unique(labels, return_counts=True)
         if len(ids) <= 1:
             break
-        smallest = int(np.argmin(counts))
-        if counts[smallest] >= max(2, MIN_CLUSTER_SHARE * n):
+        centroids = _centroids(embeddings, labels, ids)
+        similarity = centroids @ centroids.T
+        np.fill_diagonal(similarity, -np.inf)
+        nearest = similarity.max(axis=1)
+        share = counts / n
+        mergeable = (counts < 2) | (share < MIN_CLUSTER_SHARE)
+        mergeable |= (share < SMALL_CLUSTER_SHARE) & (nearest > SAME_VOICE_SIMILARITY)
+        if not mergeable.any():
             break
-        centroids = np.stack([embeddings[labels == i].mean(axis=0) for i in ids])
-        centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
-        similarity = centroids @ centroids[smallest]
-        similarity[smallest] = -np.inf
-        labels[labels == ids[smallest]] = ids[int(np.argmax(similarity))]
+        victim = int(np.argmin(np.where(mergeable, counts, n + 1)))
+        labels[labels == ids[victim]] = ids[int(np.argmax(similarity[victim]))]
     _, labels = np.unique(labels, return_inverse=True)
     return labels.astype(np.int64)
+
+
+def _centroids(
+    embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.int64], ids: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    centroids = np.stack([embeddings[labels == i].mean(axis=0) for i in ids])
+    return np.asarray(centroids / np.linalg.norm(centroids, axis=1, keepdims=True), dtype=np.float32)
+
+
+def _cluster(embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
+    """Cluster labels with an estimated speaker count.
+
+    Average-linkage (cosine) trees are cut into 2…:data:`MAX_SPEAKERS` clusters; tiny clusters
+    are merged away, each window is moved to its nearest centroid, and the cut with the best
+    silhouette wins. One speaker when no cut reaches :data:`MIN_SILHOUETTE`.
+    """
+    n = len(embeddings)
+    if n < MIN_WINDOWS_TO_SPLIT:
+        return np.zeros(n, dtype=np.int64)
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.metrics import silhouette_score
+
+    tree = linkage(embeddings.astype(np.float64), method="average", metric="cosine")
+    best = np.zeros(n, dtype=np.int64)
+    best_score = MIN_SILHOUETTE
+    seen: set[tuple[int, ...]] = set()
+    for k in range(2, min(MAX_SPEAKERS, n - 1) + 1):
+        labels = _merge_small(embeddings, fcluster(tree, t=k, criterion="maxclust").astype(np.int64) - 1)
+        for _ in range(3):
+            ids = np.unique(labels)
+            if len(ids) < 2:
+                break
+            labels = _merge_small(embeddings, np.argmax(embeddings @ _centroids(embeddings, labels, ids).T, axis=1))
+        key = tuple(labels.tolist())
+        if len(np.unique(labels)) < 2 or key in seen:
+            continue
+        seen.add(key)
+        score = float(silhouette_score(embeddings, labels, metric="cosine"))
+        if score > best_score:
+            best, best_score = labels, score
+    return best
 
 
 def diarize_regions(signal: npt.NDArray[np.float32], regions: list[tuple[int, int]]) -> list[Turn]:
@@ -111,9 +166,7 @@ def diarize_regions(signal: npt.NDArray[np.float32], regions: list[tuple[int, in
     for i, f in enumerate(starts):
         part = mel[f : f + _WINDOW_FRAMES]
         windows[i, : len(part)] = part
-    # OpenBLAS spinning threads make these small matmuls 10x slower on a busy 2-core machine.
-    with threadpool_limits(limits=1, user_api="blas"):
-        embeddings = default_encoder().embed(windows)
+    embeddings = default_encoder().embed(windows)
     labels = _cluster(embeddings)
     n_speakers = int(labels.max()) + 1
     centroids = np.stack([embeddings[labels == k].mean(axis=0) for k in range(n_speakers)])

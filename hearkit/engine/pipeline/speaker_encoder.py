@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits
 
 __all__ = [
     "FRAMES_PER_PARTIAL",
@@ -124,7 +125,11 @@ class SpeakerEncoder:
 
     def embed(self, mels: FloatArray) -> FloatArray:
         """Embeddings of ``mels`` shaped ``(batch, frames, 40)``; returns ``(batch, 256)``."""
-        x = mels.astype(np.float32)
+        # OpenBLAS's spinning threads make these small matmuls ~10x slower on a busy machine.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._embed(mels.astype(np.float32))
+
+    def _embed(self, x: FloatArray) -> FloatArray:
         batch, steps, _ = x.shape
         h = np.zeros((batch, 256), dtype=np.float32)
         for w_ih, w_hh, bias in self._layers:

@@ -1,0 +1,73 @@
+"""Decoding through PyAV: formats, rates and channel layouts in; 16 kHz float out; clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hearkit.engine.pipeline.decode import SAMPLE_RATE, decode_audio
+from hearkit.engine.transcriber import AudioError
+from tests.pipeline.conftest import REAL, write_wav
+
+JFK = REAL / "whisper_jfk" / "jfk.flac"
+
+
+@pytest.mark.parametrize(
+    ("suffix", "args", "channels"),
+    [
+        ("mp3", ["-ac", "1", "-ar", "44100"], 1),
+        ("m4a", ["-ac", "2", "-ar", "48000"], 2),
+        ("ogg", ["-c:a", "libopus", "-ac", "2", "-ar", "48000"], 2),
+        ("flac", ["-ac", "1", "-ar", "22050"], 1),
+        ("wav", ["-ac", "1", "-ar", "8000"], 1),
+    ],
+)
+def test_formats_and_rates_decode_to_16k(tmp_path: Path, suffix: str, args: list[str], channels: int) -> None:
+    target = tmp_path / f"jfk.{suffix}"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(JFK), *args, str(target)], check=True)
+    audio = decode_audio(target)
+    assert audio.channels == channels
+    assert audio.samples.dtype == np.float32
+    assert audio.duration == pytest.approx(11.0, abs=0.06)  # mp3/aac add a few ms of priming
+    assert 0.1 < float(np.abs(audio.samples).max()) <= 1.0
+
+
+def test_stereo_source_keeps_both_channels() -> None:
+    audio = decode_audio(REAL / "faster_whisper" / "stereo_diarization.wav")
+    assert audio.samples.shape == (2, 5 * SAMPLE_RATE)
+    assert audio.source_rate == 16_000 and audio.source_channels == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "could not be decoded"),
+        (b"this is not audio at all, just text" * 20, "could not be decoded"),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + bytes(200), "could not be decoded"),
+    ],
+)
+def test_undecodable_files_raise_audio_error(tmp_path: Path, content: bytes, message: str) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(content)
+    with pytest.raises(AudioError, match=message) as info:
+        decode_audio(bad)
+    assert "wav, mp3, m4a, flac or ogg/opus" in str(info.value)
+
+
+def test_truncated_real_file_is_cut_cleanly_or_rejected(tmp_path: Path) -> None:
+    data = (REAL / "pyannote_sample" / "sample.wav").read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 3])
+    audio = decode_audio(cut)  # WAV truncated mid-stream: what is there decodes
+    assert audio.duration == pytest.approx(10.0, abs=0.1)
+
+
+def test_missing_file_and_zero_samples(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match="not found"):
+        decode_audio(tmp_path / "nope.wav")
+    empty = write_wav(tmp_path / "empty.wav", np.zeros(0, dtype=np.float32))
+    with pytest.raises(AudioError):
+        decode_audio(empty)

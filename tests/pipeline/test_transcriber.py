@@ -1,0 +1,108 @@
+"""The real WhisperTranscriber on real short clips (tiny.en, int8, CPU)."""
+
+from __future__ import annotations
+
+import pickle
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hearkit.engine.pipeline import WhisperTranscriber
+from hearkit.engine.transcriber import AudioError, Transcriber
+from hearkit.schema import JobCreateParams
+from tests.pipeline.conftest import REAL, espeak, write_wav
+
+pytestmark = pytest.mark.asr
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", text.lower())
+
+
+def overlap(found: list[str], expected: list[str]) -> float:
+    """Share of the expected words that were found (bag of words)."""
+    pool = list(found)
+    hits = 0
+    for word in expected:
+        if word in pool:
+            pool.remove(word)
+            hits += 1
+    return hits / len(expected)
+
+
+def test_is_a_picklable_transcriber(transcriber: WhisperTranscriber) -> None:
+    assert isinstance(transcriber, Transcriber)
+    clone = pickle.loads(pickle.dumps(transcriber))
+    assert clone == transcriber
+
+
+def test_stereo_gives_each_channel_its_own_words(transcriber: WhisperTranscriber) -> None:
+    lines = (REAL / "faster_whisper" / "stereo_diarization.reference.derived.txt").read_text().splitlines()
+    expected = {i: words_of(line.split("\t", 1)[1]) for i, line in enumerate(lines)}
+    result = transcriber.transcribe(
+        REAL / "faster_whisper" / "stereo_diarization.wav", JobCreateParams(channel=True)
+    )
+    assert result.speakers == 2
+    for channel in (0, 1):
+        said = [w for word in result.words if word.channel == channel for w in words_of(word.word)]
+        assert overlap(said, expected[channel]) >= 0.9
+        assert overlap(said, expected[1 - channel]) < 0.4
+        assert {w.speaker for w in result.words if w.channel == channel} == {f"speaker_{channel}"}
+    assert [s.start for s in result.segments] == sorted(s.start for s in result.segments)
+    assert all(s.channel in (0, 1) and s.speaker for s in result.segments)
+    assert result.audio_seconds == pytest.approx(5.0)
+
+
+def test_really_mono_stereo_is_one_speaker(transcriber: WhisperTranscriber) -> None:
+    reference = words_of((REAL / "whisper_jfk" / "jfk.reference.derived.txt").read_text())
+    result = transcriber.transcribe(REAL / "whisper_jfk" / "jfk.flac", JobCreateParams(channel=True))
+    assert result.speakers == 1
+    assert overlap(words_of(result.text), reference) >= 0.9
+    assert all(w.start < w.end <= 11.0 for w in result.words)
+
+
+def test_plain_transcript_has_no_labels(transcriber: WhisperTranscriber) -> None:
+    result = transcriber.transcribe(REAL / "whisper_jfk" / "jfk.flac", JobCreateParams())
+    assert result.speakers == 1
+    assert all(w.speaker is None and w.channel is None for w in result.words)
+    assert "speaker" not in result.to_api()["segments"][0]
+
+
+def test_mono_phone_call_is_diarized_into_two_speakers(transcriber: WhisperTranscriber) -> None:
+    result = transcriber.transcribe(REAL / "pyannote_sample" / "sample.wav", JobCreateParams(diarize=True))
+    assert result.speakers == 2
+    labels = {w.speaker for w in result.words}
+    assert labels == {"speaker_0", "speaker_1"}
+    # sample.stm: "This is Diane in New Jersey" (12.5–14.2 s) and "And I'm Sheila in Texas" (14.4–17.8 s)
+    diane = {w.speaker for w in result.words if 12.6 < w.start < 14.0}
+    sheila = {w.speaker for w in result.words if 14.8 < w.start < 17.5}
+    assert len(diane) == 1 and len(sheila) == 1 and diane != sheila
+    assert result.text.startswith("[speaker_")
+
+
+def test_numerals_in_text_and_words(tmp_path: Path, transcriber: WhisperTranscriber) -> None:
+    # tiny.en already writes most cardinals as digits; ordinals and digit strings it spells out.
+    clip = espeak(tmp_path / "numbers.wav", "We met on the third of March. My pin is five seven three nine.")
+    spelled = transcriber.transcribe(clip, JobCreateParams(numerals=False))
+    assert {"third", "five", "seven"} <= set(words_of(spelled.text))
+    digits = transcriber.transcribe(clip, JobCreateParams(numerals=True))
+    assert "3rd" in digits.text and "5 7 3 9" in digits.text
+    assert [w.word.strip(".") for w in digits.words][-4:] == ["5", "7", "3", "9"]
+    assert "3rd" in [w.word for w in digits.words]
+    assert not {"third", "five", "seven"} & set(words_of(digits.text))
+
+
+def test_silent_file_gives_an_empty_result(tmp_path: Path, transcriber: WhisperTranscriber) -> None:
+    silent = write_wav(tmp_path / "silent.wav", np.zeros((3 * 16000, 2), dtype=np.float32))
+    result = transcriber.transcribe(silent, JobCreateParams(channel=True, diarize=True))
+    assert (result.text, result.words, result.segments, result.speakers) == ("", [], [], 0)
+    assert result.audio_seconds == pytest.approx(3.0)
+
+
+def test_corrupt_file_is_an_audio_error(tmp_path: Path, transcriber: WhisperTranscriber) -> None:
+    corrupt = tmp_path / "call.mp3"
+    corrupt.write_bytes(b"ID3" + bytes(range(256)) * 40)
+    with pytest.raises(AudioError, match="could not be decoded"):
+        transcriber.transcribe(corrupt, JobCreateParams(channel=True))
