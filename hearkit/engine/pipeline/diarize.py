@@ -143,7 +143,8 @@ def _cluster(embeddings: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
             ids = np.unique(labels)
             if len(ids) < 2:
                 break
-            labels = _merge_small(embeddings, np.argmax(embeddings @ _centroids(embeddings, labels, ids).T, axis=1))
+            nearest = np.argmax(embeddings @ _centroids(embeddings, labels, ids).T, axis=1)
+            labels = _merge_small(embeddings, nearest.astype(np.int64))
         key = tuple(labels.tolist())
         if len(np.unique(labels)) < 2 or key in seen:
             continue
