@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import plotly.offline
 import pytest
 
@@ -192,3 +193,16 @@ def test_bad_input_is_refused_with_a_clear_message(tmp_path: Path, hostile: Fram
     broken = Frames(calls=hostile.calls, turns=hostile.turns.drop(columns=["text"]), hits=hostile.hits)
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['text'\]"):
         report.render_html(broken)
+
+
+def test_calls_without_hits_or_turns_still_report(hostile: Frames) -> None:
+    calls = pd.concat([hostile.calls, pd.DataFrame({"call_id": ["silent"], "duration_s": [30.0]})])
+    quiet = Frames(calls=calls, turns=hostile.turns, hits=hostile.hits.iloc[0:0])
+    page = report.render_html(quiet, plotlyjs="cdn")
+    assert page.count('<details class="call"') == 3
+    assert "<mark" not in page
+    charts = re.findall(r'<div class="chart" id="([^"]+)"', page)
+    # talk ratio + distributions across calls; timeline + metrics for the two calls with turns,
+    # metrics only for the silent one
+    assert len(charts) == 2 + 2 + 2 + 1
+    assert re.search(r'<td class="num">n/a</td>', page)  # no talk: no rep share, not 0%
