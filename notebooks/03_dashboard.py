@@ -37,11 +37,13 @@ display(board)
 # %% [markdown]
 # ## Driving the filters from code
 # `board.state` is a plain `FilterState`; `board.set_state(...)` sets the widgets, as a click
-# would. Here: one rep's calls.
+# would. Here: one rep's calls, then back to every call.
 
 # %%
 board.set_state(FilterState(reps=("Sam Ortiz",)))
-list(board.selection.call_ids)
+one_rep = list(board.selection.call_ids)
+board.set_state(FilterState())
+print(one_rep)
 
 # %%
-charts.talk_ratio(calls.turns[calls.turns["call_id"].isin(board.selection.call_ids)], calls.calls)
+charts.talk_ratio(calls.turns[calls.turns["call_id"].isin(one_rep)], calls.calls)

@@ -1,0 +1,126 @@
+"""`hearkit dashboard` serves notebook 03 with Voilà; a real Chromium changes a filter there and the
+calls table and the talk-ratio chart follow, through the real kernel and widgets."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Voilà's own "lab" page template links Font Awesome from jsDelivr; offline, those two loads fail.
+VOILA_TEMPLATE_CDN = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free"
+# After drawing a figure, the jupyterlab-plotly mime renderer stores a PNG snapshot into the output
+# model with `model.setData`, which Voilà's output models lack; the plot itself is drawn (asserted).
+PLOTLY_SNAPSHOT_IN_VOILA = "r.setData is not a function"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "hearkit dashboard exited early"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"nothing listens on port {port} after {timeout} s")
+
+
+def bar_calls(page: object) -> set[str]:
+    """Call ids on the y axis of the talk-ratio chart, read from plotly.js's own graph data."""
+    return set(
+        page.evaluate(  # type: ignore[attr-defined]
+            """() => {
+                const plot = [...document.querySelectorAll('.js-plotly-plot')]
+                    .find(p => (p.layout.title.text || '').startsWith('Talk ratio'));
+                return plot.data.flatMap(t => t.y || []);
+            }"""
+        )
+    )
+
+
+@pytest.mark.browser
+def test_filter_change_updates_table_and_chart_in_voila(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from hearkit.record import sample_dir
+
+    index = json.loads((sample_dir() / "index.json").read_text())["calls"]
+    reps = Counter(c["rep"] for c in index)
+    rep, _ = min(reps.items(), key=lambda item: item[1])
+    expected = {c["call_id"] for c in index if c["rep"] == rep}
+    assert 0 < len(expected) < len(index)
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}}
+    env["HEARKIT_DATA_DIR"] = str(tmp_path / "engine")
+    hearkit = Path(sys.executable).parent / "hearkit"
+    server = subprocess.Popen(
+        [str(hearkit), "dashboard", "--port", str(port), "--no-browser"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "voila.log").open("wb"),
+    )
+    try:
+        wait_for_port(port, server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            errors: list[str] = []
+            failed: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("requestfailed", lambda r: failed.append(r.url))
+            page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+            page.wait_for_selector(".hearkit-count", timeout=120_000)
+            assert page.inner_text(".hearkit-count").startswith(f"{len(index)} of {len(index)} calls")
+            page.wait_for_function(
+                "[...document.querySelectorAll('.js-plotly-plot')]"
+                ".some(p => p.layout && (p.layout.title.text || '').startsWith('Talk ratio'))",
+                timeout=60_000,
+            )
+            assert bar_calls(page) == {c["call_id"] for c in index}
+
+            rep_select = page.locator(".widget-select-multiple", has_text="Rep").locator("select")
+            rep_select.select_option(rep)
+            page.wait_for_function(
+                f"document.querySelector('.hearkit-count').innerText.startsWith('{len(expected)} of')",
+                timeout=60_000,
+            )
+            rows = page.eval_on_selector_all(
+                ".hearkit-calls tr[data-call-id]", "rows => rows.map(r => r.dataset.callId)"
+            )
+            assert set(rows) == expected
+            page.wait_for_function(
+                "[...document.querySelectorAll('.js-plotly-plot')]"
+                f".some(p => p.layout && (p.layout.title.text || '').startsWith('Talk ratio') "
+                f"&& p.data[0].y.length === {len(expected)})",
+                timeout=60_000,
+            )
+            assert bar_calls(page) == expected
+            transcript = page.inner_text(".hearkit-transcript")
+            assert transcript.strip(), "the call view shows the selected call's transcript"
+            browser.close()
+        unexpected = [url for url in failed if not url.startswith(VOILA_TEMPLATE_CDN)]
+        assert unexpected == []
+        known = ("Failed to load resource", PLOTLY_SNAPSHOT_IN_VOILA)
+        assert [e for e in errors if not e.startswith(known)] == []
+        assert len([e for e in errors if e.startswith(known[0])]) == len(failed)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
