@@ -248,9 +248,11 @@ def _prepare(
         source_text = _check_settings(manifest, source, mode, options, dry_run)
         if source_text is not None:
             known = {row.rec_id for row in manifest.rows()}
-            found = discover(source_text, mode=mode, exclude=out_dir, known=known)
+            hasher, save_hashes = manifest.cached_hasher()
+            found = discover(source_text, mode=mode, exclude=out_dir, known=known, hasher=hasher)
             if not dry_run:
                 manifest.add(found)
+                save_hashes()
         if retry_failed and not dry_run:
             manifest.requeue_failed()
     except BaseException:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hearkit.batch.recordings import Recording
+from hearkit.batch.recordings import Recording, hash_file
 
 __all__ = ["MANIFEST_NAME", "STATUSES", "Manifest", "ManifestRow"]
 
@@ -63,6 +63,12 @@ CREATE TABLE IF NOT EXISTS recordings (
 CREATE INDEX IF NOT EXISTS recordings_status ON recordings(status);
 CREATE INDEX IF NOT EXISTS recordings_job ON recordings(job_id);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS file_hashes (
+    path TEXT PRIMARY KEY,
+    size_bytes INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL
+);
 """
 
 
@@ -147,6 +153,37 @@ class Manifest:
                 "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)",
                 [(k, json.dumps(v, sort_keys=True)) for k, v in values.items()],
             )
+
+    # content hashes of files, so a resume does not read every byte again ----------------------
+
+    def cached_hasher(self) -> tuple[Callable[[Path], str], Callable[[], None]]:
+        """A content hasher that trusts a stored hash while a file's size and mtime are unchanged.
+
+        Returns ``(hasher, save)``; ``save()`` stores the hashes computed meanwhile.
+        """
+        cache: dict[str, tuple[int, int, str]] = {
+            str(row["path"]): (int(row["size_bytes"]), int(row["mtime_ns"]), str(row["sha256"]))
+            for row in self._db.execute("SELECT path, size_bytes, mtime_ns, sha256 FROM file_hashes")
+        }
+        fresh: dict[str, tuple[int, int, str]] = {}
+
+        def hasher(path: Path) -> str:
+            stat = path.stat()
+            known = cache.get(str(path))
+            if known is not None and known[0] == stat.st_size and known[1] == stat.st_mtime_ns:
+                return known[2]
+            digest = hash_file(path)
+            fresh[str(path)] = (stat.st_size, stat.st_mtime_ns, digest)
+            return digest
+
+        def save() -> None:
+            with self._tx() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO file_hashes(path, size_bytes, mtime_ns, sha256) VALUES (?,?,?,?)",
+                    [(path, *entry) for path, entry in fresh.items()],
+                )
+
+        return hasher, save
 
     # recordings ------------------------------------------------------------------------------
 

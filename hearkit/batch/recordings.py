@@ -20,7 +20,7 @@ import glob
 import hashlib
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -154,6 +154,7 @@ def discover(
     mode: Mode = "auto",
     exclude: Path | None = None,
     known: frozenset[str] | set[str] = frozenset(),
+    hasher: Callable[[Path], str] = hash_file,
 ) -> list[Recording]:
     """All recordings of ``source`` (folder, glob or CSV), hashed and inspected, in a stable order.
 
@@ -161,13 +162,14 @@ def discover(
     what it skipped and why. Two files with the same bytes are one recording; the second is
     skipped as a duplicate. ``exclude`` is a folder to leave out (the batch's output folder);
     recordings whose hash is in ``known`` (already in the manifest) are hashed, not inspected.
+    ``hasher`` computes a file's content hash (the batch passes one with a cache).
     """
     rows = list(_rows(source, exclude))
     recordings: list[Recording] = []
     seen: dict[str, str] = {}
     used_ids: set[str] = set()
     for row in rows:
-        rec = _recording(row, mode, known)
+        rec = _recording(row, mode, known, hasher)
         if rec.rec_id in seen and rec.skip_reason is None:
             rec.skip_reason = f"duplicate of {seen[rec.rec_id]} (same content)"
         if rec.skip_reason is None:
@@ -234,7 +236,9 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield {"missing": f"{path.name} line {line_no}", "meta": meta}
 
 
-def _recording(row: dict[str, Any], mode: Mode, known: frozenset[str] | set[str]) -> Recording:
+def _recording(
+    row: dict[str, Any], mode: Mode, known: frozenset[str] | set[str], hasher: Callable[[Path], str]
+) -> Recording:
     meta: dict[str, Any] = dict(row.get("meta", {}))
     call_id = _clean_id(str(meta.pop("call_id", "")))
     if "missing" in row:
@@ -261,7 +265,7 @@ def _recording(row: dict[str, Any], mode: Mode, known: frozenset[str] | set[str]
             skip_reason="file not found",
         )
     rec = Recording(
-        rec_id=hash_file(path),
+        rec_id=hasher(path),
         call_id=call_id,
         source=str(path),
         kind="file",

@@ -26,6 +26,7 @@ from hearkit.batch import arun
 from hearkit.batch.manifest import Manifest
 from hearkit.batch.runner import RunnerSettings
 from hearkit.engine import LocalEngine
+from hearkit.engine.fake import FakeTranscriber
 from tests.batch import audio
 from tests.batch.clients import async_client
 from tests.batch.engine_process import EngineProcess, engine_process
@@ -110,19 +111,17 @@ def _progress(out: Path) -> int:
 
 
 @pytest.mark.timeout(900)
-def test_sigkill_at_random_points_then_resume_maps_each_recording_to_one_job(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    n = 50
+def test_sigkill_at_random_points_then_resume_maps_each_recording_to_one_job(tmp_path: Path) -> None:
+    n = 60
     audio.many_mono(tmp_path / "in", n, seconds=0.3)
-    monkeypatch.setenv("HEARKIT_FAKE_DELAY", "0.4")  # jobs take a while: kills land mid-flight
     rng = random.Random(20)
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "hearkit.cli.main", "batch", str(tmp_path / "in"), "--out", str(out)]
-    command += ["--concurrency", "8", "--no-progress", "--no-dataset"]
+    command += ["--concurrency", "2", "--no-progress", "--no-dataset"]
     kills_mid_work = 0
-    with LocalEngine(tmp_path / "engine", transcriber="fake", workers=2) as engine:
+    slow = FakeTranscriber(delay=0.4)  # jobs take a while: kills land mid-flight
+    with LocalEngine(tmp_path / "engine", transcriber=slow, workers=2) as engine:
         command += ["--base-url", engine.base_url, "--api-key", engine.api_key]
         for _kill in range(20):
             before = _progress(out)
@@ -132,7 +131,7 @@ def test_sigkill_at_random_points_then_resume_maps_each_recording_to_one_job(
             deadline = time.monotonic() + 60
             while _progress(out) == before and child.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.02)
-            time.sleep(rng.uniform(0.0, 0.6))
+            time.sleep(rng.uniform(0.0, 0.4))
             if child.poll() is not None:
                 break
             child.send_signal(signal.SIGKILL)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hearkit.batch.manifest import Manifest
 from hearkit.batch.recordings import discover
 from hearkit.batch.runner import idempotency_key, parse_units
@@ -80,3 +82,33 @@ def test_units_header_parsing() -> None:
     assert parse_units("audio_seconds = 3") == 3.0
     assert parse_units("tokens=abc") is None
     assert parse_units(None) is None
+
+
+def test_resume_reuses_content_hashes_until_a_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hearkit.batch.manifest as manifest_module
+    from hearkit.batch.api import _prepare
+
+    for i in range(3):
+        audio.mono(tmp_path / "in" / f"c{i}.wav", 0.5, seed=i)
+    hashed: list[str] = []
+    real = manifest_module.hash_file
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(manifest_module, "hash_file", counting)
+    manifest, _ = _prepare(tmp_path / "in", tmp_path / "out", "auto", {}, False, False)
+    manifest.close()
+    assert sorted(hashed) == ["c0.wav", "c1.wav", "c2.wav"]
+    hashed.clear()
+    manifest, _ = _prepare(tmp_path / "in", tmp_path / "out", "auto", {}, False, False)
+    manifest.close()
+    assert hashed == []
+    audio.mono(tmp_path / "in" / "c1.wav", 0.7, seed=9)  # new content under the same name
+    manifest, _ = _prepare(tmp_path / "in", tmp_path / "out", "auto", {}, False, False)
+    assert hashed == ["c1.wav"]
+    assert manifest.counts()["pending"] == 4  # the new content is a new recording
+    manifest.close()
