@@ -34,6 +34,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from hearkit import __version__
@@ -257,15 +258,23 @@ async def _spool_body(request: Request, cap: int) -> tempfile.SpooledTemporaryFi
     size = 0
     too_large = declared.isdigit() and int(declared) > cap
     drain_limit = cap + 64 * 1024 * 1024
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > cap:
-            too_large = True
-        if too_large:
-            if size > drain_limit:
-                break
-            continue
-        spool.write(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > cap:
+                too_large = True
+            if too_large:
+                if size > drain_limit:
+                    break
+                continue
+            spool.write(chunk)
+    except ClientDisconnect:
+        # The client went away mid-upload (a killed batch, a dropped connection): nothing was
+        # created, so this is an ordinary refused request, not a server error with a traceback.
+        spool.close()
+        raise EngineError(
+            400, "invalid_request", "The client disconnected before the request body was complete."
+        ) from None
     if too_large:
         spool.close()
         raise EngineError(
