@@ -27,6 +27,7 @@ import re
 import resource
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from hearkit.engine.pipeline.asr import DecodeSettings, get_model, transcribe_fu
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
 from hearkit.schema import JobCreateParams, Result
 
+warnings.filterwarnings("ignore", message="'uem' was approximated")
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / ".." / "shared" / "realdata"
 SAMPLES = REPO / "sample_data"
