@@ -11,11 +11,11 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 # Voilà's own "lab" page template links Font Awesome from jsDelivr; offline, those two loads fail.
 VOILA_TEMPLATE_CDN = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free"
 # After drawing a figure, the jupyterlab-plotly mime renderer stores a PNG snapshot into the output
@@ -55,9 +55,7 @@ def bar_calls(page: object) -> set[str]:
 
 
 @pytest.mark.browser
-def test_filter_change_updates_table_and_chart_in_voila(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_filter_change_updates_table_and_chart_in_voila(tmp_path: Path, browser: Any) -> None:
     from hearkit.record import sample_dir
 
     index = json.loads((sample_dir() / "index.json").read_text())["calls"]
@@ -78,44 +76,42 @@ def test_filter_change_updates_table_and_chart_in_voila(tmp_path: Path) -> None:
     )
     try:
         wait_for_port(port, server)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            errors: list[str] = []
-            failed: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("requestfailed", lambda r: failed.append(r.url))
-            page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
-            page.wait_for_selector(".hearkit-count", timeout=120_000)
-            assert page.inner_text(".hearkit-count").startswith(f"{len(index)} of {len(index)} calls")
-            page.wait_for_function(
-                "[...document.querySelectorAll('.js-plotly-plot')]"
-                ".some(p => p.layout && (p.layout.title.text || '').startsWith('Talk ratio'))",
-                timeout=60_000,
-            )
-            assert bar_calls(page) == {c["call_id"] for c in index}
+        page = browser.new_page()
+        errors: list[str] = []
+        failed: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+        page.wait_for_selector(".hearkit-count", timeout=120_000)
+        assert page.inner_text(".hearkit-count").startswith(f"{len(index)} of {len(index)} calls")
+        page.wait_for_function(
+            "[...document.querySelectorAll('.js-plotly-plot')]"
+            ".some(p => p.layout && (p.layout.title.text || '').startsWith('Talk ratio'))",
+            timeout=60_000,
+        )
+        assert bar_calls(page) == {c["call_id"] for c in index}
 
-            rep_select = page.locator(".widget-select-multiple", has_text="Rep").locator("select")
-            rep_select.select_option(rep)
-            page.wait_for_function(
-                f"document.querySelector('.hearkit-count').innerText.startsWith('{len(expected)} of')",
-                timeout=60_000,
-            )
-            rows = page.eval_on_selector_all(
-                ".hearkit-calls tr[data-call-id]", "rows => rows.map(r => r.dataset.callId)"
-            )
-            assert set(rows) == expected
-            page.wait_for_function(
-                "[...document.querySelectorAll('.js-plotly-plot')]"
-                f".some(p => p.layout && (p.layout.title.text || '').startsWith('Talk ratio') "
-                f"&& p.data[0].y.length === {len(expected)})",
-                timeout=60_000,
-            )
-            assert bar_calls(page) == expected
-            transcript = page.inner_text(".hearkit-transcript")
-            assert transcript.strip(), "the call view shows the selected call's transcript"
-            browser.close()
+        rep_select = page.locator(".widget-select-multiple", has_text="Rep").locator("select")
+        rep_select.select_option(rep)
+        page.wait_for_function(
+            f"document.querySelector('.hearkit-count').innerText.startsWith('{len(expected)} of')",
+            timeout=60_000,
+        )
+        rows = page.eval_on_selector_all(
+            ".hearkit-calls tr[data-call-id]", "rows => rows.map(r => r.dataset.callId)"
+        )
+        assert set(rows) == expected
+        page.wait_for_function(
+            "[...document.querySelectorAll('.js-plotly-plot')]"
+            f".some(p => p.layout && (p.layout.title.text || '').startsWith('Talk ratio') "
+            f"&& p.data[0].y.length === {len(expected)})",
+            timeout=60_000,
+        )
+        assert bar_calls(page) == expected
+        transcript = page.inner_text(".hearkit-transcript")
+        assert transcript.strip(), "the call view shows the selected call's transcript"
+        page.close()
         unexpected = [url for url in failed if not url.startswith(VOILA_TEMPLATE_CDN)]
         assert unexpected == []
         known = ("Failed to load resource", PLOTLY_SNAPSHOT_IN_VOILA)

@@ -88,8 +88,9 @@ def test_numerals_in_text_and_words(tmp_path: Path, transcriber: WhisperTranscri
     spelled = transcriber.transcribe(clip, JobCreateParams(numerals=False))
     assert {"third", "five", "seven"} <= set(words_of(spelled.text))
     digits = transcriber.transcribe(clip, JobCreateParams(numerals=True))
-    assert "3rd" in digits.text and "5 7 3 9" in digits.text
-    assert [w.word.strip(".") for w in digits.words][-4:] == ["5", "7", "3", "9"]
+    # Punctuation between the digits varies with decoding ("5 7, 3 9"); the digits must not.
+    assert "3rd" in digits.text and " ".join(words_of(digits.text)).endswith("5 7 3 9")
+    assert [w.word.strip(" .,") for w in digits.words][-4:] == ["5", "7", "3", "9"]
     assert "3rd" in [w.word for w in digits.words]
     assert not {"third", "five", "seven"} & set(words_of(digits.text))
 
