@@ -1,4 +1,4 @@
-"""Fixtures of the client area: documented result shapes and a clean environment."""
+"""Fixtures of the client area: documented result shapes and a real local engine."""
 
 from __future__ import annotations
 
@@ -13,20 +13,6 @@ import pytest
 from hearkit.engine import LocalEngine
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-@pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """No test sees the developer's PYAI_* or HEARKIT_* settings."""
-    for name in (
-        "PYAI_API_KEY",
-        "PYAI_BASE_URL",
-        "PYAI_WEBHOOK_SECRET",
-        "HEARKIT_DATA_DIR",
-        "HEARKIT_TRANSCRIBER",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    yield
 
 
 def load_fixture(name: str) -> dict[str, Any]:
