@@ -37,7 +37,6 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -166,7 +165,8 @@ _GREETING_TURNS = 3
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 IntArray: TypeAlias = npt.NDArray[np.int64]
-_Rows: TypeAlias = tuple[FloatArray, FloatArray, list[str], list[str | None], list[int | None]]
+_Rows: TypeAlias = tuple[FloatArray, FloatArray, list[str], list[str | None], list[int | None], IntArray]
+"""start, end, text, speaker label, channel, and the channels as codes (``_NO_CHANNEL`` for None)."""
 
 
 def turns(
@@ -354,8 +354,6 @@ def _resolve(source: Source) -> tuple[Result, str]:
     raise TypeError(f"source must be a Job, a Result or their dict, not {type(source).__name__}")
 
 
-_START, _END, _SPEAKER, _CHANNEL = (attrgetter(name) for name in ("start", "end", "speaker", "channel"))
-_SEGMENT_TEXT, _WORD_TEXT = attrgetter("text"), attrgetter("word")
 _NO_CHANNEL = -1  # channel code of "absent"; real channels are >= 0
 
 
@@ -369,22 +367,23 @@ def _normalize_one(
     word_cols: _Columns,
 ) -> None:
     if result.segments:
-        seg_rows = _rows(result.segments, _SEGMENT_TEXT)
+        seg_rows = _rows(result.segments, "text")
         key = _pick_key(speaker_key, seg_rows[4], seg_rows[3])
-        word_rows = _rows(result.words, _WORD_TEXT, labels=key != "channel") if result.words else None
+        word_rows = _rows(result.words, "word", labels=key != "channel") if result.words else None
     elif result.words:
         # Words alone still make turns: each word then acts as a segment.
-        seg_rows = word_rows = _rows(result.words, _WORD_TEXT)
+        seg_rows = word_rows = _rows(result.words, "word")
         key = _pick_key(speaker_key, seg_rows[4], seg_rows[3])
     else:
         return
-    seg_start, seg_end, seg_text, seg_label, seg_channel = seg_rows
+    seg_start, seg_end, seg_text, seg_label, seg_channel, seg_channel_codes = seg_rows
     ident = _identities(key, seg_label, seg_channel)
-    names = _speaker_names(key, seg_label, seg_channel)
+    names = _speaker_names(key, seg_label, seg_channel, ident)
 
-    # Turn boundaries: a change of identity, or a gap longer than merge_gap.
-    index: dict[Any, int] = {}
-    codes = np.array([index.setdefault(i, len(index)) for i in ident], dtype=np.int64)
+    # Turn boundaries: a change of identity, or a gap longer than merge_gap. Codes follow the
+    # order in which identities first appear.
+    index: dict[Any, int] = {value: code for code, value in enumerate(dict.fromkeys(ident))}
+    codes = np.fromiter(map(index.__getitem__, ident), np.int64, len(ident))
     new_turn = np.ones(len(codes), dtype=bool)
     if merge_gap is not None:
         new_turn[1:] = (codes[1:] != codes[:-1]) | ((seg_start[1:] - seg_end[:-1]) > merge_gap)
@@ -393,12 +392,12 @@ def _normalize_one(
     t_start = seg_start[first]
     t_end = np.maximum.reduceat(seg_end, first)
     t_code = codes[first]
-    t_channel = _channels([seg_channel[i] for i in first.tolist()])
-    # Most turns are one segment: only merged ones need a join.
-    t_text = [seg_text[i].strip() for i in first.tolist()]
+    t_channel = seg_channel_codes[first]
+    # Most turns are one segment: only merged ones need a join (of their non-empty parts).
+    stripped = list(map(str.strip, seg_text))
+    t_text = [stripped[i] for i in bounds[:-1]]
     for turn in np.flatnonzero(np.diff(bounds) > 1).tolist():
-        parts = (text.strip() for text in seg_text[bounds[turn] : bounds[turn + 1]])
-        t_text[turn] = " ".join(part for part in parts if part)
+        t_text[turn] = " ".join(filter(None, stripped[bounds[turn] : bounds[turn + 1]]))
     n_turns = len(first)
 
     # Per speaker identity (code): its name and its (role, role_source).
@@ -411,8 +410,7 @@ def _normalize_one(
     role_codes = np.arange(len(idents), dtype=np.int64)
 
     if word_rows is not None:
-        w_start, w_end, w_text, w_label, w_channel = word_rows
-        own_channel = _channels(w_channel)
+        w_start, w_end, w_text, w_label, w_channel, own_channel = word_rows
         w_source = w_channel if key == "channel" else w_label
         w_code = None
         if key == "channel" and len(own_channel) and own_channel.min() >= 0:
@@ -457,35 +455,60 @@ def _normalize_one(
     turn_cols.add_array("n_words", n_words_per_turn)
 
 
-def _rows(items: Sequence[Any], text_field: attrgetter[Any], *, labels: bool = True) -> _Rows:
+def _rows(items: Sequence[Any], text_name: str, *, labels: bool = True) -> _Rows:
     """(start, end, text, speaker, channel) columns of segments or words, sorted by start.
 
     ``labels=False`` skips reading speaker labels when every item has a channel (grouping by
     channel does not need them).
     """
-    # One C-level pass per field is the fastest way to read pydantic models at scale.
-    starts = np.array(list(map(_START, items)), dtype=np.float64)
-    ends = np.array(list(map(_END, items)), dtype=np.float64)
-    text: list[str] = list(map(text_field, items))
-    channel: list[int | None] = list(map(_CHANNEL, items))
-    label: list[str | None] = list(map(_SPEAKER, items)) if labels or None in channel else [None] * len(items)
-    order = np.argsort(starts, kind="stable")
+    # One pass that reads each model's validated field values from its ``__dict__``: touching
+    # every object once beats one C-level ``map(attrgetter)`` pass per field at scale (1.8 M
+    # objects spread over memory), and dict lookups skip attribute resolution on the class.
+    starts: list[float] = []
+    ends: list[float] = []
+    text: list[str] = []
+    channel: list[int | None] = []
+    label: list[str | None] = []
+    add_start, add_end, add_text, add_channel = starts.append, ends.append, text.append, channel.append
+    if labels:
+        add_label = label.append
+        for values in map(vars, items):
+            add_start(values["start"])
+            add_end(values["end"])
+            add_text(values[text_name])
+            add_label(values["speaker"])
+            add_channel(values["channel"])
+    else:
+        for values in map(vars, items):
+            add_start(values["start"])
+            add_end(values["end"])
+            add_text(values[text_name])
+            add_channel(values["channel"])
+    channel_codes, any_missing = _channels(channel)
+    if not labels:
+        label = [vars(item)["speaker"] for item in items] if any_missing else [None] * len(items)
+    start_array = np.fromiter(starts, np.float64, len(starts))
+    end_array = np.fromiter(ends, np.float64, len(ends))
+    order = np.argsort(start_array, kind="stable")
     if (order[1:] > order[:-1]).all():
-        return starts, ends, text, label, channel
+        return start_array, end_array, text, label, channel, channel_codes
     take = order.tolist()
     return (
-        starts[order],
-        ends[order],
+        start_array[order],
+        end_array[order],
         [text[i] for i in take],
         [label[i] for i in take],
         [channel[i] for i in take],
+        channel_codes[order],
     )
 
 
-def _channels(values: list[int | None]) -> IntArray:
-    if None not in values:
-        return np.array(values, dtype=np.int64)
-    return np.array([_NO_CHANNEL if v is None else v for v in values], dtype=np.int64)
+def _channels(values: list[int | None]) -> tuple[IntArray, bool]:
+    """The channels as int64 codes (``_NO_CHANNEL`` for None), and whether any was None."""
+    try:
+        return np.array(values, dtype=np.int64), False  # raises TypeError at the first None
+    except TypeError:
+        return np.array([_NO_CHANNEL if v is None else v for v in values], dtype=np.int64), True
 
 
 def _pick_key(speaker_key: SpeakerKey, channels: list[int | None], labels: list[str | None]) -> str:
@@ -505,24 +528,35 @@ def _pick_key(speaker_key: SpeakerKey, channels: list[int | None], labels: list[
 def _identities(key: str, labels: list[str | None], channels: list[int | None]) -> list[Any]:
     """The grouping identity of each segment: its channel (key "channel") or its speaker name."""
     if key == "channel":
+        if None not in channels:
+            return list(channels)
         return [c if c is not None else (lab or "speaker_0") for c, lab in zip(channels, labels, strict=True)]
+    if None not in labels:
+        return list(labels)
     return [
         lab if lab is not None else (f"channel_{c}" if c is not None else "speaker_0")
         for lab, c in zip(labels, channels, strict=True)
     ]
 
 
-def _speaker_names(key: str, labels: list[str | None], channels: list[int | None]) -> dict[Any, str]:
-    """The ``speaker`` column value of each identity."""
+def _speaker_names(
+    key: str, labels: list[str | None], channels: list[int | None], idents: list[Any]
+) -> dict[Any, str]:
+    """The ``speaker`` column value of each identity (``idents``: each segment's identity)."""
+    if key != "channel":
+        return {ident: str(ident) for ident in dict.fromkeys(idents)}
     names: dict[Any, str] = {}
-    if key == "channel":
-        for lab, c in zip(labels, channels, strict=True):
-            ident = c if c is not None else (lab or "speaker_0")
-            if ident not in names or (names[ident].startswith("channel_") and lab is not None):
-                names[ident] = lab if lab is not None else (f"channel_{c}" if c is not None else "speaker_0")
+    pairs = dict.fromkeys(zip(channels, labels, strict=True))  # distinct, in order of appearance
+    labelled = [(number, name) for number, name in pairs if number is not None and name is not None]
+    if len(labelled) == len(pairs) and not any(name.startswith("channel_") for _, name in labelled):
+        # Every segment has a channel and a label: each channel is named by its first label.
+        for number, name in labelled:
+            names.setdefault(number, name)
         return names
-    for ident in _identities(key, labels, channels):
-        names.setdefault(ident, str(ident))
+    for lab, c in zip(labels, channels, strict=True):
+        ident = c if c is not None else (lab or "speaker_0")
+        if ident not in names or (names[ident].startswith("channel_") and lab is not None):
+            names[ident] = lab if lab is not None else (f"channel_{c}" if c is not None else "speaker_0")
     return names
 
 

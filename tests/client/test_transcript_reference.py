@@ -294,6 +294,13 @@ def test_shuffled_and_partial_results_match_the_plain_construction() -> None:
             word.pop("speaker", None)
             word.pop("channel", None)
         variants.append(Result.model_validate(document))
+        # Segments without a label, or labelled like the channel fallback names.
+        for i, segment in enumerate(document["segments"]):
+            if i % 4 == 1:
+                segment.pop("speaker", None)
+            elif i % 4 == 2 and segment.get("speaker"):
+                segment["speaker"] = f"channel_{segment['speaker']}"
+        variants.append(Result.model_validate(document))
     variants.append(Result.model_validate({"text": "", "segments": [], "words": []}))
     names = [f"v{i}" for i in range(len(variants))]
     assert_same(transcript.normalize_many(variants, call_ids=names), reference_many(variants, names))
