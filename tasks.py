@@ -52,8 +52,8 @@ def ensure_debian_packages() -> None:
     apt = shutil.which("apt-get")
     if apt is None or os.geteuid() != 0:
         sys.exit(
-            f"missing system packages {missing}: install them (e.g. `sudo apt-get install {' '.join(missing)}`)"
-            " and run this command again"
+            f"missing system packages {missing}: install them "
+            f"(e.g. `sudo apt-get install {' '.join(missing)}`) and run this command again"
         )
     run(apt, "update", "-qq")
     run(apt, "install", "-y", "-qq", "--no-install-recommends", *missing)
