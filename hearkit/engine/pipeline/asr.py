@@ -45,6 +45,16 @@ ASR_MODEL_ENV = "HEARKIT_ASR_MODEL"
 """Environment setting: a CTranslate2 Whisper model directory or a faster-whisper model name."""
 
 _MAX_CHUNK_S = 30.0
+
+PIECE_GAP_S = 0.2
+"""Silence laid between two packed speech pieces of one window (seconds).
+
+Butting pieces end to end made the decoder drop or merge words at the junctions (on the 8 kHz
+contact-centre calls most words missing against the naive path sat at one); a short pause
+between them reads as the natural break it is. Measured: 0.2 s lost fewer words than 0.15,
+0.3, 0.45 or 0.6 s.
+"""
+_PIECE_GAP = int(PIECE_GAP_S * SAMPLE_RATE)
 _models: dict[tuple[str, int, str], WhisperModel] = {}
 _models_lock = threading.Lock()
 
@@ -74,8 +84,8 @@ class Chunk:
 
     @property
     def samples(self) -> int:
-        """Length of the packed audio in samples."""
-        return sum(end - start for start, end in self.pieces)
+        """Length of the packed audio in samples, the silence between pieces included."""
+        return sum(end - start for start, end in self.pieces) + _PIECE_GAP * (len(self.pieces) - 1)
 
 
 @dataclass(frozen=True)
@@ -181,10 +191,14 @@ class _PackedTimeline:
         self.clips: list[tuple[int, int]] = []  # packed span of every chunk
         self.chunk_pieces: list[tuple[int, int]] = []  # first and last piece index of every chunk
         position = 0
+        gap = np.zeros(_PIECE_GAP, dtype=np.float32)
         for chunk in chunks:
             clip_start = position
             first_piece = len(self.piece_starts)
-            for start, end in chunk.pieces:
+            for index, (start, end) in enumerate(chunk.pieces):
+                if index:
+                    parts.append(gap)
+                    position += len(gap)
                 parts.append(signals[chunk.channel][start:end])
                 self.piece_starts.append(position)
                 self.piece_origin.append((chunk.channel, start, end))
@@ -193,13 +207,23 @@ class _PackedTimeline:
             self.chunk_pieces.append((first_piece, len(self.piece_starts) - 1))
         self.audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
 
+    def _piece_of(self, packed_s: float, first: int, last: int) -> int:
+        """The piece (of ``first…last``) a packed time belongs to; in a gap, the nearer piece."""
+        sample = packed_s * SAMPLE_RATE
+        piece = min(last, max(first, bisect_right(self.piece_starts, sample, first, last + 1) - 1))
+        if piece < last:
+            _, start, end = self.piece_origin[piece]
+            after_end = sample - (self.piece_starts[piece] + end - start)
+            if after_end > 0 and self.piece_starts[piece + 1] - sample < after_end:
+                return piece + 1
+        return piece
+
     def words(self, segments: Iterable[Any], chunk_index: int, shift_s: float = 0.0) -> list[RecognizedWord]:
         """Words of chunk ``chunk_index`` (times packed, plus ``shift_s``) mapped back to their channel."""
         first, last = self.chunk_pieces[chunk_index]
         out: list[RecognizedWord] = []
         for word in _words_of(segments, 0.0, 0):
-            sample = (word.start + shift_s) * SAMPLE_RATE
-            piece = min(last, max(first, bisect_right(self.piece_starts, sample, first, last + 1) - 1))
+            piece = self._piece_of((word.start + word.end) / 2 + shift_s, first, last)
             channel, start, end = self.piece_origin[piece]
             packed = self.piece_starts[piece]
             length = end - start

@@ -10,9 +10,9 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.asr import DecodeSettings, RecognizedWord, get_model, transcribe_chunks
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
-from hearkit.engine.pipeline.channels import drop_bleed, is_really_mono, plan_chunks, split_long
+from hearkit.engine.pipeline.channels import BRIDGE_GAP_S, drop_bleed, is_really_mono, plan_chunks, split_long
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
-from hearkit.engine.pipeline.vad import VadSettings, energy_regions, speech_regions, union
+from hearkit.engine.pipeline.vad import VadSettings, bridge_gaps, energy_regions, speech_regions, union
 from hearkit.schema import JobCreateParams, Result
 
 __all__ = ["WhisperTranscriber"]
@@ -75,7 +75,7 @@ class WhisperTranscriber:
         chunks = [
             chunk
             for channel, (signal, r) in enumerate(zip(signals, regions, strict=True))
-            for chunk in plan_chunks(split_long(r, signal), channel)
+            for chunk in plan_chunks(split_long(bridge_gaps(r, BRIDGE_GAP_S), signal), channel)
         ]
         if not chunks:
             return []

@@ -16,7 +16,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
-__all__ = ["VadSettings", "energy_regions", "speech_regions", "total_speech", "union"]
+__all__ = ["VadSettings", "bridge_gaps", "energy_regions", "speech_regions", "total_speech", "union"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,18 @@ def union(*region_lists: list[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for start, end in spans:
         if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def bridge_gaps(regions: list[tuple[int, int]], max_gap_s: float) -> list[tuple[int, int]]:
+    """``regions`` with every pause shorter than ``max_gap_s`` filled in (sorted input)."""
+    max_gap = int(max_gap_s * SAMPLE_RATE)
+    out: list[tuple[int, int]] = []
+    for start, end in regions:
+        if out and start - out[-1][1] < max_gap:
             out[-1] = (out[-1][0], max(out[-1][1], end))
         else:
             out.append((start, end))
