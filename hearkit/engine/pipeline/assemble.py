@@ -5,6 +5,13 @@ changes, after a pause longer than :data:`SEGMENT_GAP_S`, or after a sentence en
 segment is longer than :data:`SENTENCE_SPLIT_S`. Segment times are word-bounded (first
 word's start to last word's end), so talk time computed from segments counts speech, not the
 silence around it. Segments of different speakers are merged in time order.
+
+With diarization, the recogniser's word times are not the only evidence of speech: Whisper
+often gives the first or last word of a phrase little or no duration, or none to a short
+greeting. A segment is therefore widened to the edges of the diarizer's speech turn (same
+speaker; consecutive turns of one speaker less than :data:`SEGMENT_GAP_S` apart count as one)
+that holds its first and last words, unless that would run into the speaker's previous or next
+segment. Word times are left as the recogniser gave them.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from dataclasses import dataclass
 from hearkit.engine.pipeline.numerals import numeral_spans
 from hearkit.schema import Result, Segment, Word
 
-__all__ = ["SEGMENT_GAP_S", "SENTENCE_SPLIT_S", "LabeledWord", "build_result"]
+__all__ = ["SEGMENT_GAP_S", "SENTENCE_SPLIT_S", "LabeledWord", "SpeechTurn", "build_result"]
 
 SEGMENT_GAP_S = 1.0
 SENTENCE_SPLIT_S = 8.0
@@ -32,6 +39,64 @@ class LabeledWord:
     speaker: str | None = None
     channel: int | None = None
     confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class SpeechTurn:
+    """A stretch of one speaker's speech found by the diarizer, in seconds."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+def _chain(turns: Sequence[SpeechTurn]) -> list[SpeechTurn]:
+    """Consecutive turns of one speaker less than :data:`SEGMENT_GAP_S` apart, joined.
+
+    A short turn the recogniser heard no word in (a greeting it timed late, a backchannel)
+    then still counts as its speaker's speech, as a pause inside a segment does.
+    """
+    chained: list[SpeechTurn] = []
+    for turn in sorted(turns, key=lambda t: t.start):
+        last = chained[-1] if chained else None
+        if last is not None and last.speaker == turn.speaker and turn.start - last.end < SEGMENT_GAP_S:
+            chained[-1] = SpeechTurn(last.start, max(last.end, turn.end), turn.speaker)
+        else:
+            chained.append(turn)
+    return chained
+
+
+def _turn_holding(turns: Sequence[SpeechTurn], word: LabeledWord) -> SpeechTurn | None:
+    middle = (word.start + word.end) / 2
+    for turn in turns:
+        if turn.speaker == word.speaker and turn.start <= middle <= turn.end:
+            return turn
+    return None
+
+
+def _segment_spans(groups: list[list[LabeledWord]], turns: Sequence[SpeechTurn]) -> list[tuple[float, float]]:
+    """``(start, end)`` of every group: its words' span, widened to its speech turns' edges."""
+    spans = [(g[0].start, max(w.end for w in g)) for g in groups]
+    if not turns:
+        return spans
+    turns = _chain(turns)
+    by_speaker: dict[str | None, list[int]] = {}
+    for index, group in enumerate(groups):
+        by_speaker.setdefault(group[0].speaker, []).append(index)
+    out = list(spans)
+    for indices in by_speaker.values():
+        for position, index in enumerate(indices):
+            start, end = spans[index]
+            first_turn = _turn_holding(turns, groups[index][0])
+            last_turn = _turn_holding(turns, groups[index][-1])
+            previous_end = spans[indices[position - 1]][1] if position else float("-inf")
+            next_start = spans[indices[position + 1]][0] if position + 1 < len(indices) else float("inf")
+            if first_turn is not None and first_turn.start >= previous_end:
+                start = min(start, first_turn.start)
+            if last_turn is not None and last_turn.end <= next_start:
+                end = max(end, last_turn.end)
+            out[index] = (round(start, 3), round(end, 3))
+    return out
 
 
 def _apply_numerals(words: list[LabeledWord]) -> list[LabeledWord]:
@@ -73,9 +138,16 @@ def _group(words: Sequence[LabeledWord]) -> list[list[LabeledWord]]:
 
 
 def build_result(
-    words: Sequence[LabeledWord], *, audio_seconds: float, numerals: bool, labelled: bool
+    words: Sequence[LabeledWord],
+    *,
+    audio_seconds: float,
+    numerals: bool,
+    labelled: bool,
+    turns: Sequence[SpeechTurn] = (),
 ) -> Result:
     """Assemble the result. ``labelled``: speaker labels are meaningful (channel or diarize).
+
+    ``turns``: the diarizer's speech turns, which widen the segments (see the module's text).
 
     ``text`` is the plain transcript, or, when labelled, one ``[speaker] text`` line per segment
     (the hosted API's shape). ``speakers`` is the number of distinct speakers that said at
@@ -91,9 +163,10 @@ def build_result(
     groups = [g for g in groups if g]
     groups.sort(key=lambda g: (g[0].start, g[-1].end))
 
+    spans = _segment_spans(groups, turns)
     segments: list[Segment] = []
     out_words: list[Word] = []
-    for index, group in enumerate(groups):
+    for index, (group, (start, end)) in enumerate(zip(groups, spans, strict=True)):
         first = group[0]
         fields: dict[str, object] = {}
         if first.speaker is not None:
@@ -105,8 +178,8 @@ def build_result(
             Segment.model_validate(
                 {
                     "id": index,
-                    "start": first.start,
-                    "end": max(w.end for w in group),
+                    "start": start,
+                    "end": end,
                     "text": " ".join(w.text for w in group),
                     **fields,
                 }

@@ -212,7 +212,11 @@ def _relabel(turns: list[Turn]) -> list[Turn]:
 
 
 def speaker_at(turns: list[Turn], start: float, end: float) -> str:
-    """The speaker of the turn that overlaps ``[start, end]`` most (else the nearest turn)."""
+    """The speaker of the turn that overlaps ``[start, end]`` most, else of the nearest turn.
+
+    Whisper often gives a word no duration (``start == end``); such a word inside a turn
+    belongs to that turn (distance 0), not to whichever turn boundary happens to be closest.
+    """
     if not turns:
         return "speaker_0"
     best, best_overlap = turns[0].speaker, 0.0
@@ -223,5 +227,5 @@ def speaker_at(turns: list[Turn], start: float, end: float) -> str:
     if best_overlap > 0:
         return best
     middle = (start + end) / 2
-    nearest = min(turns, key=lambda t: min(abs(middle - t.start), abs(middle - t.end)))
+    nearest = min(turns, key=lambda t: max(t.start - middle, middle - t.end, 0.0))
     return nearest.speaker

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hearkit.engine.pipeline.asr import DecodeSettings, RecognizedWord, get_model, transcribe_chunks
-from hearkit.engine.pipeline.assemble import LabeledWord, build_result
+from hearkit.engine.pipeline.assemble import LabeledWord, SpeechTurn, build_result
 from hearkit.engine.pipeline.channels import BRIDGE_GAP_S, drop_bleed, is_really_mono, plan_chunks, split_long
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
 from hearkit.engine.pipeline.vad import VadSettings, bridge_gaps, energy_regions, speech_regions, union
@@ -48,6 +48,7 @@ class WhisperTranscriber:
     def transcribe_audio(self, audio: DecodedAudio, options: JobCreateParams) -> Result:
         """Transcribe already decoded audio (what :meth:`transcribe` does after decoding)."""
         prompt = _vocabulary_prompt(options.vocabulary)
+        turns: list[SpeechTurn] = []
         settings = DecodeSettings(beam_size=self.beam_size, batch_size=self.batch_size, initial_prompt=prompt)
         if options.channel and audio.channels == 2 and not is_really_mono(audio.samples):
             words = self._by_channel(audio, settings)
@@ -57,13 +58,17 @@ class WhisperTranscriber:
             regions = speech_regions(signal, self.vad)
             recognized = self._recognize([signal], [regions], settings)
             if options.diarize or options.channel:
-                words = self._diarized(signal, regions, recognized, diarize=bool(options.diarize))
+                words, turns = self._diarized(signal, regions, recognized, diarize=bool(options.diarize))
                 labelled = True
             else:
                 words = [LabeledWord(w.text, w.start, w.end, confidence=w.probability) for w in recognized]
                 labelled = False
         return build_result(
-            words, audio_seconds=audio.duration, numerals=bool(options.numerals), labelled=labelled
+            words,
+            audio_seconds=audio.duration,
+            numerals=bool(options.numerals),
+            labelled=labelled,
+            turns=turns,
         )
 
     def _recognize(
@@ -102,17 +107,20 @@ class WhisperTranscriber:
         recognized: list[RecognizedWord],
         *,
         diarize: bool,
-    ) -> list[LabeledWord]:
+    ) -> tuple[list[LabeledWord], list[SpeechTurn]]:
+        """Words labelled with their speaker, and the diarizer's speech turns."""
         if not diarize:
             # channel: true on a really-mono file: one speaker on channel 0.
-            return [LabeledWord(w.text, w.start, w.end, "speaker_0", 0, w.probability) for w in recognized]
+            words = [LabeledWord(w.text, w.start, w.end, "speaker_0", 0, w.probability) for w in recognized]
+            return words, []
         from hearkit.engine.pipeline.diarize import diarize_regions, speaker_at
 
         turns = diarize_regions(signal, regions)
-        return [
+        words = [
             LabeledWord(w.text, w.start, w.end, speaker_at(turns, w.start, w.end), None, w.probability)
             for w in recognized
         ]
+        return words, [SpeechTurn(t.start, t.end, t.speaker) for t in turns]
 
 
 def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
