@@ -12,7 +12,7 @@ from hearkit.engine.pipeline.assemble import LabeledWord, SpeechTurn, build_resu
 from hearkit.engine.pipeline.channels import MAX_CHUNK_S, plan_chunks
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, decode_audio
 from hearkit.engine.pipeline.diarize import Turn, speaker_at
-from hearkit.engine.pipeline.vad import bridge_gaps
+from hearkit.engine.pipeline.vad import bridge_gaps, energy_activity, trim_to_activity
 from tests.pipeline.conftest import espeak
 
 SR = SAMPLE_RATE
@@ -131,3 +131,16 @@ def test_result_of_real_call_keeps_segments_ordered_and_inside_the_audio() -> No
     for spans in by_speaker.values():
         for (_, end), (start, _) in itertools.pairwise(spans):
             assert end <= start  # one speaker's segments never overlap each other
+
+
+def test_word_edges_are_trimmed_to_where_the_voice_is() -> None:
+    # 1 s of silence, 0.5 s of tone, 1 s of silence: the tone is the "voice".
+    signal = np.zeros(int(2.5 * SR), dtype=np.float32)
+    t = np.arange(SR // 2) / SR
+    signal[SR : SR + SR // 2] = 0.3 * np.sin(2 * np.pi * 220 * t).astype(np.float32)
+    active = energy_activity(signal)
+    start, end = trim_to_activity(0.8, 1.9, active)  # a word stretched over the padding
+    assert start == pytest.approx(1.0, abs=0.02) and end == pytest.approx(1.5, abs=0.02)
+    # A word with no voice inside keeps its times; a word inside the voice is untouched.
+    assert trim_to_activity(2.0, 2.3, active) == (2.0, 2.3)
+    assert trim_to_activity(1.1, 1.3, active) == (1.1, 1.3)

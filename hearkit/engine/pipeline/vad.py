@@ -16,7 +16,16 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
-__all__ = ["VadSettings", "bridge_gaps", "energy_regions", "speech_regions", "total_speech", "union"]
+__all__ = [
+    "VadSettings",
+    "bridge_gaps",
+    "energy_activity",
+    "energy_regions",
+    "speech_regions",
+    "total_speech",
+    "trim_to_activity",
+    "union",
+]
 
 
 @dataclass(frozen=True)
@@ -71,14 +80,41 @@ def energy_regions(
     speech near zero. The noise floor is the 10th percentile of 20 ms frame levels (dBFS); a
     frame is active when it is above both the floor plus the margin and ``min_level_db``.
     """
+    active = energy_activity(samples, floor_margin_db=floor_margin_db, min_level_db=min_level_db)
+    if active.size == 0:
+        return []
+    return _runs_to_regions(active, min_speech_ms, min_silence_ms, pad_ms, len(samples))
+
+
+def energy_activity(
+    samples: npt.NDArray[np.float32], *, floor_margin_db: float = 15.0, min_level_db: float = -45.0
+) -> npt.NDArray[np.bool_]:
+    """One flag per 20 ms frame: the level is ``floor_margin_db`` above the noise floor.
+
+    The noise floor is the 10th percentile of the frame levels (dBFS); a frame must also be
+    above ``min_level_db``. Unpadded, so it marks where voice actually is.
+    """
     n_frames = len(samples) // _FRAME
     if n_frames == 0:
-        return []
+        return np.zeros(0, dtype=bool)
     frames = samples[: n_frames * _FRAME].reshape(n_frames, _FRAME).astype(np.float64)
     level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
     floor = float(np.percentile(level, 10))
-    active = level > max(floor + floor_margin_db, min_level_db)
-    return _runs_to_regions(active, min_speech_ms, min_silence_ms, pad_ms, len(samples))
+    active: npt.NDArray[np.bool_] = level > max(floor + floor_margin_db, min_level_db)
+    return active
+
+
+def trim_to_activity(start: float, end: float, active: npt.NDArray[np.bool_]) -> tuple[float, float]:
+    """``[start, end]`` (seconds) shrunk to its first and last active 20 ms frame.
+
+    Unchanged when no frame inside is active (a quiet word is still a word).
+    """
+    frame_s = _FRAME / SAMPLE_RATE
+    first, last = int(start / frame_s), min(len(active), int(np.ceil(end / frame_s)))
+    inside = np.flatnonzero(active[first:last])
+    if inside.size == 0:
+        return start, end
+    return max(start, (first + inside[0]) * frame_s), min(end, (first + inside[-1] + 1) * frame_s)
 
 
 def _runs_to_regions(
