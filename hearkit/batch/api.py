@@ -177,8 +177,15 @@ async def arun(
             if dask is not None:
                 from hearkit.batch.distributed import run_on_dask
 
+                # The same transcription options as a jobs-API run (numerals, model, vocabulary...).
                 await asyncio.to_thread(
-                    run_on_dask, manifest, todo, scheduler=dask, transcriber=transcriber, progress=bar
+                    run_on_dask,
+                    manifest,
+                    todo,
+                    scheduler=dask,
+                    transcriber=transcriber,
+                    progress=bar,
+                    options=options,
                 )
             elif todo:
                 runner_settings = settings or RunnerSettings()

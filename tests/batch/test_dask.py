@@ -1,17 +1,27 @@
-"""Local-engine transcription fanned out over a Dask LocalCluster (2 workers), and dask metrics."""
+"""Local-engine transcription on Dask (in-process LocalCluster, and a separately started scheduler with a
+worker process), and dask metrics."""
 
 from __future__ import annotations
 
+import importlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from hearkit.batch import distributed, run
 from hearkit.batch.manifest import Manifest
+from hearkit.cli.main import app
+from hearkit.engine import LocalEngine
+from hearkit.record import CallSet
 from tests.batch import audio
+
+cli = CliRunner()
 
 
 def test_dask_local_cluster_transcribes_every_recording_once(tmp_path: Path) -> None:
@@ -121,3 +131,93 @@ def test_dask_scorecards_partition_by_partition_equal_pandas(tmp_path: Path) -> 
     for dataset in (aligned, cut):
         got = distributed.scorecards_by_partition(dataset).sort_values("call_id").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+@pytest.fixture()
+def scheduler() -> Iterator[str]:
+    """A separately started ``distributed`` scheduler with one worker *process* (not this process)."""
+    dist: Any = importlib.import_module("distributed")
+    with dist.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,
+    ) as cluster:
+        yield str(cluster.scheduler_address)
+
+
+def _worker_loads(address: str) -> dict[str, dict[str, int]]:
+    """``distributed.LOADS`` of every worker process of the cluster at ``address``."""
+    dist: Any = importlib.import_module("distributed")
+
+    def loads() -> dict[str, int]:
+        return dict(distributed.LOADS)
+
+    with dist.Client(address, timeout=20) as client:
+        return dict(client.run(loads))
+
+
+@pytest.mark.timeout(120)
+def test_dask_on_a_separately_started_scheduler_gives_the_results_of_the_jobs_api(
+    tmp_path: Path, scheduler: str
+) -> None:
+    src = tmp_path / "in"
+    audio.stereo(src / "two_party.wav", 4.0, seed=1)
+    audio.mono(src / "mono.wav", 6.0, seed=2)
+    audio.dual_mono(src / "dual.wav", 2.0)
+    (src / "notes.txt").write_text("not a recording")
+    common = [str(src), "--numerals", "--no-progress", "--concurrency", "2"]
+    distributed.LOADS.clear()
+    distributed._TRANSCRIBERS.clear()
+
+    on_dask = cli.invoke(
+        app, ["batch", *common, "--out", str(tmp_path / "dask"), "--dask", scheduler, "--transcriber", "fake"]
+    )
+    assert on_dask.exit_code == 0, on_dask.output
+    with LocalEngine(tmp_path / "engine", transcriber="fake", poll_interval=0.05) as engine:
+        args = ["batch", *common, "--out", str(tmp_path / "api")]
+        on_api = cli.invoke(app, [*args, "--api-key", engine.api_key, "--base-url", engine.base_url])
+    assert on_api.exit_code == 0, on_api.output
+
+    # The transcriber was built once, in the worker process, and never in this one.
+    assert distributed.LOADS == {}
+    assert list(_worker_loads(scheduler).values()) == [{"fake": 1}]
+
+    with Manifest(tmp_path / "dask") as manifest:
+        dask_rows = {row.call_id: row for row in manifest.rows()}
+        assert manifest.counts() == {"pending": 0, "submitted": 0, "completed": 3, "failed": 0, "skipped": 1}
+    with Manifest(tmp_path / "api") as manifest:
+        api_rows = {row.call_id: row for row in manifest.rows()}
+    assert {c: r.status for c, r in dask_rows.items()} == {c: r.status for c, r in api_rows.items()}
+    assert {c: (r.mode, r.layout) for c, r in dask_rows.items()} == {
+        c: (r.mode, r.layout) for c, r in api_rows.items()
+    }
+    assert {r.job_id for r in dask_rows.values() if r.job_id} == {
+        distributed.local_job_id(r.rec_id) for r in dask_rows.values() if r.status == "completed"
+    }
+    for call_id in ("two_party", "mono", "dual"):
+        dask_doc = json.loads((tmp_path / "dask" / "calls" / f"{call_id}.json").read_text())
+        api_doc = json.loads((tmp_path / "api" / "calls" / f"{call_id}.json").read_text())
+        assert dask_doc["result"] == api_doc["result"], call_id
+        assert "fake segment 1 of" in dask_doc["result"]["text"]  # --numerals reached the transcriber
+    dask_calls = CallSet.load(tmp_path / "dask" / "dataset")
+    api_calls = CallSet.load(tmp_path / "api" / "dataset")
+    for frame in ("turns", "words"):
+        pd.testing.assert_frame_equal(getattr(dask_calls, frame), getattr(api_calls, frame))
+    # Only the job ids differ: the cluster's are local_ + the content hash, never billed.
+    assert dask_calls.calls["job_id"].str.startswith("local_").all()
+    assert not api_calls.calls["job_id"].str.startswith("local_").any()
+    pd.testing.assert_frame_equal(
+        dask_calls.calls.drop(columns="job_id"), api_calls.calls.drop(columns="job_id")
+    )
+
+    # A resume on the same scheduler sends nothing: every recording already has its one job.
+    stamps = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "dask" / "calls").iterdir()}
+    again = cli.invoke(
+        app, ["batch", *common, "--out", str(tmp_path / "dask"), "--dask", scheduler, "--transcriber", "fake"]
+    )
+    assert again.exit_code == 0, again.output
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "dask" / "calls").iterdir()} == stamps
+    assert list(_worker_loads(scheduler).values()) == [{"fake": 1}]
