@@ -149,6 +149,12 @@ async def arun(
     ``dry_run``: discover, inspect and estimate the cost; send nothing.
     """
     started = time.monotonic()
+    if dask is not None and output_formats:
+        # SRT/VTT are signed links to the server that ran the job; a cluster task has none.
+        raise ValueError(
+            "output formats (--formats) come from the jobs API as signed links; a --dask run has no "
+            "server to serve them: drop --formats, or run without --dask"
+        )
     options = _job_options(model, numerals, output_formats, vocabulary)
     # Discovery hashes and decodes files: off the event loop (it may be a notebook's).
     manifest, found = await asyncio.to_thread(_prepare, source, out, mode, options, dry_run, retry_failed)

@@ -221,3 +221,12 @@ def test_dask_on_a_separately_started_scheduler_gives_the_results_of_the_jobs_ap
     assert again.exit_code == 0, again.output
     assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "dask" / "calls").iterdir()} == stamps
     assert list(_worker_loads(scheduler).values()) == [{"fake": 1}]
+
+
+def test_dask_refuses_output_formats_it_cannot_produce(tmp_path: Path) -> None:
+    audio.mono(tmp_path / "in" / "a.wav", 1.0)
+    args = ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--no-progress"]
+    refused = cli.invoke(app, [*args, "--dask", "local", "--transcriber", "fake", "--formats", "srt"])
+    assert refused.exit_code == 2, refused.output
+    assert "--formats" in refused.output and "--dask" in refused.output
+    assert not (tmp_path / "out" / "manifest.sqlite").exists()  # refused before anything was stored
