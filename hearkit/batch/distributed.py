@@ -98,6 +98,9 @@ def cluster_client(scheduler: str, *, n_workers: int = 2) -> Iterator[Any]:
 
     The local cluster runs ``n_workers`` workers of one thread each in this process
     (``processes=False``): transcription releases the GIL, and nothing is pickled to a subprocess.
+    Its scheduler's HTTP endpoints (health, metrics; no dashboard) take a free loopback port:
+    left to its default they bind port 8787 on every interface, the port ``hearkit webhooks
+    listen`` uses by default.
     """
     # distributed is untyped: go through Any.
     dist: Any = importlib.import_module("distributed")
@@ -109,6 +112,7 @@ def cluster_client(scheduler: str, *, n_workers: int = 2) -> Iterator[Any]:
                 threads_per_worker=1,
                 processes=False,
                 dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 silence_logs=40,
             ) as cluster,
             Client(cluster) as client,

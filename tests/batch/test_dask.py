@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,6 +144,7 @@ def scheduler() -> Iterator[str]:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
         silence_logs=40,
     ) as cluster:
         yield str(cluster.scheduler_address)
@@ -230,3 +232,21 @@ def test_dask_refuses_output_formats_it_cannot_produce(tmp_path: Path) -> None:
     assert refused.exit_code == 2, refused.output
     assert "--formats" in refused.output and "--dask" in refused.output
     assert not (tmp_path / "out" / "manifest.sqlite").exists()  # refused before anything was stored
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def test_the_local_cluster_leaves_the_webhook_listener_port_free() -> None:
+    """``--dask local`` must not take 8787, the default port of ``hearkit webhooks listen``."""
+    if not _port_free(8787):
+        pytest.skip("port 8787 is taken by another process on this machine")
+    with distributed.cluster_client("local", n_workers=1) as client:
+        assert client.submit(sum, [1, 2]).result(timeout=30) == 3
+        assert _port_free(8787)
