@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -234,19 +233,13 @@ def test_dask_refuses_output_formats_it_cannot_produce(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "manifest.sqlite").exists()  # refused before anything was stored
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def test_the_local_cluster_leaves_the_webhook_listener_port_free() -> None:
-    """``--dask local`` must not take 8787, the default port of ``hearkit webhooks listen``."""
-    if not _port_free(8787):
-        pytest.skip("port 8787 is taken by another process on this machine")
+    """``--dask local`` must not take 8787 (the default port of ``hearkit webhooks listen``), nor
+    listen on every interface: its scheduler's HTTP endpoints bind a free loopback port."""
     with distributed.cluster_client("local", n_workers=1) as client:
         assert client.submit(sum, [1, 2]).result(timeout=30) == 3
-        assert _port_free(8787)
+        http = client.cluster.scheduler.http_server
+        bound = [sock.getsockname()[:2] for sock in http._sockets.values()]
+        assert bound, "the scheduler's HTTP server is not listening"
+        for host, port in bound:
+            assert host == "127.0.0.1" and port != 8787, bound
