@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hearkit.engine.pipeline.asr import PIECE_GAP_S, Chunk, get_model, transcribe_chunks
-from hearkit.engine.pipeline.assemble import LabeledWord, SpeechTurn, build_result
+from hearkit.engine.pipeline.assemble import LabeledWord, build_result
 from hearkit.engine.pipeline.channels import MAX_CHUNK_S, plan_chunks
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, decode_audio
 from hearkit.engine.pipeline.diarize import Turn, speaker_at
@@ -90,9 +90,9 @@ def test_segments_widen_to_their_speech_turns() -> None:
         word("again", 3.20, 3.50, "speaker_1"),
     ]
     turns = [
-        SpeechTurn(1.00, 1.90, "speaker_0"),
-        SpeechTurn(1.95, 2.40, "speaker_0"),  # a word-less bit of the same speaker 50 ms later
-        SpeechTurn(2.90, 3.80, "speaker_1"),
+        Turn(1.00, 1.90, "speaker_0"),
+        Turn(1.95, 2.40, "speaker_0"),  # a word-less bit of the same speaker 50 ms later
+        Turn(2.90, 3.80, "speaker_1"),
     ]
     result = build_result(words, audio_seconds=4.0, numerals=False, labelled=True, turns=turns)
     spans = [(s.speaker, s.start, s.end) for s in result.segments]
@@ -107,7 +107,7 @@ def test_segments_widen_to_their_speech_turns() -> None:
 def test_widening_never_runs_into_the_same_speakers_next_segment() -> None:
     # Two segments of one speaker split by a 1.2 s pause, inside one long (chained) turn.
     words = [word("One", 1.0, 1.5, "speaker_0"), word("two", 2.7, 3.0, "speaker_0")]
-    turns = [SpeechTurn(0.5, 3.5, "speaker_0")]
+    turns = [Turn(0.5, 3.5, "speaker_0")]
     result = build_result(words, audio_seconds=4.0, numerals=False, labelled=True, turns=turns)
     spans = [(s.start, s.end) for s in result.segments]
     assert spans == [(0.5, 1.5), (2.7, 3.5)]

@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from hearkit.engine.pipeline.diarize import Turn
 from hearkit.engine.pipeline.numerals import numeral_spans
 from hearkit.schema import Result, Segment, Word
 
-__all__ = ["SEGMENT_GAP_S", "SENTENCE_SPLIT_S", "LabeledWord", "SpeechTurn", "build_result"]
+__all__ = ["SEGMENT_GAP_S", "SENTENCE_SPLIT_S", "LabeledWord", "build_result"]
 
 SEGMENT_GAP_S = 1.0
 SENTENCE_SPLIT_S = 8.0
@@ -41,32 +42,23 @@ class LabeledWord:
     confidence: float | None = None
 
 
-@dataclass(frozen=True)
-class SpeechTurn:
-    """A stretch of one speaker's speech found by the diarizer, in seconds."""
-
-    start: float
-    end: float
-    speaker: str
-
-
-def _chain(turns: Sequence[SpeechTurn]) -> list[SpeechTurn]:
+def _chain(turns: Sequence[Turn]) -> list[Turn]:
     """Consecutive turns of one speaker less than :data:`SEGMENT_GAP_S` apart, joined.
 
     A short turn the recogniser heard no word in (a greeting it timed late, a backchannel)
     then still counts as its speaker's speech, as a pause inside a segment does.
     """
-    chained: list[SpeechTurn] = []
+    chained: list[Turn] = []
     for turn in sorted(turns, key=lambda t: t.start):
         last = chained[-1] if chained else None
         if last is not None and last.speaker == turn.speaker and turn.start - last.end < SEGMENT_GAP_S:
-            chained[-1] = SpeechTurn(last.start, max(last.end, turn.end), turn.speaker)
+            chained[-1] = Turn(last.start, max(last.end, turn.end), turn.speaker)
         else:
             chained.append(turn)
     return chained
 
 
-def _turn_holding(turns: Sequence[SpeechTurn], word: LabeledWord) -> SpeechTurn | None:
+def _turn_holding(turns: Sequence[Turn], word: LabeledWord) -> Turn | None:
     middle = (word.start + word.end) / 2
     for turn in turns:
         if turn.speaker == word.speaker and turn.start <= middle <= turn.end:
@@ -74,7 +66,7 @@ def _turn_holding(turns: Sequence[SpeechTurn], word: LabeledWord) -> SpeechTurn 
     return None
 
 
-def _segment_spans(groups: list[list[LabeledWord]], turns: Sequence[SpeechTurn]) -> list[tuple[float, float]]:
+def _segment_spans(groups: list[list[LabeledWord]], turns: Sequence[Turn]) -> list[tuple[float, float]]:
     """``(start, end)`` of every group: its words' span, widened to its speech turns' edges."""
     spans = [(g[0].start, max(w.end for w in g)) for g in groups]
     if not turns:
@@ -143,7 +135,7 @@ def build_result(
     audio_seconds: float,
     numerals: bool,
     labelled: bool,
-    turns: Sequence[SpeechTurn] = (),
+    turns: Sequence[Turn] = (),
 ) -> Result:
     """Assemble the result. ``labelled``: speaker labels are meaningful (channel or diarize).
 

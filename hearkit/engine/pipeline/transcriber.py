@@ -9,9 +9,10 @@ import numpy as np
 import numpy.typing as npt
 
 from hearkit.engine.pipeline.asr import DecodeSettings, RecognizedWord, get_model, transcribe_chunks
-from hearkit.engine.pipeline.assemble import LabeledWord, SpeechTurn, build_result
+from hearkit.engine.pipeline.assemble import LabeledWord, build_result
 from hearkit.engine.pipeline.channels import BRIDGE_GAP_S, drop_bleed, is_really_mono, plan_chunks, split_long
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
+from hearkit.engine.pipeline.diarize import Turn, diarize_regions, speaker_at
 from hearkit.engine.pipeline.vad import (
     VadSettings,
     bridge_gaps,
@@ -61,7 +62,7 @@ class WhisperTranscriber:
     def transcribe_audio(self, audio: DecodedAudio, options: JobCreateParams) -> Result:
         """Transcribe already decoded audio (what :meth:`transcribe` does after decoding)."""
         prompt = _vocabulary_prompt(options.vocabulary)
-        turns: list[SpeechTurn] = []
+        turns: list[Turn] = []
         settings = DecodeSettings(beam_size=self.beam_size, batch_size=self.batch_size, initial_prompt=prompt)
         if options.channel and audio.channels == 2 and not is_really_mono(audio.samples):
             words = self._by_channel(audio, settings)
@@ -102,7 +103,11 @@ class WhisperTranscriber:
 
     def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings) -> list[LabeledWord]:
         left, right = audio.samples[0], audio.samples[1]
-        raw = [union(speech_regions(x, self.vad), energy_regions(x)) for x in (left, right)]
+        activity = [energy_activity(left), energy_activity(right)]
+        raw = [
+            union(speech_regions(x, self.vad), energy_regions(x, active=active))
+            for x, active in zip((left, right), activity, strict=True)
+        ]
         regions = [
             drop_bleed(raw[0], left, right, raw[1]),
             drop_bleed(raw[1], right, left, raw[0]),
@@ -111,7 +116,6 @@ class WhisperTranscriber:
         # Word edges are trimmed to where the channel's voice is: a word at the edge of a
         # packed piece is otherwise stretched over the VAD's padding, which inflates the
         # party's talk time (most on short backchannels).
-        activity = [energy_activity(left), energy_activity(right)]
         words = []
         for w in recognized:
             start, end = trim_to_activity(w.start, w.end, activity[w.channel])
@@ -125,21 +129,19 @@ class WhisperTranscriber:
         recognized: list[RecognizedWord],
         *,
         diarize: bool,
-    ) -> tuple[list[LabeledWord], list[SpeechTurn]]:
+    ) -> tuple[list[LabeledWord], list[Turn]]:
         """Words labelled with their speaker, and the diarizer's speech turns."""
         if not diarize:
             # channel: true on a really-mono file: one speaker on channel 0.
             words = [LabeledWord(w.text, w.start, w.end, "speaker_0", 0, w.probability) for w in recognized]
             return words, []
-        from hearkit.engine.pipeline.diarize import diarize_regions, speaker_at
-
         turns = diarize_regions(signal, regions)
         words = [
             LabeledWord(w.text, w.start, w.end, speaker_at(turns, w.start, w.end), None, w.probability)
             for w in recognized
         ]
         activity = energy_activity(signal)
-        speech = [SpeechTurn(*trim_to_activity(t.start, t.end, activity), t.speaker) for t in turns]
+        speech = [Turn(*trim_to_activity(t.start, t.end, activity), t.speaker) for t in turns]
         return words, speech
 
 

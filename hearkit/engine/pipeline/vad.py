@@ -73,14 +73,17 @@ def energy_regions(
     min_speech_ms: int = 100,
     min_silence_ms: int = 300,
     pad_ms: int = 200,
+    active: npt.NDArray[np.bool_] | None = None,
 ) -> list[tuple[int, int]]:
     """Sample spans where the level is ``floor_margin_db`` above the channel's noise floor.
 
     A safety net for Silero, which on some band-limited telephone channels scores loud, clear
     speech near zero. The noise floor is the 10th percentile of 20 ms frame levels (dBFS); a
     frame is active when it is above both the floor plus the margin and ``min_level_db``.
+    ``active``: the channel's :func:`energy_activity`, when the caller already has it.
     """
-    active = energy_activity(samples, floor_margin_db=floor_margin_db, min_level_db=min_level_db)
+    if active is None:
+        active = energy_activity(samples, floor_margin_db=floor_margin_db, min_level_db=min_level_db)
     if active.size == 0:
         return []
     return _runs_to_regions(active, min_speech_ms, min_silence_ms, pad_ms, len(samples))
