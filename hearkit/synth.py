@@ -48,8 +48,8 @@ _BACKCHANNELS = ("Mm hmm.", "Right.", "Okay.", "I see.", "Yeah.")
 
 
 def synthetic_turns(n: int, *, seed: int = 0, mean_turns: float = 200.0) -> tuple[pd.DataFrame, pd.Series]:  # type: ignore[type-arg]
-    """``(turns, durations)``: a turns frame (TEAM.md columns) of ``n`` calls and each call's
-    duration in seconds (last turn end plus a short tail)."""
+    """``(turns, durations)``: a turns frame (:data:`hearkit.transcript.TURN_COLUMNS`) of ``n``
+    calls and each call's duration in seconds (last turn end plus a short tail)."""
     if n < 0:
         raise ValueError(f"n must be ≥ 0, not {n}")
     rng = np.random.default_rng(seed)

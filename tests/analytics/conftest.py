@@ -19,7 +19,7 @@ def load_truths() -> list[dict[str, Any]]:
 
 
 def truth_turns(truths: list[dict[str, Any]]) -> pd.DataFrame:
-    """The ground-truth turns of the sample calls as a turns frame (the TEAM.md columns)."""
+    """The ground-truth turns of the sample calls as a turns frame (hearkit.transcript.TURN_COLUMNS)."""
     rows = [
         {
             "call_id": t["call_id"],
