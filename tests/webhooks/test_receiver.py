@@ -16,9 +16,8 @@ from hearkit.client import PyAI
 from hearkit.engine import LocalEngine
 from hearkit.schema import Job, WebhookEvent
 from hearkit.webhooks import WebhookStore, sign, webhook_receiver
-
-from .fakeapi import FakeAPI
-from .servers import serve
+from tests.client.fakeapi import FakeAPI
+from tests.client.servers import serve
 
 SECRET = "whsec_receiver_test"
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
