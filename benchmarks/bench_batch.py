@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import av
 import numpy as np
 
 from hearkit.batch import arun
@@ -154,6 +155,23 @@ def orchestration(tmp: Path, n: int, baseline_n: int) -> None:
     print(f"  {load()}")
 
 
+def cut_opus(src: Path, target: Path, offset: float, seconds: float) -> None:
+    """Write ``seconds`` of ``src`` from ``offset`` as Opus with PyAV (no ffmpeg command needed)."""
+    with av.open(str(src)) as inp:
+        layout = inp.streams.audio[0].layout.name
+        resampler = av.AudioResampler(format="flt", layout=layout, rate=48_000)
+        frames = [f for frame in inp.decode(audio=0) for f in resampler.resample(frame)]
+    channels = len(frames[0].layout.channels)
+    samples = np.concatenate([f.to_ndarray().reshape(-1, channels) for f in frames])
+    cut = np.ascontiguousarray(samples[int(offset * 48_000) : int((offset + seconds) * 48_000)])
+    with av.open(str(target), "w") as out:
+        stream = out.add_stream("libopus", rate=48_000, layout=layout)  # type: ignore[call-overload]
+        frame = av.AudioFrame.from_ndarray(cut.reshape(1, -1), format="flt", layout=layout)
+        frame.sample_rate = 48_000
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+
+
 def make_cuts(tmp: Path, count: int, seconds: float = 30.0) -> tuple[Path, float]:
     """``count`` distinct 30 s cuts of the sample calls (stereo and mono files, three offsets)."""
     folder = tmp / "cuts"
@@ -166,23 +184,7 @@ def make_cuts(tmp: Path, count: int, seconds: float = 30.0) -> tuple[Path, float
             if made == count:
                 return folder, total
             name = src.name.replace(".ogg", f".at{int(offset)}.ogg")
-            subprocess.run(
-                [
-                    "ffmpeg",
-                    "-v",
-                    "error",
-                    "-ss",
-                    str(offset),
-                    "-t",
-                    str(seconds),
-                    "-i",
-                    str(src),
-                    "-c:a",
-                    "libopus",
-                    str(folder / name),
-                ],
-                check=True,
-            )
+            cut_opus(src, folder / name, offset, seconds)
             total += seconds
             made += 1
     return folder, total

@@ -6,14 +6,26 @@ key in the shell never sends a test to the hosted API and a data dir never leaks
 ``browser``: one headless Debian Chromium driven by Playwright's sync API, per test module. It is
 module-scoped on purpose: two sync Playwright sessions alive at once make the second one fail
 ("Sync API inside the asyncio loop"), so each module closes its browser before the next opens one.
+
+``realdata``: the folder of third-party recordings and annotations, ``../shared/realdata`` beside the
+project, read in place and never copied. Every test that reads it takes this fixture (directly or
+through another fixture). When the folder is absent (a user's clone) those tests are skipped with one
+line saying where the data would be; under CI (``CI=true``) or ``HEARKIT_REQUIRE_REALDATA=1`` its
+absence is an error, so real-data tests can never silently stop running there. The run ends with one
+line counting the real-data tests that ran and those skipped for lack of data.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+REALDATA = (Path(__file__).resolve().parents[1].parent / "shared" / "realdata").resolve()
+REALDATA_SKIP = f"real data absent: no folder {REALDATA} (../shared/realdata beside the project)"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -41,3 +53,55 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def realdata_required() -> bool:
+    """Whether a missing ../shared/realdata is an error (CI, or asked for) rather than a skip."""
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("HEARKIT_REQUIRE_REALDATA") == "1"
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The ../shared/realdata folder; skips the test when absent, fails it under CI."""
+    if not REALDATA.is_dir():
+        if realdata_required():
+            pytest.fail(f"{REALDATA_SKIP}; CI=true or HEARKIT_REQUIRE_REALDATA=1 requires it", pytrace=False)
+        pytest.skip(REALDATA_SKIP)
+    return REALDATA
+
+
+class RealdataCounter:
+    """Counts the selected tests that use ``realdata`` and how each ended, for the closing line."""
+
+    def __init__(self) -> None:
+        self.selected: set[str] = set()
+        self.outcomes: dict[str, str] = {}
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.selected = {item.nodeid for item in items if "realdata" in getattr(item, "fixturenames", ())}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid not in self.selected:
+            return
+        if report.skipped and report.when == "setup":
+            reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+            self.outcomes[report.nodeid] = "no data" if REALDATA_SKIP in reason else "skipped"
+        elif report.failed:
+            self.outcomes[report.nodeid] = "failed"
+        elif report.when == "call":
+            self.outcomes[report.nodeid] = "skipped" if report.skipped else "passed"
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.selected:
+            return
+        counts = list(self.outcomes.values())
+        passed, failed, other = counts.count("passed"), counts.count("failed"), counts.count("skipped")
+        terminalreporter.write_line(
+            f"real data: {passed + failed} real-data tests ran ({passed} passed, {failed} failed), "
+            f"{counts.count('no data')} skipped for lack of data in {REALDATA}"
+            + (f", {other} skipped for other reasons" if other else "")
+        )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(RealdataCounter(), "hearkit-realdata-counter")

@@ -10,7 +10,6 @@ import pytest
 from tests.engine.conftest import client_of, start_engine, wait_job
 
 JOBS = "/v1/transcription/jobs"
-JFK = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata" / "whisper_jfk"
 
 
 def test_a_crashing_worker_process_fails_its_job_and_the_next_job_runs(
@@ -33,15 +32,16 @@ def test_a_crashing_worker_process_fails_its_job_and_the_next_job_runs(
 
 
 @pytest.mark.asr
-def test_default_whisper_transcriber_in_a_worker_process(tmp_path: Path) -> None:
-    reference = (JFK / "jfk.reference.derived.txt").read_text()
+def test_default_whisper_transcriber_in_a_worker_process(tmp_path: Path, realdata: Path) -> None:
+    jfk = realdata / "whisper_jfk"
+    reference = (jfk / "jfk.reference.derived.txt").read_text()
     engine = start_engine(tmp_path, transcriber="whisper")
     with (
         engine,
         client_of(engine) as http,
     ):
         created = http.post(
-            JOBS, files={"audio": (JFK / "jfk.flac").read_bytes()}, data={"output_formats": "srt"}
+            JOBS, files={"audio": (jfk / "jfk.flac").read_bytes()}, data={"output_formats": "srt"}
         )
         job = wait_job(http, created.json()["job_id"], timeout=240).json()
     assert job["status"] == "completed", job

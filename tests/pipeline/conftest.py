@@ -1,4 +1,5 @@
-"""Fixtures of the pipeline tests: real audio read in place from ../shared/realdata, clips made here."""
+"""Fixtures of the pipeline tests: clips made here (PyAV encodes, espeak-ng speaks); real audio comes
+from the ``realdata`` fixture of tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ import subprocess
 import wave
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from hearkit.engine.pipeline import WhisperTranscriber
-
-REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int = 16_000) -> Path:
@@ -25,12 +25,32 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = 16_000) -> Path:
     return path
 
 
+def encode(source: Path, target: Path, codec: str, rate: int, channels: int) -> Path:
+    """Re-encode ``source`` with PyAV into ``target`` (container from its suffix): ``codec`` at ``rate`` Hz
+    with ``channels`` channels (mono is duplicated into stereo). The fixtures need no ffmpeg command."""
+    layout = "stereo" if channels == 2 else "mono"
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        stream = out.add_stream(codec, rate=rate, layout=layout)  # type: ignore[call-overload]
+        accepted = {f.name for f in stream.codec_context.codec.audio_formats or ()}
+        sample_format = next(f for f in ("fltp", "flt", "s16p", "s16", "s32p", "s32") if f in accepted)
+        resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
+        for frame in inp.decode(audio=0):
+            for converted in resampler.resample(frame):
+                out.mux(stream.encode(converted))
+        for converted in resampler.resample(None):
+            out.mux(stream.encode(converted))
+        out.mux(stream.encode(None))
+    return target
+
+
 def espeak(path: Path, text: str, voice: str = "en-us") -> Path:
-    """Speak ``text`` with espeak-ng into a 16 kHz mono wav (the script is the ground truth)."""
+    """Speak ``text`` with espeak-ng into a 16 kHz mono wav (the script is the ground truth).
+
+    espeak-ng is the one system program the tests need besides Chromium: no Python package speaks
+    arbitrary text offline without a model download. Resampling is PyAV's (no sox)."""
     raw = path.with_suffix(".raw.wav")
     subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", str(path)], check=True)
-    return path
+    return encode(raw, path, "pcm_s16le", 16_000, 1)
 
 
 @pytest.fixture(scope="session")

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, decode_audio
 from hearkit.engine.transcriber import AudioError
-from tests.pipeline.conftest import REAL, write_wav
-
-JFK = REAL / "whisper_jfk" / "jfk.flac"
+from tests.pipeline.conftest import encode, write_wav
 
 
 @pytest.mark.parametrize(
-    ("suffix", "args", "channels"),
+    ("suffix", "codec", "rate", "channels"),
     [
-        ("mp3", ["-ac", "1", "-ar", "44100"], 1),
-        ("m4a", ["-ac", "2", "-ar", "48000"], 2),
-        ("ogg", ["-c:a", "libopus", "-ac", "2", "-ar", "48000"], 2),
-        ("flac", ["-ac", "1", "-ar", "22050"], 1),
-        ("wav", ["-ac", "1", "-ar", "8000"], 1),
+        ("mp3", "libmp3lame", 44_100, 1),
+        ("m4a", "aac", 48_000, 2),
+        ("ogg", "libopus", 48_000, 2),
+        ("flac", "flac", 22_050, 1),
+        ("wav", "pcm_s16le", 8_000, 1),
     ],
 )
-def test_formats_and_rates_decode_to_16k(tmp_path: Path, suffix: str, args: list[str], channels: int) -> None:
-    target = tmp_path / f"jfk.{suffix}"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(JFK), *args, str(target)], check=True)
+def test_formats_and_rates_decode_to_16k(
+    tmp_path: Path, realdata: Path, suffix: str, codec: str, rate: int, channels: int
+) -> None:
+    target = encode(realdata / "whisper_jfk" / "jfk.flac", tmp_path / f"jfk.{suffix}", codec, rate, channels)
+    with av.open(str(target)) as written:  # the fixture really is what the test says
+        stream = written.streams.audio[0]
+        assert stream.codec_context.codec.id == av.codec.Codec(codec, "w").id
+        assert (stream.rate, stream.channels) == (rate, channels)
     audio = decode_audio(target)
     assert audio.channels == channels
     assert audio.samples.dtype == np.float32
@@ -35,8 +38,8 @@ def test_formats_and_rates_decode_to_16k(tmp_path: Path, suffix: str, args: list
     assert 0.1 < float(np.abs(audio.samples).max()) <= 1.0
 
 
-def test_stereo_source_keeps_both_channels() -> None:
-    audio = decode_audio(REAL / "faster_whisper" / "stereo_diarization.wav")
+def test_stereo_source_keeps_both_channels(realdata: Path) -> None:
+    audio = decode_audio(realdata / "faster_whisper" / "stereo_diarization.wav")
     assert audio.samples.shape == (2, 5 * SAMPLE_RATE)
     assert audio.source_rate == 16_000 and audio.source_channels == 2
 
@@ -57,8 +60,8 @@ def test_undecodable_files_raise_audio_error(tmp_path: Path, content: bytes, mes
     assert "wav, mp3, m4a, flac or ogg/opus" in str(info.value)
 
 
-def test_truncated_real_file_is_cut_cleanly_or_rejected(tmp_path: Path) -> None:
-    data = (REAL / "pyannote_sample" / "sample.wav").read_bytes()
+def test_truncated_real_file_is_cut_cleanly_or_rejected(tmp_path: Path, realdata: Path) -> None:
+    data = (realdata / "pyannote_sample" / "sample.wav").read_bytes()
     cut = tmp_path / "cut.wav"
     cut.write_bytes(data[: len(data) // 3])
     audio = decode_audio(cut)  # WAV truncated mid-stream: what is there decodes

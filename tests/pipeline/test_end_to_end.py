@@ -14,7 +14,6 @@ import webvtt
 
 from hearkit.client import PyAI
 from hearkit.engine import LocalEngine
-from tests.pipeline.conftest import REAL
 
 pytestmark = pytest.mark.asr
 
@@ -25,11 +24,12 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PyAI]:
         yield PyAI(engine.api_key, base_url=engine.base_url)
 
 
-def test_stereo_job_returns_channels_and_parseable_subtitles(client: PyAI) -> None:
-    lines = (REAL / "faster_whisper" / "stereo_diarization.reference.derived.txt").read_text().splitlines()
+def test_stereo_job_returns_channels_and_parseable_subtitles(client: PyAI, realdata: Path) -> None:
+    reference = realdata / "faster_whisper" / "stereo_diarization.reference.derived.txt"
+    lines = reference.read_text().splitlines()
     expected = [set(re.findall(r"[a-z]+", line.split("\t", 1)[1].lower())) for line in lines]
     job = client.jobs.transcribe(
-        REAL / "faster_whisper" / "stereo_diarization.wav",
+        realdata / "faster_whisper" / "stereo_diarization.wav",
         channel=True,
         output_formats=["json", "srt", "vtt"],
         timeout=300,
@@ -50,8 +50,10 @@ def test_stereo_job_returns_channels_and_parseable_subtitles(client: PyAI) -> No
     assert "horizon" in " ".join(c.text for c in vtt.captions).lower()
 
 
-def test_mono_job_is_diarized_and_a_corrupt_upload_fails_cleanly(client: PyAI, tmp_path: Path) -> None:
-    job = client.jobs.transcribe(REAL / "pyannote_sample" / "sample.wav", diarize=True, timeout=300)
+def test_mono_job_is_diarized_and_a_corrupt_upload_fails_cleanly(
+    client: PyAI, tmp_path: Path, realdata: Path
+) -> None:
+    job = client.jobs.transcribe(realdata / "pyannote_sample" / "sample.wav", diarize=True, timeout=300)
     result = client.jobs.result(job)
     assert result.speakers is not None and result.speakers >= 2
     assert len({w.speaker for w in result.words}) >= 2

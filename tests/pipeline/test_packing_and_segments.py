@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,13 +114,12 @@ def test_widening_never_runs_into_the_same_speakers_next_segment() -> None:
     assert spans == [(0.5, 1.5), (2.7, 3.5)]
 
 
-def test_result_of_real_call_keeps_segments_ordered_and_inside_the_audio() -> None:
+def test_result_of_real_call_keeps_segments_ordered_and_inside_the_audio(realdata: Path) -> None:
     """The widened segments of a real diarized call stay inside the file and in time order."""
     from hearkit.engine.pipeline import WhisperTranscriber
     from hearkit.schema import JobCreateParams
-    from tests.pipeline.conftest import REAL
 
-    audio = decode_audio(REAL / "pyannote_sample" / "sample.wav")
+    audio = decode_audio(realdata / "pyannote_sample" / "sample.wav")
     result = WhisperTranscriber().transcribe_audio(audio, JobCreateParams(diarize=True))
     starts = [s.start for s in result.segments]
     assert starts == sorted(starts)

@@ -14,7 +14,6 @@ import pytest
 
 from hearkit.engine.pipeline.decode import decode_audio
 from hearkit.engine.pipeline.speaker_encoder import SpeakerEncoder, mel_spectrogram, normalize_volume
-from tests.pipeline.conftest import REAL
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "encoder_reference.npz"
 STEP = round(16_000 / 1.3 / 160)  # Resemblyzer's partial hop at its default rate of 1.3 per second
@@ -27,8 +26,8 @@ def reference() -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def call() -> np.ndarray:
-    return decode_audio(REAL / "pyannote_sample" / "sample.wav").samples[0]
+def call(realdata: Path) -> np.ndarray:
+    return decode_audio(realdata / "pyannote_sample" / "sample.wav").samples[0]
 
 
 def test_mel_front_end_matches_librosa(reference: dict[str, np.ndarray], call: np.ndarray) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.transcriber import AudioError, Transcriber
 from hearkit.schema import JobCreateParams
-from tests.pipeline.conftest import REAL, espeak, write_wav
+from tests.pipeline.conftest import espeak, write_wav
 
 pytestmark = pytest.mark.asr
 
@@ -38,11 +38,12 @@ def test_is_a_picklable_transcriber(transcriber: WhisperTranscriber) -> None:
     assert clone == transcriber
 
 
-def test_stereo_gives_each_channel_its_own_words(transcriber: WhisperTranscriber) -> None:
-    lines = (REAL / "faster_whisper" / "stereo_diarization.reference.derived.txt").read_text().splitlines()
+def test_stereo_gives_each_channel_its_own_words(transcriber: WhisperTranscriber, realdata: Path) -> None:
+    reference = realdata / "faster_whisper" / "stereo_diarization.reference.derived.txt"
+    lines = reference.read_text().splitlines()
     expected = {i: words_of(line.split("\t", 1)[1]) for i, line in enumerate(lines)}
     result = transcriber.transcribe(
-        REAL / "faster_whisper" / "stereo_diarization.wav", JobCreateParams(channel=True)
+        realdata / "faster_whisper" / "stereo_diarization.wav", JobCreateParams(channel=True)
     )
     assert result.speakers == 2
     for channel in (0, 1):
@@ -55,23 +56,26 @@ def test_stereo_gives_each_channel_its_own_words(transcriber: WhisperTranscriber
     assert result.audio_seconds == pytest.approx(5.0)
 
 
-def test_really_mono_stereo_is_one_speaker(transcriber: WhisperTranscriber) -> None:
-    reference = words_of((REAL / "whisper_jfk" / "jfk.reference.derived.txt").read_text())
-    result = transcriber.transcribe(REAL / "whisper_jfk" / "jfk.flac", JobCreateParams(channel=True))
+def test_really_mono_stereo_is_one_speaker(transcriber: WhisperTranscriber, realdata: Path) -> None:
+    reference = words_of((realdata / "whisper_jfk" / "jfk.reference.derived.txt").read_text())
+    result = transcriber.transcribe(realdata / "whisper_jfk" / "jfk.flac", JobCreateParams(channel=True))
     assert result.speakers == 1
     assert overlap(words_of(result.text), reference) >= 0.9
     assert all(w.start < w.end <= 11.0 for w in result.words)
 
 
-def test_plain_transcript_has_no_labels(transcriber: WhisperTranscriber) -> None:
-    result = transcriber.transcribe(REAL / "whisper_jfk" / "jfk.flac", JobCreateParams())
+def test_plain_transcript_has_no_labels(transcriber: WhisperTranscriber, realdata: Path) -> None:
+    result = transcriber.transcribe(realdata / "whisper_jfk" / "jfk.flac", JobCreateParams())
     assert result.speakers == 1
     assert all(w.speaker is None and w.channel is None for w in result.words)
     assert "speaker" not in result.to_api()["segments"][0]
 
 
-def test_mono_phone_call_is_diarized_into_two_speakers(transcriber: WhisperTranscriber) -> None:
-    result = transcriber.transcribe(REAL / "pyannote_sample" / "sample.wav", JobCreateParams(diarize=True))
+def test_mono_phone_call_is_diarized_into_two_speakers(
+    transcriber: WhisperTranscriber, realdata: Path
+) -> None:
+    call = realdata / "pyannote_sample" / "sample.wav"
+    result = transcriber.transcribe(call, JobCreateParams(diarize=True))
     assert result.speakers == 2
     labels = {w.speaker for w in result.words}
     assert labels == {"speaker_0", "speaker_1"}
