@@ -47,9 +47,17 @@ SENTENCES = (
 _BACKCHANNELS = ("Mm hmm.", "Right.", "Okay.", "I see.", "Yeah.")
 
 
-def synthetic_turns(n: int, *, seed: int = 0, mean_turns: float = 200.0) -> tuple[pd.DataFrame, pd.Series]:  # type: ignore[type-arg]
+def synthetic_turns(
+    n: int, *, seed: int = 0, mean_turns: float = 200.0, rep_turn_scale: float = 1.0
+) -> tuple[pd.DataFrame, pd.Series]:  # type: ignore[type-arg]
     """``(turns, durations)``: a turns frame (:data:`hearkit.transcript.TURN_COLUMNS`) of ``n``
-    calls and each call's duration in seconds (last turn end plus a short tail)."""
+    calls and each call's duration in seconds (last turn end plus a short tail).
+
+    ``rep_turn_scale`` multiplies the length of the rep's floor turns (not backchannels): above 1
+    the rep talks more, a known difference for testing comparisons (:mod:`hearkit.cohorts`).
+    The same seed draws the same random numbers whatever the scale."""
+    if not rep_turn_scale > 0:
+        raise ValueError(f"rep_turn_scale must be > 0, not {rep_turn_scale}")
     if n < 0:
         raise ValueError(f"n must be ≥ 0, not {n}")
     rng = np.random.default_rng(seed)
@@ -65,6 +73,11 @@ def synthetic_turns(n: int, *, seed: int = 0, mean_turns: float = 200.0) -> tupl
     pause = np.where(early, -rng.uniform(0.1, 1.0, total), pause)
     backchannel = (rng.random(total) < 0.08) & (index_in_call > 0)
     duration = np.where(backchannel, rng.uniform(0.3, 1.0, total), duration)
+    if rep_turn_scale != 1.0:
+        # The rep holds the even floor turns (see the speaker assignment below).
+        floor = np.cumsum(~backchannel) - 1
+        floor -= np.repeat(floor[first], per_call)
+        duration = np.where(~backchannel & (floor % 2 == 0), duration * rep_turn_scale, duration)
 
     # Floor turns follow each other; backchannels sit inside the previous floor turn.
     step = np.where(backchannel, 0.0, duration + pause)
@@ -131,14 +144,16 @@ def _decode(codes: npt.NDArray[np.int64], values: list[str]) -> Any:
     return pd.array(dictionary.cast(pa.large_string()), dtype="str")  # type: ignore[call-overload]
 
 
-def synthetic_calls(n: int, seed: int = 0, *, mean_turns: float = 200.0, hits: bool = False) -> CallSet:
+def synthetic_calls(
+    n: int, seed: int = 0, *, mean_turns: float = 200.0, hits: bool = False, rep_turn_scale: float = 1.0
+) -> CallSet:
     """A :class:`~hearkit.record.CallSet`-compatible set of ``n`` synthetic calls.
 
     ``calls`` holds ``call_id``, ``duration_s``, ``rep``, ``customer``, ``date``, ``kind``; ``turns``
     the turns; ``words`` is empty (no word timings); ``hits`` is filled (from the turn text, times
     interpolated) only when ``hits=True``. Compute scorecards with :func:`hearkit.metrics.scorecards`.
     """
-    turns, durations = synthetic_turns(n, seed=seed, mean_turns=mean_turns)
+    turns, durations = synthetic_turns(n, seed=seed, mean_turns=mean_turns, rep_turn_scale=rep_turn_scale)
     rng = np.random.default_rng(seed + 1)
     reps = np.array(["Jordan Lee", "Sam Ortiz", "Maya Chen", "Ravi Rao", "Ana Silva"], dtype=object)
     kinds = np.array(["discovery", "demo", "pricing", "support", "renewal"], dtype=object)
