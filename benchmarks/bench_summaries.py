@@ -13,7 +13,15 @@ among several, the one sharing most words. One-to-one. recall = matched planted 
 precision = matched found / found (the scripts plant some commitments, not all: the found
 items that match none are printed so you can judge them). Baseline, measured in the same run:
 a keyword rule that calls every turn containing "I'll", "I will", "we'll", "we will" or "let's"
-one action item.
+one action item. "owner ok" = matched items with the planted owner role / matched; "due ok" =
+matched items whose found due phrase contains the planted one / matched items planted with a due.
+
+Requests made of the other party ("send me a quote", "could you send me the list"): the sample
+scripts plant none, so a held-out set written by hand for this purpose,
+``benchmarks/data/request_calls.json`` (three short calls, items with owner and due, and
+distractors such as in-call requests "walk me through…", "share your screen"), is scored the same
+way, overall and for the request items alone (owner ≠ speaker). It is never used to tune the
+rules; their development examples are in ``tests/summarize/test_requests.py``.
 
     uv run python benchmarks/bench_summaries.py
 """
@@ -33,6 +41,7 @@ import pandas as pd
 from hearkit.summarize import summarize
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+HELDOUT = Path(__file__).resolve().parent / "data" / "request_calls.json"
 BASELINE = re.compile(r"\b(?:i'?ll|i will|we'?ll|we will|let'?s)\b", re.IGNORECASE)
 
 
@@ -51,18 +60,19 @@ class Score:
     found: int = 0
     matched: int = 0
     owner_right: int = 0
+    due_planted: int = 0
     due_right: int = 0
     unmatched: tuple[str, ...] = ()
 
     def add(self, other: Score) -> None:
-        for name in ("planted", "found", "matched", "owner_right", "due_right"):
+        for name in ("planted", "found", "matched", "owner_right", "due_planted", "due_right"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def line(self) -> str:
         recall = self.matched / self.planted if self.planted else float("nan")
         precision = self.matched / self.found if self.found else float("nan")
         owner = self.owner_right / self.matched if self.matched else float("nan")
-        due = self.due_right / self.matched if self.matched else float("nan")
+        due = self.due_right / self.due_planted if self.due_planted else float("nan")
         return (
             f"planted {self.planted:2d}  found {self.found:2d}  recall {recall:5.2f}"
             f"  precision {precision:5.2f}  owner ok {owner:4.2f}  due ok {due:4.2f}"
@@ -123,6 +133,7 @@ def score(
         result.matched += 1
         result.owner_right += best.owner_role == item.get("owner_role")
         due = str(item.get("due") or "").lower()
+        result.due_planted += bool(due)
         result.due_right += bool(due) and best.due is not None and due in best.due.lower()
     result.unmatched = tuple(f.text for f in free)
     return result
@@ -174,6 +185,59 @@ def main() -> None:
             print(f"  extractor / baseline: recall x{ratio_r:.2f}, precision x{ratio_p:.2f}")
 
 
+def heldout_truths() -> list[dict[str, object]]:
+    """The held-out request calls in the truth-file layout (turn times: 0.4 s a word, 0.6 s gaps)."""
+    truths: list[dict[str, object]] = []
+    for call in json.loads(HELDOUT.read_text())["calls"]:
+        turns, items, clock = [], [], 0.0
+        for number, (role, text, planted) in enumerate(call["lines"]):
+            length = 0.4 * len(text.split())
+            turns.append(
+                {
+                    "turn": number,
+                    "speaker": role,
+                    "role": role,
+                    "start": clock,
+                    "end": clock + length,
+                    "text": text,
+                }
+            )
+            items += [
+                {"turn": number, "text": text, "owner_role": owner, "due": due} for owner, due in planted
+            ]
+            clock += length + 0.6
+        truths.append({"call_id": call["call_id"], "turns": turns, "action_items": items})
+    return truths
+
+
+def heldout() -> None:
+    """Score the extractor and the baseline on the held-out request calls (see module docstring)."""
+    truths = heldout_truths()
+    for asr_style in (False, True):
+        print(f"\n== held-out request calls{', ASR style' if asr_style else ''}")
+        totals = {"extractor": Score(), "baseline": Score(), "requests only": Score()}
+        for truth in truths:
+            spans = {int(t["turn"]): (float(t["start"]), float(t["end"])) for t in truth["turns"]}  # type: ignore[attr-defined]
+            role_of = {int(t["turn"]): t["role"] for t in truth["turns"]}  # type: ignore[attr-defined]
+            frame = truth_turns(truth, asr_style=asr_style)
+            found = extractor(frame)
+            result = score(truth["action_items"], spans, found)  # type: ignore[arg-type]
+            totals["extractor"].add(result)
+            totals["baseline"].add(score(truth["action_items"], spans, keyword_baseline(frame)))  # type: ignore[arg-type]
+            requests = [i for i in truth["action_items"] if i["owner_role"] != role_of[i["turn"]]]  # type: ignore[attr-defined,index]
+            totals["requests only"].add(score(requests, spans, found))
+            print(f"  {truth['call_id']:<20} {result.line()}")
+            for text in result.unmatched:
+                print(f"  {'':<20}   not planted: {text!r}")
+        for name, total in totals.items():
+            if name == "requests only":
+                recall = total.matched / total.planted if total.planted else float("nan")
+                counts = f"planted {total.planted:2d}  matched {total.matched:2d}"
+                print(f"  {'ALL ' + name:<20} {counts}  recall {recall:5.2f}")
+            else:
+                print(f"  {'ALL ' + name:<20} {total.line()}")
+
+
 def throughput(n_calls: int = 100) -> None:
     """Archive speed: ``summarize_calls`` over synthetic calls (``hearkit.synth``, ~200 turns each)."""
     from hearkit.summarize import summarize_calls
@@ -198,4 +262,5 @@ def throughput(n_calls: int = 100) -> None:
 
 if __name__ == "__main__":
     main()
+    heldout()
     throughput()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Commitment", "find_commitments", "find_due", "find_next_steps", "find_objections"]
 
@@ -30,7 +31,7 @@ _CLOCK = (
     r"(?:\s*(?:am|pm|a\.m\.|p\.m\.|o['’]?clock|thirty|fifteen|forty[\s-]five))?)"
 )
 _WHEN = (
-    rf"(?:(?:end\s+of\s+(?:the\s+)?(?:day|week|month|quarter|year)|eod|eow|cob|close\s+of\s+business)"
+    rf"(?:(?:(?:the\s+)?end\s+of\s+(?:the\s+)?(?:day|week|month|quarter|year)|eod|eow|cob|close\s+of\s+business)"
     rf"(?:\s+(?:on\s+)?{_DAY})?"
     r"|before\s+(?:the|our|your)\s+(?:next\s+\w+|call|meeting|demo|renewal|launch|deadline|holidays)"
     r"|(?:later\s+)?today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening|night))?"
@@ -56,6 +57,7 @@ _ACTION_VERBS = (
     r"|credit|issue|process|deliver|ship|install|configure|enable|activate|provision|walk|demo"
     r"|present|finali[sz]e|complete|finish|pick|choose|select|collect|gather|compile|pull|export"
     r"|upload|order|renew|pay|approve|reply|respond|remind|notify|inform|let\s+you\s+know|let\s+\w+\s+know"
+    r"|include|attach|loop\s+in|cc|copy|return|fill\s+out"
     r"|sync|coordinate|handle|provide|add|cancel|extend|transfer|migrate|train|onboard|hand\s+over"
     r"|pass|sort\s+out|figure\s+out|dig\s+into|look\s+into|make\s+sure|double[\s-]check|run\s+(?:it|this|that)"
     r"|take\s+care|meet|reconvene|regroup|plan|block|reserve|start|kick\s+off|test|try|talk|discuss|look|run"
@@ -86,14 +88,54 @@ _WE = (
     rf"(?:we{_APOS}ll|we\s+will|we\s+shall|we\s+are\s+going\s+to|we{_APOS}re\s+going\s+to|we{_APOS}re\s+gonna"
     rf"|we\s+can|we\s+need\s+to|we\s+should|let{_APOS}s|let\s+us)"
 )
-_ASK = rf"(?:can\s+you|could\s+you|would\s+you|will\s+you|you{_APOS}ll\s+need\s+to|you\s+need\s+to|please)"
+_ASK = (
+    rf"(?:can\s+you|could\s+you|would\s+you|will\s+you|you{_APOS}ll\s+need\s+to|you\s+need\s+to|please"
+    rf"|(?:i|we)(?:\s+(?:need|want|would\s+like)|{_APOS}d\s+like)\s+you\s+to|make\s+sure\s+(?:you|to)"
+    r"|don['’]?t\s+forget\s+to|remember\s+to)"
+)
 _NEXT = r"(?:(?:the\s+)?next\s+steps?\s+(?:is|are|would\s+be|will\s+be)(?:\s+(?:to|that|for))?)"
 _COMMITMENT = re.compile(
     # The lookahead fails fast at the many word starts no subject begins with.
-    rf"\b(?=[iwlcyptn])(?:(?P<self>{_SELF})|(?P<we>{_WE})|(?P<ask>{_ASK})|(?P<next>{_NEXT}))"
+    rf"\b(?=[iwlcyptndmr])(?:(?P<self>{_SELF})|(?P<we>{_WE})|(?P<ask>{_ASK})|(?P<next>{_NEXT}))"
     rf"(?:\s+(?:you|we|i|me|us))?(?:\s+{_FILLER})*\s+(?P<verb>{_ACTION_VERBS})\b",
     re.IGNORECASE,
 )
+# Requests in the imperative, made of the person spoken to ("send me a quote", "email us the
+# invoice", "call me back tomorrow"): a verb of something done after the call, at the start of a
+# clause (see _IMPERATIVE). In-call imperatives ("walk me through", "show me", "share your
+# screen", "give me a second") are not action items; the verbs that are also said in the call
+# (call, get, give, check, confirm, "let me know"...) count only with a due phrase or back/again.
+_REQUEST_VERBS = (
+    r"(?:send|re-?send|e-?mail|mail|forward|share|shoot|put\s+together|prepare|draft|write\s+up|loop"
+    r"|include|attach|schedule|re-?schedule|set\s+up|book|arrange|invite|follow\s+up|circle\s+back"
+    r"|reach\s+out|get\s+back|sign|countersign|submit|fill\s+out|approve"
+    r"|keep\s+(?:me|us)\s+(?:posted|updated|informed|in\s+the\s+loop)"
+    r"|let\s+(?:me|us)\s+know|call|ring|phone|text|ping|remind|get|give|drop|copy|return|check|update"
+    r"|confirm)"
+)
+_WEAK_REQUESTS = frozenset(
+    {"call", "ring", "phone", "text", "ping", "remind", "get", "give", "drop", "copy", "return", "check"}
+    | {"update", "confirm", "let me know", "let us know"}
+)
+# What is asked for follows an imperative verb: a recipient, an article, a pronoun ("call volume
+# doubled", "schedule is tight" are no requests); in-call screen sharing is left out.
+_REQUEST_OBJECT = re.compile(
+    r"\s+(?!(?:your|my|the)\s+screen\b)(?:me|us|him|her|them|it|that|this|those|these|the|a|an|our|my|your"
+    r"|his|their|over|back|again|along|out|across|some|both|all|everything|any|one|two|three|four|five"
+    r"|\d+)\b",
+    re.IGNORECASE,
+)
+# An imperative request opens a clause: at the turn's start, after sentence punctuation or after a
+# clause opener said without punctuation ("okay send me…"), with lead words allowed between
+# ("and just send me…"). Mid-sentence verbs ("they send me invoices") are not requests.
+_CLAUSE_OPENERS = r"(?:okay|ok|alright|great|yes|yeah|sure|perfect|fine|thanks|good|so|but|well|right)"
+_LEAD_WORDS = r"(?:and|just|also|then|now|maybe|kindly|oh|um|uh|so|but|well)"
+_IMPERATIVE = re.compile(
+    rf"(?:^|(?<=[.!?;:,])|\b{_CLAUSE_OPENERS}\b[.!?;:,]?)\s*(?:{_LEAD_WORDS}\b,?\s+)*"
+    rf"(?P<verb>{_REQUEST_VERBS})\b",
+    re.IGNORECASE,
+)
+
 _NOT_COMMITMENTS = re.compile(
     r"\b(?:tell\s+you\s+what|let\s+me\s+(?:ask|check\s+(?:if|whether)|see|think|know|just\s+say)"
     r"|(?:i|we)\s+can\s+(?:do|take)\s+(?:that|it)\s+(?:for|at)\s+\$?\d)",
@@ -110,6 +152,7 @@ _CLAUSE_END = re.compile(
     re.IGNORECASE,
 )
 _MIN_CLAUSE_WORDS = 4
+_TRAILING_LINKS = frozenset({"and", "or", "so", "but", "then", "and then"})
 _MAX_CLAUSE_WORDS = 30
 
 _NEXT_STEP = re.compile(
@@ -165,23 +208,63 @@ def find_due(text: str) -> str | None:
 
 
 def find_commitments(text: str) -> list[Commitment]:
-    """Commitment clauses in one turn's text, in order."""
+    """Commitment clauses in one turn's text, in order: the speaker's own ("I'll send…"), and
+    requests made of the person spoken to ("can you send…", "send me a quote…")."""
     found: list[Commitment] = []
-    matches = [m for m in _COMMITMENT.finditer(text) if not _NOT_COMMITMENTS.match(text, m.start())]
-    for index, match in enumerate(matches):
-        limit = matches[index + 1].start() if index + 1 < len(matches) else len(text)
-        clause = _clause(text, match.start(), match.end(), limit)
+    matches = _matches(text)
+    for index, hit in enumerate(matches):
+        limit = matches[index + 1].start if index + 1 < len(matches) else len(text)
+        clause = _clause(text, hit.start, hit.end, limit)
         due = find_due(clause)
-        verb = re.sub(r"\s+", " ", match.group("verb").lower())
-        if verb == "ask" and _ASKS_A_QUESTION.match(text, match.end()):
+        verb = re.sub(r"\s+", " ", hit.verb.lower())
+        if verb == "ask" and _ASKS_A_QUESTION.match(text, hit.end):
             continue
-        weak = verb in _WEAK_VERBS or _IN_CALL.match(match.group(0)) is not None
-        following = text[match.end() :].split()[:_FOLLOW_UP_WINDOW_WORDS]
+        weak = (verb in _WEAK_REQUESTS) if hit.imperative else (verb in _WEAK_VERBS or hit.in_call)
+        following = text[hit.end :].split()[:_FOLLOW_UP_WINDOW_WORDS]
         if weak and due is None and not any(_FOLLOW_UP_WORDS.match(word.strip(",.")) for word in following):
             continue
-        owner = "other" if match.group("ask") else "self"
-        found.append(Commitment(text=clause, owner=owner, due=due, start=match.start()))
+        found.append(
+            Commitment(text=clause, owner="other" if hit.other else "self", due=due, start=hit.start)
+        )
     return found
+
+
+class _Hit(NamedTuple):
+    """Where a commitment's subject (or an imperative's verb) starts and its verb ends."""
+
+    start: int
+    end: int
+    verb: str
+    other: bool  # made of the person spoken to ("can you…", "send me…")
+    in_call: bool  # "let me …": mostly done on the call
+    imperative: bool  # "send me…": no subject
+
+
+def _matches(text: str) -> list[_Hit]:
+    """Subject-led matches and imperative requests, in text order.
+
+    An imperative verb inside a subject-led match ("can you send…") is that match's verb, not
+    another item."""
+    every = list(_COMMITMENT.finditer(text))
+    hits = [
+        _Hit(
+            m.start(),
+            m.end(),
+            m.group("verb"),
+            other=m.group("ask") is not None,
+            in_call=_IN_CALL.match(m.group(0)) is not None,
+            imperative=False,
+        )
+        for m in every
+        if not _NOT_COMMITMENTS.match(text, m.start())
+    ]
+    for m in _IMPERATIVE.finditer(text):
+        start = m.start("verb")
+        if any(a.start() <= start < a.end() for a in every):
+            continue
+        if m.group("verb").lower().startswith(("let", "keep")) or _REQUEST_OBJECT.match(text, m.end()):
+            hits.append(_Hit(start, m.end(), m.group("verb"), other=True, in_call=False, imperative=True))
+    return sorted(hits, key=lambda hit: hit.start)
 
 
 def find_next_steps(text: str) -> list[str]:
@@ -226,6 +309,8 @@ def _clause(text: str, begin: int, matched_end: int, limit: int) -> str:
             end = boundary.start()
             break
     words = text[begin:end].split()
+    while len(words) > 1 and words[-1].lower().strip(",") in _TRAILING_LINKS:
+        words.pop()  # "send me a quote and | we will review it": the "and" joins the next clause
     if len(words) > _MAX_CLAUSE_WORDS:
         words = [*words[:_MAX_CLAUSE_WORDS], "…"]
     return " ".join(words).strip(" ,")
