@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
+from hearkit.locate import callset_folder
 from hearkit.metrics import scorecards, speaker_stats
 from hearkit.schema import Job, Result
 from hearkit.summarize import summarize_calls
@@ -48,7 +49,7 @@ __all__ = [
     "top_keywords",
 ]
 
-CALL_METADATA_COLUMNS = ("title", "rep", "customer", "date", "kind")
+CALL_METADATA_COLUMNS = ("title", "rep", "customer", "date", "kind", "team")
 STEREO_ROLES: dict[str | int, str] = {0: "rep", 1: "customer"}
 
 _STOP_TEXT = """
@@ -269,14 +270,9 @@ class CallSet:
 
     @classmethod
     def load(cls, folder: str | Path) -> CallSet:
-        """Read a set written by :meth:`save`."""
-        path = Path(folder)
-        missing = [n for n in cls._FRAMES if not (path / f"{n}.parquet").is_file()]
-        if missing or not (path / "callset.json").is_file():
-            raise FileNotFoundError(
-                f"{path} is not a saved CallSet (missing {missing or ['callset.json']}); "
-                "write one with CallSet.save(folder)"
-            )
+        """Read a set written by :meth:`save`, the output folder of ``hearkit batch --out`` or its
+        ``dataset/`` (:func:`hearkit.locate.callset_folder`; anything else raises FileNotFoundError)."""
+        path = callset_folder(folder)
         frames = {n: pd.read_parquet(path / f"{n}.parquet") for n in cls._FRAMES}
         meta = json.loads((path / "callset.json").read_text())
         frames["calls"].attrs["metadata_columns"] = meta.get("metadata_columns", list(CALL_METADATA_COLUMNS))
@@ -382,16 +378,17 @@ def analyze_calls(
     trackers: Sequence[Tracker] | None = None,
     metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None = None,
     merge_gap: float | None = 0.5,
-    summaries: bool = False,
+    summaries: bool = True,
 ) -> CallSet:
     """Analyse many calls at once (one normalization, one vectorized metrics pass, one tracker pass).
 
     ``sources``: jobs/results (or their dicts), or a mapping ``call_id → source``. ``call_ids``
     names them (default: the mapping keys, else the job ids). ``metadata``: per call (a list in
     the same order, or a mapping by call_id) of fields such as ``title``, ``rep``, ``customer``,
-    ``date``, ``kind``; they become columns of ``calls``. ``summaries=True`` fills
-    ``CallSet.summaries`` (:func:`hearkit.summarize.summarize_calls`; off by default because an
-    archive of thousands of calls would pay for it, or call an LLM, on every analysis).
+    ``date``, ``kind``, ``team``; they become columns of ``calls``. ``summaries`` (on by default)
+    fills ``CallSet.summaries`` with :func:`hearkit.summarize.summarize_calls`: the offline
+    extractive summary and action items (about 20 ms of CPU a call), or an LLM's when
+    ``HEARKIT_LLM_BASE_URL`` names one; ``summaries=False`` skips them.
     """
     if isinstance(sources, Mapping):
         ids = [str(k) for k in sources]

@@ -12,6 +12,8 @@ starts when no ``PYAI_API_KEY`` is set (data dir ``$HEARKIT_DATA_DIR`` or
 from __future__ import annotations
 
 import atexit
+import contextlib
+import multiprocessing
 import socket
 import threading
 import time
@@ -119,7 +121,7 @@ class LocalEngine:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop serving; queued jobs stay in the data dir and run at the next start."""
+        """Stop serving; this process's running jobs go back to the queue (queued ones stay queued)."""
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -140,10 +142,34 @@ class LocalEngine:
 
     @classmethod
     def default(cls) -> LocalEngine:
-        """The process-wide engine (started on first use, stopped at interpreter exit)."""
+        """The process-wide engine (started on first use, stopped at interpreter exit).
+
+        At exit it stops before Python shuts its executors down, so the jobs it was running go
+        back to the queue (for another hearkit process, or the next start) instead of failing.
+        """
+        if getattr(multiprocessing.current_process(), "_inheriting", False):
+            # A spawned worker process is importing a script that starts hearkit at import time:
+            # refuse, so the parent engine sees the pool break and runs on threads instead.
+            raise RuntimeError(
+                "hearkit's embedded engine cannot start while a worker process imports the main script"
+            )
         with cls._default_lock:
             if cls._default is None or not cls._default.running:
                 engine = cls().start()
-                atexit.register(engine.stop)
+                _stop_at_exit(engine)
                 cls._default = engine
             return cls._default
+
+
+def _stop_at_exit(engine: LocalEngine) -> None:
+    """Stop ``engine`` when the main thread ends, before ``concurrent.futures`` refuses new work.
+
+    ``threading._register_atexit`` hooks run before the interpreter's executors shut down (and in
+    reverse order of registration, so after the executors' own hooks were registered ours runs
+    first); plain ``atexit`` runs too late for that. ``atexit`` stays as the fallback.
+    """
+    register = getattr(threading, "_register_atexit", None)
+    if register is not None:
+        with contextlib.suppress(RuntimeError):  # "can't register atexit after shutdown"
+            register(engine.stop)
+    atexit.register(engine.stop)

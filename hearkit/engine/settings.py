@@ -71,6 +71,9 @@ class EngineSettings:
     poll_interval: float = 0.5
     #: A job interrupted (server killed) more often than this fails instead of running again.
     max_attempts: int = 3
+    #: A running job belongs to its process for this long unless renewed (every third of it); another
+    #: process takes it over only after that, or at once when the owner's process is gone on this machine.
+    lease_seconds: float = 60.0
 
     def allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         """``allow_private_networks`` parsed."""

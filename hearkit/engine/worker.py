@@ -5,8 +5,14 @@ Transcription is CPU-bound, so it never runs on the event loop: a named transcri
 its transcriber (and model) once, lazily; the ``fake`` transcriber or a transcriber instance
 handed to the engine runs in a thread pool of the same size. Fetching an ``audio_url`` is async
 I/O on the loop. Whatever happens to one job (bad audio, fetch refused, a crashed worker
-process), it ends ``failed`` with an ``error`` that says why, and the worker keeps going.
+process), it ends ``failed`` with a one-line ``error`` that says why (the traceback goes to the
+engine log, ``<data_dir>/engine.log``), and the worker keeps going. What happens to the *engine*
+is not the job's fault: when the engine stops (or the interpreter exits) mid-job, the job is
+handed back to the queue (:mod:`hearkit.engine.leases`), never failed.
 Uploaded and fetched audio is deleted as soon as its job ends.
+
+Many processes may run workers on one data dir at once: jobs are claimed under a lease
+(:class:`hearkit.engine.leases.Leases`), so each runs in one live process at a time.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ import contextlib
 import importlib
 import json
 import logging
-import multiprocessing
+import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from hearkit.engine.executors import process_pool, process_pool_problem, thread_pool, warn_thread_fallback
 from hearkit.engine.fetch import FetchError, fetch_audio
+from hearkit.engine.leases import Leases
+from hearkit.engine.logs import configure_engine_log
 from hearkit.engine.probe import probe_audio
 from hearkit.engine.settings import EngineSettings
 from hearkit.engine.store import JobRow, Store
@@ -58,6 +67,11 @@ def run_transcription(
     """Check the audio, transcribe it; returns (result JSON, billed audio seconds). Runs in the pool."""
     path = Path(audio_path)
     info = probe_audio(path)
+    if params.get("channel") and info.channels < 2:
+        raise AudioError(
+            f"the file has {info.channels} channel: channel=true needs a stereo recording with one"
+            " speaker per channel; send it with diarize=true to separate the speakers"
+        )
     if info.duration_s > max_audio_seconds:
         raise AudioError(
             f"the audio is {info.duration_s:.0f} s long; this server accepts at most"
@@ -87,8 +101,12 @@ def _remove(path: str | Path) -> None:
     Path(path).unlink(missing_ok=True)
 
 
+class _HandBack(Exception):
+    """The engine, not the job, stopped this attempt: the job goes back to the queue."""
+
+
 class Worker:
-    """Runs queued jobs, at most ``settings.workers`` at a time."""
+    """Runs queued jobs, at most ``settings.workers`` at a time, under leases of this process."""
 
     def __init__(
         self,
@@ -102,7 +120,11 @@ class Worker:
         self.settings = settings
         self.transcriber = transcriber
         self.tmp_dir = settings.data_dir / "tmp"
+        self.log_path = configure_engine_log(settings.data_dir)
+        self.leases = Leases(store, settings.lease_seconds)
         self._wake = asyncio.Event()
+        self._stopping = False
+        self._pool_checked = True
         self._executor = self._make_executor()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -113,21 +135,31 @@ class Worker:
         if mode == "process":
             if not isinstance(self.transcriber, str):
                 raise ValueError("executor='process' needs a transcriber name, not an instance")
-            return ProcessPoolExecutor(self.settings.workers, mp_context=multiprocessing.get_context("spawn"))
+            problem = process_pool_problem()
+            if problem is None:
+                self._pool_checked = False  # the first job checks that a process starts at all
+                return process_pool(self.settings.workers)
+            warn_thread_fallback(problem)
+            mode = "thread"
         if mode != "thread":
             raise ValueError(f"executor must be 'auto', 'thread' or 'process', not {mode!r}")
         if self.transcriber == "fake":
             self.transcriber = load_transcriber("fake")
-        return ThreadPoolExecutor(self.settings.workers, thread_name_prefix="hearkit-transcribe")
+        return thread_pool(self.settings.workers)
 
     def wake(self) -> None:
         """A job was queued: look now instead of at the next poll."""
         self._wake.set()
 
     def shutdown(self) -> None:
-        """Stop now: running jobs stay ``running`` in the store and run again at the next start."""
+        """Stop now: this process's running jobs go back to the queue (another process runs them)."""
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
+        try:
+            self.leases.hand_back()
+        except Exception:  # the store may be closed already: the leases then expire
+            log.exception("handing jobs back failed; other processes take them over when their leases expire")
         # A worker process busy with a long transcription would keep the interpreter from exiting.
         processes = getattr(self._executor, "_processes", None) or {}
         for process in list(processes.values()):
@@ -135,16 +167,32 @@ class Worker:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def run(self) -> None:
-        """Claim and run jobs forever (until cancelled)."""
+        """Claim and run jobs forever (until cancelled), renewing this process's leases meanwhile."""
+        renewer = asyncio.create_task(self._renew_forever(), name="hearkit-leases")
+        try:
+            await self._claim_forever()
+        finally:
+            renewer.cancel()
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.leases.renew_interval)
+            try:
+                await asyncio.to_thread(self.leases.renew)
+            except Exception:
+                log.exception("renewing job leases failed")
+
+    async def _claim_forever(self) -> None:
         slots = asyncio.Semaphore(self.settings.workers)
         while True:
             await slots.acquire()
             self._wake.clear()
-            try:
-                job = self.store.claim_next_job()
-            except Exception:  # e.g. disk full: keep the worker alive and try again
-                log.exception("claiming a job failed")
-                job = None
+            job = None
+            if not self._stopping:
+                try:
+                    job = self.leases.claim_next()
+                except Exception:  # e.g. disk full: keep the worker alive and try again
+                    log.exception("claiming a job failed")
             if job is None:
                 slots.release()
                 with contextlib.suppress(TimeoutError):
@@ -158,53 +206,105 @@ class Worker:
         try:
             result_json, seconds, error = await self._transcribe(job)
             status = "completed" if error is None else "failed"
-            self.store.finish_job(
+            finished = self.leases.finish(
                 job,
                 result_json=result_json,
                 audio_seconds=seconds,
                 error=error,
                 webhook_event=webhook_event(job.job_id, job.params, status),
             )
-            if job.audio_path:
-                _remove(job.audio_path)
-            self.on_finished(job.job_id)
+            if finished:
+                if job.audio_path:
+                    _remove(job.audio_path)
+                self.on_finished(job.job_id)
+        except _HandBack as exc:
+            log.info("job %s: handed back to the queue (%s)", job.job_id, exc)
+            with contextlib.suppress(Exception):
+                self.leases.hand_back(job.job_id)
         except Exception:
-            log.exception("job %s: could not be finished; it will run again after a restart", job.job_id)
+            log.exception(
+                "job %s: could not be finished; another process or the next start runs it", job.job_id
+            )
         finally:
             slots.release()
 
+    async def _ensure_processes_start(self) -> None:
+        """Before the first job on a process pool: check that a worker process starts at all."""
+        if self._pool_checked:
+            return
+        self._pool_checked = True
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, os.getpid)
+        except BrokenProcessPool:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            warn_thread_fallback("a worker process could not start from this program")
+            if self.transcriber == "fake":
+                self.transcriber = load_transcriber("fake")
+            self._executor = thread_pool(self.settings.workers)
+
     async def _transcribe(self, job: JobRow) -> tuple[str | None, float | None, str | None]:
         if job.attempts > self.settings.max_attempts:
-            message = f"the job was interrupted {job.attempts - 1} times (server restarts); submit it again"
+            message = (
+                f"the job's engine process died {job.attempts - 1} times while running it (a crash on this"
+                " audio, or the process killed); submit it again"
+            )
             return None, None, message
         fetched: Path | None = None
         try:
             if job.audio_path:
                 path = Path(job.audio_path)
+                if not await asyncio.to_thread(path.exists):
+                    return (
+                        None,
+                        None,
+                        (
+                            "the uploaded audio is missing from the engine's data dir (deleted outside the"
+                            " engine); submit the job again"
+                        ),
+                    )
             else:
                 fetched = self.tmp_dir / job.job_id
                 await fetch_audio(str(job.params["audio_url"]), fetched, self.settings)
                 path = fetched
+            await self._ensure_processes_start()
             loop = asyncio.get_running_loop()
-            result_json, seconds = await loop.run_in_executor(
-                self._executor,
-                run_transcription,
-                self.transcriber,
-                str(path),
-                job.params,
-                self.settings.max_audio_seconds,
-            )
+            try:
+                result_json, seconds = await loop.run_in_executor(
+                    self._executor,
+                    run_transcription,
+                    self.transcriber,
+                    str(path),
+                    job.params,
+                    self.settings.max_audio_seconds,
+                )
+            except RuntimeError as exc:
+                if self._stopping or "shutdown" in str(exc):  # the executor (or interpreter) is stopping
+                    raise _HandBack(str(exc)) from exc
+                raise
             return result_json, seconds, None
         except (AudioError, FetchError) as exc:
             return None, None, str(exc)
         except BrokenProcessPool:
+            if self._stopping:
+                raise _HandBack("the engine stopped its worker processes") from None
             log.error("job %s: the transcription worker process died; starting a new pool", job.job_id)
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = self._make_executor()
             return None, None, "the transcription worker crashed on this audio; submit it again or report it"
+        except _HandBack:
+            raise
         except Exception as exc:
             log.exception("job %s: transcriber error", job.job_id)
-            return None, None, f"internal transcription error ({type(exc).__name__}); submit the job again"
+            return None, None, _one_line(exc, self.log_path)
         finally:
             if fetched is not None:
                 _remove(fetched)
+
+
+def _one_line(exc: BaseException, log_path: Path) -> str:
+    """``internal transcription error: <Type>: <first line of the message>`` and where the traceback is."""
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    cause = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    if len(cause) > 300:
+        cause = cause[:297] + "..."
+    return f"internal transcription error: {cause} (traceback in {log_path}); submit the job again"

@@ -1,0 +1,89 @@
+"""Where transcriptions run: a pool of worker processes, or threads when this program cannot spawn them.
+
+Worker processes are started with ``spawn`` (a fork of a process that runs the engine's threads
+is unsafe). A spawned process imports the program's ``__main__`` again before it does anything,
+which is harmless for ``hearkit`` commands, notebooks (Jupyter, Voilà) and scripts whose code
+sits under ``if __name__ == "__main__":``, and fatal for two common forms of user code:
+
+* a plain script without that guard: the worker process would run the whole script again
+  (start another engine, send the jobs again), or die at Python's bootstrapping check;
+* a program read from standard input (``python - < tour.py``): there is no file to import.
+
+:func:`process_pool_problem` recognises both before any process is started. The engine then runs
+transcriptions on threads of its own process (same results; the speech model releases the GIL
+while it decodes) and says so once, as a :class:`RuntimeWarning` and in the engine log. If a pool
+still cannot start a process (a case the check does not foresee), the worker falls back to
+threads the same way, and the job runs there instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+import signal
+import sys
+import threading
+import warnings
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+__all__ = ["process_pool", "process_pool_problem", "thread_pool", "warn_thread_fallback"]
+
+log = logging.getLogger("hearkit.engine")
+
+_GUARD = re.compile(r"""__name__\s*==\s*["']__main__["']|["']__main__["']\s*==\s*__name__""")
+_warned = threading.Event()
+
+
+def process_pool_problem() -> str | None:
+    """Why a spawned worker process could not start from this program (one sentence), or ``None``."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        return None
+    spec = getattr(main, "__spec__", None)
+    path = getattr(spec, "origin", None) if spec is not None else getattr(main, "__file__", None)
+    if not path:
+        return None  # interactive Python, `python -c`, Jupyter and Voilà kernels: nothing is re-imported
+    if not os.path.isfile(path):
+        return f"the program was read from {path} (e.g. `python -`), which a worker process cannot import"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            source = handle.read()
+    except OSError:
+        return None
+    if _GUARD.search(source):
+        return None
+    return (
+        f'{path} has no `if __name__ == "__main__":` guard, so a worker process would run the whole'
+        " script again"
+    )
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group; the parent decides what stops (and prints one line).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def process_pool(workers: int) -> Executor:
+    """``workers`` spawned processes that ignore Ctrl-C (their parent stops them)."""
+    return ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+    )
+
+
+def thread_pool(workers: int) -> Executor:
+    return ThreadPoolExecutor(workers, thread_name_prefix="hearkit-transcribe")
+
+
+def warn_thread_fallback(reason: str) -> None:
+    """Say once per process that transcriptions run on threads, and why."""
+    if _warned.is_set():
+        return
+    _warned.set()
+    message = (
+        f"hearkit engine: transcribing on threads of this process instead of worker processes: {reason}."
+        ' Results are the same; put your code under `if __name__ == "__main__":` to use worker processes.'
+    )
+    log.warning(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=2)

@@ -1,0 +1,220 @@
+"""Which process runs which job, when many hearkit processes share one data dir.
+
+Every CLI run, notebook and script without ``PYAI_API_KEY`` starts an embedded engine on the
+same data dir (``~/.cache/hearkit/engine``), and ``hearkit serve`` may run beside them. They share
+one SQLite store, so a job must have exactly one runner at a time:
+
+* **claim**: a worker moves the oldest claimable job to ``running`` and writes its ``owner`` (this
+  process: ``host:boot:pid:token``) and ``lease_until`` (now + ``lease_seconds``) in the same
+  transaction. Claimable: ``queued``, or ``running`` with an expired lease, or ``running`` for an
+  owner on this machine whose process no longer exists (killed with SIGKILL: taken over at once,
+  without waiting for the lease to run out).
+* **renew**: the owner extends the leases of its running jobs every ``lease_seconds / 3``.
+* **finish**: a result is stored only while the job is still ``running`` for this owner; a job
+  taken over meanwhile keeps the other process's outcome (a job completes exactly once).
+* **hand back**: a process that stops (``LocalEngine.stop``, interpreter exit, ``hearkit serve``
+  stopped) puts its running jobs back to ``queued`` (the interrupted attempt is not counted), so
+  another process, or the next start, runs them. It never fails them.
+
+``attempts`` counts claims that were not handed back, so a job whose runner keeps dying (a native
+crash on that audio) fails after ``max_attempts`` instead of killing every engine in turn.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import time
+from pathlib import Path
+
+from hearkit.engine.ids import now_ms
+from hearkit.engine.store import JobRow, Store, _job
+
+__all__ = ["Leases", "ensure_lease_columns", "housekeeping", "process_owner"]
+
+log = logging.getLogger("hearkit.engine")
+
+#: Files in ``audio/`` and ``tmp/`` younger than this are never removed as orphans: another process
+#: may be writing an upload whose job row it has not stored yet.
+ORPHAN_MIN_AGE_S = 3600.0
+
+_TOKEN = secrets.token_hex(4)
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+    except OSError:
+        return "-"
+
+
+def process_owner() -> str:
+    """This process's owner id: ``host:boot:pid:token`` (the token tells a reused pid apart)."""
+    return f"{socket.gethostname()}:{_boot_id()}:{os.getpid()}:{_TOKEN}"
+
+
+def _dead_here(owner: str) -> bool:
+    """True when ``owner`` ran on this machine (same host and boot) and its process is gone."""
+    host, boot, pid, _token = [*owner.split(":"), "", "", ""][:4]
+    if host != socket.gethostname() or boot != _boot_id() or boot == "-" or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def ensure_lease_columns(store: Store) -> None:
+    """Add ``owner`` and ``lease_until`` to ``jobs`` (data dirs made before leases lack them)."""
+    with store.transaction() as db:
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        if "owner" not in columns:
+            db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+        if "lease_until" not in columns:
+            db.execute("ALTER TABLE jobs ADD COLUMN lease_until INTEGER")
+
+
+class Leases:
+    """The job leases of one process on one store."""
+
+    def __init__(self, store: Store, lease_seconds: float) -> None:
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be > 0, not {lease_seconds!r}")
+        self.store = store
+        self.lease_ms = int(lease_seconds * 1000)
+        self.owner = process_owner()
+        ensure_lease_columns(store)
+
+    @property
+    def renew_interval(self) -> float:
+        """Seconds between renewals: a third of the lease, so two renewals may be late."""
+        return self.lease_ms / 3000
+
+    def claim_next(self) -> JobRow | None:
+        """Claim the oldest claimable job for this process (counting the attempt), or ``None``."""
+        now = now_ms()
+        with self.store.transaction() as db:
+            dead = [
+                row["owner"]
+                for row in db.execute(
+                    "SELECT DISTINCT owner FROM jobs WHERE status = 'running' AND owner IS NOT NULL"
+                    " AND owner != ? AND lease_until >= ?",
+                    (self.owner, now),
+                )
+                if _dead_here(row["owner"])
+            ]
+            marks = ",".join("?" * len(dead))
+            dead_clause = f" OR (status = 'running' AND owner IN ({marks}))" if dead else ""
+            row = db.execute(
+                "SELECT job_id, status, owner FROM jobs WHERE status = 'queued'"
+                " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?))"
+                f"{dead_clause} ORDER BY created_at, rowid LIMIT 1",
+                (now, *dead),
+            ).fetchone()
+            if row is None:
+                return None
+            if row["status"] == "running":
+                log.warning(
+                    "job %s: taking it over from %s (its lease expired or its process is gone)",
+                    row["job_id"],
+                    row["owner"] or "an engine without leases",
+                )
+            claimed = db.execute(
+                "UPDATE jobs SET status = 'running', owner = ?, lease_until = ?, updated_at = ?,"
+                " attempts = attempts + 1 WHERE job_id = ? RETURNING rowid AS seq, *",
+                (self.owner, now + self.lease_ms, now, row["job_id"]),
+            ).fetchone()
+            return _job(claimed)
+
+    def renew(self) -> int:
+        """Extend the leases of this process's running jobs; returns how many it holds."""
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET lease_until = ? WHERE owner = ? AND status = 'running'",
+                (now_ms() + self.lease_ms, self.owner),
+            )
+            return cursor.rowcount
+
+    def holds(self, job_id: str) -> bool:
+        row = self.store._one("SELECT owner, status FROM jobs WHERE job_id = ?", (job_id,))
+        return row is not None and row["status"] == "running" and row["owner"] == self.owner
+
+    def hand_back(self, job_id: str | None = None) -> list[str]:
+        """Put this process's running jobs (or one of them) back to ``queued``; returns their ids.
+
+        The interrupted attempt is not counted: stopping a process is not the job's fault.
+        """
+        clause, args = ("", ()) if job_id is None else (" AND job_id = ?", (job_id,))
+        with self.store.transaction() as db:
+            rows = db.execute(
+                "UPDATE jobs SET status = 'queued', owner = NULL, lease_until = NULL, updated_at = ?,"
+                " attempts = MAX(attempts - 1, 0) WHERE owner = ? AND status = 'running'"
+                f"{clause} RETURNING job_id",
+                (now_ms(), self.owner, *args),
+            ).fetchall()
+        ids = [str(r["job_id"]) for r in rows]
+        if ids:
+            log.info("handed %d job(s) back to the queue: %s", len(ids), ", ".join(ids))
+        return ids
+
+    def finish(
+        self,
+        job: JobRow,
+        *,
+        result_json: str | None,
+        audio_seconds: float | None,
+        error: str | None,
+        webhook_event: tuple[str, str, str] | None,
+    ) -> bool:
+        """Complete or fail ``job`` if this process still holds it; ``False`` (nothing stored) if not."""
+        now = now_ms()
+        status = "completed" if error is None else "failed"
+        with self.store.transaction() as db:
+            cursor = db.execute(
+                "UPDATE jobs SET status = ?, updated_at = ?, result = ?, error = ?, audio_seconds = ?,"
+                " audio_path = NULL, owner = NULL, lease_until = NULL"
+                " WHERE job_id = ? AND owner = ? AND status = 'running'",
+                (status, max(now, job.created_at), result_json, error, audio_seconds, job.job_id, self.owner),
+            )
+            if cursor.rowcount == 0:
+                log.warning(
+                    "job %s: another process took it over meanwhile: this result is dropped", job.job_id
+                )
+                return False
+            if status == "completed" and audio_seconds is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO ledger (job_id, key_id, audio_seconds, billed_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (job.job_id, job.key_id, audio_seconds, now),
+                )
+            if webhook_event is not None:
+                Store._enqueue_delivery(db, job.job_id, *webhook_event)
+        return True
+
+
+def housekeeping(store: Store, audio_dir: Path, tmp_dir: Path) -> None:
+    """At start: remove uploads and fetched audio nobody needs, without touching other processes' files.
+
+    Jobs are not requeued here: a job ``running`` for a live process stays its own; dead owners'
+    jobs are taken over by :meth:`Leases.claim_next`. A file is removed only when no unfinished
+    job names it *and* it is older than :data:`ORPHAN_MIN_AGE_S` (a younger one may be an upload
+    another process is storing right now).
+    """
+    ensure_lease_columns(store)
+    needed = store.referenced_audio()
+    running = {str(r["job_id"]) for r in store._all("SELECT job_id FROM jobs WHERE status = 'running'")}
+    cutoff = time.time() - ORPHAN_MIN_AGE_S
+    for folder in (audio_dir, tmp_dir):
+        for entry in folder.iterdir() if folder.is_dir() else ():
+            try:
+                if str(entry) in needed or entry.name in running or not entry.is_file():
+                    continue
+                if entry.stat().st_mtime < cutoff:
+                    entry.unlink(missing_ok=True)
+            except OSError:
+                continue
