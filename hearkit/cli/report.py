@@ -17,7 +17,8 @@ def report(
     source: Annotated[
         str,
         typer.Argument(
-            help="A folder written by CallSet.save(), or `sample` for the calls committed in sample_data/.",
+            help="The folder of `hearkit batch --out`, its dataset/, a folder written by CallSet.save(), "
+            "or `sample` for the sample calls.",
             show_default=False,
         ),
     ],
@@ -39,19 +40,11 @@ def report(
     if source == "sample":
         calls = CallSet.load_sample()
     else:
-        folder = Path(source)
-        if not folder.is_dir():
-            raise typer.BadParameter(
-                f"{folder} is not a folder: give a folder written by CallSet.save(), or `sample`",
-                param_hint="SOURCE",
-            )
         try:
-            calls = CallSet.load(folder)
+            calls = CallSet.load(Path(source))
         except (FileNotFoundError, ValueError, OSError) as exc:
-            raise typer.BadParameter(
-                f"{folder} does not hold a saved CallSet ({exc}); write one with CallSet.save(folder)",
-                param_hint="SOURCE",
-            ) from exc
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from exc
     try:
         path = write_html(calls, output, plotlyjs="cdn" if cdn else "inline", title=title)
     except (OSError, ValueError, TypeError) as exc:

@@ -101,9 +101,10 @@ def _flat(output: str) -> str:
 def test_cli_refuses_what_is_not_a_saved_callset(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", str(tmp_path / "nope"), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 2
-    assert "is not a folder" in _flat(result.output)
+    assert "does not exist; expected a `hearkit batch --out` folder" in _flat(result.output)
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(app, ["report", str(tmp_path / "empty"), "-o", str(tmp_path / "r.html")])
     assert result.exit_code == 2
-    assert "does not hold a saved CallSet" in _flat(result.output)
+    assert "holds no saved calls; expected a `hearkit batch --out` folder" in _flat(result.output)
+    assert len(result.output.strip().splitlines()) == 1, "one line, no usage box or traceback"
     assert not (tmp_path / "r.html").exists()
