@@ -2,7 +2,7 @@
 metric distributions.
 
 Every function takes the DataFrames of :mod:`hearkit.record` (``calls``, ``turns``, ``hits``;
-column layout in the team contract) and returns a :class:`plotly.graph_objects.Figure` in one
+column layout of :mod:`hearkit.frames`) and returns a :class:`plotly.graph_objects.Figure` in one
 theme (:data:`THEME`) with a colour-blind-safe palette (Okabe–Ito, :data:`OKABE_ITO`). Marker
 symbols repeat the colour coding so nothing depends on colour alone.
 
@@ -32,8 +32,24 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from hearkit import metrics
+from hearkit.frames import (
+    CALL_ID,
+    END,
+    PHRASE,
+    POSITION,
+    ROLE,
+    SNIPPET,
+    SPEAKER,
+    START,
+    TEXT,
+    TRACKER,
+    TURN,
+    check,
+)
+from hearkit.views import clock
 
 __all__ = [
+    "DEFAULT_METRICS",
     "GOLDEN_TALK_RATIO",
     "METRIC_LABELS",
     "OKABE_ITO",
@@ -41,6 +57,7 @@ __all__ = [
     "TALK_RATIO_WARNING",
     "THEME",
     "call_timeline",
+    "escape_label",
     "keyword_timeline",
     "metric_distributions",
     "pricing_mentions",
@@ -141,8 +158,9 @@ METRIC_LABELS: dict[str, str] = {
 }
 
 
-def _plain(value: object) -> str:
-    """Escape ``value`` for plotly's HTML-like text rendering (hover, ticks, legend)."""
+def escape_label(value: object) -> str:
+    """``value`` as text escaped for plotly's HTML-like rendering (hover labels, ticks, legends,
+    titles): ``<b>`` in a transcript or call title shows as text, never as markup."""
     return html.escape(str(value), quote=False)
 
 
@@ -172,24 +190,7 @@ def _snippet(text: object, width: int = 60, limit: int = 180) -> str:
             line = f"{line} {word}" if line else word
         used += len(word) + 1
     lines.append(line)
-    return "<br>".join(_plain(part) for part in lines)
-
-
-def _clock(seconds: float) -> str:
-    """``m:ss`` (or ``h:mm:ss``) for a time offset in seconds."""
-    total = int(max(seconds, 0.0))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], name: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{name} frame lacks column(s) {missing}; it has {list(frame.columns)}. "
-            f"Pass the `{name}` frame of a hearkit.record.CallSet (or build one with hearkit.transcript)."
-        )
+    return "<br>".join(escape_label(part) for part in lines)
 
 
 def _role_color(role: str) -> str:
@@ -198,9 +199,9 @@ def _role_color(role: str) -> str:
 
 def _call_order(frame: pd.DataFrame, calls: pd.DataFrame | None) -> list[str]:
     """Call ids in the order of the ``calls`` frame when given, else in first-seen order."""
-    if calls is not None and "call_id" in calls.columns:
-        return [str(c) for c in calls["call_id"]]
-    return [str(c) for c in pd.unique(frame["call_id"])]
+    if calls is not None and CALL_ID in calls.columns:
+        return [str(c) for c in calls[CALL_ID]]
+    return [str(c) for c in pd.unique(frame[CALL_ID])]
 
 
 def talk_shares(turns: pd.DataFrame, calls: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -213,10 +214,10 @@ def talk_shares(turns: pd.DataFrame, calls: pd.DataFrame | None = None) -> pd.Da
     Roles: ``rep``, ``customer``, ``other`` (every other role); a role nobody has in any call is left out.
     """
     ratios = [f"talk_ratio_{r}" for r in metrics.ROLE_GROUPS]
-    if calls is not None and all(c in calls.columns for c in ["call_id", *ratios]):
+    if calls is not None and all(c in calls.columns for c in [CALL_ID, *ratios]):
         cards = calls
     else:
-        _require(turns, ["call_id", "speaker", "start", "end"], "turns")
+        check(turns, "turns", [CALL_ID, SPEAKER, START, END])
         cards = metrics.scorecards(turns)
     rows = []
     for role in metrics.ROLE_GROUPS:
@@ -228,7 +229,7 @@ def talk_shares(turns: pd.DataFrame, calls: pd.DataFrame | None = None) -> pd.Da
         rows.append(
             pd.DataFrame(
                 {
-                    "call_id": cards["call_id"].astype(str).to_numpy(),
+                    CALL_ID: cards[CALL_ID].astype(str).to_numpy(),
                     "role": role,
                     "talk_s": pd.to_numeric(talk, errors="coerce").astype(float).to_numpy(),
                     "share": pd.to_numeric(cards[f"talk_ratio_{role}"], errors="coerce")
@@ -263,22 +264,22 @@ def talk_ratio(
     roles = list(pd.unique(shares["role"]))
     fig = go.Figure()
     for role in roles:
-        rows = shares[shares["role"] == role].set_index("call_id").reindex(order)
+        rows = shares[shares["role"] == role].set_index(CALL_ID).reindex(order)
         fig.add_trace(
             go.Bar(
-                name=_plain(role),
+                name=escape_label(role),
                 orientation="h",
-                y=[_plain(c) for c in order],
+                y=[escape_label(c) for c in order],
                 x=(rows["share"].fillna(0.0) * 100).round(2).tolist(),
                 marker={"color": _role_color(role), "line": {"width": 0}},
                 customdata=_cells(
                     [
-                        [_plain(titles.get(c, c)), _clock(t) if pd.notna(t) else "0:00"]
+                        [escape_label(titles.get(c, c)), clock(t) if pd.notna(t) else "0:00"]
                         for c, t in zip(order, rows["talk_s"], strict=True)
                     ]
                 ),
                 hovertemplate=(
-                    "%{customdata[0]}<br>" + _plain(role) + ": %{x:.1f}% of talk (%{customdata[1]})"
+                    "%{customdata[0]}<br>" + escape_label(role) + ": %{x:.1f}% of talk (%{customdata[1]})"
                     "<extra></extra>"
                 ),
             )
@@ -309,9 +310,9 @@ def talk_ratio(
 
 
 def _titles(calls: pd.DataFrame | None) -> dict[str, str]:
-    if calls is None or "title" not in calls.columns or "call_id" not in calls.columns:
+    if calls is None or "title" not in calls.columns or CALL_ID not in calls.columns:
         return {}
-    return {str(c): str(t) for c, t in zip(calls["call_id"], calls["title"], strict=True) if pd.notna(t)}
+    return {str(c): str(t) for c, t in zip(calls[CALL_ID], calls["title"], strict=True) if pd.notna(t)}
 
 
 def _speech_intervals(turns: pd.DataFrame) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
@@ -393,8 +394,8 @@ def call_timeline(
       lane of the speaker who said them, one colour and symbol per tracker
       (:func:`tracker_styles` of every tracker in ``hits``, so all calls' timelines agree).
     """
-    _require(turns, ["call_id", "turn", "speaker", "role", "start", "end", "text"], "turns")
-    call = turns[turns["call_id"].astype(str) == str(call_id)].sort_values("start", kind="stable")
+    check(turns, "turns", [CALL_ID, TURN, SPEAKER, ROLE, START, END, TEXT])
+    call = turns[turns[CALL_ID].astype(str) == str(call_id)].sort_values("start", kind="stable")
     if call.empty:
         raise ValueError(
             f"no turns for call_id {call_id!r}; known calls: {list(pd.unique(turns['call_id']))}"
@@ -402,39 +403,39 @@ def call_timeline(
     duration = float(duration_s) if duration_s is not None else float(call["end"].max())
     speakers = list(dict.fromkeys(str(s) for s in call["speaker"]))
     roles = {str(s): str(r) for s, r in zip(call["speaker"], call["role"], strict=True)}
-    lanes = {s: _plain(f"{s} ({roles[s]})") if roles[s] != s else _plain(s) for s in speakers}
+    lanes = {s: escape_label(f"{s} ({roles[s]})") if roles[s] != s else escape_label(s) for s in speakers}
 
     fig = go.Figure()
     for speaker in speakers:
         own = call[call["speaker"].astype(str) == speaker]
         spans = list(zip(own["start"].astype(float), own["end"].astype(float), strict=True))
         hover = [
-            f"<b>{lanes[speaker]}</b> · turn {int(t)} · {_clock(s)}–{_clock(e)}<br>{_snippet(text)}"
+            f"<b>{lanes[speaker]}</b> · turn {int(t)} · {clock(s)}–{clock(e)}<br>{_snippet(text)}"
             for t, (s, e), text in zip(own["turn"], spans, own["text"], strict=True)
         ]
         fig.add_trace(_lane_bar(lanes[speaker], lanes[speaker], spans, _role_color(roles[speaker]), hover))
 
     overtalk, speech = _speech_intervals(call)
     if overtalk:
-        hover = [f"overtalk {_clock(s)}–{_clock(e)} ({e - s:.1f} s)" for s, e in overtalk]
+        hover = [f"overtalk {clock(s)}–{clock(e)} ({e - s:.1f} s)" for s, e in overtalk]
         fig.add_trace(_lane_bar("overtalk", "overtalk", overtalk, _OVERTALK_COLOR, hover))
     silences = _gaps(speech, duration, min_silence_s)
     if silences:
-        hover = [f"silence {_clock(s)}–{_clock(e)} ({e - s:.1f} s)" for s, e in silences]
+        hover = [f"silence {clock(s)}–{clock(e)} ({e - s:.1f} s)" for s, e in silences]
         fig.add_trace(_lane_bar("silence", "silence", silences, _SILENCE_COLOR, hover))
 
     if hits is not None and not hits.empty:
-        _require(hits, ["call_id", "tracker", "phrase", "speaker", "start", "snippet"], "hits")
-        own_hits = hits[hits["call_id"].astype(str) == str(call_id)]
+        check(hits, "hits", [CALL_ID, TRACKER, PHRASE, SPEAKER, START, SNIPPET])
+        own_hits = hits[hits[CALL_ID].astype(str) == str(call_id)]
         styles = tracker_styles(pd.unique(hits["tracker"].astype(str)))
         for tracker, group in own_hits.groupby("tracker", sort=True):
             colour, symbol = styles[str(tracker)]
             fig.add_trace(
                 go.Scatter(
-                    name=_plain(tracker),
+                    name=escape_label(tracker),
                     mode="markers",
                     x=group["start"].astype(float).round(3).tolist(),
-                    y=[lanes.get(str(s), _plain(s)) for s in group["speaker"]],
+                    y=[lanes.get(str(s), escape_label(s)) for s in group["speaker"]],
                     marker={
                         "symbol": symbol,
                         "size": 13,
@@ -443,14 +444,14 @@ def call_timeline(
                     },
                     customdata=_cells(
                         [
-                            [_plain(p), _clock(s), _snippet(sn)]
+                            [escape_label(p), clock(s), _snippet(sn)]
                             for p, s, sn in zip(
                                 group["phrase"], group["start"], group["snippet"], strict=True
                             )
                         ]
                     ),
                     hovertemplate=(
-                        "<b>" + _plain(tracker) + "</b>: %{customdata[0]} at %{customdata[1]}"
+                        "<b>" + escape_label(tracker) + "</b>: %{customdata[0]} at %{customdata[1]}"
                         "<br>%{customdata[2]}<extra></extra>"
                     ),
                 )
@@ -483,18 +484,18 @@ def keyword_timeline(
     ``call_id`` restricts to one call (default: every call in ``hits``); ``trackers`` picks and
     orders the rows (default: every tracker in ``hits``, sorted).
     """
-    _require(hits, ["call_id", "tracker", "phrase", "role", "start", "position", "snippet"], "hits")
-    shown = hits if call_id is None else hits[hits["call_id"].astype(str) == str(call_id)]
+    check(hits, "hits", [CALL_ID, TRACKER, PHRASE, ROLE, START, POSITION, SNIPPET])
+    shown = hits if call_id is None else hits[hits[CALL_ID].astype(str) == str(call_id)]
     rows = sorted(pd.unique(shown["tracker"].astype(str))) if trackers is None else list(trackers)
     shown = shown[shown["tracker"].astype(str).isin(rows)]
     fig = go.Figure()
     for role, group in shown.groupby("role", sort=True):
         fig.add_trace(
             go.Scatter(
-                name=_plain(role),
+                name=escape_label(role),
                 mode="markers",
                 x=(group["position"].astype(float) * 100).round(2).tolist(),
-                y=[_plain(t) for t in group["tracker"]],
+                y=[escape_label(t) for t in group["tracker"]],
                 marker={
                     "color": _role_color(str(role)),
                     "symbol": _ROLE_SYMBOLS.get(str(role), "square"),
@@ -504,9 +505,9 @@ def keyword_timeline(
                 },
                 customdata=_cells(
                     [
-                        [_plain(c), _plain(p), _clock(s), _snippet(sn)]
+                        [escape_label(c), escape_label(p), clock(s), _snippet(sn)]
                         for c, p, s, sn in zip(
-                            group["call_id"], group["phrase"], group["start"], group["snippet"], strict=True
+                            group[CALL_ID], group["phrase"], group["start"], group["snippet"], strict=True
                         )
                     ]
                 ),
@@ -518,13 +519,13 @@ def keyword_timeline(
         )
     fig.update_layout(
         template=THEME,
-        title="Keyword timeline" + ("" if call_id is None else f": {_plain(call_id)}"),
+        title="Keyword timeline" + ("" if call_id is None else f": {escape_label(call_id)}"),
         height=max(240, 120 + 40 * len(rows)),
         xaxis={"title": "position in the call (% of its duration)", "range": [-2, 102], "ticksuffix": "%"},
         yaxis={
             "type": "category",
             "categoryorder": "array",
-            "categoryarray": [_plain(r) for r in rows][::-1],
+            "categoryarray": [escape_label(r) for r in rows][::-1],
         },
     )
     return fig
@@ -541,12 +542,12 @@ def pricing_mentions(
 
     Counts are hits of ``tracker`` per call; calls of ``calls`` without a mention show 0.
     """
-    _require(hits, ["call_id", "tracker", "phrase", "role", "start", "position", "snippet"], "hits")
+    check(hits, "hits", [CALL_ID, TRACKER, PHRASE, ROLE, START, POSITION, SNIPPET])
     pricing = hits[hits["tracker"].astype(str) == tracker]
     order = (
-        _call_order(pricing, calls) if calls is not None else [str(c) for c in pd.unique(pricing["call_id"])]
+        _call_order(pricing, calls) if calls is not None else [str(c) for c in pd.unique(pricing[CALL_ID])]
     )
-    labels = [_plain(c) for c in order]
+    labels = [escape_label(c) for c in order]
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -555,7 +556,7 @@ def pricing_mentions(
         horizontal_spacing=0.03,
         subplot_titles=("mentions per call", "where in the call"),
     )
-    counts = pricing["call_id"].astype(str).value_counts().reindex(order, fill_value=0)
+    counts = pricing[CALL_ID].astype(str).value_counts().reindex(order, fill_value=0)
     fig.add_trace(
         go.Bar(
             name="mentions",
@@ -572,10 +573,10 @@ def pricing_mentions(
     for role, group in pricing.groupby("role", sort=True):
         fig.add_trace(
             go.Scatter(
-                name=_plain(role),
+                name=escape_label(role),
                 mode="markers",
                 x=(group["position"].astype(float) * 100).round(2).tolist(),
-                y=[_plain(c) for c in group["call_id"]],
+                y=[escape_label(c) for c in group[CALL_ID]],
                 marker={
                     "color": _role_color(str(role)),
                     "symbol": _ROLE_SYMBOLS.get(str(role), "square"),
@@ -584,7 +585,7 @@ def pricing_mentions(
                 },
                 customdata=_cells(
                     [
-                        [_plain(p), _clock(s), _snippet(sn)]
+                        [escape_label(p), clock(s), _snippet(sn)]
                         for p, s, sn in zip(group["phrase"], group["start"], group["snippet"], strict=True)
                     ]
                 ),
@@ -598,7 +599,7 @@ def pricing_mentions(
         )
     fig.update_layout(
         template=THEME,
-        title=f"Pricing mentions ({_plain(tracker)} tracker)",
+        title=f"Pricing mentions ({escape_label(tracker)} tracker)",
         height=max(280, 140 + 28 * len(order)),
         margin={"t": 100},
         legend={"y": 1.16},
@@ -609,7 +610,8 @@ def pricing_mentions(
     return fig
 
 
-_DEFAULT_METRICS = (
+#: Scorecard columns shown by :func:`metric_distributions` by default (the first six present).
+DEFAULT_METRICS = (
     "talk_ratio_rep",
     "longest_monologue_s_rep",
     "longest_story_s_customer",
@@ -624,9 +626,9 @@ _DEFAULT_METRICS = (
 
 
 def _distribution_metrics(calls: pd.DataFrame, metrics: Sequence[str] | None) -> list[str]:
-    _require(calls, ["call_id"], "calls")
+    check(calls, "calls")
     if metrics is None:
-        metrics = [m for m in _DEFAULT_METRICS if m in calls.columns][:6]
+        metrics = [m for m in DEFAULT_METRICS if m in calls.columns][:6]
         if not metrics:
             metrics = [
                 str(c) for c in calls.select_dtypes("number").columns if c not in ("turns", "n_turns")
@@ -652,15 +654,15 @@ def metric_distributions(
     metrics = _distribution_metrics(calls, metrics)
     highlight = selected_call_markers(calls, metrics, selected) if selected is not None else []
     titles = _titles(calls)
-    ids = [str(c) for c in calls["call_id"]]
+    ids = [str(c) for c in calls[CALL_ID]]
     fig = make_subplots(
-        rows=len(metrics), cols=1, subplot_titles=[_plain(METRIC_LABELS.get(m, m)) for m in metrics]
+        rows=len(metrics), cols=1, subplot_titles=[escape_label(METRIC_LABELS.get(m, m)) for m in metrics]
     )
     for row, metric in enumerate(metrics, start=1):
         values = pd.to_numeric(calls[metric], errors="coerce").astype(float)
         fig.add_trace(
             go.Box(
-                name=_plain(metric),
+                name=escape_label(metric),
                 x=values.round(4).tolist(),
                 orientation="h",
                 boxpoints="all",
@@ -669,7 +671,7 @@ def metric_distributions(
                 fillcolor="rgba(0,114,178,0.10)",
                 line={"color": "#0072B2"},
                 marker={"color": "#0072B2", "size": 6, "opacity": 0.6},
-                customdata=_cells([[_plain(titles.get(c, c))] for c in ids]),
+                customdata=_cells([[escape_label(titles.get(c, c))] for c in ids]),
                 hovertemplate="%{customdata[0]}: %{x}<extra></extra>",
                 showlegend=False,
             ),
@@ -682,7 +684,7 @@ def metric_distributions(
     fig.add_traces(highlight)
     fig.update_layout(
         template=THEME,
-        title="Metrics across calls" + ("" if selected is None else f" (◆ {_plain(selected)})"),
+        title="Metrics across calls" + ("" if selected is None else f" (◆ {escape_label(selected)})"),
         height=100 + 110 * len(metrics),
     )
     return fig
@@ -694,20 +696,20 @@ def selected_call_markers(
     """The ``selected`` call's markers of :func:`metric_distributions` (one per metric, on that
     metric's subplot axes ``x``, ``x2``, …), to lay over the figure drawn without a selection."""
     metrics = _distribution_metrics(calls, metrics)
-    rows = calls[calls["call_id"].astype(str) == str(selected)]
+    rows = calls[calls[CALL_ID].astype(str) == str(selected)]
     if rows.empty:
         raise ValueError(f"selected call {selected!r} is not in calls")
-    label = _plain(_titles(calls).get(str(selected), str(selected)))
+    label = escape_label(_titles(calls).get(str(selected), str(selected)))
     traces = []
     for row, metric in enumerate(metrics, start=1):
         value = pd.to_numeric(rows[metric], errors="coerce").astype(float).iloc[0]
         suffix = "" if row == 1 else str(row)
         traces.append(
             go.Scatter(
-                name=_plain(selected),
+                name=escape_label(selected),
                 mode="markers",
                 x=[round(float(value), 4)],
-                y=[_plain(metric)],
+                y=[escape_label(metric)],
                 xaxis=f"x{suffix}",
                 yaxis=f"y{suffix}",
                 marker={

@@ -33,16 +33,18 @@ import datetime as dt
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hearkit.summary import CallSummary
+from hearkit import views
+from hearkit.frames import CALL_ID, TEXT, TRACKER, CallFrames, check, summaries_of
+from hearkit.views import clock
 
 __all__ = [
     "CallIndex",
@@ -67,20 +69,9 @@ _TERM = re.compile(r'"([^"]+)"|(\S+)')
 _SPACE = re.compile(r"\s+")
 
 
-class CallSetLike(Protocol):
-    """What the dashboard reads from a :class:`hearkit.record.CallSet`."""
-
-    @property
-    def calls(self) -> pd.DataFrame: ...
-
-    @property
-    def turns(self) -> pd.DataFrame: ...
-
-    @property
-    def hits(self) -> pd.DataFrame: ...
-
-    @property
-    def summaries(self) -> Mapping[str, CallSummary]: ...
+#: Deprecated alias of :class:`hearkit.frames.CallFrames` (the one call-set protocol); a call set's
+#: ``summaries`` are read when it has them.
+CallSetLike = CallFrames
 
 
 @dataclass(frozen=True)
@@ -168,28 +159,18 @@ def _first_column(frame: pd.DataFrame, candidates: Sequence[str]) -> str | None:
     return next((name for name in candidates if name in frame.columns), None)
 
 
-def _require_columns(frame: pd.DataFrame, name: str, columns: Sequence[str]) -> None:
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"the {name} frame lacks the column(s) {missing}; pass a hearkit.record.CallSet "
-            f"(or frames with the columns of hearkit.record), it has {list(frame.columns)}"
-        )
-
-
-def build_index(calls: CallSetLike) -> CallIndex:
+def build_index(calls: CallFrames) -> CallIndex:
     """Precompute the filter columns of a call set. Linear in calls + turns + hits; done once.
 
     Raises ``ValueError`` naming the missing columns when a frame is not shaped like a ``CallSet``'s.
     """
-    frame = calls.calls.reset_index(drop=True)
-    _require_columns(frame, "calls", ["call_id"])
-    _require_columns(calls.turns, "turns", ["call_id", "text"])
-    _require_columns(calls.hits, "hits", ["call_id", "tracker"])
-    if frame["call_id"].duplicated().any():
-        duplicated = frame.loc[frame["call_id"].duplicated(), "call_id"].tolist()[:5]
+    frame = check(calls.calls, "calls").reset_index(drop=True)
+    check(calls.turns, "turns", [CALL_ID, TEXT])
+    check(calls.hits, "hits", [CALL_ID, TRACKER])
+    if frame[CALL_ID].duplicated().any():
+        duplicated = frame.loc[frame[CALL_ID].duplicated(), CALL_ID].tolist()[:5]
         raise ValueError(f"call_id must be unique in the calls frame; repeated: {duplicated}")
-    call_ids = frame["call_id"].astype(str).to_numpy(dtype=object)
+    call_ids = frame[CALL_ID].astype(str).to_numpy(dtype=object)
     n = len(frame)
 
     rep = frame["rep"].astype("string").fillna("") if "rep" in frame else pd.Series([""] * n)
@@ -215,7 +196,7 @@ def build_index(calls: CallSetLike) -> CallIndex:
             dtype=np.float64, na_value=np.nan
         )
     else:
-        ends = calls.turns.groupby("call_id", sort=False)["end"].max() if "end" in calls.turns else None
+        ends = calls.turns.groupby(CALL_ID, sort=False)["end"].max() if "end" in calls.turns else None
         duration = (
             pd.Series(call_ids).map(ends).to_numpy(dtype=np.float64, na_value=np.nan)
             if ends is not None
@@ -227,7 +208,7 @@ def build_index(calls: CallSetLike) -> CallIndex:
     trackers = tuple(sorted(str(t) for t in hits["tracker"].dropna().unique()))
     counts = np.zeros((n, len(trackers)), dtype=np.int64)
     if len(hits) and trackers:
-        rows = position.reindex(hits["call_id"].astype(str)).to_numpy()
+        rows = position.reindex(hits[CALL_ID].astype(str)).to_numpy()
         cols = pd.Index(trackers).get_indexer(pd.Index(hits["tracker"].astype(str)))
         known = ~np.isnan(rows.astype(np.float64)) & (cols >= 0)
         np.add.at(counts, (rows[known].astype(np.int64), cols[known]), 1)
@@ -266,7 +247,7 @@ def _transcripts(turns: pd.DataFrame, position: pd.Series) -> tuple[list[str], l
     Done in Arrow and numpy over all turns at once; a Python-level join per call is ~50× slower on
     two million turns.
     """
-    rows = position.reindex(turns["call_id"].astype(str)).to_numpy(dtype=np.float64)
+    rows = position.reindex(turns[CALL_ID].astype(str)).to_numpy(dtype=np.float64)
     known = np.flatnonzero(~np.isnan(rows))
     calls_of_turns = rows[known].astype(np.int64)
     by_call = np.argsort(calls_of_turns, kind="stable")
@@ -347,13 +328,6 @@ def apply_filters(index: CallIndex, state: FilterState) -> Selection:
     return Selection(mask=mask, call_ids=tuple(index.call_ids[mask]))
 
 
-def _fmt_duration(seconds: float) -> str:
-    if np.isnan(seconds):
-        return "–"
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}:{secs:02d}"
-
-
 def _fmt_ratio(value: float) -> str:
     return "–" if np.isnan(value) else f"{value:.0%}"
 
@@ -381,7 +355,7 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
             str(index.titles[pos]),
             index.reps[index.rep_codes[pos]] if index.rep_codes[pos] >= 0 else "",
             "" if np.isnat(date) else str(date),
-            _fmt_duration(float(index.duration_s[pos])),
+            clock(float(index.duration_s[pos])),
             _fmt_ratio(float(index.talk_ratio[pos])),
             str(int(n_hits)),
         ]
@@ -400,58 +374,20 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
     )
 
 
-def highlight_transcript_html(turns: pd.DataFrame, hits: pd.DataFrame) -> str:
-    """One call's transcript as escaped HTML, tracker phrases wrapped in ``<mark>`` (title = tracker)."""
-    phrases: dict[str, str] = {}
-    if len(hits) and "phrase" in hits:
-        for phrase, tracker in zip(hits["phrase"].astype(str), hits["tracker"].astype(str), strict=True):
-            if phrase.strip():
-                phrases.setdefault(phrase.lower(), tracker)
-    pattern = (
-        re.compile(
-            r"\b(" + "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)) + r")\b",
-            re.IGNORECASE,
-        )
-        if phrases
-        else None
-    )
-    lines = []
-    for turn in turns.itertuples(index=False):
-        text = str(getattr(turn, "text", ""))
-        if pattern is None:
-            body = html.escape(text)
-        else:
-            pieces, last = [], 0
-            for match in pattern.finditer(text):
-                tracker = phrases.get(match.group(0).lower(), "")
-                pieces.append(html.escape(text[last : match.start()]))
-                pieces.append(f'<mark title="{html.escape(tracker)}">{html.escape(match.group(0))}</mark>')
-                last = match.end()
-            pieces.append(html.escape(text[last:]))
-            body = "".join(pieces)
-        speaker = html.escape(str(getattr(turn, "role", "") or getattr(turn, "speaker", "")))
-        start = float(getattr(turn, "start", 0.0))
-        lines.append(
-            f'<p class="hearkit-turn"><span class="hearkit-time">{_fmt_duration(start)}</span> '
-            f"<b>{speaker}</b>: {body}</p>"
-        )
-    return '<div class="hearkit-transcript">' + "".join(lines) + "</div>"
+def highlight_transcript_html(
+    turns: pd.DataFrame, hits: pd.DataFrame, calls: pd.DataFrame | None = None
+) -> str:
+    """One call's transcript as escaped HTML, tracker phrases wrapped in ``<mark>`` (title = tracker).
 
-
-def _summary_html(summary: CallSummary | None) -> str:
-    if summary is None:
-        return ""
-    parts = []
-    for title, items in (
-        ("Summary", summary.summary),
-        ("Action items", summary.action_items),
-        ("Next steps", summary.next_steps),
-        ("Objections", summary.objections),
-    ):
-        if items:
-            lis = "".join(f"<li>{html.escape(item.text)}</li>" for item in items)
-            parts.append(f"<h4>{title}</h4><ul>{lis}</ul>")
-    return '<div class="hearkit-summary">' + "".join(parts) + "</div>"
+    The lines and marks are :func:`hearkit.views.turn_views`' (the report's too): a hit's phrase is
+    marked in its own turn. ``calls`` (optional) gives the rep's and customer's names.
+    """
+    call_id = str(turns[CALL_ID].iloc[0]) if CALL_ID in turns and len(turns) else ""
+    row = None
+    if calls is not None and CALL_ID in calls:
+        rows = calls[calls[CALL_ID].astype(str) == call_id]
+        row = rows.iloc[0] if len(rows) else None
+    return views.transcript_html(views.call_view(call_id, row, turns, hits).turns)
 
 
 def _figure_output(figure: Any) -> dict[str, Any]:
@@ -473,7 +409,7 @@ class Dashboard:
     ``selection`` is the current :class:`Selection`, ``selected_call`` the call shown in the call view.
     """
 
-    def __init__(self, calls: CallSetLike, *, figures: FigureFactory | None = None) -> None:
+    def __init__(self, calls: CallFrames, *, figures: FigureFactory | None = None) -> None:
         import ipywidgets as w
 
         self.callset = calls
@@ -614,7 +550,7 @@ class Dashboard:
     def turns_of(self, call_ids: Sequence[str] | pd.Series) -> pd.DataFrame:
         """The turns of these calls (rows found through an index built on first use)."""
         if self._turn_rows is None:
-            groups = self.callset.turns.groupby(self.callset.turns["call_id"].astype(str), sort=False)
+            groups = self.callset.turns.groupby(self.callset.turns[CALL_ID].astype(str), sort=False)
             self._turn_rows = {str(k): np.asarray(v) for k, v in groups.indices.items()}
         turn_rows = self._turn_rows
         rows = [turn_rows[c] for c in map(str, call_ids) if c in turn_rows]
@@ -624,7 +560,7 @@ class Dashboard:
     def hits_of(self, call_id: str) -> pd.DataFrame:
         """The tracker hits of one call."""
         hits = self.callset.hits
-        return hits[hits["call_id"].astype(str) == call_id]
+        return hits[hits[CALL_ID].astype(str) == call_id]
 
     @property
     def selected_call(self) -> str | None:
@@ -642,8 +578,15 @@ class Dashboard:
         call_turns = self.turns_of([call_id])
         call_hits = self.hits_of(call_id)
         self._set_figures(self.call_chart, self._figures.call(self, call_id, call_turns, call_hits))
-        self.transcript.value = highlight_transcript_html(call_turns, call_hits)
-        self.summary.value = _summary_html(self.callset.summaries.get(call_id))
+        view = views.call_view(
+            call_id, self._call_row(call_id), call_turns, call_hits, summaries_of(self.callset).get(call_id)
+        )
+        self.transcript.value = views.transcript_html(view.turns)
+        self.summary.value = views.summary_html(view.summary)
+
+    def _call_row(self, call_id: str) -> pd.Series | None:
+        positions = np.flatnonzero(self.index.call_ids == call_id)
+        return self.index.calls.iloc[int(positions[0])] if len(positions) else None
 
     @staticmethod
     def _set_figures(output: Any, figures: Sequence[Any]) -> None:
@@ -669,7 +612,7 @@ class FigureFactory:
         index = board.index
         calls = index.calls.loc[selection.mask]
         shown = index.calls.iloc[newest_first(index, selection, self.max_bars)]
-        figures = [charts.talk_ratio(board.turns_of(shown["call_id"]), shown)]
+        figures = [charts.talk_ratio(board.turns_of(shown[CALL_ID]), shown)]
         selected = board.selected_call
         # A call set without numeric metric columns has nothing to distribute.
         with contextlib.suppress(ValueError):
@@ -683,7 +626,7 @@ class FigureFactory:
         return [charts.call_timeline(turns, call_id, hits=hits)] if len(turns) else []
 
 
-def dashboard(calls: CallSetLike, *, figures: FigureFactory | None = None) -> Dashboard:
+def dashboard(calls: CallFrames, *, figures: FigureFactory | None = None) -> Dashboard:
     """Build the dashboard for a call set; the notebook displays the returned object.
 
     Example::

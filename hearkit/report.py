@@ -26,24 +26,25 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import importlib
 import json
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import jinja2
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from hearkit import __version__, charts
-from hearkit.summary import CallSummary, SummaryItem
+from hearkit import __version__, charts, views
+from hearkit import frames as frames_
+from hearkit.frames import CALL_ID, DURATION_S, END, ROLE, SPEAKER, START, TEXT, TURN, CallFrames
+from hearkit.record import CallRecord, CallSet
+from hearkit.summary import CallSummary
 
 __all__ = ["CallFrames", "PlotlyJS", "figures", "render_html", "write_html"]
 
@@ -131,19 +132,6 @@ _LOADER = """
 """
 
 
-class CallFrames(Protocol):
-    """What the report reads: a :class:`hearkit.record.CallSet` or anything with its frames."""
-
-    @property
-    def calls(self) -> pd.DataFrame: ...
-
-    @property
-    def turns(self) -> pd.DataFrame: ...
-
-    @property
-    def hits(self) -> pd.DataFrame: ...
-
-
 @dataclass
 class _Data:
     calls: pd.DataFrame
@@ -198,43 +186,31 @@ def render_html(
     trackers = sorted({str(t) for t in data.hits["tracker"]}) if not data.hits.empty else []
     styles = charts.tracker_styles(trackers)
     tracker_index = {name: i for i, name in enumerate(trackers)}
-    ids = [str(c) for c in data.calls["call_id"]]
+    ids = [str(c) for c in data.calls[CALL_ID]]
 
     call_views = []
     for index, call_id in enumerate(ids):
         row = data.calls.iloc[index]
-        anchor = f"call-{index}"
-        call_turns = data.turns[data.turns["call_id"].astype(str) == call_id].sort_values(
-            "start", kind="stable"
-        )
-        call_hits = (
-            data.hits[data.hits["call_id"].astype(str) == call_id] if not data.hits.empty else data.hits
+        call_turns = data.turns[data.turns[CALL_ID].astype(str) == call_id]
+        call_hits = data.hits[data.hits[CALL_ID].astype(str) == call_id] if not data.hits.empty else data.hits
+        summary = data.summaries.get(call_id)
+        view = views.call_view(
+            call_id, row, call_turns, call_hits, summary, prefix=f"c{index}t", tracker_index=tracker_index
         )
         call_views.append(
             {
-                "anchor": anchor,
-                "heading": _text(row.get("title")) or call_id,
-                "subheading": " · ".join(
-                    v
-                    for v in (
-                        call_id,
-                        _text(row.get("rep")),
-                        _text(row.get("customer")),
-                        _date(row.get("date")),
-                    )
-                    if v
-                ),
-                "overview": _overview_cells(row, call_id, shares, call_hits, data.summaries.get(call_id)),
-                "metrics": _metric_items(row),
-                "summary": _summary_view(
-                    data.summaries.get(call_id), f"c{index}t", set(call_turns["turn"].tolist())
-                ),
+                "anchor": f"call-{index}",
+                "heading": view.heading,
+                "subheading": view.subheading,
+                "overview": _overview_cells(row, call_id, shares, call_hits, summary),
+                "metrics": view.metrics,
+                "summary": view.summary,
                 "charts": [c.view() for c in per_call[call_id]],
-                "turns": _turn_views(call_turns, call_hits, f"c{index}t", row, tracker_index),
+                "turns": view.turns,
             }
         )
 
-    total = sum(_duration(data.calls.iloc[i]) or 0.0 for i in range(len(ids)))
+    total = sum(views.duration_of(data.calls.iloc[i]) or 0.0 for i in range(len(ids)))
     return _template().render(
         title=title,
         version=__version__,
@@ -248,7 +224,7 @@ def render_html(
         figures=packed,
         trackers=[{"name": name, "index": tracker_index[name]} for name in trackers],
         hit_colors=[(_tint(styles[name][0]), styles[name][0]) for name in trackers],
-        total_duration=charts._clock(total) if total else "",
+        total_duration=views.clock(total) if total else "",
         golden=f"{charts.GOLDEN_TALK_RATIO:.0%}",
         warning=f"{charts.TALK_RATIO_WARNING:.0%}",
     )
@@ -288,7 +264,7 @@ def _plan(data: _Data) -> tuple[list[_Chart], dict[str, list[_Chart]]]:
         return made[-1]
 
     hits = data.hits if not data.hits.empty else None
-    ids = [str(c) for c in data.calls["call_id"]]
+    ids = [str(c) for c in data.calls[CALL_ID]]
     metrics = _metric_columns(data.calls)
     overall = [add(charts.talk_ratio(data.turns, data.calls), "Talk ratio per call")]
     if hits is not None:
@@ -299,20 +275,20 @@ def _plan(data: _Data) -> tuple[list[_Chart], dict[str, list[_Chart]]]:
     if len(ids) > 1 and metrics:
         distributions = add(charts.metric_distributions(data.calls, metrics), "Metric distributions")
         overall.append(distributions)
-    with_turns = set(data.turns["call_id"].astype(str))
+    with_turns = set(data.turns[CALL_ID].astype(str))
     per_call: dict[str, list[_Chart]] = {}
     for index, call_id in enumerate(ids):
         group = []
         if call_id in with_turns:
             timeline = charts.call_timeline(
-                data.turns, call_id, hits=hits, duration_s=_duration(data.calls.iloc[index])
+                data.turns, call_id, hits=hits, duration_s=views.duration_of(data.calls.iloc[index])
             )
             group.append(add(timeline, f"Timeline of {call_id}"))
         if distributions is not None:
             # the page draws the across-calls figure again with this call's markers on top
             markers = go.Figure(
                 data=charts.selected_call_markers(data.calls, metrics, call_id),
-                layout={"title": {"text": f"Metrics across calls (◆ {charts._plain(call_id)})"}},
+                layout={"title": {"text": f"Metrics across calls (◆ {charts.escape_label(call_id)})"}},
             )
             group.append(add(markers, f"{call_id} among all calls"))
             group[-1].base = distributions
@@ -336,9 +312,9 @@ def _collect(source: object) -> _Data:
         raise ValueError("no calls to report: pass a CallSet, a CallRecord or a non-empty list of them")
     datas = [_one(part) for part in parts]
     calls = pd.concat([d.calls for d in datas], ignore_index=True)
-    duplicated = calls["call_id"].astype(str).duplicated()
+    duplicated = calls[CALL_ID].astype(str).duplicated()
     if duplicated.any():
-        raise ValueError(f"call_id(s) appear twice: {sorted(set(calls['call_id'][duplicated].astype(str)))}")
+        raise ValueError(f"call_id(s) appear twice: {sorted(set(calls[CALL_ID][duplicated].astype(str)))}")
     hits = [d.hits for d in datas if not d.hits.empty]
     summaries: dict[str, CallSummary] = {}
     for d in datas:
@@ -352,9 +328,7 @@ def _collect(source: object) -> _Data:
 
 
 def _one(source: object) -> _Data:
-    frames = source
-    if not isinstance(getattr(source, "turns", None), pd.DataFrame):
-        frames = _record_frames(source)
+    frames = CallSet.from_records([source]) if isinstance(source, CallRecord) else source
     turns = getattr(frames, "turns", None)
     calls = getattr(frames, "calls", None)
     hits = getattr(frames, "hits", None)
@@ -363,39 +337,14 @@ def _one(source: object) -> _Data:
             f"cannot report on a {type(source).__name__}: pass a hearkit.record.CallSet, a CallRecord, "
             "or a list of them"
         )
-    charts._require(
-        turns, ["call_id", "turn", "speaker", "role", "start", "end", "duration_s", "text"], "turns"
-    )
+    frames_.check(turns, "turns", [CALL_ID, TURN, SPEAKER, ROLE, START, END, DURATION_S, TEXT])
     if not isinstance(calls, pd.DataFrame) or calls.empty:
-        calls = pd.DataFrame({"call_id": pd.unique(turns["call_id"].astype(str))})
-    charts._require(calls, ["call_id"], "calls")
+        calls = pd.DataFrame({CALL_ID: pd.unique(turns[CALL_ID].astype(str))})
+    frames_.check(calls, "calls")
     if not isinstance(hits, pd.DataFrame):
         hits = pd.DataFrame()
-    summaries: dict[str, CallSummary] = {}
-    raw = getattr(frames, "summaries", None) or {}
-    if isinstance(raw, Mapping):
-        summaries.update({str(k): v for k, v in raw.items() if isinstance(v, CallSummary)})
-    single = getattr(source, "summary", None)
-    if isinstance(single, CallSummary):
-        summaries[single.call_id] = single
+    summaries = frames_.summaries_of(frames) | frames_.summaries_of(source)
     return _Data(calls=calls.reset_index(drop=True), turns=turns, hits=hits, summaries=summaries)
-
-
-def _record_frames(record: object) -> object:
-    """A CallRecord as CallSet frames, through hearkit.record (imported only when needed)."""
-    try:
-        record_module = importlib.import_module("hearkit.record")
-    except ImportError:  # pragma: no cover - hearkit.record ships with hearkit
-        record_module = None
-
-    callset = getattr(record_module, "CallSet", None)
-    build = getattr(callset, "from_records", None)
-    if build is None or not isinstance(record, getattr(record_module, "CallRecord", ())):
-        raise TypeError(
-            f"cannot report on a {type(record).__name__}: pass a hearkit.record.CallSet, a CallRecord, "
-            "or a list of them"
-        )
-    return build([record])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,45 +370,22 @@ _OVERVIEW_COLUMNS = (
     _Column("pricing", "pricing", "num"),
     _Column("summary", "summary"),
 )
-_OVERVIEW_KEYS = {"call_id", "title", "rep", "customer", "date", "kind", "duration_s"}
-
-
-def _text(value: object) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    return str(value)
-
-
-def _date(value: object) -> str:
-    text = _text(value)
-    if isinstance(value, pd.Timestamp) and not pd.isna(value):
-        return value.strftime("%Y-%m-%d") if value == value.normalize() else value.strftime("%Y-%m-%d %H:%M")
-    return text
-
-
-def _duration(row: pd.Series) -> float | None:
-    value: Any = row.get("duration_s")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) and number > 0 else None
 
 
 def _overview_cells(
     row: pd.Series, call_id: str, shares: pd.DataFrame, hits: pd.DataFrame, summary: CallSummary | None
 ) -> dict[str, dict[str, Any]]:
-    rep = shares[(shares["call_id"] == call_id) & (shares["role"] == "rep")]["share"]
+    rep = shares[(shares[CALL_ID] == call_id) & (shares["role"] == "rep")]["share"]
     rep_share = float(rep.iloc[0]) if len(rep) else None
-    duration = _duration(row)
+    duration = views.duration_of(row)
     n_pricing = int((hits["tracker"].astype(str) == "pricing").sum()) if not hits.empty else 0
     return {
         "call_id": {"text": call_id},
-        "title": {"text": _text(row.get("title"))},
-        "rep": {"text": _text(row.get("rep"))},
-        "customer": {"text": _text(row.get("customer"))},
-        "date": {"text": _date(row.get("date"))},
-        "duration": {"text": charts._clock(duration) if duration else ""},
+        "title": {"text": views.text_of(row.get("title"))},
+        "rep": {"text": views.text_of(row.get("rep"))},
+        "customer": {"text": views.text_of(row.get("customer"))},
+        "date": {"text": views.date_text(row.get("date"))},
+        "duration": {"text": views.clock(duration) if duration else ""},
         "rep_share": {
             "text": f"{rep_share:.1%}" if rep_share is not None and math.isfinite(rep_share) else "n/a",
             "warn": rep_share is not None and rep_share > charts.TALK_RATIO_WARNING,
@@ -475,201 +401,11 @@ def _metric_columns(calls: pd.DataFrame) -> list[str]:
     numeric = [
         str(c)
         for c in calls.select_dtypes("number").columns
-        if str(c) not in _OVERVIEW_KEYS and calls[c].notna().any()
+        if str(c) not in views.DESCRIPTIVE_COLUMNS and calls[c].notna().any()
     ]
-    preferred = [m for m in charts._DEFAULT_METRICS if m in numeric]
+    preferred = [m for m in charts.DEFAULT_METRICS if m in numeric]
     rest = [m for m in numeric if m not in preferred]
     return (preferred + rest)[:6]
-
-
-# Scorecard columns of hearkit.metrics listed in each call's section, with their labels.
-_CALL_METRICS = (
-    ("talk_ratio_rep", "rep talk ratio"),
-    ("talk_ratio_customer", "customer talk ratio"),
-    ("share_of_call_rep", "rep share of call"),
-    ("silence_share", "silence share"),
-    ("overtalk_share", "overtalk share"),
-    ("interruptions_rep", "rep interruptions"),
-    ("interruptions_customer", "customer interruptions"),
-    ("longest_monologue_s_rep", "longest rep monologue"),
-    ("longest_story_s_customer", "longest customer story"),
-    ("switches", "speaker switches"),
-    ("interactivity_per_min", "switches per minute"),
-    ("patience_s", "patience (pause before rep answers)"),
-    ("questions_rep", "rep questions"),
-    ("questions_customer", "customer questions"),
-    ("wpm_rep", "rep words per minute"),
-    ("wpm_customer", "customer words per minute"),
-    ("filler_rate_rep", "rep fillers per 100 words"),
-)
-
-
-def _metric_items(row: pd.Series) -> list[dict[str, str]]:
-    """The call's scorecard values (the known metrics when present, else every numeric column)."""
-    known = [(c, label) for c, label in _CALL_METRICS if c in row.index]
-    if not known:
-        known = [
-            (str(c), str(c).replace("_", " "))
-            for c, v in row.items()
-            if str(c) not in _OVERVIEW_KEYS and pd.api.types.is_number(v) and not isinstance(v, bool)
-        ]
-    items = [{"label": label, "value": _format_metric(column, row[column])} for column, label in known]
-    flags = _text(row.get("flags"))
-    if flags:
-        items.append({"label": "data flags", "value": flags.replace(",", ", ")})
-    return items
-
-
-def _format_metric(name: str, raw: object) -> str:
-    if raw is None or raw is pd.NA or not pd.api.types.is_number(raw):
-        return "not measured"
-    value = float(raw)  # type: ignore[arg-type]
-    if math.isnan(value):
-        return "not measured"
-    if ("ratio" in name or "share" in name) and 0.0 <= value <= 1.0:
-        return f"{value:.1%}"
-    if name.endswith("_s") or "_s_" in name:
-        return f"{value:,.1f} s"
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
-
-
-def _summary_view(summary: CallSummary | None, prefix: str, turn_ids: set[int]) -> dict[str, Any] | None:
-    """Summary blocks; citations link to ``#<prefix><turn>`` (the turn's id in the transcript)."""
-    if summary is None:
-        return None
-
-    def items(entries: Sequence[SummaryItem]) -> list[dict[str, Any]]:
-        out = []
-        for entry in entries:
-            extra = " · ".join(
-                v for v in (getattr(entry, "owner_role", None), getattr(entry, "due", None)) if v
-            )
-            out.append(
-                {
-                    "text": entry.text,
-                    "extra": extra,
-                    "citations": [
-                        {
-                            "href": f"{prefix}{c.turn}" if c.turn in turn_ids else "",
-                            "turn": c.turn,
-                            "label": charts._clock(c.start),
-                        }
-                        for c in entry.citations
-                    ],
-                }
-            )
-        return out
-
-    blocks = [
-        {"label": label, "items": items(entries)}
-        for label, entries in (
-            ("Summary", summary.summary),
-            ("Action items", summary.action_items),
-            ("Next steps", summary.next_steps),
-            ("Objections", summary.objections),
-        )
-        if entries
-    ]
-    method = summary.method + (f", {summary.model}" if summary.model else "")
-    return {"method": method, "blocks": blocks}
-
-
-def _turn_views(
-    turns: pd.DataFrame,
-    hits: pd.DataFrame,
-    prefix: str,
-    row: pd.Series,
-    tracker_index: Mapping[str, int],
-) -> list[dict[str, Any]]:
-    names = {"rep": _text(row.get("rep")), "customer": _text(row.get("customer"))}
-    phrases = _phrases_by_turn(turns, hits)
-    views = []
-    columns = (
-        turns["turn"].astype(int),
-        turns["role"],
-        turns["speaker"],
-        turns["start"].astype(float),
-        turns["text"],
-    )
-    for number, role_value, speaker_value, start, text in zip(*columns, strict=True):
-        role = _text(role_value) or "unknown"
-        speaker = _text(speaker_value)
-        who = names.get(role) or speaker
-        views.append(
-            {
-                "anchor": f"{prefix}{number}",
-                "role_css": re.sub(r"[^a-z0-9_-]", "", role.lower()) or "unknown",
-                "clock": charts._clock(start),
-                "who": f"{who} ({role})" if who != role else who,
-                "pieces": _highlight(_text(text), phrases.get(number, []), tracker_index),
-            }
-        )
-    return views
-
-
-def _phrases_by_turn(turns: pd.DataFrame, hits: pd.DataFrame) -> dict[int, list[tuple[str, str]]]:
-    """(tracker, phrase) of the hits in each turn: the hit's ``turn`` when it has one (as
-    :func:`hearkit.trackers.find_hits` gives), else the turn of the same speaker around its start."""
-    found: dict[int, list[tuple[str, str]]] = {}
-    if hits.empty:
-        return found
-    spans = list(
-        zip(
-            turns["turn"].astype(int), turns["speaker"].astype(str), turns["start"], turns["end"], strict=True
-        )
-    )
-    known = set(turns["turn"].astype(int))
-    given = (
-        pd.to_numeric(hits["turn"], errors="coerce")
-        if "turn" in hits.columns
-        else pd.Series(pd.NA, hits.index)
-    )
-    columns = (
-        given,
-        hits["start"].astype(float),
-        hits["speaker"].astype(str),
-        hits["tracker"],
-        hits["phrase"],
-    )
-    for turn, start, speaker, tracker, phrase in zip(*columns, strict=True):
-        if pd.notna(turn) and int(turn) in known:
-            target: int | None = int(turn)
-        else:
-            inside = [(t, s) for t, s, a, b in spans if a - 0.25 <= start <= b + 0.25]
-            candidates = [t for t, s in inside if s == speaker] or [t for t, _ in inside]
-            target = candidates[0] if candidates else None
-        if target is not None:
-            found.setdefault(target, []).append((str(tracker), str(phrase)))
-    return found
-
-
-_EDGE_PUNCTUATION = re.compile(r"^[\"'(\[]+|[.,;:!?\"')\]]+$")
-
-
-def _highlight(
-    text: str, phrases: Sequence[tuple[str, str]], tracker_index: Mapping[str, int]
-) -> list[dict[str, Any]]:
-    """``text`` split into plain pieces and tracker-phrase pieces (case-insensitive, whole words)."""
-    spans: list[tuple[int, int, str]] = []
-    for tracker, phrase in sorted(set(phrases), key=lambda p: -len(p[1])):
-        # a hit's phrase is its words as spoken, which may carry the sentence's punctuation
-        words = _EDGE_PUNCTUATION.sub("", phrase).split()
-        if not words:
-            continue
-        pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
-        for match in re.finditer(pattern, text, flags=re.IGNORECASE):
-            if all(match.end() <= a or match.start() >= b for a, b, _ in spans):
-                spans.append((match.start(), match.end(), tracker))
-    pieces: list[dict[str, Any]] = []
-    cursor = 0
-    for start, end, tracker in sorted(spans):
-        if start > cursor:
-            pieces.append({"text": text[cursor:start], "hit": None})
-        pieces.append({"text": text[start:end], "hit": tracker_index.get(tracker, 0), "tracker": tracker})
-        cursor = end
-    if cursor < len(text):
-        pieces.append({"text": text[cursor:], "hit": None})
-    return pieces
 
 
 # ---------------------------------------------------------------------------------------------

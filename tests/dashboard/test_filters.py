@@ -146,7 +146,7 @@ def test_search_results_are_cached_per_query() -> None:
 def test_frames_missing_columns_are_refused_with_the_names() -> None:
     frames = make_frames(3)
     broken = Frames(calls=frames.calls, turns=frames.turns.drop(columns="text"), hits=frames.hits)
-    with pytest.raises(ValueError, match=r"turns frame lacks the column\(s\) \['text'\]"):
+    with pytest.raises(ValueError, match=r"turns frame lacks column\(s\) \['text'\]"):
         build_index(broken)
     duplicated = Frames(calls=pd.concat([frames.calls, frames.calls]), turns=frames.turns, hits=frames.hits)
     with pytest.raises(ValueError, match="call_id must be unique"):
