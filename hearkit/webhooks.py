@@ -10,8 +10,8 @@ The scheme (PyAI's official receiver, ``reference/pyai-api.md`` §4.2)::
 * ``abs(now - t) > tolerance`` (300 s) is rejected in both directions (too old and too new).
 * Anything else (missing header, unknown part, repeated ``t``, bad hex) is rejected: fail closed.
 
-:func:`verify` and :func:`sign` use only the standard library, so the local engine can sign
-its callbacks with the same code the client verifies with.
+:func:`sign` and :func:`verify_signature` live in :mod:`hearkit.webhook_signature` (pure, standard
+library only), which the local engine's delivery imports too; they are re-exported here.
 
 :func:`webhook_receiver` is a small ASGI app (Starlette) for the receiving side: POST only,
 body capped (413), signature checked before parsing (401), non-event bodies refused (400), each
@@ -23,14 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import inspect
-import json
 import logging
-import os
-import re
-import sqlite3
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -46,8 +40,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hearkit import _boundedjson
+from hearkit._sqlite import Database
 from hearkit.errors import WebhookPayloadError, WebhookVerificationError
 from hearkit.schema import Job, WebhookEvent
+from hearkit.webhook_signature import (
+    DEFAULT_TOLERANCE,
+    SIGNATURE_HEADER,
+    secrets_or_env,
+    sign,
+    verify_signature,
+)
 
 if TYPE_CHECKING:
     from hearkit.client import AsyncPyAI, PyAI
@@ -67,65 +70,8 @@ __all__ = [
 
 logger = logging.getLogger("hearkit.webhooks")
 
-SIGNATURE_HEADER = "X-PyAI-Signature"
-DEFAULT_TOLERANCE = 300
-"""Seconds a signature timestamp may differ from now, either way."""
 MAX_BODY_BYTES = 2 * 1024 * 1024
 """Largest webhook body the receiver reads (PyAI's official receiver uses the same 2 MiB)."""
-
-_TIMESTAMP = re.compile(r"[0-9]{1,15}")
-_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
-
-
-def sign(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
-    """The ``X-PyAI-Signature`` header value for ``payload`` signed with ``secret`` at ``timestamp``.
-
-    >>> sign(b'{"type":"transcription.job.completed","data":{"job_id":"job_x"}}', "s", timestamp=1)
-    't=1,v1=…'
-    """
-    if not secret:
-        raise ValueError("webhook signing secret is empty")
-    t = int(time.time()) if timestamp is None else int(timestamp)
-    return f"t={t},v1={_digest(secret, t, payload)}"
-
-
-def verify_signature(
-    raw_body: bytes,
-    header: str | None,
-    secrets: str | Sequence[str] | None = None,
-    *,
-    tolerance: int = DEFAULT_TOLERANCE,
-    now: float | None = None,
-) -> None:
-    """Check ``header`` against ``raw_body``; raise :class:`WebhookVerificationError` with the reason.
-
-    ``secrets`` is one secret or several (rotation); None reads ``PYAI_WEBHOOK_SECRET``.
-    """
-    keys = _secrets(secrets)
-    if header is None or not header.strip():
-        raise WebhookVerificationError(f"missing {SIGNATURE_HEADER} header")
-    timestamp, signatures = _parse_header(header)
-    current = time.time() if now is None else now
-    age = current - timestamp
-    if age > tolerance:
-        raise WebhookVerificationError(
-            f"signature timestamp is too old ({age:.0f} s > {tolerance} s): a replay, or a clock that is off"
-        )
-    if age < -tolerance:
-        raise WebhookVerificationError(
-            f"signature timestamp is too new ({-age:.0f} s ahead > {tolerance} s): check the clocks"
-        )
-    expected = [_digest(key, timestamp, raw_body).encode("ascii") for key in keys]
-    # Compare every pair so timing does not reveal which candidate came close.
-    matched = False
-    for candidate in signatures:
-        for digest in expected:
-            matched |= hmac.compare_digest(candidate.encode("ascii"), digest)
-    if not matched:
-        raise WebhookVerificationError(
-            "no v1 signature matches the body: wrong secret, or the body was changed after signing "
-            "(verify the raw bytes, before any JSON parsing)"
-        )
 
 
 def verify(
@@ -148,9 +94,11 @@ def verify(
 def parse_event(raw_body: bytes) -> WebhookEvent:
     """The :class:`WebhookEvent` in an already verified body; :class:`WebhookPayloadError` if not one."""
     try:
-        data = json.loads(raw_body)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise WebhookPayloadError(f"signature is valid but the body is not JSON: {exc}") from exc
+        data = _boundedjson.loads(raw_body)
+    except _boundedjson.JSONBoundsError as exc:
+        raise WebhookPayloadError(
+            f"signature is valid but the body is not JSON, or not acceptable: {exc}"
+        ) from exc
     try:
         return WebhookEvent.model_validate(data)
     except ValidationError as exc:
@@ -158,51 +106,6 @@ def parse_event(raw_body: bytes) -> WebhookEvent:
             "signature is valid but the body is not a webhook event "
             f"(expected {{'type', 'data': {{'job_id'}}}}): {exc.error_count()} problem(s)"
         ) from exc
-
-
-def _digest(secret: str, timestamp: int, body: bytes) -> str:
-    message = str(timestamp).encode("ascii") + b"." + body
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
-
-
-def _secrets(secrets: str | Sequence[str] | None) -> list[str]:
-    if secrets is None:
-        secrets = os.environ.get("PYAI_WEBHOOK_SECRET", "")
-    keys = [secrets] if isinstance(secrets, str) else list(secrets)
-    keys = [key for key in keys if key]
-    if not keys:
-        raise ValueError(
-            "no webhook signing secret: pass secrets=... or set PYAI_WEBHOOK_SECRET "
-            "(the secret shown in the PyAI console, or the local engine's)"
-        )
-    return keys
-
-
-def _parse_header(header: str) -> tuple[int, list[str]]:
-    timestamps: list[str] = []
-    signatures: list[str] = []
-    for part in header.split(","):
-        name, sep, value = part.strip().partition("=")
-        if not sep:
-            raise WebhookVerificationError(f"malformed {SIGNATURE_HEADER} part {part.strip()[:40]!r}")
-        if name == "t":
-            timestamps.append(value)
-        elif name == "v1":
-            signatures.append(value)
-        else:
-            raise WebhookVerificationError(f"unknown {SIGNATURE_HEADER} part {name[:20]!r}")
-    if len(timestamps) != 1:
-        raise WebhookVerificationError(
-            f"{SIGNATURE_HEADER} must carry exactly one t=, found {len(timestamps)}"
-        )
-    if not _TIMESTAMP.fullmatch(timestamps[0]):
-        raise WebhookVerificationError("signature timestamp t= is not unix seconds")
-    if not signatures:
-        raise WebhookVerificationError(f"{SIGNATURE_HEADER} carries no v1= signature")
-    for signature in signatures:
-        if not _HEX_DIGEST.fullmatch(signature):
-            raise WebhookVerificationError("a v1= signature is not 64 lower-case hex digits")
-    return int(timestamps[0]), signatures
 
 
 @dataclass(frozen=True)
@@ -229,11 +132,9 @@ class WebhookStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._database = Database(self.path, synchronous="FULL", busy_timeout=5.0, row_factory=False)
+        self._lock = self._database.lock
+        self._db = self._database.conn
         self._db.execute(
             """CREATE TABLE IF NOT EXISTS webhook_events (
                 dedupe_key TEXT PRIMARY KEY,
@@ -294,8 +195,7 @@ class WebhookStore:
         return found[0] if found else None
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._database.close()
 
     def _select(self, where: str, args: tuple[Any, ...] = ()) -> list[StoredEvent]:
         with self._lock:
@@ -343,7 +243,7 @@ def webhook_receiver(
     >>> app = webhook_receiver(os.environ["PYAI_WEBHOOK_SECRET"], "events.sqlite3", client=PyAI())
     >>> uvicorn.run(app, host="127.0.0.1", port=8787)
     """
-    keys = _secrets(secrets)
+    keys = secrets_or_env(secrets)
     owns_store = not isinstance(store, WebhookStore)
     events = store if isinstance(store, WebhookStore) else WebhookStore(store)
 

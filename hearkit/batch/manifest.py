@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hearkit._sqlite import Database
 from hearkit.batch.recordings import Recording, hash_file
 
 __all__ = ["MANIFEST_NAME", "STATUSES", "Manifest", "ManifestRow"]
@@ -114,15 +115,12 @@ class Manifest:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.out_dir / MANIFEST_NAME
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=30000")
+        self._database = Database(self.path, synchronous="NORMAL", busy_timeout=30.0)
+        self._db = self._database.conn
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
-        self._db.close()
+        self._database.close()
 
     def __enter__(self) -> Manifest:
         return self
@@ -132,13 +130,8 @@ class Manifest:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        with self._database.transaction() as db:
+            yield db
 
     # settings --------------------------------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 A job that ends with a ``webhook_url`` gets a ``deliveries`` row in the same transaction that
 ends it, so no event is lost by a crash; pending deliveries are picked up again after a restart.
-Each attempt POSTs the event JSON signed with ``X-PyAI-Signature`` (:func:`hearkit.webhooks.sign`)
+Each attempt POSTs the event JSON signed with ``X-PyAI-Signature`` (:func:`hearkit.webhook_signature.sign`)
 and is logged in ``delivery_attempts``. Any 2xx is success. Otherwise the next attempt waits
 ``webhook_retry_base * 2**(attempt-1)`` seconds (at most ``webhook_retry_max_interval``) until
 ``webhook_retry_period`` has passed since the delivery was created, then the delivery is
-``failed``. Addresses are checked like audio fetches (no private networks unless allowed); a
-refused address fails the delivery at once, since retrying cannot help.
+``failed``. The POST goes through :func:`hearkit.engine.outbound.send_pinned`, the helper of
+audio fetches: the host's addresses are checked (no private networks unless allowed) and the
+connection is pinned to a checked one (no DNS rebinding). A refused URL or address fails the
+delivery at once, since retrying cannot help.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from urllib.parse import urlsplit
 
 import httpx
 
-from hearkit.engine.fetch import FetchError, resolve_allowed, ssl_context
 from hearkit.engine.ids import now_ms
+from hearkit.engine.outbound import FetchError, send_pinned, ssl_context, url_schemes
 from hearkit.engine.settings import EngineSettings
 from hearkit.engine.store import DeliveryRow, Store
+from hearkit.webhook_signature import sign
 
 __all__ = ["WebhookDeliverer", "retry_delay"]
 
@@ -33,12 +35,6 @@ log = logging.getLogger("hearkit.engine")
 def retry_delay(settings: EngineSettings, attempt: int) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
     return float(min(settings.webhook_retry_max_interval, settings.webhook_retry_base * 2 ** (attempt - 1)))
-
-
-def _sign(payload: bytes, secret: str) -> str:
-    from hearkit.webhooks import sign
-
-    return sign(payload, secret)
 
 
 class WebhookDeliverer:
@@ -83,19 +79,18 @@ class WebhookDeliverer:
         error: str | None = None
         permanent = False
         try:
-            parts = urlsplit(delivery.url)
-            await resolve_allowed(
-                parts.hostname or "",
-                parts.port or (443 if parts.scheme == "https" else 80),
-                self.settings,
-            )
             body = delivery.payload.encode()
-            response = await client.post(
+            response = await send_pinned(
+                client,
+                "POST",
                 delivery.url,
+                self.settings,
+                field="webhook_url",
+                schemes=url_schemes(self.settings),
                 content=body,
                 headers={
                     "content-type": "application/json",
-                    "x-pyai-signature": _sign(body, self.secret),
+                    "x-pyai-signature": sign(body, self.secret),
                     "x-pyai-delivery": str(delivery.delivery_id),
                     "user-agent": "hearkit-engine-webhooks",
                 },

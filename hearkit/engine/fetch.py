@@ -1,15 +1,9 @@
-"""SSRF-safe download of an ``audio_url``, and the address policy shared with webhook delivery.
+"""SSRF-safe download of an ``audio_url``.
 
-* Only ``https://`` URLs (also on every redirect hop, at most ``max_fetch_redirects`` hops).
-* The host is resolved once per hop and every address it resolves to is checked: loopback,
-  private (RFC 1918, ULA), link-local (which includes the 169.254.169.254 cloud metadata
-  service), shared CGNAT space (100.64/10, e.g. Alibaba's metadata 100.100.100.200),
-  multicast, reserved and unspecified addresses are refused, unless the engine was started
-  with ``allow_private_urls`` (local testing); ``allow_private_networks`` (CIDRs) opens only
-  chosen networks, e.g. ``127.0.0.0/8`` for tests.
-* The connection goes to the address that was checked (the URL's host is kept for the
-  ``Host`` header and for TLS SNI and certificate verification), so DNS rebinding between the
-  check and the connect cannot redirect the fetch.
+* Only ``https://`` URLs (also on every redirect hop, at most ``max_fetch_redirects`` hops);
+  each hop goes through :func:`hearkit.engine.outbound.send_pinned`: URL checked, host resolved
+  once, every address checked against the private-network policy, connection pinned to a
+  checked address (no DNS rebinding).
 * A total timeout (``fetch_timeout``) and a size cap (``max_fetch_bytes``) bound every fetch.
 * ``ca_bundle`` names the certificate authorities to trust (tests point it at a ``trustme`` CA).
 """
@@ -17,76 +11,15 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
-import socket
-import ssl
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
 
+from hearkit.engine.outbound import FetchError, check_address, resolve_allowed, send_pinned, ssl_context
 from hearkit.engine.settings import EngineSettings
 
 __all__ = ["FetchError", "check_address", "fetch_audio", "resolve_allowed", "ssl_context"]
-
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_METADATA_V6 = ipaddress.ip_network("fd00:ec2::/32")
-
-
-class FetchError(Exception):
-    """The audio could not be fetched; the message is shown as the job's ``error``."""
-
-
-def check_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
-    """Why ``ip`` may not be fetched from (``None`` when it is a public address)."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_loopback:
-        return "loopback"
-    if ip.is_link_local:
-        return "link-local (cloud metadata)"
-    if ip in _CGNAT or (isinstance(ip, ipaddress.IPv6Address) and ip in _METADATA_V6):
-        return "cloud metadata / shared"
-    if ip.is_private:
-        return "private"
-    if ip.is_multicast or ip.is_reserved or ip.is_unspecified:
-        return "non-routable"
-    return None
-
-
-async def resolve_allowed(host: str, port: int, settings: EngineSettings) -> list[str]:
-    """The addresses of ``host`` (IPv4 first), after checking every one of them."""
-    try:
-        literal = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        literal = None
-    if literal is not None:
-        addresses = [str(literal)]
-    else:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except socket.gaierror as exc:
-            raise FetchError(f"cannot resolve host {host!r}: {exc.strerror}") from None
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        addresses.sort(key=lambda a: ":" in a)
-    if not settings.allow_private_urls:
-        allowed = settings.allowed_networks()
-        for address in addresses:
-            ip = ipaddress.ip_address(address)
-            reason = check_address(ip)
-            if reason is not None and not any(ip in net for net in allowed if net.version == ip.version):
-                raise FetchError(
-                    f"refusing to connect to {host} ({address}): {reason} addresses are not allowed;"
-                    " use a publicly reachable https URL"
-                )
-    return addresses
-
-
-def ssl_context(ca_bundle: str | None) -> ssl.SSLContext | bool:
-    """TLS verification settings: the given CA bundle, or the default trust store."""
-    if ca_bundle:
-        return ssl.create_default_context(cafile=ca_bundle)
-    return True
 
 
 async def fetch_audio(url: str, dest: Path, settings: EngineSettings) -> int:
@@ -116,14 +49,10 @@ async def _fetch(url: str, dest: Path, settings: EngineSettings) -> int:
     ) as client:
         current = url
         for _ in range(settings.max_fetch_redirects + 1):
-            parts = urlsplit(current)
-            if parts.scheme != "https" or not parts.hostname:
-                raise FetchError(
-                    f"audio_url must be an https:// URL (got {parts.scheme or 'no'} scheme): {current}"
-                )
-            port = parts.port or 443
-            addresses = await resolve_allowed(parts.hostname, port, settings)
-            response = await _connect(client, current, parts.hostname, addresses)
+            try:
+                response = await send_pinned(client, "GET", current, settings, field="audio_url", stream=True)
+            except httpx.ConnectError as exc:
+                raise FetchError(str(exc)) from None
             try:
                 if response.is_redirect and "location" in response.headers:
                     current = urljoin(current, response.headers["location"])
@@ -137,29 +66,6 @@ async def _fetch(url: str, dest: Path, settings: EngineSettings) -> int:
             finally:
                 await response.aclose()
         raise FetchError(f"audio_url redirected more than {settings.max_fetch_redirects} times")
-
-
-async def _connect(
-    client: httpx.AsyncClient, url: str, hostname: str, addresses: list[str]
-) -> httpx.Response:
-    """GET ``url`` through the first of ``addresses`` that accepts a connection."""
-    target = httpx.URL(url)
-    last_error: Exception | None = None
-    for address in addresses:
-        pinned = target.copy_with(host=address)
-        request = client.build_request(
-            "GET",
-            pinned,
-            headers={"host": target.netloc.decode("ascii")},
-            extensions={"sni_hostname": hostname},
-        )
-        try:
-            return await client.send(request, stream=True)
-        except httpx.ConnectError as exc:
-            last_error = exc
-        except httpx.HTTPError as exc:
-            raise FetchError(f"fetching audio_url failed: {type(exc).__name__}: {exc}") from None
-    raise FetchError(f"could not connect to {hostname}: {last_error}")
 
 
 async def _save(response: httpx.Response, dest: Path, cap: int) -> int:

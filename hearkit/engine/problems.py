@@ -39,6 +39,7 @@ class EngineError(Exception):
         *,
         param: str | None = None,
         retry_after: float | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -46,10 +47,12 @@ class EngineError(Exception):
         self.message = message
         self.param = param
         self.retry_after = retry_after
+        self.headers = headers or {}
 
-    def response(self) -> JSONResponse:
-        request_id = new_request_id()
-        headers = {"x-pyai-request-id": request_id}
+    def response(self, request_id: str | None = None) -> JSONResponse:
+        """The error's response; ``request_id`` is the request's (a new one when not given)."""
+        request_id = request_id or new_request_id()
+        headers = {**self.headers, "x-pyai-request-id": request_id}
         if self.status == 429:
             headers["retry-after"] = str(max(1, math.ceil(self.retry_after or 1)))
         if self.status in _ENVELOPE_STATUSES:

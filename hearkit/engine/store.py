@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hearkit._sqlite import Database
 from hearkit.engine.ids import hash_key, new_api_key, new_key_id, now_ms, random_base62
 
 __all__ = ["DeliveryRow", "IdempotencyRow", "JobRow", "KeyRow", "Store"]
@@ -163,39 +163,27 @@ class Store:
     """Thread-safe access to the engine database at ``<data_dir>/engine.sqlite3``."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10.0)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._database = Database(path, synchronous="NORMAL", busy_timeout=10.0)
+        self._lock = self._database.lock
+        self._db = self._database.conn
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._database.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error), holding the store lock."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._database.transaction() as db:
+            yield db
 
     def _one(self, sql: str, args: tuple[Any, ...] = ()) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._db.execute(sql, args).fetchone()
-            return row
+        row: sqlite3.Row | None = self._database.one(sql, args)
+        return row
 
     def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+        return self._database.all(sql, args)
 
     # -- meta -------------------------------------------------------------------------------
     def secret(self, name: str, prefix: str = "") -> str:
@@ -279,30 +267,16 @@ class Store:
         return float(row["s"]) if row else 0.0
 
     # -- idempotency --------------------------------------------------------------------------
-    def claim_idempotency(
-        self, key_id: str, idem_key: str, body_hash: str, response: dict[str, Any]
-    ) -> IdempotencyRow | None:
-        """Record ``response`` for (key, Idempotency-Key) unless a live record exists: then return it."""
-        now = now_ms()
-        with self.transaction() as db:
-            db.execute("DELETE FROM idempotency WHERE created_at < ?", (now - IDEMPOTENCY_TTL_MS,))
-            row = db.execute(
-                "SELECT body_hash, response FROM idempotency WHERE key_id = ? AND idem_key = ?",
-                (key_id, idem_key),
-            ).fetchone()
-            if row is not None:
-                return IdempotencyRow(body_hash=row["body_hash"], response=json.loads(row["response"]))
-            db.execute(
-                "INSERT INTO idempotency (key_id, idem_key, body_hash, response, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (key_id, idem_key, body_hash, json.dumps(response), now),
-            )
-            return None
-
-    def release_idempotency(self, key_id: str, idem_key: str) -> None:
-        """Forget a claim whose request failed before its job was stored."""
-        with self.transaction() as db:
-            db.execute("DELETE FROM idempotency WHERE key_id = ? AND idem_key = ?", (key_id, idem_key))
+    def find_idempotency(self, key_id: str, idem_key: str) -> IdempotencyRow | None:
+        """The live record of (key, Idempotency-Key), if any (records older than 24 h are ignored)."""
+        row = self._one(
+            "SELECT body_hash, response FROM idempotency"
+            " WHERE key_id = ? AND idem_key = ? AND created_at >= ?",
+            (key_id, idem_key, now_ms() - IDEMPOTENCY_TTL_MS),
+        )
+        return (
+            IdempotencyRow(body_hash=row["body_hash"], response=json.loads(row["response"])) if row else None
+        )
 
     # -- jobs -----------------------------------------------------------------------------------
     def insert_job(
@@ -316,8 +290,30 @@ class Store:
         status: str = "queued",
         error: str | None = None,
         webhook_event: tuple[str, str, str] | None = None,
-    ) -> None:
+        idempotency: tuple[str, str, dict[str, Any]] | None = None,
+    ) -> IdempotencyRow | None:
+        """Store a new job; with ``idempotency`` = (Idempotency-Key, body hash, 202 body), its replay
+        record too, in the same transaction (a crash stores both or neither).
+
+        Returns the live record instead of storing anything when the key was claimed first (by a
+        concurrent identical request, or one with another body: the caller compares the hashes).
+        """
+        now = now_ms()
         with self.transaction() as db:
+            if idempotency is not None:
+                idem_key, body_hash, response = idempotency
+                db.execute("DELETE FROM idempotency WHERE created_at < ?", (now - IDEMPOTENCY_TTL_MS,))
+                row = db.execute(
+                    "SELECT body_hash, response FROM idempotency WHERE key_id = ? AND idem_key = ?",
+                    (key.key_id, idem_key),
+                ).fetchone()
+                if row is not None:
+                    return IdempotencyRow(body_hash=row["body_hash"], response=json.loads(row["response"]))
+                db.execute(
+                    "INSERT INTO idempotency (key_id, idem_key, body_hash, response, created_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (key.key_id, idem_key, body_hash, json.dumps(response), now),
+                )
             db.execute(
                 "INSERT INTO jobs (job_id, project_id, key_id, status, created_at, updated_at, params,"
                 " audio_path, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -335,6 +331,7 @@ class Store:
             )
             if webhook_event is not None:
                 self._enqueue_delivery(db, job_id, *webhook_event)
+        return None
 
     def get_job(self, job_id: str, project_id: str | None = None) -> JobRow | None:
         if project_id is None:
