@@ -8,9 +8,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from hearkit.engine.pipeline.asr import DecodeSettings, RecognizedWord, get_model, transcribe_chunks
+from hearkit.engine.pipeline.asr import Chunk, DecodeSettings, RecognizedWord, get_model, transcribe_chunks
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
-from hearkit.engine.pipeline.channels import BRIDGE_GAP_S, drop_bleed, is_really_mono, plan_chunks, split_long
+from hearkit.engine.pipeline.channels import (
+    BRIDGE_GAP_S,
+    drop_bleed,
+    is_really_mono,
+    plan_windows,
+    split_long,
+)
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
 from hearkit.engine.pipeline.diarize import Turn, diarize_regions, speaker_at
 from hearkit.engine.pipeline.vad import (
@@ -72,11 +78,9 @@ class WhisperTranscriber:
             regions = speech_regions(signal, self.vad)
             recognized = self._recognize([signal], [regions], settings)
             if options.diarize or options.channel:
-                words, turns = self._diarized(signal, regions, recognized, diarize=bool(options.diarize))
-                labelled = True
-            else:
-                words = [LabeledWord(w.text, w.start, w.end, confidence=w.probability) for w in recognized]
-                labelled = False
+                return self.label_speakers(signal, regions, recognized, options, audio.duration)
+            words = [LabeledWord(w.text, w.start, w.end, confidence=w.probability) for w in recognized]
+            labelled = False
         return build_result(
             words,
             audio_seconds=audio.duration,
@@ -85,23 +89,32 @@ class WhisperTranscriber:
             turns=turns,
         )
 
+    def _plan(
+        self, signals: list[npt.NDArray[np.float32]], regions: list[list[tuple[int, int]]]
+    ) -> list[Chunk]:
+        """The Whisper windows for the speech ``regions`` of each of ``signals``."""
+        pieces = [
+            split_long(bridge_gaps(r, BRIDGE_GAP_S), signal)
+            for signal, r in zip(signals, regions, strict=True)
+        ]
+        return plan_windows(pieces, signals)
+
     def _recognize(
         self,
         signals: list[npt.NDArray[np.float32]],
         regions: list[list[tuple[int, int]]],
         settings: DecodeSettings,
     ) -> list[RecognizedWord]:
-        chunks = [
-            chunk
-            for channel, (signal, r) in enumerate(zip(signals, regions, strict=True))
-            for chunk in plan_chunks(split_long(bridge_gaps(r, BRIDGE_GAP_S), signal), channel)
-        ]
+        chunks = self._plan(signals, regions)
         if not chunks:
             return []
         model = get_model(self.model, cpu_threads=self.cpu_threads, compute_type=self.compute_type)
         return transcribe_chunks(model, signals, chunks, settings)
 
-    def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings) -> list[LabeledWord]:
+    def _stereo_regions(
+        self, audio: DecodedAudio
+    ) -> tuple[list[npt.NDArray[np.bool_]], list[list[tuple[int, int]]]]:
+        """Each channel's energy activity and its speech regions with the far party's bleed dropped."""
         left, right = audio.samples[0], audio.samples[1]
         activity = [energy_activity(left), energy_activity(right)]
         raw = [
@@ -112,7 +125,16 @@ class WhisperTranscriber:
             drop_bleed(raw[0], left, right, raw[1]),
             drop_bleed(raw[1], right, left, raw[0]),
         ]
-        recognized = self._recognize([left, right], regions, settings)
+        return activity, regions
+
+    def plan_stereo(self, audio: DecodedAudio) -> list[Chunk]:
+        """The windows the stereo path decodes for a two-channel file (what the benchmark counts)."""
+        _, regions = self._stereo_regions(audio)
+        return self._plan([audio.samples[0], audio.samples[1]], regions)
+
+    def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings) -> list[LabeledWord]:
+        activity, regions = self._stereo_regions(audio)
+        recognized = self._recognize([audio.samples[0], audio.samples[1]], regions, settings)
         # Word edges are trimmed to where the channel's voice is: a word at the edge of a
         # packed piece is otherwise stretched over the VAD's padding, which inflates the
         # party's talk time (most on short backchannels).
@@ -121,6 +143,24 @@ class WhisperTranscriber:
             start, end = trim_to_activity(w.start, w.end, activity[w.channel])
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
         return words
+
+    def label_speakers(
+        self,
+        signal: npt.NDArray[np.float32],
+        regions: list[tuple[int, int]],
+        recognized: list[RecognizedWord],
+        options: JobCreateParams,
+        audio_seconds: float,
+    ) -> Result:
+        """The mono path after recognition: speakers found, words given to them, the result.
+
+        Split out so that the diarization can be rerun on stored recognition output
+        (``benchmarks/bench_diarization.py`` caches the words of every file).
+        """
+        words, turns = self._diarized(signal, regions, recognized, diarize=bool(options.diarize))
+        return build_result(
+            words, audio_seconds=audio_seconds, numerals=bool(options.numerals), labelled=True, turns=turns
+        )
 
     def _diarized(
         self,

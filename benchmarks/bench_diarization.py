@@ -1,0 +1,495 @@
+"""Diarization benchmark on recordings with third-party speaker references (mono path, ``diarize: true``).
+
+Run: ``uv run --no-sync python benchmarks/bench_diarization.py [--set dev|eval] [--fresh] [--only NAME]``
+
+Data discipline (../shared/realdata/SOURCES.md): ``pyannote_ami_train/`` and
+``google_commercial_call/`` are **evaluation only**: thresholds are tuned on the development rows,
+the evaluation rows are printed in their own table and never used to choose anything.
+
+Speed: the speech regions and the recognised words of every file are cached
+(``~/.cache/hearkit/bench_diarization``, keyed by the file's bytes and the model) with the wall and
+CPU seconds they took, so the diarization can be rerun alone (``--fresh`` recomputes them). RTF =
+(recognition seconds, from the cache or this run + this run's diarization and assembly seconds) /
+audio seconds.
+
+Metrics, per file and pooled (pooled = sums over files before dividing):
+
+* **DER** = (missed speech + false alarm + speaker confusion) / reference speech, pyannote.metrics
+  ``DiarizationErrorRate(collar=0.25, skip_overlap=False)`` over the file's UEM (the whole file where
+  none is given); hypothesis = the result's segments with their speakers. ``miss``, ``fa`` and
+  ``conf`` are the three terms over the same denominator, so they add up to DER.
+* **Speakers** found / true: found = ``Result.speakers``; ``±1`` counts files within one speaker.
+* **Talk-share error** = max over true speakers of |found share − true share| in percentage points;
+  share = the union of a speaker's spans / the sum of all speakers' spans; found labels mapped to
+  true ones by DER's optimal mapping (unmapped found speakers count for nobody, so a phantom's
+  share shows up as the true speakers' shortfall).
+* **Mono vs stereo truth**: for calls with one party per channel (the contact-centre calls, the
+  SpokenWOZ call, the sample calls) the mono mix is diarized and its talk shares compared with the
+  truth taken from the separate channels: that is the talk-share column of those rows.
+* **Flags**: a call is *wrong* when its count is off (two-party calls: not exactly 2; meetings: off
+  by more than 1) or its talk-share error is > 5 pp; it is *flagged* when its quality block's trust
+  is not ``high``. Printed: wrong calls flagged / wrong calls, right calls flagged / right calls.
+
+Truth for the split-channel calls (aws_lca, SpokenWOZ) comes from a plain energy detector written
+here (not hearkit's): 50 ms frames 20 dB above the channel's 10th-percentile level and above
+-50 dBFS, pauses < 0.3 s bridged, runs < 0.1 s dropped.
+
+Machine note: 2 cores shared with other engineers' jobs; wall times move with their load (printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from pyannote.core import Annotation, Segment, Timeline
+from pyannote.metrics.diarization import DiarizationErrorRate
+
+from hearkit.engine.pipeline import WhisperTranscriber
+from hearkit.engine.pipeline.asr import RecognizedWord, resolve_model
+from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
+from hearkit.engine.pipeline.transcriber import _single_signal
+from hearkit.engine.pipeline.vad import speech_regions
+from hearkit.schema import JobCreateParams, Result
+
+warnings.filterwarnings("ignore", message="'uem' was approximated")
+warnings.filterwarnings("ignore", category=UserWarning, module="pyannote")
+
+REPO = Path(__file__).resolve().parents[1]
+REAL = REPO / ".." / "shared" / "realdata"
+SAMPLES = REPO / "sample_data"
+CACHE = Path.home() / ".cache" / "hearkit" / "bench_diarization"
+
+Spans = list[tuple[float, float, str]]
+
+PEERS = [
+    ("pyannote 2022.07", "AMI Mix-Headset (full test set)", "18.2 %", "no collar, overlap scored"),
+    ("pyannote 2022.07", "CALLHOME (part 2)", "30.2 %", "no collar, overlap scored"),
+    ("diarize (CPU-only package)", "AMI Mix-Headset", "~15 %", "its README; collar not stated"),
+]
+
+
+@dataclass
+class Item:
+    name: str
+    folder: str
+    audio: DecodedAudio
+    truth: Spans | None
+    true_speakers: int
+    two_party: bool
+    key: str
+    uem: tuple[float, float] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    item: Item
+    result: Result
+    asr_s: float
+    label_s: float
+    terms: dict[str, float] = field(default_factory=dict)
+    talk_err: float = float("nan")
+
+    @property
+    def found(self) -> int:
+        return int(self.result.speakers or 0)
+
+    @property
+    def rtf(self) -> float:
+        return (self.asr_s + self.label_s) / self.item.audio.duration
+
+    @property
+    def count_ok(self) -> bool:
+        if self.item.two_party:
+            return self.found == 2
+        return abs(self.found - self.item.true_speakers) <= 1
+
+    @property
+    def wrong(self) -> bool:
+        return not self.count_ok or (not np.isnan(self.talk_err) and self.talk_err > 5.0)
+
+    @property
+    def trust(self) -> str:
+        quality = getattr(self.result, "quality", None)
+        if quality is None:
+            return "none"
+        trust = quality.get("trust") if isinstance(quality, dict) else getattr(quality, "trust", None)
+        return str(trust)
+
+
+# -- references ------------------------------------------------------------------------------------
+def rttm_spans(path: Path, uri: str | None = None) -> Spans:
+    spans = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "SPEAKER" and (uri is None or parts[1] == uri):
+            start, dur = float(parts[3]), float(parts[4])
+            spans.append((start, start + dur, parts[7]))
+    return spans
+
+
+def table_spans(path: Path) -> Spans:
+    spans = []
+    for line in path.read_text().splitlines():
+        parts = line.replace(",", " ").split()
+        if len(parts) >= 3:
+            spans.append((float(parts[0]), float(parts[1]), parts[2]))
+    return spans
+
+
+def falcon_spans(path: Path) -> Spans:
+    spans: Spans = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if {"start_sec", "end_sec", "speaker_tag"} <= node.keys():
+                spans.append((float(node["start_sec"]), float(node["end_sec"]), str(node["speaker_tag"])))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(path.read_text()))
+    return spans
+
+
+def channel_truth(signal: npt.NDArray[np.float32], label: str) -> Spans:
+    """Where one separately recorded party speaks: a plain energy detector (see the module text)."""
+    frame = SAMPLE_RATE // 20
+    n = len(signal) // frame
+    level = 10 * np.log10(
+        np.mean(signal[: n * frame].reshape(n, frame).astype(np.float64) ** 2, axis=1) + 1e-12
+    )
+    active = level > max(float(np.percentile(level, 10)) + 20.0, -50.0)
+    runs: list[list[float]] = []
+    for index in np.flatnonzero(active):
+        start, end = index * 0.05, (index + 1) * 0.05
+        if runs and start - runs[-1][1] < 0.3:
+            runs[-1][1] = end
+        else:
+            runs.append([start, end])
+    return [(a, b, label) for a, b in runs if b - a >= 0.1]
+
+
+def mixed(samples: list[npt.NDArray[np.float32]]) -> DecodedAudio:
+    length = min(len(s) for s in samples)
+    mix = np.mean(np.stack([s[:length] for s in samples]), axis=0).astype(np.float32)
+    return DecodedAudio(samples=mix[None, :], source_rate=SAMPLE_RATE, source_channels=1)
+
+
+def file_key(*paths: Path) -> str:
+    digest = hashlib.sha1()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def development_items(only: str | None) -> list[Item]:
+    items: list[Item] = []
+
+    def want(name: str) -> bool:
+        return only is None or only in name
+
+    if want("pyannote_sample"):
+        path = REAL / "pyannote_sample" / "sample.wav"
+        truth = rttm_spans(REAL / "pyannote_sample" / "sample.rttm")
+        items.append(
+            Item("pyannote_sample", "pyannote_sample", decode_audio(path), truth, 2, True, file_key(path))
+        )
+    debug = REAL / "pyannote_ami_debug"
+    for uri, rttm in (
+        ("dev00", "development"),
+        ("dev01", "development"),
+        ("tst00", "test"),
+        ("tst01", "test"),
+    ):
+        if want(uri):
+            path = debug / f"{uri}.wav"
+            truth = rttm_spans(debug / f"debug.{rttm}.rttm", uri)
+            n = len({s[2] for s in truth})
+            items.append(
+                Item(uri, "pyannote_ami_debug", decode_audio(path), truth, n, False, file_key(path), (0, 30))
+            )
+    if want("seriously"):
+        path = REAL / "pyannote_ami_seriously" / "mixture.wav"
+        truth = rttm_spans(REAL / "pyannote_ami_seriously" / "mixture.rttm")
+        items.append(
+            Item(
+                "ami_seriously", "pyannote_ami_seriously", decode_audio(path), truth, 4, False, file_key(path)
+            )
+        )
+    if want("EN2002a"):
+        path = REAL / "diarizen_ami_en2002a" / "EN2002a_30s.wav"
+        truth = rttm_spans(REAL / "diarizen_ami_en2002a" / "EN2002a_30s.derived.rttm")
+        items.append(
+            Item("EN2002a_30s", "diarizen_ami_en2002a", decode_audio(path), truth, 4, False, file_key(path))
+        )
+    for stem in ("diarizationExample", "diarizationExample2"):
+        if want(stem):
+            path = REAL / "pyaudioanalysis" / f"{stem}.wav"
+            truth = table_spans(REAL / "pyaudioanalysis" / f"{stem}.segments")
+            n = len({s[2] for s in truth})
+            items.append(Item(stem, "pyaudioanalysis", decode_audio(path), truth, n, False, file_key(path)))
+    if want("falcon"):
+        path = REAL / "picovoice_falcon" / "test.wav"
+        truth = falcon_spans(REAL / "picovoice_falcon" / "test_data.json")
+        items.append(Item("falcon", "picovoice_falcon", decode_audio(path), truth, 3, False, file_key(path)))
+    for call in ("40", "49"):
+        if want(f"aws_lca_{call}"):
+            legs = [
+                REAL / "aws_lca_calls" / f"Auto_Repairs_{call}_UTC_{leg}.wav" for leg in ("agent", "caller")
+            ]
+            decoded = [decode_audio(p).samples[0] for p in legs]
+            truth = channel_truth(decoded[0], "agent") + channel_truth(decoded[1], "caller")
+            items.append(
+                Item(f"aws_lca_{call}.mix", "aws_lca_calls", mixed(decoded), truth, 2, True, file_key(*legs))
+            )
+    if want("spokenwoz"):
+        path = REAL / "spokenwoz_speechbrain" / "MUL1011.opus"
+        stereo = decode_audio(path).samples
+        truth = channel_truth(stereo[0], "user") + channel_truth(stereo[1], "agent")
+        items.append(
+            Item(
+                "spokenwoz.mix",
+                "spokenwoz_speechbrain",
+                mixed([stereo[0], stereo[1]]),
+                truth,
+                2,
+                True,
+                file_key(path),
+            )
+        )
+    for truth_path in sorted(SAMPLES.glob("*.truth.json")):
+        data = json.loads(truth_path.read_text())
+        if want(data["call_id"]):
+            path = SAMPLES / f"{data['call_id']}.mono.ogg"
+            truth = [(t["start"], t["end"], t["speaker"]) for t in data["turns"]]
+            items.append(
+                Item(
+                    data["call_id"] + ".mono",
+                    "sample_data",
+                    decode_audio(path),
+                    truth,
+                    2,
+                    True,
+                    file_key(path),
+                )
+            )
+    return items
+
+
+def evaluation_items(only: str | None) -> list[Item]:
+    items: list[Item] = []
+    train = REAL / "pyannote_ami_train"
+    for index in range(10):
+        uri = f"trn{index:02d}"
+        if only is None or only in uri:
+            path = train / f"{uri}.wav"
+            truth = rttm_spans(train / "debug.train.rttm", uri)
+            n = len({s[2] for s in truth})
+            items.append(
+                Item(uri, "pyannote_ami_train", decode_audio(path), truth, n, False, file_key(path), (0, 30))
+            )
+    if only is None or "commercial" in only:
+        path = REAL / "google_commercial_call" / "commercial_mono.wav"
+        items.append(
+            Item(
+                "commercial_mono", "google_commercial_call", decode_audio(path), None, 2, True, file_key(path)
+            )
+        )
+    return items
+
+
+# -- running ---------------------------------------------------------------------------------------
+def recognised(
+    transcriber: WhisperTranscriber, item: Item, fresh: bool
+) -> tuple[Any, list[Any], list[RecognizedWord], float]:
+    """The mono signal, its speech regions and words: from the cache, or computed and cached."""
+    signal = _single_signal(item.audio)
+    model = Path(resolve_model(transcriber.model)).name
+    cache = CACHE / f"{item.key}-{model}-b{transcriber.beam_size}.json"
+    if cache.exists() and not fresh:
+        data = json.loads(cache.read_text())
+        regions = [tuple(r) for r in data["regions"]]
+        words = [RecognizedWord(**w) for w in data["words"]]
+        return signal, regions, words, float(data["asr_s"])
+    t0 = time.perf_counter()
+    regions = speech_regions(signal, transcriber.vad)
+    from hearkit.engine.pipeline.asr import DecodeSettings
+
+    settings = DecodeSettings(beam_size=transcriber.beam_size, batch_size=transcriber.batch_size)
+    words = transcriber._recognize([signal], [regions], settings)
+    asr_s = time.perf_counter() - t0
+    CACHE.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "regions": regions,
+        "words": [w.__dict__ for w in words],
+        "asr_s": asr_s,
+        "load": Path("/proc/loadavg").read_text().split()[:3],
+    }
+    cache.write_text(json.dumps(payload))
+    return signal, regions, words, asr_s
+
+
+def annotation(spans: Spans) -> Annotation:
+    ann = Annotation()
+    for start, end, label in spans:
+        if end > start:
+            ann[Segment(start, end)] = label
+    return ann
+
+
+def shares(spans: Spans) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    reach: dict[str, float] = {}
+    for start, end, label in sorted(spans):
+        begin = max(start, reach.get(label, float("-inf")))
+        totals[label] = totals.get(label, 0.0) + max(0.0, end - begin)
+        reach[label] = max(reach.get(label, float("-inf")), end)
+    whole = sum(totals.values()) or 1.0
+    return {k: 100 * v / whole for k, v in totals.items()}
+
+
+def talk_share_error(truth: Spans, found: Spans, mapping: dict[str, str]) -> float:
+    true_share = shares(truth)
+    found_share: dict[str, float] = {}
+    for label, value in shares(found).items():
+        if label in mapping:
+            found_share[mapping[label]] = found_share.get(mapping[label], 0.0) + value
+    return max(abs(found_share.get(k, 0.0) - v) for k, v in true_share.items())
+
+
+def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
+    signal, regions, words, asr_s = recognised(transcriber, item, fresh)
+    options = JobCreateParams(diarize=True, **item.options)
+    t0 = time.perf_counter()
+    result = transcriber.label_speakers(signal, regions, words, options, item.audio.duration)
+    outcome = Outcome(item, result, asr_s, time.perf_counter() - t0)
+    if item.truth is not None:
+        found = [(s.start, s.end, str(s.speaker)) for s in result.segments]
+        reference, hypothesis = annotation(item.truth), annotation(found)
+        start, end = item.uem or (0.0, item.audio.duration)
+        uem = Timeline([Segment(start, end)])
+        metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+        outcome.terms = dict(metric(reference, hypothesis, uem=uem, detailed=True))
+        mapping = {str(k): str(v) for k, v in metric.optimal_mapping(reference, hypothesis).items()}
+        outcome.talk_err = talk_share_error(item.truth, found, mapping)
+    return outcome
+
+
+# -- printing --------------------------------------------------------------------------------------
+def der_parts(outcomes: list[Outcome]) -> tuple[float, float, float, float]:
+    scored = [o for o in outcomes if o.terms]
+    total = sum(o.terms["total"] for o in scored)
+    if not total:
+        return (float("nan"),) * 4
+    miss = sum(o.terms["missed detection"] for o in scored) / total
+    fa = sum(o.terms["false alarm"] for o in scored) / total
+    conf = sum(o.terms["confusion"] for o in scored) / total
+    return miss + fa + conf, miss, fa, conf
+
+
+def pct(x: float) -> str:
+    return "   –  " if np.isnan(x) else f"{100 * x:5.1f}%"
+
+
+def line(name: str, outcomes: list[Outcome]) -> str:
+    der, miss, fa, conf = der_parts(outcomes)
+    exact = sum(o.found == o.item.true_speakers for o in outcomes)
+    near = sum(abs(o.found - o.item.true_speakers) <= 1 for o in outcomes)
+    errors = [o.talk_err for o in outcomes if not np.isnan(o.talk_err)]
+    talk = f"{np.median(errors):5.1f} / {max(errors):5.1f}" if errors else "    –  /   –  "
+    audio = sum(o.item.audio.duration for o in outcomes)
+    rtf = sum(o.asr_s + o.label_s for o in outcomes) / audio
+    found = (
+        f"{outcomes[0].found}/{outcomes[0].item.true_speakers}"
+        if len(outcomes) == 1
+        else f"{exact}/{len(outcomes)}"
+    )
+    return (
+        f"| {name:24s} | {audio:6.0f} | {pct(der)} | {pct(miss)} | {pct(fa)} | {pct(conf)} | {found:>5s} |"
+        f" {near}/{len(outcomes)} | {talk} | {rtf:.3f} | {outcomes[0].trust if len(outcomes) == 1 else ''} |"
+    )
+
+
+def print_table(title: str, outcomes: list[Outcome]) -> None:
+    print(f"\n### {title}\n")
+    print(
+        "| file | audio s | DER | miss | FA | conf | spk found/true (files exact) | ±1"
+        " | talk-share err pp (median / max) | RTF | trust |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for outcome in outcomes:
+        print(line(outcome.item.name, [outcome]))
+    folders: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        folders.setdefault(outcome.item.folder, []).append(outcome)
+    for folder, group in folders.items():
+        if len(group) > 1:
+            print(line(f"**{folder}**", group))
+    print(line("**pooled**", outcomes))
+    wrong = [o for o in outcomes if o.wrong]
+    right = [o for o in outcomes if not o.wrong]
+    flagged_wrong = sum(o.trust not in ("high", "none") for o in wrong)
+    flagged_right = sum(o.trust not in ("high", "none") for o in right)
+    print(
+        f"\nflags: wrong calls flagged {flagged_wrong}/{len(wrong)}"
+        f" ({', '.join(o.item.name for o in wrong) or '-'}); right calls flagged (false alarms)"
+        f" {flagged_right}/{len(right)}"
+    )
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=["dev", "eval"], help="only the development or evaluation table")
+    parser.add_argument("--only", help="only files whose name contains this")
+    parser.add_argument("--fresh", action="store_true", help="recompute the cached recognition output")
+    parser.add_argument("--json", type=Path, help="also write per-file figures here")
+    args = parser.parse_args(argv)
+    transcriber = WhisperTranscriber()
+    print(f"load average {Path('/proc/loadavg').read_text().split()[:3]} (2 cores, shared); tiny.en int8")
+    rows: list[dict[str, Any]] = []
+    for title, items in (
+        ("development (tuned on)", development_items(args.only) if args.set != "eval" else []),
+        ("EVALUATION (never tuned on)", evaluation_items(args.only) if args.set != "dev" else []),
+    ):
+        if not items:
+            continue
+        outcomes = []
+        for item in items:
+            outcome = run(transcriber, item, args.fresh)
+            outcomes.append(outcome)
+            rows.append(
+                {
+                    "name": item.name,
+                    "set": title.split()[0].lower(),
+                    "terms": outcome.terms,
+                    "found": outcome.found,
+                    "true": item.true_speakers,
+                    "talk_err": outcome.talk_err,
+                    "rtf": outcome.rtf,
+                    "trust": outcome.trust,
+                }
+            )
+        print_table(title, outcomes)
+    print("\n### peers (published figures, not run here; metric notes differ)\n")
+    for system, data, der, note in PEERS:
+        print(f"| {system} | {data} | {der} | {note} |")
+    print(f"\nload average at the end {Path('/proc/loadavg').read_text().split()[:3]}")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
