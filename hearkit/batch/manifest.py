@@ -319,6 +319,20 @@ class Manifest:
             )
             return cursor.rowcount
 
+    def resend(self, rec_id: str, note: str) -> ManifestRow:
+        """Send one recording again as a new job (new generation, hence a new Idempotency-Key).
+
+        For a job that failed because its upload did not reach the server intact: re-sending the
+        old key would only replay that job. ``note`` is kept as ``last_error`` until it completes.
+        """
+        self._update(
+            rec_id,
+            "status = 'pending', generation = generation + 1, idempotency_key = NULL, request = NULL,"
+            " job_id = NULL, attempts = 0, last_error = ?",
+            note,
+        )
+        return self.get(rec_id)
+
     def _update(self, rec_id: str, assignments: str, *values: Any) -> None:
         with self._tx() as db:
             db.execute(

@@ -57,6 +57,13 @@ __all__ = ["JobsClient", "Runner", "RunnerSettings", "idempotency_key", "parse_u
 _UNITS = re.compile(r"audio_seconds\s*=\s*([0-9.eE+-]+)")
 _JOB_PATH = re.compile(r"/v1/transcription/jobs/([^/?#]+)$")
 _MAX_RATE_LIMITED = 200
+#: Errors of a job whose upload did not reach the server whole (the engine's wording): such a job is
+#: never reused; the recording is sent again as a new job.
+_LOST_UPLOAD = (
+    "the audio file is empty (0 bytes)",
+    "the uploaded audio is missing",
+    "disconnected before the request body was complete",
+)
 
 
 class JobsClient(Protocol):
@@ -145,6 +152,7 @@ class Runner:
         self._waiters: dict[str, asyncio.Event] = {}
         self._event_jobs: set[str] = set()
         self._seen_events: set[str] = set()
+        self._resent: set[str] = set()
 
     async def run(self, rows: list[ManifestRow]) -> None:
         """Process ``rows`` (pending or submitted); returns when each is settled or the run stopped."""
@@ -193,9 +201,25 @@ class Runner:
                 self.manifest.note_error(row.rec_id, f"result of job {job.job_id} not saved: {exc}")
         else:
             error = job.error or f"job ended with status {job.status}"
+            if self._upload_lost(row, error):
+                # The server never had the whole file: never reuse that job, send the file again.
+                self._resent.add(row.rec_id)
+                fresh = self.manifest.resend(row.rec_id, f"job {job.job_id}: {error}; sent again")
+                await self._process(fresh)
+                return
             self.manifest.mark_failed(row.rec_id, f"job {job.job_id} {job.status}: {error}")
             if self.progress is not None:
                 self.progress.failed_one()
+
+    def _upload_lost(self, row: ManifestRow, error: str) -> bool:
+        """Whether a failed job's error says its upload was empty, missing or cut off, once per run,
+        while the local file is a recording this batch read and found usable."""
+        if row.kind != "file" or row.rec_id in self._resent or row.duration_s is None:
+            return False
+        if not any(sign in error for sign in _LOST_UPLOAD):
+            return False
+        path = Path(row.source)
+        return path.is_file() and path.stat().st_size > 0
 
     def _request(self, row: ManifestRow) -> tuple[str, dict[str, Any]]:
         if row.idempotency_key and row.request is not None:

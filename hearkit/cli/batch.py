@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -96,6 +97,11 @@ def batch(
     except (ValueError, FileNotFoundError) as exc:
         _console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    except KeyboardInterrupt:
+        # A second Ctrl-C while the engine hands its jobs back ends the process at once, quietly.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _console.print(interrupted_line(out))
+        raise typer.Exit(130) from None
     from hearkit.batch import print_report
 
     print_report(report, _console)
@@ -103,6 +109,20 @@ def batch(
         raise typer.Exit(3)
     if report.failed or (not report.dry_run and not report.complete):
         raise typer.Exit(1)
+
+
+def interrupted_line(out_dir: Path) -> str:
+    """The one line printed after Ctrl-C: what is done, what is still in flight, how to resume."""
+    from hearkit.batch.manifest import MANIFEST_NAME, Manifest
+
+    if not (out_dir / MANIFEST_NAME).is_file():
+        return "interrupted before any recording was sent; run the same command again to start"
+    with Manifest(out_dir) as manifest:
+        counts = manifest.counts()
+    return (
+        f"interrupted: {counts['completed']} done, {counts['submitted']} in flight;"
+        " run the same command again to resume"
+    )
 
 
 def _reconcile(out_dir: Path) -> None:
