@@ -79,6 +79,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hearkit.frames import CALL_ID, END, START, check
+
 __all__ = [
     "FILLER_PATTERN",
     "QUESTION_WORDS",
@@ -133,7 +135,7 @@ _FLAG_NAMES = (
 )
 
 SCORECARD_COLUMNS = (
-    "call_id",
+    CALL_ID,
     "duration_s",
     "n_speakers",
     "n_turns",
@@ -194,7 +196,7 @@ def clean_turns(
     prep = _prepare(turns, durations)
     frame = pd.DataFrame(
         {
-            "call_id": pd.array([prep.call_ids[c] for c in prep.call], dtype="str"),
+            CALL_ID: pd.array([prep.call_ids[c] for c in prep.call], dtype="str"),
             "speaker": pd.array([prep.spk_name[s] for s in prep.spk], dtype="str"),
             "role": pd.array([prep.spk_role[s] for s in prep.spk], dtype="str"),
             "start": prep.start,
@@ -203,7 +205,7 @@ def clean_turns(
             "n_words": prep.n_words,
         }
     )
-    flags = pd.DataFrame({"call_id": prep.call_ids, **prep.flag_counts})
+    flags = pd.DataFrame({CALL_ID: prep.call_ids, **prep.flag_counts})
     return frame, flags
 
 
@@ -243,7 +245,7 @@ def talk_time(
         ratio = np.where(total > 0, talk / total, np.nan)
     return pd.DataFrame(
         {
-            "call_id": pd.array([prep.call_ids[c] for c in prep.spk_call], dtype="str"),
+            CALL_ID: pd.array([prep.call_ids[c] for c in prep.spk_call], dtype="str"),
             "speaker": pd.array(prep.spk_name, dtype="str"),
             "role": pd.array(prep.spk_role, dtype="str"),
             "talk_s": talk,
@@ -291,18 +293,11 @@ def scorecards(
 
 
 def _prepare(turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | None) -> _Prepared:
-    if not isinstance(turns, pd.DataFrame):
-        raise TypeError(f"turns must be a pandas DataFrame (hearkit.transcript.turns), not {type(turns)!r}")
-    missing = [c for c in ("call_id", "start", "end") if c not in turns.columns]
-    if missing:
-        raise ValueError(
-            f"turns frame lacks column(s) {missing}; build it with hearkit.transcript.turns() "
-            "or give call_id, speaker, start and end (seconds)"
-        )
+    check(turns, "turns", [CALL_ID, START, END])
     n = len(turns)
-    if turns["call_id"].isna().any():
+    if turns[CALL_ID].isna().any():
         raise ValueError("turns has rows without call_id; fill call_id before computing metrics")
-    call_id = turns["call_id"].astype("str")
+    call_id = turns[CALL_ID].astype("str")
     start = pd.to_numeric(turns["start"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     end = pd.to_numeric(turns["end"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     speaker = _speaker_column(turns)
@@ -631,7 +626,7 @@ def _compute(
 
     per_spk = pd.DataFrame(
         {
-            "call_id": pd.array([prep.call_ids[c] for c in spk_call], dtype="str"),
+            CALL_ID: pd.array([prep.call_ids[c] for c in spk_call], dtype="str"),
             "speaker": pd.array(prep.spk_name, dtype="str"),
             "role": pd.array(prep.spk_role, dtype="str"),
             "n_turns": n_turns,
@@ -689,7 +684,7 @@ def _compute(
     flags["no_talk"] = no_talk.astype(np.int64)
 
     out: dict[str, Any] = {
-        "call_id": pd.array(prep.call_ids, dtype="str"),
+        CALL_ID: pd.array(prep.call_ids, dtype="str"),
         "duration_s": prep.duration,
         "n_speakers": spk_count,
         "n_turns": np.bincount(prep.call, minlength=n_calls).astype(np.int64),
@@ -740,10 +735,10 @@ def _speaker_words(prep: _Prepared, words: pd.DataFrame | None, n_spk: int) -> F
     if words is None or len(words) == 0:
         return _sum_by(prep.spk, prep.n_words, minlength=n_spk)
     names = pd.MultiIndex.from_arrays(
-        [[prep.call_ids[c] for c in prep.spk_call], prep.spk_name], names=["call_id", "speaker"]
+        [[prep.call_ids[c] for c in prep.spk_call], prep.spk_name], names=[CALL_ID, "speaker"]
     )
-    counted = words.groupby([words["call_id"].astype("str"), words["speaker"].astype("str")]).size()
-    counted.index.names = ["call_id", "speaker"]
+    counted = words.groupby([words[CALL_ID].astype("str"), words["speaker"].astype("str")]).size()
+    counted.index.names = [CALL_ID, "speaker"]
     out: FloatArray = np.asarray(counted.reindex(names).fillna(0), dtype=np.float64)
     return out
 

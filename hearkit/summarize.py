@@ -29,6 +29,7 @@ import pandas as pd
 from hearkit._summarize.extractive import extractive_summary
 from hearkit._summarize.frame import call_turns
 from hearkit._summarize.llm import LLMConfig, SummarizeError, llm_summary
+from hearkit.frames import CALL_ID
 from hearkit.summary import CallSummary
 
 __all__ = ["LLMConfig", "SummarizeError", "summarize", "summarize_calls"]
@@ -74,9 +75,9 @@ def summarize_calls(
     turns: pd.DataFrame, *, llm: LLMConfig | None = None, method: Method = "auto"
 ) -> dict[str, CallSummary]:
     """Summaries of every call in a multi-call turns frame, keyed by ``call_id`` (in frame order)."""
-    if "call_id" not in turns.columns:
+    if CALL_ID not in turns.columns:
         raise ValueError("summarize_calls() needs a 'call_id' column; for one call use summarize(turns)")
     return {
         str(call_id): summarize(group, llm=llm, method=method, call_id=str(call_id))
-        for call_id, group in turns.groupby("call_id", sort=False, dropna=False)
+        for call_id, group in turns.groupby(CALL_ID, sort=False, dropna=False)
     }

@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
+from hearkit.frames import CALL_ID
 from hearkit.record import CallSet
 from hearkit.trackers import find_hits
 
@@ -119,7 +120,7 @@ def synthetic_turns(
     ids = [f"synth_{i:06d}" for i in range(n)]
     turns = pd.DataFrame(
         {
-            "call_id": _decode(call, ids),
+            CALL_ID: _decode(call, ids),
             "turn": index_in_call,
             "speaker": _decode(speaker, ["speaker_0", "speaker_1"]),
             "channel": pd.array(speaker, dtype="Int64"),
@@ -160,7 +161,7 @@ def synthetic_calls(
     dates = pd.Timestamp("2026-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
     calls = pd.DataFrame(
         {
-            "call_id": pd.array(durations.index.to_numpy(), dtype="str"),
+            CALL_ID: pd.array(durations.index.to_numpy(), dtype="str"),
             "duration_s": durations.to_numpy(),
             "rep": pd.array(reps[rng.integers(0, len(reps), n)], dtype="str"),
             "customer": pd.array([f"Customer {i % 997}" for i in range(n)], dtype="str"),
@@ -172,7 +173,7 @@ def synthetic_calls(
     return CallSet(
         calls=calls,
         turns=turns,
-        words=pd.DataFrame(columns=["call_id", "word_index", "turn", "speaker", "start", "end", "word"]),
+        words=pd.DataFrame(columns=[CALL_ID, "word_index", "turn", "speaker", "start", "end", "word"]),
         hits=found,
-        speakers=pd.DataFrame(columns=["call_id", "speaker", "role", "talk_s"]),
+        speakers=pd.DataFrame(columns=[CALL_ID, "speaker", "role", "talk_s"]),
     )

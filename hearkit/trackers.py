@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hearkit.frames import CALL_ID, HIT_COLUMNS, HITS, empty
 from hearkit.transcript import empty_words
 
 __all__ = [
@@ -47,19 +48,6 @@ __all__ = [
     "words_from_turns",
 ]
 
-HIT_COLUMNS = (
-    "call_id",
-    "tracker",
-    "phrase",
-    "speaker",
-    "role",
-    "start",
-    "end",
-    "position",
-    "snippet",
-    "turn",
-    "time_source",
-)
 
 _NUMBER_WORDS = (
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
@@ -224,8 +212,8 @@ def words_from_turns(turns: pd.DataFrame) -> pd.DataFrame:
     w_end = start + span * (before + length - 1) / total
     out = pd.DataFrame(
         {
-            "call_id": frame["call_id"].to_numpy()[owner],
-            "word_index": pd.Series(owner).groupby(frame["call_id"].to_numpy()[owner]).cumcount().to_numpy(),
+            CALL_ID: frame[CALL_ID].to_numpy()[owner],
+            "word_index": pd.Series(owner).groupby(frame[CALL_ID].to_numpy()[owner]).cumcount().to_numpy(),
             "turn": frame["turn"].to_numpy()[owner] if "turn" in frame else owner,
             "speaker": frame["speaker"].to_numpy()[owner] if "speaker" in frame else "speaker_0",
             "channel": frame["channel"].to_numpy()[owner] if "channel" in frame else pd.NA,
@@ -261,8 +249,8 @@ def find_hits(
         w["time_source"] = "words"
         frames.append(w)
     if turns is not None and len(turns):
-        have = set(frames[0]["call_id"].astype("str")) if frames else set()
-        missing = turns[~turns["call_id"].astype("str").isin(have)]
+        have = set(frames[0][CALL_ID].astype("str")) if frames else set()
+        missing = turns[~turns[CALL_ID].astype("str").isin(have)]
         if len(missing):
             interp = words_from_turns(missing)
             interp["time_source"] = "interpolated"
@@ -274,8 +262,8 @@ def find_hits(
         if col not in w.columns:
             w[col] = default
     w = w[w["start"].notna() & w["end"].notna()]
-    w = w.sort_values(["call_id", "start", "end"], kind="stable").reset_index(drop=True)
-    call = w["call_id"].astype("str").to_numpy()
+    w = w.sort_values([CALL_ID, "start", "end"], kind="stable").reset_index(drop=True)
+    call = w[CALL_ID].astype("str").to_numpy()
     turn = pd.to_numeric(w["turn"], errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
     speaker = w["speaker"].astype("str").to_numpy()
     norm = normalize_words(w["word"]).to_numpy(dtype=object)
@@ -327,14 +315,14 @@ def find_hits(
     if not rows:
         return _empty_hits()
     hits = pd.DataFrame(rows, columns=list(HIT_COLUMNS))
-    hits = hits.sort_values(["call_id", "start", "tracker"], kind="stable").reset_index(drop=True)
+    hits = hits.sort_values([CALL_ID, "start", "tracker"], kind="stable").reset_index(drop=True)
     return _typed_hits(hits)
 
 
 def _call_durations(
     words: pd.DataFrame, durations: Mapping[str, float] | pd.Series | None
 ) -> dict[str, float]:
-    last = words.groupby(words["call_id"].astype("str"))["end"].max().to_dict()
+    last = words.groupby(words[CALL_ID].astype("str"))["end"].max().to_dict()
     if durations is not None:
         given = dict(durations.items()) if isinstance(durations, pd.Series) else dict(durations)
         last.update({str(k): float(v) for k, v in given.items() if v is not None and np.isfinite(v)})
@@ -342,20 +330,11 @@ def _call_durations(
 
 
 def _typed_hits(hits: pd.DataFrame) -> pd.DataFrame:
-    for col in ("call_id", "tracker", "phrase", "speaker", "role", "snippet", "time_source"):
-        hits[col] = hits[col].astype("str")
-    for col in ("start", "end", "position"):
-        hits[col] = hits[col].astype(np.float64)
-    hits["turn"] = hits["turn"].astype(np.int64)
-    return hits
+    return hits.astype(dict(HITS.dtypes))
 
 
 def _empty_hits() -> pd.DataFrame:
-    data: dict[str, Any] = {c: pd.Series([], dtype="str") for c in HIT_COLUMNS}
-    for col in ("start", "end", "position"):
-        data[col] = pd.Series([], dtype=np.float64)
-    data["turn"] = pd.Series([], dtype=np.int64)
-    return pd.DataFrame(data, columns=list(HIT_COLUMNS))
+    return empty("hits")
 
 
 def keyword_timeline(hits: pd.DataFrame, *, bins: int = 10, by: str = "tracker") -> pd.DataFrame:
@@ -371,9 +350,9 @@ def keyword_timeline(hits: pd.DataFrame, *, bins: int = 10, by: str = "tracker")
         np.int64
     )
     frame = pd.DataFrame(
-        {by: valid[by].astype("str").to_numpy(), "bin": bin_, "call_id": valid["call_id"].to_numpy()}
+        {by: valid[by].astype("str").to_numpy(), "bin": bin_, CALL_ID: valid[CALL_ID].to_numpy()}
     )
-    grouped = frame.groupby([by, "bin"]).agg(hits=("call_id", "size"), calls=("call_id", "nunique"))
+    grouped = frame.groupby([by, "bin"]).agg(hits=(CALL_ID, "size"), calls=(CALL_ID, "nunique"))
     keys = sorted(set(frame[by]))
     full = pd.MultiIndex.from_product([keys, range(bins)], names=[by, "bin"])
     out = grouped.reindex(full, fill_value=0).reset_index()
@@ -402,8 +381,8 @@ def pricing_near_end(
         raise ValueError(f"tail must be a fraction of the call between 0 and 1, not {tail}")
     mine = hits[hits["tracker"] == tracker]
     in_tail = (mine["position"] >= 1 - tail).to_numpy()
-    counts = pd.DataFrame({"call_id": mine["call_id"].astype("str").to_numpy(), "tail": in_tail})
-    agg = counts.groupby("call_id").agg(pricing_hits=("tail", "size"), pricing_hits_tail=("tail", "sum"))
+    counts = pd.DataFrame({CALL_ID: mine[CALL_ID].astype("str").to_numpy(), "tail": in_tail})
+    agg = counts.groupby(CALL_ID).agg(pricing_hits=("tail", "size"), pricing_hits_tail=("tail", "sum"))
     if call_ids is not None:
         agg = agg.reindex(sorted(set(agg.index) | {str(c) for c in call_ids}), fill_value=0)
     agg = agg.astype(np.int64)
@@ -412,5 +391,5 @@ def pricing_near_end(
     agg["tail_share"] = share
     agg["pricing_late"] = (agg["pricing_hits_tail"] > 0) & (np.nan_to_num(share) > tail)
     out = agg.reset_index()
-    out["call_id"] = out["call_id"].astype("str")
+    out[CALL_ID] = out[CALL_ID].astype("str")
     return out

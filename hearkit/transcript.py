@@ -45,19 +45,23 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import ValidationError
 
+from hearkit import frames
 from hearkit.errors import ResultUnavailableError
+from hearkit.frames import CALL_ID, TURN_COLUMNS, WORD_COLUMNS
 from hearkit.schema import Job, Result
 
 __all__ = [
     "ROLE_SOURCES",
     "TURN_COLUMNS",
     "WORD_COLUMNS",
+    "Resolved",
     "RoleMap",
     "Source",
     "SpeakerKey",
     "empty_turns",
     "empty_words",
     "normalize_many",
+    "resolve",
     "turns",
     "turns_and_words",
     "words",
@@ -67,31 +71,6 @@ Source: TypeAlias = Job | Result | Mapping[str, Any]
 SpeakerKey = Literal["auto", "channel", "speaker"]
 RoleMap: TypeAlias = Mapping[str | int, str]
 
-TURN_COLUMNS = (
-    "call_id",
-    "turn",
-    "speaker",
-    "channel",
-    "role",
-    "role_source",
-    "start",
-    "end",
-    "duration_s",
-    "text",
-    "n_words",
-)
-WORD_COLUMNS = (
-    "call_id",
-    "word_index",
-    "turn",
-    "speaker",
-    "channel",
-    "role",
-    "start",
-    "end",
-    "duration_s",
-    "word",
-)
 ROLE_SOURCES = (
     "explicit",
     "channel_convention",
@@ -102,21 +81,7 @@ ROLE_SOURCES = (
 )
 
 _STR = "str"
-_DTYPES: dict[str, str] = {
-    "call_id": _STR,
-    "turn": "int64",
-    "word_index": "int64",
-    "speaker": _STR,
-    "channel": "Int64",
-    "role": _STR,
-    "role_source": _STR,
-    "start": "float64",
-    "end": "float64",
-    "duration_s": "float64",
-    "text": _STR,
-    "word": _STR,
-    "n_words": "int64",
-}
+_DTYPES: dict[str, str] = {**frames.TURNS.dtypes, **frames.WORDS.dtypes}
 _DEFAULT_CALL_ID = "call"
 _QUESTION_OPENERS = frozenset(
     {
@@ -254,7 +219,9 @@ def normalize_many(
     turn_cols = _Columns()
     word_cols = _Columns()
     for source, name in zip(items, names, strict=True):
-        result, default_id = _resolve(source)
+        resolved = resolve(source)
+        result = resolved.require_result()
+        default_id = resolved.job_id or _DEFAULT_CALL_ID
         _normalize_one(result, name or default_id, speaker_key, roles, merge_gap, turn_cols, word_cols)
     return turn_cols.frame(TURN_COLUMNS), word_cols.frame(WORD_COLUMNS)
 
@@ -327,30 +294,60 @@ def _check_options(speaker_key: str, merge_gap: float | None) -> None:
         raise ValueError(f"merge_gap must be a number of seconds >= 0 (or None), not {merge_gap!r}")
 
 
-def _resolve(source: Source) -> tuple[Result, str]:
-    """The result inside ``source`` and the call id to use by default."""
+@dataclass(frozen=True)
+class Resolved:
+    """What a job, a result or their JSON dict holds: its result (``None`` when a job carries no
+    inline result) and the job it came from (``None`` for a bare result)."""
+
+    result: Result | None
+    job: Job | None = None
+
+    @property
+    def job_id(self) -> str | None:
+        return self.job.job_id if self.job is not None else None
+
+    @property
+    def formats(self) -> dict[str, str] | None:
+        return self.result.formats if self.result is not None else None
+
+    def require_result(self) -> Result:
+        """The result, or :class:`~hearkit.errors.ResultUnavailableError` saying what to do."""
+        if self.result is not None:
+            return self.result
+        job = self.job
+        assert job is not None  # a Resolved without a result always has its job
+        if job.status != "completed":
+            raise ResultUnavailableError(
+                f"job {job.job_id} is {job.status}, it has no transcript yet: "
+                "wait for it with client.jobs.wait(job_id) first"
+            )
+        raise ResultUnavailableError(
+            f"job {job.job_id} has no inline result (it is offloaded to result_url): "
+            "pass client.jobs.result(job) instead of the job"
+        )
+
+
+def resolve(source: Source) -> Resolved:
+    """Tell a job from a result: a :class:`Job` (or a dict with ``job_id`` or ``status``) gives its
+    inline result and itself; a :class:`Result` (or its dict) gives itself.
+
+    Raises ``ValueError`` when a dict is neither, ``TypeError`` for anything else.
+    """
     if isinstance(source, Mapping):
         try:
-            source = Job.model_validate(source) if "job_id" in source else Result.model_validate(source)
+            if "job_id" in source or "status" in source:
+                source = Job.model_validate(dict(source))
+            else:
+                source = Result.model_validate(dict(source))
         except ValidationError as exc:
             raise ValueError(
                 f"source is not a PyAI job or result: {exc.error_count()} problem(s), first: "
                 f"{exc.errors()[0]['loc']} {exc.errors()[0]['msg']}"
             ) from exc
     if isinstance(source, Result):
-        return source, _DEFAULT_CALL_ID
+        return Resolved(source)
     if isinstance(source, Job):
-        if source.result is not None:
-            return source.result, source.job_id
-        if source.status != "completed":
-            raise ResultUnavailableError(
-                f"job {source.job_id} is {source.status}, it has no transcript yet: "
-                "wait for it with client.jobs.wait(job_id) first"
-            )
-        raise ResultUnavailableError(
-            f"job {source.job_id} has no inline result (it is offloaded to result_url): "
-            "pass client.jobs.result(job) instead of the job"
-        )
+        return Resolved(source.result, source)
     raise TypeError(f"source must be a Job, a Result or their dict, not {type(source).__name__}")
 
 
@@ -429,7 +426,7 @@ def _normalize_one(
         n_words_per_turn = np.bincount(w_turn, minlength=n_turns).astype(np.int64)
         w_speaker = t_code[w_turn]
         n = len(w_text)
-        word_cols.add_coded("call_id", np.zeros(n, dtype=np.int64), [call_id])
+        word_cols.add_coded(CALL_ID, np.zeros(n, dtype=np.int64), [call_id])
         word_cols.add_array("word_index", np.arange(n, dtype=np.int64))
         word_cols.add_array("turn", w_turn)
         word_cols.add_coded("speaker", w_speaker, speaker_names)
@@ -442,7 +439,7 @@ def _normalize_one(
     else:
         n_words_per_turn = np.array([len(text.split()) for text in t_text], dtype=np.int64)
 
-    turn_cols.add_coded("call_id", np.zeros(n_turns, dtype=np.int64), [call_id])
+    turn_cols.add_coded(CALL_ID, np.zeros(n_turns, dtype=np.int64), [call_id])
     turn_cols.add_array("turn", np.arange(n_turns, dtype=np.int64))
     turn_cols.add_coded("speaker", t_code, speaker_names)
     turn_cols.add_array("channel", t_channel)

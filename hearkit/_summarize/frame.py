@@ -9,11 +9,12 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
+from hearkit.frames import CALL_ID, END, ROLE, SPEAKER, START, TEXT, TURN, check
 from hearkit.summary import Citation
 
 __all__ = ["REQUIRED_COLUMNS", "CallTurns", "TurnRow", "call_turns"]
 
-REQUIRED_COLUMNS = ("turn", "speaker", "role", "start", "end", "text")
+REQUIRED_COLUMNS = (TURN, SPEAKER, ROLE, START, END, TEXT)
 """Columns of the turns frame (``hearkit.transcript.turns``) that summaries read."""
 
 
@@ -100,20 +101,15 @@ def _model_dump(item: Any) -> Any:
 
 
 def _from_frame(frame: pd.DataFrame, *, call_id: str | None) -> CallTurns:
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"the turns frame lacks column(s) {missing}; build it with hearkit.transcript.turns(result) "
-            f"(needs {list(REQUIRED_COLUMNS)})"
-        )
-    if "call_id" in frame.columns and frame["call_id"].nunique(dropna=True) > 1:
-        ids = sorted(str(c) for c in frame["call_id"].dropna().unique())
+    check(frame, "turns", REQUIRED_COLUMNS)
+    if CALL_ID in frame.columns and frame[CALL_ID].nunique(dropna=True) > 1:
+        ids = sorted(str(c) for c in frame[CALL_ID].dropna().unique())
         raise ValueError(
             f"the turns frame holds {len(ids)} calls ({ids[:3]}…); summarize() takes one call: pass "
             f"turns[turns.call_id == {ids[0]!r}], or use summarize_calls(turns)"
         )
     if call_id is None:
-        present = frame["call_id"].dropna() if "call_id" in frame.columns else pd.Series([], dtype=object)
+        present = frame[CALL_ID].dropna() if CALL_ID in frame.columns else pd.Series([], dtype=object)
         call_id = str(present.iloc[0]) if len(present) else "call"
     if frame["turn"].isna().any():
         raise ValueError("the turns frame has rows without a turn id; every turn needs an integer 'turn'")
