@@ -29,6 +29,8 @@ from urllib.parse import urlparse
 import av
 import numpy as np
 
+from hearkit.metadata import is_sidecar, read_sidecar
+
 __all__ = [
     "AUTO_MAX_SECONDS",
     "AudioInfo",
@@ -190,7 +192,7 @@ def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
         yield {"path": path.resolve()}
     elif any(ch in text for ch in "*?["):
         matches = sorted(Path(p).resolve() for p in glob.glob(str(path), recursive=True))
-        files = [p for p in matches if p.is_file() and not _excluded(p, exclude)]
+        files = [p for p in matches if p.is_file() and not is_sidecar(p) and not _excluded(p, exclude)]
         if not files:
             raise FileNotFoundError(f"the pattern {text!r} matches no files")
         yield from ({"path": p} for p in files)
@@ -204,7 +206,9 @@ def _walk(folder: Path, exclude: Path | None) -> Iterable[Path]:
     files = (
         p.resolve()
         for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        if p.is_file()
+        and not is_sidecar(p)
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
     return sorted(p for p in files if not _excluded(p, exclude))
 
@@ -264,6 +268,7 @@ def _recording(
             metadata=meta,
             skip_reason="file not found",
         )
+    read_sidecar(path)  # a broken call.meta.json stops the batch before anything is sent
     rec = Recording(
         rec_id=hasher(path),
         call_id=call_id,

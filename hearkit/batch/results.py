@@ -4,23 +4,29 @@ The per-call JSON files (``DIR/calls/<call_id>.json``: the job with its result) 
 of truth; the dataset ``DIR/dataset/`` is rebuilt from them at the end of each run, in the
 :meth:`hearkit.record.CallSet.save` format (``calls``, ``turns``, ``words``, ``hits`` and
 ``speakers`` Parquet frames), so ``CallSet.load(DIR / "dataset")`` reads it in one call. Each
-call's metadata columns come from the batch: the CSV's columns (``title``, ``rep``,
-``customer``, ``date``, ``kind``…), plus ``source`` (path or URL) and ``diarization``
-(``channel`` or ``diarize``).
+call's metadata columns come from the batch: the fields of the recording's sidecar
+``<name>.meta.json`` (:mod:`hearkit.metadata`, read afresh at each rebuild), then the CSV's columns
+(``title``, ``rep``, ``customer``, ``date``, ``team``, ``kind``…; a CSV column wins over the
+sidecar's field), plus ``source`` (path or URL) and ``diarization`` (``channel`` or ``diarize``).
+Every call gets its summary and action items (:mod:`hearkit.batch.summaries`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
 
 from hearkit.batch.manifest import Manifest
+from hearkit.batch.summaries import summarize_batch
+from hearkit.metadata import read_sidecar
 
 __all__ = ["DATASET_NAME", "write_dataset"]
 
 DATASET_NAME = "dataset"
+_log = logging.getLogger("hearkit.batch")
 
 
 def write_dataset(manifest: Manifest) -> Path:
@@ -41,11 +47,20 @@ def write_dataset(manifest: Manifest) -> Path:
         document.pop("hearkit", None)
         sources[row.call_id] = document
         metadata[row.call_id] = {
+            **(read_sidecar(row.source) if row.kind == "file" else {}),
             **{k: str(v) for k, v in row.metadata.items()},
             "source": row.source,
             "diarization": row.mode or "",
         }
-    callset = analyze_calls(sources, metadata=metadata)
+    callset = analyze_calls(sources, metadata=metadata, summaries=False)
+    summaries = summarize_batch(callset.turns, out_dir / "calls")
+    for call_id, error in summaries.llm_failures.items():
+        _log.warning(
+            "LLM summary of %s failed (%s); it has the offline summary, the next run asks again",
+            call_id,
+            error,
+        )
+    callset.summaries = summaries.summaries
     target = out_dir / DATASET_NAME
     staging = out_dir / f".{DATASET_NAME}.new"
     if staging.exists():
