@@ -25,13 +25,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
+from hearkit.frames import CALL_ID
 from hearkit.locate import callset_folder
 from hearkit.metrics import scorecards, speaker_stats
-from hearkit.schema import Job, Result
+from hearkit.schema import Result
 from hearkit.summarize import summarize_calls
 from hearkit.summary import CallSummary
 from hearkit.trackers import DEFAULT_TRACKERS, Tracker, find_hits, pricing_near_end
-from hearkit.transcript import RoleMap, Source, empty_turns, empty_words, normalize_many
+from hearkit.transcript import RoleMap, Source, empty_turns, empty_words, normalize_many, resolve
 
 __all__ = [
     "CALL_METADATA_COLUMNS",
@@ -141,7 +142,7 @@ class CallRecord(BaseModel):
         if not self.turns:
             return empty_turns()
         frame = pd.DataFrame([t.model_dump() for t in self.turns])
-        frame.insert(0, "call_id", self.call_id)
+        frame.insert(0, CALL_ID, self.call_id)
         frame["duration_s"] = (frame["end"] - frame["start"]).clip(lower=0)
         return frame
 
@@ -172,17 +173,17 @@ class CallSet:
 
     @property
     def call_ids(self) -> list[str]:
-        return [str(c) for c in self.calls["call_id"]]
+        return [str(c) for c in self.calls[CALL_ID]]
 
     def record(self, call_id: str) -> CallRecord:
         """The :class:`CallRecord` of one call of the set."""
-        rows = self.calls[self.calls["call_id"] == call_id]
+        rows = self.calls[self.calls[CALL_ID] == call_id]
         if rows.empty:
             raise KeyError(f"no call {call_id!r} in this CallSet; known: {self.call_ids[:10]}")
         row = rows.iloc[0]
-        turns = self.turns[self.turns["call_id"] == call_id]
-        speakers = self.speakers[self.speakers["call_id"] == call_id]
-        hits = self.hits[self.hits["call_id"] == call_id]
+        turns = self.turns[self.turns[CALL_ID] == call_id]
+        speakers = self.speakers[self.speakers[CALL_ID] == call_id]
+        hits = self.hits[self.hits[CALL_ID] == call_id]
         metric_cols = [c for c in self.calls.columns if c not in _RECORD_FIELDS]
         metrics = {c: _plain(row[c]) for c in metric_cols if c not in self._metadata_columns()}
         flags = str(row.get("flags") or "")
@@ -356,20 +357,6 @@ def truth_to_result(truth: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _resolve(source: Source) -> tuple[Result | None, str | None, dict[str, str] | None]:
-    """(result, job id, formats) of a job / result / their dicts."""
-    if isinstance(source, Job):
-        return source.result, source.job_id, source.result.formats if source.result else None
-    if isinstance(source, Result):
-        return source, None, source.formats
-    if isinstance(source, Mapping):
-        if "job_id" in source or "status" in source:
-            return _resolve(Job.model_validate(dict(source)))
-        result = Result.model_validate(dict(source))
-        return result, None, result.formats
-    raise TypeError(f"expected a Job, a Result or their JSON dict, not {type(source).__name__}")
-
-
 def analyze_calls(
     sources: Iterable[Source] | Mapping[str, Source],
     *,
@@ -400,19 +387,20 @@ def analyze_calls(
         if len(call_ids) != len(items):
             raise ValueError(f"call_ids has {len(call_ids)} entries for {len(items)} sources")
         ids = [str(c) for c in call_ids]
-    resolved = [_resolve(s) for s in items]
+    # a job without an inline result (failed, pending) still gets its row, with no turns
+    resolved = [resolve(s) for s in items]
     if not ids:
-        ids = [job_id or f"call_{i}" for i, (_, job_id, _) in enumerate(resolved)]
+        ids = [r.job_id or f"call_{i}" for i, r in enumerate(resolved)]
     if len(set(ids)) != len(ids):
         raise ValueError("call ids must be unique; pass call_ids=[...] to name the calls")
-    results = [r if r is not None else Result() for r, _, _ in resolved]
+    results = [r.result if r.result is not None else Result() for r in resolved]
     turns, words = normalize_many(results, call_ids=ids, roles=roles, merge_gap=merge_gap)
     audio = {cid: r.audio_seconds for cid, r in zip(ids, results, strict=True)}
     durations = {cid: float(a) for cid, a in audio.items() if a is not None}
     # Calls without audio_seconds still get a row (no_talk when they have no turns either).
     known = pd.Series(durations, dtype=np.float64).reindex(ids)
     cards = scorecards(turns, words, durations=known.dropna())
-    missing = [c for c in ids if c not in set(cards["call_id"])]
+    missing = [c for c in ids if c not in set(cards[CALL_ID])]
     if missing:
         extra = scorecards(empty_turns(), durations=dict.fromkeys(missing, 0.0))
         cards = pd.concat([cards, extra], ignore_index=True)
@@ -423,8 +411,8 @@ def analyze_calls(
     meta_rows = _metadata_rows(metadata, ids)
     calls = pd.DataFrame(
         {
-            "call_id": pd.array(ids, dtype="str"),
-            "job_id": pd.array([j for _, j, _ in resolved], dtype="str"),
+            CALL_ID: pd.array(ids, dtype="str"),
+            "job_id": pd.array([r.job_id for r in resolved], dtype="str"),
             "audio_seconds": pd.array([audio[c] for c in ids], dtype="Float64"),
         }
     )
@@ -438,19 +426,19 @@ def analyze_calls(
         if meta[col].map(lambda v: v is None or isinstance(v, str)).all():
             meta[col] = meta[col].astype("str")
     calls = pd.concat([calls, meta.reset_index(drop=True)], axis=1)
-    calls = calls.merge(cards, on="call_id", how="left")
-    counts = hits.groupby(["call_id", "tracker"]).size().unstack(fill_value=0)
+    calls = calls.merge(cards, on=CALL_ID, how="left")
+    counts = hits.groupby([CALL_ID, "tracker"]).size().unstack(fill_value=0)
     for tracker in tracker_list:
         per_call = counts[tracker.name] if tracker.name in counts.columns else pd.Series(dtype=np.int64)
-        calls[f"hits_{tracker.name}"] = calls["call_id"].map(per_call).fillna(0).astype(np.int64)
-    late = pricing_near_end(hits, call_ids=ids).set_index("call_id")["pricing_late"]
-    calls["pricing_late"] = calls["call_id"].map(late).fillna(False).astype(bool)
+        calls[f"hits_{tracker.name}"] = calls[CALL_ID].map(per_call).fillna(0).astype(np.int64)
+    late = pricing_near_end(hits, call_ids=ids).set_index(CALL_ID)["pricing_late"]
+    calls["pricing_late"] = calls[CALL_ID].map(late).fillna(False).astype(bool)
     keywords = top_keywords(turns, n=8)
     calls["top_keywords"] = pd.array(
         [", ".join(f"{k.word} ({k.count})" for k in keywords.get(c, [])) for c in ids], dtype="str"
     )
     calls.attrs["metadata_columns"] = meta_cols
-    formats = {cid: f for cid, (_, _, f) in zip(ids, resolved, strict=True) if f}
+    formats = {cid: r.formats for cid, r in zip(ids, resolved, strict=True) if r.formats}
     # summaries=True: hearkit.summarize per call (offline extractive unless HEARKIT_LLM_BASE_URL is set).
     summary_map = summarize_calls(turns) if summaries and len(turns) else {}
     return CallSet(
@@ -508,7 +496,7 @@ def top_keywords(turns: pd.DataFrame, *, n: int = 8) -> dict[str, list[Keyword]]
     chunks of whole calls (bounded memory)."""
     if len(turns) == 0:
         return {}
-    call_codes, call_names = pd.factorize(turns["call_id"].astype("str"))
+    call_codes, call_names = pd.factorize(turns[CALL_ID].astype("str"))
     order = np.argsort(call_codes, kind="stable")
     codes_sorted = call_codes[order]
     text_all = pa.array(turns["text"].astype("str").fillna(""), type=pa.large_string()).take(pa.array(order))

@@ -26,10 +26,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-import av
 import numpy as np
 
+from hearkit._extras import MissingExtraError
 from hearkit.metadata import is_sidecar, read_sidecar
+
+try:
+    import av
+except ModuleNotFoundError:  # reading local audio files needs PyAV
+    raise MissingExtraError("local", "hearkit.batch (it reads audio files with PyAV)", ["av"]) from None
 
 __all__ = [
     "AUTO_MAX_SECONDS",
