@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,9 +320,11 @@ _RECORD_FIELDS = frozenset({"call_id", "job_id", "audio_seconds"})
 
 
 def sample_dir() -> Path:
-    """The sample calls' folder: ``HEARKIT_SAMPLE_DIR``, else ``sample_data/`` of the source tree."""
-    env = os.environ.get("HEARKIT_SAMPLE_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "sample_data"
+    """The sample calls' folder: ``HEARKIT_SAMPLE_DIR``, else the installed package's or the checkout's
+    ``sample_data/`` (:func:`hearkit.resources.sample_dir`)."""
+    from hearkit.resources import sample_dir as resolve
+
+    return resolve()
 
 
 def truth_to_result(truth: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,12 +31,13 @@ import plotly.io as pio
 from hearkit import charts, transcript
 from hearkit.client import PyAI
 from hearkit.record import analyze_call
+from hearkit.resources import sample_dir
 from hearkit.trackers import find_hits
 
 # Charts that render in JupyterLab, in Voilà and in an HTML export (plotly.js inlined once, offline).
 pio.renderers.default = "plotly_mimetype+notebook"
 
-SAMPLE_DATA = Path.cwd().parent / "sample_data"
+SAMPLE_DATA = sample_dir()  # the sample calls shipped with hearkit
 CLIP_SECONDS = 30
 
 

@@ -440,6 +440,9 @@ def _chunk_text(chunk: Sequence[_Line]) -> str:
 
 def llm_summary(call: CallTurns, config: LLMConfig) -> CallSummary:
     """Summarize ``call`` through the endpoint of ``config`` (see the module docstring)."""
+    from hearkit._extras import require
+
+    require("llm", "summaries by an LLM endpoint (HEARKIT_LLM_BASE_URL)")
     import openai
 
     roles = ", ".join(f'"{r}"' for r in call.roles if r != "unknown") or '"rep", "customer"'

@@ -102,6 +102,9 @@ def cluster_client(scheduler: str, *, n_workers: int = 2) -> Iterator[Any]:
     left to its default they bind port 8787 on every interface, the port ``hearkit webhooks
     listen`` uses by default.
     """
+    from hearkit._extras import require
+
+    require("dask", "hearkit batch --dask")
     # distributed is untyped: go through Any.
     dist: Any = importlib.import_module("distributed")
     Client, LocalCluster = dist.Client, dist.LocalCluster

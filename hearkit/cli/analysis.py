@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from hearkit.record import CallSet
     from hearkit.schema import Result
 
-REPO = Path(__file__).resolve().parents[2]
 STEREO_ROLES: dict[str | int, str] = {0: "rep", 1: "customer"}
 
 
@@ -40,16 +39,16 @@ def register(app: typer.Typer) -> None:
 
 # -- demo ------------------------------------------------------------------------------------------
 def find_sample_dir(explicit: Path | None = None) -> Path:
-    """``sample_data/`` of the current folder or of the source checkout, or ``explicit``."""
-    candidates = [explicit] if explicit else [Path.cwd() / "sample_data", REPO / "sample_data"]
-    for folder in candidates:
-        if folder is not None and (folder / "index.json").is_file():
-            return folder
-    where = ", ".join(str(c) for c in candidates)
-    raise typer.BadParameter(
-        f"no sample_data/index.json in {where}: run from a hearkit checkout or pass --sample-dir",
-        param_hint="--sample-dir",
-    )
+    """``explicit``, else the sample calls shipped with hearkit (installed package or checkout)."""
+    from hearkit.resources import sample_dir
+
+    try:
+        folder = explicit or sample_dir()
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--sample-dir") from None
+    if not (folder / "index.json").is_file():
+        raise typer.BadParameter(f"no index.json in {folder}", param_hint="--sample-dir")
+    return folder
 
 
 def sample_calls(folder: Path, only: Sequence[str], limit: int | None) -> list[dict[str, Any]]:
@@ -149,12 +148,21 @@ def demo(
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many calls (quicker).", min=1)] = None,
     sample_dir: Annotated[
-        Path | None, typer.Option(help="Folder of the sample calls (default: ./sample_data).")
+        Path | None, typer.Option(help="Folder of the sample calls (default: those shipped with hearkit).")
+    ] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also save the analyzed calls in this folder (for hearkit report / dashboard, CallSet.load)."
+        ),
     ] = None,
 ) -> None:
     """Transcribe the sample calls with the embedded engine, analyze them, and write an HTML report."""
     from rich.console import Console
 
+    from hearkit._extras import require
+
+    require("local", "hearkit demo (transcribes with the local engine)")
     console = Console()
     folder = find_sample_dir(sample_dir)
     entries = sample_calls(folder, calls or [], limit)
@@ -184,6 +192,9 @@ def demo(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc
     console.print(calls_table(callset))
+    if save is not None:
+        callset.save(save)
+        console.print(f"calls saved in {save.resolve()} (hearkit report {save} reads them)")
     path = write_html(callset, output, title="hearkit demo: sample calls")
     elapsed = time.perf_counter() - started
     audio = sum(float(e.get("duration_s", 0.0)) for e in entries)
@@ -322,15 +333,13 @@ def dashboard(
     open_browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
 ) -> None:
     """Serve the dashboard notebook as a web page (Voilà, loopback only), for people without JupyterLab."""
-    target = notebook or REPO / "notebooks" / "03_dashboard.ipynb"
+    from hearkit._extras import require
+    from hearkit.resources import notebooks_dir
+
+    require("notebook", "hearkit dashboard (serves the notebook with Voilà)", "voila", "ipywidgets")
+    target = notebook or notebooks_dir() / "03_dashboard.ipynb"
     if not target.is_file():
-        raise typer.BadParameter(
-            f"{target} not found: run from a hearkit checkout or pass --notebook", param_hint="--notebook"
-        )
-    try:
-        import voila  # noqa: F401
-    except ImportError as exc:
-        raise typer.BadParameter("Voilà is not installed: pip install 'hearkit[notebook]'") from exc
+        raise typer.BadParameter(f"{target} not found", param_hint="--notebook")
     chosen = port or free_port()
     typer.echo(f"serving {target.name} at http://127.0.0.1:{chosen}/ (Ctrl+C stops)", err=True)
     command = voila_command(target.resolve(), chosen, open_browser=open_browser)

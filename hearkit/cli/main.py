@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from hearkit.cli import analysis, batch, jobs, report, serve
+from hearkit._extras import MissingExtraError
+from hearkit.cli import analysis, batch, jobs, notebooks, report, serve
 
 app = typer.Typer(
     name="hearkit",
@@ -27,9 +28,18 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for _module in (analysis, report, jobs, serve, batch):
+for _module in (analysis, report, jobs, serve, batch, notebooks):
     _module.register(app)
 
 
+def main() -> None:
+    """The ``hearkit`` command: the app, with a missing optional extra told in one line (no traceback)."""
+    try:
+        app()
+    except MissingExtraError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

@@ -47,6 +47,9 @@ def register(app: typer.Typer) -> None:
         """Run the local engine (the PyAI Hear batch jobs API on this machine), or --create-key."""
         import uvicorn
 
+        from hearkit._extras import require
+
+        require("local", "hearkit serve (the local engine)")
         from hearkit.engine.app import JOBS_SCOPE, create_app
         from hearkit.engine.local import KEEP_ALIVE_SECONDS
         from hearkit.engine.settings import EngineSettings

@@ -26,5 +26,9 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY:
         import importlib
 
+        from hearkit._extras import require
+
+        require("local", "hearkit's local engine (used by PyAI() when PYAI_API_KEY is not set)")
+
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'hearkit.engine' has no attribute {name!r}")
