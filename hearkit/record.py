@@ -218,6 +218,34 @@ class CallSet:
     def records(self) -> list[CallRecord]:
         return [self.record(c) for c in self.call_ids]
 
+    def search(
+        self,
+        phrase: str,
+        *,
+        role: str | None = None,
+        speaker: str | None = None,
+        context_words: int = 8,
+        limit: int | None = 1000,
+    ) -> pd.DataFrame:
+        """Every occurrence of ``phrase`` in the set's calls, with the words' timestamps
+        (:func:`hearkit.search.search`; the index is built on first use and kept)."""
+        from hearkit.search import search
+
+        return search(
+            self.search_index(), self.turns, phrase, role=role, speaker=speaker,
+            context_words=context_words, limit=limit,
+        )  # fmt: skip
+
+    def search_index(self) -> Any:
+        """The set's :class:`hearkit.search.PhraseIndex`, built once (again if the turns' times changed)."""
+        from hearkit.search import build_index, fingerprint
+
+        index = self.__dict__.get("_phrase_index")
+        if index is None or index.fingerprint != fingerprint(self.turns):
+            index = build_index(self.turns, self.words)
+            self.__dict__["_phrase_index"] = index
+        return index
+
     def _metadata_columns(self) -> list[str]:
         return [c for c in self.calls.attrs.get("metadata_columns", CALL_METADATA_COLUMNS) if c in self.calls]
 

@@ -1,0 +1,98 @@
+"""Phrase search across calls, checked against the sample scripts' own word timings."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hearkit.record import CallSet, sample_dir
+from hearkit.synth import synthetic_calls
+
+
+def _script_occurrences(phrase: str, role: str | None = None) -> list[tuple[str, float, float]]:
+    """(call, first word start, last word end) of every occurrence in the scripts' word lists."""
+    wanted = phrase.lower().split()
+    found = []
+    for path in sorted(Path(sample_dir()).glob("*.truth.json")):
+        truth = json.loads(path.read_text())
+        words = truth["words"]
+        plain = [re.sub(r"[^\w']", "", w["word"].lower()) for w in words]
+        for i in range(len(words) - len(wanted) + 1):
+            span = words[i : i + len(wanted)]
+            same_turn = len({w["turn"] for w in span}) == 1
+            if plain[i : i + len(wanted)] == wanted and same_turn and role in (None, span[0]["role"]):
+                found.append((truth["call_id"], span[0]["start"], span[-1]["end"]))
+    return found
+
+
+@pytest.fixture(scope="module")
+def scripted() -> CallSet:
+    return CallSet.load_sample("truth")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "role"), [("per seat", None), ("i'll send you", "rep"), ("price", "customer")]
+)
+def test_finds_what_the_scripts_say_with_their_times(
+    scripted: CallSet, phrase: str, role: str | None
+) -> None:
+    expected = _script_occurrences(phrase, role)
+    assert expected, "the scripts say this phrase"
+    found = scripted.search(phrase.upper() + "!", role=role)
+    got = sorted(zip(found["call_id"], found["start"], found["end"], strict=True))
+    assert len(got) == len(expected) == found.attrs["total"]
+    for (call, start, end), (g_call, g_start, g_end) in zip(sorted(expected), got, strict=True):
+        assert (g_call, g_start, g_end) == (
+            call,
+            pytest.approx(start, abs=1e-3),
+            pytest.approx(end, abs=1e-3),
+        )
+    assert (found["time_source"] == "words").all()
+    assert all(len(s) == len(phrase.split()) for s in found["word_starts"])
+    assert all(phrase.split()[0] in c.lower() for c in found["context"])
+    if role is not None:
+        assert set(found["role"]) == {role}
+
+
+def test_phrase_stays_inside_one_turn_and_absent_words_find_nothing(scripted: CallSet) -> None:
+    assert scripted.search("zebra crossing").empty
+    ends = scripted.turns.groupby("call_id").first()["text"].str.split().str[-1].str.lower().str.strip(".?!,")
+    starts = scripted.turns.groupby("call_id").nth(1)["text"].str.split().str[0].str.lower().str.strip(".?!,")
+    phrase = f"{ends.iloc[0]} {starts.iloc[0]}"  # last word of turn 0 + first word of turn 1
+    crossing = [o for o in _script_occurrences(phrase) if o]
+    assert len(scripted.search(phrase)) == len(crossing)
+
+
+def test_synthetic_scale_without_word_times_interpolates_inside_the_turn() -> None:
+    calls = synthetic_calls(40, seed=3, mean_turns=30)
+    found = calls.search("send me a proposal", role="customer", limit=None)
+    texts = calls.turns[calls.turns["role"] == "customer"]["text"]
+    assert len(found) == texts.str.lower().str.count("send me a proposal").sum()
+    turns = calls.turns.set_index(["call_id", "turn"])
+    for row in found.head(20).itertuples():
+        turn = turns.loc[(row.call_id, row.turn)]
+        assert turn["start"] - 1e-3 <= row.start < row.end <= turn["end"] + 1e-3
+        assert row.time_source == "interpolated"
+    limited = calls.search("send me a proposal", limit=3)
+    assert len(limited) == 3 and limited.attrs["total"] >= len(found)
+
+
+@pytest.mark.parametrize("phrase", ["", "  ...  ", None])
+def test_bad_phrase_says_what_to_do(scripted: CallSet, phrase: object) -> None:
+    with pytest.raises(ValueError, match="at least one word"):
+        scripted.search(phrase)  # type: ignore[arg-type]
+
+
+def test_changed_turns_rebuild_the_index(scripted: CallSet) -> None:
+    shifted = CallSet(**{n: getattr(scripted, n) for n in CallSet._FRAMES})
+    before = shifted.search("per seat")
+    shifted.turns = shifted.turns.assign(
+        start=shifted.turns["start"] + 100.0, end=shifted.turns["end"] + 100.0
+    )
+    shifted.words = pd.DataFrame(columns=shifted.words.columns)
+    after = shifted.search("per seat")
+    assert (after["start"].to_numpy() > before["start"].to_numpy() + 90).all()
