@@ -582,7 +582,9 @@ class Dashboard:
             call_id, self._call_row(call_id), call_turns, call_hits, summaries_of(self.callset).get(call_id)
         )
         self.transcript.value = views.transcript_html(view.turns)
-        self.summary.value = views.summary_html(view.summary)
+        # The call's title and metadata (id · rep · customer · team · date), then its summary.
+        heading = f"<b>{html.escape(view.heading)}</b> {html.escape(view.subheading)}"
+        self.summary.value = f'<p class="hearkit-call-meta">{heading}</p>' + views.summary_html(view.summary)
 
     def _call_row(self, call_id: str) -> pd.Series | None:
         positions = np.flatnonzero(self.index.call_ids == call_id)

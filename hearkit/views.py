@@ -377,7 +377,7 @@ def summary_view(
 
 @dataclass(frozen=True)
 class CallView:
-    """Everything shown of one call: heading, subheading (id · rep · customer · date), scorecard
+    """Everything shown of one call: heading, subheading (id · rep · customer · team · date), scorecard
     items, summary, transcript lines."""
 
     call_id: str
@@ -406,7 +406,13 @@ def call_view(
     names = {"rep": text_of(row.get("rep")), "customer": text_of(row.get("customer"))}
     subheading = " · ".join(
         v
-        for v in (call_id, text_of(row.get("rep")), text_of(row.get("customer")), date_text(row.get("date")))
+        for v in (
+            call_id,
+            text_of(row.get("rep")),
+            text_of(row.get("customer")),
+            text_of(row.get("team")),
+            date_text(row.get("date")),
+        )
         if v
     )
     return CallView(

@@ -262,12 +262,14 @@ def analyze(
     except HearkitError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc
+    from hearkit.metadata import read_sidecar
     from hearkit.record import analyze_call
 
     record = analyze_call(
         result,
         call_id=call_id or (Path(source).stem if not is_url else job.job_id),
         roles=STEREO_ROLES if stereo else None,
+        metadata=None if is_url else read_sidecar(Path(source)),
     )
     if as_json:
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
@@ -297,9 +299,34 @@ def print_record(record: Any, console: Console) -> None:
         for hit in hits:
             table.add_row(*(str(hit.get(c, "")) for c in ("tracker", "phrase", "role", "start")))
         console.print(table)
+    print_summary(record, console)
     transcript = data.get("transcript") or ""
     if isinstance(transcript, str) and transcript:
         console.print(transcript[:1200] + ("…" if len(transcript) > 1200 else ""))
+
+
+def print_summary(record: Any, console: Console) -> None:
+    """The record's metadata, summary and action items (owner, due, the moment they were said)."""
+    from rich.markup import escape
+
+    meta = {k: v for k, v in (record.metadata or {}).items() if v not in (None, "")}
+    if meta:
+        console.print("  ".join(f"{k}: {escape(str(v))}" for k, v in meta.items()))
+    summary = record.summary
+    if summary is None:
+        return
+    if summary.summary:
+        console.print(f"[bold]Summary[/bold] ({summary.method})")
+        for item in summary.summary:
+            console.print(f"  - {escape(item.text)}")
+    if summary.action_items:
+        console.print("[bold]Action items[/bold]")
+        for action in summary.action_items:
+            at = action.citations[0].start if action.citations else None
+            clock = f"{int(at // 60):d}:{int(at % 60):02d}" if at is not None else ""
+            who = action.owner_role or "?"
+            due = f" (due {action.due})" if action.due else ""
+            console.print(f"  - {escape(f'[{who}]')} {escape(action.text)}{escape(due)} {clock}")
 
 
 # -- dashboard -------------------------------------------------------------------------------------
@@ -321,23 +348,38 @@ def voila_command(notebook: Path, port: int, *, open_browser: bool) -> list[str]
         *([] if open_browser else ["--no-browser"]),
         # The jupytext lab extension does not load under Voilà; it is of no use in a dashboard.
         '--VoilaConfiguration.extension_denylist=["jupyterlab-jupytext"]',
-        "--VoilaConfiguration.show_tracebacks=True",
+        # Readers see Voilà's short error message, never code in a traceback.
+        "--VoilaConfiguration.show_tracebacks=False",
     ]
 
 
 def dashboard(
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="The calls to show: the folder of `hearkit batch --out`, its dataset/, a CallSet.save() "
+            "folder, or `sample` (the default).",
+            show_default=False,
+        ),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: a free one).", min=0, max=65535)] = 8866,
     notebook: Annotated[
-        Path | None, typer.Option(help="Notebook to serve (default: notebooks/03_dashboard.ipynb).")
+        Path | None, typer.Option(help="Serve this notebook instead (e.g. notebooks/03_dashboard.ipynb).")
     ] = None,
     open_browser: Annotated[bool, typer.Option("--browser/--no-browser", help="Open a browser.")] = True,
 ) -> None:
-    """Serve the dashboard notebook as a web page (Voilà, loopback only), for people without JupyterLab."""
+    """Serve the dashboard of your calls as a web page (Voilà, loopback only, no code shown)."""
     from hearkit._extras import require
-    from hearkit.resources import notebooks_dir
+    from hearkit.dashboard_app import write_app_notebook
 
     require("notebook", "hearkit dashboard (serves the notebook with Voilà)", "voila", "ipywidgets")
-    target = notebook or notebooks_dir() / "03_dashboard.ipynb"
+    if notebook is not None and source is not None:
+        raise typer.BadParameter("give the calls folder or --notebook, not both", param_hint="--notebook")
+    try:
+        target = notebook or write_app_notebook(source)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     if not target.is_file():
         raise typer.BadParameter(f"{target} not found", param_hint="--notebook")
     chosen = port or free_port()
