@@ -1,4 +1,4 @@
-"""Fixtures of the dashboard tests: small call sets in the column layout of ``hearkit.record``."""
+"""Fixtures of the dashboard tests: small call sets in the column layout of ``hearkit.frames``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hearkit.frames import HIT_COLUMNS, TURN_COLUMNS
 from hearkit.summary import CallSummary
 
 WORDS = [
@@ -56,13 +57,25 @@ def make_frames(n: int, seed: int = 0) -> Frames:
             text = " ".join(rng.choice(WORDS, size=int(rng.integers(3, 12))))
             role = "rep" if k % 2 == 0 else "customer"
             turns.append(
-                (call_id, k, f"channel_{k % 2}", k % 2, role, t, t + length, length, text, len(text.split()))
+                (
+                    call_id,
+                    k,
+                    f"channel_{k % 2}",
+                    k % 2,
+                    role,
+                    "explicit",
+                    t,
+                    t + length,
+                    length,
+                    text,
+                    len(text.split()),
+                )
             )
             t += length + float(rng.uniform(0, 3))
         for tracker in TRACKERS:
             for _ in range(int(rng.poisson(0.6))):
                 phrase = tracker.replace("_", " ")
-                hits.append((call_id, tracker, phrase, "channel_0", "rep", 1.0, 2.0, 0.1, phrase))
+                hits.append((call_id, tracker, phrase, "channel_0", "rep", 1.0, 2.0, 0.1, phrase, 0, "words"))
         calls.append(
             (
                 call_id,
@@ -77,35 +90,8 @@ def make_frames(n: int, seed: int = 0) -> Frames:
         calls=pd.DataFrame(
             calls, columns=["call_id", "title", "rep", "date", "talk_ratio_rep", "duration_s"]
         ),
-        turns=pd.DataFrame(
-            turns,
-            columns=[
-                "call_id",
-                "turn",
-                "speaker",
-                "channel",
-                "role",
-                "start",
-                "end",
-                "duration_s",
-                "text",
-                "n_words",
-            ],
-        ),
-        hits=pd.DataFrame(
-            hits,
-            columns=[
-                "call_id",
-                "tracker",
-                "phrase",
-                "speaker",
-                "role",
-                "start",
-                "end",
-                "position",
-                "snippet",
-            ],
-        ),
+        turns=pd.DataFrame(turns, columns=list(TURN_COLUMNS)),
+        hits=pd.DataFrame(hits, columns=list(HIT_COLUMNS)),
     )
 
 

@@ -111,6 +111,8 @@ def test_call_view_shows_timeline_highlights_and_summary() -> None:
         2.0,
         0.1,
         "pricing",
+        0,
+        "words",
     ]
     frames.summaries[call_id] = CallSummary(
         call_id=call_id, method="extractive", summary=[SummaryItem(text="They asked <b>about</b> price")]
@@ -130,8 +132,8 @@ def test_highlight_prefers_the_longest_phrase_and_whole_words() -> None:
     frames = make_frames(1)
     turns = frames.turns.iloc[:1].assign(text="our pricing page vs overpriced price list")
     hits = frames.hits.iloc[:0]
-    hits.loc[0] = ["call_0000", "pricing", "price list", "channel_0", "rep", 0.0, 1.0, 0.0, "x"]
-    hits.loc[1] = ["call_0000", "pricing", "price", "channel_0", "rep", 0.0, 1.0, 0.0, "x"]
+    hits.loc[0] = ["call_0000", "pricing", "price list", "channel_0", "rep", 0.0, 1.0, 0.0, "x", 0, "words"]
+    hits.loc[1] = ["call_0000", "pricing", "price", "channel_0", "rep", 0.0, 1.0, 0.0, "x", 0, "words"]
     out = highlight_transcript_html(turns, hits)
     assert out.count("<mark") == 1
     assert '<mark title="pricing">price list</mark>' in out

@@ -1,4 +1,4 @@
-"""Call frames in the team-contract column layout, built here (not by hearkit.record): from the
+"""Call frames in the column layout of hearkit.frames, built here (not by hearkit.record): from the
 sample calls' ground-truth JSON (written by scripts/make_sample_calls.py) and by hand."""
 
 from __future__ import annotations
@@ -10,14 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from hearkit import metrics
+from hearkit.frames import HIT_COLUMNS, TURN_COLUMNS
 from hearkit.summary import CallSummary, Citation, SummaryItem
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
-TURN_COLUMNS = [
-    *("call_id", "turn", "speaker", "channel", "role", "role_source"),
-    *("start", "end", "duration_s", "text", "n_words"),
-]
-HIT_COLUMNS = ["call_id", "tracker", "phrase", "speaker", "role", "start", "end", "position", "snippet"]
 INJECTION = "<script>window.__pwned = 1</script>"
 ATTRIBUTE_INJECTION = '" onmouseover="window.__pwned = 2" x="'
 IMG_INJECTION = '<img src=x onerror="window.__pwned = 3">'
@@ -52,7 +48,7 @@ def turns_frame(rows: list[tuple[str, int, str, str, float, float, str]]) -> pd.
         }
         for c, t, s, r, a, b, x in rows
     ]
-    frame = pd.DataFrame.from_records(records, columns=TURN_COLUMNS)
+    frame = pd.DataFrame.from_records(records, columns=list(TURN_COLUMNS))
     return frame.astype(
         {
             "call_id": "string",
@@ -67,9 +63,10 @@ def turns_frame(rows: list[tuple[str, int, str, str, float, float, str]]) -> pd.
     )
 
 
-def hits_frame(rows: list[tuple[str, str, str, str, str, float, float, float, str]]) -> pd.DataFrame:
-    """rows: (call_id, tracker, phrase, speaker, role, start, end, position, snippet)."""
-    return pd.DataFrame.from_records(rows, columns=HIT_COLUMNS)
+def hits_frame(rows: list[tuple[str, str, str, str, str, float, float, float, str, int]]) -> pd.DataFrame:
+    """rows: (call_id, tracker, phrase, speaker, role, start, end, position, snippet, turn); the
+    times come from words (``time_source``), as hearkit.trackers.find_hits gives them."""
+    return pd.DataFrame.from_records([(*row, "words") for row in rows], columns=list(HIT_COLUMNS))
 
 
 def truth_calls() -> list[dict[str, object]]:
@@ -95,7 +92,7 @@ def truth_frames() -> Frames:
             role = texts[p["turn"]]["role"]
             hits.append(
                 (cid, p["tracker"], p["phrase"], texts[p["turn"]]["speaker"], role, p["start"], p["end"],
-                 p["start"] / duration, texts[p["turn"]]["text"])
+                 p["start"] / duration, texts[p["turn"]]["text"], p["turn"])
             )  # fmt: skip
         items = [
             SummaryItem(
@@ -141,9 +138,9 @@ def hostile_frames() -> Frames:
     )
     hits = hits_frame(
         [
-            ("evil", "pricing", "pricing", "speaker_0", "rep", 0.8, 1.2, 0.04, f"Our pricing {INJECTION}"),
-            ("evil", "next_steps", "next steps", "speaker_0", "rep", 12.0, 12.6, 0.55, "Next steps: I send"),
-            ("calm", "pricing", "price", "speaker_0", "rep", 3.0, 3.3, 0.21, "about the price"),
+            ("evil", "pricing", "pricing", "speaker_0", "rep", 0.8, 1.2, 0.04, f"Our pricing {INJECTION}", 0),
+            ("evil", "next_steps", "next steps", "speaker_0", "rep", 12.0, 12.6, 0.55, "Next steps", 2),
+            ("calm", "pricing", "price", "speaker_0", "rep", 3.0, 3.3, 0.21, "about the price", 0),
         ]
     )
     calls = pd.DataFrame(
