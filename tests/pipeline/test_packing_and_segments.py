@@ -106,12 +106,26 @@ def test_segments_widen_to_their_speech_turns() -> None:
 
 
 def test_widening_never_runs_into_the_same_speakers_next_segment() -> None:
-    # Two segments of one speaker split by a 1.2 s pause, inside one long (chained) turn.
+    # Two segments of one speaker split by a 1.2 s pause; the turns 0.8 s apart chain into one.
     words = [word("One", 1.0, 1.5, "speaker_0"), word("two", 2.7, 3.0, "speaker_0")]
-    turns = [Turn(0.5, 3.5, "speaker_0")]
+    turns = [Turn(0.5, 1.5, "speaker_0"), Turn(2.3, 3.5, "speaker_0")]
     result = build_result(words, audio_seconds=4.0, numerals=False, labelled=True, turns=turns)
     spans = [(s.start, s.end) for s in result.segments]
-    assert spans == [(0.5, 1.5), (2.7, 3.5)]
+    # The second segment keeps its start (widening to 0.5 would run into the first one) and
+    # the word-less 2.3-2.7 s of its turn joins it from the front.
+    assert spans == [(0.5, 1.5), (2.3, 3.5)]
+
+
+def test_speech_turns_without_words_are_segments_of_their_speaker() -> None:
+    # A backchannel the recogniser gave no word: speaker_1's 2.0-2.4 s turn.
+    words = [word("So", 1.0, 1.2, "speaker_0"), word("yes", 1.3, 1.9, "speaker_0")]
+    turns = [Turn(1.0, 1.9, "speaker_0"), Turn(2.0, 2.4, "speaker_1"), Turn(2.6, 2.7, "speaker_1")]
+    result = build_result(words, audio_seconds=4.0, numerals=False, labelled=True, turns=turns)
+    spans = [(s.speaker, s.start, s.end, s.text) for s in result.segments]
+    # The 0.1 s blip is under MIN_WORDLESS_S and stays out.
+    assert spans == [("speaker_0", 1.0, 1.9, "So yes"), ("speaker_1", 2.0, 2.4, "")]
+    assert result.speakers == 2
+    assert result.text == "[speaker_0] So yes"
 
 
 def test_result_of_real_call_keeps_segments_ordered_and_inside_the_audio(realdata: Path) -> None:

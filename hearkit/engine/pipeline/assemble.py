@@ -12,6 +12,11 @@ greeting. A segment is therefore widened to the edges of the diarizer's speech t
 speaker; consecutive turns of one speaker less than :data:`SEGMENT_GAP_S` apart count as one)
 that holds its first and last words, unless that would run into the speaker's previous or next
 segment. Word times are left as the recogniser gave them.
+
+Speech the recogniser gave no word at all (a backchannel, a short answer, a voice talking over
+another) is still speech: every part of a diarizer turn that no segment of its speaker covers and
+that lasts at least :data:`MIN_WORDLESS_S` becomes a segment with empty ``text``, so talk time,
+the speaker count and DER count it. The transcript ``text`` leaves those segments out.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from hearkit.engine.pipeline.diarize import Turn
 from hearkit.engine.pipeline.numerals import numeral_spans
 from hearkit.schema import Result, Segment, Word
 
-__all__ = ["SEGMENT_GAP_S", "SENTENCE_SPLIT_S", "LabeledWord", "build_result"]
+__all__ = ["MIN_WORDLESS_S", "SEGMENT_GAP_S", "SENTENCE_SPLIT_S", "LabeledWord", "build_result"]
 
 SEGMENT_GAP_S = 1.0
+MIN_WORDLESS_S = 0.2
+"""Shortest stretch of a speaker's turn without any word that is kept as a (text-less) segment."""
 SENTENCE_SPLIT_S = 8.0
 _SENTENCE_END = (".", "?", "!")
 
@@ -91,6 +98,51 @@ def _segment_spans(groups: list[list[LabeledWord]], turns: Sequence[Turn]) -> li
     return out
 
 
+def _wordless(
+    spans: list[tuple[float, float, str | None]], turns: Sequence[Turn]
+) -> list[tuple[float, float, str]]:
+    """Parts of ``turns`` no span of the same speaker covers, at least :data:`MIN_WORDLESS_S` long."""
+    covered: dict[str | None, list[tuple[float, float]]] = {}
+    for start, end, speaker in spans:
+        covered.setdefault(speaker, []).append((start, end))
+    out: list[tuple[float, float, str]] = []
+    for turn in sorted(turns, key=lambda t: t.start):
+        pieces = [(turn.start, turn.end)]
+        for start, end in sorted(covered.get(turn.speaker, [])):
+            pieces = [
+                part
+                for a, b in pieces
+                for part in ((a, min(b, start)), (max(a, end), b))
+                if part[1] - part[0] > 1e-6
+            ]
+        out.extend((a, b, turn.speaker) for a, b in pieces if b - a >= MIN_WORDLESS_S)
+    return out
+
+
+_Entry = tuple[float, float, list[LabeledWord], str | None]
+
+
+def _with_wordless(entries: list[_Entry], turns: Sequence[Turn]) -> list[_Entry]:
+    """``entries`` plus the word-less speech of ``turns``, in time order.
+
+    A word-less piece that touches a segment of its speaker (it is the rest of the same turn)
+    extends that segment instead of standing alone.
+    """
+    out = list(entries)
+    for start, end, speaker in _wordless([(a, b, speaker) for a, b, _, speaker in entries], turns):
+        for index, (a, b, group, who) in enumerate(out):
+            if who == speaker and abs(b - start) < 0.05:
+                out[index] = (a, round(end, 3), group, who)
+                break
+            if who == speaker and abs(a - end) < 0.05:
+                out[index] = (round(start, 3), b, group, who)
+                break
+        else:
+            out.append((round(start, 3), round(end, 3), [], speaker))
+    out.sort(key=lambda e: (e[0], e[1]))
+    return out
+
+
 def _apply_numerals(words: list[LabeledWord]) -> list[LabeledWord]:
     out: list[LabeledWord] = []
     for token, first, last in numeral_spans([w.text for w in words]):
@@ -143,7 +195,7 @@ def build_result(
 
     ``text`` is the plain transcript, or, when labelled, one ``[speaker] text`` line per segment
     (the hosted API's shape). ``speakers`` is the number of distinct speakers that said at
-    least one word (1 for an unlabelled transcript with words, 0 for silence).
+    least one word or a wordless speech turn (1 for an unlabelled transcript with words, 0 for silence).
     """
     by_speaker: dict[tuple[str | None, int | None], list[LabeledWord]] = {}
     for word in sorted(words, key=lambda w: (w.start, w.end)):
@@ -156,15 +208,17 @@ def build_result(
     groups.sort(key=lambda g: (g[0].start, g[-1].end))
 
     spans = _segment_spans(groups, turns)
+    entries = _with_wordless(
+        [(a, b, g, g[0].speaker) for g, (a, b) in zip(groups, spans, strict=True)], turns
+    )
     segments: list[Segment] = []
     out_words: list[Word] = []
-    for index, (group, (start, end)) in enumerate(zip(groups, spans, strict=True)):
-        first = group[0]
+    for index, (start, end, group, speaker) in enumerate(entries):
         fields: dict[str, object] = {}
-        if first.speaker is not None:
-            fields["speaker"] = first.speaker
-        if first.channel is not None:
-            fields["channel"] = first.channel
+        if speaker is not None:
+            fields["speaker"] = speaker
+        if group and group[0].channel is not None:
+            fields["channel"] = group[0].channel
         # model_validate keeps absent labels unset, so to_api() omits them instead of sending null.
         segments.append(
             Segment.model_validate(
@@ -184,10 +238,11 @@ def build_result(
             out_words.append(Word.model_validate(word_fields))
     out_words.sort(key=lambda w: (w.start, w.end))
 
+    spoken = [s for s in segments if s.text]
     if labelled:
-        text = "\n".join(f"[{s.speaker}] {s.text}" for s in segments)
+        text = "\n".join(f"[{s.speaker}] {s.text}" for s in spoken)
     else:
-        text = " ".join(s.text for s in segments)
+        text = " ".join(s.text for s in spoken)
     speaker_keys = {(s.speaker, s.channel) for s in segments}
     return Result(
         text=text,
