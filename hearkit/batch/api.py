@@ -262,7 +262,9 @@ def _prepare(
         if source_text is not None:
             known = {row.rec_id for row in manifest.rows()}
             hasher, save_hashes = manifest.cached_hasher()
-            found = discover(source_text, mode=mode, exclude=out_dir, known=known, hasher=hasher)
+            found = discover(
+                source_text, mode=mode, exclude=out_dir, known=known, hasher=hasher, legs_dir=out_dir / "legs"
+            )
             if not dry_run:
                 manifest.add(found)
                 save_hashes()

@@ -64,6 +64,10 @@ signal; a channel this many dB quieter than the other is silent."""
 
 _CSV_PATH_COLUMNS = ("path", "file", "audio_path")
 _CSV_URL_COLUMNS = ("audio_url", "url")
+_CSV_REP_COLUMNS = ("rep_path", "agent_path")
+_CSV_CUSTOMER_COLUMNS = ("customer_path", "caller_path")
+#: What a folder of recordings is expected to hold (other files are reported as skipped).
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".wma", ".webm", ".mp4", ".amr")
 _CHUNK = 1 << 20
 
 
@@ -162,6 +166,7 @@ def discover(
     exclude: Path | None = None,
     known: frozenset[str] | set[str] = frozenset(),
     hasher: Callable[[Path], str] = hash_file,
+    legs_dir: Path | None = None,
 ) -> list[Recording]:
     """All recordings of ``source`` (folder, glob or CSV), hashed and inspected, in a stable order.
 
@@ -170,13 +175,23 @@ def discover(
     skipped as a duplicate. ``exclude`` is a folder to leave out (the batch's output folder);
     recordings whose hash is in ``known`` (already in the manifest) are hashed, not inspected.
     ``hasher`` computes a file's content hash (the batch passes one with a cache).
+
+    Two-file calls (``X_agent.wav`` + ``X_caller.wav`` in a folder or glob, or a CSV row with
+    ``rep_path`` and ``customer_path``) become one stereo recording, written to ``legs_dir``
+    (default: a ``legs`` folder in ``exclude``, else beside the rep's file): see
+    :mod:`hearkit.batch.twofile`.
     """
     rows = list(_rows(source, exclude))
     recordings: list[Recording] = []
     seen: dict[str, str] = {}
     used_ids: set[str] = set()
     for row in rows:
-        rec = _recording(row, mode, known, hasher)
+        if "legs" in row:
+            from hearkit.batch.twofile import legs_recording
+
+            rec = legs_recording(row, known, hasher, legs_dir or _legs_dir(exclude, row["legs"][0]))
+        else:
+            rec = _recording(row, mode, known, hasher)
         if rec.rec_id in seen and rec.skip_reason is None:
             rec.skip_reason = f"duplicate of {seen[rec.rec_id]} (same content)"
         if rec.skip_reason is None:
@@ -190,7 +205,7 @@ def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
     text = str(source)
     path = Path(text).expanduser()
     if path.is_dir():
-        yield from ({"path": p} for p in _walk(path, exclude))
+        yield from _with_legs(_audio_files(path, exclude))
     elif path.is_file() and path.suffix.lower() == ".csv":
         yield from _csv_rows(path)
     elif path.is_file():
@@ -200,7 +215,7 @@ def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
         files = [p for p in matches if p.is_file() and not is_sidecar(p) and not _excluded(p, exclude)]
         if not files:
             raise FileNotFoundError(f"the pattern {text!r} matches no files")
-        yield from ({"path": p} for p in files)
+        yield from _with_legs(files)
     else:
         raise FileNotFoundError(
             f"{text!r} is not a folder, a file, a CSV manifest or a glob pattern that matches files"
@@ -218,6 +233,31 @@ def _walk(folder: Path, exclude: Path | None) -> Iterable[Path]:
     return sorted(p for p in files if not _excluded(p, exclude))
 
 
+def _audio_files(folder: Path, exclude: Path | None) -> list[Path]:
+    """The files of ``folder`` (recursive); ``FileNotFoundError`` when none looks like audio."""
+    files = list(_walk(folder, exclude))
+    if not any(p.suffix.lower() in AUDIO_EXTENSIONS for p in files):
+        looked = ", ".join(f"*{ext}" for ext in AUDIO_EXTENSIONS)
+        others = f"; it holds {len(files)} other file(s)" if files else ""
+        raise FileNotFoundError(
+            f"no audio files found in {folder} (looked for {looked}, in subfolders too{others})"
+        )
+    return files
+
+
+def _with_legs(files: list[Path]) -> Iterator[dict[str, Any]]:
+    """One row per file, except that the two legs of a two-file call (``X_agent`` + ``X_caller``) are one."""
+    from hearkit.legs import pair_legs
+
+    pairs, others = pair_legs(files)
+    yield from ({"legs": (rep, customer), "name": name} for name, rep, customer in pairs)
+    yield from ({"path": p} for p in others)
+
+
+def _legs_dir(exclude: Path | None, rep: Path) -> Path:
+    return (exclude / "legs") if exclude is not None else rep.parent
+
+
 def _excluded(path: Path, exclude: Path | None) -> bool:
     return exclude is not None and path.is_relative_to(exclude.resolve())
 
@@ -226,23 +266,48 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         columns = {c.strip().lower() for c in reader.fieldnames or []}
-        if not columns & {*_CSV_PATH_COLUMNS, *_CSV_URL_COLUMNS}:
+        legs = _csv_legs_columns(columns)
+        if not columns & {*_CSV_PATH_COLUMNS, *_CSV_URL_COLUMNS} and legs is None:
             raise ValueError(
-                f"{path}: the CSV needs a column 'path' (local file) or 'audio_url' (https URL); "
-                f"it has {sorted(columns)}"
+                f"{path}: the CSV needs a column 'path' (local file), 'audio_url' (https URL), or both"
+                f" 'rep_path' and 'customer_path' (a two-file call); it has {sorted(columns)}"
             )
         for line_no, raw in enumerate(reader, start=2):
             row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
             local = next((row[c] for c in _CSV_PATH_COLUMNS if row.get(c)), "")
             url = next((row[c] for c in _CSV_URL_COLUMNS if row.get(c)), "")
             meta = {k: v for k, v in row.items() if v and k not in {*_CSV_PATH_COLUMNS, *_CSV_URL_COLUMNS}}
-            if local:
+            if legs is not None and (row.get(legs[0]) or row.get(legs[1])):
+                yield _csv_legs_row(path, row, legs, meta, line_no)
+            elif local:
                 file = Path(local).expanduser()
                 yield {"path": (file if file.is_absolute() else path.parent / file).resolve(), "meta": meta}
             elif url:
                 yield {"url": url, "meta": meta}
             else:
                 yield {"missing": f"{path.name} line {line_no}", "meta": meta}
+
+
+def _csv_legs_columns(columns: set[str]) -> tuple[str, str] | None:
+    rep = next((c for c in _CSV_REP_COLUMNS if c in columns), None)
+    customer = next((c for c in _CSV_CUSTOMER_COLUMNS if c in columns), None)
+    return (rep, customer) if rep is not None and customer is not None else None
+
+
+def _csv_legs_row(
+    csv_path: Path, row: dict[str, str], legs: tuple[str, str], meta: dict[str, Any], line_no: int
+) -> dict[str, Any]:
+    for column in legs:
+        meta.pop(column, None)
+    if not (row.get(legs[0]) and row.get(legs[1])):
+        return {
+            "missing": f"{csv_path.name} line {line_no} (a two-file call needs both {legs[0]} and {legs[1]})"
+        }
+    files = []
+    for column in legs:
+        file = Path(row[column]).expanduser()
+        files.append((file if file.is_absolute() else csv_path.parent / file).resolve())
+    return {"legs": (files[0], files[1]), "name": files[0].stem, "meta": meta}
 
 
 def _recording(

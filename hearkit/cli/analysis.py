@@ -9,10 +9,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -220,7 +222,9 @@ def channel_count(path: Path) -> int:
 
 
 def analyze(
-    source: Annotated[str, typer.Argument(help="A local audio file or an https URL.", show_default=False)],
+    source: Annotated[
+        str | None, typer.Argument(help="A local audio file or an https URL.", show_default=False)
+    ] = None,
     stereo: Annotated[
         bool | None,
         typer.Option(
@@ -232,14 +236,68 @@ def analyze(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole call record as JSON.")] = False,
     call_id: Annotated[str | None, typer.Option(help="Id of the call in the record.")] = None,
+    rep: Annotated[
+        Path | None,
+        typer.Option("--rep", help="Two-file call: the rep's (agent's) recording; needs --customer."),
+    ] = None,
+    customer: Annotated[
+        Path | None,
+        typer.Option("--customer", help="Two-file call: the customer's (caller's) recording; needs --rep."),
+    ] = None,
 ) -> None:
-    """Transcribe and analyze one call: talk ratio, trackers, metrics (the guide's one-off)."""
+    """Transcribe and analyze one call: talk ratio, trackers, metrics (the guide's one-off).
+
+    A call stored as two files (one per party) is given with ``--rep AGENT.wav --customer CALLER.wav``:
+    both are combined into one stereo FLAC (rep on channel 0, lossless) and split exactly by channel.
+    """
+    from rich.console import Console
+
+    console = Console(stderr=as_json)
+    with contextlib.ExitStack() as cleanup:
+        if rep is not None or customer is not None:
+            source, call_id = _combined_legs(cleanup, source, rep, customer, stereo, call_id)
+            stereo = True
+        elif source is None:
+            raise typer.BadParameter(
+                "give a recording (SOURCE), or a two-file call with --rep AGENT.wav --customer CALLER.wav",
+                param_hint="SOURCE",
+            )
+        _analyze(console, source, stereo, as_json, call_id)
+
+
+def _combined_legs(
+    cleanup: contextlib.ExitStack,
+    source: str | None,
+    rep: Path | None,
+    customer: Path | None,
+    stereo: bool | None,
+    call_id: str | None,
+) -> tuple[str, str]:
+    """The stereo FLAC made from ``--rep`` and ``--customer`` (in a temporary folder), and the call id."""
+    from hearkit.legs import combine_legs, pair_legs
+
+    if rep is None or customer is None:
+        raise typer.BadParameter("a two-file call needs both --rep AGENT.wav and --customer CALLER.wav")
+    if source is not None:
+        raise typer.BadParameter("give either SOURCE or --rep/--customer, not both", param_hint="SOURCE")
+    if stereo is False:
+        raise typer.BadParameter("--mono does not apply to a two-file call: each party has its own file")
+    folder = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="hearkit-legs-")))
+    pairs, _ = pair_legs([rep, customer])
+    name = call_id or (pairs[0][0] if pairs else rep.stem)
+    try:
+        legs = combine_legs(rep, customer, folder / f"{name}.flac")
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--rep/--customer") from None
+    return str(legs.path), name
+
+
+def _analyze(console: Console, source: str, stereo: bool | None, as_json: bool, call_id: str | None) -> None:
     from rich.console import Console
 
     from hearkit.client import PyAI
     from hearkit.errors import HearkitError
 
-    console = Console(stderr=as_json)
     is_url = "://" in source
     if not is_url:
         path = Path(source)
