@@ -246,6 +246,27 @@ class CallSet:
             self.__dict__["_phrase_index"] = index
         return index
 
+    def with_roles(self, roles: Mapping[str, Mapping[str, str]]) -> CallSet:
+        """A copy with the given speakers' roles (``{call_id: {speaker: role}}``); metrics, hits and
+        speakers follow, ``role_source`` says ``user`` (:func:`hearkit.relabel.with_roles`)."""
+        from hearkit.relabel import with_roles
+
+        return with_roles(self, roles)
+
+    def merge_speakers(self, call_id: str, speakers: Sequence[str], *, into: str | None = None) -> CallSet:
+        """A copy where ``speakers`` of one call are one speaker (:func:`hearkit.relabel.merge_speakers`)."""
+        from hearkit.relabel import merge_speakers
+
+        return merge_speakers(self, call_id, speakers, into=into)
+
+    def split_speaker(
+        self, call_id: str, speaker: str, turns: Sequence[int], *, new_speaker: str, role: str | None = None
+    ) -> CallSet:
+        """A copy where some turns of a speaker go to a new one (:func:`hearkit.relabel.split_speaker`)."""
+        from hearkit.relabel import split_speaker
+
+        return split_speaker(self, call_id, speaker, turns, new_speaker=new_speaker, role=role)
+
     def _metadata_columns(self) -> list[str]:
         return [c for c in self.calls.attrs.get("metadata_columns", CALL_METADATA_COLUMNS) if c in self.calls]
 

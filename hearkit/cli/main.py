@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from hearkit._extras import MissingExtraError
-from hearkit.cli import analysis, batch, jobs, notebooks, report, serve
+from hearkit.cli import analysis, batch, jobs, notebooks, remap, report, serve
 
 app = typer.Typer(
     name="hearkit",
@@ -28,7 +28,7 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for _module in (analysis, report, jobs, serve, batch, notebooks):
+for _module in (analysis, report, jobs, serve, batch, notebooks, remap):
     _module.register(app)
 
 
