@@ -17,10 +17,10 @@ from hearkit._client._core import (
     PollPolicy,
     ProgressCallback,
     Reply,
-    RetryPolicy,
     Sleep,
     create_fields,
 )
+from hearkit.retry import RetryPolicy
 from hearkit.schema import Identity, Job, JobList, Result
 
 __all__ = ["AsyncJobs", "AsyncPyAI"]

@@ -15,7 +15,6 @@ import json
 import logging
 import mimetypes
 import os
-import random
 import time
 import uuid
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -41,13 +40,13 @@ from hearkit.errors import (
     parse_retry_after,
 )
 from hearkit.ledger import UNITS_HEADER, Ledger
+from hearkit.retry import RetryPolicy
 from hearkit.schema import Identity, Job, JobList, Result
 
 logger = logging.getLogger("hearkit.client")
 
 DEFAULT_BASE_URL = "https://api.pyai.com"
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
-DEFAULT_MAX_RETRIES = 2
 JOBS_PATH = "/v1/transcription/jobs"
 SUBTITLE_FORMATS = ("srt", "vtt")
 
@@ -73,40 +72,6 @@ class Sleep:
 
 Reply: TypeAlias = httpx.Response | httpx.TransportError | None
 Flow: TypeAlias = Generator[Send | Sleep, Reply, T]
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """When and how long to wait before sending a request again.
-
-    Retried: GET/HEAD on connection errors, 408, 429 and 5xx; POST only when it carries an
-    ``Idempotency-Key`` (the server then replays the first response instead of creating a
-    second job). ``Retry-After`` (seconds or HTTP date) is honoured as a minimum, up to
-    ``max_retry_after``; a longer ask (a daily cap) is not waited for: the error is raised.
-    Otherwise the delay is ``initial_delay · 2^attempt`` (at most ``max_delay``) minus up to
-    25 % jitter, so that many clients do not retry in lockstep.
-    """
-
-    max_retries: int = DEFAULT_MAX_RETRIES
-    initial_delay: float = 0.5
-    max_delay: float = 8.0
-    max_retry_after: float = 60.0
-
-    def retryable(self, request: httpx.Request, status_code: int | None) -> bool:
-        """Whether this request may be sent again after ``status_code`` (None: no response)."""
-        safe = request.method in ("GET", "HEAD") or "Idempotency-Key" in request.headers
-        if not safe:
-            return False
-        return status_code is None or status_code in (408, 429) or status_code >= 500
-
-    def delay(self, attempt: int, retry_after: float | None) -> float | None:
-        """Seconds to wait before retry number ``attempt + 1``; None when not worth waiting."""
-        if retry_after is not None:
-            if retry_after > self.max_retry_after:
-                return None
-            return retry_after * (1 + 0.1 * random.random())
-        backoff = min(self.max_delay, self.initial_delay * 2.0**attempt)
-        return backoff * (1 - 0.25 * random.random())
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ import contextlib
 import hashlib
 import json
 import os
-import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -50,11 +49,12 @@ from hearkit.errors import (
     RateLimitError,
     ServerError,
 )
+from hearkit.ledger import parse_units
+from hearkit.retry import RetryPolicy
 from hearkit.schema import Job, Result
 
 __all__ = ["JobsClient", "Runner", "RunnerSettings", "idempotency_key", "parse_units", "write_json"]
 
-_UNITS = re.compile(r"audio_seconds\s*=\s*([0-9.eE+-]+)")
 _JOB_PATH = re.compile(r"/v1/transcription/jobs/([^/?#]+)$")
 _MAX_RATE_LIMITED = 200
 #: Errors of a job whose upload did not reach the server whole (the engine's wording): such a job is
@@ -84,7 +84,9 @@ class RunnerSettings:
     ``output_formats``, ``vocabulary``); the diarization option comes from each recording's
     mode. ``poll_initial``/``poll_max`` bound the polling backoff (×1.5 a poll); with a
     ``webhook_url`` the runner waits for events and polls only every ``webhook_poll``
-    seconds.
+    seconds. Failed sends back off by ``retry`` (a :class:`hearkit.retry.RetryPolicy`, the
+    client's own type), by default ``max_attempts`` sends with ``retry_backoff · 2^attempt``
+    seconds between them (at most 64 × ``retry_backoff``).
     """
 
     concurrency: int = 8
@@ -96,6 +98,23 @@ class RunnerSettings:
     webhook_poll: float = 30.0
     retry_backoff: float = 0.2
     job_timeout: float = 6 * 3600.0
+    retry: RetryPolicy | None = None
+
+    def __post_init__(self) -> None:
+        # max_attempts/retry_backoff are the short way to give the policy; a given retry wins.
+        if self.retry is None:
+            self.retry = RetryPolicy(
+                max_retries=self.max_attempts - 1,
+                initial_delay=self.retry_backoff,
+                max_delay=self.retry_backoff * 2**6,
+            )
+        self.max_attempts = self.retry.attempts
+
+    @property
+    def policy(self) -> RetryPolicy:
+        """The :class:`hearkit.retry.RetryPolicy` of submissions, polls and result fetches."""
+        assert self.retry is not None  # set by __post_init__
+        return self.retry
 
 
 def idempotency_key(rec_id: str, options: Mapping[str, Any], generation: int = 0) -> str:
@@ -107,18 +126,6 @@ def idempotency_key(rec_id: str, options: Mapping[str, Any], generation: int = 0
     canonical = json.dumps(dict(options), sort_keys=True, separators=(",", ":"))
     digest = hashlib.sha256(f"{rec_id}|{canonical}|{generation}".encode()).hexdigest()
     return f"hearkit-{digest[:48]}"
-
-
-def parse_units(value: str | None) -> float | None:
-    """Billed seconds from an ``x-pyai-units`` header: ``audio_seconds=<n>`` or a bare number."""
-    if not value:
-        return None
-    match = _UNITS.search(value)
-    text = match.group(1) if match else value.strip()
-    try:
-        return float(text)
-    except ValueError:
-        return None
 
 
 def write_json(path: Path, document: Any) -> None:
@@ -243,7 +250,7 @@ class Runner:
         attempts = 0
         rate_limited = 0
         last_error = row.last_error or ""
-        while attempts < self.settings.max_attempts:
+        while attempts < self.settings.policy.attempts:
             await self.limiter.pace()
             if self.stop_reason is not None:
                 return None
@@ -306,7 +313,7 @@ class Runner:
             except (ServerError, APIConnectionError) as exc:
                 errors += 1
                 self.manifest.note_error(row.rec_id, str(exc))
-                if errors >= self.settings.max_attempts * 4:
+                if errors >= self.settings.policy.attempts * 4:
                     return None  # stays `submitted`: the next run picks the job up again
                 await self._backoff(min(errors, 6))
                 continue
@@ -324,7 +331,7 @@ class Runner:
     async def _save(self, row: ManifestRow, job: Job) -> None:
         result = job.result
         if result is None:
-            result = await _retrying(lambda: self.jobs.result(job), self.settings.max_attempts)
+            result = await _retrying(lambda: self.jobs.result(job), self.settings.policy)
         document = job.to_api()
         document["result"] = result.to_api()
         document["hearkit"] = {
@@ -358,8 +365,7 @@ class Runner:
             self.stop_reason = reason
 
     async def _backoff(self, attempt: int) -> None:
-        base = self.settings.retry_backoff * 2 ** min(attempt - 1, 6)
-        await asyncio.sleep(base * (0.5 + random.random()))
+        await asyncio.sleep(self.settings.policy.backoff(attempt - 1))
 
     # webhook events -------------------------------------------------------------------------
 
@@ -393,12 +399,14 @@ class Runner:
             store.close()
 
 
-async def _retrying(call: Callable[[], Awaitable[Result]], attempts: int) -> Result:
-    for attempt in range(1, attempts + 1):
+async def _retrying(call: Callable[[], Awaitable[Result]], policy: RetryPolicy) -> Result:
+    for attempt in range(policy.attempts):
         try:
             return await call()
-        except (ServerError, APIConnectionError, RateLimitError):
-            if attempt == attempts:
+        except (ServerError, APIConnectionError, RateLimitError) as exc:
+            if attempt + 1 == policy.attempts:
                 raise
-            await asyncio.sleep(0.2 * 2**attempt)
+            retry_after = exc.retry_after if isinstance(exc, RateLimitError) else None
+            wait = policy.delay(attempt, retry_after)
+            await asyncio.sleep(policy.backoff(attempt) if wait is None else wait)
     raise AssertionError("unreachable")
