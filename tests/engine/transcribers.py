@@ -18,3 +18,12 @@ class ExitingTranscriber:
         if options.call_id == "crash":
             os._exit(3)
         return FakeTranscriber().transcribe(audio_path, options)
+
+
+class RaisingTranscriber:
+    """Fails with a multi-line RuntimeError, as a bug deep in a transcriber would."""
+
+    name = "raising"
+
+    def transcribe(self, audio_path: Path, options: JobCreateParams) -> Result:
+        raise RuntimeError("decoder state lost at frame 1234\nsecond line of detail")
