@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hearkit.batch.api import BatchReport
@@ -46,7 +49,12 @@ def print_report(report: BatchReport, console: Console | None = None) -> None:
     elif counts["pending"] or counts["submitted"]:
         console.print(f"not finished; resume with: [bold]{report.resume_command}[/bold]")
     if report.dataset_dir is not None:
-        console.print(f"dataset: {report.dataset_dir} (hearkit.record.CallSet.load)")
+        out = escape(shlex.quote(str(report.out_dir)))
+        loader = escape(f"CallSet.load({str(report.out_dir)!r})")
+        console.print(f"dataset: {escape(str(report.dataset_dir))}; in Python: {loader}")
+        console.print(
+            f"next: [bold]hearkit report {out} -o report.html[/bold] · [bold]hearkit dashboard {out}[/bold]"
+        )
 
 
 def _listed(console: Console, title: str, rows: list[tuple[str, str]]) -> None:
