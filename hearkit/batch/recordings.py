@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from hearkit._extras import MissingExtraError
+from hearkit.audio import header, open_audio
 from hearkit.metadata import is_sidecar, read_sidecar
 
 try:
@@ -125,16 +126,10 @@ def inspect_audio(path: Path, *, analyze_stereo: bool = True) -> AudioInfo:
     Raises ``ValueError`` with a readable reason when the file is not decodable audio.
     ``analyze_stereo=False`` decodes only the first frames (enough to prove the file is audio).
     """
-    try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not a readable audio file ({_short(exc)})") from exc
-    with container:
-        if not container.streams.audio:
-            raise ValueError("no audio stream in the file")
-        stream = container.streams.audio[0]
-        channels = int(stream.codec_context.channels or 0)
-        duration = _container_duration(container, stream)
+    with open_audio(path) as (container, stream):
+        stated = header(container, stream)
+        channels = stated.channels
+        duration = stated.seconds or None
         decode_seconds = AUTO_MAX_SECONDS if analyze_stereo and channels >= 2 else 1.0
         try:
             stats, decoded_s, finished = _decode_stats(container, stream, channels, decode_seconds)
@@ -417,14 +412,6 @@ def _classify(stats: np.ndarray) -> str:
     if min(rms0, rms1) < max(SILENT_RMS, louder * ratio):
         return "one_silent"
     return "stereo"
-
-
-def _container_duration(container: Any, stream: Any) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return float(container.duration) / 1_000_000
-    return None
 
 
 def _unique_call_id(call_id: str, rec_id: str, used: set[str]) -> str:

@@ -209,14 +209,13 @@ def demo(
 # -- analyze ---------------------------------------------------------------------------------------
 def channel_count(path: Path) -> int:
     """Number of audio channels of a local recording (PyAV)."""
-    import av
+    from hearkit.audio import AudioProbeError, probe_header
 
     try:
-        with av.open(str(path)) as container:
-            return int(container.streams.audio[0].channels)
-    except (av.FFmpegError, IndexError) as exc:
+        return probe_header(path).channels
+    except AudioProbeError as exc:
         raise typer.BadParameter(
-            f"{path} is not a readable audio file ({exc}); give a recording such as .wav, .ogg, .mp3",
+            f"{path}: {exc}; give a recording such as .wav, .ogg, .mp3",
             param_hint="SOURCE",
         ) from exc
 

@@ -14,6 +14,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from hearkit.audio import NoAudioStreamError, header, open_audio
 from hearkit.engine.transcriber import AudioError
 
 __all__ = ["SAMPLE_RATE", "DecodedAudio", "decode_audio"]
@@ -61,12 +62,9 @@ def decode_audio(path: Path | str) -> DecodedAudio:
     if not path.is_file():
         raise AudioError(f"audio file not found: {path.name}")
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
-            if not container.streams.audio:
-                raise AudioError(f"no audio stream found in the upload; send a {_SUPPORTED} recording")
-            stream = container.streams.audio[0]
-            source_rate = int(stream.codec_context.sample_rate or 0)
-            source_channels = int(stream.codec_context.channels or 0)
+        with open_audio(path, metadata_errors="ignore") as (container, stream):
+            stated = header(container, stream)
+            source_rate, source_channels = stated.sample_rate, stated.channels
             layout = "mono" if source_channels <= 1 else "stereo"
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
             chunks: list[npt.NDArray[np.float32]] = []
@@ -77,6 +75,8 @@ def decode_audio(path: Path | str) -> DecodedAudio:
                 chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32))
     except AudioError:
         raise
+    except NoAudioStreamError:
+        raise AudioError(f"no audio stream found in the upload; send a {_SUPPORTED} recording") from None
     except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as exc:
         raise AudioError(
             f"the upload could not be decoded as audio ({type(exc).__name__}: {exc}); "
