@@ -40,6 +40,7 @@ __all__ = [
     "SandboxKey",
     "Segment",
     "SigningSecretStatus",
+    "SpeakerEmbeddings",
     "WebhookEvent",
     "WebhookEventData",
     "Word",
@@ -83,11 +84,24 @@ class Segment(ApiModel):
     channel: int | None = None
 
 
+class SpeakerEmbeddings(ApiModel):
+    """The diarizer's voice evidence, kept with a result so speakers can be found again without
+    ASR (:mod:`hearkit.engine.pipeline.rediarize`). A local-engine extension; the hosted API
+    has no such field. ``starts``: each window's start (seconds), ``window_s`` its length;
+    ``data``: base64 of the L2-normalised embeddings (windows × ``dim``) as int8, value × 127."""
+
+    window_s: float
+    dim: int
+    starts: list[float] = Field(default_factory=list)
+    data: str = ""
+
+
 class Result(ApiModel):
     """The transcript of a completed job, inline in ``Job.result`` or behind ``Job.result_url``.
 
     ``audio_seconds`` is the billed quantity; ``formats`` maps an output format (``srt``,
-    ``vtt``) to a signed URL.
+    ``vtt``) to a signed URL. ``speaker_embeddings`` (local engine, diarized mono only) lets a
+    stored result be re-diarized without transcribing again.
     """
 
     text: str = ""
@@ -96,6 +110,7 @@ class Result(ApiModel):
     segments: list[Segment] = Field(default_factory=list)
     words: list[Word] = Field(default_factory=list)
     formats: dict[str, str] | None = None
+    speaker_embeddings: SpeakerEmbeddings | None = None
 
 
 class Job(ApiModel):

@@ -161,17 +161,45 @@ def listen(
     ],
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret-file",
+            help="File holding the signing secret (one per line during rotation). Default: the"
+            " PYAI_WEBHOOK_SECRET environment variable (several separated by commas).",
+        ),
+    ] = None,
     secret: Annotated[
         list[str] | None,
-        typer.Option(envvar="PYAI_WEBHOOK_SECRET", help="Signing secret (repeat during rotation)."),
+        typer.Option(help="Deprecated: a secret on the command line is visible to every user in `ps`."),
     ] = None,
 ) -> None:
     """Receive signed completion callbacks for a batch (POST /webhooks/pyai) and record them."""
+    import os
+
     import uvicorn
 
     from hearkit.batch.webhook_listener import webhook_app
 
-    if not secret:
-        raise typer.BadParameter("give the webhook signing secret with --secret or PYAI_WEBHOOK_SECRET")
+    if secret:
+        typer.echo(
+            "warning: --secret is deprecated and will be removed: the secret shows in `ps`;"
+            " use PYAI_WEBHOOK_SECRET or --secret-file",
+            err=True,
+        )
+        secrets = list(secret)
+    elif secret_file is not None:
+        try:
+            secrets = [line.strip() for line in secret_file.read_text().splitlines() if line.strip()]
+        except OSError as exc:
+            raise typer.BadParameter(f"cannot read {secret_file}: {exc.strerror}") from None
+    else:
+        secrets = [
+            part.strip() for part in os.environ.get("PYAI_WEBHOOK_SECRET", "").split(",") if part.strip()
+        ]
+    if not secrets:
+        raise typer.BadParameter(
+            "give the webhook signing secret in PYAI_WEBHOOK_SECRET or a file named by --secret-file"
+        )
     _console.print(f"listening on http://{host}:{port}/webhooks/pyai for {out}")
-    uvicorn.run(webhook_app(out, secret), host=host, port=port, log_level="warning")
+    uvicorn.run(webhook_app(out, secrets), host=host, port=port, log_level="warning")

@@ -26,7 +26,7 @@ from hearkit.engine.store import KeyRow
 __all__ = ["AnyKey", "Billing", "JobsKey", "RuntimeDep", "Scoped", "authenticated", "billing", "get_runtime"]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The :class:`Runtime` of the app serving the request."""
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -35,7 +35,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def authenticated(request: Request, runtime: RuntimeDep) -> KeyRow:
+async def authenticated(request: Request, runtime: RuntimeDep) -> KeyRow:
     """The calling key (401 when missing, unknown, revoked or expired)."""
     header = request.headers.get("authorization", "")
     api_key = header[7:].strip() if header[:7].lower() == "bearer " else request.headers.get("x-api-key", "")
@@ -51,7 +51,7 @@ def authenticated(request: Request, runtime: RuntimeDep) -> KeyRow:
     return key
 
 
-def rate_limited(key: Annotated[KeyRow, Depends(authenticated)], runtime: RuntimeDep) -> KeyRow:
+async def rate_limited(key: Annotated[KeyRow, Depends(authenticated)], runtime: RuntimeDep) -> KeyRow:
     """The key, after taking one token of its bucket (429 when empty)."""
     wait = runtime.limiter.acquire(key.key_id, key.rps, key.burst)
     if wait is not None:
@@ -70,7 +70,7 @@ class Scoped:
     def __init__(self, scope: str | None) -> None:
         self.scope = scope
 
-    def __call__(self, key: Annotated[KeyRow, Depends(rate_limited)]) -> KeyRow:
+    async def __call__(self, key: Annotated[KeyRow, Depends(rate_limited)]) -> KeyRow:
         if self.scope is not None and self.scope not in key.scopes:
             raise EngineError(
                 403,
@@ -85,7 +85,7 @@ JobsKey = Annotated[KeyRow, Depends(Scoped(JOBS_SCOPE))]
 AnyKey = Annotated[KeyRow, Depends(Scoped(None))]
 
 
-def billing(runtime: RuntimeDep) -> Callable[[KeyRow], None]:
+async def billing(runtime: RuntimeDep) -> Callable[[KeyRow], None]:
     """The billing check of this runtime, for a route to call at the right moment."""
 
     def check(key: KeyRow) -> None:

@@ -9,7 +9,8 @@
   169.254.169.254 cloud metadata service), shared CGNAT space (100.64/10, e.g. Alibaba's
   metadata 100.100.100.200), multicast, reserved and unspecified addresses are refused, and so
   are IPv6 addresses that carry an IPv4 address inside (``::ffff:a.b.c.d``, ``::a.b.c.d``,
-  NAT64 ``64:ff9b::/96`` and ``64:ff9b:1::/48`` whose IPv4 part is refused, and every 6to4
+  NAT64 ``64:ff9b::/96`` and ``64:ff9b:1::/48`` whose IPv4 part is refused (the rest of
+  NAT64 stays refused as reserved, as Python's ``ipaddress`` classes it), and every 6to4
   ``2002::/16`` and Teredo ``2001::/32`` address, tunnels a relay may deliver anywhere).
   ``allow_private_urls`` (local testing) turns the policy off; ``allow_private_networks``
   (CIDRs) opens only chosen networks, e.g. ``127.0.0.0/8`` for tests.
@@ -111,9 +112,10 @@ def check_address(ip: IPAddress) -> str | None:
         if ip in _TEREDO:
             return "Teredo (IPv4 tunnelled in IPv6)"
         embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            reason = check_address(embedded)
-            return None if reason is None else f"{reason} (IPv4 inside an IPv6 address)"
+        if embedded is not None and (reason := check_address(embedded)) is not None:
+            return f"{reason} (IPv4 inside an IPv6 address)"
+        if ip.ipv4_mapped is not None:
+            return None
     if ip.is_loopback:
         return "loopback"
     if ip.is_link_local:

@@ -3,6 +3,11 @@
 :func:`probe_audio` decodes the whole file with PyAV (FFmpeg) and returns its real duration,
 channel count and sample rate, or raises :class:`~hearkit.engine.transcriber.AudioError` with a
 message that says what is wrong and what to do (empty file, not audio, corrupt, no samples).
+
+With ``max_seconds``, a file too long is refused before it costs a worker its decoding time:
+first by the duration its container header states (FLAC's STREAMINFO, WAV's data size, …;
+1% + 1 s of slack for estimated headers such as MP3's), then, for a header that states none or
+understates it, as soon as the decoded samples pass ``max_seconds``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import av
 
 from hearkit.engine.transcriber import AudioError
 
-__all__ = ["AudioInfo", "probe_audio"]
+__all__ = ["AudioInfo", "probe_audio", "too_long"]
 
 _FORMATS_HINT = "send a WAV, FLAC, MP3, M4A or OGG recording"
 
@@ -28,8 +33,24 @@ class AudioInfo:
     sample_rate: int
 
 
-def probe_audio(path: Path) -> AudioInfo:
-    """Decode ``path`` fully; raise :class:`AudioError` when it is not usable audio."""
+def too_long(seconds: float, max_seconds: float, *, at_least: bool = False) -> AudioError:
+    """The error of audio longer than this server accepts."""
+    length = f"at least {seconds:.0f} s" if at_least else f"{seconds:.0f} s"
+    return AudioError(
+        f"the audio is {length} long; this server accepts at most {max_seconds:.0f} s: split the recording"
+    )
+
+
+def _header_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float:
+    """The longest duration the container or stream header states (0 when none does)."""
+    stated = [container.duration / av.time_base] if container.duration else []
+    if stream.duration and stream.time_base:
+        stated.append(float(stream.duration * stream.time_base))
+    return max(stated, default=0.0)
+
+
+def probe_audio(path: Path, max_seconds: float | None = None) -> AudioInfo:
+    """Decode ``path`` fully; raise :class:`AudioError` when it is not usable audio (or too long)."""
     size = path.stat().st_size if path.exists() else 0
     if size == 0:
         raise AudioError(f"the audio file is empty (0 bytes): {_FORMATS_HINT}")
@@ -40,6 +61,11 @@ def probe_audio(path: Path) -> AudioInfo:
                     f"the file has no audio stream (is it a video or a document?): {_FORMATS_HINT}"
                 )
             stream = container.streams.audio[0]
+            if (
+                max_seconds is not None
+                and (stated := _header_seconds(container, stream)) > max_seconds * 1.01 + 1
+            ):
+                raise too_long(stated, max_seconds)
             samples = 0
             rate = 0
             channels = 0
@@ -47,6 +73,8 @@ def probe_audio(path: Path) -> AudioInfo:
                 samples += frame.samples
                 rate = frame.sample_rate or rate
                 channels = len(frame.layout.channels) or channels
+                if max_seconds is not None and rate and samples / rate > max_seconds:
+                    raise too_long(samples / rate, max_seconds, at_least=True)
     except AudioError:
         raise
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:

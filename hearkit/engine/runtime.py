@@ -14,6 +14,7 @@ import logging
 from hearkit._sqlite import private_dir, private_file
 from hearkit.engine.delivery import WebhookDeliverer
 from hearkit.engine.leases import housekeeping
+from hearkit.engine.logs import configure_engine_log
 from hearkit.engine.ratelimit import RateLimiter
 from hearkit.engine.render import Renderer
 from hearkit.engine.settings import EngineSettings
@@ -35,6 +36,8 @@ class Runtime:
     def __init__(self, settings: EngineSettings, transcriber: Transcriber | None = None) -> None:
         self.settings = settings
         private_dir(settings.data_dir)
+        #: ``<data_dir>/engine.log``: tracebacks of unexpected errors (by request id) and of failed jobs.
+        self.log_path = configure_engine_log(settings.data_dir)
         self.store = Store(settings.data_dir / "engine.sqlite3")
         self.audio_dir = settings.data_dir / "audio"
         self.tmp_dir = settings.data_dir / "tmp"

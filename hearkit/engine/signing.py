@@ -28,7 +28,7 @@ def sign_link(secret: str, base_url: str, path: str, ttl: float, *, now: float |
 
 def verify_link(secret: str, path: str, expires: str | None, signature: str | None) -> str | None:
     """``None`` when the link is valid; otherwise why it is not (for the error message)."""
-    if not expires or not signature or not expires.isdigit():
+    if not expires or not signature or not expires.isascii() or not expires.isdigit() or len(expires) > 12:
         return "the link is not signed"
     if not hmac.compare_digest(_digest(secret, path, int(expires)), signature):
         return "the link signature is invalid"

@@ -66,7 +66,7 @@ def run_transcription(
 ) -> tuple[str, float]:
     """Check the audio, transcribe it; returns (result JSON, billed audio seconds). Runs in the pool."""
     path = Path(audio_path)
-    info = probe_audio(path)
+    info = probe_audio(path, max_seconds=max_audio_seconds)
     if params.get("channel") and info.channels < 2:
         raise AudioError(
             f"the file has {info.channels} channel: channel=true needs a stereo recording with one"

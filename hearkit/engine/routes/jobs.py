@@ -52,7 +52,7 @@ _CREATE_OPENAPI: dict[str, Any] = {
 }
 
 
-def idempotency_key(
+async def idempotency_key(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> str | None:
     """The ``Idempotency-Key`` header, 1 to 255 characters when present."""

@@ -20,7 +20,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1/transcription/jobs/{job_id}", tags=["signed links"])
 
 
-def signed_job(job_id: str, request: Request, runtime: RuntimeDep) -> JobRow:
+async def signed_job(job_id: str, request: Request, runtime: RuntimeDep) -> JobRow:
     """The completed job a valid signed link names (403 for a bad or expired link, else 404)."""
     reason = verify_link(
         runtime.url_secret,

@@ -1,0 +1,108 @@
+"""Re-diarization of stored results: voices from the real encoder on the sample audio, words and
+speakers from the scripts that made that audio (no ASR)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hearkit.engine.pipeline.decode import decode_audio
+from hearkit.engine.pipeline.rediarize import decode_embeddings, encode_embeddings, rediarize
+from hearkit.engine.pipeline.speaker_encoder import (
+    FRAMES_PER_PARTIAL,
+    HOP,
+    default_encoder,
+    mel_spectrogram,
+    normalize_volume,
+)
+from hearkit.record import analyze_calls, sample_dir
+from hearkit.schema import Result
+
+CALL = "call_05_renewal"
+
+
+def _stored_result() -> tuple[Result, list[int]]:
+    """The call's scripted words (speakers erased, as one wrong speaker) and window embeddings
+    made by the engine's encoder from the mono recording, every 0.75 s inside the words."""
+    base = Path(sample_dir())
+    truth = json.loads((base / f"{CALL}.truth.json").read_text())
+    audio = decode_audio(base / f"{CALL}.mono.ogg")
+    mel = mel_spectrogram(normalize_volume(audio.mono()))
+    frame_s = HOP / 16_000
+    speech = sorted({round(t, 2) for w in truth["words"] for t in np.arange(w["start"], w["end"], 0.75)})
+    starts = sorted({min(int(t / frame_s), len(mel) - FRAMES_PER_PARTIAL) for t in speech})
+    windows = np.stack([mel[f : f + FRAMES_PER_PARTIAL] for f in starts]).astype(np.float32)
+    vectors = default_encoder().embed(windows)
+    times = [(f * frame_s, (f + FRAMES_PER_PARTIAL) * frame_s) for f in starts]
+    words = [
+        {"word": w["word"], "start": w["start"], "end": w["end"], "speaker": "speaker_0"}
+        for w in truth["words"]
+    ]
+    result = Result.model_validate(
+        {
+            "audio_seconds": truth["duration_s"],
+            "speakers": 1,
+            "segments": [
+                {"id": 0, "start": 0.0, "end": truth["duration_s"], "text": "", "speaker": "speaker_0"}
+            ],
+            "words": words,
+            "speaker_embeddings": encode_embeddings(vectors, times).model_dump(),
+        }
+    )
+    return result, [w["channel"] for w in truth["words"]]
+
+
+@pytest.fixture(scope="module")
+def stored() -> tuple[Result, list[int]]:
+    return _stored_result()
+
+
+def test_two_speakers_found_again_from_stored_voices(stored: tuple[Result, list[int]]) -> None:
+    result, channels = stored
+    again = rediarize(result.model_dump(exclude_unset=True), speakers_expected=2)
+    labels = [w.speaker for w in again.words]
+    assert again.speakers == 2 and set(labels) == {"speaker_0", "speaker_1"}
+    assert [w.word for w in again.words] == [w.word for w in result.words]
+    same = np.mean([int(label[-1]) == ch for label, ch in zip(labels, channels, strict=True)])
+    assert max(same, 1 - same) >= 0.9  # words given to the scripted speaker (up to naming)
+    # the analysis then sees two speakers with the scripted talk shares, roughly
+    calls = analyze_calls({CALL: again}, summaries=False)
+    assert calls.calls["n_speakers"].iloc[0] == 2
+    assert again.speaker_embeddings is not None
+
+
+def test_stored_embeddings_are_compact_and_round_trip(stored: tuple[Result, list[int]]) -> None:
+    result, _ = stored
+    kept = result.speaker_embeddings
+    assert kept is not None
+    starts, vectors = decode_embeddings(kept)
+    assert vectors.shape == (len(kept.starts), 256)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    per_second = len(kept.data) / (result.audio_seconds or 1)
+    assert per_second < 400  # bytes of base64 per second of call
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"speaker_embeddings": None}, "no stored speaker embeddings"),
+        ({"words": []}, "no words"),
+    ],
+)
+def test_bad_input_says_what_to_do(
+    stored: tuple[Result, list[int]], change: dict[str, object], message: str
+) -> None:
+    result, _ = stored
+    broken = result.model_copy(update=change)
+    with pytest.raises(ValueError, match=message):
+        rediarize(broken, speakers_expected=2)
+    with pytest.raises(ValueError, match="whole number"):
+        rediarize(result, speakers_expected=0)
+    damaged = result.model_copy(
+        update={"speaker_embeddings": result.speaker_embeddings.model_copy(update={"data": "AAAA"})}  # type: ignore[union-attr]
+    )
+    with pytest.raises(ValueError, match="damaged"):
+        rediarize(damaged, speakers_expected=2)
