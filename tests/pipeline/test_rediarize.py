@@ -78,7 +78,7 @@ def test_stored_embeddings_are_compact_and_round_trip(stored: tuple[Result, list
     result, _ = stored
     kept = result.speaker_embeddings
     assert kept is not None
-    starts, vectors = decode_embeddings(kept)
+    _, vectors = decode_embeddings(kept)
     assert vectors.shape == (len(kept.starts), 256)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     per_second = len(kept.data) / (result.audio_seconds or 1)

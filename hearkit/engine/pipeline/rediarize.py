@@ -2,7 +2,8 @@
 
 The local engine keeps the diarizer's window embeddings with a diarized mono result
 (:class:`hearkit.schema.SpeakerEmbeddings`: one 256-d voice print per 1.6 s window, int8,
-every second window kept: about 0.3 KB of base64 per second of speech). :func:`rediarize` clusters them into exactly
+every second window kept: about 0.3 KB of base64 per second of speech).
+:func:`rediarize` clusters them into exactly
 ``speakers_expected`` voices (average-linkage cosine tree cut at that count, then three passes
 moving each window to its nearest centroid), gives each word the speaker whose centroid best
 matches the windows covering the word's middle (the nearest window when none covers it), and
