@@ -16,7 +16,7 @@ from hearkit.batch.webhook_listener import webhook_app, webhook_store
 from hearkit.engine import LocalEngine
 from tests.batch import audio
 from tests.batch.clients import async_client
-from tests.batch.servers import serve
+from tests.servers import serve
 
 FAST = RunnerSettings(poll_initial=0.05, poll_max=0.3, retry_backoff=0.02)
 

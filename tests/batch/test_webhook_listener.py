@@ -10,7 +10,7 @@ import httpx
 
 from hearkit.batch.webhook_listener import WEBHOOK_STORE_NAME, webhook_app, webhook_store
 from hearkit.webhooks import sign
-from tests.batch.servers import serve
+from tests.servers import serve
 
 SECRET = "whsec_test_batch"
 

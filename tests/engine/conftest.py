@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from hearkit.engine import LocalEngine
+from tests.servers import LoopbackServer as ThreadedServer
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DATA = REPO / "sample_data"
@@ -91,49 +92,6 @@ def sandbox_key(engine: LocalEngine) -> str:
     response = httpx.post(engine.base_url + "/v1/sandbox/keys", json={"label": "test"})
     assert response.status_code == 201, response.text
     return str(response.json()["api_key"])
-
-
-class ThreadedServer:
-    """Any ASGI app served by uvicorn in a thread on a free loopback port (optionally TLS)."""
-
-    def __init__(
-        self,
-        app: Any,
-        *,
-        certfile: Path | None = None,
-        keyfile: Path | None = None,
-        port: int = 0,
-        lifespan: str = "off",
-    ) -> None:
-        import socket
-        import threading
-
-        import uvicorn
-
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", port))
-        self.port = self.sock.getsockname()[1]
-        config = uvicorn.Config(
-            app,
-            log_level="warning",
-            access_log=False,
-            lifespan=lifespan,
-            ssl_certfile=str(certfile) if certfile else None,
-            ssl_keyfile=str(keyfile) if keyfile else None,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "test server did not start"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
-        self.sock.close()
 
 
 class TLSAudioServer:

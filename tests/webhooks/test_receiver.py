@@ -17,7 +17,7 @@ from hearkit.engine import LocalEngine
 from hearkit.schema import Job, WebhookEvent
 from hearkit.webhooks import WebhookStore, sign, webhook_receiver
 from tests.client.fakeapi import FakeAPI
-from tests.client.servers import serve
+from tests.servers import serve
 
 SECRET = "whsec_receiver_test"
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
