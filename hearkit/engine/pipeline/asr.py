@@ -32,10 +32,14 @@ from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
 __all__ = [
     "ASR_MODEL_ENV",
+    "LOOP_REPEATS",
     "Chunk",
     "DecodeSettings",
+    "Recognition",
     "RecognizedWord",
     "get_model",
+    "recognize_chunks",
+    "repetition_loops",
     "resolve_model",
     "transcribe_chunks",
     "transcribe_full",
@@ -74,13 +78,19 @@ class DecodeSettings:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Speech pieces of one channel, packed end to end into one Whisper window (≤ 30 s).
+    """Speech pieces packed end to end into one Whisper window (≤ 30 s).
 
-    ``pieces`` are ``(start, end)`` sample spans of that channel's signal, in time order.
+    ``pieces`` are ``(start, end)`` sample spans; piece ``i`` belongs to channel
+    ``channels[i]`` (all to ``channel`` when ``channels`` is empty), in the order they are laid.
     """
 
     pieces: tuple[tuple[int, int], ...]
     channel: int = 0
+    channels: tuple[int, ...] = ()
+
+    def channel_of(self, index: int) -> int:
+        """The channel of piece ``index``."""
+        return self.channels[index] if self.channels else self.channel
 
     @property
     def samples(self) -> int:
@@ -199,9 +209,10 @@ class _PackedTimeline:
                 if index:
                     parts.append(gap)
                     position += len(gap)
-                parts.append(signals[chunk.channel][start:end])
+                channel = chunk.channel_of(index)
+                parts.append(signals[channel][start:end])
                 self.piece_starts.append(position)
-                self.piece_origin.append((chunk.channel, start, end))
+                self.piece_origin.append((channel, start, end))
                 position += end - start
             self.clips.append((clip_start, position))
             self.chunk_pieces.append((first_piece, len(self.piece_starts) - 1))
@@ -239,21 +250,96 @@ class _PackedTimeline:
         return out
 
 
+LOOP_REPEATS = 4
+"""An n-gram of 2 to 8 words said this many times in a row is a repetition loop (a single word:
+one more time, since "no no no no" happens in speech). Whisper's batched decoder, which has no
+temperature fallback, sometimes emits such loops ("T -T -T -T…" for 80 tokens on a contact-centre
+call) instead of the words."""
+
+_MAX_LOOP_N = 8
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in ("".join(c for c in w.lower() if c.isalnum() or c == "'") for w in text.split()) if t]
+
+
+def repetition_loops(tokens: list[str]) -> list[tuple[int, int, int]]:
+    """The repetition loops in ``tokens`` as ``(start, n, repeats)``: ``tokens[start:start+n]``
+    said ``repeats`` times in a row, with ``repeats`` ≥ :data:`LOOP_REPEATS` (+1 for n = 1)."""
+    found: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(tokens):
+        step = 1
+        for n in range(1, _MAX_LOOP_N + 1):
+            gram = tokens[i : i + n]
+            if len(gram) < n:
+                break
+            repeats = 1
+            while tokens[i + repeats * n : i + (repeats + 1) * n] == gram:
+                repeats += 1
+            if repeats >= LOOP_REPEATS + (n == 1):
+                found.append((i, n, repeats))
+                step = n * repeats
+                break
+        i += step
+    return found
+
+
+def _without_loops(words: list[RecognizedWord]) -> tuple[list[RecognizedWord], int]:
+    """``words`` with every loop cut to its first occurrence, and the number of loops cut."""
+    tokens = [" ".join(_tokens(w.text)) for w in words]
+    loops = repetition_loops(tokens)
+    drop: set[int] = set()
+    for start, n, repeats in loops:
+        drop.update(range(start + n, start + n * repeats))
+    return [w for i, w in enumerate(words) if i not in drop], len(loops)
+
+
+@dataclass
+class Recognition:
+    """Words of a batch of windows, with what the decoding of those windows took.
+
+    * ``windows``: Whisper windows decoded (one encoder pass of 30 s each);
+    * ``redecoded``: windows decoded again because the batched decode looked broken (compression
+      ratio over the threshold or average log-probability under it);
+    * ``repetition_redecoded``: windows decoded again because their text looped
+      (:func:`repetition_loops`), whatever their scores;
+    * ``loops_cut``: loops still present after the second decode, cut to one occurrence.
+    """
+
+    words: list[RecognizedWord]
+    windows: int = 0
+    redecoded: int = 0
+    repetition_redecoded: int = 0
+    loops_cut: int = 0
+
+
 def transcribe_chunks(
     model: WhisperModel,
     signals: list[npt.NDArray[np.float32]],
     chunks: list[Chunk],
     settings: DecodeSettings | None = None,
 ) -> list[RecognizedWord]:
+    """The words of :func:`recognize_chunks`."""
+    return recognize_chunks(model, signals, chunks, settings).words
+
+
+def recognize_chunks(
+    model: WhisperModel,
+    signals: list[npt.NDArray[np.float32]],
+    chunks: list[Chunk],
+    settings: DecodeSettings | None = None,
+) -> Recognition:
     """Recognise every chunk, batching the chunks of all channels together.
 
     ``signals[c]`` is the signal of channel ``c``; words come back sorted by channel and time,
-    timed on their own channel's timeline.
+    timed on their own channel's timeline. A window whose batched decode looks broken or loops
+    is decoded again with the sequential decoder and its temperature fallback.
     """
     settings = settings or DecodeSettings()
     chunks = [c for c in chunks if c.samples > 0]
     if not chunks:
-        return []
+        return Recognition([])
     timeline = _PackedTimeline(signals, chunks)
     clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in timeline.clips]
     pipeline = BatchedInferencePipeline(model)
@@ -277,12 +363,17 @@ def transcribe_chunks(
         index = next((chunk_of_frame[f] for f in (seek, seek + 1, seek - 1) if f in chunk_of_frame), None)
         if index is not None:
             by_chunk.setdefault(index, []).append(segment)
-    words: list[RecognizedWord] = []
+    recognition = Recognition([], windows=len(chunks))
     for index, (clip_start, clip_end) in enumerate(timeline.clips):
         chunk_segments = by_chunk.get(index, [])
-        if any(_needs_fallback(s, settings) for s in chunk_segments):
-            if all(_is_silence(s, settings) for s in chunk_segments):
+        looping = bool(repetition_loops(_tokens(" ".join(s.text for s in chunk_segments))))
+        if looping or any(_needs_fallback(s, settings) for s in chunk_segments):
+            if not looping and all(_is_silence(s, settings) for s in chunk_segments):
                 continue
+            if looping:
+                recognition.repetition_redecoded += 1
+            else:
+                recognition.redecoded += 1
             redo, _ = model.transcribe(
                 timeline.audio[clip_start:clip_end],
                 language="en",
@@ -294,8 +385,10 @@ def transcribe_chunks(
                 log_prob_threshold=settings.log_prob_threshold,
                 no_speech_threshold=settings.no_speech_threshold,
             )
-            words.extend(timeline.words(redo, index, clip_start / SAMPLE_RATE))
+            words, cut = _without_loops(timeline.words(redo, index, clip_start / SAMPLE_RATE))
+            recognition.loops_cut += cut
+            recognition.words.extend(words)
             continue
-        words.extend(timeline.words(chunk_segments, index))
-    words.sort(key=lambda w: (w.channel, w.start))
-    return words
+        recognition.words.extend(timeline.words(chunk_segments, index))
+    recognition.words.sort(key=lambda w: (w.channel, w.start))
+    return recognition

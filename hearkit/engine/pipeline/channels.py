@@ -18,7 +18,16 @@ import numpy.typing as npt
 from hearkit.engine.pipeline.asr import PIECE_GAP_S, Chunk
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
-__all__ = ["BLEED_RATIO", "BRIDGE_GAP_S", "drop_bleed", "is_really_mono", "plan_chunks", "split_long"]
+__all__ = [
+    "BLEED_RATIO",
+    "BRIDGE_GAP_S",
+    "MIN_FILL_S",
+    "drop_bleed",
+    "is_really_mono",
+    "plan_chunks",
+    "plan_windows",
+    "split_long",
+]
 
 BLEED_RATIO = 0.05
 """Energy ratio (this channel / other channel) below which a region counts as bleed."""
@@ -91,6 +100,76 @@ def split_long(
             start = cut
         out.append((start, end))
     return out
+
+
+MIN_FILL_S = 2.0
+"""A piece that does not fit is cut to fill the window when at least this much room is left (s)."""
+
+_CUT_SEARCH_S = 3.0  # the cut is the quietest 20 ms in the last 3 s before the room runs out
+_MIN_PART_S = 1.0  # neither part of a cut piece is shorter than this
+
+
+def _quietest_cut(samples: npt.NDArray[np.float32], lo: int, hi: int) -> int:
+    """The middle of the quietest 20 ms frame in ``samples[lo:hi]`` (an index of ``samples``)."""
+    frame = SAMPLE_RATE // 50
+    count = (hi - lo) // frame
+    if count < 1:
+        return hi
+    frames = samples[lo : lo + count * frame].reshape(count, frame)
+    return lo + int(np.argmin(np.square(frames, dtype=np.float64).sum(axis=1))) * frame + frame // 2
+
+
+def plan_windows(
+    pieces: list[list[tuple[int, int]]],
+    signals: list[npt.NDArray[np.float32]],
+    max_s: float = MAX_CHUNK_S,
+) -> list[Chunk]:
+    """Pack every channel's speech pieces (each ≤ ``max_s``) into as few Whisper windows as fit.
+
+    Channel 0's pieces in time order, then channel 1's, fill windows of at most ``max_s``
+    seconds with :data:`~hearkit.engine.pipeline.asr.PIECE_GAP_S` of silence laid between
+    pieces (counted in the limit); so the last window of one channel continues with the next
+    channel's speech instead of running mostly empty. A piece that does not fit is cut at the
+    quietest 20 ms of the last :data:`_CUT_SEARCH_S` before the room runs out, when at least
+    :data:`MIN_FILL_S` of room is left, and its rest opens the next window. The number of
+    windows then approaches the floor ``ceil(packed seconds / 30)``.
+    """
+    max_len = int(max_s * SAMPLE_RATE)
+    gap = int(PIECE_GAP_S * SAMPLE_RATE)
+    min_fill = int(MIN_FILL_S * SAMPLE_RATE)
+    min_part = int(_MIN_PART_S * SAMPLE_RATE)
+    chunks: list[Chunk] = []
+    current: list[tuple[int, int]] = []
+    owners: list[int] = []
+    length = 0
+
+    def close() -> None:
+        nonlocal current, owners, length
+        if current:
+            chunks.append(Chunk(tuple(current), owners[0], tuple(owners)))
+        current, owners, length = [], [], 0
+
+    for channel, channel_pieces in enumerate(pieces):
+        for start, end in channel_pieces:
+            end = min(end, start + max_len)
+            while True:
+                lead = gap if current else 0
+                if length + lead + (end - start) <= max_len:
+                    current.append((start, end))
+                    owners.append(channel)
+                    length += lead + end - start
+                    break
+                room = max_len - length - lead
+                if room >= min_fill and end - start - room >= min_part:
+                    lo = start + max(min_part, room - int(_CUT_SEARCH_S * SAMPLE_RATE))
+                    cut = _quietest_cut(signals[channel], lo, start + room)
+                    current.append((start, cut))
+                    owners.append(channel)
+                    length += lead + cut - start
+                    start = cut
+                close()
+    close()
+    return chunks
 
 
 def plan_chunks(regions: list[tuple[int, int]], channel: int = 0) -> list[Chunk]:
