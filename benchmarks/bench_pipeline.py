@@ -1,21 +1,37 @@
-"""Benchmark of the local transcription pipeline (hearkit.engine.pipeline) against naive baselines.
+"""Benchmark of the local transcription pipeline (hearkit.engine.pipeline) against plain faster-whisper recipes.
 
-Run: ``uv run python benchmarks/bench_pipeline.py [--quick] [--only stereo|mono]``
+Run: ``uv run python benchmarks/bench_pipeline.py [--quick] [--only stereo|mono] [--rounds N] [--all]``
 
-Stereo (``channel: true``): the pipeline (VAD regions of both channels batched through the model,
-bleed dropped, fallback decode) against the **naive baseline** measured in the same run: the
-same model over each full channel, one after the other, with faster-whisper's default decoding
-(beam 5, word timestamps, temperature fallback: the issue's "naive approach"). The pipeline decodes
-with beam 3 and the same fallback; both are printed. Mono (``diarize: true``): ASR + diarization,
-against third-party speaker references.
+Stereo (``channel: true``): five systems on the same files, with the same model object (tiny.en
+int8, 2 threads), in interleaved rounds (each file runs every system back to back, in an order
+rotated per file and round, so the shared machine's load falls on all of them alike):
 
-Per file it prints: audio seconds, wall seconds, real-time factor (wall / audio), WER against the
+* ``hearkit``: the pipeline (VAD regions of both channels packed into full windows and batched
+  through the model, bleed dropped, beam 3, fallback and repetition re-decode);
+* ``naive``: ``WhisperModel.transcribe`` over each full channel, faster-whisper's defaults (beam 5,
+  temperature fallback, no VAD);
+* ``vad``: the same with ``vad_filter=True``;
+* ``batched8``: ``BatchedInferencePipeline`` per channel, batch 8, beam 5 (the WhisperX recipe,
+  Silero VAD on): the strongest plain recipe, the one the ratio is quoted against;
+* ``batched16``: the same with batch 16, beam 3.
+
+Per system: wall seconds and CPU seconds (``time.process_time``, all threads of this process) per
+round, the per-round wall ratio to hearkit, WER against the script (synthetic calls), words lost
+against the naive path and repetition loops (an n-gram of ≤ 6 words said ≥ 4 times in a row in a
+channel's words, counted once per stretch; the benchmark's own definition, not the product's).
+Per file, hearkit's windows used against the floor ``ceil(packed speech seconds / 30)``.
+Default files: the two contact-centre calls, the sample calls 05-07 (the hold-out calls: 01-04
+were used for tuning) and the 5 s two-sentence file; ``--all`` adds SpokenWOZ and calls 01-04;
+``--quick`` runs call 49 and call_05 once. Mono (``diarize: true``): ASR + diarization, against
+third-party speaker references.
+
+Mono, per file: audio seconds, wall seconds, real-time factor (wall / audio), WER against the
 reference words where there are some (jiwer, lower-cased, punctuation stripped), DER
 (pyannote.metrics, collar 0.25 s, overlap scored) where there are speaker references, speakers
 found vs true, words lost against the naive path, the talk-ratio error per speaker and the
 process's peak RSS so far. Decoding the file is not timed (it is the same for both).
 
-* **Words lost** (stereo): naive words deleted in an alignment of the naive transcript with ours,
+* **Words lost** (stereo): naive words deleted in an alignment of the naive transcript with a system's,
   per channel, / naive words. Printed twice: ``raw`` on the lower-cased words, and ``speech``
   where (a) numbers are written the same way on both sides first (``text_to_num.alpha2digit``,
   digits split one per token, so "2018" and "two thousand and eighteen" or "1256" and "one two
@@ -36,6 +52,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import re
 import resource
 import sys
@@ -48,6 +66,7 @@ from typing import Any
 import jiwer
 import numpy as np
 import numpy.typing as npt
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 from text_to_num import alpha2digit
@@ -209,31 +228,36 @@ StereoItem = tuple[str, DecodedAudio, list[list[str]] | None, dict[str, Any] | N
 MonoItem = tuple[str, Path, list[tuple[float, float, str]], list[str] | None]
 
 
-def stereo_items(quick: bool) -> list[StereoItem]:
+def stereo_items(quick: bool, every_file: bool) -> list[StereoItem]:
+    """The stereo files: the two contact-centre calls and the hold-out sample calls (05-07), plus the
+    5 s two-sentence file; ``every_file`` adds SpokenWOZ and sample calls 01-04 (tuned on);
+    ``quick`` keeps call 49 and call_05."""
     items: list[StereoItem] = []
-    ref_lines = (
-        (REAL / "faster_whisper" / "stereo_diarization.reference.derived.txt").read_text().splitlines()
-    )
-    refs = [norm_words(line.split("\t", 1)[1]) for line in ref_lines if "\t" in line]
-    items.append(
-        (
-            "fw_stereo_diarization (5s)",
-            decode_audio(REAL / "faster_whisper" / "stereo_diarization.wav"),
-            refs,
-            None,
+    if not quick:
+        ref_lines = (
+            (REAL / "faster_whisper" / "stereo_diarization.reference.derived.txt").read_text().splitlines()
         )
-    )
-    for call in ["40", "49"]:
+        refs = [norm_words(line.split("\t", 1)[1]) for line in ref_lines if "\t" in line]
+        items.append(
+            (
+                "fw_stereo_diarization (5s)",
+                decode_audio(REAL / "faster_whisper" / "stereo_diarization.wav"),
+                refs,
+                None,
+            )
+        )
+    for call in ["49"] if quick else ["40", "49"]:
         agent = decode_audio(REAL / "aws_lca_calls" / f"Auto_Repairs_{call}_UTC_agent.wav")
         caller = decode_audio(REAL / "aws_lca_calls" / f"Auto_Repairs_{call}_UTC_caller.wav")
         n = min(agent.samples.shape[1], caller.samples.shape[1])
         stereo = np.stack([caller.samples[0, :n], agent.samples[0, :n]])  # L=caller, R=agent
         items.append((f"aws_lca_{call} (8k, mixed)", DecodedAudio(stereo, 8000, 2), None, None))
-    if not quick:
+    if every_file:
         woz = decode_audio(REAL / "spokenwoz_speechbrain" / "MUL1011.opus")
         items.append(("spokenwoz MUL1011 (real stereo)", woz, None, None))
     calls = sorted(SAMPLES.glob("*.truth.json"))
-    for truth_path in calls[:2] if quick else calls:
+    chosen = calls[4:5] if quick else (calls if every_file else calls[4:])
+    for truth_path in chosen:
         truth = json.loads(truth_path.read_text())
         refs = [[], []]
         for word in truth["words"]:
@@ -243,61 +267,209 @@ def stereo_items(quick: bool) -> list[StereoItem]:
     return items
 
 
-def bench_stereo(transcriber: WhisperTranscriber, quick: bool) -> None:
-    print(
-        f"\n== stereo, channel: true — pipeline (beam {transcriber.beam_size}) vs naive"
-        f" (each full channel, same model, beam {NAIVE_BEAM}) =="
+@dataclass(frozen=True)
+class System:
+    """One way of transcribing a stereo file, channel by channel."""
+
+    key: str
+    label: str
+
+
+SYSTEMS = (
+    System("hearkit", "hearkit stereo path (beam 3)"),
+    System("naive", "naive transcribe per channel, beam 5"),
+    System("vad", "transcribe(vad_filter=True) per channel, beam 5"),
+    System("batched8", "BatchedInferencePipeline batch 8, beam 5 per channel (WhisperX recipe)"),
+    System("batched16", "BatchedInferencePipeline batch 16, beam 3 per channel"),
+)
+STRONGEST = "batched8"
+"""The baseline the issue names the strongest plain faster-whisper recipe."""
+
+
+def batched_words(
+    model: WhisperModel, samples: npt.NDArray[np.float32], batch_size: int, beam_size: int
+) -> list[RecognizedWord]:
+    """faster-whisper's ``BatchedInferencePipeline`` over one channel, its defaults (Silero VAD on)."""
+    segments, _ = BatchedInferencePipeline(model).transcribe(
+        samples, language="en", batch_size=batch_size, beam_size=beam_size, word_timestamps=True
     )
+    return [
+        RecognizedWord(w.word.strip(), w.start, w.end, w.probability)
+        for s in segments
+        for w in s.words or []
+        if w.word.strip()
+    ]
+
+
+def run_system(
+    key: str, transcriber: WhisperTranscriber, model: WhisperModel, audio: DecodedAudio
+) -> tuple[list[list[RecognizedWord]], Result | None]:
+    """Per-channel words of one system on one stereo file (and hearkit's Result)."""
+    if key == "hearkit":
+        result = transcriber.transcribe_audio(audio, JobCreateParams(channel=True))
+        per: list[list[RecognizedWord]] = [[], []]
+        for w in result.words:
+            per[w.channel or 0].append(RecognizedWord(w.word, w.start, w.end, w.confidence or 0.0))
+        return per, result
+    channels = [audio.samples[c] for c in range(2)]
+    if key == "naive":
+        return [transcribe_full(model, x, DecodeSettings(beam_size=NAIVE_BEAM)) for x in channels], None
+    if key == "vad":
+        return [
+            transcribe_full(model, x, DecodeSettings(beam_size=NAIVE_BEAM), vad_filter=True) for x in channels
+        ], None
+    if key == "batched8":
+        return [batched_words(model, x, 8, 5) for x in channels], None
+    if key == "batched16":
+        return [batched_words(model, x, 16, 3) for x in channels], None
+    raise ValueError(key)
+
+
+def loops(words: list[str], min_repeats: int = 4, max_n: int = 6) -> int:
+    """Repetition loops in a word sequence: stretches where one n-gram (n ≤ ``max_n``) occurs
+    ``min_repeats`` or more times in a row ("t t t t", "i see i see i see i see"). Counted once
+    per stretch; natural doubling ("yeah yeah", "no no no") stays under the bar."""
+    count = 0
+    i = 0
+    while i < len(words):
+        found = 0
+        for n in range(1, max_n + 1):
+            gram = words[i : i + n]
+            if len(gram) < n:
+                break
+            repeats = 1
+            while words[i + repeats * n : i + (repeats + 1) * n] == gram:
+                repeats += 1
+            if repeats >= min_repeats:
+                found = repeats * n
+                break
+        if found:
+            count += 1
+            i += found
+        else:
+            i += 1
+    return count
+
+
+@dataclass
+class Tally:
+    """One system's sums over the files of one round."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+    ref_words: int = 0
+    errors: float = 0.0
+    lost: int = 0
+    naive: int = 0
+    speech_lost: int = 0
+    speech: int = 0
+    loops: int = 0
+
+
+def bench_stereo(transcriber: WhisperTranscriber, quick: bool, rounds: int, every_file: bool) -> None:
     model = get_model(transcriber.model, cpu_threads=transcriber.cpu_threads)
-    options = JobCreateParams(channel=True)
-    total_ours = total_naive = 0.0
-    lost_total = naive_total = speech_lost_total = speech_total = ref_words_total = 0
-    errors_ours = errors_naive = 0.0
-    for name, audio, refs, truth in stereo_items(quick):
-        t0 = time.perf_counter()
-        result = transcriber.transcribe_audio(audio, options)
-        ours_wall = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        naive_words = [
-            transcribe_full(model, audio.samples[c], DecodeSettings(beam_size=NAIVE_BEAM)) for c in range(2)
-        ]
-        naive_wall = time.perf_counter() - t0
-        naive = [[w for word in naive_words[c] for w in norm_words(word.text)] for c in range(2)]
-        total_ours += ours_wall
-        total_naive += naive_wall
-        ours = words_by_channel(result)
-        lost = sum(deletions(naive[c], ours[c]) for c in range(2))
-        n_naive = sum(len(n) for n in naive)
-        ours_text = [" ".join(w.word for w in result.words if (w.channel or 0) == c) for c in range(2)]
-        speech = [speech_lost(naive_words[c], audio.samples[c], ours_text[c]) for c in range(2)]
-        lost_total += lost
-        naive_total += n_naive
-        speech_lost_total += sum(x[0] for x in speech)
-        speech_total += sum(x[1] for x in speech)
-        row = Row(name, audio.duration, ours_wall, baseline_wall_s=naive_wall)
-        row.lost = f"{lost}/{n_naive}"
-        row.speech_lost = f"{sum(x[0] for x in speech)}/{sum(x[1] for x in speech)}"
-        row.speakers = f"{result.speakers}/2"
-        if refs:
-            row.wer = wer(refs[0] + refs[1], ours[0] + ours[1])
-            row.baseline_wer = wer(refs[0] + refs[1], naive[0] + naive[1])
-            ref_words_total += len(refs[0]) + len(refs[1])
-            errors_ours += row.wer * (len(refs[0]) + len(refs[1]))
-            errors_naive += row.baseline_wer * (len(refs[0]) + len(refs[1]))
-        if truth:
-            true_turns = [(t["start"], t["end"], str(t["channel"])) for t in truth["turns"]]
-            found_turns = [(s.start, s.end, str(s.channel)) for s in result.segments]
-            row.talk_err = talk_ratio_error(true_turns, found_turns, {})
-            true_words = [(w["start"], w["end"], str(w["channel"])) for w in truth["words"]]
-            row.talk_err_words = talk_ratio_error(true_words, word_spans(result, "channel"), {})
-        print(row.show(), flush=True)
+    items = stereo_items(quick, every_file)
+    audio_total = sum(audio.duration for _, audio, _, _ in items)
     print(
-        f"STEREO TOTAL: pipeline {total_ours:.1f}s vs naive {total_naive:.1f}s"
-        f" -> speedup {total_naive / total_ours:.2f}x;"
-        f" naive words lost raw {lost_total}/{naive_total} ({lost_total / max(naive_total, 1):.2%}),"
-        f" speech {speech_lost_total}/{speech_total} ({speech_lost_total / max(speech_total, 1):.2%});"
-        f" WER over {ref_words_total} reference words: pipeline {errors_ours / max(ref_words_total, 1):.1%},"
-        f" naive {errors_naive / max(ref_words_total, 1):.1%}"
+        f"\n== stereo, channel: true — {len(SYSTEMS)} systems on the same files, {rounds} interleaved"
+        f" round(s), {len(items)} files, {audio_total:.0f} s of stereo audio =="
+    )
+    for system in SYSTEMS:
+        print(f"  {system.key:10s} {system.label}")
+    tallies = {s.key: [Tally() for _ in range(rounds)] for s in SYSTEMS}
+    for r in range(rounds):
+        print(f"-- round {r + 1}/{rounds}, {load()}", flush=True)
+        for f, (name, audio, refs, truth) in enumerate(items):
+            order = list(SYSTEMS[(r + f) % len(SYSTEMS) :] + SYSTEMS[: (r + f) % len(SYSTEMS)])
+            out: dict[str, list[list[RecognizedWord]]] = {}
+            result: Result | None = None
+            line = []
+            for system in order:
+                wall0, cpu0 = time.perf_counter(), time.process_time()
+                words, maybe = run_system(system.key, transcriber, model, audio)
+                wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+                out[system.key] = words
+                result = maybe or result
+                tally = tallies[system.key][r]
+                tally.wall += wall
+                tally.cpu += cpu
+                line.append(f"{system.key} {wall:5.1f}s/{cpu:5.1f}cpu")
+            naive_norm = [[t for w in out["naive"][c] for t in norm_words(w.text)] for c in range(2)]
+            quality = []
+            for system in SYSTEMS:
+                tally = tallies[system.key][r]
+                norm = [[t for w in out[system.key][c] for t in norm_words(w.text)] for c in range(2)]
+                tally.loops += sum(loops(norm[c]) for c in range(2))
+                if system.key != "naive":
+                    tally.lost += sum(deletions(naive_norm[c], norm[c]) for c in range(2))
+                    tally.naive += sum(len(n) for n in naive_norm)
+                    text = [" ".join(w.text for w in out[system.key][c]) for c in range(2)]
+                    for c in range(2):
+                        lost, total = speech_lost(out["naive"][c], audio.samples[c], text[c])
+                        tally.speech_lost += lost
+                        tally.speech += total
+                if refs:
+                    n_ref = len(refs[0]) + len(refs[1])
+                    tally.ref_words += n_ref
+                    tally.errors += wer(refs[0] + refs[1], norm[0] + norm[1]) * n_ref
+                    quality.append(f"{system.key} WER {wer(refs[0] + refs[1], norm[0] + norm[1]):.1%}")
+            print(f"{name:32s} {audio.duration:6.1f}s | " + " | ".join(line), flush=True)
+            if quality:
+                print(f"{'':32s} " + ", ".join(quality))
+            if r == 0 and result is not None:
+                print(f"{'':32s} hearkit: {hearkit_details(transcriber, audio, result, truth)}", flush=True)
+    print_stereo_summary(tallies, rounds, audio_total)
+
+
+def hearkit_details(
+    transcriber: WhisperTranscriber, audio: DecodedAudio, result: Result, truth: dict[str, Any] | None
+) -> str:
+    """Windows used vs the floor (speech seconds / 30), and the talk-ratio error where there is a script."""
+    plan = transcriber.plan_stereo(audio)
+    speech_s = sum(chunk.samples for chunk in plan) / 16000
+    floor = max(1, math.ceil(speech_s / 30.0)) if plan else 0
+    over = f"{len(plan) / floor - 1:+.0%}" if floor else "-"
+    text = f"windows {len(plan)} vs floor {floor} ({over}; {speech_s:.0f} s packed)"
+    quality = getattr(result, "quality", None)
+    if quality is not None and getattr(quality, "repetition_redecoded", None) is not None:
+        text += f", windows re-decoded for loops {quality.repetition_redecoded}"
+    if truth:
+        true_turns = [(t["start"], t["end"], str(t["channel"])) for t in truth["turns"]]
+        found_turns = [(s.start, s.end, str(s.channel)) for s in result.segments]
+        text += f", talk-ratio err {talk_ratio_error(true_turns, found_turns, {}):.1f} pp"
+    return text
+
+
+def print_stereo_summary(tallies: dict[str, list[Tally]], rounds: int, audio_total: float) -> None:
+    print(f"\nSTEREO SUMMARY ({rounds} round(s), {audio_total:.0f} s of audio per round; {load()})")
+    print(
+        "system     | wall s/round (RTF)  | CPU s/round | hearkit faster by (wall, per round) | CPU ratio"
+        " | WER (synthetic) | naive words lost raw · speech | loops/round"
+    )
+    ours = tallies["hearkit"]
+    for system in SYSTEMS:
+        t = tallies[system.key]
+        wall = sum(x.wall for x in t) / rounds
+        cpu = sum(x.cpu for x in t) / rounds
+        ratios = [t[r].wall / ours[r].wall for r in range(rounds)]
+        cpu_ratio = cpu / (sum(x.cpu for x in ours) / rounds)
+        ref = sum(x.ref_words for x in t)
+        wer_text = f"{sum(x.errors for x in t) / ref:6.1%}" if ref else "     -"
+        naive = sum(x.naive for x in t)
+        speech_share = sum(x.speech_lost for x in t) / max(1, sum(x.speech for x in t))
+        lost = f"{sum(x.lost for x in t) / naive:5.2%} · {speech_share:5.2%}" if naive else "        -       "
+        print(
+            f"{system.key:10s} | {wall:7.1f} ({wall / audio_total:.3f})   | {cpu:9.1f}  |"
+            f" {min(ratios):.2f}–{max(ratios):.2f}x (mean {wall / (sum(x.wall for x in ours) / rounds):.2f}x)"
+            f"            | {cpu_ratio:.2f}x     | {wer_text}          | {lost}          |"
+            f" {sum(x.loops for x in t) / rounds:.1f}"
+        )
+    strongest = tallies[STRONGEST]
+    ratio = [strongest[r].wall / ours[r].wall for r in range(rounds)]
+    cpu_ratio = sum(x.cpu for x in strongest) / sum(x.cpu for x in ours)
+    print(
+        f"hearkit vs the strongest baseline ({STRONGEST}): wall {min(ratio):.2f}–{max(ratio):.2f}x per round,"
+        f" CPU {cpu_ratio:.2f}x (target ≥ 1.3x both)"
     )
 
 
@@ -387,21 +559,30 @@ def bench_mono(transcriber: WhisperTranscriber, quick: bool) -> None:
     print(f"MONO TOTAL: RTF {total_wall / total_audio:.3f} over {total_audio:.0f}s of audio")
 
 
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1/5/15 min) on {os.cpu_count()} cores"
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="two sample calls, no AMI/falcon")
+    parser.add_argument(
+        "--quick", action="store_true", help="stereo: call 49 and call_05, one round; mono: two calls"
+    )
     parser.add_argument("--only", choices=["stereo", "mono"])
+    parser.add_argument("--rounds", type=int, help="interleaved stereo rounds (default 3, quick 1)")
+    parser.add_argument("--all", action="store_true", help="stereo: every file (SpokenWOZ, calls 01-04 too)")
     args = parser.parse_args(argv)
     transcriber = WhisperTranscriber()
-    load = time.perf_counter()
+    started = time.perf_counter()
     get_model(transcriber.model, cpu_threads=transcriber.cpu_threads)
-    loadavg = Path("/proc/loadavg").read_text().split()[:3]
-    print(f"model load {time.perf_counter() - load:.1f}s; load average {loadavg} (2 cores, shared)")
+    print(f"model load {time.perf_counter() - started:.1f}s; {load()} (shared machine)")
     if args.only in (None, "stereo"):
-        bench_stereo(transcriber, args.quick)
+        rounds = args.rounds or (1 if args.quick else 3)
+        bench_stereo(transcriber, args.quick, rounds, args.all)
     if args.only in (None, "mono"):
         bench_mono(transcriber, args.quick)
-    print(f"peak RSS {peak_rss_mb():.0f} MB")
+    print(f"peak RSS {peak_rss_mb():.0f} MB; {load()}")
 
 
 if __name__ == "__main__":
