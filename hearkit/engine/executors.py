@@ -60,15 +60,24 @@ def process_pool_problem() -> str | None:
     )
 
 
-def _ignore_sigint() -> None:
+def _worker_init() -> None:
     # Ctrl-C reaches the whole process group; the parent decides what stops (and prints one line).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # If the engine's process is killed (SIGKILL), its transcription would run on for nothing while
+    # another process takes the job over: on Linux, ask the kernel to end this worker with it.
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 def process_pool(workers: int) -> Executor:
-    """``workers`` spawned processes that ignore Ctrl-C (their parent stops them)."""
+    """``workers`` spawned processes that ignore Ctrl-C (their parent stops them) and die with it."""
     return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import multiprocessing
+import os
 import socket
 import threading
 import time
@@ -148,11 +149,9 @@ class LocalEngine:
         back to the queue (for another hearkit process, or the next start) instead of failing.
         """
         if getattr(multiprocessing.current_process(), "_inheriting", False):
-            # A spawned worker process is importing a script that starts hearkit at import time:
-            # refuse, so the parent engine sees the pool break and runs on threads instead.
-            raise RuntimeError(
-                "hearkit's embedded engine cannot start while a worker process imports the main script"
-            )
+            # A spawned worker process is importing a script that starts hearkit at import time: end
+            # this worker quietly; the parent engine sees its pool break, runs on threads and says so.
+            os._exit(3)
         with cls._default_lock:
             if cls._default is None or not cls._default.running:
                 engine = cls().start()

@@ -52,11 +52,13 @@ print("done", flush=True)
 """
 
 
-def _spawn(data_dir: Path, audio: Path, name: str, count: int, then: str) -> subprocess.Popen[str]:
+def _spawn(
+    data_dir: Path, audio: Path, name: str, count: int, then: str, transcriber: str = "fake"
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "HEARKIT_DATA_DIR": str(data_dir),
-        "HEARKIT_TRANSCRIBER": "fake",
+        "HEARKIT_TRANSCRIBER": transcriber,
         "HEARKIT_FAKE_DELAY": "2.0",
         "HEARKIT_POLL_INTERVAL": "0.05",
         "HEARKIT_ALLOW_PRIVATE_URLS": "1",
@@ -173,3 +175,40 @@ def test_lease_must_be_positive(tmp_path: Path, lease: float) -> None:
     with pytest.raises(ValueError, match="lease_seconds"):
         Leases(store, lease)
     store.close()
+
+
+@pytest.mark.asr
+def test_two_processes_with_real_asr_one_killed(tmp_path: Path, realdata: Path) -> None:
+    """The same with faster-whisper in worker processes: the killed owner's job is redone elsewhere."""
+    import re
+
+    jfk = realdata / "whisper_jfk" / "jfk.flac"
+    expected = set(
+        re.findall(r"[a-z]+", (realdata / "whisper_jfk" / "jfk.reference.derived.txt").read_text().lower())
+    )
+    data_dir = tmp_path / "engine"
+    killed = _spawn(data_dir, jfk, "killed", 2, "wait", transcriber="whisper")
+    ids = json.loads(killed.stdout.readline() if killed.stdout else "[]")
+    other = _spawn(data_dir, jfk, "other", 2, "wait", transcriber="whisper")
+    ids += json.loads(other.stdout.readline() if other.stdout else "[]")
+    deadline = time.monotonic() + 300
+    owner_pid = f":{killed.pid}:"
+    while not any(
+        r["status"] == "running" and owner_pid in (r["owner"] or "") for r in _jobs(data_dir).values()
+    ):
+        assert time.monotonic() < deadline, "the first process never ran a job"
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(10)
+    _out, err = other.communicate(timeout=600)
+    assert other.returncode == 0, err[-3000:]
+    with (
+        start_engine(data_dir, transcriber="whisper", poll_interval=0.05) as engine,
+        client_of(engine) as http,
+    ):
+        done = [wait_job(http, job_id, timeout=600).json() for job_id in ids]
+    assert [job["status"] for job in done] == ["completed"] * 4, [job.get("error") for job in done]
+    for job in done:
+        words = set(re.findall(r"[a-z]+", job["result"]["text"].lower()))
+        assert len(words & expected) / len(expected) > 0.8
+    assert _finishes(data_dir) == dict.fromkeys(ids, 1)

@@ -20,8 +20,6 @@ import pytest
 
 from tests.engine.conftest import REPO, SAMPLE_DATA
 
-pytestmark = pytest.mark.asr
-
 _CHECK = '\nprint("TOUR-OK", job.status, round(job.result.audio_seconds, 1), len(record.turns) > 0)\n'
 _WARNING = "transcribing on threads of this process instead of worker processes"
 
@@ -82,6 +80,7 @@ def _assert_tour_ran(result: subprocess.CompletedProcess[str], *, warned: bool) 
     assert (result.stderr.count(_WARNING) == 1) is warned, result.stderr[-3000:]
 
 
+@pytest.mark.asr
 def test_the_tour_as_a_plain_script_without_main_guard(tour_dir: Path) -> None:
     result = subprocess.run(
         [sys.executable, "tour.py"],
@@ -95,6 +94,7 @@ def test_the_tour_as_a_plain_script_without_main_guard(tour_dir: Path) -> None:
     assert (tour_dir / "calls.html").stat().st_size > 100_000
 
 
+@pytest.mark.asr
 def test_the_tour_piped_into_python_stdin(tour_dir: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-"],
@@ -108,6 +108,7 @@ def test_the_tour_piped_into_python_stdin(tour_dir: Path) -> None:
     _assert_tour_ran(result, warned=True)
 
 
+@pytest.mark.asr
 def test_the_tour_in_a_notebook_kernel(tour_dir: Path) -> None:
     import nbformat
     from nbclient import NotebookClient
@@ -129,3 +130,35 @@ def test_the_tour_in_a_notebook_kernel(tour_dir: Path) -> None:
     assert not errors, errors
     assert "TOUR-OK completed 20.0 True" in text
     assert _WARNING not in text  # a kernel re-imports nothing: worker processes are used
+
+
+_GUARDED_BUT_EAGER = """
+from pathlib import Path
+from hearkit.client import PyAI
+
+# Transcribes at import time, above the guard: a spawned worker process would do it again.
+with PyAI() as client:
+    job = client.jobs.transcribe(Path("call.wav"), diarize=True)
+print("EAGER-OK", job.status, job.result.audio_seconds)
+
+if __name__ == "__main__":
+    print("main")
+"""
+
+
+def test_a_script_with_a_guard_but_work_above_it_falls_back_to_threads(
+    tmp_path: Path, audio: dict[str, Path]
+) -> None:
+    (tmp_path / "call.wav").write_bytes(audio["mono3"].read_bytes())
+    (tmp_path / "eager.py").write_text(_GUARDED_BUT_EAGER)
+    env = _env(tmp_path)
+    # A named transcriber runs in worker processes; the fake one keeps the test quick.
+    env["HEARKIT_TRANSCRIBER"] = "hearkit.engine.fake:FakeTranscriber"
+    result = subprocess.run(
+        [sys.executable, "eager.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == ["EAGER-OK completed 3.0", "main"], result.stdout
+    assert result.stderr.count(_WARNING) == 1, result.stderr[-3000:]
+    assert "a worker process could not start" in result.stderr
+    assert "Traceback" not in result.stderr
