@@ -17,6 +17,7 @@ from pathlib import Path
 
 import av
 
+from hearkit.audio import stated_seconds
 from hearkit.engine.transcriber import AudioError
 
 __all__ = ["AudioInfo", "probe_audio", "too_long"]
@@ -41,14 +42,6 @@ def too_long(seconds: float, max_seconds: float, *, at_least: bool = False) -> A
     )
 
 
-def _header_seconds(container: av.container.InputContainer, stream: av.audio.stream.AudioStream) -> float:
-    """The longest duration the container or stream header states (0 when none does)."""
-    stated = [container.duration / av.time_base] if container.duration else []
-    if stream.duration and stream.time_base:
-        stated.append(float(stream.duration * stream.time_base))
-    return max(stated, default=0.0)
-
-
 def probe_audio(path: Path, max_seconds: float | None = None) -> AudioInfo:
     """Decode ``path`` fully; raise :class:`AudioError` when it is not usable audio (or too long)."""
     size = path.stat().st_size if path.exists() else 0
@@ -63,7 +56,7 @@ def probe_audio(path: Path, max_seconds: float | None = None) -> AudioInfo:
             stream = container.streams.audio[0]
             if (
                 max_seconds is not None
-                and (stated := _header_seconds(container, stream)) > max_seconds * 1.01 + 1
+                and (stated := stated_seconds(container, stream)) > max_seconds * 1.01 + 1
             ):
                 raise too_long(stated, max_seconds)
             samples = 0
