@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hearkit._extras import MissingExtraError
+from hearkit._extras import require
 
-try:
-    import av
-except ModuleNotFoundError:  # inspecting local audio files needs PyAV
-    raise MissingExtraError("local", "hearkit.audio (it reads audio files with PyAV)", ["av"]) from None
+require("local", "hearkit.audio (it reads audio files with PyAV)", "av")
+import av  # noqa: E402  (after the check: a missing extra is named, not a bare ModuleNotFoundError)
 
 __all__ = [
     "AudioProbeError",

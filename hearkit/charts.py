@@ -472,6 +472,36 @@ def _names(fig: go.Figure) -> set[str]:
     return {str(trace.name) for trace in fig.data}
 
 
+def _role_hits(
+    role: object,
+    group: pd.DataFrame,
+    y: list[str],
+    cells: list[list[str]],
+    hover: str,
+    *,
+    opacity: float | None = None,
+) -> go.Scatter:
+    """One role's tracker hits as markers at their ``position`` in the call (% of its duration),
+    in the role's colour and symbol."""
+    marker: dict[str, object] = {
+        "color": _role_color(str(role)),
+        "symbol": _ROLE_SYMBOLS.get(str(role), "square"),
+        "size": 11,
+    }
+    if opacity is not None:
+        marker["opacity"] = opacity
+    marker["line"] = {"width": 1, "color": "white"}
+    return go.Scatter(
+        name=escape_label(role),
+        mode="markers",
+        x=(group["position"].astype(float) * 100).round(2).tolist(),
+        y=y,
+        marker=marker,
+        customdata=_cells(cells),
+        hovertemplate=hover,
+    )
+
+
 def keyword_timeline(
     hits: pd.DataFrame,
     *,
@@ -490,33 +520,18 @@ def keyword_timeline(
     shown = shown[shown["tracker"].astype(str).isin(rows)]
     fig = go.Figure()
     for role, group in shown.groupby("role", sort=True):
-        fig.add_trace(
-            go.Scatter(
-                name=escape_label(role),
-                mode="markers",
-                x=(group["position"].astype(float) * 100).round(2).tolist(),
-                y=[escape_label(t) for t in group["tracker"]],
-                marker={
-                    "color": _role_color(str(role)),
-                    "symbol": _ROLE_SYMBOLS.get(str(role), "square"),
-                    "size": 11,
-                    "opacity": 0.8,
-                    "line": {"width": 1, "color": "white"},
-                },
-                customdata=_cells(
-                    [
-                        [escape_label(c), escape_label(p), clock(s), _snippet(sn)]
-                        for c, p, s, sn in zip(
-                            group[CALL_ID], group["phrase"], group["start"], group["snippet"], strict=True
-                        )
-                    ]
-                ),
-                hovertemplate=(
-                    "%{customdata[0]} at %{customdata[2]} (%{x:.0f}% of the call)"
-                    "<br><b>%{customdata[1]}</b><br>%{customdata[3]}<extra></extra>"
-                ),
+        cells = [
+            [escape_label(c), escape_label(p), clock(s), _snippet(sn)]
+            for c, p, s, sn in zip(
+                group[CALL_ID], group["phrase"], group["start"], group["snippet"], strict=True
             )
+        ]
+        hover = (
+            "%{customdata[0]} at %{customdata[2]} (%{x:.0f}% of the call)"
+            "<br><b>%{customdata[1]}</b><br>%{customdata[3]}<extra></extra>"
         )
+        y = [escape_label(t) for t in group["tracker"]]
+        fig.add_trace(_role_hits(role, group, y, cells, hover, opacity=0.8))
     fig.update_layout(
         template=THEME,
         title="Keyword timeline" + ("" if call_id is None else f": {escape_label(call_id)}"),
@@ -571,32 +586,16 @@ def pricing_mentions(
         col=1,
     )
     for role, group in pricing.groupby("role", sort=True):
-        fig.add_trace(
-            go.Scatter(
-                name=escape_label(role),
-                mode="markers",
-                x=(group["position"].astype(float) * 100).round(2).tolist(),
-                y=[escape_label(c) for c in group[CALL_ID]],
-                marker={
-                    "color": _role_color(str(role)),
-                    "symbol": _ROLE_SYMBOLS.get(str(role), "square"),
-                    "size": 11,
-                    "line": {"width": 1, "color": "white"},
-                },
-                customdata=_cells(
-                    [
-                        [escape_label(p), clock(s), _snippet(sn)]
-                        for p, s, sn in zip(group["phrase"], group["start"], group["snippet"], strict=True)
-                    ]
-                ),
-                hovertemplate=(
-                    "%{y} at %{customdata[1]} (%{x:.0f}%)<br><b>%{customdata[0]}</b>"
-                    "<br>%{customdata[2]}<extra></extra>"
-                ),
-            ),
-            row=1,
-            col=2,
+        cells = [
+            [escape_label(p), clock(s), _snippet(sn)]
+            for p, s, sn in zip(group["phrase"], group["start"], group["snippet"], strict=True)
+        ]
+        hover = (
+            "%{y} at %{customdata[1]} (%{x:.0f}%)<br><b>%{customdata[0]}</b>"
+            "<br>%{customdata[2]}<extra></extra>"
         )
+        y = [escape_label(c) for c in group[CALL_ID]]
+        fig.add_trace(_role_hits(role, group, y, cells, hover), row=1, col=2)
     fig.update_layout(
         template=THEME,
         title=f"Pricing mentions ({escape_label(tracker)} tracker)",

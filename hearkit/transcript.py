@@ -37,7 +37,7 @@ import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypedDict, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,7 @@ __all__ = [
     "ROLE_SOURCES",
     "TURN_COLUMNS",
     "WORD_COLUMNS",
+    "NormalizeOptions",
     "Resolved",
     "RoleMap",
     "Source",
@@ -134,42 +135,34 @@ _Rows: TypeAlias = tuple[FloatArray, FloatArray, list[str], list[str | None], li
 """start, end, text, speaker label, channel, and the channels as codes (``_NO_CHANNEL`` for None)."""
 
 
-def turns(
-    source: Source,
-    *,
-    call_id: str | None = None,
-    speaker_key: SpeakerKey = "auto",
-    roles: RoleMap | None = None,
-    merge_gap: float | None = 0.5,
-) -> pd.DataFrame:
+class NormalizeOptions(TypedDict, total=False):
+    """Keyword options of :func:`turns`, :func:`words` and :func:`turns_and_words`."""
+
+    call_id: str | None
+    speaker_key: SpeakerKey
+    roles: RoleMap | None
+    merge_gap: float | None
+
+
+def turns(source: Source, **options: Unpack[NormalizeOptions]) -> pd.DataFrame:
     """The turns frame of one call (see the module docstring for its columns).
 
     ``source`` is a completed :class:`~hearkit.schema.Job` with an inline result, a
-    :class:`~hearkit.schema.Result`, or the JSON dict of either. ``call_id`` defaults to the
-    job id (``"call"`` for a bare result). ``merge_gap=None`` keeps every segment its own turn.
+    :class:`~hearkit.schema.Result`, or the JSON dict of either. Options as :func:`turns_and_words`:
+    ``call_id`` defaults to the job id (``"call"`` for a bare result); ``merge_gap=None`` keeps
+    every segment its own turn.
 
     >>> turns(job, roles={0: "rep", 1: "customer"})[["speaker", "role", "start", "text"]]
     """
-    return turns_and_words(
-        source, call_id=call_id, speaker_key=speaker_key, roles=roles, merge_gap=merge_gap
-    )[0]
+    return turns_and_words(source, **options)[0]
 
 
-def words(
-    source: Source,
-    *,
-    call_id: str | None = None,
-    speaker_key: SpeakerKey = "auto",
-    roles: RoleMap | None = None,
-    merge_gap: float | None = 0.5,
-) -> pd.DataFrame:
+def words(source: Source, **options: Unpack[NormalizeOptions]) -> pd.DataFrame:
     """The words frame of one call; ``turn`` refers to :func:`turns` called with the same options.
 
     A result without word timings gives an empty frame (with the right columns and dtypes).
     """
-    return turns_and_words(
-        source, call_id=call_id, speaker_key=speaker_key, roles=roles, merge_gap=merge_gap
-    )[1]
+    return turns_and_words(source, **options)[1]
 
 
 def turns_and_words(
@@ -180,7 +173,13 @@ def turns_and_words(
     roles: RoleMap | None = None,
     merge_gap: float | None = 0.5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Both frames of one call in a single pass: ``(turns, words)``."""
+    """Both frames of one call in a single pass: ``(turns, words)``.
+
+    ``speaker_key``: ``"channel"`` (stereo: a speaker per channel), ``"speaker"`` (the diarizer's
+    labels) or ``"auto"`` (channels when the result has them); ``roles`` maps channels or labels to
+    roles (``{0: "rep", 1: "customer"}``); ``merge_gap``: consecutive segments of one speaker closer
+    than this many seconds are one turn.
+    """
     return normalize_many(
         [source],
         call_ids=None if call_id is None else [call_id],

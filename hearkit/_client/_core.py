@@ -266,9 +266,13 @@ class BaseClient:
         units = response.headers.get(UNITS_HEADER)
         if units is not None:
             self.ledger.record(job.job_id, units, url=str(response.request.url))
+        self._note_result(job)
+        return job
+
+    def _note_result(self, job: Job) -> None:
+        """Tell the ledger the transcript seconds of a job that carries its result."""
         if job.result is not None:
             self.ledger.note_result(job.job_id, job.result)
-        return job
 
     # --- jobs flows ------------------------------------------------------------------------
 
@@ -335,8 +339,7 @@ class BaseClient:
         response = yield from self._api("GET", JOBS_PATH, params=params or None)
         page = self._model(response, JobList)
         for job in page.data:
-            if job.result is not None:
-                self.ledger.note_result(job.job_id, job.result)
+            self._note_result(job)
         return page
 
     def _wait_flow(

@@ -28,14 +28,12 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from hearkit._extras import MissingExtraError
+from hearkit._extras import require
 from hearkit.audio import header, open_audio
 from hearkit.metadata import is_sidecar, read_sidecar
 
-try:
-    import av
-except ModuleNotFoundError:  # reading local audio files needs PyAV
-    raise MissingExtraError("local", "hearkit.batch (it reads audio files with PyAV)", ["av"]) from None
+require("local", "hearkit.batch (it reads audio files with PyAV)", "av")
+import av  # noqa: E402  (after the check: a missing extra is named, not a bare ModuleNotFoundError)
 
 __all__ = [
     "AUTO_MAX_SECONDS",
