@@ -26,6 +26,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 INDEX = json.loads((ROOT / "sample_data" / "index.json").read_text(encoding="utf-8"))["calls"]
+SAMPLE_AUDIO = ROOT / "sample_data" / f"{INDEX[0]['call_id']}.stereo.ogg"
 
 
 def find_uv() -> str:
@@ -125,6 +126,8 @@ def test_core_install_loads_the_sample_and_reports_from_any_folder(core: Path, t
     [
         (["hearkit", "demo", "--limit", "1"], "local"),
         (["hearkit", "serve"], "local"),
+        (["hearkit", "analyze", str(SAMPLE_AUDIO)], "local"),
+        (["hearkit", "batch", str(SAMPLE_AUDIO), "--out", "out"], "local"),
         (["hearkit", "dashboard", "--no-browser"], "notebook"),
         (["python", "-c", "from hearkit.client import PyAI\nPyAI().jobs.list()"], "local"),
     ],
