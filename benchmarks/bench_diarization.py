@@ -27,8 +27,10 @@ Metrics, per file and pooled (pooled = sums over files before dividing):
   SpokenWOZ call, the sample calls) the mono mix is diarized and its talk shares compared with the
   truth taken from the separate channels: that is the talk-share column of those rows.
 * **Flags**: a call is *wrong* when its count is off (two-party calls: not exactly 2; meetings: off
-  by more than 1) or its talk-share error is > 5 pp; it is *flagged* when its quality block's trust
-  is not ``high``. Printed: wrong calls flagged / wrong calls, right calls flagged / right calls.
+  by more than 1) or its talk-share error is > 5 pp; it is *flagged* when its quality block carries
+  a warning (or worse) flag about the speaker count or talk ratio (ASR-only flags do not count).
+  Printed: wrong calls flagged / wrong calls, right calls flagged / right calls (false alarms).
+* Two-party calls run as ``hearkit analyze --mono`` runs them: ``speakers_expected=2``.
 
 Truth for the split-channel calls (aws_lca, SpokenWOZ) comes from a plain energy detector written
 here (not hearkit's): 50 ms frames 20 dB above the channel's 10th-percentile level and above
@@ -120,11 +122,19 @@ class Outcome:
 
     @property
     def trust(self) -> str:
-        quality = getattr(self.result, "quality", None)
+        return "none" if self.result.quality is None else self.result.quality.trust
+
+    @property
+    def flags(self) -> list[str]:
+        """Codes of the flags that doubt the speaker count or talk shares (warning or worse)."""
+        quality = self.result.quality
         if quality is None:
-            return "none"
-        trust = quality.get("trust") if isinstance(quality, dict) else getattr(quality, "trust", None)
-        return str(trust)
+            return []
+        return [
+            f.code
+            for f in quality.flags
+            if f.severity != "info" and {"speaker_count", "talk_ratio"} & set(f.affects)
+        ]
 
 
 # -- references ------------------------------------------------------------------------------------
@@ -372,7 +382,8 @@ def talk_share_error(truth: Spans, found: Spans, mapping: dict[str, str]) -> flo
 
 def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
     signal, regions, words, asr_s = recognised(transcriber, item, fresh)
-    options = JobCreateParams(diarize=True, **item.options)
+    # A two-party call is run as `hearkit analyze --mono` runs it: speakers_expected=2.
+    options = JobCreateParams(diarize=True, speakers_expected=2 if item.two_party else None, **item.options)
     t0 = time.perf_counter()
     result = transcriber.label_speakers(signal, regions, words, options, item.audio.duration)
     outcome = Outcome(item, result, asr_s, time.perf_counter() - t0)
@@ -412,6 +423,7 @@ def line(name: str, outcomes: list[Outcome]) -> str:
     talk = f"{np.median(errors):5.1f} / {max(errors):5.1f}" if errors else "    –  /   –  "
     audio = sum(o.item.audio.duration for o in outcomes)
     rtf = sum(o.asr_s + o.label_s for o in outcomes) / audio
+    flags = f"{outcomes[0].trust}: {' '.join(outcomes[0].flags)}" if len(outcomes) == 1 else ""
     found = (
         f"{outcomes[0].found}/{outcomes[0].item.true_speakers}"
         if len(outcomes) == 1
@@ -419,7 +431,7 @@ def line(name: str, outcomes: list[Outcome]) -> str:
     )
     return (
         f"| {name:24s} | {audio:6.0f} | {pct(der)} | {pct(miss)} | {pct(fa)} | {pct(conf)} | {found:>5s} |"
-        f" {near}/{len(outcomes)} | {talk} | {rtf:.3f} | {outcomes[0].trust if len(outcomes) == 1 else ''} |"
+        f" {near}/{len(outcomes)} | {talk} | {rtf:.3f} | {flags} |"
     )
 
 
@@ -427,7 +439,7 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
     print(f"\n### {title}\n")
     print(
         "| file | audio s | DER | miss | FA | conf | spk found/true (files exact) | ±1"
-        " | talk-share err pp (median / max) | RTF | trust |"
+        " | talk-share err pp (median / max) | RTF | trust: count/share flags |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for outcome in outcomes:
@@ -441,8 +453,8 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
     print(line("**pooled**", outcomes))
     wrong = [o for o in outcomes if o.wrong]
     right = [o for o in outcomes if not o.wrong]
-    flagged_wrong = sum(o.trust not in ("high", "none") for o in wrong)
-    flagged_right = sum(o.trust not in ("high", "none") for o in right)
+    flagged_wrong = sum(bool(o.flags) for o in wrong)
+    flagged_right = sum(bool(o.flags) for o in right)
     print(
         f"\nflags: wrong calls flagged {flagged_wrong}/{len(wrong)}"
         f" ({', '.join(o.item.name for o in wrong) or '-'}); right calls flagged (false alarms)"
@@ -480,6 +492,8 @@ def main(argv: list[str]) -> None:
                     "talk_err": outcome.talk_err,
                     "rtf": outcome.rtf,
                     "trust": outcome.trust,
+                    "flags": outcome.flags,
+                    "quality": None if outcome.result.quality is None else outcome.result.quality.to_api(),
                 }
             )
         print_table(title, outcomes)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "JOB_STATUSES",
@@ -36,6 +36,8 @@ __all__ = [
     "OpenAIErrorDetail",
     "OutputFormat",
     "ProblemDetails",
+    "Quality",
+    "QualityFlag",
     "Result",
     "SandboxKey",
     "Segment",
@@ -50,6 +52,8 @@ JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 JOB_STATUSES: tuple[JobStatus, ...] = ("queued", "running", "completed", "failed", "cancelled")
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 OutputFormat = Literal["json", "srt", "vtt"]
+MAX_SPEAKER_OPTION = 6
+"""Largest value of ``speakers_expected`` / ``min_speakers`` / ``max_speakers`` (the diarizer's limit)."""
 
 
 class ApiModel(BaseModel):
@@ -74,7 +78,12 @@ class Word(ApiModel):
 
 
 class Segment(ApiModel):
-    """One segment of speech (a turn, when diarized). ``start``/``end`` are seconds."""
+    """One segment of speech (a turn, when diarized). ``start``/``end`` are seconds.
+
+    ``confidence`` (local engine): the recogniser's confidence in the segment's words, the
+    geometric mean of their probabilities (= exp of the mean word log-probability); absent on a
+    segment without words (speech the recogniser gave no word, e.g. a backchannel).
+    """
 
     id: int
     start: float
@@ -82,6 +91,61 @@ class Segment(ApiModel):
     text: str = ""
     speaker: str | None = None
     channel: int | None = None
+    confidence: float | None = None
+
+
+TrustLevel = Literal["high", "medium", "low"]
+
+
+class QualityFlag(ApiModel):
+    """One named reason to doubt part of a result, in plain words.
+
+    ``code``: stable name (``phantom_speaker``, ``speaker_count_uncertain``, …); ``meaning``: one
+    line for the analyst; ``severity``: ``info`` (worth knowing), ``warning`` (check before
+    relying on it) or ``unreliable`` (do not use the metrics it ``affects``); ``affects``: the
+    metrics it concerns (``speaker_count``, ``talk_ratio``, ``transcript``, ``roles``).
+    """
+
+    code: str
+    meaning: str
+    severity: Literal["info", "warning", "unreliable"] = "warning"
+    affects: list[str] = Field(default_factory=list)
+
+
+class Quality(ApiModel):
+    """How far to trust a result (local engine; hosted results carry none: "not measured").
+
+    Every measure is ``None`` when it was not measured on this call (e.g. cluster separation on
+    a stereo call), which is not the same as zero. Definitions (denominators):
+
+    * ``speaker_count_margin``: silhouette of the chosen count − best silhouette of any other
+      count (mono); small = the audio hardly prefers this count.
+    * ``speaker_count_audio``: the count the audio alone gave, before the job's options.
+    * ``cluster_separation``: mean silhouette (cosine) of the chosen voice clusters, −1…1.
+    * ``speaker_shares``: each speaker's talk time / all speakers' talk time (segments).
+    * ``unattributed_speech``: seconds of detected voice (20 ms energy frames inside the speech
+      regions) that no segment covers / seconds of detected voice.
+    * ``channel_correlation``: Pearson correlation of the two channels' samples (stereo).
+    * ``bleed_share``: seconds of one channel's speech regions dropped as the other party's
+      leak / seconds of its speech regions, the larger of the two channels (stereo).
+    * ``word_confidence``: mean word probability; ``low_confidence_words``: words with
+      probability < 0.5 / words.
+    """
+
+    trust: TrustLevel = "high"
+    flags: list[QualityFlag] = Field(default_factory=list)
+    method: Literal["channels", "diarization", "none"] = "none"
+    speakers_found: int | None = None
+    speaker_count_audio: int | None = None
+    speaker_count_margin: float | None = None
+    speaker_count_constrained_by: str | None = None
+    cluster_separation: float | None = None
+    speaker_shares: dict[str, float] | None = None
+    unattributed_speech: float | None = None
+    channel_correlation: float | None = None
+    bleed_share: float | None = None
+    word_confidence: float | None = None
+    low_confidence_words: float | None = None
 
 
 class SpeakerEmbeddings(ApiModel):
@@ -110,6 +174,7 @@ class Result(ApiModel):
     segments: list[Segment] = Field(default_factory=list)
     words: list[Word] = Field(default_factory=list)
     formats: dict[str, str] | None = None
+    quality: Quality | None = None
     speaker_embeddings: SpeakerEmbeddings | None = None
 
 
@@ -158,6 +223,10 @@ class JobCreateParams(ApiModel):
 
     The base fields are documented; ``smart_format`` to ``customer_name`` come from the
     official SDK. Unknown fields pass through (the hosted API ignores them).
+
+    ``speakers_expected``, ``min_speakers``, ``max_speakers`` (local engine, mono diarization;
+    AssemblyAI's and Google's names): the expected number of speakers, chosen unless the audio
+    strongly says otherwise, and hard bounds on it (1…6).
     """
 
     audio_url: str | None = None
@@ -175,6 +244,16 @@ class JobCreateParams(ApiModel):
     pack_id: str | None = None
     call_direction: str | None = None
     customer_name: str | None = None
+    speakers_expected: int | None = Field(default=None, ge=1, le=MAX_SPEAKER_OPTION)
+    min_speakers: int | None = Field(default=None, ge=1, le=MAX_SPEAKER_OPTION)
+    max_speakers: int | None = Field(default=None, ge=1, le=MAX_SPEAKER_OPTION)
+
+    @model_validator(mode="after")
+    def _speaker_bounds_ordered(self) -> JobCreateParams:
+        low, high = self.min_speakers, self.max_speakers
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_speakers ({low}) is above max_speakers ({high}); swap them or drop one")
+        return self
 
 
 class WebhookEventData(ApiModel):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from hearkit.engine.pipeline.diarize import Turn
 from hearkit.engine.pipeline.numerals import numeral_spans
+from hearkit.engine.pipeline.quality import segment_confidence
 from hearkit.schema import Result, Segment, Word
 
 __all__ = ["MIN_WORDLESS_S", "SEGMENT_GAP_S", "SENTENCE_SPLIT_S", "LabeledWord", "build_result"]
@@ -219,6 +220,7 @@ def build_result(
             fields["speaker"] = speaker
         if group and group[0].channel is not None:
             fields["channel"] = group[0].channel
+        confidence = segment_confidence([w.confidence for w in group if w.confidence is not None])
         # model_validate keeps absent labels unset, so to_api() omits them instead of sending null.
         segments.append(
             Segment.model_validate(
@@ -228,6 +230,7 @@ def build_result(
                     "end": end,
                     "text": " ".join(w.text for w in group),
                     **fields,
+                    **({} if confidence is None else {"confidence": confidence}),
                 }
             )
         )

@@ -18,13 +18,16 @@ from hearkit.engine.pipeline.channels import (
     split_long,
 )
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
-from hearkit.engine.pipeline.diarize import Turn, diarize_regions, speaker_at
+from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, speaker_at
+from hearkit.engine.pipeline.quality import mono_quality, single_quality, stereo_quality
+from hearkit.engine.pipeline.rediarize import encode_embeddings
 from hearkit.engine.pipeline.vad import (
     VadSettings,
     bridge_gaps,
     energy_activity,
     energy_regions,
     speech_regions,
+    total_speech,
     trim_to_activity,
     union,
 )
@@ -68,26 +71,30 @@ class WhisperTranscriber:
     def transcribe_audio(self, audio: DecodedAudio, options: JobCreateParams) -> Result:
         """Transcribe already decoded audio (what :meth:`transcribe` does after decoding)."""
         prompt = _vocabulary_prompt(options.vocabulary)
-        turns: list[Turn] = []
         settings = DecodeSettings(beam_size=self.beam_size, batch_size=self.batch_size, initial_prompt=prompt)
-        if options.channel and audio.channels == 2 and not is_really_mono(audio.samples):
-            words = self._by_channel(audio, settings)
-            labelled = True
+        stereo = bool(options.channel) and audio.channels == 2
+        if stereo and not is_really_mono(audio.samples):
+            return self._by_channel(audio, settings, numerals=bool(options.numerals))
+        signal = _single_signal(audio)
+        regions = speech_regions(signal, self.vad)
+        recognized = self._recognize([signal], [regions], settings)
+        if options.diarize or options.channel:
+            result = self.label_speakers(signal, regions, recognized, options, audio.duration)
         else:
-            signal = _single_signal(audio)
-            regions = speech_regions(signal, self.vad)
-            recognized = self._recognize([signal], [regions], settings)
-            if options.diarize or options.channel:
-                return self.label_speakers(signal, regions, recognized, options, audio.duration)
             words = [LabeledWord(w.text, w.start, w.end, confidence=w.probability) for w in recognized]
-            labelled = False
-        return build_result(
-            words,
-            audio_seconds=audio.duration,
-            numerals=bool(options.numerals),
-            labelled=labelled,
-            turns=turns,
-        )
+            result = build_result(
+                words,
+                audio_seconds=audio.duration,
+                numerals=bool(options.numerals),
+                labelled=False,
+            )
+        if stereo or not options.diarize:
+            result.quality = single_quality(
+                result,
+                stereo_really_mono=stereo,
+                correlation=_correlation(audio.samples) if audio.channels == 2 else None,
+            )
+        return result
 
     def _plan(
         self, signals: list[npt.NDArray[np.float32]], regions: list[list[tuple[int, int]]]
@@ -113,8 +120,9 @@ class WhisperTranscriber:
 
     def _stereo_regions(
         self, audio: DecodedAudio
-    ) -> tuple[list[npt.NDArray[np.bool_]], list[list[tuple[int, int]]]]:
-        """Each channel's energy activity and its speech regions with the far party's bleed dropped."""
+    ) -> tuple[list[npt.NDArray[np.bool_]], list[list[tuple[int, int]]], float]:
+        """Each channel's energy activity, its speech regions with the far party's bleed dropped,
+        and the bleed share (seconds dropped / seconds of regions, the larger channel's)."""
         left, right = audio.samples[0], audio.samples[1]
         activity = [energy_activity(left), energy_activity(right)]
         raw = [
@@ -125,15 +133,19 @@ class WhisperTranscriber:
             drop_bleed(raw[0], left, right, raw[1]),
             drop_bleed(raw[1], right, left, raw[0]),
         ]
-        return activity, regions
+        bleed = max(
+            1 - total_speech(kept) / total_speech(found) if found else 0.0
+            for kept, found in zip(regions, raw, strict=True)
+        )
+        return activity, regions, bleed
 
     def plan_stereo(self, audio: DecodedAudio) -> list[Chunk]:
         """The windows the stereo path decodes for a two-channel file (what the benchmark counts)."""
-        _, regions = self._stereo_regions(audio)
+        _, regions, _ = self._stereo_regions(audio)
         return self._plan([audio.samples[0], audio.samples[1]], regions)
 
-    def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings) -> list[LabeledWord]:
-        activity, regions = self._stereo_regions(audio)
+    def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings, *, numerals: bool) -> Result:
+        activity, regions, bleed = self._stereo_regions(audio)
         recognized = self._recognize([audio.samples[0], audio.samples[1]], regions, settings)
         # Word edges are trimmed to where the channel's voice is: a word at the edge of a
         # packed piece is otherwise stretched over the VAD's padding, which inflates the
@@ -142,7 +154,9 @@ class WhisperTranscriber:
         for w in recognized:
             start, end = trim_to_activity(w.start, w.end, activity[w.channel])
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
-        return words
+        result = build_result(words, audio_seconds=audio.duration, numerals=numerals, labelled=True)
+        result.quality = stereo_quality(result, _correlation(audio.samples), bleed, activity, regions)
+        return result
 
     def label_speakers(
         self,
@@ -157,32 +171,31 @@ class WhisperTranscriber:
         Split out so that the diarization can be rerun on stored recognition output
         (``benchmarks/bench_diarization.py`` caches the words of every file).
         """
-        words, turns = self._diarized(signal, regions, recognized, diarize=bool(options.diarize))
-        return build_result(
-            words, audio_seconds=audio_seconds, numerals=bool(options.numerals), labelled=True, turns=turns
+        constraints = SpeakerConstraints(
+            expected=options.speakers_expected, minimum=options.min_speakers, maximum=options.max_speakers
         )
-
-    def _diarized(
-        self,
-        signal: npt.NDArray[np.float32],
-        regions: list[tuple[int, int]],
-        recognized: list[RecognizedWord],
-        *,
-        diarize: bool,
-    ) -> tuple[list[LabeledWord], list[Turn]]:
-        """Words labelled with their speaker, and the diarizer's speech turns."""
-        if not diarize:
+        if not options.diarize:
             # channel: true on a really-mono file: one speaker on channel 0.
             words = [LabeledWord(w.text, w.start, w.end, "speaker_0", 0, w.probability) for w in recognized]
-            return words, []
-        turns = diarize_regions(signal, regions)
+            return build_result(
+                words, audio_seconds=audio_seconds, numerals=bool(options.numerals), labelled=True
+            )
+        found = diarize(signal, regions, constraints)
+        turns = found.turns if found is not None else []
         words = [
             LabeledWord(w.text, w.start, w.end, speaker_at(turns, w.start, w.end), None, w.probability)
             for w in recognized
         ]
         activity = energy_activity(signal)
         speech = [Turn(*trim_to_activity(t.start, t.end, activity), t.speaker) for t in turns]
-        return words, speech
+        result = build_result(
+            words, audio_seconds=audio_seconds, numerals=bool(options.numerals), labelled=True, turns=speech
+        )
+        result.quality = mono_quality(result, found, constraints, activity, regions)
+        if found is not None and len(found.embeddings):
+            # kept for re-diarization without ASR (hearkit.engine.pipeline.rediarize; engineer H)
+            result.speaker_embeddings = encode_embeddings(found.embeddings, found.window_times)
+        return result
 
 
 def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
@@ -195,3 +208,11 @@ def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
         live: npt.NDArray[np.float32] = audio.samples[int(np.argmax(energy))]
         return live
     return audio.mono()
+
+
+def _correlation(samples: npt.NDArray[np.float32]) -> float | None:
+    """Pearson correlation of the two channels (``None`` if either is constant)."""
+    left, right = samples[0].astype(np.float64), samples[1].astype(np.float64)
+    if not left.std() or not right.std():
+        return None
+    return float(np.corrcoef(left, right)[0, 1])

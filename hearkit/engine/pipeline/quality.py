@@ -1,0 +1,342 @@
+"""The per-call ``quality`` block: measures of how far a result can be trusted, and named flags.
+
+No vendor reports this; an analyst needs it before believing a talk ratio. Every measure is
+defined in :class:`hearkit.schema.Quality` (with its denominator); a measure that was not taken
+on a call stays ``None`` ("not measured"), never 0.
+
+Flags (code: when; severity; what it makes unreliable). Thresholds were set on the development
+recordings of ``benchmarks/bench_diarization.py`` (never on its evaluation sets):
+
+* ``speaker_count_uncertain``: mono, the chosen count's silhouette beats the next best count by
+  less than :data:`MARGIN_MIN`; warning; speaker count, talk ratio.
+* ``speaker_count_held``: the job's options (or the two-party call type) changed the count the
+  audio alone gave; info when the audio gave more (a held phantom), warning when it gave fewer
+  (voices split only because the call says two).
+* ``weak_separation``: mono, the voice clusters' silhouette < :data:`SEPARATION_MIN`; warning.
+* ``phantom_speaker``: a speaker holds < :data:`MINOR_SHARE` of the talk time; warning.
+* ``one_voice``: a call expected to have 2+ speakers where only one voice was found; unreliable.
+* ``little_speech``: mono, under :data:`MIN_SPEECH_S` of speech, too little to tell voices apart;
+  the count is 1 by rule and not measured; warning.
+* ``unattributed_speech``: more than :data:`UNATTRIBUTED_MAX` of the detected voice lies in no
+  segment; warning; talk ratio.
+* ``stereo_really_mono``: a stereo file whose channels are the same audio (or one is silent);
+  warning; talk ratio and roles (one speaker).
+* ``strong_bleed``: more than :data:`BLEED_MAX` of a channel's speech regions were the other
+  party leaking in; warning; talk ratio.
+* ``roles_maybe_swapped``: channel 1 opens the call and asks more questions than channel 0 (the
+  rep is expected on channel 0); warning; roles.
+* ``low_asr_confidence``: mean word probability < :data:`WORD_CONFIDENCE_MIN` or more than
+  :data:`LOW_WORDS_MAX` of the words under 0.5; warning; transcript (and trackers on it).
+
+Trust: ``low`` with any ``unreliable`` flag, ``medium`` with any ``warning``, else ``high``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from hearkit.engine.pipeline.decode import SAMPLE_RATE
+from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
+from hearkit.schema import Quality, QualityFlag, Result, Segment, TrustLevel, Word
+
+__all__ = [
+    "BLEED_MAX",
+    "LOW_WORDS_MAX",
+    "MARGIN_MIN",
+    "MINOR_SHARE",
+    "MIN_SPEECH_S",
+    "SEPARATION_MIN",
+    "UNATTRIBUTED_MAX",
+    "WORD_CONFIDENCE_MIN",
+    "mono_quality",
+    "segment_confidence",
+    "single_quality",
+    "stereo_quality",
+    "trust_of",
+    "unattributed_share",
+]
+
+MARGIN_MIN = 0.06
+"""Development recordings: wrong counts had margins ≤ 0.039, right ones ≥ 0.088; the middle."""
+SEPARATION_MIN = 0.15
+MINOR_SHARE = 0.05
+MIN_SPEECH_S = 9.0
+UNATTRIBUTED_MAX = 0.10
+BLEED_MAX = 0.20
+WORD_CONFIDENCE_MIN = 0.70
+LOW_WORDS_MAX = 0.20
+_LOW_WORD = 0.5
+_FRAME_S = 0.02
+
+
+def segment_confidence(probabilities: Sequence[float]) -> float | None:
+    """Geometric mean of word probabilities (exp of the mean log-probability); ``None`` if none."""
+    values = [max(p, 1e-6) for p in probabilities]
+    if not values:
+        return None
+    return round(math.exp(sum(math.log(p) for p in values) / len(values)), 3)
+
+
+def trust_of(flags: Sequence[QualityFlag]) -> TrustLevel:
+    """``low`` with an ``unreliable`` flag, ``medium`` with a ``warning``, else ``high``."""
+    severities = {f.severity for f in flags}
+    if "unreliable" in severities:
+        return "low"
+    if "warning" in severities:
+        return "medium"
+    return "high"
+
+
+def speaker_shares(segments: Sequence[Segment]) -> dict[str, float]:
+    """Each speaker's talk time (union of its segments) / all speakers' talk time."""
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for s in segments:
+        spans.setdefault(str(s.speaker), []).append((s.start, s.end))
+    totals: dict[str, float] = {}
+    for speaker, items in spans.items():
+        reach, total = float("-inf"), 0.0
+        for start, end in sorted(items):
+            total += max(0.0, end - max(start, reach))
+            reach = max(reach, end)
+        totals[speaker] = total
+    whole = sum(totals.values())
+    return {k: round(v / whole, 4) for k, v in totals.items()} if whole > 0 else {}
+
+
+def unattributed_share(
+    active: npt.NDArray[np.bool_], regions: list[tuple[int, int]], segments: Sequence[Segment]
+) -> float | None:
+    """Voice frames (20 ms, energy-active, inside ``regions``) no segment covers / voice frames."""
+    voice = np.zeros(len(active), dtype=bool)
+    for start, end in regions:
+        a, b = int(start / SAMPLE_RATE / _FRAME_S), math.ceil(end / SAMPLE_RATE / _FRAME_S)
+        voice[a:b] = active[a:b]
+    total = int(voice.sum())
+    if total == 0:
+        return None
+    covered = np.zeros(len(active), dtype=bool)
+    for s in segments:
+        covered[int(s.start / _FRAME_S) : math.ceil(s.end / _FRAME_S)] = True
+    return round(float((voice & ~covered).sum()) / total, 4)
+
+
+def _asr(words: Sequence[Word]) -> tuple[float | None, float | None, list[QualityFlag]]:
+    probabilities = [w.confidence for w in words if w.confidence is not None]
+    if not probabilities:
+        return None, None, []
+    mean = round(float(np.mean(probabilities)), 3)
+    low = round(sum(p < _LOW_WORD for p in probabilities) / len(probabilities), 4)
+    flags = []
+    if mean < WORD_CONFIDENCE_MIN or low > LOW_WORDS_MAX:
+        flags.append(
+            QualityFlag(
+                code="low_asr_confidence",
+                meaning=f"the recogniser was unsure of many words (mean word confidence {mean:.2f},"
+                f" {low:.0%} under 0.5): check the transcript and tracker hits against the audio",
+                affects=["transcript"],
+            )
+        )
+    return mean, low, flags
+
+
+def _share_flags(shares: dict[str, float], expected: int | None) -> list[QualityFlag]:
+    flags = []
+    minor = sorted(k for k, v in shares.items() if v < MINOR_SHARE)
+    if minor and len(shares) > 1:
+        listed = ", ".join(f"{k} {shares[k]:.0%}" for k in minor)
+        flags.append(
+            QualityFlag(
+                code="phantom_speaker",
+                meaning=f"{listed} of the talk: possibly one voice split in two, or a brief participant;"
+                " the speaker count may be one too high",
+                affects=["speaker_count", "talk_ratio"],
+            )
+        )
+    if expected is not None and expected >= 2 and len(shares) == 1:
+        flags.append(
+            QualityFlag(
+                code="one_voice",
+                meaning=f"only one voice was found in a call expected to have {expected}: talk ratio and"
+                " roles are not measured",
+                severity="unreliable",
+                affects=["speaker_count", "talk_ratio", "roles"],
+            )
+        )
+    return flags
+
+
+def _unattributed_flag(share: float | None) -> list[QualityFlag]:
+    if share is None or share <= UNATTRIBUTED_MAX:
+        return []
+    return [
+        QualityFlag(
+            code="unattributed_speech",
+            meaning=f"{share:.0%} of the detected voice is in no speaker's segment: talk ratios leave it out",
+            affects=["talk_ratio"],
+        )
+    ]
+
+
+def mono_quality(
+    result: Result,
+    diarization: Diarization | None,
+    constraints: SpeakerConstraints,
+    active: npt.NDArray[np.bool_],
+    regions: list[tuple[int, int]],
+) -> Quality:
+    """The quality of a diarized (mono) result."""
+    shares = speaker_shares([s for s in result.segments if s.speaker is not None])
+    unattributed = unattributed_share(active, regions, result.segments)
+    word_conf, low_words, flags = _asr(result.words)
+    flags += _share_flags(shares, constraints.expected or constraints.minimum)
+    flags += _unattributed_flag(unattributed)
+    quality = Quality(
+        method="diarization",
+        speakers_found=result.speakers,
+        speaker_shares=shares or None,
+        unattributed_speech=unattributed,
+        word_confidence=word_conf,
+        low_confidence_words=low_words,
+    )
+    speech_s = sum(end - start for start, end in regions) / SAMPLE_RATE
+    if speech_s < MIN_SPEECH_S or (diarization is not None and diarization.count.margin is None):
+        flags.append(
+            QualityFlag(
+                code="little_speech",
+                meaning=f"only {speech_s:.0f} s of speech found: too little to tell voices apart, so the"
+                " speaker count and talk ratio are not measured",
+                affects=["speaker_count", "talk_ratio"],
+            )
+        )
+    if diarization is not None:
+        count = diarization.count
+        quality.speaker_count_audio = count.audio_count
+        quality.speaker_count_margin = count.margin
+        quality.speaker_count_constrained_by = count.constrained_by
+        quality.cluster_separation = (
+            round(diarization.separation, 3) if diarization.separation is not None else None
+        )
+        if count.margin is not None and count.margin < MARGIN_MIN and count.constrained_by is None:
+            flags.append(
+                QualityFlag(
+                    code="speaker_count_uncertain",
+                    meaning=f"{count.chosen} speakers, but the audio hardly prefers that count"
+                    f" (margin {count.margin:.2f} < {MARGIN_MIN}): the count and talk ratios may be wrong",
+                    affects=["speaker_count", "talk_ratio"],
+                )
+            )
+        if count.constrained_by is not None:
+            why = f" ({constraints.reason})" if constraints.reason else ""
+            more = count.audio_count > count.chosen
+            flags.append(
+                QualityFlag(
+                    code="speaker_count_held",
+                    meaning=f"{count.chosen} speakers set by {count.constrained_by}{why}; the audio alone"
+                    f" suggested {count.audio_count}"
+                    + ("" if more else ": the voices are barely distinct, check the talk ratio"),
+                    severity="info" if more else "warning",
+                    affects=["speaker_count"] if more else ["speaker_count", "talk_ratio"],
+                )
+            )
+        if diarization.separation is not None and diarization.separation < SEPARATION_MIN:
+            flags.append(
+                QualityFlag(
+                    code="weak_separation",
+                    meaning=f"the voices are hard to tell apart (separation {diarization.separation:.2f}"
+                    f" < {SEPARATION_MIN}): some speech may be given to the wrong speaker",
+                    affects=["talk_ratio"],
+                )
+            )
+    quality.flags = flags
+    quality.trust = trust_of(flags)
+    return quality
+
+
+def _opens_and_asks(segments: Sequence[Segment]) -> tuple[int | None, dict[int, int]]:
+    spoken = [s for s in segments if s.text and s.channel is not None]
+    opener = spoken[0].channel if spoken else None
+    questions: dict[int, int] = {0: 0, 1: 0}
+    for s in spoken:
+        if s.channel in questions:
+            questions[s.channel] += s.text.count("?")
+    return opener, questions
+
+
+def stereo_quality(
+    result: Result,
+    correlation: float | None,
+    bleed: float | None,
+    active: list[npt.NDArray[np.bool_]],
+    regions: list[list[tuple[int, int]]],
+) -> Quality:
+    """The quality of a ``channel: true`` result (one party per channel)."""
+    word_conf, low_words, flags = _asr(result.words)
+    shares = speaker_shares([s for s in result.segments if s.speaker is not None])
+    per_channel = [
+        unattributed_share(a, r, [s for s in result.segments if s.channel == c])
+        for c, (a, r) in enumerate(zip(active, regions, strict=True))
+    ]
+    measured = [u for u in per_channel if u is not None]
+    unattributed = max(measured) if measured else None
+    flags += _share_flags(shares, 2)
+    flags += _unattributed_flag(unattributed)
+    if bleed is not None and bleed > BLEED_MAX:
+        flags.append(
+            QualityFlag(
+                code="strong_bleed",
+                meaning=f"{bleed:.0%} of one channel's speech was the other party leaking in and was"
+                " dropped: overlapping talk may be undercounted",
+                affects=["talk_ratio"],
+            )
+        )
+    opener, questions = _opens_and_asks(result.segments)
+    if opener == 1 and questions[1] > questions[0]:
+        flags.append(
+            QualityFlag(
+                code="roles_maybe_swapped",
+                meaning=f"channel 1 opens the call and asks more questions ({questions[1]} vs"
+                f" {questions[0]}): the rep may be on channel 1, not 0",
+                affects=["roles"],
+            )
+        )
+    quality = Quality(
+        method="channels",
+        speakers_found=result.speakers,
+        speaker_shares=shares or None,
+        unattributed_speech=unattributed,
+        channel_correlation=None if correlation is None else round(correlation, 4),
+        bleed_share=None if bleed is None else round(bleed, 4),
+        word_confidence=word_conf,
+        low_confidence_words=low_words,
+        flags=flags,
+    )
+    quality.trust = trust_of(flags)
+    return quality
+
+
+def single_quality(result: Result, *, stereo_really_mono: bool, correlation: float | None) -> Quality:
+    """The quality of a result with one (or no) speaker label: plain, or stereo that was mono."""
+    word_conf, low_words, flags = _asr(result.words)
+    if stereo_really_mono:
+        flags.append(
+            QualityFlag(
+                code="stereo_really_mono",
+                meaning="the two channels carry the same audio (or one is silent): transcribed as one"
+                " speaker, so talk ratio and roles by channel are not measured; send it with diarize",
+                affects=["talk_ratio", "roles", "speaker_count"],
+            )
+        )
+    quality = Quality(
+        method="none",
+        speakers_found=result.speakers,
+        channel_correlation=None if correlation is None else round(correlation, 4),
+        word_confidence=word_conf,
+        low_confidence_words=low_words,
+        flags=flags,
+    )
+    quality.trust = trust_of(flags)
+    return quality

@@ -1,0 +1,212 @@
+"""Speaker count with a margin, the job's speaker options, and the per-call quality block.
+
+The count rule is checked on hand-made score tables (what each count's silhouette was), the
+options through the request model, and the quality block on real recordings read in place from
+../shared/realdata (development data only) with ASR left out: the diarizer runs on the file's
+speech regions and words are not needed for the flags checked here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydantic
+import pytest
+
+from hearkit.engine.pipeline.decode import decode_audio
+from hearkit.engine.pipeline.diarize import (
+    MIN_SILHOUETTE,
+    STRONG_MARGIN,
+    SpeakerConstraints,
+    choose_count,
+    diarize,
+)
+from hearkit.engine.pipeline.quality import (
+    MINOR_SHARE,
+    mono_quality,
+    segment_confidence,
+    speaker_shares,
+    trust_of,
+    unattributed_share,
+)
+from hearkit.engine.pipeline.transcriber import WhisperTranscriber
+from hearkit.engine.pipeline.vad import energy_activity, speech_regions
+from hearkit.schema import JobCreateParams, QualityFlag, Result, Segment
+
+
+def test_count_is_the_best_score_and_its_margin_is_reported() -> None:
+    count = choose_count({2: 0.40, 3: 0.31})
+    assert (count.chosen, count.audio_count, count.constrained_by) == (2, 2, None)
+    assert count.margin == pytest.approx(0.09)
+
+
+def test_one_speaker_when_no_split_clears_the_bar() -> None:
+    count = choose_count({2: MIN_SILHOUETTE - 0.02})
+    assert count.chosen == 1
+    assert count.margin == pytest.approx(0.02)
+
+
+def test_too_little_speech_to_split_has_no_margin() -> None:
+    count = choose_count({})
+    assert (count.chosen, count.margin) == (1, None)
+
+
+def test_expected_count_holds_unless_the_audio_strongly_says_otherwise() -> None:
+    two_party = SpeakerConstraints(expected=2)
+    # A phantom third voice scoring a little better is held at 2, and the result says so.
+    held = choose_count({2: 0.30, 3: 0.30 + STRONG_MARGIN / 2}, two_party)
+    assert (held.chosen, held.audio_count, held.constrained_by) == (2, 3, "speakers_expected")
+    assert held.margin is not None and held.margin < 0
+    # Much stronger evidence of three voices wins over the expectation.
+    strong = choose_count({2: 0.20, 3: 0.20 + STRONG_MARGIN + 0.05}, two_party)
+    assert strong.chosen == 3
+
+
+def test_min_and_max_speakers_are_hard_bounds() -> None:
+    scores = {2: 0.2, 3: 0.5, 4: 0.3}
+    assert choose_count(scores, SpeakerConstraints(maximum=2)).chosen == 2
+    assert choose_count(scores, SpeakerConstraints(minimum=4)).chosen == 4
+    bounded = choose_count(scores, SpeakerConstraints(maximum=2))
+    assert bounded.constrained_by == "max_speakers"
+    # A bound the clustering cannot reach: the nearest count it produced.
+    assert choose_count({2: 0.3}, SpeakerConstraints(minimum=3)).chosen == 2
+
+
+def test_speaker_options_are_validated_with_a_clear_message() -> None:
+    params = JobCreateParams(diarize=True, speakers_expected=2, min_speakers=1, max_speakers=3)
+    assert params.to_api()["speakers_expected"] == 2
+    with pytest.raises(pydantic.ValidationError, match=r"min_speakers \(3\) is above max_speakers \(2\)"):
+        JobCreateParams(min_speakers=3, max_speakers=2)
+    with pytest.raises(pydantic.ValidationError, match="greater than or equal to 1"):
+        JobCreateParams(speakers_expected=0)
+    with pytest.raises(pydantic.ValidationError, match="less than or equal to 6"):
+        JobCreateParams(max_speakers=40)
+
+
+def test_a_hosted_result_without_quality_still_parses() -> None:
+    result = Result.model_validate(
+        {"text": "hi", "segments": [{"id": 0, "start": 0, "end": 1, "text": "hi"}]}
+    )
+    assert result.quality is None
+    assert "quality" not in result.to_api()
+
+
+def test_segment_confidence_is_the_geometric_mean_of_word_probabilities() -> None:
+    assert segment_confidence([0.9, 0.4]) == pytest.approx(0.6, abs=1e-3)
+    assert segment_confidence([]) is None
+
+
+def test_trust_follows_the_worst_flag() -> None:
+    info = QualityFlag(code="a", meaning="x", severity="info")
+    warning = QualityFlag(code="b", meaning="x", severity="warning")
+    unreliable = QualityFlag(code="c", meaning="x", severity="unreliable")
+    assert trust_of([]) == "high"
+    assert trust_of([info]) == "high"
+    assert trust_of([info, warning]) == "medium"
+    assert trust_of([warning, unreliable]) == "low"
+
+
+def test_shares_and_unattributed_speech() -> None:
+    segments = [
+        Segment(id=0, start=0.0, end=3.0, speaker="a"),
+        Segment(id=1, start=2.0, end=4.0, speaker="a"),  # overlaps its own: counted once
+        Segment(id=2, start=4.0, end=5.0, speaker="b"),
+    ]
+    assert speaker_shares(segments) == {"a": 0.8, "b": 0.2}
+    active = np.ones(400, dtype=bool)  # 8 s of voice at 20 ms frames
+    regions = [(0, 8 * 16_000)]
+    # 5 of the 8 voiced seconds are in segments: 3/8 are nobody's.
+    assert unattributed_share(active, regions, segments) == pytest.approx(3 / 8)
+    assert unattributed_share(np.zeros(400, dtype=bool), regions, segments) is None
+
+
+def _quality_of(path: Path, constraints: SpeakerConstraints) -> tuple[Result, object]:
+    """Diarize a real file without ASR: segments are the diarizer's turns (words not needed)."""
+    audio = decode_audio(path)
+    signal = audio.samples[0]
+    regions = speech_regions(signal)
+    found = diarize(signal, regions, constraints)
+    assert found is not None
+    segments = [Segment(id=i, start=t.start, end=t.end, speaker=t.speaker) for i, t in enumerate(found.turns)]
+    result = Result(segments=segments, speakers=len({t.speaker for t in found.turns}))
+    return result, mono_quality(result, found, constraints, energy_activity(signal), regions)
+
+
+def test_a_clean_two_party_phone_call_is_trusted(realdata: Path) -> None:
+    """pyannote's sample (a real 2-party phone call, RTTM: 2 speakers): 2 found, no flag."""
+    result, quality = _quality_of(realdata / "pyannote_sample" / "sample.wav", SpeakerConstraints(expected=2))
+    assert result.speakers == 2
+    assert quality.trust == "high", quality.flags  # type: ignore[attr-defined]
+    assert quality.speaker_count_margin is not None and quality.speaker_count_margin > 0  # type: ignore[attr-defined]
+    assert quality.cluster_separation is not None  # type: ignore[attr-defined]
+    assert quality.channel_correlation is None  # not measured on mono  # type: ignore[attr-defined]
+
+
+def test_a_meeting_where_the_count_comes_out_wrong_is_flagged(realdata: Path) -> None:
+    """AMI dev00 (RTTM: 2 speakers) splits into more voices than there are: the block must say so."""
+    result, quality = _quality_of(realdata / "pyannote_ami_debug" / "dev00.wav", SpeakerConstraints())
+    truth = {
+        line.split()[7]
+        for line in (realdata / "pyannote_ami_debug" / "debug.development.rttm").read_text().splitlines()
+        if line.split()[1] == "dev00"
+    }
+    assert result.speakers != len(truth)  # the case this test is about
+    codes = {f.code for f in quality.flags}  # type: ignore[attr-defined]
+    assert codes & {"speaker_count_uncertain", "phantom_speaker", "weak_separation"}
+    assert quality.trust != "high"  # type: ignore[attr-defined]
+
+
+def test_a_phantom_speaker_share_is_named(realdata: Path) -> None:
+    result = Result(
+        segments=[
+            Segment(id=0, start=0, end=10, speaker="speaker_0"),
+            Segment(id=1, start=10, end=19.6, speaker="speaker_1"),
+            Segment(id=2, start=19.6, end=20, speaker="speaker_2"),
+        ],
+        speakers=3,
+    )
+    from hearkit.engine.pipeline.quality import _share_flags
+
+    flags = _share_flags(speaker_shares(result.segments), None)
+    assert [f.code for f in flags] == ["phantom_speaker"]
+    assert "speaker_2 2%" in flags[0].meaning
+    assert MINOR_SHARE > 0.02
+
+
+@pytest.mark.asr
+def test_stereo_file_that_is_really_mono_is_flagged(transcriber: WhisperTranscriber, realdata: Path) -> None:
+    """JFK (2 practically identical channels) sent with channel=true: one speaker, and a flag."""
+    audio = decode_audio(realdata / "whisper_jfk" / "jfk.flac")
+    result = transcriber.transcribe_audio(audio, JobCreateParams(channel=True))
+    assert result.speakers == 1
+    assert result.quality is not None
+    assert [f.code for f in result.quality.flags] == ["stereo_really_mono"]
+    assert result.quality.trust == "medium"
+    assert result.quality.channel_correlation is not None and result.quality.channel_correlation > 0.98
+    # ASR confidence per word and per segment, from Whisper's probabilities.
+    assert all(w.confidence is not None and 0 < w.confidence <= 1 for w in result.words)
+    assert all(s.confidence is not None for s in result.segments if s.text)
+    assert result.quality.word_confidence is not None and result.quality.word_confidence > 0.7
+
+
+@pytest.mark.asr
+def test_roles_that_look_swapped_are_flagged(transcriber: WhisperTranscriber) -> None:
+    """Sample call 1 (script: the rep on channel 0 opens and asks the questions), first 60 s,
+    as recorded and with its channels swapped: only the swapped file carries the flag."""
+    from hearkit.engine.pipeline.decode import DecodedAudio
+
+    samples = decode_audio(
+        Path(__file__).resolve().parents[2] / "sample_data" / "call_01_discovery.stereo.ogg"
+    ).samples
+    head = samples[:, : 60 * 16_000]
+    codes = []
+    for order in ((0, 1), (1, 0)):
+        audio = DecodedAudio(
+            samples=np.ascontiguousarray(head[list(order)]), source_rate=16_000, source_channels=2
+        )
+        result = transcriber.transcribe_audio(audio, JobCreateParams(channel=True))
+        assert result.quality is not None and result.quality.method == "channels"
+        codes.append({f.code for f in result.quality.flags})
+    assert "roles_maybe_swapped" not in codes[0]
+    assert "roles_maybe_swapped" in codes[1]
