@@ -44,6 +44,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from hearkit.frames import CALL_ID
+
 __all__ = [
     "DERIVED_GROUPS",
     "Comparison",
@@ -61,7 +63,7 @@ Pairs: TypeAlias = Literal["all", "vs_rest"] | Sequence[tuple[str, str]]
 DERIVED_GROUPS = ("week", "month")
 """Groupings derived from the calls' ``date`` column when no column of that name exists."""
 
-_NOT_METRICS = frozenset({"call_id", "job_id", "audio_seconds", "duration_s", "flags", "top_keywords"})
+_NOT_METRICS = frozenset({CALL_ID, "job_id", "audio_seconds", "duration_s", "flags", "top_keywords"})
 _MAX_COUNT_CELLS = 4_000_000
 """Resample-count cells (resamples × calls) made at once for one group; bounds the memory."""
 

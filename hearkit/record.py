@@ -277,7 +277,7 @@ class CallSet:
         for rec in records:
             rows.append(
                 {
-                    "call_id": rec.call_id,
+                    CALL_ID: rec.call_id,
                     "job_id": rec.job_id,
                     "audio_seconds": rec.audio_seconds,
                     **rec.metadata,
@@ -286,10 +286,10 @@ class CallSet:
             )
             turns.append(rec.turns_frame())
             for h in rec.hits:
-                hits.append({"call_id": rec.call_id, **h.model_dump()})
+                hits.append({CALL_ID: rec.call_id, **h.model_dump()})
             for s in rec.speakers:
                 speakers.append(
-                    {"call_id": rec.call_id, "speaker": s.speaker, "role": s.role, "talk_s": s.talk_s}
+                    {CALL_ID: rec.call_id, "speaker": s.speaker, "role": s.role, "talk_s": s.talk_s}
                 )
         calls = pd.DataFrame(rows)
         calls.attrs["metadata_columns"] = sorted({k for r in records for k in r.metadata})

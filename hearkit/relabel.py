@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hearkit.frames import CALL_ID
 from hearkit.metrics import ROLE_GROUPS, scorecards, speaker_stats
 from hearkit.record import CallSet
 
@@ -49,7 +50,7 @@ def speaker_sources(turns: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
     stereo = np.zeros(len(turns), dtype=np.int8)
     if "channel" in turns.columns and len(turns):
         channel = turns["channel"].to_numpy(dtype=np.float64, na_value=np.nan)
-        codes, _ = pd.factorize(turns["call_id"])
+        codes, _ = pd.factorize(turns[CALL_ID])
         spread = pd.Series(channel).groupby(codes).agg(["min", "max"])
         two = (spread["max"] > spread["min"]).to_numpy()
         stereo = (two[codes] & ~np.isnan(channel)).astype(np.int8)
@@ -63,8 +64,8 @@ def with_roles(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> CallSe
     changes = _role_changes(calls, roles)
     if changes.empty:
         return replace(calls)
-    affected = set(changes["call_id"])
-    new_role = changes.set_index(["call_id", "speaker"])["role"]
+    affected = set(changes[CALL_ID])
+    new_role = changes.set_index([CALL_ID, "speaker"])["role"]
 
     turns = _relabel_frame(calls.turns, new_role, source=True)
     words = _relabel_frame(calls.words, new_role)
@@ -73,7 +74,7 @@ def with_roles(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> CallSe
     if "speaker_source" not in turns.columns:
         turns["speaker_source"] = speaker_sources(calls.turns)
     if set(_STATS) <= set(speakers.columns) and "response_pause_s" in speakers.columns:
-        cards = _role_columns(speakers[speakers["call_id"].isin(affected)], calls.calls)
+        cards = _role_columns(speakers[speakers[CALL_ID].isin(affected)], calls.calls)
     else:
         cards = _rescore(turns, words, calls.calls, affected)[0]
     out = replace(
@@ -120,7 +121,7 @@ def split_speaker(
         raise ValueError(
             f"{new_speaker!r} already speaks in {call_id!r}: use merge_speakers to join speakers"
         )
-    of_call = calls.turns[(calls.turns["call_id"] == call_id) & (calls.turns["speaker"] == speaker)]
+    of_call = calls.turns[(calls.turns[CALL_ID] == call_id) & (calls.turns["speaker"] == speaker)]
     wanted = {int(t) for t in turns}
     missing = sorted(wanted - set(of_call["turn"].astype(int)))
     if not wanted or missing:
@@ -153,19 +154,19 @@ def _role_changes(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> pd.
                     f"role of {speaker!r} in {call_id!r} must be a non-empty string, not {role!r}"
                 )
             rows.append((str(call_id), str(speaker), role.strip()))
-    changes = pd.DataFrame(rows, columns=["call_id", "speaker", "role"])
+    changes = pd.DataFrame(rows, columns=[CALL_ID, "speaker", "role"])
     if changes.empty:
         return changes
     known = pd.MultiIndex.from_frame(
-        calls.turns[["call_id", "speaker"]].drop_duplicates().astype(str)
+        calls.turns[[CALL_ID, "speaker"]].drop_duplicates().astype(str)
         if calls.speakers.empty
-        else calls.speakers[["call_id", "speaker"]].astype(str)
+        else calls.speakers[[CALL_ID, "speaker"]].astype(str)
     )
-    probe = pd.MultiIndex.from_frame(changes[["call_id", "speaker"]])
+    probe = pd.MultiIndex.from_frame(changes[[CALL_ID, "speaker"]])
     unknown = changes[known.get_indexer(probe) < 0]
     if not unknown.empty:
-        call_id, speaker = unknown.iloc[0]["call_id"], unknown.iloc[0]["speaker"]
-        ids = set(calls.calls["call_id"].astype(str))
+        call_id, speaker = unknown.iloc[0][CALL_ID], unknown.iloc[0]["speaker"]
+        ids = set(calls.calls[CALL_ID].astype(str))
         if call_id not in ids:
             raise KeyError(f"no call {call_id!r} in this CallSet ({len(ids)} calls)")
         speakers = sorted(_speakers_of(calls, call_id))
@@ -174,9 +175,9 @@ def _role_changes(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> pd.
 
 
 def _speakers_of(calls: CallSet, call_id: str) -> dict[str, str]:
-    turns = calls.turns[calls.turns["call_id"] == call_id]
+    turns = calls.turns[calls.turns[CALL_ID] == call_id]
     if turns.empty:
-        ids = set(calls.calls["call_id"].astype(str))
+        ids = set(calls.calls[CALL_ID].astype(str))
         raise KeyError(
             f"no call {call_id!r} with turns in this CallSet"
             + ("" if call_id in ids else f" ({len(ids)} calls)")
@@ -194,7 +195,7 @@ def _relabel_frame(frame: pd.DataFrame, new_role: pd.Series, *, source: bool = F
         return frame
     changed_keys = pa.array([f"{c}{_SEP}{s}" for c, s in new_role.index], type=pa.large_string())
     key = pc.binary_join_element_wise(
-        _arrow(frame["call_id"]), _arrow(frame["speaker"]), pa.scalar(_SEP, pa.large_string())
+        _arrow(frame[CALL_ID]), _arrow(frame["speaker"]), pa.scalar(_SEP, pa.large_string())
     )
     where = pc.index_in(key, value_set=changed_keys)
     hit = pc.is_valid(where)
@@ -222,7 +223,7 @@ def _column(values: pa.Array, like: pd.Series) -> Any:  # type: ignore[type-arg]
 def _role_columns(speakers: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     """The per-role scorecard columns of the calls in ``speakers``, from per-speaker statistics
     (definitions in :mod:`hearkit.metrics`; same formulas, aggregated by the new roles)."""
-    call_ids, call = np.unique(speakers["call_id"].astype(str).to_numpy(), return_inverse=True)
+    call_ids, call = np.unique(speakers[CALL_ID].astype(str).to_numpy(), return_inverse=True)
     n = len(call_ids)
     role = speakers["role"].astype(str).to_numpy()
     group = np.where(role == ROLE_GROUPS[0], 0, np.where(role == ROLE_GROUPS[1], 1, 2))
@@ -242,7 +243,7 @@ def _role_columns(speakers: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     np.fmax.at(mono_flat, cg, speakers["longest_monologue_s"].to_numpy(dtype=np.float64))
     mono = mono_flat.reshape(n, 3)
     duration = _durations(calls, call_ids)
-    out: dict[str, Any] = {"call_id": call_ids}
+    out: dict[str, Any] = {CALL_ID: call_ids}
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(total[:, None] > 0, talk_g / total[:, None], np.nan)
         share = np.where(present & (duration[:, None] > 0), talk_g / duration[:, None], np.nan)
@@ -276,7 +277,7 @@ def _durations(calls: pd.DataFrame, call_ids: np.ndarray) -> np.ndarray:  # type
         return np.full(len(call_ids), np.nan)
     series = pd.Series(
         calls[column].to_numpy(dtype=np.float64, na_value=np.nan),
-        index=calls["call_id"].astype(str).to_numpy(),
+        index=calls[CALL_ID].astype(str).to_numpy(),
     )
     return series.reindex(call_ids).to_numpy(dtype=np.float64)
 
@@ -284,11 +285,11 @@ def _durations(calls: pd.DataFrame, call_ids: np.ndarray) -> np.ndarray:  # type
 def _update_calls(calls: pd.DataFrame, cards: pd.DataFrame) -> pd.DataFrame:
     """``calls`` with the columns of ``cards`` overwritten for the calls in it."""
     out = calls.copy()
-    position = pd.Index(out["call_id"].astype(str)).get_indexer(pd.Index(cards["call_id"].astype(str)))
+    position = pd.Index(out[CALL_ID].astype(str)).get_indexer(pd.Index(cards[CALL_ID].astype(str)))
     ok = position >= 0
     rows = position[ok].tolist()
     for column in cards.columns:
-        if column == "call_id" or column not in out.columns:
+        if column == CALL_ID or column not in out.columns:
             continue
         where = int(out.columns.get_loc(column))  # type: ignore[arg-type]
         out.iloc[rows, where] = cards[column].array[ok]
@@ -299,8 +300,8 @@ def _rescore(
     turns: pd.DataFrame, words: pd.DataFrame, calls: pd.DataFrame, affected: set[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scorecards and speaker statistics of the ``affected`` calls, recomputed from their turns."""
-    part = turns[turns["call_id"].isin(affected)]
-    part_words = words[words["call_id"].isin(affected)] if len(words) else None
+    part = turns[turns[CALL_ID].isin(affected)]
+    part_words = words[words[CALL_ID].isin(affected)] if len(words) else None
     ids = np.array(sorted(affected), dtype=object)
     duration = _durations(calls, ids)
     known = {str(c): float(d) for c, d in zip(ids, duration, strict=True) if np.isfinite(d)}
@@ -315,7 +316,7 @@ def _rescore(
 
 def _reassign(calls: CallSet, call_id: str, pick: Any, speaker: str, role: str) -> CallSet:
     """Turns of ``call_id`` chosen by ``pick`` (and their words and hits) go to ``speaker``."""
-    of_call = calls.turns["call_id"] == call_id
+    of_call = calls.turns[CALL_ID] == call_id
     moved = calls.turns.loc[of_call & pick(calls.turns), "turn"]
     frames = {}
     for name in ("turns", "words", "hits"):
@@ -323,7 +324,7 @@ def _reassign(calls: CallSet, call_id: str, pick: Any, speaker: str, role: str) 
         if frame.empty or "speaker" not in frame.columns or "turn" not in frame.columns:
             frames[name] = frame
             continue
-        mask = (frame["call_id"] == call_id) & frame["turn"].isin(moved)
+        mask = (frame[CALL_ID] == call_id) & frame["turn"].isin(moved)
         out = frame.copy()
         if name == "turns":
             out["speaker_source"] = speaker_sources(frame)
@@ -338,7 +339,7 @@ def _reassign(calls: CallSet, call_id: str, pick: Any, speaker: str, role: str) 
     speakers = calls.speakers
     if not speakers.empty:
         stats = stats[[c for c in speakers.columns if c in stats.columns]]
-        speakers = pd.concat([speakers[speakers["call_id"] != call_id], stats], ignore_index=True)
+        speakers = pd.concat([speakers[speakers[CALL_ID] != call_id], stats], ignore_index=True)
     return replace(
         calls,
         turns=frames["turns"],

@@ -26,12 +26,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hearkit.frames import CALL_ID
 from hearkit.trackers import normalize_text
 
 __all__ = ["PhraseIndex", "build_index", "search"]
 
 RESULT_COLUMNS = (
-    "call_id", "turn", "speaker", "role", "start", "end", "phrase", "context", "word_starts", "word_ends",
+    CALL_ID, "turn", "speaker", "role", "start", "end", "phrase", "context", "word_starts", "word_ends",
     "time_source",
 )  # fmt: skip
 
@@ -80,7 +81,7 @@ def fingerprint(turns: pd.DataFrame) -> tuple[int, str, str]:
 
 def build_index(turns: pd.DataFrame, words: pd.DataFrame | None = None) -> PhraseIndex:
     """The phrase index of a turns frame (and its words frame, for real word times)."""
-    for column in ("call_id", "turn", "start", "end", "text"):
+    for column in (CALL_ID, "turn", "start", "end", "text"):
         if column not in turns.columns:
             raise KeyError(f"the turns frame has no {column!r} column; build it with hearkit.transcript")
     n_turns = len(turns)
@@ -149,8 +150,8 @@ def _in_order(turn_row: npt.NDArray[Any], position: npt.NDArray[np.int64]) -> bo
 
 def _word_tokens(turns: pd.DataFrame, words: pd.DataFrame) -> tuple[Any, ...] | None:
     """Tokens of the words frame, tied to their turns-frame rows; None when none ties."""
-    keys = pd.MultiIndex.from_arrays([turns["call_id"].astype(str), turns["turn"].astype(np.int64)])
-    probe = pd.MultiIndex.from_arrays([words["call_id"].astype(str), words["turn"].astype(np.int64)])
+    keys = pd.MultiIndex.from_arrays([turns[CALL_ID].astype(str), turns["turn"].astype(np.int64)])
+    probe = pd.MultiIndex.from_arrays([words[CALL_ID].astype(str), words["turn"].astype(np.int64)])
     row = keys.get_indexer(probe)
     ok = row >= 0
     if not ok.any():
@@ -258,7 +259,7 @@ def search(
     first = np.maximum(at - context_words, index.turn_first[rows64])
     last = np.minimum(at + k - 1 + context_words, index.turn_last[rows64])
     data = {
-        "call_id": _take(turns, "call_id", rows64),
+        CALL_ID: _take(turns, CALL_ID, rows64),
         "turn": turns["turn"].to_numpy(dtype=np.int64)[rows64],
         "speaker": _take(turns, "speaker", rows64),
         "role": _take(turns, "role", rows64),

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from hearkit.frames import CALL_ID
 from hearkit.summary import CallSummary, SummaryItem
 
 __all__ = [
@@ -81,7 +82,7 @@ CALL_METRICS: tuple[tuple[str, str], ...] = (
     ("filler_rate_rep", "rep fillers per 100 words"),
 )
 # Columns of the calls frame that describe a call rather than measure it.
-DESCRIPTIVE_COLUMNS = frozenset({"call_id", "title", "rep", "customer", "date", "kind", "duration_s"})
+DESCRIPTIVE_COLUMNS = frozenset({CALL_ID, "title", "rep", "customer", "date", "kind", "duration_s"})
 _SUMMARY_SECTIONS = (
     ("Summary", "summary"),
     ("Action items", "action_items"),
@@ -401,7 +402,7 @@ def call_view(
 ) -> CallView:
     """The view of one call from its row of the calls frame (``None`` when there is none), its
     turns (sorted by start here) and hits, and its summary."""
-    row = row if row is not None else pd.Series({"call_id": call_id})
+    row = row if row is not None else pd.Series({CALL_ID: call_id})
     ordered = turns.sort_values("start", kind="stable") if not turns.empty else turns
     names = {"rep": text_of(row.get("rep")), "customer": text_of(row.get("customer"))}
     subheading = " · ".join(

@@ -33,6 +33,7 @@ import pandas as pd
 from hearkit.batch.manifest import Manifest, ManifestRow
 from hearkit.batch.progress import BatchProgress
 from hearkit.batch.runner import write_json
+from hearkit.frames import CALL_ID
 from hearkit.schema import JobCreateParams, Result
 
 __all__ = [
@@ -248,13 +249,13 @@ def talk_time(turns: Any) -> Any:
     ``turns`` = number of turns; ``longest_turn_s`` = the longest single turn. Works on a pandas
     or a dask DataFrame (then call ``.compute()``); the result is sorted by call and speaker.
     """
-    grouped = turns.groupby(["call_id", "speaker"])["duration_s"]
+    grouped = turns.groupby([CALL_ID, "speaker"])["duration_s"]
     per_speaker = grouped.agg(["sum", "count", "max"]).rename(
         columns={"sum": "talk_s", "count": "turns", "max": "longest_turn_s"}
     )
     per_speaker = per_speaker.reset_index()
-    totals = per_speaker.groupby("call_id")["talk_s"].sum().rename("call_talk_s").reset_index()
-    merged = per_speaker.merge(totals, on="call_id")
+    totals = per_speaker.groupby(CALL_ID)["talk_s"].sum().rename("call_talk_s").reset_index()
+    merged = per_speaker.merge(totals, on=CALL_ID)
     merged["talk_share"] = merged["talk_s"] / merged["call_talk_s"]
     return merged
 
@@ -278,7 +279,7 @@ def scorecards_by_partition(
         scorecards = default_scorecards
     func = scorecards
     frame = dd.read_parquet(str(turns_path))
-    call_sets = frame["call_id"].map_partitions(lambda s: pd.Series([frozenset(s.unique())])).compute()
+    call_sets = frame[CALL_ID].map_partitions(lambda s: pd.Series([frozenset(s.unique())])).compute()
     seen: set[Any] = set()
     overlapping = False
     for calls in call_sets:
@@ -287,7 +288,7 @@ def scorecards_by_partition(
             break
         seen |= calls
     if overlapping:
-        frame = frame.shuffle("call_id")
+        frame = frame.shuffle(CALL_ID)
     meta = func(frame._meta)
     cards = frame.map_partitions(func, meta=meta)
     computed: pd.DataFrame = cards.compute() if client is None else client.compute(cards).result()

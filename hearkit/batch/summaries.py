@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hearkit.frames import CALL_ID
 from hearkit.summarize import LLMConfig, SummarizeError, summarize
 from hearkit.summary import CallSummary
 
@@ -45,7 +46,7 @@ def summarize_batch(turns: pd.DataFrame, calls_dir: Path, llm: LLMConfig | None 
     out = BatchSummaries()
     if len(turns) == 0:
         return out
-    for call_id, group in turns.groupby("call_id", sort=False):
+    for call_id, group in turns.groupby(CALL_ID, sort=False):
         key = str(call_id)
         if config is None:
             out.summaries[key] = summarize(group, method="extractive", call_id=key)

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from hearkit.frames import CALL_ID
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -105,7 +107,7 @@ def calls_table(calls: CallSet) -> Any:
     from rich.table import Table
 
     frame = calls.calls
-    hits = {str(k): int(v) for k, v in calls.hits.groupby("call_id").size().items()}
+    hits = {str(k): int(v) for k, v in calls.hits.groupby(CALL_ID).size().items()}
     table = Table(title="Calls", title_justify="left")
     for name, justify in (
         ("call", "left"),
@@ -128,13 +130,13 @@ def calls_table(calls: CallSet) -> Any:
         questions = value(row, "questions_rep", "rep_questions")
         monologue = value(row, "longest_monologue_s_rep", "longest_monologue_s")
         table.add_row(
-            str(row["call_id"]),
+            str(row[CALL_ID]),
             str(value(row, "title") or ""),
             str(value(row, "rep") or ""),
             "" if duration is None else f"{float(duration) / 60:.1f}",
             "" if talk is None else f"{float(talk):.0%}",
             "" if questions is None else str(int(questions)),
-            str(int(hits.get(row["call_id"], 0))),
+            str(int(hits.get(row[CALL_ID], 0))),
             "" if monologue is None else f"{float(monologue):.0f} s",
         )
     return table

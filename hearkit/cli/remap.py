@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from hearkit.frames import CALL_ID
+
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``hearkit`` app."""
@@ -73,7 +75,7 @@ def remap(
         if merge:
             calls = calls.merge_speakers(call, [s.strip() for s in merge.split(",") if s.strip()])
         if roles:
-            speakers = set(calls.turns.loc[calls.turns["call_id"] == call, "speaker"].astype(str))
+            speakers = set(calls.turns.loc[calls.turns[CALL_ID] == call, "speaker"].astype(str))
             if rep and not customer and len(speakers) == 2 and rep in speakers:
                 other = (speakers - {rep}).pop()
                 roles.setdefault(other, "customer")
@@ -87,7 +89,7 @@ def remap(
 
 def _talk(calls: object, call: str) -> str:
     frame = calls.calls  # type: ignore[attr-defined]
-    row = frame[frame["call_id"] == call]
+    row = frame[frame[CALL_ID] == call]
     if row.empty:
         return "no such call"
     r = row.iloc[0]
