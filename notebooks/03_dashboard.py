@@ -18,7 +18,9 @@
 # the table and charts follow, and the call view shows the selected call's timeline and its
 # transcript with tracker phrases highlighted.
 #
-# This notebook is also served as a web page by `hearkit dashboard` (Voilà).
+# `hearkit dashboard` serves the same dashboard as a web page for readers, without code
+# (`hearkit dashboard OUT` for the calls of a batch); `hearkit dashboard --notebook
+# notebooks/03_dashboard.ipynb` serves this notebook itself with Voilà.
 
 # %%
 import plotly.io as pio

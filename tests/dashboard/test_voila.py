@@ -1,5 +1,5 @@
-"""`hearkit dashboard` serves notebook 03 with Voilà; a real Chromium changes a filter there and the
-calls table and the talk-ratio chart follow, through the real kernel and widgets."""
+"""`hearkit dashboard` serves the sample calls' dashboard with Voilà; a real Chromium changes a filter
+there and the calls table and the talk-ratio chart follow, through the real kernel and widgets."""
 
 from __future__ import annotations
 
