@@ -1,7 +1,7 @@
 """Archive processing: resumable, idempotent batch runs with a cost ledger, optionally on Dask.
 
 >>> report = hearkit.batch.run("calls/", "out/", concurrency=16)   # or: await arun(...)
->>> CallSet.load("out/dataset")
+>>> CallSet.load("out/")   # the output folder as it is (or out/dataset)
 
 See :mod:`hearkit.batch.api` for the output folder, :mod:`hearkit.batch.runner` for how a
 recording is never lost nor billed twice.

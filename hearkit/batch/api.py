@@ -5,7 +5,9 @@ The output folder ``out`` holds everything a batch knows, so the same call resum
 * ``manifest.sqlite``: the state of every recording (:mod:`hearkit.batch.manifest`);
 * ``calls/<call_id>.json``: the completed job with its result, one file a call;
 * ``dataset/``: the Parquet datasets of calls (scorecards), turns, words and tracker hits, as
-  :meth:`hearkit.record.CallSet.save` writes them (``CallSet.load(out / "dataset")``).
+  :meth:`hearkit.record.CallSet.save` writes them, with each call's summary and action items
+  (``CallSet.load(out)`` reads the output folder as it is; so do ``hearkit report OUT`` and
+  ``hearkit dashboard OUT``).
 
 ``run`` works in scripts and inside a running event loop (Jupyter): there it runs the batch on
 a worker thread with its own loop. In async code, ``await arun(...)``.
