@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from urllib.parse import urlencode
 
 __all__ = ["sign_link", "verify_link"]
+
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def _digest(secret: str, path: str, expires: int) -> str:
@@ -28,7 +31,9 @@ def sign_link(secret: str, base_url: str, path: str, ttl: float, *, now: float |
 
 def verify_link(secret: str, path: str, expires: str | None, signature: str | None) -> str | None:
     """``None`` when the link is valid; otherwise why it is not (for the error message)."""
-    if not expires or not signature or not expires.isascii() or not expires.isdigit() or len(expires) > 12:
+    if not expires or not expires.isascii() or not expires.isdigit() or len(expires) > 12:
+        return "the link is not signed"
+    if not signature or _HEX_DIGEST.fullmatch(signature) is None:
         return "the link is not signed"
     if not hmac.compare_digest(_digest(secret, path, int(expires)), signature):
         return "the link signature is invalid"
