@@ -174,7 +174,6 @@ def demo(
     from hearkit.errors import HearkitError
     from hearkit.record import analyze_calls
     from hearkit.report import write_html
-    from hearkit.summarize import summarize_calls
 
     console.print(
         f"hearkit demo: {len(entries)} stereo sample calls from {folder} "
@@ -187,11 +186,10 @@ def demo(
         metadata: list[dict[str, Any]] = [
             {k: e[k] for k in ("title", "rep", "customer", "date", "kind") if k in e} for e in entries
         ]
+        # Summaries come with the analysis (offline, or an LLM's when HEARKIT_LLM_BASE_URL names one).
         callset = analyze_calls(
             results, call_ids=[e["call_id"] for e in entries], roles=STEREO_ROLES, metadata=metadata
         )
-        # Offline extractive summaries, or an LLM's when HEARKIT_LLM_BASE_URL names one.
-        callset.summaries = summarize_calls(callset.turns)
     except HearkitError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc
