@@ -4,12 +4,14 @@ Every value is bounded before it is used, and everything out of bounds is a 400 
 size) ``application/problem+json`` that says what to send instead:
 
 * **Body size.** A create body is at most ``max_upload_bytes`` (multipart) or
-  :data:`MAX_JSON_BYTES` (JSON). A ``Content-Length`` above the cap is answered 413 at once,
-  before reading; a body that turns out larger while streaming (chunked, or a false length)
-  stops being read at the cap. Either way at most :data:`DRAIN_BYTES` more are read, for at most
-  :data:`DRAIN_SECONDS`, so the client can see the answer, and the connection is closed. A
-  multipart upload streams through Starlette's parser straight to its file: nothing is kept
-  beyond the parts themselves.
+  :data:`MAX_JSON_BYTES` (JSON), and all create bodies being received at once hold at most
+  ``max_upload_bytes_in_flight`` (:class:`UploadBudget`; past it a body is refused 503 with
+  ``Retry-After``, so disk use does not grow with concurrency × cap). A ``Content-Length`` above
+  the cap is answered 413 at once, before reading; a body that turns out larger while streaming
+  (chunked, or a false length) stops being read at the cap. Either way at most
+  :data:`DRAIN_BYTES` more are read, for at most :data:`DRAIN_SECONDS`, so the client can see
+  the answer, and the connection is closed. A multipart upload streams through Starlette's parser
+  (file parts spooled to a temporary file past 1 MiB) and is copied to its job's file.
 * **JSON.** :func:`hearkit._boundedjson.loads`: nesting at most 32 levels, integers within
   Python's digit limit; the create parameters validated strictly; every integer within 64 bits,
   every string at most :data:`MAX_STRING_CHARS`, every list at most :data:`MAX_LIST_ITEMS`.
@@ -47,6 +49,7 @@ from hearkit.schema import JobCreateParams
 __all__ = [
     "MAX_JSON_BYTES",
     "Submission",
+    "UploadBudget",
     "check_sources",
     "decode_cursor",
     "encode_cursor",
@@ -63,6 +66,34 @@ DRAIN_SECONDS = 1.0
 _INT64 = 2**63 - 1
 _LIST_FIELDS = {"output_formats", "vocabulary"}
 _KNOWN_FIELDS = frozenset(JobCreateParams.model_fields)
+
+
+class UploadBudget:
+    """Bytes of create bodies being received now, over all requests of one app (event-loop only)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def take(self, size: int) -> bool:
+        """Count ``size`` more bytes in flight; ``False`` (nothing counted) when that passes the limit."""
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def give(self, size: int) -> None:
+        self.used = max(0, self.used - size)
+
+
+def _busy(budget: UploadBudget) -> EngineError:
+    return EngineError(
+        503,
+        "server_busy",
+        f"This server is receiving {budget.limit} bytes of uploads at once already; retry after Retry-After.",
+        retry_after=2.0,
+        headers={"connection": "close"},
+    )
 
 
 class Submission:
@@ -102,19 +133,32 @@ def _declared_length(request: Request) -> int | None:
 class _CappedBody:
     """The request's ``receive``, ending the body early (and remembering it) past ``cap`` bytes."""
 
-    def __init__(self, request: Request, cap: int) -> None:
+    def __init__(self, request: Request, cap: int, budget: UploadBudget | None = None) -> None:
         self.receive_inner = request.receive
         self.cap = cap
+        self.budget = budget
         self.size = 0
         self.exceeded = False
+        self.busy = False
         self.ended = False
 
+    def release(self) -> None:
+        """Give the bytes counted for this body back to the budget (the request is over)."""
+        if self.budget is not None and not self.busy:
+            self.budget.give(self.size)
+        self.size = 0
+
     async def receive(self) -> Message:
-        if self.exceeded:
+        if self.exceeded or self.busy:
             return {"type": "http.request", "body": b"", "more_body": False}
         message = await self.receive_inner()
         if message["type"] == "http.request":
-            self.size += len(message.get("body", b""))
+            chunk = len(message.get("body", b""))
+            if self.budget is not None and not self.budget.take(chunk):
+                self.budget.give(self.size)
+                self.busy = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            self.size += chunk
             if not message.get("more_body", False):
                 self.ended = True
             if self.size > self.cap:
@@ -151,12 +195,22 @@ def _disconnected() -> EngineError:
     )
 
 
-async def read_submission(request: Request, settings: EngineSettings, upload_path: Path) -> Submission:
+async def read_submission(
+    request: Request, settings: EngineSettings, upload_path: Path, budget: UploadBudget
+) -> Submission:
     """The create request's body parsed by its ``Content-Type`` (JSON or multipart)."""
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         await _refuse_declared(request, settings.max_upload_bytes, "request body")
-        return await _read_multipart(request, settings.max_upload_bytes, upload_path)
+        declared = _declared_length(request)
+        if declared is not None and budget.used + declared > budget.limit:
+            await _CappedBody(request, 0).drain()
+            raise _busy(budget)
+        body = _CappedBody(request, settings.max_upload_bytes, budget)
+        try:
+            return await _read_multipart(request, body, upload_path)
+        finally:
+            body.release()
     if content_type == "application/json" or content_type.endswith("+json"):
         await _refuse_declared(request, MAX_JSON_BYTES, "JSON body")
         return await _read_json(request)
@@ -249,20 +303,26 @@ def _form_value(name: str, values: list[str]) -> Any:
     return items
 
 
-async def _read_multipart(request: Request, cap: int, upload_path: Path) -> Submission:
-    body = _CappedBody(request, cap)
+async def _read_multipart(request: Request, body: _CappedBody, upload_path: Path) -> Submission:
+    cap = body.cap
     capped = Request(request.scope, body.receive)
     try:
         form = await capped.form(max_files=4, max_fields=MAX_FORM_FIELDS)
     except ClientDisconnect:
         raise _disconnected() from None
     except (HTTPException, MultiPartException) as exc:
+        if body.busy:
+            await body.drain()
+            raise _busy(body.budget or UploadBudget(0)) from None
         if body.exceeded:
             await body.drain()
             raise _too_large(cap, "request body") from None
         detail = exc.detail if isinstance(exc, HTTPException) else exc.message
         raise EngineError(400, "invalid_request", f"Malformed multipart body: {detail}") from None
     try:
+        if body.busy:
+            await body.drain()
+            raise _busy(body.budget or UploadBudget(0))
         if body.exceeded:
             await body.drain()
             raise _too_large(cap, "request body")

@@ -53,7 +53,7 @@ class EngineError(Exception):
         """The error's response; ``request_id`` is the request's (a new one when not given)."""
         request_id = request_id or new_request_id()
         headers = {**self.headers, "x-pyai-request-id": request_id}
-        if self.status == 429:
+        if self.status == 429 or self.retry_after is not None:
             headers["retry-after"] = str(max(1, math.ceil(self.retry_after or 1)))
         if self.status in _ENVELOPE_STATUSES:
             headers["x-request-id"] = request_id

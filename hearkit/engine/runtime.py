@@ -12,6 +12,7 @@ import contextlib
 import logging
 
 from hearkit._sqlite import private_dir, private_file
+from hearkit.engine.bodies import UploadBudget
 from hearkit.engine.delivery import WebhookDeliverer
 from hearkit.engine.leases import housekeeping
 from hearkit.engine.logs import configure_engine_log
@@ -46,6 +47,7 @@ class Runtime:
         self.webhook_secret = settings.webhook_secret or self.store.secret("webhook_secret", "whsec_")
         self.render = Renderer(settings, self.url_secret)
         self.limiter = RateLimiter()
+        self.uploads = UploadBudget(max(settings.max_upload_bytes_in_flight, settings.max_upload_bytes))
         self.transcriber: Transcriber | str = transcriber if transcriber is not None else settings.transcriber
         self.worker: Worker | None = None
         self.deliverer: WebhookDeliverer | None = None

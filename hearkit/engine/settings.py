@@ -44,6 +44,9 @@ class EngineSettings:
     max_fetch_bytes: int = 500 * 1024 * 1024
     max_fetch_redirects: int = 5
     max_upload_bytes: int = 500 * 1024 * 1024
+    #: Create-request bytes being received at once, over all requests (at least ``max_upload_bytes``):
+    #: bounds the disk that concurrent uploads hold before they are refused or stored; above it, 503.
+    max_upload_bytes_in_flight: int = 1024 * 1024 * 1024
     max_audio_seconds: float = 4 * 3600.0
     #: Results whose JSON is larger than this are offloaded to a signed ``result_url``.
     result_inline_max_bytes: int = 256 * 1024

@@ -340,6 +340,36 @@ def test_declared_length_over_the_cap_is_a_413_while_the_client_stalls(tmp_path:
         assert list((engine.data_dir / "audio").iterdir()) == []
 
 
+def test_concurrent_uploads_hold_at_most_the_in_flight_budget(tmp_path: Path) -> None:
+    """A stalled chunked upload holds its bytes; the next one past the budget is refused 503, not spooled."""
+    with start_engine(tmp_path, max_upload_bytes=1_000_000, max_upload_bytes_in_flight=1_000_000) as engine:
+        port = int(engine.base_url.rsplit(":", 1)[1])
+        head = (
+            f"POST {JOBS} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {engine.api_key}\r\n"
+            "content-type: multipart/form-data; boundary=b\r\ntransfer-encoding: chunked\r\n\r\n"
+        ).encode()
+        piece = b"--b\r\ncontent-disposition: form-data; name=audio; filename=a.wav\r\n\r\n" + b"\0" * 700_000
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as stalled:
+            stalled.sendall(head + f"{len(piece):x}\r\n".encode() + piece + b"\r\n")  # then nothing
+            time.sleep(0.5)
+            second = _raw_request(port, head, f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            assert second.startswith(b"HTTP/1.1 503"), second[:100]
+            assert b"retry-after" in second.lower()
+        deadline = time.monotonic() + 10  # the stalled client is gone: its bytes are given back
+        import httpx
+
+        while True:
+            ok = httpx.post(
+                engine.base_url + JOBS,
+                headers={"authorization": f"Bearer {engine.api_key}"},
+                files={"audio": ("a.wav", b"RIFF" + b"\0" * 700_000)},
+            )
+            if ok.status_code == 202 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert ok.status_code == 202, ok.text
+
+
 # -- 5. the receiver's verify on deep nesting ------------------------------------------------------
 @pytest.mark.parametrize("depth", [900, 5000, 100_000])
 def test_verify_refuses_a_deeply_nested_signed_body_as_a_payload_error(depth: int) -> None:

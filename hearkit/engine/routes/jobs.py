@@ -76,7 +76,7 @@ async def create_job(
 ) -> Response:
     """Create a transcription job from an https ``audio_url`` (JSON) or an upload (multipart)."""
     job_id = new_job_id()
-    submission = await read_submission(request, runtime.settings, runtime.audio_dir / job_id)
+    submission = await read_submission(request, runtime.settings, runtime.audio_dir / job_id, runtime.uploads)
     try:
         return _accept(runtime, key, idem_key, job_id, submission, billing)
     except BaseException:
