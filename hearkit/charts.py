@@ -46,7 +46,7 @@ from hearkit.frames import (
     TURN,
     check,
 )
-from hearkit.views import clock
+from hearkit.timecode import clock
 
 __all__ = [
     "DEFAULT_METRICS",

@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field, ValidationError
 from hearkit._summarize.frame import CallTurns
 from hearkit.errors import HearkitError
 from hearkit.summary import ActionItem, CallSummary, SummaryItem
+from hearkit.timecode import clock
 
 if TYPE_CHECKING:  # openai is imported when a summary is asked of an endpoint (it is slow to import)
     import openai
@@ -384,14 +385,9 @@ class _Line:
 
 def _lines(call: CallTurns) -> list[_Line]:
     return [
-        _Line(row.turn, f"[{row.turn}] {_clock(row.start)} {row.role} ({row.speaker}): {row.text}")
+        _Line(row.turn, f"[{row.turn}] {clock(row.start)} {row.role} ({row.speaker}): {row.text}")
         for row in call.rows()
     ]
-
-
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes:02d}:{rest:02d}"
 
 
 def _split_line(line: _Line, budget_chars: int) -> list[_Line]:
