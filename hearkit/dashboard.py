@@ -44,6 +44,7 @@ import pyarrow.compute as pc
 
 from hearkit import views
 from hearkit.frames import CALL_ID, TEXT, TRACKER, CallFrames, check, summaries_of
+from hearkit.quality import quality_html
 from hearkit.views import clock
 
 __all__ = [
@@ -584,7 +585,10 @@ class Dashboard:
         self.transcript.value = views.transcript_html(view.turns)
         # The call's title and metadata (id · rep · customer · team · date), then its summary.
         heading = f"<b>{html.escape(view.heading)}</b> {html.escape(view.subheading)}"
-        self.summary.value = f'<p class="hearkit-call-meta">{heading}</p>' + views.summary_html(view.summary)
+        quality = quality_html(view.quality) if view.quality is not None else ""  # issue 20: trust and flags
+        self.summary.value = (
+            f'<p class="hearkit-call-meta">{heading}</p>' + quality + views.summary_html(view.summary)
+        )
 
     def _call_row(self, call_id: str) -> pd.Series | None:
         positions = np.flatnonzero(self.index.call_ids == call_id)

@@ -27,7 +27,8 @@ from pydantic import BaseModel, Field
 from hearkit.frames import CALL_ID
 from hearkit.locate import callset_folder
 from hearkit.metrics import scorecards, speaker_stats
-from hearkit.schema import Result
+from hearkit.quality import QUALITY_COLUMNS, quality_columns, quality_of
+from hearkit.schema import Quality, Result
 from hearkit.summarize import summarize_calls
 from hearkit.summary import CallSummary
 from hearkit.trackers import DEFAULT_TRACKERS, Tracker, find_hits, pricing_near_end
@@ -119,7 +120,8 @@ class TurnRow(BaseModel):
 class CallRecord(BaseModel):
     """Everything known about one call. ``metrics`` is its :func:`hearkit.metrics.scorecards` row
     (definitions there); ``talk_ratio`` maps speaker label → share of total talk time (0–1);
-    ``flags`` lists the data-quality flags of the metrics."""
+    ``flags`` lists the data-quality flags of the metrics;
+    ``quality`` is the transcriber's quality block (:mod:`hearkit.quality`; ``None``: not measured)."""
 
     call_id: str
     job_id: str | None = None
@@ -135,6 +137,7 @@ class CallRecord(BaseModel):
     formats: dict[str, str] | None = None
     summary: CallSummary | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    quality: Quality | None = None
 
     def turns_frame(self) -> pd.DataFrame:
         """The record's turns as a turns frame (with ``call_id``)."""
@@ -213,6 +216,7 @@ class CallSet:
             formats=self.formats.get(call_id),
             summary=self.summaries.get(call_id),
             metadata={c: _plain(row[c]) for c in self._metadata_columns() if c in row.index},
+            quality=quality_of(row),
         )
 
     def records(self) -> list[CallRecord]:
@@ -365,7 +369,7 @@ class CallSet:
         )
 
 
-_RECORD_FIELDS = frozenset({"call_id", "job_id", "audio_seconds"})
+_RECORD_FIELDS = frozenset({"call_id", "job_id", "audio_seconds", *QUALITY_COLUMNS})
 
 
 def sample_dir() -> Path:
@@ -487,6 +491,8 @@ def analyze_calls(
     calls["top_keywords"] = pd.array(
         [", ".join(f"{k.word} ({k.count})" for k in keywords.get(c, [])) for c in ids], dtype="str"
     )
+    for name, values in quality_columns(results).items():  # issue 20: the call's quality block
+        calls[name] = pd.array(values, dtype="str")
     calls.attrs["metadata_columns"] = meta_cols
     formats = {cid: r.formats for cid, r in zip(ids, resolved, strict=True) if r.formats}
     # summaries=True: hearkit.summarize per call (offline extractive unless HEARKIT_LLM_BASE_URL is set).

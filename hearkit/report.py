@@ -204,6 +204,7 @@ def render_html(
                 "subheading": view.subheading,
                 "overview": _overview_cells(row, call_id, shares, call_hits, summary),
                 "metrics": view.metrics,
+                "quality": view.quality,
                 "summary": view.summary,
                 "charts": [c.view() for c in per_call[call_id]],
                 "turns": view.turns,

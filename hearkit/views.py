@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from hearkit.frames import CALL_ID
+from hearkit.quality import QualityView, grey_metrics, quality_view
 from hearkit.summary import CallSummary, SummaryItem
 
 __all__ = [
@@ -388,6 +389,7 @@ class CallView:
     summary: SummaryView | None
     turns: list[TurnView]
     extra: dict[str, Any] = field(default_factory=dict)
+    quality: QualityView | None = None
 
 
 def call_view(
@@ -416,11 +418,13 @@ def call_view(
         )
         if v
     )
+    quality = quality_view(row, [c for c, _ in CALL_METRICS])  # issue 20: trust, flags, greyed metrics
     return CallView(
         call_id=call_id,
         heading=text_of(row.get("title")) or call_id,
         subheading=subheading,
-        metrics=metric_items(row),
+        quality=quality,
+        metrics=grey_metrics(metric_items(row), quality, {label: c for c, label in CALL_METRICS}),
         summary=summary_view(
             summary, prefix, set(ordered["turn"].astype(int).tolist()) if not ordered.empty else set()
         ),

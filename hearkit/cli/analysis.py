@@ -118,6 +118,7 @@ def calls_table(calls: CallSet) -> Any:
         ("questions", "right"),
         ("tracker hits", "right"),
         ("longest rep monologue", "right"),
+        ("trust", "left"),
     ):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
 
@@ -138,6 +139,7 @@ def calls_table(calls: CallSet) -> Any:
             "" if questions is None else str(int(questions)),
             str(int(hits.get(row[CALL_ID], 0))),
             "" if monologue is None else f"{float(monologue):.0f} s",
+            str(value(row, "trust") or "not measured"),  # issue 20: the quality block's trust level
         )
     return table
 
@@ -309,11 +311,15 @@ def _analyze(console: Console, source: str, stereo: bool | None, as_json: bool, 
     try:
         with PyAI() as client:
             console.print(f"transcribing {source} ({'stereo' if stereo else 'mono'}) via {client.base_url}")
+            if not stereo:
+                console.print("two-party call: 2 speakers expected unless the audio strongly says otherwise")
             job = client.jobs.transcribe(
                 None if is_url else Path(source),
                 audio_url=source if is_url else None,
                 channel=True if stereo else None,
                 diarize=None if stereo else True,
+                # issue 20: mono = a two-party call: 2 speakers unless the audio strongly says otherwise
+                speakers_expected=None if stereo else 2,
             )
             result = client.jobs.result(job)
     except HearkitError as exc:
@@ -338,16 +344,26 @@ def print_record(record: Any, console: Console) -> None:
     """The one-off's human-readable scorecard: metrics, tracker hits, and the transcript's start."""
     from rich.table import Table
 
+    from hearkit.quality import view_of
+
     data = record.model_dump(mode="json")
     console.print(f"[bold]{data.get('call_id')}[/bold]  job {data.get('job_id', '')}")
     metrics = Table(title="Scorecard", title_justify="left")
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")
+    quality = view_of(getattr(record, "quality", None), list((data.get("metrics") or {}).keys()))
     for name, value in sorted((data.get("metrics") or {}).items()):
-        metrics.add_row(name, f"{value:.3g}" if isinstance(value, float) else str(value))
+        shown = f"{value:.3g}" if isinstance(value, float) else str(value)
+        if name in quality.greyed:  # issue 20: unreliable metrics greyed, with the flag that says why
+            shown = f"[dim]{shown} ({quality.greyed[name].split(':')[0]})[/dim]"
+        metrics.add_row(name, shown)
     for name, value in sorted((data.get("talk_ratio") or {}).items()):
         metrics.add_row(f"talk ratio: {name}", f"{value:.0%}" if isinstance(value, float) else str(value))
     console.print(metrics)
+    colour = {"high": "green", "medium": "yellow", "low": "red"}.get(quality.trust, "dim")
+    console.print(f"[{colour}]{quality.summary}[/{colour}]")
+    for line in quality.lines:
+        console.print(f"  {line.code} ({line.severity}): {line.meaning}", highlight=False, markup=False)
     hits = data.get("tracker_hits") or data.get("hits") or []
     if hits:
         table = Table(title="Tracker hits", title_justify="left")

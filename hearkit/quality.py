@@ -1,0 +1,177 @@
+"""A call's quality block on the analysis side: calls-frame columns, the record field, the view.
+
+The transcriber puts a :class:`hearkit.schema.Quality` on each local result (definitions of its
+measures and flags: :mod:`hearkit.engine.pipeline.quality`). Here it travels with the analysis:
+
+* :func:`quality_columns`: three columns of the calls frame, so the block survives
+  ``CallSet.save``/``load`` like any metric: ``trust`` (``high``/``medium``/``low``, or
+  ``not measured`` for a result without a block, e.g. from the hosted API), ``quality_flags``
+  (comma-separated flag codes) and ``quality`` (the block as JSON, ``""`` when absent).
+* :func:`quality_of`: the block back from a calls row (``None`` = not measured).
+* :func:`quality_view`: what the report, the dashboard and the CLI show: the trust level, one
+  line per flag, and for each scorecard metric a flag makes unreliable the reason it is greyed.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from hearkit.schema import Quality, Result
+
+__all__ = [
+    "NOT_MEASURED",
+    "QUALITY_COLUMNS",
+    "QualityLine",
+    "QualityView",
+    "grey_metrics",
+    "quality_columns",
+    "quality_html",
+    "quality_of",
+    "quality_view",
+    "view_of",
+]
+
+NOT_MEASURED = "not measured"
+QUALITY_COLUMNS = ("trust", "quality_flags", "quality")
+
+# Which scorecard columns each ``affects`` value of a flag concerns (prefix match on the column).
+_AFFECTED_METRICS: dict[str, tuple[str, ...]] = {
+    "talk_ratio": (
+        "talk_ratio",
+        "share_of_call",
+        "overtalk",
+        "interruptions",
+        "longest_monologue",
+        "longest_story",
+        "switches",
+        "interactivity",
+        "patience",
+    ),
+    "speaker_count": ("talk_ratio", "share_of_call", "switches", "interactivity", "interruptions"),
+    "roles": (
+        "talk_ratio",
+        "share_of_call",
+        "interruptions",
+        "longest_monologue",
+        "longest_story",
+        "questions",
+        "wpm",
+        "patience",
+    ),
+    "transcript": ("questions", "wpm"),
+}
+_LABELS_OF: dict[str, str] = {
+    "rep talk ratio": "talk_ratio_rep",
+    "customer talk ratio": "talk_ratio_customer",
+}
+
+
+def quality_columns(results: Sequence[Result | None]) -> dict[str, list[str]]:
+    """The three calls-frame columns (see the module text) for ``results`` in call order."""
+    trust, flags, blocks = [], [], []
+    for result in results:
+        quality = result.quality if result is not None else None
+        if quality is None:
+            trust.append(NOT_MEASURED)
+            flags.append("")
+            blocks.append("")
+            continue
+        trust.append(quality.trust)
+        flags.append(",".join(f.code for f in quality.flags))
+        blocks.append(json.dumps(quality.to_api(), sort_keys=True))
+    return {"trust": trust, "quality_flags": flags, "quality": blocks}
+
+
+def quality_of(row: pd.Series | None) -> Quality | None:
+    """The quality block stored in a calls row; ``None`` when the call has none (not measured)."""
+    if row is None:
+        return None
+    raw = row.get("quality")
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    return Quality.model_validate(json.loads(raw))
+
+
+@dataclass(frozen=True)
+class QualityLine:
+    """One flag for reading: its code, severity and one-line meaning."""
+
+    code: str
+    severity: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class QualityView:
+    """A call's trust level, its flags, and the reason each affected metric column is greyed."""
+
+    trust: str
+    lines: list[QualityLine] = field(default_factory=list)
+    greyed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """``trust: medium (2 flags)`` — one line."""
+        if self.trust == NOT_MEASURED:
+            return "trust: not measured (the result carries no quality block)"
+        count = len(self.lines)
+        return f"trust: {self.trust}" + (f" ({count} flag{'s' if count != 1 else ''})" if count else "")
+
+
+def quality_view(row: pd.Series | None, columns: Sequence[str] = ()) -> QualityView:
+    """The view of a calls row's quality; ``columns`` are the metric columns to check for greying.
+
+    A metric is greyed when a ``warning`` or ``unreliable`` flag affects it (``info`` flags are
+    listed but grey nothing); the reason is the flag's meaning.
+    """
+    return view_of(quality_of(row), columns)
+
+
+def view_of(quality: Quality | None, columns: Sequence[str] = ()) -> QualityView:
+    """:func:`quality_view` of a block itself (``None``: not measured)."""
+    if quality is None:
+        return QualityView(trust=NOT_MEASURED)
+    lines = [QualityLine(f.code, f.severity, f.meaning) for f in quality.flags]
+    greyed: dict[str, str] = {}
+    for flag in quality.flags:
+        if flag.severity == "info":
+            continue
+        prefixes = tuple(p for a in flag.affects for p in _AFFECTED_METRICS.get(a, ()))
+        for column in columns:
+            if column not in greyed and column.startswith(prefixes):
+                greyed[column] = f"{flag.code}: {flag.meaning}"
+    return QualityView(trust=quality.trust, lines=lines, greyed=greyed)
+
+
+def grey_metrics(
+    items: list[dict[str, str]], view: QualityView, columns: dict[str, str]
+) -> list[dict[str, str]]:
+    """Scorecard ``{"label", "value"}`` items with ``unreliable`` (the reason) on the greyed ones.
+
+    ``columns`` maps an item's label to its metric column.
+    """
+    out = []
+    for item in items:
+        column = columns.get(item["label"], _LABELS_OF.get(item["label"], ""))
+        reason = view.greyed.get(column)
+        out.append({**item, "unreliable": reason} if reason else item)
+    return out
+
+
+def quality_html(view: QualityView) -> str:
+    """The quality block as escaped HTML (the dashboard's renderer; the report uses its template)."""
+    colour = {"high": "#2e7d32", "medium": "#b26a00", "low": "#c62828"}.get(view.trust, "#666")
+    items = "".join(
+        f"<li><b>{html.escape(line.code)}</b> ({html.escape(line.severity)}):"
+        f" {html.escape(line.meaning)}</li>"
+        for line in view.lines
+    )
+    return (
+        f'<div class="hearkit-quality"><span style="color:{colour};font-weight:600">'
+        f"{html.escape(view.summary)}</span>{f'<ul>{items}</ul>' if items else ''}</div>"
+    )

@@ -1,0 +1,68 @@
+"""The quality block of a result travels into the calls frame, the record, the report and the CLI.
+
+The results are the sample calls' stored mono results (``sample_data/*.mono.result.json``, made by
+the pipeline) with a quality block written here, and a hosted-style result without one.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from rich.console import Console
+
+from hearkit.cli.analysis import print_record
+from hearkit.record import analyze_call, analyze_calls
+from hearkit.report import render_html
+from hearkit.schema import Quality, QualityFlag, Result
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def _result(with_quality: bool) -> Result:
+    result = Result.model_validate(json.loads((SAMPLES / "call_01_discovery.mono.result.json").read_text()))
+    result.quality = None
+    if with_quality:
+        flag = QualityFlag(
+            code="phantom_speaker",
+            meaning="speaker_2 3% of the talk: possibly one voice split in two",
+            affects=["speaker_count", "talk_ratio"],
+        )
+        result.quality = Quality(
+            trust="medium", flags=[flag], method="diarization", speaker_count_margin=0.03
+        )
+    return result
+
+
+def test_record_carries_the_block_and_not_measured_stays_distinct() -> None:
+    record = analyze_call(_result(True), call_id="c1", summary=False)
+    assert record.quality is not None and record.quality.trust == "medium"
+    assert record.quality.speaker_count_margin == 0.03
+    assert "trust" not in record.metrics and "quality" not in record.metrics
+    bare = analyze_call(_result(False), call_id="c2", summary=False)
+    assert bare.quality is None
+    calls = analyze_calls([_result(True), _result(False)], call_ids=["a", "b"], summaries=False).calls
+    assert calls["trust"].tolist() == ["medium", "not measured"]
+    assert calls["quality_flags"].tolist() == ["phantom_speaker", ""]
+
+
+def test_report_shows_trust_flags_and_greys_affected_metrics() -> None:
+    callset = analyze_calls([_result(True)], call_ids=["c1"], summaries=False)
+    page = render_html(callset)
+    assert "trust: medium (1 flag)" in page
+    assert "phantom_speaker" in page and "possibly one voice split in two" in page
+    # Talk-ratio metrics are greyed with the reason, not hidden.
+    assert 'class="unreliable" title="unreliable: phantom_speaker' in page
+    plain = render_html(analyze_calls([_result(False)], call_ids=["c2"], summaries=False))
+    assert "trust: not measured" in plain
+    assert 'class="unreliable"' not in plain
+
+
+def test_cli_scorecard_prints_trust_and_flag_meanings() -> None:
+    out = io.StringIO()
+    print_record(analyze_call(_result(True), call_id="c1", summary=False), Console(file=out, width=200))
+    text = out.getvalue()
+    assert "trust: medium (1 flag)" in text
+    assert "phantom_speaker (warning): speaker_2 3% of the talk" in text
+    assert "(phantom_speaker)" in text  # a greyed metric says why
