@@ -10,18 +10,24 @@ the new state; :meth:`Store.recover` turns jobs that were ``running`` back into 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hearkit._sqlite import Database
 from hearkit.engine.ids import hash_key, new_api_key, new_key_id, now_ms, random_base62
 
 __all__ = ["DeliveryRow", "IdempotencyRow", "JobRow", "KeyRow", "Store"]
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_Row = TypeVar("_Row", bound="DataclassInstance")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -119,44 +125,23 @@ class DeliveryRow:
     last_error: str | None
 
 
-def _key(row: sqlite3.Row) -> KeyRow:
-    return KeyRow(
-        key_id=row["key_id"],
-        env=row["env"],
-        scopes=tuple(json.loads(row["scopes"])),
-        org_id=row["org_id"],
-        project_id=row["project_id"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        status=row["status"],
-        credit_seconds=row["credit_seconds"],
-        daily_cap_seconds=row["daily_cap_seconds"],
-        rps=row["rps"],
-        burst=row["burst"],
-        label=row["label"],
+def _from_row(cls: type[_Row], row: sqlite3.Row, **decoded: Any) -> _Row:
+    """``cls`` built from the row's columns of the same names; ``decoded`` gives the JSON columns decoded."""
+    return cls(
+        **{f.name: decoded[f.name] if f.name in decoded else row[f.name] for f in dataclasses.fields(cls)}
     )
+
+
+def _key(row: sqlite3.Row) -> KeyRow:
+    return _from_row(KeyRow, row, scopes=tuple(json.loads(row["scopes"])))
 
 
 def _job(row: sqlite3.Row) -> JobRow:
-    return JobRow(
-        job_id=row["job_id"],
-        project_id=row["project_id"],
-        key_id=row["key_id"],
-        status=row["status"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        params=json.loads(row["params"]),
-        audio_path=row["audio_path"],
-        result=row["result"],
-        error=row["error"],
-        audio_seconds=row["audio_seconds"],
-        attempts=row["attempts"],
-        seq=row["seq"],
-    )
+    return _from_row(JobRow, row, params=json.loads(row["params"]))
 
 
 def _delivery(row: sqlite3.Row) -> DeliveryRow:
-    return DeliveryRow(**{name: row[name] for name in DeliveryRow.__dataclass_fields__})
+    return _from_row(DeliveryRow, row)
 
 
 class Store:
