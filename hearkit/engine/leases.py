@@ -4,17 +4,26 @@ Every CLI run, notebook and script without ``PYAI_API_KEY`` starts an embedded e
 same data dir (``~/.cache/hearkit/engine``), and ``hearkit serve`` may run beside them. They share
 one SQLite store, so a job must have exactly one runner at a time:
 
+* **origin**: a job created through a process's engine (its HTTP server) records that process as
+  its ``origin`` (a per-connection ``TEMP`` trigger on ``jobs``, so no insert elsewhere changes).
+  Each live engine keeps a row in ``engines`` alive (``alive_until``), so a short ``hearkit analyze``
+  runs its own job at once instead of waiting behind (or running) a batch's queue in another
+  process, and nobody runs a job its creator is about to run.
 * **claim**: a worker moves the oldest claimable job to ``running`` and writes its ``owner`` (this
   process: ``host:boot:pid:token``) and ``lease_until`` (now + ``lease_seconds``) in the same
-  transaction. Claimable: ``queued``, or ``running`` with an expired lease, or ``running`` for an
-  owner on this machine whose process no longer exists (killed with SIGKILL: taken over at once,
-  without waiting for the lease to run out).
-* **renew**: the owner extends the leases of its running jobs every ``lease_seconds / 3``.
+  transaction, its own jobs first. Claimable: ``queued`` jobs of this process, of no process (handed
+  back) or of a process that is gone; ``running`` jobs with an expired lease, or whose owner ran on
+  this machine and no longer exists (killed with SIGKILL: taken over at once, without waiting for the
+  lease to run out). A process is gone when its ``engines`` row expired or was removed at its exit,
+  or, on this machine, when its pid no longer exists.
+* **renew**: the owner extends the leases of its running jobs, and its ``engines`` row, every
+  ``lease_seconds / 3``.
 * **finish**: a result is stored only while the job is still ``running`` for this owner; a job
   taken over meanwhile keeps the other process's outcome (a job completes exactly once).
 * **hand back**: a process that stops (``LocalEngine.stop``, interpreter exit, ``hearkit serve``
-  stopped) puts its running jobs back to ``queued`` (the interrupted attempt is not counted), so
-  another process, or the next start, runs them. It never fails them.
+  stopped) puts its running jobs back to ``queued`` (the interrupted attempt is not counted) and
+  removes its ``engines`` row, so another process, or the next start, runs them and the jobs it
+  created but had not started. It never fails them.
 
 ``attempts`` counts claims that were not handed back, so a job whose runner keeps dying (a native
 crash on that audio) fails after ``max_attempts`` instead of killing every engine in turn.
@@ -70,25 +79,40 @@ def _dead_here(owner: str) -> bool:
 
 
 def ensure_lease_columns(store: Store) -> None:
-    """Add ``owner`` and ``lease_until`` to ``jobs`` (data dirs made before leases lack them)."""
+    """Add ``owner``, ``lease_until`` and ``origin`` to ``jobs``, and the ``engines`` table (data dirs
+    made before leases lack them)."""
     with store.transaction() as db:
         columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
-        if "owner" not in columns:
-            db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
-        if "lease_until" not in columns:
-            db.execute("ALTER TABLE jobs ADD COLUMN lease_until INTEGER")
+        for name, sql_type in (("owner", "TEXT"), ("lease_until", "INTEGER"), ("origin", "TEXT")):
+            if name not in columns:
+                db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {sql_type}")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS engines (owner TEXT PRIMARY KEY, alive_until INTEGER NOT NULL)"
+        )
 
 
 class Leases:
     """The job leases of one process on one store."""
 
-    def __init__(self, store: Store, lease_seconds: float) -> None:
+    def __init__(self, store: Store, lease_seconds: float, owner: str | None = None) -> None:
         if lease_seconds <= 0:
             raise ValueError(f"lease_seconds must be > 0, not {lease_seconds!r}")
         self.store = store
         self.lease_ms = int(lease_seconds * 1000)
-        self.owner = process_owner()
+        self.owner = owner or process_owner()
         ensure_lease_columns(store)
+        quoted = self.owner.replace("'", "''")
+        with store.transaction() as db:
+            # Jobs this connection (this process's engine) inserts are this process's to run first.
+            db.execute(
+                "CREATE TEMP TRIGGER IF NOT EXISTS hearkit_job_origin AFTER INSERT ON main.jobs"
+                f" BEGIN UPDATE jobs SET origin = '{quoted}' WHERE rowid = NEW.rowid; END"
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO engines (owner, alive_until) VALUES (?, ?)",
+                (self.owner, now_ms() + self.lease_ms),
+            )
+            db.execute("DELETE FROM engines WHERE alive_until < ?", (now_ms() - 86_400_000,))
 
     @property
     def renew_interval(self) -> float:
@@ -108,13 +132,22 @@ class Leases:
                 )
                 if _dead_here(row["owner"])
             ]
-            marks = ",".join("?" * len(dead))
-            dead_clause = f" OR (status = 'running' AND owner IN ({marks}))" if dead else ""
+            others = [
+                row["owner"]
+                for row in db.execute(
+                    "SELECT owner FROM engines WHERE alive_until >= ? AND owner != ?", (now, self.owner)
+                )
+                if not _dead_here(row["owner"])
+            ]
+            dead_clause = f" OR (status = 'running' AND owner IN ({_marks(dead)}))" if dead else ""
+            # Queued jobs of live processes other than this one are theirs to run.
+            free_clause = f" OR origin NOT IN ({_marks(others)})" if others else " OR 1"
             row = db.execute(
-                "SELECT job_id, status, owner FROM jobs WHERE status = 'queued'"
+                "SELECT job_id, status, owner FROM jobs"
+                f" WHERE (status = 'queued' AND (origin IS NULL OR origin = ?{free_clause}))"
                 " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?))"
-                f"{dead_clause} ORDER BY created_at, rowid LIMIT 1",
-                (now, *dead),
+                f"{dead_clause} ORDER BY origin IS ? DESC, created_at, rowid LIMIT 1",
+                (self.owner, *others, now, *dead, self.owner),
             ).fetchone()
             if row is None:
                 return None
@@ -132,13 +165,25 @@ class Leases:
             return _job(claimed)
 
     def renew(self) -> int:
-        """Extend the leases of this process's running jobs; returns how many it holds."""
+        """Extend the leases of this process's running jobs and its ``engines`` row; returns how many
+        jobs it holds."""
+        until = now_ms() + self.lease_ms
         with self.store.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO engines (owner, alive_until) VALUES (?, ?)", (self.owner, until)
+            )
             cursor = db.execute(
-                "UPDATE jobs SET lease_until = ? WHERE owner = ? AND status = 'running'",
-                (now_ms() + self.lease_ms, self.owner),
+                "UPDATE jobs SET lease_until = ? WHERE owner = ? AND status = 'running'", (until, self.owner)
             )
             return cursor.rowcount
+
+    def leave(self) -> list[str]:
+        """This process stops running jobs: hand back its running ones; the jobs it created and had not
+        started become anybody's (its ``engines`` row goes). Returns the ids handed back."""
+        ids = self.hand_back()
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM engines WHERE owner = ?", (self.owner,))
+        return ids
 
     def holds(self, job_id: str) -> bool:
         row = self.store._one("SELECT owner, status FROM jobs WHERE job_id = ?", (job_id,))
@@ -195,6 +240,10 @@ class Leases:
             if webhook_event is not None:
                 Store._enqueue_delivery(db, job.job_id, *webhook_event)
         return True
+
+
+def _marks(values: list[str]) -> str:
+    return ",".join("?" * len(values))
 
 
 def housekeeping(store: Store, audio_dir: Path, tmp_dir: Path) -> None:

@@ -157,7 +157,7 @@ class Worker:
         for task in self._tasks:
             task.cancel()
         try:
-            self.leases.hand_back()
+            self.leases.leave()
         except Exception:  # the store may be closed already: the leases then expire
             log.exception("handing jobs back failed; other processes take them over when their leases expire")
         # A worker process busy with a long transcription would keep the interpreter from exiting.

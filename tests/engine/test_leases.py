@@ -123,13 +123,14 @@ def test_two_processes_one_killed_one_exiting_every_job_completes_once(
 
 
 def test_a_live_owners_job_is_not_taken_an_expired_lease_is(tmp_path: Path) -> None:
-    store = Store(tmp_path / "engine.sqlite3")
-    here = Leases(store, lease_seconds=60)
-    other = Leases(store, lease_seconds=60)
-    other.owner = "another-host:boot:1234:abcd"  # a process on another machine: no pid check
+    path = tmp_path / "engine.sqlite3"
+    here = Leases(Store(path), lease_seconds=60)
+    # A process on another machine (no pid check there): only its lease and heartbeat count.
+    other = Leases(Store(path), lease_seconds=60, owner="another-host:boot:1234:abcd")
+    outside = Store(path)  # jobs inserted here have no origin (as if handed back)
     key = KeyRow("key_1", "test", (), "org", "proj", 0, None, "active", None, None, 10.0, 10, None)
     for n in range(2):
-        store.insert_job(job_id=f"job_{n}", key=key, created_at=now_ms() + n, params={}, audio_path=None)
+        outside.insert_job(job_id=f"job_{n}", key=key, created_at=now_ms() + n, params={}, audio_path=None)
 
     first = other.claim_next()
     assert first is not None and first.job_id == "job_0"
@@ -138,20 +139,39 @@ def test_a_live_owners_job_is_not_taken_an_expired_lease_is(tmp_path: Path) -> N
     assert here.claim_next() is None
 
     # The other owner stops renewing: once its lease has run out, job_0 is taken over.
-    with store.transaction() as db:
+    with outside.transaction() as db:
         db.execute("UPDATE jobs SET lease_until = ? WHERE job_id = 'job_0'", (now_ms() - 1,))
     taken = here.claim_next()
     assert taken is not None and taken.job_id == "job_0" and taken.attempts == 2
     # The former owner finishing late stores nothing: the job completes once, by its new owner.
     assert not other.finish(first, result_json="{}", audio_seconds=1.0, error=None, webhook_event=None)
     assert here.finish(taken, result_json="{}", audio_seconds=1.0, error=None, webhook_event=None)
-    assert store.get_job("job_0").status == "completed"  # type: ignore[union-attr]
+    assert outside.get_job("job_0").status == "completed"  # type: ignore[union-attr]
 
     # Handing back does not count the interrupted attempt.
     assert here.hand_back() == ["job_1"]
     again = here.claim_next()
     assert again is not None and again.job_id == "job_1" and again.attempts == 1
-    store.close()
+
+
+def test_a_live_process_runs_the_jobs_it_created_first_and_others_only_after_it_left(tmp_path: Path) -> None:
+    path = tmp_path / "engine.sqlite3"
+    batch = Leases(Store(path), lease_seconds=60, owner="another-host:boot:1:batch")
+    analyze = Leases(Store(path), lease_seconds=60, owner="another-host:boot:2:analyze")
+    key = KeyRow("key_1", "test", (), "org", "proj", 0, None, "active", None, None, 10.0, 10, None)
+    for n in range(3):  # the batch's queue, created through the batch process's engine
+        batch.store.insert_job(
+            job_id=f"batch_{n}", key=key, created_at=now_ms() + n, params={}, audio_path=None
+        )
+    analyze.store.insert_job(job_id="mine", key=key, created_at=now_ms() + 10, params={}, audio_path=None)
+
+    claimed = analyze.claim_next()
+    assert claimed is not None and claimed.job_id == "mine"  # not behind the batch's older jobs
+    assert analyze.claim_next() is None  # the batch's queued jobs are the live batch's to run
+    first = batch.claim_next()
+    assert first is not None and first.job_id == "batch_0"
+    batch.leave()  # the batch process exits: its running job and its queue become anybody's
+    assert [analyze.claim_next().job_id for _ in range(3)] == ["batch_0", "batch_1", "batch_2"]  # type: ignore[union-attr]
 
 
 def test_engine_stop_hands_running_jobs_back(tmp_path: Path, audio: dict[str, Path]) -> None:
