@@ -4,8 +4,8 @@ Both :mod:`hearkit.report` (a Jinja2 page) and :mod:`hearkit.dashboard` (ipywidg
 call from the values built here, so they format numbers, clocks and dates alike, mark the same
 tracker words and list the same summary items:
 
-- :func:`clock`: ``m:ss`` below an hour, ``h:mm:ss`` from an hour on (a one-hour call is
-  ``1:00:00``, never ``60:00``);
+- :func:`clock` (from :mod:`hearkit.timecode`): ``m:ss`` below an hour, ``h:mm:ss`` from an hour on
+  (a one-hour call is ``1:00:00``, never ``60:00``);
 - :func:`hits_by_turn` + :func:`highlight`: the one matching rule for tracker highlights. A hit
   belongs to its ``turn`` (as :func:`hearkit.trackers.find_hits` gives it); a hit without one
   belongs to the turn of the same speaker around its start (±0.25 s), else to any turn there. Its
@@ -34,6 +34,7 @@ import pandas as pd
 from hearkit.frames import CALL_ID
 from hearkit.quality import QualityView, grey_metrics, quality_view
 from hearkit.summary import CallSummary, SummaryItem
+from hearkit.timecode import clock
 
 __all__ = [
     "CALL_METRICS",
@@ -95,20 +96,6 @@ _EDGE_PUNCTUATION = re.compile(r"^[\"'(\[]+|[.,;:!?\"')\]]+$")
 
 # ---------------------------------------------------------------------------------------------
 # Values
-
-
-def clock(seconds: float | None) -> str:
-    """``m:ss`` for a time offset or duration in seconds, ``h:mm:ss`` from one hour on.
-
-    Seconds are truncated (``59.9`` is ``0:59``, as a media player shows it); negative values are
-    ``0:00``; ``None`` or NaN is ``–``.
-    """
-    if seconds is None or (isinstance(seconds, float) and math.isnan(seconds)):
-        return "–"
-    total = int(max(float(seconds), 0.0))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def text_of(value: object) -> str:
