@@ -339,7 +339,7 @@ def recognised(
     from hearkit.engine.pipeline.asr import DecodeSettings
 
     settings = DecodeSettings(beam_size=transcriber.beam_size, batch_size=transcriber.batch_size)
-    words = transcriber._recognize([signal], [regions], settings)
+    words = transcriber._recognize([signal], [regions], settings).words
     asr_s = time.perf_counter() - t0
     CACHE.mkdir(parents=True, exist_ok=True)
     payload = {

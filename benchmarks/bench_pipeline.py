@@ -1,4 +1,4 @@
-"""Benchmark of the local transcription pipeline (hearkit.engine.pipeline) against plain faster-whisper recipes.
+"""Benchmark of the local transcription pipeline (hearkit.engine.pipeline) against faster-whisper recipes.
 
 Run: ``uv run python benchmarks/bench_pipeline.py [--quick] [--only stereo|mono] [--rounds N] [--all]``
 

@@ -130,6 +130,9 @@ class Quality(ApiModel):
       leak / seconds of its speech regions, the larger of the two channels (stereo).
     * ``word_confidence``: mean word probability; ``low_confidence_words``: words with
       probability < 0.5 / words.
+    * ``repetition_redecoded``: Whisper windows (≤ 30 s of packed speech each) whose batched
+      text looped (one n-gram said 4 or more times in a row) and were decoded again with the
+      temperature fallback; a count of windows, not a share.
     """
 
     trust: TrustLevel = "high"
@@ -146,6 +149,7 @@ class Quality(ApiModel):
     bleed_share: float | None = None
     word_confidence: float | None = None
     low_confidence_words: float | None = None
+    repetition_redecoded: int | None = None
 
 
 class SpeakerEmbeddings(ApiModel):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from hearkit.engine.pipeline.asr import PIECE_GAP_S, RecognizedWord, _without_loops, repetition_loops
 from hearkit.engine.pipeline.channels import MAX_CHUNK_S, plan_windows
@@ -82,3 +84,17 @@ def test_a_loop_left_after_the_second_decode_is_cut_to_one_occurrence() -> None:
     kept, loops = _without_loops(words)
     assert [w.text for w in kept] == ["Hello", "T", "bye"]
     assert loops == 1
+
+
+@pytest.mark.asr
+def test_the_stereo_result_counts_windows_decoded_again_for_loops(realdata: Path) -> None:
+    from hearkit.engine.pipeline import WhisperTranscriber
+    from hearkit.engine.pipeline.decode import decode_audio
+    from hearkit.schema import JobCreateParams
+
+    audio = decode_audio(realdata / "faster_whisper" / "stereo_diarization.wav")
+    result = WhisperTranscriber().transcribe_audio(audio, JobCreateParams(channel=True))
+    assert result.quality is not None
+    # Two clean read sentences: nothing loops, and the count says so (0, not "not measured").
+    assert result.quality.repetition_redecoded == 0
+    assert {w.channel for w in result.words} == {0, 1}

@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from hearkit.engine.pipeline.asr import Chunk, DecodeSettings, RecognizedWord, get_model, transcribe_chunks
+from hearkit.engine.pipeline.asr import (
+    Chunk,
+    DecodeSettings,
+    Recognition,
+    RecognizedWord,
+    get_model,
+    recognize_chunks,
+)
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
 from hearkit.engine.pipeline.channels import (
     BRIDGE_GAP_S,
@@ -77,7 +84,8 @@ class WhisperTranscriber:
             return self._by_channel(audio, settings, numerals=bool(options.numerals))
         signal = _single_signal(audio)
         regions = speech_regions(signal, self.vad)
-        recognized = self._recognize([signal], [regions], settings)
+        recognition = self._recognize([signal], [regions], settings)
+        recognized = recognition.words
         if options.diarize or options.channel:
             result = self.label_speakers(signal, regions, recognized, options, audio.duration)
         else:
@@ -94,6 +102,8 @@ class WhisperTranscriber:
                 stereo_really_mono=stereo,
                 correlation=_correlation(audio.samples) if audio.channels == 2 else None,
             )
+        if result.quality is not None:
+            result.quality.repetition_redecoded = recognition.repetition_redecoded
         return result
 
     def _plan(
@@ -111,12 +121,12 @@ class WhisperTranscriber:
         signals: list[npt.NDArray[np.float32]],
         regions: list[list[tuple[int, int]]],
         settings: DecodeSettings,
-    ) -> list[RecognizedWord]:
+    ) -> Recognition:
         chunks = self._plan(signals, regions)
         if not chunks:
-            return []
+            return Recognition([])
         model = get_model(self.model, cpu_threads=self.cpu_threads, compute_type=self.compute_type)
-        return transcribe_chunks(model, signals, chunks, settings)
+        return recognize_chunks(model, signals, chunks, settings)
 
     def _stereo_regions(
         self, audio: DecodedAudio
@@ -146,16 +156,17 @@ class WhisperTranscriber:
 
     def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings, *, numerals: bool) -> Result:
         activity, regions, bleed = self._stereo_regions(audio)
-        recognized = self._recognize([audio.samples[0], audio.samples[1]], regions, settings)
+        recognition = self._recognize([audio.samples[0], audio.samples[1]], regions, settings)
         # Word edges are trimmed to where the channel's voice is: a word at the edge of a
         # packed piece is otherwise stretched over the VAD's padding, which inflates the
         # party's talk time (most on short backchannels).
         words = []
-        for w in recognized:
+        for w in recognition.words:
             start, end = trim_to_activity(w.start, w.end, activity[w.channel])
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
         result = build_result(words, audio_seconds=audio.duration, numerals=numerals, labelled=True)
         result.quality = stereo_quality(result, _correlation(audio.samples), bleed, activity, regions)
+        result.quality.repetition_redecoded = recognition.repetition_redecoded
         return result
 
     def label_speakers(
