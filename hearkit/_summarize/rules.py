@@ -135,6 +135,22 @@ _IMPERATIVE = re.compile(
     rf"(?P<verb>{_REQUEST_VERBS})\b",
     re.IGNORECASE,
 )
+# Unpunctuated speech (hosted ASR text) shows no sentence starts. There, a request verb said to
+# someone ("send me", "email us", "forward me") also opens a request in the middle of a turn, unless
+# a subject, an auxiliary, "to", a habit word or a plural noun comes right before it ("they send me
+# invoices", "the vendors send us invoices").
+_UNPUNCTUATED = re.compile(r"[.!?,;:]")
+_REQUEST_TO_SOMEONE = re.compile(
+    r"\b(?=[ercfilmks])(?:send|re-?send|e-?mail|mail|forward|shoot|cc|copy|loop|invite|keep)\s+(?:me|us)\b",
+    re.IGNORECASE,
+)
+_VERB_AT = re.compile(rf"(?P<verb>{_REQUEST_VERBS})\b", re.IGNORECASE)
+_NOT_BEFORE_A_REQUEST = frozenset(
+    {"i", "you", "we", "they", "who", "that", "which", "to", "will", "would", "can"}
+    | {"could", "should", "must", "may", "might", "do", "does", "did", "don't", "dont", "doesn't", "didn't"}
+    | {"always", "usually", "often", "never", "sometimes", "also", "then", "and", "or", "guys", "people"}
+    | {"i'll", "ill", "we'll", "you'll", "they'll", "i'd", "we'd", "please", "just"}
+)
 
 _NOT_COMMITMENTS = re.compile(
     r"\b(?:tell\s+you\s+what|let\s+me\s+(?:ask|check\s+(?:if|whether)|see|think|know|just\s+say)"
@@ -264,6 +280,20 @@ def _matches(text: str) -> list[_Hit]:
             continue
         if m.group("verb").lower().startswith(("let", "keep")) or _REQUEST_OBJECT.match(text, m.end()):
             hits.append(_Hit(start, m.end(), m.group("verb"), other=True, in_call=False, imperative=True))
+    if not _UNPUNCTUATED.search(text):
+        taken = [(a.start(), a.end()) for a in every] + [(h.start, h.end) for h in hits]
+        for m in _REQUEST_TO_SOMEONE.finditer(text):
+            verb = _VERB_AT.match(text, m.start())
+            before = text[: m.start()].split()
+            if verb is None or any(a <= m.start() < b for a, b in taken):
+                continue
+            last = before[-1].lower() if before else ""
+            # A subject before the verb makes it a statement; a plural noun most often is one.
+            if last in _NOT_BEFORE_A_REQUEST or (last.endswith("s") and not last.endswith(("ss", "us"))):
+                continue
+            hits.append(
+                _Hit(m.start(), verb.end(), verb.group("verb"), other=True, in_call=False, imperative=True)
+            )
     return sorted(hits, key=lambda hit: hit.start)
 
 

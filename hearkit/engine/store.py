@@ -414,12 +414,24 @@ class Store:
             (job_id, url, event_type, payload, now, now, now),
         )
 
-    def due_deliveries(self, now: int, limit: int = 32) -> list[DeliveryRow]:
-        rows = self._all(
-            "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
-            " ORDER BY next_attempt_at LIMIT ?",
-            (now, limit),
-        )
+    def due_deliveries(self, now: int, limit: int = 32, hold_ms: int = 120_000) -> list[DeliveryRow]:
+        """Claim the deliveries due at ``now``: they are not due again for ``hold_ms``, so another
+        process sharing this data dir does not send them too (the attempt's outcome, recorded by
+        :meth:`record_attempt`, sets the real next time; a process that dies mid-send leaves them due
+        again after ``hold_ms``)."""
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?"
+                " ORDER BY next_attempt_at LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            if rows:
+                ids = [r["delivery_id"] for r in rows]
+                marks = ",".join("?" * len(ids))
+                db.execute(
+                    f"UPDATE deliveries SET next_attempt_at = ? WHERE delivery_id IN ({marks})",
+                    (now + hold_ms, *ids),
+                )
         return [_delivery(r) for r in rows]
 
     def next_delivery_time(self) -> int | None:

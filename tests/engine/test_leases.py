@@ -232,3 +232,52 @@ def test_two_processes_with_real_asr_one_killed(tmp_path: Path, realdata: Path) 
         words = set(re.findall(r"[a-z]+", job["result"]["text"].lower()))
         assert len(words & expected) / len(expected) > 0.8
     assert _finishes(data_dir) == dict.fromkeys(ids, 1)
+
+
+def test_two_engines_on_one_data_dir_deliver_each_webhook_once(
+    tmp_path: Path, audio: dict[str, Path]
+) -> None:
+    import asyncio
+    import threading
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from tests.engine.conftest import ThreadedServer
+
+    received: list[str] = []
+    lock = threading.Lock()
+
+    async def hook(request: Request) -> Response:
+        body = await request.json()
+        with lock:
+            received.append(body["data"]["job_id"])
+        await asyncio.sleep(1.0)  # a slow receiver: both engines see the delivery due meanwhile
+        return Response(status_code=204)
+
+    receiver = ThreadedServer(Starlette(routes=[Route("/hook", hook, methods=["POST"])]))
+    url = f"http://127.0.0.1:{receiver.port}/hook"
+    try:
+        with (
+            start_engine(tmp_path, webhook_retry_base=0.2) as one,
+            start_engine(tmp_path, webhook_retry_base=0.2) as two,
+            client_of(one) as http,
+        ):
+            ids = [
+                http.post(
+                    JOBS, files={"audio": audio["mono3"].read_bytes()}, data={"webhook_url": url}
+                ).json()["job_id"]
+                for _ in range(3)
+            ]
+            for job_id in ids:
+                assert wait_job(http, job_id).json()["status"] == "completed"
+            deadline = time.monotonic() + 30
+            while len(set(received)) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(2.0)  # time for a duplicate to arrive, if any
+            assert two.running
+    finally:
+        receiver.stop()
+    assert sorted(received) == sorted(ids)  # each job's event once, whichever engine sent it

@@ -59,6 +59,22 @@ NOT_REQUESTS = [
 ]
 
 
+# Unpunctuated speech (how a hosted ASR writes it): a request said to someone in the middle of a turn.
+UNPUNCTUATED_REQUESTS: list[tuple[str, list[tuple[str, str | None]]]] = [
+    ("thanks for the walkthrough send me the pricing sheet", [("other", None)]),
+    ("our team needs more time forward me the proposal by monday", [("other", "by monday")]),
+    ("the numbers look fine email us the final contract", [("other", None)]),
+    ("that covers it keep me posted on the migration", [("other", None)]),
+]
+UNPUNCTUATED_NOT_REQUESTS = [
+    "they usually send me a summary every month",
+    "the vendors send us invoices twice a year",
+    "you guys send me way too many emails",
+    "we want to send you the survey",
+    "and then they forward me whatever the system says",
+]
+
+
 def _plain(text: str) -> str:
     return re.sub(r"[^\w\s']", "", text.lower())
 
@@ -99,3 +115,22 @@ def test_the_issue_example_gives_the_rep_the_quote_and_the_customer_the_review()
         ("send me a quote", "rep", None, 1),
         ("we will review it next week", "customer", "next week", 1),
     ]
+
+
+@pytest.mark.parametrize(
+    ("said", "items"), UNPUNCTUATED_REQUESTS, ids=[r[0][:32] for r in UNPUNCTUATED_REQUESTS]
+)
+def test_unpunctuated_requests_said_to_someone_mid_turn(
+    said: str, items: list[tuple[str, str | None]]
+) -> None:
+    assert [(c.owner, c.due) for c in find_commitments(said)] == items
+
+
+@pytest.mark.parametrize("said", UNPUNCTUATED_NOT_REQUESTS)
+def test_unpunctuated_habits_are_not_requests(said: str) -> None:
+    assert find_commitments(said) == []
+
+
+def test_the_mid_turn_rule_is_for_unpunctuated_text_only() -> None:
+    assert find_commitments("We liked it, they send me a summary.") == []
+    assert find_commitments("Thanks for the walkthrough, send me the pricing sheet.")[0].owner == "other"
