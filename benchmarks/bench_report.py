@@ -56,5 +56,43 @@ def main() -> None:
     print(f"ratio baseline / report: {ratio:.1f}x (target >= 5x); under 6 MB: {report_bytes < 6 * MB}")
 
 
+def audio_report(n_calls: int) -> None:
+    """A report of ``n_calls`` real recordings (the sample calls, repeated under new ids) with
+    ``audio="moments"``: the size of each part of the file (target: under 12 MB in all)."""
+    import json
+    import re
+
+    from hearkit.record import STEREO_ROLES, analyze_calls, sample_dir
+
+    base = sample_dir()
+    entries = json.loads((base / "index.json").read_text())["calls"]
+    sources, files, metadata = {}, {}, {}
+    for i in range(n_calls):
+        entry = entries[i % len(entries)]
+        call_id = f"{entry['call_id']}_{i:02d}"
+        sources[call_id] = json.loads((base / entry["result"]).read_text())
+        files[call_id] = base / entry["stereo"]
+        metadata[call_id] = {k: entry[k] for k in ("title", "rep", "customer", "date", "kind")}
+    calls = analyze_calls(sources, roles=STEREO_ROLES, metadata=metadata, summaries=False)
+    for mode in ("none", "moments"):
+        cpu0, started = time.process_time(), time.perf_counter()
+        html = report.render_html(calls, audio=mode, audio_files=files)  # type: ignore[arg-type]
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
+        parts = {}
+        for name in ("hk-plotly", "hk-figures", "hk-audio"):
+            found = re.search(rf'<script[^>]*id="{name}">(.*?)</script>', html, re.S)
+            parts[name] = len(found.group(1).encode()) if found else 0
+        total = len(html.encode("utf-8"))
+        rest = total - sum(parts.values())
+        print(
+            f"{n_calls} real calls, audio={mode}: {total / MB:.2f} MB "
+            f"(plotly.js {parts['hk-plotly'] / MB:.2f}, "
+            f"figures {parts['hk-figures'] / MB:.2f}, audio clips {parts['hk-audio'] / MB:.2f}, "
+            f"page and transcripts {rest / MB:.2f}); built in {wall:.1f} s wall, {cpu:.1f} s CPU"
+        )
+    print(f"with moments under 12 MB: {total < 12 * MB}")
+
+
 if __name__ == "__main__":
     main()
+    audio_report(50)

@@ -162,3 +162,27 @@ def _metrics(comparison: Comparison) -> list[str]:
 
 def _axis(metric: str, unit: str) -> str:
     return f"{metric_label(metric)}" + (f" ({unit})" if unit else "")
+
+
+REPORT_METRICS = ("talk_ratio_rep", "longest_monologue_s_rep", "questions_rep", "patience_s")
+"""The metrics the report compares across reps (those present in the calls frame)."""
+
+
+def report_section(
+    calls: pd.DataFrame, *, by: str = "rep", min_groups: int = 2, min_calls: int = 10
+) -> tuple[list[tuple[str, go.Figure]], list[str]]:
+    """The report's "compare" section: ``(charts, readings)`` comparing :data:`REPORT_METRICS`
+    across ``by`` groups (each group's interval, then each pair's difference), or nothing when
+    the calls have no such column or fewer than ``min_groups`` groups of ``min_calls`` calls."""
+    from hearkit.cohorts import compare
+
+    metrics = [m for m in REPORT_METRICS if m in calls.columns]
+    if by not in calls.columns or not metrics:
+        return [], []
+    sizes = calls[by].dropna().astype(str).value_counts()
+    if int((sizes >= min_calls).sum()) < min_groups:  # nothing could be said: no section
+        return [], []
+    result = compare(calls, metrics, by=by, min_calls=min_calls)
+    figures = [(f"{metric_label(m)} by {by}", group_intervals(result, m)) for m in metrics]
+    figures.append((f"{metric_label(metrics[0])}: differences", differences(result, metrics[0])))
+    return figures, result.readings()

@@ -42,7 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hearkit import views
+from hearkit import dashboard_tabs, views
 from hearkit.frames import CALL_ID, TEXT, TRACKER, CallFrames, check, summaries_of
 from hearkit.quality import quality_html
 from hearkit.views import clock
@@ -457,11 +457,16 @@ class Dashboard:
                 w.HBox([self.search, self.reset]),
             ]
         )
-        call_view = w.VBox([self.call_picker, self.call_chart, self.summary, self.transcript])
-        self.widget = w.VBox(
-            [filters, self.table, self.charts, call_view],
-            layout=w.Layout(width="100%"),
+        # issue 18 (engineer H): hear the call's moments; compare groups in a second tab
+        self.moments = dashboard_tabs.MomentsBox(calls.calls)
+        self.compare = dashboard_tabs.CompareTab(calls.calls)
+        call_view = w.VBox(
+            [self.call_picker, self.call_chart, self.summary, self.moments.widget, self.transcript]
         )
+        tabs = w.Tab(children=[w.VBox([filters, self.table, self.charts, call_view]), self.compare.widget])
+        tabs.set_title(0, "Calls")
+        tabs.set_title(1, "Compare")
+        self.widget = w.VBox([tabs], layout=w.Layout(width="100%"))
         self.widget.add_class("hearkit-dashboard")
 
         self._updating = False
@@ -578,6 +583,7 @@ class Dashboard:
             return
         call_turns = self.turns_of([call_id])
         call_hits = self.hits_of(call_id)
+        self.moments.show(call_id, call_turns, call_hits)
         self._set_figures(self.call_chart, self._figures.call(self, call_id, call_turns, call_hits))
         view = views.call_view(
             call_id, self._call_row(call_id), call_turns, call_hits, summaries_of(self.callset).get(call_id)

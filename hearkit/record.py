@@ -148,6 +148,22 @@ class CallRecord(BaseModel):
         frame["duration_s"] = (frame["end"] - frame["start"]).clip(lower=0)
         return frame
 
+    def play(
+        self, t: float, *, audio: str | Path | None = None, before_s: float = 2.0, after_s: float = 8.0
+    ) -> Any:
+        """An audio player of this call from ``t − before_s`` to ``t + after_s`` seconds (a notebook
+        widget, :func:`hearkit.report_audio.play`). ``audio``: the recording (default: the
+        ``audio_path`` metadata, or the sample recording of a sample call)."""
+        from hearkit import clips, report_audio
+
+        found = clips.audio_files(pd.DataFrame([{**self.metadata, CALL_ID: self.call_id}]), None)
+        path = audio if audio is not None else found.get(self.call_id)
+        if path is None:
+            raise FileNotFoundError(
+                f"no recording of {self.call_id!r} at hand: pass play(t, audio='path/to/call.wav')"
+            )
+        return report_audio.play(path, t, before_s=before_s, after_s=after_s)
+
 
 @dataclass
 class CallSet:
@@ -239,6 +255,27 @@ class CallSet:
             self.search_index(), self.turns, phrase, role=role, speaker=speaker,
             context_words=context_words, limit=limit,
         )  # fmt: skip
+
+    def moments(
+        self, kinds: Sequence[str] = ("hit", "monologue", "interruption"), **options: Any
+    ) -> pd.DataFrame:
+        """Every moment worth hearing (tracker hits, monologues, interruptions) with the span to
+        play (:func:`hearkit.moments.moments`; ``options`` go there)."""
+        from hearkit.moments import moments
+
+        return moments(self.turns, self.hits, kinds=kinds, **options)
+
+    def play(self, call_id: str, t: float, *, audio: str | Path | None = None) -> Any:
+        """A player of one call's audio around ``t`` seconds (:meth:`CallRecord.play`)."""
+        from hearkit import clips, report_audio
+
+        found = clips.audio_files(self.calls[self.calls[CALL_ID].astype(str) == call_id])
+        path = audio if audio is not None else found.get(call_id)
+        if path is None:
+            raise FileNotFoundError(
+                f"no recording of {call_id!r} at hand: pass play(call_id, t, audio='call.wav')"
+            )
+        return report_audio.play(path, t)
 
     def search_index(self) -> Any:
         """The set's :class:`hearkit.search.PhraseIndex`, built once (again if the turns' times changed)."""

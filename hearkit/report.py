@@ -40,7 +40,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
 
-from hearkit import __version__, charts, views
+from hearkit import __version__, charts, cohort_charts, report_audio, views
 from hearkit import frames as frames_
 from hearkit.frames import CALL_ID, DURATION_S, END, ROLE, SPEAKER, START, TEXT, TURN, CallFrames
 from hearkit.record import CallRecord, CallSet
@@ -169,24 +169,43 @@ def render_html(
     plotlyjs: PlotlyJS = "inline",
     title: str = "hearkit call report",
     open_calls: bool | None = None,
+    audio: report_audio.AudioMode | None = "none",
+    audio_files: Mapping[str, str | Path] | None = None,
 ) -> str:
     """The report as one HTML string.
 
     ``calls`` is a :class:`hearkit.record.CallSet`, a :class:`hearkit.record.CallRecord`, or a list
     of them. ``plotlyjs``: ``"inline"`` embeds plotly.js once (works offline), ``"cdn"`` loads it
     from cdn.plot.ly. ``open_calls`` opens the per-call sections initially (default: only when the
-    report has one call).
+    report has one call). ``audio``: ``"moments"`` embeds a short Opus clip of each tracker hit,
+    monologue and interruption, ``"full"`` each whole recording, ``"none"`` nothing; ``None``
+    means moments when the recordings are at hand (``audio_files`` {call_id: path}, an
+    ``audio_path`` column, or the sample calls), see :mod:`hearkit.report_audio`.
     """
     if plotlyjs not in ("inline", "cdn"):
         raise ValueError(f"plotlyjs must be 'inline' or 'cdn', not {plotlyjs!r}")
     data = _collect(calls)
     overall, per_call = _plan(data)
-    packed = _pack({c.id: c.figure for c in [*overall, *(c for group in per_call.values() for c in group)]})
     shares = charts.talk_shares(data.turns, data.calls)
     trackers = sorted({str(t) for t in data.hits["tracker"]}) if not data.hits.empty else []
     styles = charts.tracker_styles(trackers)
     tracker_index = {name: i for i, name in enumerate(trackers)}
     ids = [str(c) for c in data.calls[CALL_ID]]
+    sound = report_audio.build(
+        data.calls, data.turns, data.hits, mode=audio, audio_files=audio_files,
+        keys={cid: f"c{i}" for i, cid in enumerate(ids)},
+    )  # fmt: skip
+    compare_figures, readings = cohort_charts.report_section(data.calls) if len(ids) > 1 else ([], [])
+    compare_charts = [
+        {"id": f"compare-{i}", "label": label, "figure": f"compare-{i}", "overlay": ""}
+        for i, (label, _) in enumerate(compare_figures)
+    ]
+    packed = _pack(
+        {
+            **{c.id: c.figure for c in [*overall, *(c for group in per_call.values() for c in group)]},
+            **{f"compare-{i}": fig for i, (_, fig) in enumerate(compare_figures)},
+        }
+    )
 
     call_views = []
     for index, call_id in enumerate(ids):
@@ -208,6 +227,11 @@ def render_html(
                 "summary": view.summary,
                 "charts": [c.view() for c in per_call[call_id]],
                 "turns": view.turns,
+                "lines": report_audio.turn_attributes(
+                    f"c{index}", [t.turn for t in view.turns], call_turns, call_hits
+                )
+                if sound.clips
+                else [],
             }
         )
 
@@ -215,7 +239,11 @@ def render_html(
     return _template().render(
         title=title,
         version=__version__,
-        csp=_csp(),
+        csp=_csp(audio=bool(sound.clips)),
+        audio=sound,
+        audio_script=report_audio.PLAYER_JS,
+        compare_charts=compare_charts,
+        compare_readings=readings,
         plotly=_plotly_source(plotlyjs),
         loader=_LOADER,
         calls=call_views,
@@ -245,12 +273,16 @@ def write_html(
     plotlyjs: PlotlyJS = "inline",
     title: str = "hearkit call report",
     open_calls: bool | None = None,
+    audio: report_audio.AudioMode | None = "none",
+    audio_files: Mapping[str, str | Path] | None = None,
 ) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8) and return the path."""
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(f"{target} is a directory: give a file name such as {target / 'report.html'}")
-    html = render_html(calls, plotlyjs=plotlyjs, title=title, open_calls=open_calls)
+    html = render_html(
+        calls, plotlyjs=plotlyjs, title=title, open_calls=open_calls, audio=audio, audio_files=audio_files
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html, encoding="utf-8")
     return target
@@ -470,11 +502,15 @@ def _plotly_source(mode: PlotlyJS) -> _PlotlySource:
     )
 
 
-def _csp() -> str:
-    """Only the loader runs (by hash); 'strict-dynamic' lets it, and nothing else, add plotly.js."""
+def _csp(*, audio: bool = False) -> str:
+    """Only the loader runs (by hash); 'strict-dynamic' lets it, and nothing else, add plotly.js.
+    With audio, the player script (by hash) too, and media from the page's own data: URLs."""
+    player = f" 'sha256-{_digest('sha256', report_audio.PLAYER_JS)}'" if audio else ""
+    media = " media-src data:;" if audio else ""
     return (
-        f"default-src 'none'; script-src 'sha256-{_digest('sha256', _LOADER)}' 'strict-dynamic'; "
-        "style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+        f"default-src 'none'; script-src 'sha256-{_digest('sha256', _LOADER)}'{player} 'strict-dynamic'; "
+        f"style-src 'unsafe-inline'; img-src data:; font-src data:;{media} "
+        "base-uri 'none'; form-action 'none'"
     )
 
 

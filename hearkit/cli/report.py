@@ -32,6 +32,13 @@ def report(
         ),
     ] = False,
     title: Annotated[str, typer.Option(help="Title of the report.")] = "hearkit call report",
+    audio: Annotated[
+        str,
+        typer.Option(
+            help="Audio to embed: moments (a short clip of each tracker hit, monologue and interruption), "
+            "full (each whole call), none, or auto (moments when the recordings are at hand)."
+        ),
+    ] = "auto",
 ) -> None:
     """Write one self-contained HTML report (overview, charts, transcripts) of saved calls."""
     from hearkit.record import CallSet
@@ -45,8 +52,17 @@ def report(
         except (FileNotFoundError, ValueError, OSError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(code=2) from exc
+    if audio not in ("auto", "moments", "full", "none"):
+        typer.echo(f"error: --audio must be moments, full, none or auto, not {audio!r}", err=True)
+        raise typer.Exit(code=2)
     try:
-        path = write_html(calls, output, plotlyjs="cdn" if cdn else "inline", title=title)
+        path = write_html(
+            calls,
+            output,
+            plotlyjs="cdn" if cdn else "inline",
+            title=title,
+            audio=None if audio == "auto" else audio,  # type: ignore[arg-type]
+        )
     except (OSError, ValueError, TypeError) as exc:
         typer.echo(f"error: could not write {output}: {exc}", err=True)
         raise typer.Exit(code=1) from exc

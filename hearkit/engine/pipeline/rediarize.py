@@ -105,7 +105,9 @@ def _result_of(source: Result | Job | Mapping[str, Any]) -> Result:
         return source
     if isinstance(source, Job):
         if source.result is None:
-            raise ValueError(f"job {source.id} has no inline result; fetch it with client.jobs.result(job)")
+            raise ValueError(
+                f"job {source.job_id} has no inline result; fetch it with client.jobs.result(job)"
+            )
         return source.result
     if isinstance(source, Mapping):
         if "status" in source or "job_id" in source:
@@ -129,7 +131,7 @@ def _cluster(vectors: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
         if np.array_equal(nearest, labels):
             break
         labels = nearest
-    return labels
+    return np.asarray(labels, dtype=np.int64)
 
 
 def _centroids(
@@ -160,4 +162,4 @@ def _word_speakers(
     closer = np.abs(starts[before] + window_s / 2 - middle) < np.abs(starts[nearest] + window_s / 2 - middle)
     nearest = np.where(closer, before, nearest)
     summed = np.where(covered[:, None], summed, scores[nearest])
-    return np.argmax(summed, axis=1).astype(np.int64)
+    return np.asarray(np.argmax(summed, axis=1), dtype=np.int64)

@@ -1,0 +1,133 @@
+"""Short audio clips of calls as Opus (Ogg), cut and encoded with PyAV.
+
+Speech at :data:`BITRATE` (12 kbit/s, mono, 16 kHz: wideband speech, about 1.5 KB a second) is
+small enough to embed many moments in one HTML file. A call's recording is decoded once and every
+clip of it cut from the samples. Only local files are read: audio stays where the user put it,
+and nothing is fetched from a URL.
+
+:func:`audio_files` finds each call's recording: an explicit mapping first, then an
+``audio_path`` (or ``source``) column of the calls frame naming an existing local file, then the
+committed sample recordings for the sample calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import av
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = ["BITRATE", "SAMPLE_RATE", "audio_files", "decode", "encode_ogg", "encode_spans"]
+
+BITRATE = 12_000
+SAMPLE_RATE = 16_000
+MIME = "audio/ogg"
+
+
+def audio_files(calls: pd.DataFrame, explicit: Mapping[str, str | Path] | None = None) -> dict[str, Path]:
+    """call_id → local recording, for the calls whose audio is at hand (see the module text)."""
+    found: dict[str, Path] = {}
+    ids = [str(c) for c in calls["call_id"]]
+    for column in ("audio_path", "source"):
+        if column in calls.columns:
+            for call_id, value in zip(ids, calls[column], strict=True):
+                path = _local(value)
+                if path is not None:
+                    found.setdefault(call_id, path)
+    found.update(_sample_recordings(ids))
+    for call_id, value in (explicit or {}).items():
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"no recording at {path} for call {call_id!r}")
+        found[str(call_id)] = path
+    return found
+
+
+def decode(path: str | Path) -> npt.NDArray[np.float32]:
+    """The recording as mono float32 samples at :data:`SAMPLE_RATE` (channels mixed). The last
+    few recordings decoded are kept (by path, size and modification time), so a report cutting
+    many clips of one call decodes it once."""
+    stat = Path(path).stat()
+    return _decode_cached(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _decode_cached(path: str, size: int, mtime_ns: int) -> npt.NDArray[np.float32]:
+    del size, mtime_ns  # part of the cache key only
+    try:
+        with av.open(str(path)) as container:
+            stream = next((s for s in container.streams if s.type == "audio"), None)
+            if stream is None:
+                raise ValueError(f"{path} holds no audio stream")
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            chunks = []
+            for frame in container.decode(stream):
+                if not isinstance(frame, av.AudioFrame):
+                    continue
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except av.error.FFmpegError as exc:
+        raise ValueError(f"cannot read audio from {path}: {exc}") from exc
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+
+def encode_ogg(samples: npt.NDArray[np.float32], *, bitrate: int = BITRATE) -> bytes:
+    """Mono :data:`SAMPLE_RATE` samples as an Ogg Opus file."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=SAMPLE_RATE, layout="mono")
+        stream.bit_rate = bitrate
+        frame = av.AudioFrame.from_ndarray(
+            np.asarray(samples, dtype=np.float32).reshape(1, -1), format="flt", layout="mono"
+        )
+        frame.sample_rate = SAMPLE_RATE
+        for packet in stream.encode(frame):
+            container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
+
+
+def encode_spans(
+    path: str | Path, spans: Sequence[tuple[float, float]], *, bitrate: int = BITRATE
+) -> list[bytes]:
+    """One Ogg Opus clip per ``(start, end)`` span (seconds) of the recording at ``path``."""
+    samples = decode(path)
+    out = []
+    for start, end in spans:
+        a = max(0, round(start * SAMPLE_RATE))
+        b = min(len(samples), round(end * SAMPLE_RATE))
+        out.append(
+            encode_ogg(samples[a:b] if b > a else np.zeros(SAMPLE_RATE // 10, np.float32), bitrate=bitrate)
+        )
+    return out
+
+
+def _local(value: object) -> Path | None:
+    if not isinstance(value, (str, Path)) or not str(value) or "://" in str(value):
+        return None
+    path = Path(value).expanduser()
+    return path if path.is_file() else None
+
+
+def _sample_recordings(ids: list[str]) -> dict[str, Path]:
+    from hearkit.record import sample_dir
+
+    index = Path(sample_dir()) / "index.json"
+    if not index.is_file():
+        return {}
+    entries = {e["call_id"]: e for e in json.loads(index.read_text()).get("calls", [])}
+    out = {}
+    for call_id in ids:
+        entry = entries.get(call_id)
+        if entry and entry.get("stereo") and (index.parent / entry["stereo"]).is_file():
+            out[call_id] = index.parent / entry["stereo"]
+    return out

@@ -1,0 +1,245 @@
+"""Audio in the report, the notebook and the dashboard: hear the moment.
+
+The report (``report.write_html(..., audio="moments"|"full"|"none")``) embeds:
+
+* ``moments``: one Opus clip (:mod:`hearkit.clips`) per stretch of a call holding tracker hits,
+  monologues or interruptions (:mod:`hearkit.moments`; overlapping moments share one clip);
+* ``full``: each call's whole recording, once;
+* ``none``: no audio.
+
+Clips travel as ``data:audio/ogg;base64`` sources in one JSON block; :data:`PLAYER_JS`, a script
+the report's Content-Security-Policy allows by hash (``media-src data:`` lets the audio element
+play them; no other script can run), plays them in one player bar: a click on a tracker phrase
+plays from the hit, a click on a transcript line plays from the turn's start, and the line being
+heard is highlighted. The top of the report says what audio it embeds (customer audio is
+sensitive). In a notebook, :func:`play` gives an audio widget of a moment.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from hearkit import clips, moments
+
+__all__ = ["PLAYER_JS", "AudioMode", "ReportAudio", "build", "play", "turn_attributes"]
+
+AudioMode = Literal["moments", "full", "none"]
+_MODES = ("moments", "full", "none")
+
+PLAYER_JS = """
+(function () {
+  "use strict";
+  var block = document.getElementById("hk-audio");
+  var player = document.getElementById("hk-player");
+  if (!block || !player) return;
+  var data = JSON.parse(block.textContent);
+  var status = document.getElementById("hk-player-status");
+  var playing = null;
+  function clipFor(call, t) {
+    var list = data.clips[call] || [];
+    for (var i = 0; i < list.length; i++) {
+      if (t >= list[i].start - 0.05 && t < list[i].end) return list[i];
+    }
+    return null;
+  }
+  function play(call, t, label) {
+    var clip = clipFor(call, t);
+    if (!clip) { status.textContent = "No audio embedded for " + label + "."; return; }
+    var seek = function () {
+      player.currentTime = Math.max(0, t - clip.start);
+      var started = player.play();
+      if (started && started.catch) started.catch(function (e) { status.textContent = e.message; });
+    };
+    status.textContent = label;
+    if (player.getAttribute("data-clip") !== clip.id) {
+      player.setAttribute("data-clip", clip.id);
+      player.setAttribute("data-call", call);
+      player.setAttribute("data-offset", String(clip.start));
+      player.src = clip.src;
+      player.addEventListener("loadedmetadata", seek, {once: true});
+      player.load();
+    } else {
+      seek();
+    }
+  }
+  document.addEventListener("click", function (event) {
+    var line = event.target.closest("li[data-t]");
+    if (!line) return;
+    var call = line.getAttribute("data-call");
+    var t = parseFloat(line.getAttribute("data-t"));
+    var label = "turn at " + line.querySelector("i").textContent;
+    var mark = event.target.closest("mark");
+    if (mark) {
+      var hits = (line.getAttribute("data-hits") || "").split(" ").filter(Boolean).map(parseFloat);
+      var index = Array.prototype.indexOf.call(line.querySelectorAll("mark"), mark);
+      if (index >= 0 && index < hits.length) t = hits[index];
+      label = "“" + mark.textContent + "” at " + line.querySelector("i").textContent;
+    }
+    play(call, t, label);
+  });
+  player.addEventListener("timeupdate", function () {
+    var call = player.getAttribute("data-call");
+    var now = parseFloat(player.getAttribute("data-offset") || "0") + player.currentTime;
+    var found = null;
+    document.querySelectorAll('li[data-call="' + call + '"]').forEach(function (line) {
+      if (now >= parseFloat(line.getAttribute("data-t")) && now < parseFloat(line.getAttribute("data-e"))) {
+        found = line;
+      }
+    });
+    if (found !== playing) {
+      if (playing) playing.classList.remove("playing");
+      if (found) found.classList.add("playing");
+      playing = found;
+    }
+  });
+})();
+"""
+
+
+@dataclass
+class ReportAudio:
+    """What the report embeds: ``mode``, the clips per call (report call key → list of
+    ``{id, start, end, src}``), the notice shown at the top, and sizes in bytes."""
+
+    mode: AudioMode
+    clips: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    notice: str = "Audio: none embedded in this file."
+    audio_bytes: int = 0
+    n_calls: int = 0
+
+    def payload(self) -> str:
+        """The JSON of the clips for the page (``<`` cannot occur: base64, numbers, ids)."""
+        text = json.dumps({"mode": self.mode, "clips": self.clips}, separators=(",", ":"))
+        if "<" in text:
+            raise RuntimeError("audio payload contains '<': refusing to embed it")
+        return text
+
+
+def build(
+    calls: pd.DataFrame,
+    turns: pd.DataFrame,
+    hits: pd.DataFrame,
+    *,
+    mode: AudioMode | None,
+    audio_files: Mapping[str, str | Path] | None = None,
+    keys: Mapping[str, str] | None = None,
+    max_moments_per_call: int | None = 12,
+) -> ReportAudio:
+    """The report's audio for ``mode`` (``None``: ``moments`` when any recording is at hand,
+    else ``none``). ``keys`` maps call_id to the report's key of the call (its anchor prefix)."""
+    if mode is not None and mode not in _MODES:
+        raise ValueError(f"audio must be one of {list(_MODES)}, not {mode!r}")
+    files = clips.audio_files(calls, audio_files) if mode != "none" else {}
+    chosen: AudioMode = mode if mode is not None else ("moments" if files else "none")
+    if chosen == "none":
+        return ReportAudio("none")
+    if not files:
+        raise FileNotFoundError(
+            f"audio={chosen!r} needs the calls' recordings: pass audio_files={{call_id: path}} or an "
+            "audio_path column in the calls frame (or use audio='none')"
+        )
+    keys = keys or {str(c): str(c) for c in calls["call_id"]}
+    durations = _durations(calls)
+    if chosen == "moments":
+        table = moments.moments(turns, hits, durations=durations, max_per_call=max_moments_per_call)
+        cut = moments.spans(table)
+    else:
+        cut = pd.DataFrame(
+            {
+                "call_id": list(files),
+                "start": 0.0,
+                "end": [float(durations.get(c, 1e9)) if pd.notna(durations.get(c)) else 1e9 for c in files],
+                "clip": 0,
+            }
+        )
+    out: dict[str, list[dict[str, Any]]] = {}
+    total = 0
+    for call_id, group in cut.groupby("call_id", sort=False):
+        path = files.get(str(call_id))
+        if path is None or str(call_id) not in keys:
+            continue
+        encoded = clips.encode_spans(path, list(zip(group["start"], group["end"], strict=True)))
+        key = keys[str(call_id)]
+        entries = []
+        for (start, end, number), data in zip(
+            group[["start", "end", "clip"]].itertuples(index=False), encoded, strict=True
+        ):
+            total += len(data)
+            entries.append(
+                {
+                    "id": f"{key}-{number}",
+                    "start": round(float(start), 3),
+                    "end": round(float(end), 3),
+                    "src": f"data:{clips.MIME};base64,{base64.b64encode(data).decode('ascii')}",
+                }
+            )
+        out[key] = entries
+    n_clips = sum(len(v) for v in out.values())
+    what = (
+        f"{n_clips} short clips (tracker hits, monologues, interruptions) of {len(out)} calls"
+        if chosen == "moments"
+        else f"the whole recordings of {len(out)} calls"
+    )
+    notice = (
+        f"Audio: this file embeds {what} ({total / 1e6:.1f} MB of Opus audio). Anyone with the file "
+        "can hear them. Click a highlighted phrase or a transcript line to listen."
+    )
+    return ReportAudio(chosen, out, notice, total, len(out))
+
+
+def turn_attributes(
+    key: str, turn_numbers: Sequence[int], turns: pd.DataFrame, hits: pd.DataFrame
+) -> list[dict[str, str]]:
+    """Per transcript line (in the view's order): ``data-*`` values for the player: the call key,
+    the turn's start and end, and the start of each hit in it (time order)."""
+    by_turn = turns.set_index(turns["turn"].astype(int))
+    hit_times: dict[int, list[float]] = {}
+    if len(hits) and "turn" in hits.columns:
+        for turn, start in sorted(zip(hits["turn"].astype(int), hits["start"].astype(float), strict=True)):
+            hit_times.setdefault(int(turn), []).append(start)
+    out = []
+    for number in turn_numbers:
+        row = by_turn.loc[number]
+        row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+        out.append(
+            {
+                "call": key,
+                "t": f"{float(row['start']):.2f}",
+                "e": f"{float(row['end']):.2f}",
+                "hits": " ".join(f"{t:.2f}" for t in hit_times.get(int(number), [])),
+            }
+        )
+    return out
+
+
+def play(path: str | Path, t: float, *, before_s: float = 2.0, after_s: float = 8.0) -> Any:
+    """An audio player (``ipywidgets.Audio``, else an HTML ``<audio>``) of the recording at
+    ``path`` from ``t − before_s`` to ``t + after_s`` seconds: one moment, for a notebook."""
+    start = max(0.0, float(t) - before_s)
+    data = clips.encode_spans(path, [(start, float(t) + after_s)])[0]
+    try:
+        import ipywidgets
+
+        return ipywidgets.Audio(value=data, format="ogg", autoplay=False, loop=False)
+    except ImportError:
+        from IPython.display import HTML
+
+        src = base64.b64encode(data).decode("ascii")
+        return HTML(f'<audio controls src="data:{clips.MIME};base64,{html.escape(src)}"></audio>')  # type: ignore[no-untyped-call]
+
+
+def _durations(calls: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
+    ids = calls["call_id"].astype(str)
+    for column in ("audio_seconds", "duration_s"):
+        if column in calls.columns:
+            values = pd.to_numeric(calls[column], errors="coerce").astype(float)
+            return pd.Series(values.to_numpy(), index=ids.to_numpy())
+    return pd.Series(dtype=float)

@@ -1,0 +1,117 @@
+"""Hear the moment, in a real headless Chromium: a click on a tracker phrase plays the embedded
+clip from the hit's time, a click on a line plays from the turn's start, the line being heard is
+highlighted, and the page's Content-Security-Policy lets the player run and nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hearkit import report
+from hearkit.record import CallSet
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+CALL = "call_03_pricing"
+
+
+@pytest.fixture(scope="module")
+def calls() -> CallSet:
+    return CallSet.load_sample()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
+        )
+        yield browser
+        browser.close()
+
+
+def _open(chromium: Any, path: Path) -> tuple[Any, list[str]]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.goto(path.as_uri())
+    return page, errors
+
+
+def _playing_from(page: Any) -> float:
+    """Wait until the player plays; the absolute call time it started from (offset + currentTime)."""
+    page.wait_for_function(
+        "() => { const p = document.getElementById('hk-player'); return !p.paused && p.currentTime > 0; }"
+    )
+    return float(
+        page.evaluate(
+            "() => { const p = document.getElementById('hk-player'); "
+            "return parseFloat(p.getAttribute('data-offset')) + p.currentTime; }"
+        )
+    )
+
+
+@pytest.mark.parametrize("mode", ["moments", "full"])
+def test_click_on_a_hit_plays_it(chromium: Any, calls: CallSet, tmp_path: Path, mode: str) -> None:
+    path = report.write_html(calls, tmp_path / f"{mode}.html", audio=mode)  # type: ignore[arg-type]
+    page, errors = _open(chromium, path)
+    notice = page.locator("#audio-notice").inner_text()
+    assert ("short clips" if mode == "moments" else "whole recordings") in notice
+    index = calls.call_ids.index(CALL)
+    page.locator(f"#call-{index} > summary").click()
+    hits = calls.hits[calls.hits["call_id"] == CALL].sort_values("start")
+    first = hits.iloc[len(hits) // 2]
+    line = page.locator(f"#c{index}t{int(first['turn'])}")
+    turn_hits = sorted(hits[hits["turn"] == first["turn"]]["start"])
+    line.locator("mark").nth(turn_hits.index(first["start"])).click()
+    started = _playing_from(page)
+    assert abs(started - float(first["start"])) < 0.5
+    if mode == "full":  # the whole call: the media element's own clock is the call's
+        current = page.evaluate("() => document.getElementById('hk-player').currentTime")
+        assert abs(float(current) - float(first["start"])) < 0.5
+    page.wait_for_function(
+        f"() => document.querySelector('#c{index}t{int(first['turn'])}').classList.contains('playing')"
+    )
+    assert errors == []
+    page.context.close()
+
+
+def test_click_on_a_line_plays_from_its_start_and_csp_blocks_other_scripts(
+    chromium: Any, calls: CallSet, tmp_path: Path
+) -> None:
+    path = report.write_html(calls, tmp_path / "moments.html", audio="moments")
+    page, errors = _open(chromium, path)
+    index = calls.call_ids.index("call_06_overtalk")
+    page.locator(f"#call-{index} > summary").click()
+    # an interruption is a moment: its line has audio
+    from hearkit.moments import moments
+
+    found = moments(calls.turns, calls.hits, kinds=["interruption"])
+    turn = found[found["call_id"] == "call_06_overtalk"].iloc[0]
+    page.locator(f"#c{index}t{int(turn['turn'])} > i").click()
+    assert abs(_playing_from(page) - float(turn["at"])) < 0.5
+    # the page's CSP still refuses markup's own script (an inline handler), though the player ran
+    page.evaluate(
+        """() => { document.getElementById('audio-notice').insertAdjacentHTML('beforeend',
+        '<img src="data:," onerror="window.pwned = 1">'); }"""
+    )
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.pwned === undefined")
+    assert any("Content Security Policy" in e for e in errors)
+    page.context.close()
+
+
+def test_report_without_audio_says_so_and_has_no_player(calls: CallSet, tmp_path: Path) -> None:
+    text = report.write_html(calls, tmp_path / "none.html", audio="none").read_text()
+    assert "Audio: none embedded in this file." in text
+    assert 'id="hk-player"' not in text and "media-src" not in text
+    with pytest.raises(ValueError, match="audio must be one of"):
+        report.write_html(calls, tmp_path / "bad.html", audio="loud")  # type: ignore[arg-type]
