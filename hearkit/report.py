@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import jinja2
 import pandas as pd
@@ -46,7 +46,7 @@ from hearkit.frames import CALL_ID, DURATION_S, END, ROLE, SPEAKER, START, TEXT,
 from hearkit.record import CallRecord, CallSet
 from hearkit.summary import CallSummary
 
-__all__ = ["CallFrames", "PlotlyJS", "figures", "render_html", "write_html"]
+__all__ = ["CallFrames", "PlotlyJS", "ReportOptions", "figures", "render_html", "write_html"]
 
 PlotlyJS = Literal["inline", "cdn"]
 
@@ -266,23 +266,24 @@ def figures(calls: CallFrames | Any | Sequence[Any]) -> dict[str, go.Figure]:
     return {c.id: c.full_figure() for c in [*overall, *(c for group in per_call.values() for c in group)]}
 
 
+class ReportOptions(TypedDict, total=False):
+    """Keyword options of :func:`render_html` and :func:`write_html` (see :func:`render_html`)."""
+
+    plotlyjs: PlotlyJS
+    title: str
+    open_calls: bool | None
+    audio: report_audio.AudioMode | None
+    audio_files: Mapping[str, str | Path] | None
+
+
 def write_html(
-    calls: CallFrames | Any | Sequence[Any],
-    path: str | Path,
-    *,
-    plotlyjs: PlotlyJS = "inline",
-    title: str = "hearkit call report",
-    open_calls: bool | None = None,
-    audio: report_audio.AudioMode | None = "none",
-    audio_files: Mapping[str, str | Path] | None = None,
+    calls: CallFrames | Any | Sequence[Any], path: str | Path, **options: Unpack[ReportOptions]
 ) -> Path:
-    """Write :func:`render_html` to ``path`` (UTF-8) and return the path."""
+    """Write :func:`render_html` to ``path`` (UTF-8) and return the path; options as :func:`render_html`."""
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(f"{target} is a directory: give a file name such as {target / 'report.html'}")
-    html = render_html(
-        calls, plotlyjs=plotlyjs, title=title, open_calls=open_calls, audio=audio, audio_files=audio_files
-    )
+    html = render_html(calls, **options)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(html, encoding="utf-8")
     return target
