@@ -117,3 +117,22 @@ def test_not_a_frame_and_no_dates() -> None:
     frame = pd.DataFrame({"rep": ["A", "B"], "date": ["soon", "later"], "talk_ratio_rep": [0.4, 0.5]})
     with pytest.raises(ValueError, match="no readable dates"):
         cohorts.trend(frame, "talk_ratio_rep")
+
+
+def test_charts_draw_the_intervals(populations: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    from hearkit import cohort_charts
+
+    pop_a, pop_b = populations
+    frame = pd.concat([pop_a.head(40).assign(rep="A <b>"), pop_b.head(40).assign(rep="B")])
+    result = cohorts.compare(frame, "talk_ratio_rep")
+    fig = cohort_charts.group_intervals(result, "talk_ratio_rep")
+    rows = result.groups.iloc[::-1]
+    (trace,) = fig.data
+    assert list(trace.x) == pytest.approx(list(100 * rows["mean"]), abs=1e-3)
+    assert list(trace.error_x.array) == pytest.approx(list(100 * (rows["hi"] - rows["mean"])), abs=1e-3)
+    assert list(trace.error_x.arrayminus) == pytest.approx(list(100 * (rows["mean"] - rows["lo"])), abs=1e-3)
+    assert "A &lt;b&gt; (n=40)" in trace.y  # labels escaped, n beside each group
+    diff = cohort_charts.differences(result, "talk_ratio_rep")
+    assert sum(len(t.x) for t in diff.data) == 1
+    dated = frame.assign(date=["2026-01-05"] * 40 + ["2026-02-05"] * 40)
+    assert len(cohort_charts.trend(cohorts.trend(dated, "talk_ratio_rep")).data) == 2
