@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -297,8 +297,7 @@ def turn_views(
     return views
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(NamedTuple):
     """A cited turn: the anchor it links to (empty when the turn is not shown), its number, clock."""
 
     href: str
