@@ -332,22 +332,21 @@ def _speech_intervals(turns: pd.DataFrame) -> tuple[list[tuple[float, float]], l
         speakers = sum(1 for n in active.values() if n > 0)
         if time > last:
             if speakers >= 2:
-                overtalk.append((last, time))
+                _add_span(overtalk, last, time)
             if speakers >= 1:
-                speech.append((last, time))
+                _add_span(speech, last, time)
         active[speaker] = active.get(speaker, 0) + step
         last = time
-    return _merge(overtalk), _merge(speech)
+    return overtalk, speech
 
 
-def _merge(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    merged: list[tuple[float, float]] = []
-    for start, end in intervals:
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+def _add_span(spans: list[tuple[float, float]], start: float, end: float) -> None:
+    """Append ``(start, end)`` to time-ordered ``spans``, joined to the last span when they touch
+    (the sweep cuts speech at every turn boundary; the timeline draws one bar per stretch)."""
+    if spans and spans[-1][1] >= start:
+        spans[-1] = (spans[-1][0], end)
+    else:
+        spans.append((start, end))
 
 
 def _gaps(speech: list[tuple[float, float]], duration: float, minimum: float) -> list[tuple[float, float]]:
