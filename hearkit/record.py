@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,9 @@ from hearkit.summarize import summarize_calls
 from hearkit.summary import CallSummary
 from hearkit.trackers import DEFAULT_TRACKERS, Tracker, find_hits, pricing_near_end
 from hearkit.transcript import RoleMap, Source, empty_turns, empty_words, normalize_many, resolve
+
+if TYPE_CHECKING:
+    from hearkit.search import SearchOptions
 
 __all__ = [
     "CALL_METADATA_COLUMNS",
@@ -238,23 +241,13 @@ class CallSet:
     def records(self) -> list[CallRecord]:
         return [self.record(c) for c in self.call_ids]
 
-    def search(
-        self,
-        phrase: str,
-        *,
-        role: str | None = None,
-        speaker: str | None = None,
-        context_words: int = 8,
-        limit: int | None = 1000,
-    ) -> pd.DataFrame:
+    def search(self, phrase: str, **options: Unpack[SearchOptions]) -> pd.DataFrame:
         """Every occurrence of ``phrase`` in the set's calls, with the words' timestamps
-        (:func:`hearkit.search.search`; the index is built on first use and kept)."""
+        (:func:`hearkit.search.search`, same options: ``role``, ``speaker``, ``context_words``,
+        ``limit``; the index is built on first use and kept)."""
         from hearkit.search import search
 
-        return search(
-            self.search_index(), self.turns, phrase, role=role, speaker=speaker,
-            context_words=context_words, limit=limit,
-        )  # fmt: skip
+        return search(self.search_index(), self.turns, phrase, **options)
 
     def moments(
         self, kinds: Sequence[str] = ("hit", "monologue", "interruption"), **options: Any

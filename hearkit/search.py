@@ -18,7 +18,7 @@ token's time interpolated over its turn in proportion to its length (``"interpol
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from hearkit.frames import CALL_ID
 from hearkit.trackers import normalize_text
 
-__all__ = ["PhraseIndex", "build_index", "search"]
+__all__ = ["PhraseIndex", "SearchOptions", "build_index", "search"]
 
 RESULT_COLUMNS = (
     CALL_ID, "turn", "speaker", "role", "start", "end", "phrase", "context", "word_starts", "word_ends",
@@ -200,6 +200,15 @@ def _text_tokens(turns: pd.DataFrame, rows: npt.NDArray[np.int64]) -> tuple[Any,
         True,
         position,
     )
+
+
+class SearchOptions(TypedDict, total=False):
+    """Keyword options of :func:`search` (and :meth:`hearkit.record.CallSet.search`)."""
+
+    role: str | None
+    speaker: str | None
+    context_words: int
+    limit: int | None
 
 
 def search(
