@@ -3,9 +3,12 @@ See :mod:`hearkit.relabel`."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
+import pandas as pd
 import typer
 
 from hearkit.frames import CALL_ID
@@ -38,8 +41,17 @@ def remap(
         str | None,
         typer.Option("--merge", help="Speakers to make one, comma-separated: speaker_1,speaker_2."),
     ] = None,
+    speakers: Annotated[
+        int | None,
+        typer.Option(
+            "--speakers",
+            help="Re-diarize into exactly this many speakers from the stored result's voice embeddings "
+            "(a `hearkit batch` folder of diarized mono calls; no transcription).",
+        ),
+    ] = None,
 ) -> None:
-    """Re-label one saved call: roles (--rep/--customer/--role) and merged speakers (--merge).
+    """Re-label one saved call: roles (--rep/--customer/--role), merged speakers (--merge), or a new
+    speaker count (--speakers N, re-diarized without ASR; run first, roles then apply).
 
     The saved calls are rewritten in place; metrics, hits and speakers follow, and the turns'
     role_source / speaker_source say `user`. With --rep alone on a two-speaker call, the other
@@ -65,19 +77,22 @@ def remap(
         roles[rep] = "rep"
     if customer:
         roles[customer] = "customer"
-    if not roles and not merge:
+    if not roles and not merge and speakers is None:
         typer.echo(
-            "error: nothing to change: give --rep, --customer, --role SPEAKER=ROLE or --merge", err=True
+            "error: nothing to change: give --rep, --customer, --role SPEAKER=ROLE, --merge or --speakers",
+            err=True,
         )
         raise typer.Exit(code=2)
     before = _talk(calls, call)
     try:
+        if speakers is not None:
+            calls = _rediarize(Path(source), calls, call, speakers)
         if merge:
             calls = calls.merge_speakers(call, [s.strip() for s in merge.split(",") if s.strip()])
         if roles:
-            speakers = set(calls.turns.loc[calls.turns[CALL_ID] == call, "speaker"].astype(str))
-            if rep and not customer and len(speakers) == 2 and rep in speakers:
-                other = (speakers - {rep}).pop()
+            voices = set(calls.turns.loc[calls.turns[CALL_ID] == call, "speaker"].astype(str))
+            if rep and not customer and len(voices) == 2 and rep in voices:
+                other = (voices - {rep}).pop()
                 roles.setdefault(other, "customer")
             calls = calls.with_roles({call: roles})
     except (KeyError, ValueError) as exc:
@@ -85,6 +100,60 @@ def remap(
         raise typer.Exit(code=2) from exc
     calls.save(folder)
     typer.echo(f"{call}: {before} -> {_talk(calls, call)}; saved in {folder}")
+
+
+def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:
+    """The set with ``call`` analysed again from its stored result re-diarized into ``speakers``
+    voices; the batch's per-call JSON (its source of truth) is rewritten too, so a later dataset
+    rebuild keeps it (the first original is kept beside it as ``<call>.json.orig``)."""
+    from hearkit.engine.pipeline.rediarize import rediarize
+    from hearkit.record import analyze_calls
+
+    stored = _stored_call(source, call)
+    if stored is None:
+        raise ValueError(
+            f"no stored result of {call!r}: --speakers needs the output folder of `hearkit batch` "
+            f"(it keeps calls/{call}.json)"
+        )
+    document = json.loads(stored.read_text(encoding="utf-8"))
+    result = document.get("result") if "result" in document else document
+    again = rediarize(result, speakers_expected=speakers).to_api()
+    backup = stored.with_name(stored.name + ".orig")
+    if not backup.exists():
+        backup.write_text(stored.read_text(encoding="utf-8"), encoding="utf-8")
+    if "result" in document:
+        document["result"] = again
+    else:
+        document = again
+    stored.write_text(json.dumps(document), encoding="utf-8")
+    row = calls.calls[calls.calls[CALL_ID] == call]
+    if row.empty:
+        raise KeyError(f"no call {call!r} in the saved calls")
+    columns = calls._metadata_columns()
+    metadata = {c: row.iloc[0][c] for c in columns if c in row.columns and row.iloc[0][c] is not None}
+    fresh = analyze_calls({call: again}, metadata={call: metadata})
+    for name in ("turns", "words", "hits", "speakers"):
+        old = getattr(calls, name)
+        new = getattr(fresh, name)
+        kept = old[old[CALL_ID] != call] if len(old) else old
+        setattr(calls, name, pd.concat([kept, new], ignore_index=True) if len(new) else kept)
+    position = int(np.flatnonzero(calls.calls[CALL_ID].to_numpy() == call)[0])
+    replaced = fresh.calls.reindex(columns=calls.calls.columns)
+    frame = pd.concat(
+        [calls.calls.iloc[:position], replaced, calls.calls.iloc[position + 1 :]], ignore_index=True
+    )
+    frame.attrs = calls.calls.attrs
+    calls.calls = frame
+    calls.summaries.update(fresh.summaries)
+    return calls
+
+
+def _stored_call(source: Path, call: str) -> Path | None:
+    for folder in (source, source.parent):
+        path = folder / "calls" / f"{call}.json"
+        if path.is_file():
+            return path
+    return None
 
 
 def _talk(calls: object, call: str) -> str:

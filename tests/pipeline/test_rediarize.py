@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hearkit.engine.pipeline.decode import decode_audio
@@ -106,3 +107,48 @@ def test_bad_input_says_what_to_do(
     )
     with pytest.raises(ValueError, match="damaged"):
         rediarize(damaged, speakers_expected=2)
+
+
+def test_hearkit_remap_speakers_rediarizes_a_batch_call(
+    stored: tuple[Result, list[int]], tmp_path: Path
+) -> None:
+    """A batch output folder (calls/<id>.json + dataset/) of a call diarized as one speaker:
+    `hearkit remap OUT --call X --speakers 2` re-diarizes the stored result, rewrites the call's
+    JSON (original kept) and its rows of the dataset, and leaves the other calls alone."""
+    import subprocess
+    import sys
+
+    from hearkit.record import CallSet
+
+    result, channels = stored
+    out = tmp_path / "out"
+    (out / "calls").mkdir(parents=True)
+    document = {"job_id": "job_x", "status": "completed", "result": result.to_api()}
+    (out / "calls" / f"{CALL}.json").write_text(json.dumps(document))
+    other = analyze_calls({"other": result}, summaries=False)
+    first = analyze_calls({CALL: result}, metadata={CALL: {"rep": "Ana"}}, summaries=False)
+    both = CallSet(
+        calls=pd.concat([first.calls, other.calls], ignore_index=True),
+        turns=pd.concat([first.turns, other.turns], ignore_index=True),
+        words=pd.concat([first.words, other.words], ignore_index=True),
+        hits=pd.concat([first.hits, other.hits], ignore_index=True),
+        speakers=pd.concat([first.speakers, other.speakers], ignore_index=True),
+    )
+    both.calls.attrs = first.calls.attrs
+    both.save(out / "dataset")
+    assert int(both.calls.set_index("call_id").loc[CALL, "n_speakers"]) == 1
+    ran = subprocess.run(
+        [sys.executable, "-m", "hearkit.cli.main", "remap", str(out), "--call", CALL, "--speakers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert ran.returncode == 0, ran.stderr
+    saved = CallSet.load(out / "dataset").calls.set_index("call_id")
+    assert int(saved.loc[CALL, "n_speakers"]) == 2 and saved.loc[CALL, "rep"] == "Ana"
+    assert int(saved.loc["other", "n_speakers"]) == 1
+    rewritten = json.loads((out / "calls" / f"{CALL}.json").read_text())
+    assert rewritten["result"]["speakers"] == 2 and (out / "calls" / f"{CALL}.json.orig").is_file()
+    labels = [w["speaker"] for w in rewritten["result"]["words"]]
+    same = np.mean([int(label[-1]) == ch for label, ch in zip(labels, channels, strict=True)])
+    assert max(same, 1 - same) >= 0.9
