@@ -31,6 +31,7 @@ crash on that audio) fails after ``max_attempts`` instead of killing every engin
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -52,6 +53,7 @@ ORPHAN_MIN_AGE_S = 3600.0
 _TOKEN = secrets.token_hex(4)
 
 
+@functools.cache
 def _boot_id() -> str:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
