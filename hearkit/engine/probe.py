@@ -17,7 +17,7 @@ from pathlib import Path
 
 import av
 
-from hearkit.audio import stated_seconds
+from hearkit.audio import NoAudioStreamError, UnreadableAudioError, open_audio, stated_seconds
 from hearkit.engine.transcriber import AudioError
 
 __all__ = ["AudioInfo", "probe_audio", "too_long"]
@@ -48,12 +48,7 @@ def probe_audio(path: Path, max_seconds: float | None = None) -> AudioInfo:
     if size == 0:
         raise AudioError(f"the audio file is empty (0 bytes): {_FORMATS_HINT}")
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioError(
-                    f"the file has no audio stream (is it a video or a document?): {_FORMATS_HINT}"
-                )
-            stream = container.streams.audio[0]
+        with open_audio(path) as (container, stream):
             if (
                 max_seconds is not None
                 and (stated := stated_seconds(container, stream)) > max_seconds * 1.01 + 1
@@ -70,8 +65,13 @@ def probe_audio(path: Path, max_seconds: float | None = None) -> AudioInfo:
                     raise too_long(samples / rate, max_seconds, at_least=True)
     except AudioError:
         raise
+    except NoAudioStreamError:
+        no_stream = "the file has no audio stream (is it a video or a document?)"
+        raise AudioError(f"{no_stream}: {_FORMATS_HINT}") from None
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise AudioError(f"the file is not decodable audio ({type(exc).__name__}): {_FORMATS_HINT}") from None
+        # name FFmpeg's own error (InvalidDataError, …) rather than the probe's wrapper
+        kind = type(exc.__cause__ if isinstance(exc, UnreadableAudioError) else exc).__name__
+        raise AudioError(f"the file is not decodable audio ({kind}): {_FORMATS_HINT}") from None
     if samples == 0 or rate == 0:
         raise AudioError(f"the audio contains no samples (corrupt or truncated file): {_FORMATS_HINT}")
     return AudioInfo(duration_s=samples / rate, channels=channels, sample_rate=rate)
