@@ -162,3 +162,52 @@ def test_a_script_with_a_guard_but_work_above_it_falls_back_to_threads(
     assert result.stderr.count(_WARNING) == 1, result.stderr[-3000:]
     assert "a worker process could not start" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ('print("hi")\n', "has no `if __name__"),
+        ('if __name__ == "__main__":\n    main()\n', None),
+        ("if '__main__' == __name__:\n    main()\n", None),
+        (None, "(e.g. `python -`)"),  # no file: read from standard input
+    ],
+)
+def test_process_pool_problem_reads_the_main_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str | None, problem: str | None
+) -> None:
+    import types
+
+    from hearkit.engine.executors import process_pool_problem
+
+    main = types.ModuleType("__main__")
+    if source is None:
+        main.__file__ = "<stdin>"
+    else:
+        (tmp_path / "script.py").write_text(source)
+        main.__file__ = str(tmp_path / "script.py")
+    main.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    found = process_pool_problem()
+    assert (found is None) if problem is None else (found is not None and problem in found)
+
+
+def test_process_pool_problem_of_an_interactive_session_and_of_python_m(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.machinery
+    import types
+
+    from hearkit.engine.executors import process_pool_problem
+
+    interactive = types.ModuleType("__main__")  # REPL, `python -c`, a Jupyter/Voila kernel: no file
+    interactive.__spec__ = None
+    monkeypatch.setitem(sys.modules, "__main__", interactive)
+    assert process_pool_problem() is None
+
+    module = tmp_path / "tool.py"
+    module.write_text("print('runs at import')\n")
+    by_name = types.ModuleType("__main__")  # `python -m tool`: imported again by name
+    by_name.__spec__ = importlib.machinery.ModuleSpec("tool", None, origin=str(module))
+    monkeypatch.setitem(sys.modules, "__main__", by_name)
+    assert "has no `if __name__" in (process_pool_problem() or "")
