@@ -105,12 +105,8 @@ class APIError(HearkitError):
         self.body = body
         self.hint = hint
         label = f"{status_code} {code}" if code else str(status_code)
-        text = f"[{label}] {message}"
-        if hint:
-            text += f" {hint}"
-        if request_id:
-            text += f" (request id: {request_id})"
-        super().__init__(text)
+        request = f"(request id: {request_id})" if request_id else None
+        super().__init__(" ".join(part for part in (f"[{label}] {message}", hint, request) if part))
 
 
 class BadRequestError(APIError):
@@ -209,9 +205,7 @@ class WaitTimeoutError(HearkitError):
             f"It keeps running on the server: fetch it later with client.jobs.wait({job_id!r}) "
             f"or client.jobs.get({job_id!r}), or `hearkit jobs wait {job_id}`."
         )
-        if hint:
-            text += f" {hint}"
-        super().__init__(text)
+        super().__init__(f"{text} {hint}" if hint else text)
 
 
 class ResultUnavailableError(HearkitError):
