@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 import pandas as pd
@@ -50,7 +51,7 @@ class CompareTab:
     def show(self) -> None:
         """Redraw for the chosen metric and grouping."""
         metric, by = self.metric.value, self.by.value
-        self.chart.clear_output()
+        self.chart.outputs = ()
         if metric is None or by is None:
             self.readings.value = "<p>No metric or grouping column to compare.</p>"
             return
@@ -61,8 +62,18 @@ class CompareTab:
             return
         items = "".join(f"<li>{html.escape(r)}</li>" for r in result.readings()[:12])
         self.readings.value = f"<ul>{items}</ul>"
-        with self.chart:
-            cohort_charts.group_intervals(result, metric).show()
+        figure = cohort_charts.group_intervals(result, metric)
+        # set as a plotly mime output (as the dashboard's charts): `with output:` needs a running kernel
+        self.chart.outputs = (
+            {
+                "output_type": "display_data",
+                "data": {
+                    "application/vnd.plotly.v1+json": json.loads(figure.to_json()),
+                    "text/plain": f"<plotly figure: {metric} by {by}>",
+                },
+                "metadata": {},
+            },
+        )
 
 
 class MomentsBox:

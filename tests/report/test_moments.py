@@ -101,3 +101,8 @@ def test_notebook_and_dashboard_play_the_same_moments(calls: CallSet) -> None:
     (audio,) = board.moments.player.children
     assert isinstance(audio, ipywidgets.Audio) and audio.value[:4] == b"OggS"
     assert board.compare.metric.value == "talk_ratio_rep"
+    (drawn,) = board.compare.chart.outputs
+    assert "application/vnd.plotly.v1+json" in drawn["data"]
+    assert "not enough calls to say" in board.compare.readings.value  # 7 sample calls: 1-6 a rep
+    board.compare.by.value = "kind"
+    assert board.compare.chart.outputs[0]["data"]["text/plain"] == "<plotly figure: talk_ratio_rep by kind>"
