@@ -210,3 +210,48 @@ def test_roles_that_look_swapped_are_flagged(transcriber: WhisperTranscriber) ->
         codes.append({f.code for f in result.quality.flags})
     assert "roles_maybe_swapped" not in codes[0]
     assert "roles_maybe_swapped" in codes[1]
+
+
+def test_mono_mix_talk_shares_agree_with_the_stereo_truth() -> None:
+    """The mono mix of sample call 2 (first 90 s), diarized with the two-party default, against the
+    talk shares of its stereo channels (the generating script's turns, one party per channel)."""
+    import json
+
+    samples = Path(__file__).resolve().parents[2] / "sample_data"
+    truth = json.loads((samples / "call_02_demo.truth.json").read_text())
+    limit = 90.0
+    true_time: dict[str, float] = {}
+    for turn in truth["turns"]:
+        if turn["start"] < limit:
+            key = f"channel {turn['channel']}"
+            true_time[key] = true_time.get(key, 0.0) + min(turn["end"], limit) - turn["start"]
+    audio = decode_audio(samples / "call_02_demo.mono.ogg")
+    signal = audio.samples[0][: int(limit * 16_000)]
+    regions = speech_regions(signal)
+    found = diarize(signal, regions, SpeakerConstraints(expected=2))
+    assert found is not None and found.count.chosen == 2
+    segments = [Segment(id=i, start=t.start, end=t.end, speaker=t.speaker) for i, t in enumerate(found.turns)]
+    shares = sorted(speaker_shares(segments).values())
+    whole = sum(true_time.values())
+    expected = sorted(v / whole for v in true_time.values())
+    assert shares == pytest.approx(expected, abs=0.05)  # within 5 percentage points
+
+
+@pytest.mark.asr
+def test_real_phone_call_end_to_end_two_speakers_and_shares(
+    transcriber: WhisperTranscriber, realdata: Path
+) -> None:
+    """pyannote's real 2-party phone call through the whole mono path as ``hearkit analyze --mono``
+    sends it: 2 speakers, talk shares within 5 pp of the RTTM's, a trusted quality block."""
+    rttm = [line.split() for line in (realdata / "pyannote_sample" / "sample.rttm").read_text().splitlines()]
+    spans = [
+        Segment(id=i, start=float(p[3]), end=float(p[3]) + float(p[4]), speaker=p[7])
+        for i, p in enumerate(rttm)
+    ]
+    audio = decode_audio(realdata / "pyannote_sample" / "sample.wav")
+    result = transcriber.transcribe_audio(audio, JobCreateParams(diarize=True, speakers_expected=2))
+    assert result.speakers == 2
+    assert result.quality is not None and result.quality.trust == "high", result.quality
+    found = sorted(speaker_shares(result.segments).values())
+    assert found == pytest.approx(sorted(speaker_shares(spans).values()), abs=0.05)
+    assert all(s.confidence is not None for s in result.segments if s.text)
