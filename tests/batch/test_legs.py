@@ -267,3 +267,75 @@ def test_analyze_real_aws_call_from_its_two_files(realdata: Path, tmp_path: Path
     assert ratio == pytest.approx(reference, abs=0.15), (ratio, reference)
     rep_turns = [t for t in record["turns"] if t["role"] == "rep"]
     assert rep_turns and all(t.get("channel") in (0, None) for t in rep_turns)
+
+
+def _union_s(spans: list[tuple[float, float]]) -> float:
+    total, last = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        start = max(start, last)
+        if end > start:
+            total += end - start
+            last = end
+    return total
+
+
+@pytest.mark.asr
+def test_batch_and_report_of_a_real_two_file_call(tmp_path: Path) -> None:
+    """A sample call cut to 36 s and split into its two legs (rep = channel 0 of the script), with a sidecar
+    and a file that is not audio: ``hearkit batch`` → ``hearkit report``. The rep's talk ratio is checked
+    against the call's script (``*.truth.json``: who speaks when)."""
+    from hearkit.record import sample_dir
+
+    start, end = 118.0, 153.9
+    source = sample_dir() / "call_05_renewal.stereo.ogg"
+    with av.open(str(source)) as container:
+        resampler = av.AudioResampler(format="s16", layout="stereo", rate=16_000)
+        pcm = np.concatenate(
+            [o.to_ndarray().reshape(-1, 2) for f in container.decode(audio=0) for o in resampler.resample(f)]
+        )[round(start * 16_000) : round(end * 16_000)]
+    calls = tmp_path / "calls"
+    _write(calls / "renewal_agent.wav", np.ascontiguousarray(pcm[:, 0]), 16_000, "s16", "pcm_s16le")
+    _write(calls / "renewal_caller.wav", np.ascontiguousarray(pcm[:, 1]), 16_000, "s16", "pcm_s16le")
+    (calls / "renewal.meta.json").write_text(json.dumps({"title": "Renewal, two legs", "rep": "Lee Park"}))
+    (calls / "notes.wav").write_text("not audio")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYAI_", "HEARKIT_"))}
+    env.update(HEARKIT_DATA_DIR=str(tmp_path / "engine"), PYTHONPATH=str(ROOT))
+    out = tmp_path / "out"
+    batch = subprocess.run(
+        [sys.executable, "-m", "hearkit.cli.main", "batch", str(calls), "--out", str(out), "--no-progress"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=900,
+    )
+    assert batch.returncode == 0, batch.stdout + batch.stderr  # the bad file is skipped, not failed
+    document = json.loads((out / "calls" / "renewal.json").read_text())
+    assert document["hearkit"]["mode"] == "channel"
+    assert document["result"]["audio_seconds"] == pytest.approx(end - start, abs=0.01)
+
+    truth = json.loads((sample_dir() / "call_05_renewal.truth.json").read_text())
+    talk = {
+        role: _union_s(
+            [(max(t["start"], start), min(t["end"], end)) for t in truth["turns"] if t["role"] == role]
+        )
+        for role in ("rep", "customer")
+    }
+    expected = talk["rep"] / (talk["rep"] + talk["customer"])
+    from hearkit.record import CallSet
+
+    calls_frame = CallSet.load(out / "dataset").calls.set_index("call_id")
+    assert calls_frame.loc["renewal", "talk_ratio_rep"] == pytest.approx(expected, abs=0.05)
+    assert calls_frame.loc["renewal", "title"] == "Renewal, two legs"
+
+    report = subprocess.run(
+        [sys.executable, "-m", "hearkit.cli.main", "report", str(out), "-o", str(tmp_path / "r.html")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=300,
+    )
+    assert report.returncode == 0, report.stdout + report.stderr
+    html = (tmp_path / "r.html").read_text()
+    assert "Renewal, two legs" in html and "Lee Park" in html
