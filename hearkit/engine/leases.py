@@ -10,12 +10,12 @@ one SQLite store, so a job must have exactly one runner at a time:
   runs its own job at once instead of waiting behind (or running) a batch's queue in another
   process, and nobody runs a job its creator is about to run.
 * **claim**: a worker moves the oldest claimable job to ``running`` and writes its ``owner`` (this
-  process: ``host:boot:pid:token``) and ``lease_until`` (now + ``lease_seconds``) in the same
-  transaction, its own jobs first. Claimable: ``queued`` jobs of this process, of no process (handed
-  back) or of a process that is gone; ``running`` jobs with an expired lease, or whose owner ran on
-  this machine and no longer exists (killed with SIGKILL: taken over at once, without waiting for the
-  lease to run out). A process is gone when its ``engines`` row expired or was removed at its exit,
-  or, on this machine, when its pid no longer exists.
+  engine: ``host:boot:pid:token``; two engines in one process are two owners) and ``lease_until``
+  (now + ``lease_seconds``) in the same transaction, its own jobs first. Claimable: ``queued`` jobs
+  of this engine, of no engine (handed back) or of an engine that is gone; ``running`` jobs with an
+  expired lease, or whose owner ran on this machine and no longer exists (killed with SIGKILL: taken
+  over at once, without waiting for the lease to run out). An engine is gone when its ``engines``
+  row expired or was removed when it stopped, or, on this machine, when its pid no longer exists.
 * **renew**: the owner extends the leases of its running jobs, and its ``engines`` row, every
   ``lease_seconds / 3``.
 * **finish**: a result is stored only while the job is still ``running`` for this owner; a job
@@ -42,15 +42,13 @@ from pathlib import Path
 from hearkit.engine.ids import now_ms
 from hearkit.engine.store import JobRow, Store, _job
 
-__all__ = ["Leases", "ensure_lease_columns", "housekeeping", "process_owner"]
+__all__ = ["Leases", "ensure_lease_columns", "housekeeping", "new_owner"]
 
 log = logging.getLogger("hearkit.engine")
 
 #: Files in ``audio/`` and ``tmp/`` younger than this are never removed as orphans: another process
 #: may be writing an upload whose job row it has not stored yet.
 ORPHAN_MIN_AGE_S = 3600.0
-
-_TOKEN = secrets.token_hex(4)
 
 
 @functools.cache
@@ -61,9 +59,10 @@ def _boot_id() -> str:
         return "-"
 
 
-def process_owner() -> str:
-    """This process's owner id: ``host:boot:pid:token`` (the token tells a reused pid apart)."""
-    return f"{socket.gethostname()}:{_boot_id()}:{os.getpid()}:{_TOKEN}"
+def new_owner() -> str:
+    """A fresh owner id of this process: ``host:boot:pid:token``. The token tells apart two engines
+    of one process on one data dir (each hands back only its own jobs) and a reused pid."""
+    return f"{socket.gethostname()}:{_boot_id()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 def _dead_here(owner: str) -> bool:
@@ -101,7 +100,7 @@ class Leases:
             raise ValueError(f"lease_seconds must be > 0, not {lease_seconds!r}")
         self.store = store
         self.lease_ms = int(lease_seconds * 1000)
-        self.owner = owner or process_owner()
+        self.owner = owner or new_owner()
         ensure_lease_columns(store)
         quoted = self.owner.replace("'", "''")
         with store.transaction() as db:
