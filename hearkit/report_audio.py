@@ -136,10 +136,11 @@ def build(
     mode: AudioMode | None,
     audio_files: Mapping[str, str | Path] | None = None,
     keys: Mapping[str, str] | None = None,
-    max_moments_per_call: int | None = 12,
+    max_moments_per_call: int | None = None,
 ) -> ReportAudio:
     """The report's audio for ``mode`` (``None``: ``moments`` when any recording is at hand,
-    else ``none``). ``keys`` maps call_id to the report's key of the call (its anchor prefix)."""
+    else ``none``). ``keys`` maps call_id to the report's key of the call (its anchor prefix).
+    ``max_moments_per_call`` caps a call's moments (interruptions and monologues kept first)."""
     if mode is not None and mode not in _MODES:
         raise ValueError(f"audio must be one of {list(_MODES)}, not {mode!r}")
     files = clips.audio_files(calls, audio_files) if mode != "none" else {}
