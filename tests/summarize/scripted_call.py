@@ -7,6 +7,8 @@ import re
 
 import pandas as pd
 
+from hearkit.frames import TURNS
+
 # (role, text); the rep speaks on channel 0.
 LINES: list[tuple[str, str]] = [
     ("rep", "Good morning, this is Sam from Northwind support. How can I help you today?"),
@@ -73,6 +75,5 @@ def turns_frame(*, asr_style: bool = False, call_id: str = "support_sync") -> pd
             }
         )
         clock += duration + 0.6
-    frame = pd.DataFrame(rows)
-    frame["channel"] = frame["channel"].astype("Int64")
-    return frame
+    # the columns and dtypes of hearkit.frames' turns spec, as hearkit.transcript.turns() makes them
+    return pd.DataFrame(rows, columns=list(TURNS.columns)).astype(dict(TURNS.dtypes))
