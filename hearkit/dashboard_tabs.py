@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from hearkit import clips, cohort_charts, cohorts, moments
+from hearkit.timecode import clock
 
 __all__ = ["CompareTab", "MomentsBox"]
 
@@ -97,10 +98,7 @@ class MomentsBox:
         self._moments = moments.moments(turns, hits)
         times = self._moments["at"].astype(float).tolist()
         labels = self._moments["label"].astype(str).tolist()
-        options = [
-            (f"{int(t // 60):02d}:{int(t % 60):02d} {label}", i)
-            for i, (t, label) in enumerate(zip(times, labels, strict=True))
-        ]
+        options = [(f"{clock(t)} {label}", i) for i, (t, label) in enumerate(zip(times, labels, strict=True))]
         self.picker.options = options
         self.note.value = (
             ""

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from hearkit import timecode
 from hearkit.frames import CALL_ID
 
 if TYPE_CHECKING:
@@ -396,7 +397,7 @@ def print_summary(record: Any, console: Console) -> None:
         console.print("[bold]Action items[/bold]")
         for action in summary.action_items:
             at = action.citations[0].start if action.citations else None
-            clock = f"{int(at // 60):d}:{int(at % 60):02d}" if at is not None else ""
+            clock = timecode.clock(at) if at is not None else ""
             who = action.owner_role or "?"
             due = f" (due {action.due})" if action.due else ""
             console.print(f"  - {escape(f'[{who}]')} {escape(action.text)}{escape(due)} {clock}")
