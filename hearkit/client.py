@@ -14,10 +14,10 @@ I/O.
 from __future__ import annotations
 
 from hearkit._client._async import AsyncJobs, AsyncPyAI
-from hearkit._client._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, PollPolicy
+from hearkit._client._core import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
 from hearkit._client._sync import PyAI, SyncJobs
 from hearkit.ledger import Ledger
-from hearkit.retry import DEFAULT_MAX_RETRIES, RetryPolicy
+from hearkit.retry import DEFAULT_MAX_RETRIES, PollPolicy, RetryPolicy
 
 __all__ = [
     "DEFAULT_BASE_URL",

@@ -1,8 +1,8 @@
-"""When and how long to wait before trying again: the one retry/backoff policy of hearkit.
+"""When and how long to wait: the one retry/backoff policy and the one polling policy of hearkit.
 
-Used by the client (:mod:`hearkit._client`, each HTTP request) and by the batch runner
-(:mod:`hearkit.batch.runner`, each job submission, poll and result fetch; it turns the client's own
-retries off so that every attempt is counted in the manifest), so both back off alike.
+Used by the client (:mod:`hearkit._client`: each HTTP request, ``jobs.wait``) and by the batch runner
+(:mod:`hearkit.batch.runner`: each job submission, poll and result fetch; it turns the client's own
+retries off so that every attempt is counted in the manifest), so both back off and poll alike.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["DEFAULT_MAX_RETRIES", "RetryPolicy"]
+__all__ = ["DEFAULT_MAX_RETRIES", "PollPolicy", "RetryPolicy"]
 
 DEFAULT_MAX_RETRIES = 2
 
@@ -67,3 +67,20 @@ class RetryPolicy:
                 return None
             return retry_after * (1 + 0.1 * random.random())
         return self.backoff(attempt)
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How a job is polled until it ends: ``initial`` seconds, ×``factor`` each poll, at most ``maximum``."""
+
+    initial: float = 1.0
+    factor: float = 1.5
+    maximum: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not (self.initial > 0 and self.maximum >= self.initial and self.factor >= 1):
+            raise ValueError("poll intervals need 0 < initial <= maximum and factor >= 1")
+
+    def after(self, delay: float) -> float:
+        """The wait after a poll that waited ``delay`` seconds."""
+        return min(delay * self.factor, self.maximum)

@@ -47,3 +47,18 @@ def test_the_batch_runner_uses_the_same_policy_type() -> None:
     assert settings.policy.max_delay == pytest.approx(6.4)
     given = RetryPolicy(max_retries=2)
     assert RunnerSettings(retry=given).policy is given and RunnerSettings(retry=given).max_attempts == 3
+
+
+def test_polling_grows_by_the_factor_up_to_the_maximum_in_client_and_runner() -> None:
+    from hearkit.client import PollPolicy
+
+    poll = PollPolicy(initial=1.0, factor=1.5, maximum=5.0)
+    waits = [poll.initial]
+    for _ in range(6):
+        waits.append(poll.after(waits[-1]))
+    assert waits == [1.0, 1.5, 2.25, 3.375, 5.0, 5.0, 5.0]
+    settings = RunnerSettings(poll_initial=0.05, poll_max=0.3)
+    assert isinstance(settings.poll, PollPolicy)
+    assert (settings.polling.initial, settings.polling.factor, settings.polling.maximum) == (0.05, 1.5, 0.3)
+    with pytest.raises(ValueError, match="0 < initial <= maximum"):
+        PollPolicy(initial=2.0, maximum=1.0)

@@ -14,13 +14,12 @@ from hearkit._client._core import (
     BaseClient,
     CursorGuard,
     Flow,
-    PollPolicy,
     ProgressCallback,
     Reply,
     Sleep,
     create_fields,
 )
-from hearkit.retry import RetryPolicy
+from hearkit.retry import PollPolicy, RetryPolicy
 from hearkit.schema import Identity, Job, JobList, Result
 
 __all__ = ["AsyncJobs", "AsyncPyAI"]

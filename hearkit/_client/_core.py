@@ -40,7 +40,7 @@ from hearkit.errors import (
     parse_retry_after,
 )
 from hearkit.ledger import UNITS_HEADER, Ledger
-from hearkit.retry import RetryPolicy
+from hearkit.retry import PollPolicy, RetryPolicy
 from hearkit.schema import Identity, Job, JobList, Result
 
 logger = logging.getLogger("hearkit.client")
@@ -72,19 +72,6 @@ class Sleep:
 
 Reply: TypeAlias = httpx.Response | httpx.TransportError | None
 Flow: TypeAlias = Generator[Send | Sleep, Reply, T]
-
-
-@dataclass(frozen=True)
-class PollPolicy:
-    """How :meth:`jobs.wait` polls: ``initial`` seconds, ×``factor`` each poll, at most ``maximum``."""
-
-    initial: float = 1.0
-    factor: float = 1.5
-    maximum: float = 5.0
-
-    def __post_init__(self) -> None:
-        if not (self.initial > 0 and self.maximum >= self.initial and self.factor >= 1):
-            raise ValueError("poll intervals need 0 < initial <= maximum and factor >= 1")
 
 
 @dataclass
@@ -366,7 +353,7 @@ class BaseClient:
             if remaining <= 0:
                 raise WaitTimeoutError(job_id, last.status, timeout, hint=self._stuck_hint(last))
             yield Sleep(min(delay, remaining))
-            delay = min(delay * poll.factor, poll.maximum)
+            delay = poll.after(delay)
             last = None
 
     def _stuck_hint(self, job: Job) -> str | None:

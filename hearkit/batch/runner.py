@@ -50,7 +50,7 @@ from hearkit.errors import (
     ServerError,
 )
 from hearkit.ledger import parse_units
-from hearkit.retry import RetryPolicy
+from hearkit.retry import PollPolicy, RetryPolicy
 from hearkit.schema import Job, Result
 
 __all__ = ["JobsClient", "Runner", "RunnerSettings", "idempotency_key", "parse_units", "write_json"]
@@ -82,7 +82,8 @@ class RunnerSettings:
 
     ``options`` are the transcription options sent with every job (``model``, ``numerals``,
     ``output_formats``, ``vocabulary``); the diarization option comes from each recording's
-    mode. ``poll_initial``/``poll_max`` bound the polling backoff (×1.5 a poll); with a
+    mode. ``poll_initial``/``poll_max`` bound the polling backoff (×1.5 a poll; or ``poll``, a
+    :class:`hearkit.retry.PollPolicy`, the client's own type); with a
     ``webhook_url`` the runner waits for events and polls only every ``webhook_poll``
     seconds. Failed sends back off by ``retry`` (a :class:`hearkit.retry.RetryPolicy`, the
     client's own type), by default ``max_attempts`` sends with ``retry_backoff · 2^attempt``
@@ -99,9 +100,13 @@ class RunnerSettings:
     retry_backoff: float = 0.2
     job_timeout: float = 6 * 3600.0
     retry: RetryPolicy | None = None
+    poll: PollPolicy | None = None
 
     def __post_init__(self) -> None:
-        # max_attempts/retry_backoff are the short way to give the policy; a given retry wins.
+        # poll_initial/poll_max and max_attempts/retry_backoff are the short way to give the
+        # policies; a given poll or retry wins.
+        if self.poll is None:
+            self.poll = PollPolicy(initial=self.poll_initial, factor=1.5, maximum=self.poll_max)
         if self.retry is None:
             self.retry = RetryPolicy(
                 max_retries=self.max_attempts - 1,
@@ -109,6 +114,12 @@ class RunnerSettings:
                 max_delay=self.retry_backoff * 2**6,
             )
         self.max_attempts = self.retry.attempts
+
+    @property
+    def polling(self) -> PollPolicy:
+        """The :class:`hearkit.retry.PollPolicy` of waiting for a job (without webhook events)."""
+        assert self.poll is not None  # set by __post_init__
+        return self.poll
 
     @property
     def policy(self) -> RetryPolicy:
@@ -297,7 +308,7 @@ class Runner:
         return None
 
     async def _wait(self, row: ManifestRow, job_id: str) -> Job | None:
-        delay = self.settings.poll_initial
+        delay = self.settings.polling.initial
         deadline = time.monotonic() + self.settings.job_timeout
         errors = 0
         while True:
@@ -324,7 +335,7 @@ class Runner:
                 return None
             await self._sleep_or_event(job_id, delay)
             if not self.settings.webhook_url:
-                delay = min(delay * 1.5, self.settings.poll_max)
+                delay = self.settings.polling.after(delay)
             else:
                 delay = self.settings.webhook_poll
 
