@@ -59,6 +59,7 @@ from pyannote.metrics.diarization import DiarizationErrorRate
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline.asr import RecognizedWord, resolve_model
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
+from hearkit.engine.pipeline.diarize import SpeakerConstraints
 from hearkit.engine.pipeline.transcriber import _single_signal
 from hearkit.engine.pipeline.vad import speech_regions
 from hearkit.schema import JobCreateParams, Result
@@ -101,6 +102,7 @@ class Outcome:
     label_s: float
     terms: dict[str, float] = field(default_factory=dict)
     talk_err: float = float("nan")
+    quality_s: float = 0.0
 
     @property
     def found(self) -> int:
@@ -387,6 +389,14 @@ def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
     t0 = time.perf_counter()
     result = transcriber.label_speakers(signal, regions, words, options, item.audio.duration)
     outcome = Outcome(item, result, asr_s, time.perf_counter() - t0)
+    # The quality block's own cost, timed again on its own (the activity is computed for trimming anyway).
+    from hearkit.engine.pipeline.quality import mono_quality
+    from hearkit.engine.pipeline.vad import energy_activity
+
+    activity = energy_activity(signal)
+    q0 = time.perf_counter()
+    mono_quality(result, None, SpeakerConstraints(expected=options.speakers_expected), activity, regions)
+    outcome.quality_s = time.perf_counter() - q0
     if item.truth is not None:
         found = [(s.start, s.end, str(s.speaker)) for s in result.segments]
         reference, hypothesis = annotation(item.truth), annotation(found)
@@ -451,6 +461,14 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
         if len(group) > 1:
             print(line(f"**{folder}**", group))
     print(line("**pooled**", outcomes))
+    audio = sum(o.item.audio.duration for o in outcomes)
+    asr = sum(o.asr_s for o in outcomes)
+    label = sum(o.label_s for o in outcomes)
+    quality = sum(o.quality_s for o in outcomes)
+    print(
+        f"\nRTF parts: recognition {asr / audio:.3f} (cached, timed when first computed), speakers + assembly"
+        f" + quality {label / audio:.4f}, of which the quality block {quality / audio:.5f} ({quality:.2f} s)"
+    )
     wrong = [o for o in outcomes if o.wrong]
     right = [o for o in outcomes if not o.wrong]
     flagged_wrong = sum(bool(o.flags) for o in wrong)
@@ -462,19 +480,92 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
     )
 
 
+def stereo_items() -> list[tuple[str, DecodedAudio, Spans]]:
+    """Calls with one party per channel, as stereo, with the channel truth of their mono mixes."""
+    items: list[tuple[str, DecodedAudio, Spans]] = []
+    for call in ("40", "49"):
+        legs = [
+            decode_audio(REAL / "aws_lca_calls" / f"Auto_Repairs_{call}_UTC_{leg}.wav").samples[0]
+            for leg in ("agent", "caller")
+        ]
+        truth = channel_truth(legs[0], "speaker_0") + channel_truth(legs[1], "speaker_1")
+        items.append((f"aws_lca_{call}", DecodedAudio(np.stack(legs), SAMPLE_RATE, 2), truth))
+    stereo = decode_audio(REAL / "spokenwoz_speechbrain" / "MUL1011.opus")
+    truth = channel_truth(stereo.samples[0], "speaker_0") + channel_truth(stereo.samples[1], "speaker_1")
+    items.append(("spokenwoz", stereo, truth))
+    for truth_path in sorted(SAMPLES.glob("*.truth.json")):
+        data = json.loads(truth_path.read_text())
+        spans = [(t["start"], t["end"], f"speaker_{t['channel']}") for t in data["turns"]]
+        items.append((data["call_id"], decode_audio(SAMPLES / f"{data['call_id']}.stereo.ogg"), spans))
+    return items
+
+
+def bench_stereo(transcriber: WhisperTranscriber) -> None:
+    """The stereo path (``channel: true``) with its quality block: RTF, the block's own cost, and the
+    stereo result's talk shares against the channel truth (the same truth as the mono mixes' rows)."""
+    from hearkit.engine.pipeline.quality import stereo_quality
+    from hearkit.engine.pipeline.transcriber import _correlation
+
+    print("\n### stereo path, channel: true (same run)\n")
+    print(
+        "| call | audio s | wall s | CPU s | RTF | quality block s | talk-share err pp | unattributed"
+        " | trust: flags |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    total_audio = total_wall = total_quality = 0.0
+    for name, audio, truth in stereo_items():
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = transcriber.transcribe_audio(audio, JobCreateParams(channel=True))
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        # The block's own cost, measured again on its own: correlation + flags (VAD, ASR excluded).
+        q0 = time.perf_counter()
+        activity, regions, bleed = transcriber._stereo_regions(audio)
+        v0 = time.perf_counter() - q0
+        q1 = time.perf_counter()
+        stereo_quality(result, _correlation(audio.samples), bleed, activity, regions)
+        quality_s = time.perf_counter() - q1
+        found = [(s.start, s.end, str(s.speaker)) for s in result.segments]
+        err = talk_share_error(truth, found, {"speaker_0": "speaker_0", "speaker_1": "speaker_1"})
+        flags = (
+            ""
+            if result.quality is None
+            else f"{result.quality.trust}: " + " ".join(f.code for f in result.quality.flags)
+        )
+        total_audio += audio.duration
+        total_wall += wall
+        total_quality += quality_s
+        print(
+            f"| {name} | {audio.duration:.0f} | {wall:.1f} | {cpu:.1f} | {wall / audio.duration:.3f} |"
+            f" {quality_s:.3f} (regions {v0:.2f}, reused) | {err:.1f} |"
+            f" {result.quality.unattributed_speech if result.quality else None} | {flags} |",
+            flush=True,
+        )
+    print(
+        f"| **total** | {total_audio:.0f} | {total_wall:.1f} | | {total_wall / total_audio:.3f} |"
+        f" {total_quality:.2f} (RTF +{total_quality / total_audio:.4f}) | | |"
+    )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=["dev", "eval"], help="only the development or evaluation table")
+    parser.add_argument(
+        "--set",
+        choices=["dev", "eval", "none"],
+        help="only the development or evaluation table (none: neither)",
+    )
     parser.add_argument("--only", help="only files whose name contains this")
     parser.add_argument("--fresh", action="store_true", help="recompute the cached recognition output")
     parser.add_argument("--json", type=Path, help="also write per-file figures here")
+    parser.add_argument(
+        "--stereo", action="store_true", help="also run the stereo path on the split-channel calls"
+    )
     args = parser.parse_args(argv)
     transcriber = WhisperTranscriber()
     print(f"load average {Path('/proc/loadavg').read_text().split()[:3]} (2 cores, shared); tiny.en int8")
     rows: list[dict[str, Any]] = []
     for title, items in (
-        ("development (tuned on)", development_items(args.only) if args.set != "eval" else []),
-        ("EVALUATION (never tuned on)", evaluation_items(args.only) if args.set != "dev" else []),
+        ("development (tuned on)", development_items(args.only) if args.set in (None, "dev") else []),
+        ("EVALUATION (never tuned on)", evaluation_items(args.only) if args.set in (None, "eval") else []),
     ):
         if not items:
             continue
@@ -497,6 +588,8 @@ def main(argv: list[str]) -> None:
                 }
             )
         print_table(title, outcomes)
+    if args.stereo:
+        bench_stereo(transcriber)
     print("\n### peers (published figures, not run here; metric notes differ)\n")
     for system, data, der, note in PEERS:
         print(f"| {system} | {data} | {der} | {note} |")

@@ -222,8 +222,9 @@ def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
 
 
 def _correlation(samples: npt.NDArray[np.float32]) -> float | None:
-    """Pearson correlation of the two channels (``None`` if either is constant)."""
-    left, right = samples[0].astype(np.float64), samples[1].astype(np.float64)
+    """Pearson correlation of the two channels (``None`` if either is constant), on every 4th sample
+    (4 kHz is plenty to tell one signal twice from two; the full signal cost ~10x more)."""
+    left, right = samples[0, ::4].astype(np.float64), samples[1, ::4].astype(np.float64)
     if not left.std() or not right.std():
         return None
     return float(np.corrcoef(left, right)[0, 1])
