@@ -246,6 +246,16 @@ def analyze(
         Path | None,
         typer.Option("--customer", help="Two-file call: the customer's (caller's) recording; needs --rep."),
     ] = None,
+    speakers: Annotated[
+        int,
+        typer.Option(
+            "--speakers",
+            min=1,
+            max=6,
+            help="Mono: speakers to expect (sent as speakers_expected); another count only when the audio "
+            "strongly says so. Default 2: a two-party call.",
+        ),
+    ] = 2,
 ) -> None:
     """Transcribe and analyze one call: talk ratio, trackers, metrics (the guide's one-off).
 
@@ -264,7 +274,7 @@ def analyze(
                 "give a recording (SOURCE), or a two-file call with --rep AGENT.wav --customer CALLER.wav",
                 param_hint="SOURCE",
             )
-        _analyze(console, source, stereo, as_json, call_id)
+        _analyze(console, source, stereo, as_json, call_id, speakers)
 
 
 def _combined_legs(
@@ -294,7 +304,9 @@ def _combined_legs(
     return str(legs.path), name
 
 
-def _analyze(console: Console, source: str, stereo: bool | None, as_json: bool, call_id: str | None) -> None:
+def _analyze(
+    console: Console, source: str, stereo: bool | None, as_json: bool, call_id: str | None, speakers: int = 2
+) -> None:
     from rich.console import Console
 
     from hearkit.client import PyAI
@@ -313,14 +325,17 @@ def _analyze(console: Console, source: str, stereo: bool | None, as_json: bool, 
         with PyAI() as client:
             console.print(f"transcribing {source} ({'stereo' if stereo else 'mono'}) via {client.base_url}")
             if not stereo:
-                console.print("two-party call: 2 speakers expected unless the audio strongly says otherwise")
+                console.print(
+                    f"{'two-party call: ' if speakers == 2 else ''}{speakers} speaker(s) expected unless the"
+                    " audio strongly says otherwise (--speakers N to change)"
+                )
             job = client.jobs.transcribe(
                 None if is_url else Path(source),
                 audio_url=source if is_url else None,
                 channel=True if stereo else None,
                 diarize=None if stereo else True,
                 # issue 20: mono = a two-party call: 2 speakers unless the audio strongly says otherwise
-                speakers_expected=None if stereo else 2,
+                speakers_expected=None if stereo else speakers,
             )
             result = client.jobs.result(job)
     except HearkitError as exc:

@@ -1,0 +1,32 @@
+"""`hearkit analyze` on a mono call: the two-party default (speakers_expected) and the quality shown."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_demo_analyze import flat, run
+
+
+def test_speakers_out_of_range_is_refused(tmp_path: Path) -> None:
+    done = run(["analyze", str(tmp_path / "x.wav"), "--mono", "--speakers", "0"], tmp_path)
+    assert done.returncode != 0
+    assert "--speakers" in flat(done.stderr)
+
+
+@pytest.mark.asr
+def test_mono_call_is_two_party_and_its_quality_is_shown(tmp_path: Path, realdata: Path) -> None:
+    """pyannote's real phone call (RTTM: 2 speakers) through the real engine as a user runs it."""
+    sample = realdata / "pyannote_sample" / "sample.wav"
+    done = run(["analyze", str(sample), "--mono"], tmp_path, fake=False)
+    assert done.returncode == 0, done.stderr
+    out = flat(done.stdout)
+    assert "two-party call: 2 speaker(s) expected" in out
+    assert "trust: high" in out
+    done = run(["analyze", str(sample), "--mono", "--json"], tmp_path, fake=False)
+    record = json.loads(done.stdout)
+    assert record["quality"]["method"] == "diarization"
+    assert record["quality"]["speakers_found"] == 2
+    assert record["quality"]["speaker_count_margin"] is not None
