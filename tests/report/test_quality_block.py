@@ -66,3 +66,14 @@ def test_cli_scorecard_prints_trust_and_flag_meanings() -> None:
     assert "trust: medium (1 flag)" in text
     assert "phantom_speaker (warning): speaker_2 3% of the talk" in text
     assert "(phantom_speaker)" in text  # a greyed metric says why
+
+
+def test_quality_survives_save_and_load(tmp_path: Path) -> None:
+    from hearkit.record import CallSet
+
+    callset = analyze_calls([_result(True), _result(False)], call_ids=["a", "b"], summaries=False)
+    callset.save(tmp_path / "set")
+    loaded = CallSet.load(tmp_path / "set")
+    quality = loaded.record("a").quality
+    assert quality is not None and [f.code for f in quality.flags] == ["phantom_speaker"]
+    assert loaded.record("b").quality is None
