@@ -343,53 +343,6 @@ class Store:
             )
         return [_job(r) for r in rows]
 
-    def claim_next_job(self) -> JobRow | None:
-        """Move the oldest queued job to ``running`` (counting the attempt) and return it."""
-        with self.transaction() as db:
-            row = db.execute(
-                "UPDATE jobs SET status = 'running', updated_at = ?, attempts = attempts + 1 WHERE job_id ="
-                " (SELECT job_id FROM jobs WHERE status = 'queued' ORDER BY created_at, rowid LIMIT 1)"
-                " RETURNING rowid AS seq, *",
-                (now_ms(),),
-            ).fetchone()
-            return _job(row) if row else None
-
-    def finish_job(
-        self,
-        job: JobRow,
-        *,
-        result_json: str | None,
-        audio_seconds: float | None,
-        error: str | None,
-        webhook_event: tuple[str, str, str] | None,
-    ) -> None:
-        """Complete (``result_json`` given) or fail (``error`` given) a job, bill it, queue its webhook."""
-        now = now_ms()
-        status = "completed" if error is None else "failed"
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE jobs SET status = ?, updated_at = ?, result = ?, error = ?, audio_seconds = ?,"
-                " audio_path = NULL WHERE job_id = ?",
-                (status, max(now, job.created_at), result_json, error, audio_seconds, job.job_id),
-            )
-            if status == "completed" and audio_seconds is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO ledger (job_id, key_id, audio_seconds, billed_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (job.job_id, job.key_id, audio_seconds, now),
-                )
-            if webhook_event is not None:
-                self._enqueue_delivery(db, job.job_id, *webhook_event)
-
-    def recover(self) -> list[str]:
-        """After a restart: jobs left ``running`` go back to ``queued``. Returns their ids."""
-        with self.transaction() as db:
-            rows = db.execute(
-                "UPDATE jobs SET status = 'queued', updated_at = ? WHERE status = 'running' RETURNING job_id",
-                (now_ms(),),
-            ).fetchall()
-            return [r["job_id"] for r in rows]
-
     def referenced_audio(self) -> set[str]:
         """Audio paths still needed by unfinished jobs."""
         rows = self._all("SELECT audio_path FROM jobs WHERE audio_path IS NOT NULL")
