@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 
 from hearkit import dashboard_tabs, views
 from hearkit.frames import CALL_ID, TEXT, TRACKER, CallFrames, check, summaries_of
-from hearkit.quality import quality_html
+from hearkit.quality import quality_html, talk_ratio_doubt
 from hearkit.views import clock
 
 __all__ = [
@@ -348,6 +348,7 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
     positions = np.flatnonzero(selection.mask)
     shown = newest_first(index, selection, limit)
     hits_per_call = index.tracker_counts[shown].sum(axis=1)
+    flag_column = index.calls["quality_flags"] if "quality_flags" in index.calls.columns else None
     rows = []
     for pos, n_hits in zip(shown, hits_per_call, strict=True):
         date = index.dates[pos]
@@ -360,11 +361,13 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
             _fmt_ratio(float(index.talk_ratio[pos])),
             str(int(n_hits)),
         ]
-        rows.append(
-            f'<tr data-call-id="{html.escape(cells[0])}">'
-            + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
-            + "</tr>"
-        )
+        # issue 20: a talk ratio the call's quality flags make unreliable is greyed, the flags in its title.
+        doubt = talk_ratio_doubt(flag_column.iloc[pos]) if flag_column is not None else ""
+        tds = [f"<td>{html.escape(c)}</td>" for c in cells]
+        if doubt:
+            reason = html.escape(f"unreliable: {doubt}")
+            tds[5] = f'<td style="opacity:.45" title="{reason}">{html.escape(cells[5])}</td>'
+        rows.append(f'<tr data-call-id="{html.escape(cells[0])}">' + "".join(tds) + "</tr>")
     header = "".join(
         f"<th>{h}</th>" for h in ("call", "title", "rep", "date", "duration", "rep talk", "tracker hits")
     )

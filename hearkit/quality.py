@@ -26,6 +26,7 @@ from hearkit.schema import Quality, Result
 __all__ = [
     "NOT_MEASURED",
     "QUALITY_COLUMNS",
+    "TALK_RATIO_FLAGS",
     "QualityLine",
     "QualityView",
     "grey_metrics",
@@ -33,6 +34,7 @@ __all__ = [
     "quality_html",
     "quality_of",
     "quality_view",
+    "talk_ratio_doubt",
     "view_of",
 ]
 
@@ -161,6 +163,29 @@ def grey_metrics(
         reason = view.greyed.get(column)
         out.append({**item, "unreliable": reason} if reason else item)
     return out
+
+
+TALK_RATIO_FLAGS = frozenset(
+    {
+        "phantom_speaker",
+        "speaker_count_uncertain",
+        "weak_separation",
+        "one_voice",
+        "little_speech",
+        "unattributed_speech",
+        "strong_bleed",
+        "stereo_really_mono",
+        "roles_maybe_swapped",
+    }
+)
+"""Flag codes that (at warning or worse) make a call's rep talk ratio unreliable."""
+
+
+def talk_ratio_doubt(codes: object) -> str:
+    """The flags (comma-separated, from ``quality_flags``) that make the talk ratio unreliable, or ``""``."""
+    if not isinstance(codes, str):
+        return ""
+    return ", ".join(c for c in codes.split(",") if c in TALK_RATIO_FLAGS)
 
 
 def quality_html(view: QualityView) -> str:

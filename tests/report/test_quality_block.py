@@ -77,3 +77,17 @@ def test_quality_survives_save_and_load(tmp_path: Path) -> None:
     quality = loaded.record("a").quality
     assert quality is not None and [f.code for f in quality.flags] == ["phantom_speaker"]
     assert loaded.record("b").quality is None
+
+
+def test_dashboard_greys_an_unreliable_talk_ratio_and_shows_the_flags() -> None:
+    import numpy as np
+
+    from hearkit.dashboard import Selection, build_index, calls_table_html
+    from hearkit.quality import quality_html, quality_view
+
+    callset = analyze_calls([_result(True), _result(False)], call_ids=["a", "b"], summaries=False)
+    index = build_index(callset)
+    table = calls_table_html(index, Selection(mask=np.ones(2, dtype=bool), call_ids=("a", "b")))
+    assert table.count('title="unreliable: phantom_speaker"') == 1  # call a only
+    block = quality_html(quality_view(callset.calls.iloc[0]))
+    assert "trust: medium (1 flag)" in block and "possibly one voice split in two" in block
