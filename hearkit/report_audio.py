@@ -85,11 +85,6 @@ PLAYER_JS = """
     }
     play(call, t, label);
   });
-  player.addEventListener("playing", function () {
-    // where playback (re)started, in call time: for tests and for the status line
-    var at = parseFloat(player.getAttribute("data-offset") || "0") + player.currentTime;
-    player.setAttribute("data-started", at.toFixed(3));
-  });
   player.addEventListener("timeupdate", function () {
     var call = player.getAttribute("data-call");
     var now = parseFloat(player.getAttribute("data-offset") || "0") + player.currentTime;

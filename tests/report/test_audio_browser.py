@@ -46,15 +46,37 @@ def _open(chromium: Any, path: Path) -> tuple[Any, list[str]]:
     return page, errors
 
 
-def _playing_from(page: Any) -> float:
-    """Wait until the player plays; the call time playback started from: the media element's
-    ``currentTime`` (plus its clip's offset) read by the page at its ``playing`` event, so a slow
-    machine's delay before the test looks does not count."""
-    page.wait_for_function(
-        "() => { const p = document.getElementById('hk-player'); "
-        "return !p.paused && p.currentTime > 0 && p.hasAttribute('data-started'); }"
+def _watch(page: Any, line: str) -> None:
+    """Before a click: note, at the media element's ``playing`` event, whether it is paused; and
+    whether the transcript line ``line`` (a CSS selector) is ever highlighted as the one heard."""
+    page.evaluate(
+        """(line) => {
+          const p = document.getElementById('hk-player');
+          window.__hkPlaying = null; window.__hkLit = false;
+          p.addEventListener('playing', () => { window.__hkPlaying = {paused: p.paused}; }, {once: true});
+          const el = document.querySelector(line);
+          new MutationObserver(() => { if (el.classList.contains('playing')) window.__hkLit = true; })
+            .observe(el, {attributes: true, attributeFilter: ['class']});
+        }""",
+        line,
     )
-    return float(page.evaluate("() => document.getElementById('hk-player').getAttribute('data-started')"))
+
+
+def _playing_from(page: Any) -> float:
+    """Wait until the player has played; the call time playback started from: the start of the
+    media element's first ``played`` range (its ``currentTime`` when playback began) plus its
+    clip's offset. Read from ``played``, not from ``currentTime`` now: on a loaded machine the test
+    looks seconds after playback started (a short clip may even have ended)."""
+    page.wait_for_function(
+        "() => window.__hkPlaying !== null && document.getElementById('hk-player').played.length > 0"
+    )
+    assert page.evaluate("() => window.__hkPlaying.paused") is False
+    return float(
+        page.evaluate(
+            "() => { const p = document.getElementById('hk-player'); "
+            "return parseFloat(p.getAttribute('data-offset')) + p.played.start(0); }"
+        )
+    )
 
 
 @pytest.mark.parametrize("mode", ["moments", "full"])
@@ -69,14 +91,13 @@ def test_click_on_a_hit_plays_it(chromium: Any, calls: CallSet, tmp_path: Path, 
     first = hits.iloc[len(hits) // 2]
     line = page.locator(f"#c{index}t{int(first['turn'])}")
     turn_hits = sorted(hits[hits["turn"] == first["turn"]]["start"])
+    _watch(page, f"#c{index}t{int(first['turn'])}")
     line.locator("mark").nth(turn_hits.index(first["start"])).click()
     started = _playing_from(page)
     assert abs(started - float(first["start"])) < 0.5
     if mode == "full":  # the whole call: the media element's clock is the call's (offset 0)
         assert page.evaluate("() => document.getElementById('hk-player').getAttribute('data-offset')") == "0"
-    page.wait_for_function(
-        f"() => document.querySelector('#c{index}t{int(first['turn'])}').classList.contains('playing')"
-    )
+    page.wait_for_function("() => window.__hkLit === true")  # the heard line was highlighted
     assert errors == []
     page.context.close()
 
@@ -93,8 +114,10 @@ def test_click_on_a_line_plays_from_its_start_and_csp_blocks_other_scripts(
 
     found = moments(calls.turns, calls.hits, kinds=["interruption"])
     turn = found[found["call_id"] == "call_06_overtalk"].iloc[0]
+    _watch(page, f"#c{index}t{int(turn['turn'])}")
     page.locator(f"#c{index}t{int(turn['turn'])} > i").click()
     assert abs(_playing_from(page) - float(turn["at"])) < 0.5
+    page.wait_for_function("() => window.__hkLit === true")  # the heard line was highlighted
     # the page's CSP still refuses markup's own script (an inline handler), though the player ran
     page.evaluate(
         """() => { document.getElementById('audio-notice').insertAdjacentHTML('beforeend',
