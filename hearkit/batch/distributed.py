@@ -47,6 +47,7 @@ __all__ = [
 
 _TRANSCRIBERS: dict[str, Any] = {}
 _TRANSCRIBERS_LOCK = threading.Lock()
+_LOCAL_WORKERS = 0  # worker threads of the local cluster in this process (0: none started here)
 LOADS: dict[str, int] = {}
 """How many times this process built each transcriber (tests check: once per worker process)."""
 
@@ -64,6 +65,11 @@ def _make_transcriber(name: str) -> Any:
     if name == "whisper":
         from hearkit.engine.pipeline import WhisperTranscriber
 
+        if _LOCAL_WORKERS and "HEARKIT_ASR_REPLICAS" not in os.environ:
+            # The local cluster's worker threads share this process's model: one replica each,
+            # so they do not wait for each other, with the cores split between them.
+            threads = max(1, (os.cpu_count() or 1) // _LOCAL_WORKERS)
+            return WhisperTranscriber(cpu_threads=threads, replicas=_LOCAL_WORKERS)
         return WhisperTranscriber()
     raise ValueError(f"unknown transcriber {name!r}: use 'whisper' or 'fake'")
 
@@ -110,6 +116,8 @@ def cluster_client(scheduler: str, *, n_workers: int = 2) -> Iterator[Any]:
     dist: Any = importlib.import_module("distributed")
     Client, LocalCluster = dist.Client, dist.LocalCluster
     if scheduler == "local":
+        global _LOCAL_WORKERS
+        _LOCAL_WORKERS = n_workers
         with (
             LocalCluster(
                 n_workers=n_workers,

@@ -60,7 +60,12 @@ def process_pool_problem() -> str | None:
     )
 
 
-def _worker_init() -> None:
+def _worker_init(asr_threads: int = 0) -> None:
+    # The worker processes share the cores: each one's model gets cores / workers threads unless
+    # HEARKIT_ASR_THREADS says otherwise (benchmarks/bench_archive.py: two 1-thread processes
+    # beat one 2-thread process on 2 cores, the single-threaded VAD and feature work overlapping).
+    if asr_threads:
+        os.environ.setdefault("HEARKIT_ASR_THREADS", str(asr_threads))
     # Ctrl-C reaches the whole process group; the parent decides what stops (and prints one line).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # If the engine's process is killed (SIGKILL), its transcription would run on for nothing while
@@ -77,7 +82,10 @@ def _worker_init() -> None:
 def process_pool(workers: int) -> Executor:
     """``workers`` spawned processes that ignore Ctrl-C (their parent stops them) and die with it."""
     return ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(max(1, (os.cpu_count() or 1) // max(1, workers)),),
     )
 
 

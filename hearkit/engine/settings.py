@@ -30,7 +30,11 @@ class EngineSettings:
     #: ``whisper`` (default, faster-whisper pipeline), ``fake`` (fast, deterministic, for tests)
     #: or ``package.module:ClassName``.
     transcriber: str = "whisper"
-    #: Transcriptions running at once (worker processes for a named transcriber).
+    #: Transcriptions running at once (worker processes for a named transcriber, each with
+    #: cores / workers model threads). ``HEARKIT_WORKERS=2`` put through more audio per hour on
+    #: the 2-core machine at the same CPU seconds (benchmarks/bench_archive.py); 1 stays the
+    #: default because a worker process that crashes breaks the pool and fails the job running
+    #: beside it too.
     workers: int = 1
     #: ``auto`` (thread for ``fake`` or a given instance, process pool otherwise), ``thread``, ``process``.
     executor: str = "auto"

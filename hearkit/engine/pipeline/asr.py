@@ -59,7 +59,7 @@ between them reads as the natural break it is. Measured: 0.2 s lost fewer words 
 0.3, 0.45 or 0.6 s.
 """
 _PIECE_GAP = int(PIECE_GAP_S * SAMPLE_RATE)
-_models: dict[tuple[str, int, str], WhisperModel] = {}
+_models: dict[tuple[str, int, str, int], WhisperModel] = {}
 _models_lock = threading.Lock()
 
 
@@ -121,14 +121,27 @@ def resolve_model(name: str | None = None) -> str:
     return str(get_model_path())
 
 
-def get_model(name: str | None = None, *, cpu_threads: int = 2, compute_type: str = "int8") -> WhisperModel:
-    """The process-wide :class:`WhisperModel` for ``name`` (loaded on first use)."""
+def get_model(
+    name: str | None = None, *, cpu_threads: int = 2, compute_type: str = "int8", replicas: int = 1
+) -> WhisperModel:
+    """The process-wide :class:`WhisperModel` for ``name`` (loaded on first use).
+
+    ``cpu_threads`` threads work on one transcription; ``replicas`` transcriptions can run at once
+    from different Python threads (CTranslate2's ``inter_threads``, faster-whisper's
+    ``num_workers``); with one replica, concurrent calls wait for each other.
+    """
     resolved = resolve_model(name)
-    key = (resolved, cpu_threads, compute_type)
+    key = (resolved, cpu_threads, compute_type, replicas)
     with _models_lock:
         model = _models.get(key)
         if model is None:
-            model = WhisperModel(resolved, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
+            model = WhisperModel(
+                resolved,
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                num_workers=replicas,
+            )
             _models[key] = model
         return model
 

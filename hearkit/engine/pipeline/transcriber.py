@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +41,28 @@ from hearkit.engine.pipeline.vad import (
 )
 from hearkit.schema import JobCreateParams, Result
 
-__all__ = ["WhisperTranscriber"]
+__all__ = ["ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "WhisperTranscriber"]
+
+ASR_THREADS_ENV = "HEARKIT_ASR_THREADS"
+"""Environment setting: threads one transcription uses (``WhisperTranscriber.cpu_threads``, default 2)."""
+
+ASR_REPLICAS_ENV = "HEARKIT_ASR_REPLICAS"
+"""Environment setting: transcriptions one process's model runs at once from different threads
+(``WhisperTranscriber.replicas``, default 1; the Dask local cluster's worker threads share a model)."""
+
+
+def _env_int(name: str, default: int) -> int:
+    """A positive integer from the environment, else ``default``; a bad value says what to set."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a whole number: set it to 1, 2, …, or unset it") from None
+    if value < 1:
+        raise ValueError(f"{name}={raw!r} must be at least 1")
+    return value
 
 
 def _vocabulary_prompt(vocabulary: list[str] | None) -> str | None:
@@ -64,12 +86,13 @@ class WhisperTranscriber:
     """
 
     model: str | None = None
-    cpu_threads: int = 2
+    cpu_threads: int = field(default_factory=lambda: _env_int(ASR_THREADS_ENV, 2))
     compute_type: str = "int8"
     beam_size: int = 3
     batch_size: int = 8
     vad: VadSettings = field(default_factory=VadSettings)
     name: str = "faster-whisper"
+    replicas: int = field(default_factory=lambda: _env_int(ASR_REPLICAS_ENV, 1))
 
     def transcribe(self, audio_path: Path, options: JobCreateParams) -> Result:
         """Transcribe one file; raises :class:`~hearkit.engine.transcriber.AudioError` if unusable."""
@@ -125,7 +148,9 @@ class WhisperTranscriber:
         chunks = self._plan(signals, regions)
         if not chunks:
             return Recognition([])
-        model = get_model(self.model, cpu_threads=self.cpu_threads, compute_type=self.compute_type)
+        model = get_model(
+            self.model, cpu_threads=self.cpu_threads, compute_type=self.compute_type, replicas=self.replicas
+        )
         return recognize_chunks(model, signals, chunks, settings)
 
     def _stereo_regions(
