@@ -18,12 +18,13 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import av
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["BITRATE", "SAMPLE_RATE", "audio_files", "decode", "encode_ogg", "encode_spans"]
+from hearkit._extras import missing_modules, require
+
+__all__ = ["BITRATE", "SAMPLE_RATE", "audio_files", "available", "decode", "encode_ogg", "encode_spans"]
 
 BITRATE = 12_000
 SAMPLE_RATE = 16_000
@@ -49,6 +50,11 @@ def audio_files(calls: pd.DataFrame, explicit: Mapping[str, str | Path] | None =
     return found
 
 
+def available() -> bool:
+    """Whether clips can be made here: PyAV comes with ``hearkit[local]``, not with the core install."""
+    return not missing_modules("local", ("av",))
+
+
 def decode(path: str | Path) -> npt.NDArray[np.float32]:
     """The recording as mono float32 samples at :data:`SAMPLE_RATE` (channels mixed). The last
     few recordings decoded are kept (by path, size and modification time), so a report cutting
@@ -60,6 +66,9 @@ def decode(path: str | Path) -> npt.NDArray[np.float32]:
 @functools.lru_cache(maxsize=8)
 def _decode_cached(path: str, size: int, mtime_ns: int) -> npt.NDArray[np.float32]:
     del size, mtime_ns  # part of the cache key only
+    require("local", "audio clips in the report (PyAV)", "av")
+    import av
+
     try:
         with av.open(str(path)) as container:
             stream = next((s for s in container.streams if s.type == "audio"), None)
@@ -81,6 +90,9 @@ def _decode_cached(path: str, size: int, mtime_ns: int) -> npt.NDArray[np.float3
 
 def encode_ogg(samples: npt.NDArray[np.float32], *, bitrate: int = BITRATE) -> bytes:
     """Mono :data:`SAMPLE_RATE` samples as an Ogg Opus file."""
+    require("local", "audio clips in the report (PyAV)", "av")
+    import av
+
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="ogg") as container:
         stream = container.add_stream("libopus", rate=SAMPLE_RATE, layout="mono")

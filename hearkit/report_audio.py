@@ -139,7 +139,9 @@ def build(
     if mode is not None and mode not in _MODES:
         raise ValueError(f"audio must be one of {list(_MODES)}, not {mode!r}")
     files = clips.audio_files(calls, audio_files) if mode != "none" else {}
-    chosen: AudioMode = mode if mode is not None else ("moments" if files else "none")
+    # The default embeds moments when recordings are at hand and PyAV can cut them (hearkit[local]);
+    # an explicit mode without PyAV is a one-line MissingExtraError from hearkit.clips.
+    chosen: AudioMode = mode if mode is not None else ("moments" if files and clips.available() else "none")
     if chosen == "none":
         return ReportAudio("none")
     if not files:
