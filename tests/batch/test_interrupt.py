@@ -32,6 +32,12 @@ def _counts(out: Path) -> dict[str, int]:
             return {}
 
 
+def _default_sigint() -> None:
+    # A test run started in the background of a non-interactive shell (`pytest &`) inherits SIGINT
+    # ignored, and so would the batch: give it the disposition a terminal gives, so Ctrl-C reaches it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplicates(tmp_path: Path) -> None:
     calls = tmp_path / "calls"
     # Enough work left after the first completion (about 8 s) that a test process starved on a loaded
@@ -51,7 +57,13 @@ def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplic
     command = [sys.executable, "-m", "hearkit.cli.main", "batch", str(calls), "--out", str(out)]
     command += ["--concurrency", "2", "--no-progress", "--no-dataset"]
     child = subprocess.Popen(
-        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_sigint,
     )
     deadline = time.monotonic() + 120
     while _counts(out).get("completed", 0) < 1:
