@@ -12,6 +12,7 @@ Shares are drawn in percentage points, like the readings. Labels are HTML-escape
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -87,14 +88,8 @@ def differences(comparison: Comparison, metric: str) -> go.Figure:
                 mode="markers",
                 name=name,
                 marker={"color": colour, "size": 9, "symbol": "diamond" if is_clear else "circle-open"},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": ((part["hi"] - part["difference"]) * scale).round(4).fillna(0),
-                    "arrayminus": ((part["difference"] - part["lo"]) * scale).round(4).fillna(0),
-                    "color": colour,
-                    "thickness": 2,
-                },
+                error_x=_error_bars(part["difference"], part["lo"], part["hi"], scale, colour)
+                | {"thickness": 2},
                 text=[escape_label(r) for r in part["reading"]],
                 hovertemplate="%{text}<extra></extra>",
             )
@@ -125,13 +120,7 @@ def trend(result: Trend) -> go.Figure:
                 mode="lines+markers",
                 name=escape_label(str(group)),
                 line={"color": colour},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": ((rows["hi"] - rows["mean"]) * scale).round(4).fillna(0),
-                    "arrayminus": ((rows["mean"] - rows["lo"]) * scale).round(4).fillna(0),
-                    "color": colour,
-                },
+                error_y=_error_bars(rows["mean"], rows["lo"], rows["hi"], scale, colour),
                 customdata=rows["n_calls"],
                 hovertemplate="%{x|%Y-%m-%d}: %{y} (%{customdata} calls)<extra>"
                 + escape_label(str(group))
@@ -158,6 +147,17 @@ def _rows(groups: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 def _metrics(comparison: Comparison) -> list[str]:
     return sorted(set(comparison.groups["metric"]))
+
+
+def _error_bars(centre: pd.Series, lo: pd.Series, hi: pd.Series, scale: float, colour: str) -> dict[str, Any]:
+    """Plotly error bars from ``lo`` to ``hi`` around ``centre`` (times ``scale``); none where missing."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": ((hi - centre) * scale).round(4).fillna(0),
+        "arrayminus": ((centre - lo) * scale).round(4).fillna(0),
+        "color": colour,
+    }
 
 
 def _axis(metric: str, unit: str) -> str:
