@@ -258,8 +258,7 @@ def mono_quality(
                 )
             )
     quality.flags = flags
-    quality.trust = trust_of(flags)
-    return quality
+    return _rated(quality)
 
 
 _REP_INTRO = re.compile(
@@ -268,6 +267,17 @@ _REP_INTRO = re.compile(
     r"|\bon the \w+ team\b",
     re.IGNORECASE,
 )
+
+
+def _rated(quality: Quality) -> Quality:
+    """``quality`` with its trust level set from its flags."""
+    quality.trust = trust_of(quality.flags)
+    return quality
+
+
+def _round4(value: float | None) -> float | None:
+    """A measure rounded to 4 places, None when it was not taken."""
+    return None if value is None else round(value, 4)
 
 
 def _rep_channel(segments: Sequence[Segment]) -> tuple[int | None, str]:
@@ -330,19 +340,19 @@ def stereo_quality(
                 affects=["roles"],
             )
         )
-    quality = Quality(
-        method="channels",
-        speakers_found=result.speakers,
-        speaker_shares=shares or None,
-        unattributed_speech=unattributed,
-        channel_correlation=None if correlation is None else round(correlation, 4),
-        bleed_share=None if bleed is None else round(bleed, 4),
-        word_confidence=word_conf,
-        low_confidence_words=low_words,
-        flags=flags,
+    return _rated(
+        Quality(
+            method="channels",
+            speakers_found=result.speakers,
+            speaker_shares=shares or None,
+            unattributed_speech=unattributed,
+            channel_correlation=_round4(correlation),
+            bleed_share=_round4(bleed),
+            word_confidence=word_conf,
+            low_confidence_words=low_words,
+            flags=flags,
+        )
     )
-    quality.trust = trust_of(flags)
-    return quality
 
 
 def single_quality(result: Result, *, stereo_really_mono: bool, correlation: float | None) -> Quality:
@@ -357,13 +367,13 @@ def single_quality(result: Result, *, stereo_really_mono: bool, correlation: flo
                 affects=["talk_ratio", "roles", "speaker_count"],
             )
         )
-    quality = Quality(
-        method="none",
-        speakers_found=result.speakers,
-        channel_correlation=None if correlation is None else round(correlation, 4),
-        word_confidence=word_conf,
-        low_confidence_words=low_words,
-        flags=flags,
+    return _rated(
+        Quality(
+            method="none",
+            speakers_found=result.speakers,
+            channel_correlation=_round4(correlation),
+            word_confidence=word_conf,
+            low_confidence_words=low_words,
+            flags=flags,
+        )
     )
-    quality.trust = trust_of(flags)
-    return quality
