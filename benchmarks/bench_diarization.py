@@ -55,6 +55,7 @@ import numpy as np
 import numpy.typing as npt
 from pyannote.core import Annotation, Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
+from references import Spans, falcon_spans, rttm_spans
 
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline.asr import RecognizedWord, resolve_model
@@ -72,7 +73,6 @@ REAL = REPO / ".." / "shared" / "realdata"
 SAMPLES = REPO / "sample_data"
 CACHE = Path.home() / ".cache" / "hearkit" / "bench_diarization"
 
-Spans = list[tuple[float, float, str]]
 
 PEERS = [
     ("pyannote 2022.07", "AMI Mix-Headset (full test set)", "18.2 %", "no collar, overlap scored"),
@@ -140,39 +140,12 @@ class Outcome:
 
 
 # -- references ------------------------------------------------------------------------------------
-def rttm_spans(path: Path, uri: str | None = None) -> Spans:
-    spans = []
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if parts and parts[0] == "SPEAKER" and (uri is None or parts[1] == uri):
-            start, dur = float(parts[3]), float(parts[4])
-            spans.append((start, start + dur, parts[7]))
-    return spans
-
-
 def table_spans(path: Path) -> Spans:
     spans = []
     for line in path.read_text().splitlines():
         parts = line.replace(",", " ").split()
         if len(parts) >= 3:
             spans.append((float(parts[0]), float(parts[1]), parts[2]))
-    return spans
-
-
-def falcon_spans(path: Path) -> Spans:
-    spans: Spans = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if {"start_sec", "end_sec", "speaker_tag"} <= node.keys():
-                spans.append((float(node["start_sec"]), float(node["end_sec"]), str(node["speaker_tag"])))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(path.read_text()))
     return spans
 
 

@@ -69,6 +69,7 @@ import numpy.typing as npt
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
+from references import falcon_spans, rttm_spans
 from text_to_num import alpha2digit
 
 from hearkit.engine.pipeline import WhisperTranscriber
@@ -473,16 +474,6 @@ def print_stereo_summary(tallies: dict[str, list[Tally]], rounds: int, audio_tot
     )
 
 
-def rttm_spans(path: Path, uri: str | None = None) -> list[tuple[float, float, str]]:
-    spans = []
-    for line in path.read_text().splitlines():
-        parts = line.split()
-        if parts and parts[0] == "SPEAKER" and (uri is None or parts[1] == uri):
-            start, dur = float(parts[3]), float(parts[4])
-            spans.append((start, start + dur, parts[7]))
-    return spans
-
-
 def mono_items(quick: bool) -> list[MonoItem]:
     items: list[MonoItem] = []
     stm = (REAL / "pyannote_sample" / "sample.stm").read_text().splitlines()
@@ -510,28 +501,9 @@ def mono_items(quick: bool) -> list[MonoItem]:
                 None,
             )
         )
-        falcon = json.loads((REAL / "picovoice_falcon" / "test_data.json").read_text())
-        items.append(
-            ("picovoice_falcon (3 spk)", REAL / "picovoice_falcon" / "test.wav", falcon_spans(falcon), None)
-        )
+        falcon = falcon_spans(REAL / "picovoice_falcon" / "test_data.json")
+        items.append(("picovoice_falcon (3 spk)", REAL / "picovoice_falcon" / "test.wav", falcon, None))
     return items
-
-
-def falcon_spans(data: object) -> list[tuple[float, float, str]]:
-    spans: list[tuple[float, float, str]] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if {"start_sec", "end_sec", "speaker_tag"} <= node.keys():
-                spans.append((float(node["start_sec"]), float(node["end_sec"]), str(node["speaker_tag"])))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(data)
-    return spans
 
 
 def bench_mono(transcriber: WhisperTranscriber, quick: bool) -> None:
