@@ -2,8 +2,9 @@
 
 Every place that inspects a local recording goes through here, so they accept and refuse the same
 files with the same reasons: the engine's upload check (:mod:`hearkit.engine.probe`) and decoder
-(:mod:`hearkit.engine.pipeline.decode`), the batch's discovery (:mod:`hearkit.batch.recordings`) and
-``hearkit analyze`` (:mod:`hearkit.cli.analysis`).
+(:mod:`hearkit.engine.pipeline.decode`), the batch's discovery (:mod:`hearkit.batch.recordings`),
+``hearkit analyze`` (:mod:`hearkit.cli.analysis`), two-file calls (:mod:`hearkit.legs`) and the
+report's audio clips (:mod:`hearkit.clips`).
 
 - :func:`open_audio`: the container and its first audio stream, or :class:`UnreadableAudioError`
   (not a media file FFmpeg can read) / :class:`NoAudioStreamError` (a file without audio, such as

@@ -69,11 +69,10 @@ def _decode_cached(path: str, size: int, mtime_ns: int) -> npt.NDArray[np.float3
     require("local", "audio clips in the report (PyAV)", "av")
     import av
 
+    from hearkit.audio import AudioProbeError, open_audio
+
     try:
-        with av.open(str(path)) as container:
-            stream = next((s for s in container.streams if s.type == "audio"), None)
-            if stream is None:
-                raise ValueError(f"{path} holds no audio stream")
+        with open_audio(path) as (container, stream):
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
             chunks = []
             for frame in container.decode(stream):
@@ -83,7 +82,7 @@ def _decode_cached(path: str, size: int, mtime_ns: int) -> npt.NDArray[np.float3
                     chunks.append(out.to_ndarray().reshape(-1))
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
-    except av.error.FFmpegError as exc:
+    except (AudioProbeError, av.error.FFmpegError) as exc:
         raise ValueError(f"cannot read audio from {path}: {exc}") from exc
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
 

@@ -83,27 +83,25 @@ def _decode(path: Path) -> tuple[np.ndarray, int, bool]:
     """(mono float64 samples in -1..1, sample rate, wider than 16 bits) of one leg."""
     import av
 
+    from hearkit.audio import AudioProbeError, open_audio
+
     try:
-        container = av.open(str(path))
-    except (av.error.FFmpegError, OSError) as exc:
-        raise ValueError(f"{path.name}: not a readable audio file ({exc})") from None
-    with container:
-        if not container.streams.audio:
-            raise ValueError(f"{path.name}: no audio stream in the file")
-        stream = container.streams.audio[0]
-        wide = stream.format.name in _WIDE_FORMATS if stream.format is not None else False
-        rate = int(stream.rate or 0)
-        resampler = av.AudioResampler(format="dbl", layout="mono", rate=rate or None)
-        chunks: list[np.ndarray] = []
-        try:
-            for frame in container.decode(stream):
-                rate = rate or int(frame.sample_rate)
-                for out in resampler.resample(frame):
+        with open_audio(path) as (container, stream):
+            wide = stream.format.name in _WIDE_FORMATS if stream.format is not None else False
+            rate = int(stream.rate or 0)
+            resampler = av.AudioResampler(format="dbl", layout="mono", rate=rate or None)
+            chunks: list[np.ndarray] = []
+            try:
+                for frame in container.decode(stream):
+                    rate = rate or int(frame.sample_rate)
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray().reshape(-1))
+                for out in resampler.resample(None):
                     chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-        except (av.error.FFmpegError, ValueError) as exc:
-            raise ValueError(f"{path.name}: the audio could not be decoded ({exc})") from None
+            except (av.error.FFmpegError, ValueError) as exc:
+                raise ValueError(f"{path.name}: the audio could not be decoded ({exc})") from None
+    except AudioProbeError as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
     if not chunks or rate == 0:
         raise ValueError(f"{path.name}: the audio contains no samples")
     return np.concatenate(chunks), rate, wide
@@ -111,10 +109,9 @@ def _decode(path: Path) -> tuple[np.ndarray, int, bool]:
 
 def _exact_int16(path: Path) -> tuple[np.ndarray, int] | None:
     """The leg's samples as int16 without any conversion, when it is mono 16-bit PCM; else ``None``."""
-    import av
+    from hearkit.audio import open_audio
 
-    with av.open(str(path)) as container:
-        stream = container.streams.audio[0]
+    with open_audio(path) as (container, stream):
         if stream.format is None or stream.format.name not in {"s16", "s16p"} or stream.channels != 1:
             return None
         chunks = [frame.to_ndarray().reshape(-1) for frame in container.decode(stream)]
