@@ -109,15 +109,18 @@ def _decode(path: Path) -> tuple[np.ndarray, int, bool]:
 
 def _exact_int16(path: Path) -> tuple[np.ndarray, int] | None:
     """The leg's samples as int16 without any conversion, when it is mono 16-bit PCM; else ``None``."""
-    from hearkit.audio import open_audio
+    from hearkit.audio import AudioProbeError, open_audio
 
-    with open_audio(path) as (container, stream):
-        if stream.format is None or stream.format.name not in {"s16", "s16p"} or stream.channels != 1:
-            return None
-        chunks = [frame.to_ndarray().reshape(-1) for frame in container.decode(stream)]
-        return (np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)), int(
-            stream.rate
-        )
+    try:
+        with open_audio(path) as (container, stream):
+            if stream.format is None or stream.format.name not in {"s16", "s16p"} or stream.channels != 1:
+                return None
+            chunks = [frame.to_ndarray().reshape(-1) for frame in container.decode(stream)]
+            return (np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)), int(
+                stream.rate
+            )
+    except AudioProbeError:
+        return None  # not usable as exact PCM: _decode reads it, or says why it cannot, with the file's name
 
 
 def _resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
