@@ -79,13 +79,17 @@ def _worker_init(asr_threads: int = 0) -> None:
             pass
 
 
-def process_pool(workers: int) -> Executor:
-    """``workers`` spawned processes that ignore Ctrl-C (their parent stops them) and die with it."""
+def process_pool(workers: int, share_of: int | None = None) -> Executor:
+    """``workers`` spawned processes that ignore Ctrl-C (their parent stops them) and die with it.
+
+    Each process's model gets cores / ``share_of`` threads (default: cores / ``workers``): the
+    engine runs ``share_of`` one-process pools side by side, one per transcription slot.
+    """
     return ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_init,
-        initargs=(max(1, (os.cpu_count() or 1) // max(1, workers)),),
+        initargs=(max(1, (os.cpu_count() or 1) // max(1, share_of or workers)),),
     )
 
 

@@ -30,11 +30,11 @@ class EngineSettings:
     #: ``whisper`` (default, faster-whisper pipeline), ``fake`` (fast, deterministic, for tests)
     #: or ``package.module:ClassName``.
     transcriber: str = "whisper"
-    #: Transcriptions running at once (worker processes for a named transcriber, each with
-    #: cores / workers model threads). ``HEARKIT_WORKERS=2`` put through more audio per hour on
-    #: the 2-core machine at the same CPU seconds (benchmarks/bench_archive.py); 1 stays the
-    #: default because a worker process that crashes breaks the pool and fails the job running
-    #: beside it too.
+    #: Transcriptions running at once (one worker process each for a named transcriber, each with
+    #: cores / workers model threads; a process that crashes fails only its own job).
+    #: ``HEARKIT_WORKERS=2`` put through more audio per hour on the 2-core machine at the same CPU
+    #: seconds (benchmarks/bench_archive.py), but a single call then runs on one core: 1 is the
+    #: default for one-call-at-a-time use.
     workers: int = 1
     #: ``auto`` (thread for ``fake`` or a given instance, process pool otherwise), ``thread``, ``process``.
     executor: str = "auto"

@@ -1,14 +1,16 @@
 """The job worker: claims queued jobs from the store and runs the transcriber off the HTTP loop.
 
 Transcription is CPU-bound, so it never runs on the event loop: a named transcriber
-(``whisper``, ``module:Class``) runs in a pool of ``workers`` spawned processes, each building
-its transcriber (and model) once, lazily; the ``fake`` transcriber or a transcriber instance
-handed to the engine runs in a thread pool of the same size. Fetching an ``audio_url`` is async
-I/O on the loop. Whatever happens to one job (bad audio, fetch refused, a crashed worker
-process), it ends ``failed`` with a one-line ``error`` that says why (the traceback goes to the
-engine log, ``<data_dir>/engine.log``), and the worker keeps going. What happens to the *engine*
-is not the job's fault: when the engine stops (or the interpreter exits) mid-job, the job is
-handed back to the queue (:mod:`hearkit.engine.leases`), never failed.
+(``whisper``, ``module:Class``) runs in ``workers`` slots, each a pool of one spawned process
+that builds its transcriber (and model) once, lazily; the ``fake`` transcriber or a transcriber
+instance handed to the engine runs in one thread per slot. One process per slot, not one pool of
+``workers`` processes, because a process that dies breaks its whole pool: in a shared pool the
+job running beside the crashing one failed with it; here a broken pool names its one job.
+Fetching an ``audio_url`` is async I/O on the loop. Whatever happens to one job (bad audio,
+fetch refused, a crashed worker process), it ends ``failed`` with a one-line ``error`` that says
+why (the traceback goes to the engine log, ``<data_dir>/engine.log``), and the worker keeps going.
+What happens to the *engine* is not the job's fault: when the engine stops (or the interpreter
+exits) mid-job, the job is handed back to the queue (:mod:`hearkit.engine.leases`), never failed.
 Uploaded and fetched audio is deleted as soon as its job ends.
 
 Many processes may run workers on one data dir at once: jobs are claimed under a lease
@@ -125,10 +127,11 @@ class Worker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._pool_checked = True
-        self._executor = self._make_executor()
+        self._slots = [self._make_executor() for _ in range(max(1, settings.workers))]
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _make_executor(self) -> Executor:
+        """One slot's executor: a one-process pool, or one thread when processes are not used."""
         mode = self.settings.executor
         if mode == "auto":
             mode = "process" if isinstance(self.transcriber, str) and self.transcriber != "fake" else "thread"
@@ -138,14 +141,14 @@ class Worker:
             problem = process_pool_problem()
             if problem is None:
                 self._pool_checked = False  # the first job checks that a process starts at all
-                return process_pool(self.settings.workers)
+                return process_pool(1, share_of=self.settings.workers)
             warn_thread_fallback(problem)
             mode = "thread"
         if mode != "thread":
             raise ValueError(f"executor must be 'auto', 'thread' or 'process', not {mode!r}")
         if self.transcriber == "fake":
             self.transcriber = load_transcriber("fake")
-        return thread_pool(self.settings.workers)
+        return thread_pool(1)
 
     def wake(self) -> None:
         """A job was queued: look now instead of at the next poll."""
@@ -160,11 +163,12 @@ class Worker:
             self.leases.leave()
         except Exception:  # the store may be closed already: the leases then expire
             log.exception("handing jobs back failed; other processes take them over when their leases expire")
-        # A worker process busy with a long transcription would keep the interpreter from exiting.
-        processes = getattr(self._executor, "_processes", None) or {}
-        for process in list(processes.values()):
-            process.terminate()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for executor in self._slots:
+            # A worker process busy with a long transcription would keep the interpreter from exiting.
+            processes = getattr(executor, "_processes", None) or {}
+            for process in list(processes.values()):
+                process.terminate()
+            executor.shutdown(wait=False, cancel_futures=True)
 
     async def run(self) -> None:
         """Claim and run jobs forever (until cancelled), renewing this process's leases meanwhile."""
@@ -183,9 +187,11 @@ class Worker:
                 log.exception("renewing job leases failed")
 
     async def _claim_forever(self) -> None:
-        slots = asyncio.Semaphore(self.settings.workers)
+        free: asyncio.Queue[int] = asyncio.Queue()
+        for slot in range(len(self._slots)):
+            free.put_nowait(slot)
         while True:
-            await slots.acquire()
+            slot = await free.get()
             self._wake.clear()
             job = None
             if not self._stopping:
@@ -194,17 +200,17 @@ class Worker:
                 except Exception:  # e.g. disk full: keep the worker alive and try again
                     log.exception("claiming a job failed")
             if job is None:
-                slots.release()
+                free.put_nowait(slot)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
                 continue
-            task = asyncio.create_task(self._run_job(job, slots))
+            task = asyncio.create_task(self._run_job(job, slot, free))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _run_job(self, job: JobRow, slots: asyncio.Semaphore) -> None:
+    async def _run_job(self, job: JobRow, slot: int, free: asyncio.Queue[int]) -> None:
         try:
-            result_json, seconds, error = await self._transcribe(job)
+            result_json, seconds, error = await self._transcribe(job, slot)
             status = "completed" if error is None else "failed"
             finished = self.leases.finish(
                 job,
@@ -226,23 +232,24 @@ class Worker:
                 "job %s: could not be finished; another process or the next start runs it", job.job_id
             )
         finally:
-            slots.release()
+            free.put_nowait(slot)
 
-    async def _ensure_processes_start(self) -> None:
-        """Before the first job on a process pool: check that a worker process starts at all."""
+    async def _ensure_processes_start(self, slot: int) -> None:
+        """Before the first job on process pools: check that a worker process starts at all."""
         if self._pool_checked:
             return
         self._pool_checked = True
         try:
-            await asyncio.get_running_loop().run_in_executor(self._executor, os.getpid)
+            await asyncio.get_running_loop().run_in_executor(self._slots[slot], os.getpid)
         except BrokenProcessPool:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            for executor in self._slots:
+                executor.shutdown(wait=False, cancel_futures=True)
             warn_thread_fallback("a worker process could not start from this program")
             if self.transcriber == "fake":
                 self.transcriber = load_transcriber("fake")
-            self._executor = thread_pool(self.settings.workers)
+            self._slots = [thread_pool(1) for _ in self._slots]
 
-    async def _transcribe(self, job: JobRow) -> tuple[str | None, float | None, str | None]:
+    async def _transcribe(self, job: JobRow, slot: int) -> tuple[str | None, float | None, str | None]:
         if job.attempts > self.settings.max_attempts:
             message = (
                 f"the job's engine process died {job.attempts - 1} times while running it (a crash on this"
@@ -266,11 +273,11 @@ class Worker:
                 fetched = self.tmp_dir / job.job_id
                 await fetch_audio(str(job.params["audio_url"]), fetched, self.settings)
                 path = fetched
-            await self._ensure_processes_start()
+            await self._ensure_processes_start(slot)
             loop = asyncio.get_running_loop()
             try:
                 result_json, seconds = await loop.run_in_executor(
-                    self._executor,
+                    self._slots[slot],
                     run_transcription,
                     self.transcriber,
                     str(path),
@@ -287,9 +294,10 @@ class Worker:
         except BrokenProcessPool:
             if self._stopping:
                 raise _HandBack("the engine stopped its worker processes") from None
-            log.error("job %s: the transcription worker process died; starting a new pool", job.job_id)
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = self._make_executor()
+            # The slot's pool held this job only, so the crash is this job's.
+            log.error("job %s: the transcription worker process died; starting a new one", job.job_id)
+            self._slots[slot].shutdown(wait=False, cancel_futures=True)
+            self._slots[slot] = self._make_executor()
             return None, None, "the transcription worker crashed on this audio; submit it again or report it"
         except _HandBack:
             raise

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine.conftest import client_of, start_engine, wait_job
+from tests.engine.transcribers import CRASH_MARK_ENV
 
 JOBS = "/v1/transcription/jobs"
 
@@ -29,6 +30,35 @@ def test_a_crashing_worker_process_fails_its_job_and_the_next_job_runs(
         crashed = wait_job(http, crash["job_id"], timeout=120).json()
         assert crashed["status"] == "failed" and "crashed" in crashed["error"]
         assert wait_job(http, fine["job_id"], timeout=120).json()["result"]["audio_seconds"] == 3.0
+
+
+def test_a_crash_fails_only_its_own_job_when_two_run_at_once(
+    tmp_path: Path, audio: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two slots: the job running beside a crashing one completes (a shared pool failed both)."""
+    monkeypatch.setenv(CRASH_MARK_ENV, str(tmp_path / "crashed"))
+    engine = start_engine(
+        tmp_path / "data",
+        transcriber="tests.engine.transcribers:ExitingTranscriber",
+        executor="process",
+        workers=2,
+    )
+    with engine, client_of(engine) as http:
+        beside = http.post(
+            JOBS, files={"audio": audio["mono3"].read_bytes()}, data={"call_id": "wait-for-crash"}
+        ).json()
+        crash = http.post(
+            JOBS, files={"audio": audio["mono3"].read_bytes()}, data={"call_id": "crash"}
+        ).json()
+        crashed = wait_job(http, crash["job_id"], timeout=120).json()
+        survived = wait_job(http, beside["job_id"], timeout=120).json()
+        after = http.post(JOBS, files={"audio": audio["stereo4"].read_bytes()}).json()
+        later = wait_job(http, after["job_id"], timeout=120).json()
+    assert (tmp_path / "crashed").exists()  # the crash happened while the other job waited for it
+    assert crashed["status"] == "failed" and "crashed" in crashed["error"]
+    assert survived["status"] == "completed", survived
+    assert survived["result"]["audio_seconds"] == 3.0
+    assert later["status"] == "completed" and later["result"]["audio_seconds"] == 4.0
 
 
 @pytest.mark.asr
