@@ -29,6 +29,8 @@ from hearkit.batch.manifest import Manifest, ManifestRow
 from hearkit.batch.progress import BatchProgress
 from hearkit.batch.recordings import Mode, Recording, discover
 from hearkit.batch.runner import JobsClient, Runner, RunnerSettings
+from hearkit.batch.speakers import DEFAULT_SPEAKERS, BatchSettings, resolve_speakers, speaker_notes
+from hearkit.schema import MAX_SPEAKER_OPTION
 
 __all__ = ["BatchReport", "FailedRecording", "arun", "run"]
 
@@ -64,6 +66,9 @@ class BatchReport:
     wall_s: float = 0.0
     dataset_dir: Path | None = None
     rate_limited: int = 0
+    notes: list[str] = field(default_factory=list)
+    """Lines about the batch's settings the reader should know (the speaker count sent, a resumed
+    batch whose completed calls were transcribed with another one)."""
 
     @property
     def complete(self) -> bool:
@@ -127,6 +132,7 @@ async def arun(
     numerals: bool | None = None,
     output_formats: Sequence[str] | None = None,
     vocabulary: Sequence[str] | None = None,
+    speakers_expected: int | None = None,
     webhook_url: str | None = None,
     dry_run: bool = False,
     retry_failed: bool = False,
@@ -149,6 +155,12 @@ async def arun(
     no key at all, the embedded local engine). ``dask``: a scheduler address or ``"local"``
     to transcribe on a Dask cluster with the local engine's ``transcriber`` instead of the API.
     ``dry_run``: discover, inspect and estimate the cost; send nothing.
+
+    ``speakers_expected``: the speakers to expect on each *diarized* (mono) recording, sent as the
+    job option ``speakers_expected`` (another count only when the audio strongly says so). A new
+    batch sends :data:`DEFAULT_SPEAKERS` (2: a folder of two-party calls, as ``hearkit analyze
+    --mono`` does); ``0`` sends none (the audio alone decides); ``None`` keeps the batch's own
+    setting when it is resumed. See :func:`resolve_speakers` for a resumed batch.
     """
     started = time.monotonic()
     if dask is not None and output_formats:
@@ -157,13 +169,19 @@ async def arun(
             "output formats (--formats) come from the jobs API as signed links; a --dask run has no "
             "server to serve them: drop --formats, or run without --dask"
         )
-    options = _job_options(model, numerals, output_formats, vocabulary)
+    if speakers_expected is not None and not 0 <= speakers_expected <= MAX_SPEAKER_OPTION:
+        raise ValueError(
+            f"speakers_expected must be 0 (none sent) to {MAX_SPEAKER_OPTION}, not {speakers_expected}"
+        )
+    wanted = BatchSettings(mode, _job_options(model, numerals, output_formats, vocabulary), speakers_expected)
     # Discovery hashes and decodes files: off the event loop (it may be a notebook's).
-    manifest, found = await asyncio.to_thread(_prepare, source, out, mode, options, dry_run, retry_failed)
+    manifest, found, batch = await asyncio.to_thread(_prepare, source, out, wanted, dry_run, retry_failed)
+    options = batch.options
     try:
         if dry_run:
             cost = estimate(_dry_run_durations(manifest, found))
             report = _report(manifest, cost, dry_run=True, started=started)
+            report.notes = batch.notes
             report.skipped = [
                 FailedRecording(rec.call_id, rec.source, "skipped", rec.skip_reason)
                 for rec in found
@@ -194,11 +212,13 @@ async def arun(
                     transcriber=transcriber,
                     progress=bar,
                     options=options,
+                    speakers_expected=batch.sent_speakers,
                 )
             elif todo:
                 runner_settings = settings or RunnerSettings()
                 runner_settings.concurrency = concurrency
                 runner_settings.options = options
+                runner_settings.speakers_expected = batch.sent_speakers
                 runner_settings.webhook_url = webhook_url
                 stop_reason, rate_limited = await _run_with_client(
                     manifest, todo, runner_settings, bar, client, api_key, base_url
@@ -211,6 +231,7 @@ async def arun(
         report = _report(manifest, cost, dry_run=False, started=started, stop_reason=stop_reason)
         report.dataset_dir = dataset_dir
         report.rate_limited = rate_limited
+        report.notes = batch.notes
         return report
     finally:
         manifest.close()
@@ -251,31 +272,36 @@ async def _run_with_client(
 def _prepare(
     source: str | Path | None,
     out: str | Path,
-    mode: Mode,
-    options: dict[str, Any],
+    wanted: BatchSettings,
     dry_run: bool,
     retry_failed: bool,
-) -> tuple[Manifest, list[Recording]]:
+) -> tuple[Manifest, list[Recording], BatchSettings]:
     out_dir = Path(out).expanduser().resolve()
     manifest = Manifest(out_dir)
     try:
         found: list[Recording] = []
-        source_text = _check_settings(manifest, source, mode, options, dry_run)
+        source_text, batch = _check_settings(manifest, source, wanted, dry_run)
         if source_text is not None:
             known = {row.rec_id for row in manifest.rows()}
             hasher, save_hashes = manifest.cached_hasher()
             found = discover(
-                source_text, mode=mode, exclude=out_dir, known=known, hasher=hasher, legs_dir=out_dir / "legs"
+                source_text,
+                mode=batch.mode,
+                exclude=out_dir,
+                known=known,
+                hasher=hasher,
+                legs_dir=out_dir / "legs",
             )
             if not dry_run:
                 manifest.add(found)
                 save_hashes()
         if retry_failed and not dry_run:
             manifest.requeue_failed()
+        batch.notes = speaker_notes(manifest, found, batch)
     except BaseException:
         manifest.close()
         raise
-    return manifest, found
+    return manifest, found, batch
 
 
 def _job_options(
@@ -297,29 +323,45 @@ def _job_options(
 
 
 def _check_settings(
-    manifest: Manifest, source: str | Path | None, mode: Mode, options: dict[str, Any], dry_run: bool
-) -> str | None:
-    """The source to (re)discover; stores the settings on first use, refuses changed ones."""
+    manifest: Manifest, source: str | Path | None, wanted: BatchSettings, dry_run: bool
+) -> tuple[str | None, BatchSettings]:
+    """The source to (re)discover and the batch's settings; stores them on first use, refuses changed ones.
+
+    Resumed without a source (``hearkit batch --out DIR``), the batch keeps its stored mode and
+    options unless others are given. The speaker count is resolved by :func:`resolve_speakers`.
+    """
     stored = manifest.settings()
-    wanted = {"mode": mode, "options": options}
     if not stored:
         if source is None:
             raise ValueError(
                 f"{manifest.out_dir} holds no batch yet: "
                 "give the recordings to process (a folder, a glob or a CSV)"
             )
+        speakers = DEFAULT_SPEAKERS if wanted.speakers is None else wanted.speakers
+        batch = BatchSettings(wanted.mode, wanted.options, speakers)
         if not dry_run:
-            manifest.save_settings({**wanted, "source": str(source)})
-        return str(source)
-    changed = {k: (stored.get(k), v) for k, v in wanted.items() if stored.get(k) != v}
-    if changed and source is not None:
+            manifest.save_settings(
+                {"mode": batch.mode, "options": batch.options, "speakers": speakers, "source": str(source)}
+            )
+        return str(source), batch
+    mode, options = wanted.mode, wanted.options
+    if source is None:
+        # The printed resume command gives no options: the batch's own apply.
+        mode = stored.get("mode", mode) if mode == "auto" else mode
+        options = options or stored.get("options", options)
+    changed = {k: (stored.get(k), v) for k, v in (("mode", mode), ("options", options)) if stored.get(k) != v}
+    if changed:
         detail = "; ".join(f"{k}: was {old!r}, now {new!r}" for k, (old, new) in changed.items())
         raise ValueError(
             f"{manifest.out_dir} was started with other options ({detail}). Resume it with the same "
             "options, or use a new --out folder for different ones (a recording sent with other options "
             "is a new job, billed again)."
         )
-    return str(source) if source is not None else stored.get("source")
+    speakers, migrated = resolve_speakers(stored, wanted.speakers)
+    if not dry_run and (migrated or stored.get("speakers") != speakers):
+        manifest.save_settings({"speakers": speakers})
+    batch = BatchSettings(mode, options, speakers, migrated=migrated)
+    return (str(source) if source is not None else stored.get("source")), batch
 
 
 def _dry_run_durations(manifest: Manifest, found: list[Recording]) -> list[float | None]:

@@ -19,6 +19,8 @@ _MAX_LISTED = 50
 def print_report(report: BatchReport, console: Console | None = None) -> None:
     """Counts, audio and cost, skipped files with their reason, failed jobs and the retry command."""
     console = console or Console()
+    for note in report.notes:
+        console.print(escape(note))
     counts = report.counts
     est = report.estimate
     if report.dry_run:

@@ -33,6 +33,7 @@ import pandas as pd
 from hearkit.batch.manifest import Manifest, ManifestRow
 from hearkit.batch.progress import BatchProgress
 from hearkit.batch.runner import write_json
+from hearkit.batch.speakers import request_options
 from hearkit.frames import CALL_ID
 from hearkit.schema import JobCreateParams, Result
 
@@ -143,6 +144,7 @@ def run_on_dask(
     transcriber: str | None = None,
     progress: BatchProgress | None = None,
     options: dict[str, Any] | None = None,
+    speakers_expected: int | None = None,
     n_workers: int = 2,
     window: int | None = None,
 ) -> None:
@@ -172,9 +174,9 @@ def run_on_dask(
             row = next(pending, None)
             if row is None:
                 return False
-            request = dict(options or {})
-            request["channel" if row.mode == "channel" else "diarize"] = True
-            manifest.prepare_submit(row.rec_id, local_job_id(row.rec_id), request)
+            wanted = request_options(options or {}, row.mode, speakers_expected)
+            # A recording sent before (a resumed run) keeps its stored request.
+            request = manifest.prepare_submit(row.rec_id, local_job_id(row.rec_id), wanted).request or wanted
             manifest.mark_sending(row.rec_id)
             manifest.mark_created(row.rec_id, local_job_id(row.rec_id))
             audio = Path(row.source).read_bytes()

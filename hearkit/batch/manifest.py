@@ -298,8 +298,12 @@ class Manifest:
         self._update(rec_id, "status = 'failed', last_error = ?", error)
 
     def mark_pending(self, rec_id: str) -> None:
-        """Back to ``pending`` when nothing was sent for it (a 402 stopped the run first)."""
-        self._update(rec_id, "status = 'pending'")
+        """Back to ``pending`` when nothing was sent for it (a 402 stopped the run first).
+
+        Its key and request are let go too: the server created no job, so nothing ties the next
+        send to them, and a resume with changed options sends the request those options make.
+        """
+        self._update(rec_id, "status = 'pending', idempotency_key = NULL, request = NULL")
 
     def requeue_failed(self) -> int:
         """Make failed recordings pending again (``--retry-failed``); returns how many.

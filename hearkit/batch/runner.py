@@ -37,6 +37,7 @@ from typing import Any, Protocol
 from hearkit.batch.limiter import AdaptiveLimiter
 from hearkit.batch.manifest import Manifest, ManifestRow
 from hearkit.batch.progress import BatchProgress
+from hearkit.batch.speakers import request_options
 from hearkit.errors import (
     APIConnectionError,
     APIError,
@@ -82,16 +83,19 @@ class RunnerSettings:
 
     ``options`` are the transcription options sent with every job (``model``, ``numerals``,
     ``output_formats``, ``vocabulary``); the diarization option comes from each recording's
-    mode. ``poll_initial``/``poll_max`` bound the polling backoff (×1.5 a poll; or ``poll``, a
-    :class:`hearkit.retry.PollPolicy`, the client's own type); with a
-    ``webhook_url`` the runner waits for events and polls only every ``webhook_poll``
-    seconds. Failed sends back off by ``retry`` (a :class:`hearkit.retry.RetryPolicy`, the
-    client's own type), by default ``max_attempts`` sends with ``retry_backoff · 2^attempt``
-    seconds between them (at most 64 × ``retry_backoff``).
+    mode, and ``speakers_expected`` goes with each diarized one when set
+    (:func:`hearkit.batch.speakers.request_options`). ``poll_initial``/``poll_max`` bound the
+    polling backoff (×1.5 a poll; or ``poll``, a :class:`hearkit.retry.PollPolicy`, the
+    client's own type); with a ``webhook_url`` the runner waits for events and polls only
+    every ``webhook_poll`` seconds. Failed sends back off by ``retry`` (a
+    :class:`hearkit.retry.RetryPolicy`, the client's own type), by default ``max_attempts``
+    sends with ``retry_backoff · 2^attempt`` seconds between them (at most 64 ×
+    ``retry_backoff``).
     """
 
     concurrency: int = 8
     options: dict[str, Any] = field(default_factory=dict)
+    speakers_expected: int | None = None
     webhook_url: str | None = None
     max_attempts: int = 8
     poll_initial: float = 0.1
@@ -242,8 +246,7 @@ class Runner:
     def _request(self, row: ManifestRow) -> tuple[str, dict[str, Any]]:
         if row.idempotency_key and row.request is not None:
             return row.idempotency_key, row.request
-        options = dict(self.settings.options)
-        options["channel" if row.mode == "channel" else "diarize"] = True
+        options = request_options(self.settings.options, row.mode, self.settings.speakers_expected)
         key = idempotency_key(row.rec_id, options, row.generation)
         request = dict(options)
         if row.kind == "url":

@@ -36,6 +36,18 @@ def batch(
     stereo: Annotated[bool, typer.Option("--stereo", help="Every file is stereo: channel=true.")] = False,
     mono: Annotated[bool, typer.Option("--mono", help="Every file is mono: diarize=true.")] = False,
     auto: Annotated[bool, typer.Option("--auto", help="Inspect each file (the default).")] = False,
+    speakers: Annotated[
+        int | None,
+        typer.Option(
+            "--speakers",
+            min=0,
+            max=6,
+            help="Mono recordings: speakers to expect (sent as speakers_expected); another count only when"
+            " the audio strongly says so. Default: 2 (two-party calls) for a new batch, the batch's own"
+            " when resumed; 0 lets the audio decide.",
+            show_default=False,
+        ),
+    ] = None,
     webhook_url: Annotated[
         str | None, typer.Option(help="URL of `hearkit webhooks listen` (events wake the waiters).")
     ] = None,
@@ -84,6 +96,7 @@ def batch(
             model=model,
             numerals=True if numerals else None,
             output_formats=[f.strip() for f in formats.split(",") if f.strip()] if formats else None,
+            speakers_expected=speakers,
             webhook_url=webhook_url,
             dry_run=dry_run,
             retry_failed=retry_failed,

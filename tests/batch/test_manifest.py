@@ -89,6 +89,7 @@ def test_resume_reuses_content_hashes_until_a_file_changes(
 ) -> None:
     import hearkit.batch.manifest as manifest_module
     from hearkit.batch.api import _prepare
+    from hearkit.batch.speakers import BatchSettings
 
     for i in range(3):
         audio.mono(tmp_path / "in" / f"c{i}.wav", 0.5, seed=i)
@@ -100,15 +101,21 @@ def test_resume_reuses_content_hashes_until_a_file_changes(
         return real(path)
 
     monkeypatch.setattr(manifest_module, "hash_file", counting)
-    manifest, _ = _prepare(tmp_path / "in", tmp_path / "out", "auto", {}, False, False)
+    manifest, _, _ = _prepare(
+        tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False
+    )
     manifest.close()
     assert sorted(hashed) == ["c0.wav", "c1.wav", "c2.wav"]
     hashed.clear()
-    manifest, _ = _prepare(tmp_path / "in", tmp_path / "out", "auto", {}, False, False)
+    manifest, _, _ = _prepare(
+        tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False
+    )
     manifest.close()
     assert hashed == []
     audio.mono(tmp_path / "in" / "c1.wav", 0.7, seed=9)  # new content under the same name
-    manifest, _ = _prepare(tmp_path / "in", tmp_path / "out", "auto", {}, False, False)
+    manifest, _, _ = _prepare(
+        tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False
+    )
     assert hashed == ["c1.wav"]
     assert manifest.counts()["pending"] == 4  # the new content is a new recording
     manifest.close()
