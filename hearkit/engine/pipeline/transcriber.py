@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from faster_whisper import WhisperModel
 
 from hearkit.engine.pipeline.asr import (
     Chunk,
@@ -27,6 +28,7 @@ from hearkit.engine.pipeline.channels import (
 )
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
 from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, speaker_at
+from hearkit.engine.pipeline.holes import fill_holes
 from hearkit.engine.pipeline.quality import mono_quality, single_quality, stereo_quality
 from hearkit.engine.pipeline.rediarize import encode_embeddings
 from hearkit.engine.pipeline.vad import (
@@ -108,6 +110,8 @@ class WhisperTranscriber:
         signal = _single_signal(audio)
         regions = speech_regions(signal, self.vad)
         recognition = self._recognize([signal], [regions], settings)
+        # Speech the batched decode skipped (no word in it) is decoded again: see pipeline.holes.
+        recognition = fill_holes(self._model, signal, regions, recognition, settings)
         recognized = recognition.words
         if options.diarize or options.channel:
             result = self.label_speakers(signal, regions, recognized, options, audio.duration)
@@ -148,10 +152,13 @@ class WhisperTranscriber:
         chunks = self._plan(signals, regions)
         if not chunks:
             return Recognition([])
-        model = get_model(
+        return recognize_chunks(self._model(), signals, chunks, settings)
+
+    def _model(self) -> WhisperModel:
+        """This transcriber's model (loaded once per process)."""
+        return get_model(
             self.model, cpu_threads=self.cpu_threads, compute_type=self.compute_type, replicas=self.replicas
         )
-        return recognize_chunks(model, signals, chunks, settings)
 
     def _stereo_regions(
         self, audio: DecodedAudio

@@ -1,0 +1,67 @@
+"""Holes: detected speech without a word is decoded a second time (hearkit.engine.pipeline.holes)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hearkit.engine.pipeline import WhisperTranscriber
+from hearkit.engine.pipeline.asr import DecodeSettings, Recognition, RecognizedWord
+from hearkit.engine.pipeline.decode import SAMPLE_RATE, decode_audio
+from hearkit.engine.pipeline.holes import fill_holes, find_holes
+from hearkit.engine.pipeline.vad import speech_regions
+from tests.pipeline.conftest import espeak
+
+
+def _word(start: float, end: float) -> RecognizedWord:
+    return RecognizedWord("word", start, end, 0.9)
+
+
+def _activity(seconds: float, voiced: list[tuple[float, float]]) -> np.ndarray:
+    active = np.zeros(int(seconds / 0.02), dtype=bool)
+    for start, end in voiced:
+        active[int(start / 0.02) : int(end / 0.02)] = True
+    return active
+
+
+def test_a_hole_is_long_word_less_voice_inside_the_speech() -> None:
+    region = [(0, 6 * SAMPLE_RATE)]
+    words = [_word(0.1, 0.9), _word(3.2, 3.8), _word(5.0, 5.5)]
+    # Voice all along: the 2.3 s without a word between 0.9 and 3.2 s is a hole; 3.8-5.0 is too short.
+    assert find_holes(region, words, _activity(6, [(0, 6)])) == [(0.9, 3.2)]
+    # The same stretch silent (a pause inside the region) is no hole.
+    assert find_holes(region, words, _activity(6, [(0, 1), (3.1, 6)])) == []
+    # Voice to the region's end after the last word, and a region without any word at all.
+    assert find_holes(region, words[:2], _activity(6, [(0, 6)])) == [(0.9, 3.2), (3.8, 6.0)]
+    assert find_holes(region, [], _activity(6, [(0, 6)])) == [(0.0, 6.0)]
+
+
+def _said(text: str) -> list[str]:
+    return re.findall(r"[a-z']+", text.lower())
+
+
+@pytest.mark.asr
+def test_skipped_speech_is_recovered_from_the_audio(tmp_path: Path, transcriber: WhisperTranscriber) -> None:
+    first, second = "Please send the contract today.", "Our budget is fixed until the end of March."
+    clip = decode_audio(espeak(tmp_path / "call.wav", f"{first} {second}"))
+    signal = clip.samples[0]
+    regions = speech_regions(signal, transcriber.vad)
+    settings = DecodeSettings(beam_size=transcriber.beam_size, batch_size=transcriber.batch_size)
+    heard = transcriber._recognize([signal], [regions], settings)
+    said = [w for word in heard.words for w in _said(word.text)]
+    assert "budget" in said and "contract" in said  # the clip is recognisable at all
+    # The decoder skips the second sentence (as it skipped the overtalk call's answer): its words go.
+    budget = next(w for w in heard.words if "budget" in w.text.lower())
+    kept = [w for w in heard.words if w.end <= budget.start - 0.05]
+    skipped = Recognition(kept, windows=heard.windows)
+    filled = fill_holes(transcriber._model, signal, regions, skipped, settings)
+    again = [w for word in filled.words if word.start >= budget.start - 0.3 for w in _said(word.text)]
+    expected = _said(second)
+    assert sum(w in again for w in expected) >= 0.8 * len(expected), again
+    assert filled.words[: len(kept)] == kept  # the first pass's words are kept as they were
+    assert filled.windows == heard.windows + 1
+    # Nothing skipped: nothing decoded again.
+    assert fill_holes(transcriber._model, signal, regions, heard, settings) is heard
