@@ -69,6 +69,8 @@ class DecodeSettings:
 
     beam_size: int = 5
     batch_size: int = 8
+    fallback_beam_size: int = 5
+    max_new_tokens: int | None = None
     initial_prompt: str | None = None
     hotwords: str | None = None
     compression_ratio_threshold: float = 2.4
@@ -365,6 +367,7 @@ def recognize_chunks(
         clip_timestamps=clips,
         initial_prompt=settings.initial_prompt,
         without_timestamps=True,
+        max_new_tokens=settings.max_new_tokens,
         vad_filter=False,
     )
     # Segments name their chunk by its start frame (``seek``), up to float rounding.
@@ -390,7 +393,7 @@ def recognize_chunks(
             redo, _ = model.transcribe(
                 timeline.audio[clip_start:clip_end],
                 language="en",
-                beam_size=settings.beam_size,
+                beam_size=settings.fallback_beam_size,
                 word_timestamps=True,
                 initial_prompt=settings.initial_prompt,
                 condition_on_previous_text=False,

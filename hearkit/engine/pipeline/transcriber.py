@@ -21,6 +21,7 @@ from hearkit.engine.pipeline.asr import (
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
 from hearkit.engine.pipeline.channels import (
     BRIDGE_GAP_S,
+    channel_correlation,
     drop_bleed,
     is_really_mono,
     plan_windows,
@@ -92,6 +93,8 @@ class WhisperTranscriber:
     compute_type: str = "int8"
     beam_size: int = 3
     batch_size: int = 8
+    fallback_beam_size: int = 5
+    max_new_tokens: int | None = None
     vad: VadSettings = field(default_factory=VadSettings)
     name: str = "faster-whisper"
     replicas: int = field(default_factory=lambda: _env_int(ASR_REPLICAS_ENV, 1))
@@ -103,10 +106,18 @@ class WhisperTranscriber:
     def transcribe_audio(self, audio: DecodedAudio, options: JobCreateParams) -> Result:
         """Transcribe already decoded audio (what :meth:`transcribe` does after decoding)."""
         prompt = _vocabulary_prompt(options.vocabulary)
-        settings = DecodeSettings(beam_size=self.beam_size, batch_size=self.batch_size, initial_prompt=prompt)
+        settings = DecodeSettings(
+            beam_size=self.beam_size,
+            batch_size=self.batch_size,
+            fallback_beam_size=self.fallback_beam_size,
+            max_new_tokens=self.max_new_tokens,
+            initial_prompt=prompt,
+        )
         stereo = bool(options.channel) and audio.channels == 2
-        if stereo and not is_really_mono(audio.samples):
-            return self._by_channel(audio, settings, numerals=bool(options.numerals))
+        # One correlation pass serves the really-mono test and the quality block.
+        correlation = channel_correlation(audio.samples) if audio.channels == 2 else None
+        if stereo and not is_really_mono(audio.samples, correlation):
+            return self._by_channel(audio, settings, correlation, numerals=bool(options.numerals))
         signal = _single_signal(audio)
         regions = speech_regions(signal, self.vad)
         recognition = self._recognize([signal], [regions], settings)
@@ -127,7 +138,7 @@ class WhisperTranscriber:
             result.quality = single_quality(
                 result,
                 stereo_really_mono=stereo,
-                correlation=_correlation(audio.samples) if audio.channels == 2 else None,
+                correlation=correlation,
             )
         if result.quality is not None:
             result.quality.repetition_redecoded = recognition.repetition_redecoded
@@ -186,7 +197,9 @@ class WhisperTranscriber:
         _, regions, _ = self._stereo_regions(audio)
         return self._plan([audio.samples[0], audio.samples[1]], regions)
 
-    def _by_channel(self, audio: DecodedAudio, settings: DecodeSettings, *, numerals: bool) -> Result:
+    def _by_channel(
+        self, audio: DecodedAudio, settings: DecodeSettings, correlation: float | None, *, numerals: bool
+    ) -> Result:
         activity, regions, bleed = self._stereo_regions(audio)
         recognition = self._recognize([audio.samples[0], audio.samples[1]], regions, settings)
         # Word edges are trimmed to where the channel's voice is: a word at the edge of a
@@ -197,7 +210,7 @@ class WhisperTranscriber:
             start, end = trim_to_activity(w.start, w.end, activity[w.channel])
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
         result = build_result(words, audio_seconds=audio.duration, numerals=numerals, labelled=True)
-        result.quality = stereo_quality(result, _correlation(audio.samples), bleed, activity, regions)
+        result.quality = stereo_quality(result, correlation, bleed, activity, regions)
         result.quality.repetition_redecoded = recognition.repetition_redecoded
         return result
 
@@ -253,10 +266,5 @@ def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
     return audio.mono()
 
 
-def _correlation(samples: npt.NDArray[np.float32]) -> float | None:
-    """Pearson correlation of the two channels (``None`` if either is constant), on every 4th sample
-    (4 kHz is plenty to tell one signal twice from two; the full signal cost ~10x more)."""
-    left, right = samples[0, ::4].astype(np.float64), samples[1, ::4].astype(np.float64)
-    if not left.std() or not right.std():
-        return None
-    return float(np.corrcoef(left, right)[0, 1])
+_correlation = channel_correlation
+"""Kept for ``benchmarks/bench_diarization.py``, which builds the stereo quality block itself."""
