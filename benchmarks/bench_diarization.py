@@ -473,18 +473,21 @@ def stereo_items() -> list[tuple[str, DecodedAudio, Spans]]:
     return items
 
 
-def bench_stereo(transcriber: WhisperTranscriber) -> None:
-    """The stereo path (``channel: true``) with its quality block: RTF, the block's own cost, and the
-    stereo result's talk shares against the channel truth (the same truth as the mono mixes' rows)."""
+def bench_stereo(transcriber: WhisperTranscriber, mono: dict[str, list[float]] | None = None) -> None:
+    """The stereo path (``channel: true``) with its quality block: RTF, the block's own cost, the
+    stereo result's talk shares against the channel truth (the same truth as the mono mixes' rows),
+    and *mono vs stereo*: the largest difference between the mono mix's talk shares (this run's
+    development row of the same call, ``mono``) and the stereo result's, in pp, the two sorted by
+    size (two-party calls: no labels to map)."""
     from hearkit.engine.pipeline.quality import stereo_quality
     from hearkit.engine.pipeline.transcriber import _correlation
 
     print("\n### stereo path, channel: true (same run)\n")
     print(
-        "| call | audio s | wall s | CPU s | RTF | quality block s | talk-share err pp | unattributed"
-        " | trust: flags |"
+        "| call | audio s | wall s | CPU s | RTF | quality block s | talk-share err pp | mono vs stereo pp"
+        " | unattributed | trust: flags |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     total_audio = total_wall = total_quality = 0.0
     for name, audio, truth in stereo_items():
         t0, c0 = time.perf_counter(), time.process_time()
@@ -499,6 +502,13 @@ def bench_stereo(transcriber: WhisperTranscriber) -> None:
         quality_s = time.perf_counter() - q1
         found = [(s.start, s.end, str(s.speaker)) for s in result.segments]
         err = talk_share_error(truth, found, {"speaker_0": "speaker_0", "speaker_1": "speaker_1"})
+        mono_shares = next((v for k, v in (mono or {}).items() if k.split(".")[0] == name), None)
+        stereo_shares = sorted(shares(found).values())
+        agree = (
+            "–"
+            if mono_shares is None or len(mono_shares) != len(stereo_shares)
+            else f"{max(abs(a - b) for a, b in zip(sorted(mono_shares), stereo_shares, strict=True)):.1f}"
+        )
         flags = (
             ""
             if result.quality is None
@@ -509,13 +519,13 @@ def bench_stereo(transcriber: WhisperTranscriber) -> None:
         total_quality += quality_s
         print(
             f"| {name} | {audio.duration:.0f} | {wall:.1f} | {cpu:.1f} | {wall / audio.duration:.3f} |"
-            f" {quality_s:.3f} (regions {v0:.2f}, reused) | {err:.1f} |"
+            f" {quality_s:.3f} (regions {v0:.2f}, reused) | {err:.1f} | {agree} |"
             f" {result.quality.unattributed_speech if result.quality else None} | {flags} |",
             flush=True,
         )
     print(
         f"| **total** | {total_audio:.0f} | {total_wall:.1f} | | {total_wall / total_audio:.3f} |"
-        f" {total_quality:.2f} (RTF +{total_quality / total_audio:.4f}) | | |"
+        f" {total_quality:.2f} (RTF +{total_quality / total_audio:.4f}) | | | | |"
     )
 
 
@@ -536,6 +546,7 @@ def main(argv: list[str]) -> None:
     transcriber = WhisperTranscriber()
     print(f"load average {Path('/proc/loadavg').read_text().split()[:3]} (2 cores, shared); tiny.en int8")
     rows: list[dict[str, Any]] = []
+    mono: dict[str, list[float]] = {}  # a call's mono talk shares (pp), for the stereo table
     for title, items in (
         ("development (tuned on)", development_items(args.only) if args.set in (None, "dev") else []),
         ("EVALUATION (never tuned on)", evaluation_items(args.only) if args.set in (None, "eval") else []),
@@ -546,6 +557,9 @@ def main(argv: list[str]) -> None:
         for item in items:
             outcome = run(transcriber, item, args.fresh)
             outcomes.append(outcome)
+            mono[item.name] = list(
+                shares([(g.start, g.end, str(g.speaker)) for g in outcome.result.segments]).values()
+            )
             rows.append(
                 {
                     "name": item.name,
@@ -562,7 +576,7 @@ def main(argv: list[str]) -> None:
             )
         print_table(title, outcomes)
     if args.stereo:
-        bench_stereo(transcriber)
+        bench_stereo(transcriber, mono)
     print("\n### peers (published figures, not run here; metric notes differ)\n")
     for system, data, der, note in PEERS:
         print(f"| {system} | {data} | {der} | {note} |")
