@@ -24,6 +24,7 @@ import pandas as pd
 from hearkit.schema import Quality, Result
 
 __all__ = [
+    "FLAG_WORDS",
     "NOT_MEASURED",
     "QUALITY_COLUMNS",
     "TALK_RATIO_FLAGS",
@@ -35,6 +36,7 @@ __all__ = [
     "quality_of",
     "quality_view",
     "talk_ratio_doubt",
+    "trust_words",
     "view_of",
 ]
 
@@ -176,9 +178,40 @@ TALK_RATIO_FLAGS = frozenset(
         "strong_bleed",
         "stereo_really_mono",
         "roles_maybe_swapped",
+        "voices_alike",
+        "mixed_voices",
+        "much_overlap",
     }
 )
 """Flag codes that (at warning or worse) make a call's rep talk ratio unreliable."""
+
+
+FLAG_WORDS: dict[str, str] = {
+    "speaker_count_uncertain": "speaker count uncertain",
+    "speaker_count_held": "speaker count set by the call type",
+    "weak_separation": "voices hard to tell apart",
+    "phantom_speaker": "a speaker with under 5% of the talk",
+    "one_voice": "only one voice found",
+    "little_speech": "too little speech to count voices",
+    "unattributed_speech": "speech given to no one",
+    "stereo_really_mono": "stereo file holds one signal",
+    "strong_bleed": "the parties leak into each other's channel",
+    "roles_maybe_swapped": "rep and customer may be swapped",
+    "low_asr_confidence": "transcript uncertain",
+    "voices_alike": "one voice may be counted twice",
+    "mixed_voices": "two voices may be counted as one",
+    "much_overlap": "much talking over each other",
+}
+"""A few plain words for each flag code, for narrow places (the CLI calls table); the flag's own
+``meaning`` is the full sentence."""
+
+
+def trust_words(trust: object, codes: object) -> str:
+    """``medium: speaker count uncertain; much talking over each other`` (the trust level and its
+    flags in plain words; an unknown code is shown as it is); ``not measured`` without a block."""
+    level = trust if isinstance(trust, str) and trust else NOT_MEASURED
+    named = [FLAG_WORDS.get(c, c) for c in codes.split(",") if c] if isinstance(codes, str) else []
+    return f"{level}: {'; '.join(named)}" if named else level
 
 
 def talk_ratio_doubt(codes: object) -> str:

@@ -133,6 +133,13 @@ class Quality(ApiModel):
     * ``repetition_redecoded``: Whisper windows (≤ 30 s of packed speech each) whose batched
       text looped (one n-gram said 4 or more times in a row) and were decoded again with the
       temperature fallback; a count of windows, not a share.
+    * ``voice_similarity``: cosine similarity of the voice prints (mean embedding of a speaker's
+      windows) of the two speakers that sound most alike (mono, 2+ speakers); high = one voice
+      may have been split in two.
+    * ``mixed_voice``: the largest cluster's silhouette (cosine) when its own windows are split in
+      two (mono); high = that "speaker" may hold two voices.
+    * ``overlap_share``: seconds in which two or more people speak at once / seconds in which
+      anyone speaks (mono, from the diarizer's per-frame speaker counts).
     """
 
     trust: TrustLevel = "high"
@@ -150,6 +157,9 @@ class Quality(ApiModel):
     word_confidence: float | None = None
     low_confidence_words: float | None = None
     repetition_redecoded: int | None = None
+    voice_similarity: float | None = None
+    mixed_voice: float | None = None
+    overlap_share: float | None = None
 
 
 class SpeakerEmbeddings(ApiModel):

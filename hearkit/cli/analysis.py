@@ -107,6 +107,8 @@ def calls_table(calls: CallSet) -> Any:
     """A rich table of the calls: rep, duration, rep talk share, questions, tracker hits, monologue."""
     from rich.table import Table
 
+    from hearkit.quality import trust_words
+
     frame = calls.calls
     hits = {str(k): int(v) for k, v in calls.hits.groupby(CALL_ID).size().items()}
     table = Table(title="Calls", title_justify="left")
@@ -140,7 +142,7 @@ def calls_table(calls: CallSet) -> Any:
             "" if questions is None else str(int(questions)),
             str(int(hits.get(row[CALL_ID], 0))),
             "" if monologue is None else f"{float(monologue):.0f} s",
-            str(value(row, "trust") or "not measured"),  # issue 20: the quality block's trust level
+            trust_words(value(row, "trust"), value(row, "quality_flags")),  # issue 20: trust, flags in words
         )
     return table
 

@@ -28,6 +28,14 @@ recordings of ``benchmarks/bench_diarization.py`` (never on its evaluation sets)
   that does not tell, channel 1 opens the call and asks more questions; warning; roles.
 * ``low_asr_confidence``: mean word probability < :data:`WORD_CONFIDENCE_MIN` or more than
   :data:`LOW_WORDS_MAX` of the words under 0.5; warning; transcript (and trackers on it).
+* ``voices_alike``: mono, the two most alike speakers' voice prints have cosine similarity above
+  :data:`VOICES_ALIKE` (:func:`voice_similarity`); warning; speaker count, talk ratio (one voice
+  may have been split in two).
+* ``mixed_voices``: mono, the largest speaker's own windows split in two with a silhouette above
+  :data:`MIXED_VOICE_MIN` (:func:`mixed_voice`); warning; speaker count, talk ratio (two voices
+  may have been merged into one speaker).
+* ``much_overlap``: mono, more than :data:`OVERLAP_MAX` of the speech time has two or more
+  speakers at once (:func:`overlap_share`); warning; talk ratio.
 
 Trust: ``low`` with any ``unreliable`` flag, ``medium`` with any ``warning``, else ``high``.
 """
@@ -51,20 +59,27 @@ __all__ = [
     "MARGIN_MIN",
     "MINOR_SHARE",
     "MIN_SPEECH_S",
+    "MIXED_VOICE_MIN",
+    "OVERLAP_MAX",
     "SEPARATION_MIN",
     "UNATTRIBUTED_MAX",
     "UNATTRIBUTED_MAX_STEREO",
+    "VOICES_ALIKE",
     "WORD_CONFIDENCE_MIN",
+    "mixed_voice",
     "mono_quality",
+    "overlap_share",
     "segment_confidence",
     "single_quality",
     "stereo_quality",
     "trust_of",
     "unattributed_share",
+    "voice_similarity",
 ]
 
-MARGIN_MIN = 0.06
-"""Development recordings: wrong counts had margins ≤ 0.039, right ones ≥ 0.088; the middle."""
+MARGIN_MIN = 0.09
+"""Development recordings (benchmarks/quality_signals.py): right calls' margins ≥ 0.103, the wrong
+calls' ≤ 0.08 but one (0.11); set between."""
 SEPARATION_MIN = 0.15
 MINOR_SHARE = 0.05
 MIN_SPEECH_S = 9.0
@@ -75,6 +90,18 @@ development calls: right ones ≤ 0.12, the contact-centre call whose shares are
 BLEED_MAX = 0.20
 WORD_CONFIDENCE_MIN = 0.70
 LOW_WORDS_MAX = 0.20
+VOICES_ALIKE = 0.90
+"""Development recordings: right calls up to 0.87 (two espeak voices of one call score 0.80), wrong
+ones 0.71–0.83: the measure does not separate them, so the bar sits above every right call."""
+MIXED_VOICE_MIN = 0.45
+"""Development recordings: right calls up to 0.44, wrong ones 0.23–0.39: the measure does not
+separate them, so the bar sits above every right call."""
+OVERLAP_MAX = 0.10
+"""Development recordings: right calls ≤ 0.087, wrong meetings 0.13–0.34."""
+MIN_PRINT_WINDOWS = 4
+"""Windows a speaker needs for a voice print (about 3 s of speech)."""
+MIN_SPLIT_WINDOWS = 12
+"""Windows the largest speaker needs before it is split in two (about 9 s of speech)."""
 _LOW_WORD = 0.5
 _FRAME_S = 0.02
 
@@ -128,6 +155,108 @@ def unattributed_share(
     for s in segments:
         covered[int(s.start / _FRAME_S) : math.ceil(s.end / _FRAME_S)] = True
     return round(float((voice & ~covered).sum()) / total, 4)
+
+
+def _voice_prints(diarization: Diarization) -> dict[int, npt.NDArray[np.float64]]:
+    """Each cluster's voice print: the unit mean of its windows' embeddings (clusters with enough)."""
+    prints = {}
+    labels = np.asarray(diarization.labels)
+    for cluster in np.unique(labels[labels >= 0]):
+        rows = diarization.embeddings[labels == cluster].astype(np.float64)
+        if len(rows) >= MIN_PRINT_WINDOWS:
+            mean = rows.mean(axis=0)
+            prints[int(cluster)] = mean / (np.linalg.norm(mean) or 1.0)
+    return prints
+
+
+def voice_similarity(diarization: Diarization | None) -> float | None:
+    """Cosine similarity of the voice prints of the two speakers that sound most alike.
+
+    ``None`` with fewer than two speakers holding :data:`MIN_PRINT_WINDOWS` windows each.
+    """
+    if diarization is None or len(diarization.embeddings) == 0:
+        return None
+    prints = list(_voice_prints(diarization).values())
+    if len(prints) < 2:
+        return None
+    matrix = np.stack(prints)
+    similarity = matrix @ matrix.T
+    np.fill_diagonal(similarity, -1.0)
+    return round(float(similarity.max()), 4)
+
+
+def mixed_voice(diarization: Diarization | None) -> float | None:
+    """How much the largest speaker sounds like two voices: the silhouette (cosine) of its own
+    windows split in two (average-linkage cosine tree cut at 2), ``None`` when it holds fewer
+    than :data:`MIN_SPLIT_WINDOWS` windows."""
+    if diarization is None or len(diarization.embeddings) == 0:
+        return None
+    labels = np.asarray(diarization.labels)
+    valid = labels[labels >= 0]
+    if valid.size == 0:
+        return None
+    ids, counts = np.unique(valid, return_counts=True)
+    rows = diarization.embeddings[labels == ids[int(np.argmax(counts))]].astype(np.float64)
+    if len(rows) < MIN_SPLIT_WINDOWS:
+        return None
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.metrics import silhouette_score
+
+    halves = fcluster(linkage(rows, method="average", metric="cosine"), 2, criterion="maxclust")
+    if len(set(halves.tolist())) < 2:
+        return None
+    return round(float(silhouette_score(rows, halves, metric="cosine")), 4)
+
+
+def overlap_share(segments: Sequence[Segment]) -> float | None:
+    """Time two or more speakers' segments cover at once / time any speaker's segment covers
+    (10 ms frames); ``None`` without labelled speech."""
+    spans = [(s.start, s.end, str(s.speaker)) for s in segments if s.speaker is not None and s.end > s.start]
+    if not spans:
+        return None
+    frames = math.ceil(max(end for _, end, _ in spans) / 0.01) + 1
+    speakers = sorted({speaker for _, _, speaker in spans})
+    covered = np.zeros((len(speakers), frames), dtype=bool)
+    for start, end, speaker in spans:
+        covered[speakers.index(speaker), int(start / 0.01) : math.ceil(end / 0.01)] = True
+    count = covered.sum(axis=0)
+    anyone = int((count >= 1).sum())
+    return round(float((count >= 2).sum()) / anyone, 4) if anyone else None
+
+
+def _signal_flags(quality: Quality) -> list[QualityFlag]:
+    """The flags of the voice-print and overlap measures (see the module text)."""
+    flags = []
+    if quality.voice_similarity is not None and quality.voice_similarity > VOICES_ALIKE:
+        flags.append(
+            QualityFlag(
+                code="voices_alike",
+                meaning=f"two of the speakers sound alike (voice similarity {quality.voice_similarity:.2f}):"
+                " one person may have been counted twice, so the count may be one too high and the talk"
+                " ratio split between them",
+                affects=["speaker_count", "talk_ratio"],
+            )
+        )
+    if quality.mixed_voice is not None and quality.mixed_voice > MIXED_VOICE_MIN:
+        flags.append(
+            QualityFlag(
+                code="mixed_voices",
+                meaning="the main speaker's speech sounds like two voices"
+                f" (split score {quality.mixed_voice:.2f}): two people may have been counted as one,"
+                " so the count may be too low and the talk ratio off",
+                affects=["speaker_count", "talk_ratio"],
+            )
+        )
+    if quality.overlap_share is not None and quality.overlap_share > OVERLAP_MAX:
+        flags.append(
+            QualityFlag(
+                code="much_overlap",
+                meaning=f"people talk over each other in {quality.overlap_share:.0%} of the speech: who said"
+                " what there is uncertain, so talk ratios are less exact",
+                affects=["talk_ratio"],
+            )
+        )
+    return flags
 
 
 def _asr(words: Sequence[Word]) -> tuple[float | None, float | None, list[QualityFlag]]:
@@ -226,6 +355,8 @@ def mono_quality(
         quality.cluster_separation = (
             round(diarization.separation, 3) if diarization.separation is not None else None
         )
+        quality.voice_similarity = voice_similarity(diarization)
+        quality.mixed_voice = mixed_voice(diarization)
         if count.margin is not None and count.margin < MARGIN_MIN and count.constrained_by is None:
             flags.append(
                 QualityFlag(
@@ -257,7 +388,8 @@ def mono_quality(
                     affects=["talk_ratio"],
                 )
             )
-    quality.flags = flags
+    quality.overlap_share = overlap_share(result.segments)
+    quality.flags = flags + _signal_flags(quality)
     return _rated(quality)
 
 
