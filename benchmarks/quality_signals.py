@@ -17,8 +17,10 @@ the values of the wrong calls, so a threshold between them can be read off.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from pathlib import Path
 
 from bench_diarization import (
     Outcome,
@@ -53,6 +55,9 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=["dev", "eval"], default="dev")
     parser.add_argument("--only")
+    parser.add_argument(
+        "--json", type=Path, help="also write each call's wrong/right, flags and quality block"
+    )
     args = parser.parse_args(argv)
     items = development_items(args.only) if args.set == "dev" else evaluation_items(args.only)
     transcriber = WhisperTranscriber()
@@ -81,6 +86,20 @@ def main(argv: list[str]) -> None:
         f"\nflags: wrong calls flagged {sum(bool(o.flags) for o in wrong)}/{len(wrong)},"
         f" right calls flagged {sum(bool(o.flags) for o in right)}/{len(right)}"
     )
+    if args.json:
+        rows = [
+            {
+                "name": o.item.name,
+                "wrong": o.wrong,
+                "found": o.found,
+                "true": o.item.true_speakers,
+                "talk_err": None if o.talk_err != o.talk_err else o.talk_err,
+                "flags": o.flags,
+                "quality": None if o.result.quality is None else o.result.quality.to_api(),
+            }
+            for o in outcomes
+        ]
+        args.json.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":
