@@ -94,6 +94,7 @@ def main(argv: list[str]) -> None:
                 "found": o.found,
                 "true": o.item.true_speakers,
                 "talk_err": None if o.talk_err != o.talk_err else o.talk_err,
+                "der_terms": o.terms,
                 "flags": o.flags,
                 "quality": None if o.result.quality is None else o.result.quality.to_api(),
             }
