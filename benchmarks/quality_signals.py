@@ -6,7 +6,8 @@ It runs the mono path of ``benchmarks/bench_diarization.py`` (same recordings, s
 recognition, same definition of a *wrong* call: count off, or talk shares off by > 5 pp) and prints,
 per call, the measures the flags read (``hearkit.schema.Quality``): the count margin, cluster
 separation, voice similarity of the two most alike speakers, the largest speaker's split score
-(mixed voice), the overlap share and the unattributed share, with the flags raised.
+(mixed voice), the overlap share, the unattributed share and the voice no segment covers, with the
+flags raised.
 
 Thresholds are chosen on the **development** rows only (``--set dev``, the default); the
 evaluation rows (``pyannote_ami_train``, ``google_commercial_call``) are printed to report on, never
@@ -38,6 +39,7 @@ MEASURES = (
     ("mixed_voice", "mixed"),
     ("overlap_share", "overlap"),
     ("unattributed_speech", "unattr"),
+    ("uncovered_voice", "uncovered"),
 )
 
 

@@ -138,8 +138,11 @@ class Quality(ApiModel):
       may have been split in two.
     * ``mixed_voice``: the largest cluster's silhouette (cosine) when its own windows are split in
       two (mono); high = that "speaker" may hold two voices.
-    * ``overlap_share``: seconds in which two or more people speak at once / seconds in which
-      anyone speaks (mono, from the diarizer's per-frame speaker counts).
+    * ``overlap_share``: seconds in which two or more speakers' segments run at once / seconds
+      any segment covers (mono).
+    * ``uncovered_voice``: seconds of energy-active voice anywhere in the file (20 ms frames 15 dB
+      over its noise floor) that no segment covers / seconds of energy-active voice (mono); unlike
+      ``unattributed_speech`` it also counts voice the speech detector missed.
     """
 
     trust: TrustLevel = "high"
@@ -160,6 +163,7 @@ class Quality(ApiModel):
     voice_similarity: float | None = None
     mixed_voice: float | None = None
     overlap_share: float | None = None
+    uncovered_voice: float | None = None
 
 
 class SpeakerEmbeddings(ApiModel):

@@ -104,6 +104,7 @@ MIN_SPLIT_WINDOWS = 12
 """Windows the largest speaker needs before it is split in two (about 9 s of speech)."""
 _LOW_WORD = 0.5
 _FRAME_S = 0.02
+_FRAME_SAMPLES = int(_FRAME_S * SAMPLE_RATE)
 
 
 def segment_confidence(probabilities: Sequence[float]) -> float | None:
@@ -389,6 +390,7 @@ def mono_quality(
                 )
             )
     quality.overlap_share = overlap_share(result.segments)
+    quality.uncovered_voice = unattributed_share(active, [(0, len(active) * _FRAME_SAMPLES)], result.segments)
     quality.flags = flags + _signal_flags(quality)
     return _rated(quality)
 
