@@ -103,6 +103,7 @@ class Outcome:
     terms: dict[str, float] = field(default_factory=dict)
     talk_err: float = float("nan")
     quality_s: float = 0.0
+    label_cpu_s: float = 0.0
 
     @property
     def found(self) -> int:
@@ -359,9 +360,9 @@ def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
     signal, regions, words, asr_s = recognised(transcriber, item, fresh)
     # A two-party call is run as `hearkit analyze --mono` runs it: speakers_expected=2.
     options = JobCreateParams(diarize=True, speakers_expected=2 if item.two_party else None, **item.options)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = transcriber.label_speakers(signal, regions, words, options, item.audio.duration)
-    outcome = Outcome(item, result, asr_s, time.perf_counter() - t0)
+    outcome = Outcome(item, result, asr_s, time.perf_counter() - t0, label_cpu_s=time.process_time() - c0)
     # The quality block's own cost, timed again on its own (the activity is computed for trimming anyway).
     from hearkit.engine.pipeline.quality import mono_quality
     from hearkit.engine.pipeline.vad import energy_activity
@@ -438,9 +439,11 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
     asr = sum(o.asr_s for o in outcomes)
     label = sum(o.label_s for o in outcomes)
     quality = sum(o.quality_s for o in outcomes)
+    label_cpu = sum(o.label_cpu_s for o in outcomes)
     print(
         f"\nRTF parts: recognition {asr / audio:.3f} (cached, timed when first computed), speakers + assembly"
-        f" + quality {label / audio:.4f}, of which the quality block {quality / audio:.5f} ({quality:.2f} s)"
+        f" + quality {label / audio:.4f} wall ({label:.1f} s; CPU {label_cpu:.1f} s, {label_cpu / audio:.4f}"
+        f" per audio second), of which the quality block {quality / audio:.5f} ({quality:.2f} s)"
     )
     wrong = [o for o in outcomes if o.wrong]
     right = [o for o in outcomes if not o.wrong]

