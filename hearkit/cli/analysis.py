@@ -331,7 +331,7 @@ def _analyze(
                     f"{'two-party call: ' if speakers == 2 else ''}{speakers} speaker(s) expected unless the"
                     " audio strongly says otherwise (--speakers N to change)"
                 )
-            job = client.jobs.transcribe(
+            job = client.jobs.create(
                 None if is_url else Path(source),
                 audio_url=source if is_url else None,
                 channel=True if stereo else None,
@@ -339,6 +339,17 @@ def _analyze(
                 # issue 20: mono = a two-party call: 2 speakers unless the audio strongly says otherwise
                 speakers_expected=None if stereo else speakers,
             )
+            ahead = _jobs_ahead(client)
+            if ahead:
+                console.print(
+                    f"{ahead} other job(s) in this data dir's queue (another hearkit process's work) run"
+                    " first or alongside"
+                )
+            try:
+                job = client.jobs.wait(job, timeout=3600)  # a long call behind a queue; Ctrl-C ends it
+            except KeyboardInterrupt:
+                _give_up(console, client, job.job_id)
+                raise typer.Exit(code=130) from None
             result = client.jobs.result(job)
     except HearkitError as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -356,6 +367,38 @@ def _analyze(
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
         return
     print_record(record, Console())
+
+
+def _embedded_engine(client: Any) -> Any:
+    """The process's embedded local engine when ``client`` talks to it, else ``None``."""
+    from hearkit.engine.local import LocalEngine
+
+    engine = LocalEngine._default
+    if engine is None or not engine.running or client.base_url.rstrip("/") != engine.base_url:
+        return None
+    return engine
+
+
+def _jobs_ahead(client: Any) -> int:
+    """Jobs queued or running in the embedded engine's data dir besides the one just sent (0 if remote)."""
+    engine = _embedded_engine(client)
+    if engine is None or engine.runtime is None:
+        return 0
+    store = engine.runtime.store
+    return max(0, int(store.count_jobs("queued")) + int(store.count_jobs("running")) - 1)
+
+
+def _give_up(console: Console, client: Any, job_id: str) -> None:
+    """Ctrl-C while waiting: cancel the job on the embedded engine; a remote one goes on (no cancel API)."""
+    engine = _embedded_engine(client)
+    if engine is not None:
+        engine.cancel(job_id, "cancelled: hearkit analyze was interrupted (Ctrl-C) before the job ended")
+        console.print(f"interrupted: job {job_id} cancelled, its audio deleted")
+    else:
+        console.print(
+            f"interrupted: job {job_id} goes on at {client.base_url}; `hearkit jobs wait {job_id}` and"
+            f" `hearkit jobs result {job_id}` fetch it later"
+        )
 
 
 def print_record(record: Any, console: Console) -> None:

@@ -7,6 +7,7 @@ The key and root URL come from ``PYAI_API_KEY`` / ``PYAI_BASE_URL`` (or ``--api-
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -68,7 +69,7 @@ def register(app: typer.Typer) -> None:
         base_url: BaseUrl = None,
     ) -> None:
         """Poll a job until it completes; exit code 1 if it fails or the wait times out."""
-        with _client(api_key, base_url) as client:
+        with _client(api_key, base_url, run_jobs=True) as client:
             job = client.jobs.wait(
                 job_id, timeout=timeout, on_progress=lambda j: typer.echo(f"{j.job_id}: {j.status}", err=True)
             )
@@ -100,8 +101,14 @@ def register(app: typer.Typer) -> None:
 
 
 @contextmanager
-def _client(api_key: str | None, base_url: str | None) -> Iterator[PyAI]:
-    """A client whose errors end the command with their message and exit code 1."""
+def _client(api_key: str | None, base_url: str | None, *, run_jobs: bool = False) -> Iterator[PyAI]:
+    """A client whose errors end the command with their message and exit code 1.
+
+    Without ``run_jobs`` an embedded engine only serves the API: looking at jobs must not start
+    running (then hand back) work that another hearkit process queued on the same data dir.
+    """
+    if not run_jobs:
+        os.environ["HEARKIT_RUN_JOBS"] = "0"
     try:
         with PyAI(api_key, base_url) as client:
             yield client

@@ -243,6 +243,27 @@ class Leases:
         return True
 
 
+def cancel_job(store: Store, job_id: str, reason: str) -> str | None:
+    """End a queued or running job as ``cancelled`` with ``reason`` as its error, whoever holds it.
+
+    Returns the path of its stored audio (for the caller to delete), ``""`` when it had none, or
+    ``None`` when the job was already over (or unknown). A process still transcribing it finds the
+    job gone at :meth:`Leases.finish` and drops its result.
+    """
+    with store.transaction() as db:
+        row = db.execute(
+            "SELECT audio_path FROM jobs WHERE job_id = ? AND status IN ('queued', 'running')", (job_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        db.execute(
+            "UPDATE jobs SET status = 'cancelled', error = ?, updated_at = ?, audio_path = NULL,"
+            " owner = NULL, lease_until = NULL WHERE job_id = ?",
+            (reason, now_ms(), job_id),
+        )
+    return str(row["audio_path"] or "")
+
+
 def _marks(values: list[str]) -> str:
     return ",".join("?" * len(values))
 

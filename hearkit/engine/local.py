@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 import uvicorn
 
 from hearkit.engine.app import Runtime, create_app
+from hearkit.engine.leases import cancel_job
 from hearkit.engine.settings import EngineSettings
 from hearkit.engine.transcriber import Transcriber
 
@@ -132,6 +133,19 @@ class LocalEngine:
         if self.runtime is not None:
             self.runtime.store.close()
         self._server = self._thread = self._socket = None
+
+    def cancel(self, job_id: str, reason: str) -> bool:
+        """End a queued or running job as ``cancelled`` (``reason`` is its error) and delete its audio.
+
+        For the program that submitted the job and gives up on it (``hearkit analyze`` on Ctrl-C), so
+        the job is not handed back for another hearkit process to run. ``False``: it was over already.
+        """
+        if self.runtime is None:
+            raise RuntimeError("the engine is not started")
+        audio = cancel_job(self.runtime.store, job_id, reason)
+        if audio:
+            Path(audio).unlink(missing_ok=True)
+        return audio is not None
 
     def __enter__(self) -> LocalEngine:
         return self.start()

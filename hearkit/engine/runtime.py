@@ -80,11 +80,10 @@ class Runtime:
         # Other processes may use this data dir now: their jobs and uploads stay (see engine.leases).
         housekeeping(self.store, self.audio_dir, self.tmp_dir)
         self.deliverer = WebhookDeliverer(self.store, self.settings, self.webhook_secret)
-        self.worker = Worker(self.store, self.settings, self.transcriber, on_finished=self._job_finished)
-        self._tasks = [
-            asyncio.create_task(self.worker.run(), name="hearkit-worker"),
-            asyncio.create_task(self.deliverer.run(), name="hearkit-webhooks"),
-        ]
+        self._tasks = [asyncio.create_task(self.deliverer.run(), name="hearkit-webhooks")]
+        if self.settings.run_jobs:
+            self.worker = Worker(self.store, self.settings, self.transcriber, on_finished=self._job_finished)
+            self._tasks.append(asyncio.create_task(self.worker.run(), name="hearkit-worker"))
 
     def _job_finished(self, _job_id: str) -> None:
         if self.deliverer is not None:

@@ -76,6 +76,10 @@ class EngineSettings:
     sandbox_scopes: str = "hear:transcribe,transcribe:jobs"
     #: Seconds the worker sleeps when idle before looking for queued jobs again.
     poll_interval: float = 0.5
+    #: Run queued jobs in this process. ``False`` serves the API only: ``hearkit jobs list/get/result``
+    #: start the embedded engine that way, so a look at the jobs never picks up (and then hands back)
+    #: work queued by another hearkit process on the same data dir.
+    run_jobs: bool = True
     #: A job interrupted (server killed) more often than this fails instead of running again.
     max_attempts: int = 3
     #: A running job belongs to its process for this long unless renewed (every third of it); another
