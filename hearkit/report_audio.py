@@ -226,6 +226,9 @@ def turn_attributes(
 def play(path: str | Path, t: float, *, before_s: float = 2.0, after_s: float = 8.0) -> Any:
     """An audio player (``ipywidgets.Audio``, else an HTML ``<audio>``) of the recording at
     ``path`` from ``t − before_s`` to ``t + after_s`` seconds: one moment, for a notebook."""
+    from hearkit._extras import require
+
+    require("notebook", "play() (an audio player for a notebook)", "IPython")
     start = max(0.0, float(t) - before_s)
     data = clips.encode_spans(path, [(start, float(t) + after_s)])[0]
     try:

@@ -130,6 +130,14 @@ def test_core_install_loads_the_sample_and_reports_from_any_folder(core: Path, t
         (["hearkit", "batch", str(SAMPLE_AUDIO), "--out", "out"], "local"),
         (["hearkit", "dashboard", "--no-browser"], "notebook"),
         (["python", "-c", "from hearkit.client import PyAI\nPyAI().jobs.list()"], "local"),
+        (
+            [
+                "python",
+                "-c",
+                "from hearkit.record import CallSet\nCallSet.load_sample().play('call_03_pricing', 84.7)",
+            ],
+            "notebook",
+        ),
     ],
 )
 def test_core_install_names_the_missing_extra(core: Path, tmp_path: Path, cmd: list[str], extra: str) -> None:
