@@ -19,6 +19,7 @@ import csv
 import glob
 import hashlib
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -202,9 +203,9 @@ def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
     elif path.is_file() and path.suffix.lower() == ".csv":
         yield from _csv_rows(path)
     elif path.is_file():
-        yield {"path": path.resolve()}
+        yield {"path": _absolute(path)}
     elif any(ch in text for ch in "*?["):
-        matches = sorted(Path(p).resolve() for p in glob.glob(str(path), recursive=True))
+        matches = sorted(_absolute(Path(p)) for p in glob.glob(str(path), recursive=True))
         files = [p for p in matches if p.is_file() and not is_sidecar(p) and not _excluded(p, exclude)]
         if not files:
             raise FileNotFoundError(f"the pattern {text!r} matches no files")
@@ -217,7 +218,7 @@ def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
 
 def _walk(folder: Path, exclude: Path | None) -> Iterable[Path]:
     files = (
-        p.resolve()
+        _absolute(p)
         for p in folder.rglob("*")
         if p.is_file()
         and not is_sidecar(p)
@@ -252,7 +253,13 @@ def _legs_dir(exclude: Path | None, rep: Path) -> Path:
 
 
 def _excluded(path: Path, exclude: Path | None) -> bool:
-    return exclude is not None and path.is_relative_to(exclude.resolve())
+    return exclude is not None and path.resolve().is_relative_to(exclude.resolve())
+
+
+def _absolute(path: Path) -> Path:
+    """``path`` made absolute without following symlinks: a link's own name (and the sidecar
+    beside it) names the call, not the file it points to."""
+    return Path(os.path.abspath(path))
 
 
 def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
@@ -274,7 +281,7 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield _csv_legs_row(path, row, legs, meta, line_no)
             elif local:
                 file = Path(local).expanduser()
-                yield {"path": (file if file.is_absolute() else path.parent / file).resolve(), "meta": meta}
+                yield {"path": _absolute(file if file.is_absolute() else path.parent / file), "meta": meta}
             elif url:
                 yield {"url": url, "meta": meta}
             else:
@@ -299,7 +306,7 @@ def _csv_legs_row(
     files = []
     for column in legs:
         file = Path(row[column]).expanduser()
-        files.append((file if file.is_absolute() else csv_path.parent / file).resolve())
+        files.append(_absolute(file if file.is_absolute() else csv_path.parent / file))
     return {"legs": (files[0], files[1]), "name": files[0].stem, "meta": meta}
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from hearkit.batch.recordings import choose_mode, discover, hash_file, inspect_audio
+from hearkit.metadata import read_sidecar
 from tests.batch import audio
 
 
@@ -120,3 +121,17 @@ def test_call_ids_stay_unique(tmp_path: Path) -> None:
     ids = [r.call_id for r in discover(tmp_path)]
     assert len(set(ids)) == 2
     assert ids[0] == "call" and ids[1].startswith("call-")
+
+
+def test_a_symlinked_recording_is_named_by_the_link_and_takes_the_sidecar_beside_it(tmp_path: Path) -> None:
+    stored = audio.mono(tmp_path / "archive" / "sample.wav", 1.0)
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    (calls / "linked.wav").symlink_to(stored)
+    (calls / "linked.meta.json").write_text('{"title": "Linked call", "rep": "Ana"}', encoding="utf-8")
+    for source in (calls, str(calls / "*.wav")):
+        [rec] = discover(source)
+        assert rec.skip_reason is None
+        assert rec.call_id == "linked"
+        assert rec.source == str(calls / "linked.wav")  # the dataset reads the sidecar beside it
+        assert read_sidecar(rec.source) == {"title": "Linked call", "rep": "Ana"}
