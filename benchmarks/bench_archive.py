@@ -9,8 +9,10 @@ start, uploads, transcription, result download, analysis and the dataset all cou
 
 * ``default``: the engine's defaults (2 worker processes of cores / 2 threads); ``dask``: ``--dask
   local`` with its defaults (2 worker threads, one model replica of cores / 2 threads each);
-* ``threads2``: one engine worker process, the model on 2 threads (``HEARKIT_WORKERS=1``,
-  ``HEARKIT_ASR_THREADS=2``);
+* ``threads2``: one engine worker process of 2 threads (``HEARKIT_WORKERS=1``,
+  ``HEARKIT_ASR_THREADS=2``): a call's windows decoded in 2 lanes on model replicas of 1 thread;
+* ``threads2one``: the same with one decode lane on one model replica of 2 threads
+  (``HEARKIT_ASR_LANES=1``, the way before the lanes);
 * ``procs2``: two worker processes, the model on 1 thread each;
 * ``procs2x2``: two worker processes of 2 threads each (4 threads on 2 cores);
 * ``dask2``: ``--dask local``: the 2-worker local cluster (threads of one process), one model with
@@ -45,6 +47,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "default": {},
     "dask": {"DASK": "local"},
     "threads2": {"HEARKIT_WORKERS": "1", "HEARKIT_ASR_THREADS": "2"},
+    "threads2one": {"HEARKIT_WORKERS": "1", "HEARKIT_ASR_THREADS": "2", "HEARKIT_ASR_LANES": "1"},
     "procs2": {"HEARKIT_WORKERS": "2", "HEARKIT_ASR_THREADS": "1"},
     "procs2x2": {"HEARKIT_WORKERS": "2", "HEARKIT_ASR_THREADS": "2"},
     "dask2": {"DASK": "local", "HEARKIT_ASR_THREADS": "1", "HEARKIT_ASR_REPLICAS": "2"},

@@ -1,19 +1,31 @@
 """Benchmark of the local transcription pipeline (hearkit.engine.pipeline) against faster-whisper recipes.
 
-Run: ``uv run python benchmarks/bench_pipeline.py [--quick] [--only stereo|mono] [--rounds N] [--all]``
+Run: ``uv run python benchmarks/bench_pipeline.py [--quick] [--only stereo|mono] [--rounds N] [--all]
+[--beams 1,2] [--skip vad,batched16]``
 
-Stereo (``channel: true``): five systems on the same files, with the same model object (tiny.en
-int8, 2 threads), in interleaved rounds (each file runs every system back to back, in an order
-rotated per file and round, so the shared machine's load falls on all of them alike):
+Stereo (``channel: true``): six systems on the same files, with the same tiny.en int8 model (one
+replica of 2 threads; hearkit and ``batched8par``: two replicas of 1 thread), in interleaved
+rounds (each file runs every system back to back, in an order rotated per file and round, so the
+shared machine's load falls on all of them alike):
 
 * ``hearkit``: the pipeline (VAD regions of both channels packed into full windows and batched
-  through the model, bleed dropped, beam 3, fallback and repetition re-decode);
+  through the model in 2 decode lanes of its own 1-thread replicas, bleed dropped, beam 3,
+  fallback and repetition re-decode at beam 5);
 * ``naive``: ``WhisperModel.transcribe`` over each full channel, faster-whisper's defaults (beam 5,
   temperature fallback, no VAD);
 * ``vad``: the same with ``vad_filter=True``;
 * ``batched8``: ``BatchedInferencePipeline`` per channel, batch 8, beam 5 (the WhisperX recipe,
   Silero VAD on): the strongest plain recipe, the one the ratio is quoted against;
-* ``batched16``: the same with batch 16, beam 3.
+* ``batched16``: the same with batch 16, beam 3;
+* ``batched8par``: ``batched8`` with the two channels transcribed at once, each on its own model
+  replica of 1 thread (what a skilled user does with two cores and two channels; hearkit's
+  decode lanes use the cores the same way);
+* ``hearkit_bN`` (``--beams N,…``): the pipeline with its batched decode at beam N (the fallback
+  and the repetition re-decode stay at beam 5), to choose the default beam from WER and CPU
+  measured beside the baselines.
+
+``--skip`` leaves out systems other than hearkit, naive (the words-lost reference) and batched8
+(the ratio's reference), to fit a run into a quiet spell of the shared machine.
 
 Per system: wall seconds and CPU seconds (``time.process_time``, all threads of this process) per
 round, the per-round wall ratio to hearkit, WER against the script (synthetic calls), words lost
@@ -59,7 +71,8 @@ import resource
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -277,11 +290,12 @@ class System:
 
 
 SYSTEMS = (
-    System("hearkit", "hearkit stereo path (beam 3)"),
+    System("hearkit", "hearkit stereo path (beam 3, windows in 2 decode lanes)"),
     System("naive", "naive transcribe per channel, beam 5"),
     System("vad", "transcribe(vad_filter=True) per channel, beam 5"),
     System("batched8", "BatchedInferencePipeline batch 8, beam 5 per channel (WhisperX recipe)"),
     System("batched16", "BatchedInferencePipeline batch 16, beam 3 per channel"),
+    System("batched8par", "batched8 with both channels at once, one 1-thread model replica each"),
 )
 STRONGEST = "batched8"
 """The baseline the issue names the strongest plain faster-whisper recipe."""
@@ -302,10 +316,18 @@ def batched_words(
     ]
 
 
+def beam_systems(beams: list[int]) -> tuple[System, ...]:
+    """hearkit at other beams of its batched decode (``--beams``)."""
+    return tuple(System(f"hearkit_b{n}", f"hearkit stereo path, batched decode at beam {n}") for n in beams)
+
+
 def run_system(
     key: str, transcriber: WhisperTranscriber, model: WhisperModel, audio: DecodedAudio
 ) -> tuple[list[list[RecognizedWord]], Result | None]:
     """Per-channel words of one system on one stereo file (and hearkit's Result)."""
+    if key.startswith("hearkit_b"):
+        variant = replace(transcriber, beam_size=int(key.removeprefix("hearkit_b")))
+        return run_system("hearkit", variant, model, audio)[0], None
     if key == "hearkit":
         result = transcriber.transcribe_audio(audio, JobCreateParams(channel=True))
         per: list[list[RecognizedWord]] = [[], []]
@@ -323,6 +345,10 @@ def run_system(
         return [batched_words(model, x, 8, 5) for x in channels], None
     if key == "batched16":
         return [batched_words(model, x, 16, 3) for x in channels], None
+    if key == "batched8par":
+        pair = get_model(transcriber.model, cpu_threads=1, replicas=2)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            return list(pool.map(lambda x: batched_words(pair, x, 8, 5), channels)), None
     raise ValueError(key)
 
 
@@ -367,21 +393,29 @@ class Tally:
     loops: int = 0
 
 
-def bench_stereo(transcriber: WhisperTranscriber, quick: bool, rounds: int, every_file: bool) -> None:
+def bench_stereo(
+    transcriber: WhisperTranscriber,
+    quick: bool,
+    rounds: int,
+    every_file: bool,
+    beams: list[int],
+    skip: frozenset[str] = frozenset(),
+) -> None:
+    systems = tuple(s for s in SYSTEMS if s.key not in skip) + beam_systems(beams)
     model = get_model(transcriber.model, cpu_threads=transcriber.cpu_threads)
     items = stereo_items(quick, every_file)
     audio_total = sum(audio.duration for _, audio, _, _ in items)
     print(
-        f"\n== stereo, channel: true — {len(SYSTEMS)} systems on the same files, {rounds} interleaved"
+        f"\n== stereo, channel: true — {len(systems)} systems on the same files, {rounds} interleaved"
         f" round(s), {len(items)} files, {audio_total:.0f} s of stereo audio =="
     )
-    for system in SYSTEMS:
+    for system in systems:
         print(f"  {system.key:10s} {system.label}")
-    tallies = {s.key: [Tally() for _ in range(rounds)] for s in SYSTEMS}
+    tallies = {s.key: [Tally() for _ in range(rounds)] for s in systems}
     for r in range(rounds):
         print(f"-- round {r + 1}/{rounds}, {load()}", flush=True)
         for f, (name, audio, refs, truth) in enumerate(items):
-            order = list(SYSTEMS[(r + f) % len(SYSTEMS) :] + SYSTEMS[: (r + f) % len(SYSTEMS)])
+            order = list(systems[(r + f) % len(systems) :] + systems[: (r + f) % len(systems)])
             out: dict[str, list[list[RecognizedWord]]] = {}
             result: Result | None = None
             line = []
@@ -397,7 +431,7 @@ def bench_stereo(transcriber: WhisperTranscriber, quick: bool, rounds: int, ever
                 line.append(f"{system.key} {wall:5.1f}s/{cpu:5.1f}cpu")
             naive_norm = [[t for w in out["naive"][c] for t in norm_words(w.text)] for c in range(2)]
             quality = []
-            for system in SYSTEMS:
+            for system in systems:
                 tally = tallies[system.key][r]
                 norm = [[t for w in out[system.key][c] for t in norm_words(w.text)] for c in range(2)]
                 tally.loops += sum(loops(norm[c]) for c in range(2))
@@ -419,7 +453,7 @@ def bench_stereo(transcriber: WhisperTranscriber, quick: bool, rounds: int, ever
                 print(f"{'':32s} " + ", ".join(quality))
             if r == 0 and result is not None:
                 print(f"{'':32s} hearkit: {hearkit_details(transcriber, audio, result, truth)}", flush=True)
-    print_stereo_summary(tallies, rounds, audio_total)
+    print_stereo_summary(systems, tallies, rounds, audio_total)
 
 
 def hearkit_details(
@@ -441,14 +475,16 @@ def hearkit_details(
     return text
 
 
-def print_stereo_summary(tallies: dict[str, list[Tally]], rounds: int, audio_total: float) -> None:
+def print_stereo_summary(
+    systems: tuple[System, ...], tallies: dict[str, list[Tally]], rounds: int, audio_total: float
+) -> None:
     print(f"\nSTEREO SUMMARY ({rounds} round(s), {audio_total:.0f} s of audio per round; {load()})")
     print(
         "system     | wall s/round (RTF)  | CPU s/round | hearkit faster by (wall, per round) | CPU ratio"
         " | WER (synthetic) | naive words lost raw · speech | loops/round"
     )
     ours = tallies["hearkit"]
-    for system in SYSTEMS:
+    for system in systems:
         t = tallies[system.key]
         wall = sum(x.wall for x in t) / rounds
         cpu = sum(x.cpu for x in t) / rounds
@@ -544,6 +580,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--only", choices=["stereo", "mono"])
     parser.add_argument("--rounds", type=int, help="interleaved stereo rounds (default 3, quick 1)")
     parser.add_argument("--all", action="store_true", help="stereo: every file (SpokenWOZ, calls 01-04 too)")
+    parser.add_argument(
+        "--skip", default="", help="stereo: leave out these baselines (vad, batched16, batched8par)"
+    )
+    parser.add_argument(
+        "--beams", default="", help="stereo: also hearkit at these beams of its batched decode, e.g. 1,2"
+    )
     args = parser.parse_args(argv)
     transcriber = WhisperTranscriber()
     started = time.perf_counter()
@@ -551,7 +593,11 @@ def main(argv: list[str]) -> None:
     print(f"model load {time.perf_counter() - started:.1f}s; {load()} (shared machine)")
     if args.only in (None, "stereo"):
         rounds = args.rounds or (1 if args.quick else 3)
-        bench_stereo(transcriber, args.quick, rounds, args.all)
+        beams = [int(b) for b in args.beams.split(",") if b.strip()]
+        skip = frozenset(k.strip() for k in args.skip.split(",") if k.strip())
+        if skip & {"hearkit", "naive", STRONGEST} or skip - {s.key for s in SYSTEMS}:
+            parser.error(f"--skip takes some of vad, batched16, batched8par (got {sorted(skip)})")
+        bench_stereo(transcriber, args.quick, rounds, args.all, beams, skip)
     if args.only in (None, "mono"):
         bench_mono(transcriber, args.quick)
     print(f"peak RSS {peak_rss_mb():.0f} MB; {load()}")

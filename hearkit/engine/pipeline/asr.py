@@ -21,6 +21,7 @@ import os
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -339,17 +340,58 @@ def transcribe_chunks(
     return recognize_chunks(model, signals, chunks, settings).words
 
 
+def _decode_in_lanes(
+    model: WhisperModel,
+    audio: npt.NDArray[np.float32],
+    clips: list[dict[str, float]],
+    settings: DecodeSettings,
+    lanes: int,
+) -> list[Any]:
+    """The batched decode of ``clips`` of ``audio``, split into ``lanes`` runs at once.
+
+    Each lane takes a consecutive share of the windows through its own
+    ``BatchedInferencePipeline`` on one of the model's replicas (``model`` needs ``lanes``
+    replicas, else the lanes wait for each other). The segments come back in window order.
+    """
+    lanes = max(1, min(lanes, len(clips)))
+    share = -(-len(clips) // lanes)
+    groups = [clips[i : i + share] for i in range(0, len(clips), share)]
+
+    def decode(group: list[dict[str, float]]) -> list[Any]:
+        segments, _ = BatchedInferencePipeline(model).transcribe(
+            audio,
+            language="en",
+            beam_size=settings.beam_size,
+            batch_size=settings.batch_size,
+            word_timestamps=True,
+            clip_timestamps=group,
+            initial_prompt=settings.initial_prompt,
+            without_timestamps=True,
+            max_new_tokens=settings.max_new_tokens,
+            vad_filter=False,
+        )
+        return list(segments)
+
+    if len(groups) == 1:
+        return decode(groups[0])
+    with ThreadPoolExecutor(max_workers=len(groups), thread_name_prefix="hearkit-asr-lane") as pool:
+        return [segment for lane in pool.map(decode, groups) for segment in lane]
+
+
 def recognize_chunks(
     model: WhisperModel,
     signals: list[npt.NDArray[np.float32]],
     chunks: list[Chunk],
     settings: DecodeSettings | None = None,
+    *,
+    lanes: int = 1,
 ) -> Recognition:
     """Recognise every chunk, batching the chunks of all channels together.
 
     ``signals[c]`` is the signal of channel ``c``; words come back sorted by channel and time,
     timed on their own channel's timeline. A window whose batched decode looks broken or loops
-    is decoded again with the sequential decoder and its temperature fallback.
+    is decoded again with the sequential decoder and its temperature fallback. ``lanes``: the
+    windows are decoded in that many parallel runs (see :func:`_decode_in_lanes`).
     """
     settings = settings or DecodeSettings()
     chunks = [c for c in chunks if c.samples > 0]
@@ -357,19 +399,7 @@ def recognize_chunks(
         return Recognition([])
     timeline = _PackedTimeline(signals, chunks)
     clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in timeline.clips]
-    pipeline = BatchedInferencePipeline(model)
-    segments, _ = pipeline.transcribe(
-        timeline.audio,
-        language="en",
-        beam_size=settings.beam_size,
-        batch_size=settings.batch_size,
-        word_timestamps=True,
-        clip_timestamps=clips,
-        initial_prompt=settings.initial_prompt,
-        without_timestamps=True,
-        max_new_tokens=settings.max_new_tokens,
-        vad_filter=False,
-    )
+    segments = _decode_in_lanes(model, timeline.audio, clips, settings, lanes)
     # Segments name their chunk by its start frame (``seek``), up to float rounding.
     frames_per_second = model.frames_per_second
     chunk_of_frame = {round(clip["start"] * frames_per_second): i for i, clip in enumerate(clips)}

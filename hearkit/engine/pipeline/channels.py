@@ -154,7 +154,7 @@ def plan_windows(
     seconds with :data:`~hearkit.engine.pipeline.asr.PIECE_GAP_S` of silence laid between
     pieces (counted in the limit); so the last window of one channel continues with the next
     channel's speech instead of running mostly empty. A piece that does not fit is cut at the
-    quietest 20 ms of the last :data:`_CUT_SEARCH_S` before the room runs out, when at least
+    quietest 100 ms of the last :data:`_CUT_SEARCH_S` before the room runs out, when at least
     :data:`MIN_FILL_S` of room is left, and its rest opens the next window. The number of
     windows then approaches the floor ``ceil(packed seconds / 30)``.
     """

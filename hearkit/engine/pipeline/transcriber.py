@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,10 +45,14 @@ from hearkit.engine.pipeline.vad import (
 )
 from hearkit.schema import JobCreateParams, Result
 
-__all__ = ["ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "WhisperTranscriber"]
+__all__ = ["ASR_LANES_ENV", "ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "WhisperTranscriber"]
 
 ASR_THREADS_ENV = "HEARKIT_ASR_THREADS"
 """Environment setting: threads one transcription uses (``WhisperTranscriber.cpu_threads``, default 2)."""
+
+ASR_LANES_ENV = "HEARKIT_ASR_LANES"
+"""Environment setting: parallel decode lanes of one transcription (``WhisperTranscriber.lanes``,
+default ``cpu_threads``; 1 decodes every window in one run on a replica of ``cpu_threads`` threads)."""
 
 ASR_REPLICAS_ENV = "HEARKIT_ASR_REPLICAS"
 """Environment setting: transcriptions one process's model runs at once from different threads
@@ -85,7 +90,16 @@ class WhisperTranscriber:
     ``beam_size`` is 3, not faster-whisper's 5: on the benchmark's calls beam 3 lost no more
     words against the beam-5 naive path and kept WER as good, at about 3/4 of the decoding time
     (greedy, beam 1, lost twice as many words). Windows that still decode badly get the
-    temperature fallback (see :func:`~hearkit.engine.pipeline.asr.transcribe_chunks`).
+    temperature fallback at ``fallback_beam_size`` (see
+    :func:`~hearkit.engine.pipeline.asr.recognize_chunks`).
+
+    ``cpu_threads`` are the cores one transcription uses (``$HEARKIT_ASR_THREADS``, default 2);
+    its windows are decoded in ``lanes`` parallel runs (``$HEARKIT_ASR_LANES``, default
+    ``cpu_threads``), each on a model replica of ``cpu_threads / lanes`` threads, and a stereo
+    file's two channels go through Silero VAD at once when there are 2+ lanes. CTranslate2 keeps
+    two cores poorly busy on tiny.en's small matrices: two 1-thread replicas decoding half the
+    windows each used 7-12 % less CPU than one 2-thread replica decoding all, with the same words
+    (``benchmarks/bench_pipeline.py``). ``replicas``: transcriptions one process runs at once.
     """
 
     model: str | None = None
@@ -95,6 +109,7 @@ class WhisperTranscriber:
     batch_size: int = 8
     fallback_beam_size: int = 5
     max_new_tokens: int | None = None
+    lanes: int | None = field(default_factory=lambda: _env_int(ASR_LANES_ENV, 0) or None)
     vad: VadSettings = field(default_factory=VadSettings)
     name: str = "faster-whisper"
     replicas: int = field(default_factory=lambda: _env_int(ASR_REPLICAS_ENV, 1))
@@ -163,12 +178,22 @@ class WhisperTranscriber:
         chunks = self._plan(signals, regions)
         if not chunks:
             return Recognition([])
-        return recognize_chunks(self._model(), signals, chunks, settings)
+        return recognize_chunks(self._model(), signals, chunks, settings, lanes=self.decode_lanes)
+
+    @property
+    def decode_lanes(self) -> int:
+        """Parallel runs one transcription's windows are decoded in: ``lanes``, else ``cpu_threads``."""
+        return max(1, self.lanes if self.lanes is not None else self.cpu_threads)
 
     def _model(self) -> WhisperModel:
-        """This transcriber's model (loaded once per process)."""
+        """This transcriber's model (loaded once per process): a replica of ``cpu_threads /
+        lanes`` threads per decode lane, times ``replicas`` transcriptions at once."""
+        lanes = self.decode_lanes
         return get_model(
-            self.model, cpu_threads=self.cpu_threads, compute_type=self.compute_type, replicas=self.replicas
+            self.model,
+            cpu_threads=max(1, self.cpu_threads // lanes),
+            compute_type=self.compute_type,
+            replicas=self.replicas * lanes,
         )
 
     def _stereo_regions(
@@ -178,10 +203,15 @@ class WhisperTranscriber:
         and the bleed share (seconds dropped / seconds of regions, the larger channel's)."""
         left, right = audio.samples[0], audio.samples[1]
         activity = [energy_activity(left), energy_activity(right)]
-        raw = [
-            union(speech_regions(x, self.vad), energy_regions(x, active=active))
-            for x, active in zip((left, right), activity, strict=True)
-        ]
+
+        def found(x: npt.NDArray[np.float32], active: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+            return union(speech_regions(x, self.vad), energy_regions(x, active=active))
+
+        if self.decode_lanes > 1:  # Silero runs on one thread: both channels at once
+            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearkit-vad") as pool:
+                raw = list(pool.map(found, (left, right), activity))
+        else:
+            raw = [found(x, active) for x, active in zip((left, right), activity, strict=True)]
         regions = [
             drop_bleed(raw[0], left, right, raw[1]),
             drop_bleed(raw[1], right, left, raw[0]),
