@@ -34,7 +34,14 @@ from hearkit.frames import CALL_ID
 from hearkit.metrics import ROLE_GROUPS, scorecards, speaker_stats
 from hearkit.record import CallSet
 
-__all__ = ["SPEAKER_SOURCES", "merge_speakers", "speaker_sources", "split_speaker", "with_roles"]
+__all__ = [
+    "SPEAKER_SOURCES",
+    "apply_changes",
+    "merge_speakers",
+    "speaker_sources",
+    "split_speaker",
+    "with_roles",
+]
 
 SPEAKER_SOURCES = ("channel", "model", "user")
 USER = "user"
@@ -57,6 +64,21 @@ def speaker_sources(turns: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
     names = pa.array(["model", "channel"], type=pa.large_string())
     values = pa.DictionaryArray.from_arrays(pa.array(stereo), names).cast(pa.large_string())
     return pd.Series(pd.array(values, dtype="str"), index=turns.index)  # type: ignore[call-overload]
+
+
+def apply_changes(calls: CallSet, call_id: str, changes: Sequence[Mapping[str, Any]]) -> CallSet:
+    """Replay a user's stored changes of one call, in order: ``{"merge": [speakers]}`` and
+    ``{"roles": {speaker: role}}`` (what ``hearkit remap`` keeps in a batch's per-call JSON, so a
+    rebuilt dataset keeps them). A change that no longer fits the call raises ``KeyError`` or
+    ``ValueError``."""
+    for change in changes:
+        if "merge" in change:
+            calls = merge_speakers(calls, call_id, [str(s) for s in change["merge"]])
+        elif "roles" in change:
+            calls = with_roles(calls, {call_id: {str(k): str(v) for k, v in change["roles"].items()}})
+        else:
+            raise ValueError(f"unknown stored change {dict(change)!r}: expected 'merge' or 'roles'")
+    return calls
 
 
 def with_roles(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> CallSet:

@@ -23,9 +23,12 @@ from hearkit.batch.manifest import Manifest
 from hearkit.batch.summaries import summarize_batch
 from hearkit.metadata import read_sidecar
 
-__all__ = ["DATASET_NAME", "write_dataset"]
+__all__ = ["DATASET_NAME", "RELABEL_KEY", "write_dataset"]
 
 DATASET_NAME = "dataset"
+RELABEL_KEY = "relabel"
+"""Key, in a per-call JSON's ``hearkit`` block, of the user's re-labels (``hearkit remap``): a list of
+``{"merge": [...]}`` / ``{"roles": {...}}`` replayed on every rebuild, so a re-run keeps them."""
 _log = logging.getLogger("hearkit.batch")
 
 
@@ -40,11 +43,14 @@ def write_dataset(manifest: Manifest) -> Path:
     out_dir = manifest.out_dir
     sources: dict[str, Any] = {}
     metadata: dict[str, dict[str, Any]] = {}
+    changes: dict[str, list[dict[str, Any]]] = {}
     for row in manifest.rows("completed"):
         if row.result_path is None:
             continue
         document = json.loads((out_dir / row.result_path).read_text(encoding="utf-8"))
-        document.pop("hearkit", None)
+        kept = document.pop("hearkit", None) or {}
+        if kept.get(RELABEL_KEY):
+            changes[row.call_id] = list(kept[RELABEL_KEY])
         sources[row.call_id] = document
         metadata[row.call_id] = {
             **(read_sidecar(row.source) if row.kind == "file" else {}),
@@ -53,6 +59,7 @@ def write_dataset(manifest: Manifest) -> Path:
             "diarization": row.mode or "",
         }
     callset = analyze_calls(sources, metadata=metadata, summaries=False)
+    callset = _replay_user_changes(callset, changes)
     summaries = summarize_batch(callset.turns, out_dir / "calls")
     for call_id, error in summaries.llm_failures.items():
         _log.warning(
@@ -70,3 +77,16 @@ def write_dataset(manifest: Manifest) -> Path:
         shutil.rmtree(target)
     staging.rename(target)
     return target
+
+
+def _replay_user_changes(callset: Any, changes: dict[str, list[dict[str, Any]]]) -> Any:
+    """The user's stored re-labels applied to the fresh analysis (a change that no longer fits is
+    dropped with a warning naming the call)."""
+    from hearkit.relabel import apply_changes
+
+    for call_id, steps in changes.items():
+        try:
+            callset = apply_changes(callset, call_id, steps)
+        except (KeyError, ValueError) as exc:
+            _log.warning("stored re-label of %s no longer applies (%s); it is left out", call_id, exc)
+    return callset

@@ -84,20 +84,25 @@ def remap(
         )
         raise typer.Exit(code=2)
     before = _talk(calls, call)
+    steps: list[dict[str, Any]] = []
     try:
         if speakers is not None:
             calls = _rediarize(Path(source), calls, call, speakers)
         if merge:
-            calls = calls.merge_speakers(call, [s.strip() for s in merge.split(",") if s.strip()])
+            merged = [s.strip() for s in merge.split(",") if s.strip()]
+            calls = calls.merge_speakers(call, merged)
+            steps.append({"merge": merged})
         if roles:
             voices = set(calls.turns.loc[calls.turns[CALL_ID] == call, "speaker"].astype(str))
             if rep and not customer and len(voices) == 2 and rep in voices:
                 other = (voices - {rep}).pop()
                 roles.setdefault(other, "customer")
             calls = calls.with_roles({call: roles})
+            steps.append({"roles": roles})
     except (KeyError, ValueError) as exc:
         typer.echo(f"error: {str(exc).strip(chr(34) + chr(39))}", err=True)
         raise typer.Exit(code=2) from exc
+    _keep_for_rebuilds(Path(source), call, steps, restart=speakers is not None)
     calls.save(folder)
     typer.echo(f"{call}: {before} -> {_talk(calls, call)}; saved in {folder}")
 
@@ -146,6 +151,23 @@ def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:
     calls.calls = frame
     calls.summaries.update(fresh.summaries)
     return calls
+
+
+def _keep_for_rebuilds(source: Path, call: str, steps: list[dict[str, Any]], *, restart: bool) -> None:
+    """Add ``steps`` to the re-labels kept in the batch's per-call JSON, which the next
+    ``hearkit batch`` run replays when it rebuilds the dataset (before, a re-run undid a role fix).
+    ``restart``: the call was re-diarized, so earlier re-labels (of the old speakers) are dropped."""
+    from hearkit.batch.results import RELABEL_KEY
+
+    stored = _stored_call(source, call)
+    if stored is None or not (steps or restart):
+        return  # not a batch folder (CallSet.save): the saved frames are all there is
+    document = json.loads(stored.read_text(encoding="utf-8"))
+    if not isinstance(document, dict) or "result" not in document:
+        return
+    block = document.setdefault("hearkit", {})
+    block[RELABEL_KEY] = ([] if restart else list(block.get(RELABEL_KEY) or [])) + steps
+    stored.write_text(json.dumps(document), encoding="utf-8")
 
 
 def _stored_call(source: Path, call: str) -> Path | None:
