@@ -268,7 +268,8 @@ def analyze(
 
     console = Console(stderr=as_json)
     with contextlib.ExitStack() as cleanup:
-        if rep is not None or customer is not None:
+        two_files = rep is not None or customer is not None
+        if two_files:
             source, call_id = _combined_legs(cleanup, source, rep, customer, stereo, call_id)
             stereo = True
         elif source is None:
@@ -276,7 +277,7 @@ def analyze(
                 "give a recording (SOURCE), or a two-file call with --rep AGENT.wav --customer CALLER.wav",
                 param_hint="SOURCE",
             )
-        _analyze(console, source, stereo, as_json, call_id, speakers)
+        _analyze(console, source, stereo, as_json, call_id, speakers, roles_given=two_files)
 
 
 def _combined_legs(
@@ -307,8 +308,18 @@ def _combined_legs(
 
 
 def _analyze(
-    console: Console, source: str, stereo: bool | None, as_json: bool, call_id: str | None, speakers: int = 2
+    console: Console,
+    source: str,
+    stereo: bool | None,
+    as_json: bool,
+    call_id: str | None,
+    speakers: int = 2,
+    *,
+    roles_given: bool = False,
 ) -> None:
+    """``roles_given``: the user said which recording is the rep's (``--rep``/``--customer``), so
+    the roles are ``explicit``; a stereo file's roles are the channel convention (channel 0 = rep),
+    which the quality block may find swapped."""
     from rich.console import Console
 
     from hearkit.client import PyAI
@@ -360,7 +371,7 @@ def _analyze(
     record = analyze_call(
         result,
         call_id=call_id or (Path(source).stem if not is_url else job.job_id),
-        roles=STEREO_ROLES if stereo else None,
+        roles=STEREO_ROLES if roles_given else None,
         metadata=None if is_url else read_sidecar(Path(source)),
     )
     if as_json:

@@ -111,3 +111,21 @@ def test_analyze_json_of_a_real_clip(tmp_path: Path) -> None:
     heard = json.dumps(record).lower()
     long_words = {w for w in said if len(w) > 4}
     assert len({w for w in long_words if w in heard}) >= 0.6 * len(long_words)
+
+
+def test_analyze_says_stereo_roles_come_from_the_channel_convention(tmp_path: Path) -> None:
+    """A stereo file's roles are the convention (channel 0 = rep), not something the user said;
+    with --rep/--customer the user did say it."""
+    from tests.batch import audio
+
+    stereo = audio.stereo(tmp_path / "call.wav", 3.0)
+    done = run(["analyze", str(stereo), "--json"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    turns = json.loads(done.stdout)["turns"]
+    assert turns and {t["role_source"] for t in turns} == {"channel_convention"}
+
+    audio.mono(tmp_path / "a.wav", 3.0, seed=1)
+    audio.mono(tmp_path / "b.wav", 3.0, seed=5)
+    legs = run(["analyze", "--rep", "a.wav", "--customer", "b.wav", "--json"], tmp_path)
+    assert legs.returncode == 0, legs.stderr
+    assert {t["role_source"] for t in json.loads(legs.stdout)["turns"]} == {"explicit"}
