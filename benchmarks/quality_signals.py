@@ -92,7 +92,7 @@ def main(argv: list[str]) -> None:
         rows = [
             {
                 "name": o.item.name,
-                "wrong": o.wrong,
+                "wrong": bool(o.wrong),
                 "found": o.found,
                 "true": o.item.true_speakers,
                 "talk_err": None if o.talk_err != o.talk_err else o.talk_err,
