@@ -43,6 +43,7 @@ import plotly.offline
 from hearkit import __version__, charts, cohort_charts, report_audio, views
 from hearkit import frames as frames_
 from hearkit.frames import CALL_ID, DURATION_S, END, ROLE, SPEAKER, START, TEXT, TURN, CallFrames
+from hearkit.quality import NOT_MEASURED, QualityView
 from hearkit.record import CallRecord, CallSet
 from hearkit.summary import CallSummary
 
@@ -221,7 +222,7 @@ def render_html(
                 "anchor": f"call-{index}",
                 "heading": view.heading,
                 "subheading": view.subheading,
-                "overview": _overview_cells(row, call_id, shares, call_hits, summary),
+                "overview": _overview_cells(row, call_id, shares, call_hits, summary, view.quality),
                 "metrics": view.metrics,
                 "quality": view.quality,
                 "summary": view.summary,
@@ -400,6 +401,7 @@ _OVERVIEW_COLUMNS = (
     _Column("date", "date", "nowrap"),
     _Column("duration", "duration", "num"),
     _Column("rep_share", "rep talk", "num"),
+    _Column("trust", "trust"),
     _Column("hits", "tracker hits", "num"),
     _Column("pricing", "pricing", "num"),
     _Column("summary", "summary"),
@@ -407,10 +409,18 @@ _OVERVIEW_COLUMNS = (
 
 
 def _overview_cells(
-    row: pd.Series, call_id: str, shares: pd.DataFrame, hits: pd.DataFrame, summary: CallSummary | None
+    row: pd.Series,
+    call_id: str,
+    shares: pd.DataFrame,
+    hits: pd.DataFrame,
+    summary: CallSummary | None,
+    quality: QualityView | None,
 ) -> dict[str, dict[str, Any]]:
+    """One overview row. The rep talk cell is greyed with the reason, not flagged above the
+    coaching line, when the call's quality block says its talk ratio is unreliable."""
     rep = shares[(shares[CALL_ID] == call_id) & (shares["role"] == "rep")]["share"]
     rep_share = float(rep.iloc[0]) if len(rep) else None
+    unreliable = quality.greyed.get("talk_ratio_rep") if quality is not None else None
     duration = views.duration_of(row)
     n_pricing = int((hits["tracker"].astype(str) == "pricing").sum()) if not hits.empty else 0
     return {
@@ -422,8 +432,10 @@ def _overview_cells(
         "duration": {"text": views.clock(duration) if duration else ""},
         "rep_share": {
             "text": f"{rep_share:.1%}" if rep_share is not None and math.isfinite(rep_share) else "n/a",
-            "warn": rep_share is not None and rep_share > charts.TALK_RATIO_WARNING,
+            "warn": not unreliable and rep_share is not None and rep_share > charts.TALK_RATIO_WARNING,
+            "unreliable": unreliable,
         },
+        "trust": {"text": quality.trust if quality is not None else NOT_MEASURED},
         "hits": {"text": str(len(hits))},
         "pricing": {"text": str(n_pricing)},
         "summary": {"text": summary.method if summary is not None else ""},

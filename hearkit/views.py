@@ -123,8 +123,10 @@ def duration_of(row: pd.Series) -> float | None:
 
 
 def format_metric(name: str, raw: object) -> str:
-    """A scorecard value for reading: ratios and shares in %, ``*_s`` in seconds, counts whole;
-    missing or non-numeric values are ``not measured``."""
+    """A scorecard value for reading: ratios and shares in %, ``*_s`` in seconds, words per minute
+    whole, other rates per minute to one decimal, counts whole; missing or non-numeric values are
+    ``not measured``. No more digits than the measurement carries (a speaking rate from word
+    timestamps is not known to a hundredth of a word)."""
     if raw is None or raw is pd.NA or not pd.api.types.is_number(raw):
         return "not measured"
     value = float(raw)  # type: ignore[arg-type]
@@ -134,6 +136,10 @@ def format_metric(name: str, raw: object) -> str:
         return f"{value:.1%}"
     if name.endswith("_s") or "_s_" in name:
         return f"{value:,.1f} s"
+    if name.startswith("wpm"):
+        return f"{value:,.0f}"
+    if "per_min" in name:
+        return f"{value:,.1f}"
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 

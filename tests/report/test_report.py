@@ -206,3 +206,30 @@ def test_calls_without_hits_or_turns_still_report(hostile: Frames) -> None:
     # metrics only for the silent one
     assert len(charts) == 2 + 2 + 2 + 1
     assert re.search(r'<td class="num">n/a</td>', page)  # no talk: no rep share, not 0%
+
+
+def test_overview_greys_a_rep_talk_its_quality_block_calls_unreliable(hostile: Frames) -> None:
+    """A call whose talk ratio is flagged shows its trust and a greyed rep talk with the reason,
+    not the coaching warning (the call's own section greys it too)."""
+    from hearkit.schema import Quality, QualityFlag
+
+    flagged = Quality(
+        trust="medium",
+        flags=[
+            QualityFlag(
+                code="unattributed_speech",
+                meaning="24% of the detected voice is in no segment",
+                severity="warning",
+                affects=["talk_ratio"],
+            )
+        ],
+    )
+    calls = hostile.calls.copy()
+    calls["quality"] = [None, flagged.model_dump_json()]
+    page = report.render_html(Frames(calls=calls, turns=hostile.turns, hits=hostile.hits), plotlyjs="cdn")
+    header, evil, calm = re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL)[:3]
+    assert "<th" in header and ">trust</th>" in header
+    assert ">not measured</td>" in evil and 'class="num">63.4%</td>' in evil
+    assert ">medium</td>" in calm
+    assert 'class="num unreliable" title="unreliable: unattributed_speech: 24% of the detected' in calm
+    assert "warn" not in calm  # 71.4% would be flagged above the coaching line if it were trusted
