@@ -73,6 +73,15 @@ def test_two_speakers_found_again_from_stored_voices(stored: tuple[Result, list[
     calls = analyze_calls({CALL: again}, summaries=False)
     assert calls.calls["n_speakers"].iloc[0] == 2
     assert again.speaker_embeddings is not None
+    # the quality block says the count was the user's and keeps the transcript's measures
+    assert again.quality is not None
+    before = result.quality.flags if result.quality is not None else []
+    assert [f.code for f in again.quality.flags if f.severity != "info"] == [
+        f.code for f in before if f.code == "low_asr_confidence"
+    ]
+    assert "speakers_set_by_user" in {f.code for f in again.quality.flags}
+    assert again.quality.speakers_found == 2
+    assert calls.calls["trust"].iloc[0] == again.quality.trust != "not measured"
 
 
 def test_stored_embeddings_are_compact_and_round_trip(stored: tuple[Result, list[int]]) -> None:

@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
-from hearkit.schema import Job, Result, SpeakerEmbeddings
+from hearkit.engine.pipeline.quality import speaker_shares, trust_of
+from hearkit.schema import Job, Quality, QualityFlag, Result, SpeakerEmbeddings
 
 __all__ = ["decode_embeddings", "encode_embeddings", "rediarize"]
 
@@ -97,7 +98,37 @@ def rediarize(source: Result | Job | Mapping[str, Any], *, speakers_expected: in
         words, audio_seconds=float(result.audio_seconds or word_end.max()), numerals=False, labelled=True
     )
     rebuilt.speaker_embeddings = result.speaker_embeddings
+    rebuilt.quality = _quality_after(result.quality, rebuilt, speakers_expected)
     return rebuilt
+
+
+_ASR_FLAGS = frozenset({"low_asr_confidence"})
+
+
+def _quality_after(before: Quality | None, rebuilt: Result, speakers: int) -> Quality:
+    """The quality block of a re-diarized result: the transcript's measures and flags carry over
+    (the words did not change); the speaker checks of the first diarization no longer apply and
+    are dropped, and an ``info`` flag says the count was the user's."""
+    kept = [f for f in (before.flags if before else []) if f.code in _ASR_FLAGS]
+    told = QualityFlag(
+        code="speakers_set_by_user",
+        meaning=f"the speakers were found again as exactly {speakers} from the stored voices (a user's"
+        " choice, hearkit remap --speakers): the first diarization's speaker checks no longer apply",
+        severity="info",
+        affects=["speaker_count"],
+    )
+    flags = [*kept, told]
+    return Quality(
+        trust=trust_of(flags),
+        flags=flags,
+        method="diarization",
+        speakers_found=rebuilt.speakers,
+        speaker_count_constrained_by="speakers_expected",
+        speaker_shares=speaker_shares([s for s in rebuilt.segments if s.speaker is not None]),
+        word_confidence=before.word_confidence if before else None,
+        low_confidence_words=before.low_confidence_words if before else None,
+        repetition_redecoded=before.repetition_redecoded if before else None,
+    )
 
 
 def _result_of(source: Result | Job | Mapping[str, Any]) -> Result:
