@@ -189,6 +189,7 @@ TALK_RATIO_FLAGS = frozenset(
 FLAG_WORDS: dict[str, str] = {
     "speaker_count_uncertain": "speaker count uncertain",
     "speaker_count_held": "speaker count set by the call type",
+    "speakers_set_by_user": "speaker count set by the user (remap)",
     "weak_separation": "voices hard to tell apart",
     "phantom_speaker": "a speaker with under 5% of the talk",
     "one_voice": "only one voice found",
