@@ -81,6 +81,12 @@ def open_audio(path: Path | str, **options: Any) -> Iterator[tuple[Any, Any]]:
     :class:`UnreadableAudioError` or :class:`NoAudioStreamError` (both ``ValueError``).
     """
     try:
+        empty = Path(path).stat().st_size == 0
+    except OSError:
+        empty = False  # missing or unreadable: PyAV's error below says which
+    if empty:
+        raise UnreadableAudioError("the file is empty (0 bytes): an upload or copy that did not finish?")
+    try:
         container = av.open(str(path), **options)
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise UnreadableAudioError(f"not a readable audio file ({_short(exc)})") from exc

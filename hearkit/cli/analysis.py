@@ -328,6 +328,11 @@ def _analyze(
     is_url = "://" in source
     if not is_url:
         path = Path(source)
+        if path.is_dir():
+            raise typer.BadParameter(
+                f"{path} is a folder: `hearkit batch {path} --out OUT` analyses every call in it",
+                param_hint="SOURCE",
+            )
         if not path.is_file():
             raise typer.BadParameter(f"{path} does not exist or is not a file", param_hint="SOURCE")
         if stereo is None:

@@ -122,6 +122,13 @@ def batch(
         raise typer.Exit(3)
     if report.failed or (not report.dry_run and not report.complete):
         raise typer.Exit(1)
+    if (
+        report.skipped
+        and not report.dry_run
+        and not any(n for s, n in report.counts.items() if s != "skipped")
+    ):
+        _console.print("[red]error:[/red] nothing was transcribed: every recording was skipped (see above)")
+        raise typer.Exit(1)
 
 
 def interrupted_line(out_dir: Path) -> str:

@@ -56,3 +56,14 @@ def test_bad_command_lines_say_what_to_do(tmp_path: Path) -> None:
         app, ["webhooks", "listen", "--out", str(tmp_path)], env={"PYAI_WEBHOOK_SECRET": ""}
     )
     assert listen.exit_code != 0 and "secret" in listen.output
+
+
+def test_a_batch_where_every_recording_is_skipped_fails(tmp_path: Path) -> None:
+    manifest = tmp_path / "calls.csv"
+    manifest.write_text("path\nmissing.wav\n", encoding="utf-8")
+    with LocalEngine(tmp_path / "engine", transcriber="fake") as engine:
+        args = ["batch", str(manifest), "--out", str(tmp_path / "out"), "--no-dataset"]
+        result = runner.invoke(app, [*args, "--api-key", engine.api_key, "--base-url", engine.base_url])
+    assert result.exit_code == 1, result.output
+    assert "file not found" in result.output
+    assert "nothing was transcribed" in " ".join(result.output.split())

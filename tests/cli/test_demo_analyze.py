@@ -129,3 +129,10 @@ def test_analyze_says_stereo_roles_come_from_the_channel_convention(tmp_path: Pa
     legs = run(["analyze", "--rep", "a.wav", "--customer", "b.wav", "--json"], tmp_path)
     assert legs.returncode == 0, legs.stderr
     assert {t["role_source"] for t in json.loads(legs.stdout)["turns"]} == {"explicit"}
+
+
+def test_analyze_of_a_folder_points_to_batch(tmp_path: Path) -> None:
+    (tmp_path / "calls").mkdir()
+    done = CliRunner().invoke(app, ["analyze", str(tmp_path / "calls")])
+    assert done.exit_code == 2
+    assert "hearkit batch" in flat(done.output)
