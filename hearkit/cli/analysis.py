@@ -326,6 +326,12 @@ def _analyze(
     from hearkit.errors import HearkitError
 
     is_url = "://" in source
+    if is_url and not source.lower().startswith("https://"):
+        raise typer.BadParameter(
+            f"{source.split('://')[0]}:// is refused: customer audio must travel encrypted; give an https"
+            " URL, or download the recording and pass its path",
+            param_hint="SOURCE",
+        )
     if not is_url:
         path = Path(source)
         if path.is_dir():

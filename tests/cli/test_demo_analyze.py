@@ -94,8 +94,10 @@ def test_analyze_refuses_a_file_that_is_not_audio(tmp_path: Path) -> None:
 
 def test_analyze_refuses_a_plain_http_url(tmp_path: Path) -> None:
     done = run(["analyze", "http://example.com/call.wav"], tmp_path)
-    assert done.returncode == 1
-    assert "https" in (done.stdout + done.stderr)
+    assert done.returncode == 2
+    said = flat(done.stdout + done.stderr)
+    assert "give an https URL" in said
+    assert "allow_insecure_audio_url" not in said  # a Python argument, not a command-line option
 
 
 @pytest.mark.asr
