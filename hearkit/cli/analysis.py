@@ -277,7 +277,8 @@ def analyze(
                 "give a recording (SOURCE), or a two-file call with --rep AGENT.wav --customer CALLER.wav",
                 param_hint="SOURCE",
             )
-        _analyze(console, source, stereo, as_json, call_id, speakers, roles_given=two_files)
+        shown = f"{rep} (rep) + {customer} (customer)" if two_files else None
+        _analyze(console, source, stereo, as_json, call_id, speakers, roles_given=two_files, shown=shown)
 
 
 def _combined_legs(
@@ -316,6 +317,7 @@ def _analyze(
     speakers: int = 2,
     *,
     roles_given: bool = False,
+    shown: str | None = None,
 ) -> None:
     """``roles_given``: the user said which recording is the rep's (``--rep``/``--customer``), so
     the roles are ``explicit``; a stereo file's roles are the channel convention (channel 0 = rep),
@@ -347,7 +349,8 @@ def _analyze(
         stereo = True
     try:
         with PyAI() as client:
-            console.print(f"transcribing {source} ({'stereo' if stereo else 'mono'}) via {client.base_url}")
+            what = shown or source  # a two-file call's combined FLAC is a temporary file: name the legs
+            console.print(f"transcribing {what} ({'stereo' if stereo else 'mono'}) via {client.base_url}")
             if not stereo:
                 console.print(
                     f"{'two-party call: ' if speakers == 2 else ''}{speakers} speaker(s) expected unless the"
@@ -380,7 +383,7 @@ def _analyze(
     from hearkit.record import analyze_call
 
     record = analyze_call(
-        result,
+        job.model_copy(update={"result": result}),
         call_id=call_id or (Path(source).stem if not is_url else job.job_id),
         roles=STEREO_ROLES if roles_given else None,
         metadata=None if is_url else read_sidecar(Path(source)),
@@ -430,7 +433,8 @@ def print_record(record: Any, console: Console) -> None:
     from hearkit.quality import view_of
 
     data = record.model_dump(mode="json")
-    console.print(f"[bold]{data.get('call_id')}[/bold]  job {data.get('job_id', '')}")
+    job_id = data.get("job_id")
+    console.print(f"[bold]{data.get('call_id')}[/bold]" + (f"  job {job_id}" if job_id else ""))
     metrics = Table(title="Scorecard", title_justify="left")
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")

@@ -123,7 +123,9 @@ def test_analyze_says_stereo_roles_come_from_the_channel_convention(tmp_path: Pa
     stereo = audio.stereo(tmp_path / "call.wav", 3.0)
     done = run(["analyze", str(stereo), "--json"], tmp_path)
     assert done.returncode == 0, done.stderr
-    turns = json.loads(done.stdout)["turns"]
+    record = json.loads(done.stdout)
+    assert str(record["job_id"]).startswith("job_")  # the header read "job None"
+    turns = record["turns"]
     assert turns and {t["role_source"] for t in turns} == {"channel_convention"}
 
     audio.mono(tmp_path / "a.wav", 3.0, seed=1)
