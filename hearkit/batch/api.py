@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hearkit.batch.cost import CostEstimate, batch_cost, estimate, realtime_cost
 from hearkit.batch.manifest import Manifest, ManifestRow
@@ -141,7 +141,7 @@ async def arun(
     base_url: str | None = None,
     dask: str | None = None,
     transcriber: str | None = None,
-    progress: bool = True,
+    progress: bool | Literal["lines"] = True,
     write_dataset: bool = True,
     settings: RunnerSettings | None = None,
 ) -> BatchReport:
@@ -154,7 +154,8 @@ async def arun(
     :class:`hearkit.client.AsyncPyAI` (built from ``api_key``/``base_url``/env otherwise; with
     no key at all, the embedded local engine). ``dask``: a scheduler address or ``"local"``
     to transcribe on a Dask cluster with the local engine's ``transcriber`` instead of the API.
-    ``dry_run``: discover, inspect and estimate the cost; send nothing.
+    ``dry_run``: discover, inspect and estimate the cost; send nothing. ``progress``: a live bar,
+    ``"lines"`` (one plain line per finished recording, for logs and pipes) or ``False``.
 
     ``speakers_expected``: the speakers to expect on each *diarized* (mono) recording, sent as the
     job option ``speakers_expected`` (another count only when the audio strongly says so). A new

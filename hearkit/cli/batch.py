@@ -104,7 +104,7 @@ def batch(
             base_url=base_url,
             dask=dask,
             transcriber=transcriber,
-            progress=progress and sys.stdout.isatty(),
+            progress=(True if sys.stdout.isatty() else "lines") if progress else False,
             write_dataset=dataset,
         )
     except (ValueError, FileNotFoundError) as exc:

@@ -37,6 +37,8 @@ def test_run_then_reconcile_from_the_command_line(tmp_path: Path) -> None:
         result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "2 completed" in result.output
+    # stdout is not a terminal here: one plain progress line per finished recording, not a bar
+    assert "batch 1/2 · audio" in result.output and "batch 2/2 · audio" in result.output
     checked = runner.invoke(app, ["batch", "--reconcile", str(out)])
     assert checked.exit_code == 0, checked.output
     assert "0 mismatch(es)" in checked.output
