@@ -82,7 +82,8 @@ __all__ = [
 
 MARGIN_MIN = 0.09
 """Development recordings (benchmarks/quality_signals.py, the overlap-aware diarizer): right calls'
-margins ≥ 0.103, the wrong calls' ≤ 0.08 but two at 0.11 (flagged by overlap); set between."""
+margins ≥ 0.103, the wrong calls' ≤ 0.08 but two at 0.11 (flagged by overlap); set between. With the
+later diarizer one right call (six voices, one turn each) has 0.07, beside a wrong one at 0.08."""
 SEPARATION_MIN = 0.30
 """Development recordings (overlap-aware diarizer): right calls' separation ≥ 0.333; the AWS call 49 mix,
 whose shares are off because its two voices are alike, 0.21 (its first 120 and 180 s, 5.4 and 6.1 pp off
