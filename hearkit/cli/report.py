@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -55,6 +57,7 @@ def report(
     if audio not in ("auto", "moments", "full", "none"):
         typer.echo(f"error: --audio must be moments, full, none or auto, not {audio!r}", err=True)
         raise typer.Exit(code=2)
+    replacing = Path(output).exists()
     try:
         path = write_html(
             calls,
@@ -67,4 +70,9 @@ def report(
         typer.echo(f"error: could not write {output}: {exc}", err=True)
         raise typer.Exit(code=1) from exc
     size_mb = path.stat().st_size / 1e6
-    typer.echo(f"wrote {path} ({size_mb:.1f} MB, {len(calls.calls)} calls); open it in a browser")
+    again = " (replaced the file that was there)" if replacing else ""
+    typer.echo(f"wrote {path}{again} ({size_mb:.1f} MB, {len(calls.calls)} calls); open it in a browser")
+    embedded = re.search(r"Audio: this file embeds (.+?) \(([\d.]+ MB)", path.read_text(encoding="utf-8"))
+    if embedded:  # customer audio in a file that gets shared: say so where it was asked for
+        what, size = html.unescape(embedded.group(1)), embedded.group(2)
+        typer.echo(f"it embeds {what} ({size} of audio): anyone with the file can hear them")

@@ -92,6 +92,15 @@ def test_cli_writes_the_report_of_a_saved_callset(tmp_path: Path, callset: CallS
     assert CliRunner().invoke(app, ["report", str(folder), "-o", str(inline)]).exit_code == 0
     assert 'id="hk-plotly"' in inline.read_text(encoding="utf-8")
 
+    # Writing over a report says so; embedded customer audio is said where the report was asked for.
+    again = CliRunner().invoke(app, ["report", str(folder), "-o", str(out), "--cdn", "--audio", "none"])
+    assert "replaced the file that was there" in again.output and "anyone with the file" not in again.output
+    sample = CliRunner().invoke(
+        app, ["report", "sample", "-o", str(tmp_path / "s.html"), "--audio", "moments"]
+    )
+    assert sample.exit_code == 0, sample.output
+    assert "short clips" in sample.output and "anyone with the file can hear them" in sample.output
+
 
 def _flat(output: str) -> str:
     """CLI output without the rich error box's borders and line breaks."""
