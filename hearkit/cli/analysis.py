@@ -103,27 +103,25 @@ def transcribe_all(
     return results
 
 
-def calls_table(calls: CallSet) -> Any:
-    """A rich table of the calls: rep, duration, rep talk share, questions, tracker hits, monologue."""
+def calls_table(calls: CallSet, width: int | None = None) -> Any:
+    """A rich table of the calls: rep, duration, rep talk share, questions, tracker hits, monologue,
+    trust. Narrower than 120 columns the title is left out, narrower than 100 the rep too, so an
+    80-column terminal still reads one call per line (the call id never wraps: one types it next)."""
     from rich.table import Table
 
     from hearkit.quality import trust_words
 
+    width = width if width is not None else 200
     frame = calls.calls
     hits = {str(k): int(v) for k, v in calls.hits.groupby(CALL_ID).size().items()}
     table = Table(title="Calls", title_justify="left")
-    for name, justify in (
-        ("call", "left"),
-        ("title", "left"),
-        ("rep", "left"),
-        ("min", "right"),
-        ("rep talk", "right"),
-        ("questions", "right"),
-        ("tracker hits", "right"),
-        ("longest rep monologue", "right"),
-        ("trust", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("call", no_wrap=True)
+    texts = [c for c, room in (("title", 120), ("rep", 100)) if width >= room]
+    for name in texts:
+        table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=28 if name == "title" else 16)
+    for name in ("min", "rep talk", "rep q", "hits", "rep mono"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("trust", overflow="fold", min_width=12)
 
     def value(row: Any, *names: str) -> Any:
         return next((row[n] for n in names if n in row and row[n] == row[n]), None)
@@ -135,8 +133,7 @@ def calls_table(calls: CallSet) -> Any:
         monologue = value(row, "longest_monologue_s_rep", "longest_monologue_s")
         table.add_row(
             str(row[CALL_ID]),
-            str(value(row, "title") or ""),
-            str(value(row, "rep") or ""),
+            *(str(value(row, name) or "") for name in texts),
             "" if duration is None else f"{float(duration) / 60:.1f}",
             "" if talk is None else f"{float(talk):.0%}",
             "" if questions is None else str(int(questions)),
@@ -198,7 +195,7 @@ def demo(
     except HearkitError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc
-    console.print(calls_table(callset))
+    console.print(calls_table(callset, console.width))
     if save is not None:
         callset.save(save)
         console.print(f"calls saved in {save.resolve()} (hearkit report {save} reads them)")

@@ -19,3 +19,14 @@ def test_the_trust_column_names_the_flags_in_words() -> None:
     assert "medium: one voice may be counted twice; much talking over each other" in text
     assert "voices_alike" not in text  # the code is not what the reader sees
     assert " high " in text
+
+
+def test_an_80_column_terminal_reads_one_call_per_line() -> None:
+    calls = CallSet.load_sample()
+    console = Console(width=80, record=True)
+    console.print(calls_table(calls, console.width))
+    lines = console.export_text().splitlines()
+    for call_id in calls.calls["call_id"]:
+        row = [line for line in lines if call_id in line]
+        assert len(row) == 1, f"{call_id} is cut or wrapped: {lines}"  # the whole id, on one line
+    assert max(len(line) for line in lines) <= 80
