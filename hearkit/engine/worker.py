@@ -128,6 +128,7 @@ class Worker:
         self._stopping = False
         self._pool_checked = True
         self._slots = [self._make_executor() for _ in range(max(1, settings.workers))]
+        self._busy: set[int] = set()  # slots running a transcription now
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _make_executor(self) -> Executor:
@@ -163,10 +164,15 @@ class Worker:
             self.leases.leave()
         except Exception:  # the store may be closed already: the leases then expire
             log.exception("handing jobs back failed; other processes take them over when their leases expire")
-        for executor in self._slots:
+        for slot, executor in enumerate(self._slots):
+            if slot not in self._busy:
+                # An idle worker process ends on its own: its exit releases what it holds (ended with
+                # terminate(), its semaphores were reported leaked at every engine command's exit).
+                executor.shutdown(wait=True, cancel_futures=True)
+                continue
             # A worker process busy with a long transcription would keep the interpreter from exiting.
-            processes = getattr(executor, "_processes", None) or {}
-            for process in list(processes.values()):
+            processes = list((getattr(executor, "_processes", None) or {}).values())
+            for process in processes:
                 process.terminate()
             executor.shutdown(wait=False, cancel_futures=True)
 
@@ -276,6 +282,7 @@ class Worker:
             await self._ensure_processes_start(slot)
             loop = asyncio.get_running_loop()
             try:
+                self._busy.add(slot)
                 result_json, seconds = await loop.run_in_executor(
                     self._slots[slot],
                     run_transcription,
@@ -305,6 +312,7 @@ class Worker:
             log.exception("job %s: transcriber error", job.job_id)
             return None, None, _one_line(exc, self.log_path)
         finally:
+            self._busy.discard(slot)
             if fetched is not None:
                 _remove(fetched)
 
