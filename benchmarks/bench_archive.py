@@ -7,8 +7,9 @@ transcribed with ``channel: true`` by ``hearkit.batch.run`` from upload to the P
 configuration in a fresh Python process with its own engine data directory (model load, engine
 start, uploads, transcription, result download, analysis and the dataset all counted):
 
-* ``default``: the engine's defaults (2 worker processes of cores / 2 threads); ``dask``: ``--dask
-  local`` with its defaults (2 worker threads, one model replica of cores / 2 threads each);
+* ``default``: the engine's defaults (1 worker process of all the cores, a call's windows in that many
+  decode lanes); ``dask``: ``--dask local`` with its defaults (2 worker threads, one model replica
+  of cores / 2 threads each);
 * ``threads2``: one engine worker process of 2 threads (``HEARKIT_WORKERS=1``,
   ``HEARKIT_ASR_THREADS=2``): a call's windows decoded in 2 lanes on model replicas of 1 thread;
 * ``threads2one``: the same with one decode lane on one model replica of 2 threads

@@ -9,7 +9,7 @@ rounds (each file runs every system back to back, in an order rotated per file a
 shared machine's load falls on all of them alike):
 
 * ``hearkit``: the pipeline (VAD regions of both channels packed into full windows and batched
-  through the model in 2 decode lanes of its own 1-thread replicas, bleed dropped, beam 3,
+  through the model in 2 decode lanes of its own 1-thread replicas, bleed dropped, beam 4,
   fallback and repetition re-decode at beam 5);
 * ``naive``: ``WhisperModel.transcribe`` over each full channel, faster-whisper's defaults (beam 5,
   temperature fallback, no VAD);
@@ -290,7 +290,7 @@ class System:
 
 
 SYSTEMS = (
-    System("hearkit", "hearkit stereo path (beam 3, windows in 2 decode lanes)"),
+    System("hearkit", "hearkit stereo path (beam 4, windows in 2 decode lanes)"),
     System("naive", "naive transcribe per channel, beam 5"),
     System("vad", "transcribe(vad_filter=True) per channel, beam 5"),
     System("batched8", "BatchedInferencePipeline batch 8, beam 5 per channel (WhisperX recipe)"),

