@@ -6,6 +6,7 @@ The key and root URL come from ``PYAI_API_KEY`` / ``PYAI_BASE_URL`` (or ``--api-
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -104,17 +105,26 @@ def register(app: typer.Typer) -> None:
 def _client(api_key: str | None, base_url: str | None, *, run_jobs: bool = False) -> Iterator[PyAI]:
     """A client whose errors end the command with their message and exit code 1.
 
-    Without ``run_jobs`` an embedded engine only serves the API: looking at jobs must not start
-    running (then hand back) work that another hearkit process queued on the same data dir.
+    Without ``run_jobs``, a command that would use the embedded engine gets one of its own that only
+    serves the API: looking at jobs must not start running (then hand back) work that another
+    hearkit process queued on the same data dir.
     """
-    if not run_jobs:
-        os.environ["HEARKIT_RUN_JOBS"] = "0"
     try:
-        with PyAI(api_key, base_url) as client:
-            yield client
+        with contextlib.ExitStack() as stack:
+            if not run_jobs and _embedded(api_key, base_url):
+                from hearkit.engine import LocalEngine
+
+                engine = stack.enter_context(LocalEngine(run_jobs=False))
+                api_key, base_url = engine.api_key, engine.base_url
+            yield stack.enter_context(PyAI(api_key, base_url))
     except (HearkitError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+def _embedded(api_key: str | None, base_url: str | None) -> bool:
+    """Whether :class:`PyAI` would use the embedded local engine (no key and no base URL anywhere)."""
+    return not (api_key or base_url or os.environ.get("PYAI_API_KEY") or os.environ.get("PYAI_BASE_URL"))
 
 
 def _summary(job: Job) -> dict[str, Any]:

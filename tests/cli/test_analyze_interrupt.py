@@ -16,6 +16,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from typer.testing import CliRunner
+
+from hearkit.cli.main import app
 from hearkit.client import PyAI
 from hearkit.engine import LocalEngine
 from tests.batch.audio import mono
@@ -111,3 +115,22 @@ def test_jobs_list_does_not_run_work_queued_by_another_process(tmp_path: Path) -
     assert f"{queued.job_id}  queued" in listed.stdout
     assert _jobs(data_dir) == [(queued.job_id, "queued", None)]  # not run, not failed, not taken
     assert [p.name for p in (data_dir / "audio").iterdir()] == [queued.job_id]  # its upload kept
+
+
+def test_jobs_list_in_process_leaves_the_process_able_to_run_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Called from Python (CliRunner, a notebook), `jobs list` must not switch job running off for
+    the rest of the process (it once did, through an environment variable)."""
+    for name in ("PYAI_API_KEY", "PYAI_BASE_URL", "HEARKIT_RUN_JOBS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HEARKIT_DATA_DIR", str(tmp_path / "listed"))
+    listed = CliRunner().invoke(app, ["jobs", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "HEARKIT_RUN_JOBS" not in os.environ
+    with (
+        LocalEngine(tmp_path / "engine", transcriber="fake") as engine,
+        PyAI(engine.api_key, base_url=engine.base_url) as client,
+    ):
+        done = client.jobs.transcribe(mono(tmp_path / "call.wav", 1.0), timeout=60)
+    assert done.status == "completed"
