@@ -85,7 +85,9 @@ def open_audio(path: Path | str, **options: Any) -> Iterator[tuple[Any, Any]]:
     except OSError:
         empty = False  # missing or unreadable: PyAV's error below says which
     if empty:
-        raise UnreadableAudioError("the file is empty (0 bytes): an upload or copy that did not finish?")
+        raise UnreadableAudioError(
+            "the audio file is empty (0 bytes): an upload or copy that did not finish?"
+        )
     try:
         container = av.open(str(path), **options)
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:

@@ -44,5 +44,5 @@ def test_a_video_without_sound_has_no_audio_stream(tmp_path: Path) -> None:
 def test_an_empty_file_says_it_is_empty(tmp_path: Path) -> None:
     path = tmp_path / "call.wav"
     path.write_bytes(b"")
-    with pytest.raises(UnreadableAudioError, match=r"the file is empty \(0 bytes\)"):
+    with pytest.raises(UnreadableAudioError, match=r"the audio file is empty \(0 bytes\)"):
         probe_header(path)
