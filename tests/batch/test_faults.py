@@ -112,7 +112,7 @@ def _progress(out: Path) -> int:
 
 @pytest.mark.timeout(900)
 def test_sigkill_at_random_points_then_resume_maps_each_recording_to_one_job(tmp_path: Path) -> None:
-    n, kills = 40, 12  # each kill restarts the command (~3 s): 12 random points keep the run near 50 s
+    n, kills = 30, 8  # each kill restarts the command (~3 s): 8 random points keep the run near 25 s
     audio.many_mono(tmp_path / "in", n, seconds=0.3)
     rng = random.Random(20)
     out = tmp_path / "out"

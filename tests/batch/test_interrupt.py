@@ -40,7 +40,7 @@ def _default_sigint() -> None:
 
 def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplicates(tmp_path: Path) -> None:
     calls = tmp_path / "calls"
-    # Enough work left after the first completion (about 8 s) that a test process starved on a loaded
+    # Enough work left after the first completion (about 5 s) that a test process starved on a loaded
     # machine still sends its Ctrl-C while the batch runs.
     recordings = 10
     for n in range(recordings):
@@ -50,7 +50,7 @@ def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplic
         **os.environ,
         "HEARKIT_DATA_DIR": str(data_dir),
         "HEARKIT_TRANSCRIBER": "fake",
-        "HEARKIT_FAKE_DELAY": "2.0",
+        "HEARKIT_FAKE_DELAY": "1.2",
         "HEARKIT_POLL_INTERVAL": "0.05",
         "PYTHONPATH": str(ROOT),
     }

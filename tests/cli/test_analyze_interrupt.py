@@ -63,10 +63,10 @@ def test_ctrl_c_in_analyze_cancels_its_job_and_deletes_its_audio(tmp_path: Path)
     data_dir = tmp_path / "engine"
     child = subprocess.Popen(
         [sys.executable, "-m", "hearkit.cli.main", "analyze", str(call), "--mono"],
-        # The fake transcriber runs on a thread that the interpreter waits for at exit: 12 s keeps
-        # the job running when Ctrl-C lands and the test short (a real Whisper worker process is
-        # terminated at once).
-        env=_env(data_dir, delay=12.0),
+        # The fake transcriber runs on a thread that the interpreter waits for at exit: 6 s keeps
+        # the job running when Ctrl-C lands (sent within 50 ms of "running") and the test short (a
+        # real Whisper worker process is terminated at once).
+        env=_env(data_dir, delay=6.0),
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
