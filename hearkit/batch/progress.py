@@ -48,9 +48,7 @@ class BatchProgress:
         self.audio_seconds = audio_seconds
         self._progress: Progress | None = None
         self._task: TaskID | None = None
-        self._lines = Console(highlight=False, soft_wrap=True) if enabled == "lines" else None
-        if console is not None and self._lines is not None:
-            self._lines = console
+        self._lines = (console or Console(highlight=False, soft_wrap=True)) if enabled == "lines" else None
         if enabled is True:
             self._progress = Progress(
                 TextColumn("[bold]batch"),
