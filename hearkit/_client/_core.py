@@ -106,6 +106,14 @@ class AudioUpload:
 _ENGINE_LOGGED = False
 
 
+def configured(api_key: str | None, base_url: str | None) -> tuple[str | None, str | None]:
+    """The API key and base URL a client gets: the arguments, else ``PYAI_API_KEY`` / ``PYAI_BASE_URL``
+    (empty = unset). ``(None, None)``: the embedded local engine."""
+    key = api_key if api_key is not None else os.environ.get("PYAI_API_KEY") or None
+    url = base_url if base_url is not None else os.environ.get("PYAI_BASE_URL") or None
+    return key, url
+
+
 def embedded_engine() -> tuple[str, str]:
     """``(base_url, api_key)`` of the process-wide local engine (the no-key default)."""
     global _ENGINE_LOGGED
@@ -138,8 +146,7 @@ class BaseClient:
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an integer >= 0, not {max_retries!r}")
-        self._api_key = api_key if api_key is not None else os.environ.get("PYAI_API_KEY") or None
-        url = base_url if base_url is not None else os.environ.get("PYAI_BASE_URL") or None
+        self._api_key, url = configured(api_key, base_url)
         self._base_url = _normalize_base_url(url) if url else None
         if self._api_key is None and self._base_url is not None:
             raise ValueError(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hearkit._client._core import configured
 from hearkit.client import PyAI
 from hearkit.errors import HearkitError
 from hearkit.schema import Job
@@ -111,7 +111,7 @@ def _client(api_key: str | None, base_url: str | None, *, run_jobs: bool = False
     """
     try:
         with contextlib.ExitStack() as stack:
-            if not run_jobs and _embedded(api_key, base_url):
+            if not run_jobs and configured(api_key, base_url) == (None, None):
                 from hearkit.engine import LocalEngine
 
                 engine = stack.enter_context(LocalEngine(run_jobs=False))
@@ -120,11 +120,6 @@ def _client(api_key: str | None, base_url: str | None, *, run_jobs: bool = False
     except (HearkitError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-
-
-def _embedded(api_key: str | None, base_url: str | None) -> bool:
-    """Whether :class:`PyAI` would use the embedded local engine (no key and no base URL anywhere)."""
-    return not (api_key or base_url or os.environ.get("PYAI_API_KEY") or os.environ.get("PYAI_BASE_URL"))
 
 
 def _summary(job: Job) -> dict[str, Any]:
