@@ -47,7 +47,17 @@ from hearkit.quality import NOT_MEASURED, QualityView
 from hearkit.record import CallRecord, CallSet
 from hearkit.summary import CallSummary
 
-__all__ = ["CallFrames", "PlotlyJS", "ReportOptions", "figures", "render_html", "write_html"]
+__all__ = [
+    "CallFrames",
+    "PlotlyJS",
+    "RenderedReport",
+    "ReportOptions",
+    "WrittenReport",
+    "figures",
+    "render_html",
+    "write_html",
+    "write_report",
+]
 
 PlotlyJS = Literal["inline", "cdn"]
 
@@ -183,6 +193,36 @@ def render_html(
     means moments when the recordings are at hand (``audio_files`` {call_id: path}, an
     ``audio_path`` column, or the sample calls), see :mod:`hearkit.report_audio`.
     """
+    return _render(
+        calls, plotlyjs=plotlyjs, title=title, open_calls=open_calls, audio=audio, audio_files=audio_files
+    ).html
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """A rendered report: its ``html`` and the ``audio`` it embeds (what, how many bytes, the notice)."""
+
+    html: str
+    audio: report_audio.ReportAudio
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    """A report written to ``path``, with the ``audio`` it embeds."""
+
+    path: Path
+    audio: report_audio.ReportAudio
+
+
+def _render(
+    calls: CallFrames | Any | Sequence[Any],
+    *,
+    plotlyjs: PlotlyJS,
+    title: str,
+    open_calls: bool | None,
+    audio: report_audio.AudioMode | None,
+    audio_files: Mapping[str, str | Path] | None,
+) -> RenderedReport:
     if plotlyjs not in ("inline", "cdn"):
         raise ValueError(f"plotlyjs must be 'inline' or 'cdn', not {plotlyjs!r}")
     data = _collect(calls)
@@ -237,7 +277,7 @@ def render_html(
         )
 
     total = sum(views.duration_of(data.calls.iloc[i]) or 0.0 for i in range(len(ids)))
-    return _template().render(
+    page = _template().render(
         title=title,
         version=__version__,
         csp=_csp(audio=bool(sound.clips)),
@@ -258,6 +298,7 @@ def render_html(
         golden=f"{charts.GOLDEN_TALK_RATIO:.0%}",
         warning=f"{charts.TALK_RATIO_WARNING:.0%}",
     )
+    return RenderedReport(page, sound)
 
 
 def figures(calls: CallFrames | Any | Sequence[Any]) -> dict[str, go.Figure]:
@@ -281,13 +322,27 @@ def write_html(
     calls: CallFrames | Any | Sequence[Any], path: str | Path, **options: Unpack[ReportOptions]
 ) -> Path:
     """Write :func:`render_html` to ``path`` (UTF-8) and return the path; options as :func:`render_html`."""
+    return write_report(calls, path, **options).path
+
+
+def write_report(
+    calls: CallFrames | Any | Sequence[Any], path: str | Path, **options: Unpack[ReportOptions]
+) -> WrittenReport:
+    """:func:`write_html`, also returning the audio the file embeds (what the CLI tells its user)."""
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(f"{target} is a directory: give a file name such as {target / 'report.html'}")
-    html = render_html(calls, **options)
+    rendered = _render(
+        calls,
+        plotlyjs=options.get("plotlyjs", "inline"),
+        title=options.get("title", "hearkit call report"),
+        open_calls=options.get("open_calls"),
+        audio=options.get("audio", "none"),
+        audio_files=options.get("audio_files"),
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(html, encoding="utf-8")
-    return target
+    target.write_text(rendered.html, encoding="utf-8")
+    return WrittenReport(target, rendered.audio)
 
 
 def _plan(data: _Data) -> tuple[list[_Chart], dict[str, list[_Chart]]]:

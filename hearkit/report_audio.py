@@ -107,13 +107,15 @@ PLAYER_JS = """
 @dataclass
 class ReportAudio:
     """What the report embeds: ``mode``, the clips per call (report call key → list of
-    ``{id, start, end, src}``), the notice shown at the top, and sizes in bytes."""
+    ``{id, start, end, src}``), the notice shown at the top, in words what is embedded
+    (``what``: empty when nothing is), and sizes in bytes."""
 
     mode: AudioMode
     clips: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     notice: str = "Audio: none embedded in this file."
     audio_bytes: int = 0
     n_calls: int = 0
+    what: str = ""
 
     def payload(self) -> str:
         """The JSON of the clips for the page (``<`` cannot occur: base64, numbers, ids)."""
@@ -195,7 +197,7 @@ def build(
         f"Audio: this file embeds {what} ({total / 1e6:.1f} MB of Opus audio). Anyone with the file "
         "can hear them. Click a highlighted phrase or a transcript line to listen."
     )
-    return ReportAudio(chosen, out, notice, total, len(out))
+    return ReportAudio(chosen, out, notice, total, len(out), what if out else "")
 
 
 def turn_attributes(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 from typing import Annotated
 
@@ -44,7 +42,7 @@ def report(
 ) -> None:
     """Write one self-contained HTML report (overview, charts, transcripts) of saved calls."""
     from hearkit.record import CallSet
-    from hearkit.report import write_html
+    from hearkit.report import write_report
 
     if source == "sample":
         calls = CallSet.load_sample()
@@ -59,7 +57,7 @@ def report(
         raise typer.Exit(code=2)
     replacing = Path(output).exists()
     try:
-        path = write_html(
+        written = write_report(
             calls,
             output,
             plotlyjs="cdn" if cdn else "inline",
@@ -69,10 +67,10 @@ def report(
     except (OSError, ValueError, TypeError) as exc:
         typer.echo(f"error: could not write {output}: {exc}", err=True)
         raise typer.Exit(code=1) from exc
+    path = written.path
     size_mb = path.stat().st_size / 1e6
     again = " (replaced the file that was there)" if replacing else ""
     typer.echo(f"wrote {path}{again} ({size_mb:.1f} MB, {len(calls.calls)} calls); open it in a browser")
-    embedded = re.search(r"Audio: this file embeds (.+?) \(([\d.]+ MB)", path.read_text(encoding="utf-8"))
-    if embedded:  # customer audio in a file that gets shared: say so where it was asked for
-        what, size = html.unescape(embedded.group(1)), embedded.group(2)
-        typer.echo(f"it embeds {what} ({size} of audio): anyone with the file can hear them")
+    if written.audio.what:  # customer audio in a file that gets shared: say so where it was asked for
+        size = f"{written.audio.audio_bytes / 1e6:.1f} MB"
+        typer.echo(f"it embeds {written.audio.what} ({size} of audio): anyone with the file can hear them")

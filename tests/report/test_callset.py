@@ -100,6 +100,9 @@ def test_cli_writes_the_report_of_a_saved_callset(tmp_path: Path, callset: CallS
     )
     assert sample.exit_code == 0, sample.output
     assert "short clips" in sample.output and "anyone with the file can hear them" in sample.output
+    # The CLI says the same size as the notice a reader of the page sees.
+    notice = re.search(r"this file embeds .+? \(([\d.]+ MB)", (tmp_path / "s.html").read_text("utf-8"))
+    assert notice is not None and f"({notice.group(1)} of audio)" in sample.output
 
 
 def _flat(output: str) -> str:
