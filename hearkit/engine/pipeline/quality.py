@@ -48,6 +48,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -233,38 +234,57 @@ def overlap_share(segments: Sequence[Segment]) -> float | None:
     return round(float((count >= 2).sum()) / anyone, 4) if anyone else None
 
 
+@dataclass(frozen=True)
+class _SignalRule:
+    """A flag raised when ``measure`` of the quality block exceeds ``above``; ``meaning`` is
+    formatted with the measured ``value``."""
+
+    measure: str
+    above: float
+    code: str
+    meaning: str
+    affects: tuple[str, ...]
+
+
+_SIGNAL_RULES = (
+    _SignalRule(
+        measure="voice_similarity",
+        above=VOICES_ALIKE,
+        code="voices_alike",
+        meaning="two of the speakers sound alike (voice similarity {value:.2f}): one person may have been"
+        " counted twice, so the count may be one too high and the talk ratio split between them",
+        affects=("speaker_count", "talk_ratio"),
+    ),
+    _SignalRule(
+        measure="mixed_voice",
+        above=MIXED_VOICE_MIN,
+        code="mixed_voices",
+        meaning="the main speaker's speech sounds like two voices (split score {value:.2f}): two people may"
+        " have been counted as one, so the count may be too low and the talk ratio off",
+        affects=("speaker_count", "talk_ratio"),
+    ),
+    _SignalRule(
+        measure="overlap_share",
+        above=OVERLAP_MAX,
+        code="much_overlap",
+        meaning="people talk over each other in {value:.0%} of the speech: who said what there is uncertain,"
+        " so talk ratios are less exact",
+        affects=("talk_ratio",),
+    ),
+)
+
+
 def _signal_flags(quality: Quality) -> list[QualityFlag]:
     """The flags of the voice-print and overlap measures (see the module text)."""
     flags = []
-    if quality.voice_similarity is not None and quality.voice_similarity > VOICES_ALIKE:
-        flags.append(
-            QualityFlag(
-                code="voices_alike",
-                meaning=f"two of the speakers sound alike (voice similarity {quality.voice_similarity:.2f}):"
-                " one person may have been counted twice, so the count may be one too high and the talk"
-                " ratio split between them",
-                affects=["speaker_count", "talk_ratio"],
+    for rule in _SIGNAL_RULES:
+        value = getattr(quality, rule.measure)
+        if value is not None and value > rule.above:
+            flags.append(
+                QualityFlag(
+                    code=rule.code, meaning=rule.meaning.format(value=value), affects=list(rule.affects)
+                )
             )
-        )
-    if quality.mixed_voice is not None and quality.mixed_voice > MIXED_VOICE_MIN:
-        flags.append(
-            QualityFlag(
-                code="mixed_voices",
-                meaning="the main speaker's speech sounds like two voices"
-                f" (split score {quality.mixed_voice:.2f}): two people may have been counted as one,"
-                " so the count may be too low and the talk ratio off",
-                affects=["speaker_count", "talk_ratio"],
-            )
-        )
-    if quality.overlap_share is not None and quality.overlap_share > OVERLAP_MAX:
-        flags.append(
-            QualityFlag(
-                code="much_overlap",
-                meaning=f"people talk over each other in {quality.overlap_share:.0%} of the speech: who said"
-                " what there is uncertain, so talk ratios are less exact",
-                affects=["talk_ratio"],
-            )
-        )
     return flags
 
 
