@@ -22,7 +22,9 @@ shared machine's load falls on all of them alike):
   decode lanes use the cores the same way);
 * ``hearkit_bN`` (``--beams N,…``): the pipeline with its batched decode at beam N (the fallback
   and the repetition re-decode stay at beam 5), to choose the default beam from WER and CPU
-  measured beside the baselines.
+  measured beside the baselines;
+* ``hearkit_pack0`` (``--packing-before``): the pipeline with one default packing per file
+  (``pack_to_floor=False``: no second packing of a file over its window floor), the way before.
 
 ``--skip`` leaves out systems other than hearkit, naive (the words-lost reference) and batched8
 (the ratio's reference), to fit a run into a quiet spell of the shared machine.
@@ -64,7 +66,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import re
 import resource
@@ -87,6 +88,7 @@ from text_to_num import alpha2digit
 
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline.asr import DecodeSettings, RecognizedWord, get_model, transcribe_full
+from hearkit.engine.pipeline.channels import window_floor
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
 from hearkit.schema import JobCreateParams, Result
 
@@ -321,10 +323,15 @@ def beam_systems(beams: list[int]) -> tuple[System, ...]:
     return tuple(System(f"hearkit_b{n}", f"hearkit stereo path, batched decode at beam {n}") for n in beams)
 
 
+PACKING_BEFORE = System("hearkit_pack0", "hearkit stereo path, one default packing per file (before)")
+
+
 def run_system(
     key: str, transcriber: WhisperTranscriber, model: WhisperModel, audio: DecodedAudio
 ) -> tuple[list[list[RecognizedWord]], Result | None]:
     """Per-channel words of one system on one stereo file (and hearkit's Result)."""
+    if key == PACKING_BEFORE.key:
+        return run_system("hearkit", replace(transcriber, pack_to_floor=False), model, audio)[0], None
     if key.startswith("hearkit_b"):
         variant = replace(transcriber, beam_size=int(key.removeprefix("hearkit_b")))
         return run_system("hearkit", variant, model, audio)[0], None
@@ -400,8 +407,11 @@ def bench_stereo(
     every_file: bool,
     beams: list[int],
     skip: frozenset[str] = frozenset(),
+    packing_before: bool = False,
 ) -> None:
     systems = tuple(s for s in SYSTEMS if s.key not in skip) + beam_systems(beams)
+    if packing_before:
+        systems += (PACKING_BEFORE,)
     model = get_model(transcriber.model, cpu_threads=transcriber.cpu_threads)
     items = stereo_items(quick, every_file)
     audio_total = sum(audio.duration for _, audio, _, _ in items)
@@ -462,9 +472,12 @@ def hearkit_details(
     """Windows used vs the floor (speech seconds / 30), and the talk-ratio error where there is a script."""
     plan = transcriber.plan_stereo(audio)
     speech_s = sum(chunk.samples for chunk in plan) / 16000
-    floor = max(1, math.ceil(speech_s / 30.0)) if plan else 0
+    floor = window_floor(plan)
     over = f"{len(plan) / floor - 1:+.0%}" if floor else "-"
     text = f"windows {len(plan)} vs floor {floor} ({over}; {speech_s:.0f} s packed)"
+    before = replace(transcriber, pack_to_floor=False).plan_stereo(audio)
+    if len(before) != len(plan):
+        text += f" (one default packing: {len(before)} vs floor {window_floor(before)})"
     quality = getattr(result, "quality", None)
     if quality is not None and getattr(quality, "repetition_redecoded", None) is not None:
         text += f", windows re-decoded for loops {quality.repetition_redecoded}"
@@ -584,6 +597,11 @@ def main(argv: list[str]) -> None:
         "--skip", default="", help="stereo: leave out these baselines (vad, batched16, batched8par)"
     )
     parser.add_argument(
+        "--packing-before",
+        action="store_true",
+        help="stereo: also hearkit with one default packing per file (the packing before)",
+    )
+    parser.add_argument(
         "--beams", default="", help="stereo: also hearkit at these beams of its batched decode, e.g. 1,2"
     )
     args = parser.parse_args(argv)
@@ -597,7 +615,7 @@ def main(argv: list[str]) -> None:
         skip = frozenset(k.strip() for k in args.skip.split(",") if k.strip())
         if skip & {"hearkit", "naive", STRONGEST} or skip - {s.key for s in SYSTEMS}:
             parser.error(f"--skip takes some of vad, batched16, batched8par (got {sorted(skip)})")
-        bench_stereo(transcriber, args.quick, rounds, args.all, beams, skip)
+        bench_stereo(transcriber, args.quick, rounds, args.all, beams, skip, args.packing_before)
     if args.only in (None, "mono"):
         bench_mono(transcriber, args.quick)
     print(f"peak RSS {peak_rss_mb():.0f} MB; {load()}")

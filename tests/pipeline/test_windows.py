@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from hearkit.engine.pipeline.asr import PIECE_GAP_S, RecognizedWord, _without_loops, repetition_loops
-from hearkit.engine.pipeline.channels import MAX_CHUNK_S, plan_windows
+from hearkit.engine.pipeline.channels import MAX_CHUNK_S, plan_full_windows, plan_windows, window_floor
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
 SR = SAMPLE_RATE
@@ -68,6 +68,27 @@ def test_no_cut_when_little_room_is_left() -> None:
     pieces = [[(0, 28 * SR), (29 * SR, 50 * SR)]]
     chunks = plan_windows(pieces, [signal])
     assert [c.pieces for c in chunks] == [((0, 28 * SR),), ((29 * SR, 50 * SR),)]
+
+
+def test_a_file_over_its_floor_is_packed_again_with_cuts_nearer_the_end_of_the_room() -> None:
+    # 11 pieces of 20 s whose level rises through each piece: the quietest 100 ms of the last 3 s
+    # before the room runs out is its start, so each default cut leaves ~3 s of a window empty.
+    pieces = [(k * 21 * SR, k * 21 * SR + 20 * SR) for k in range(11)]
+    signal = np.zeros(11 * 21 * SR, dtype=np.float32)
+    for start, end in pieces:
+        signal[start:end] = np.linspace(0.05, 0.5, end - start)
+    packed_s = 11 * 20 + 10 * PIECE_GAP_S  # 222 s: 8 windows of 30 s at the least
+    default = plan_windows([pieces], [signal])
+    assert window_floor(default) == math.ceil(packed_s / 30) == 8
+    assert len(default) == 9
+    full = plan_full_windows([pieces], [signal])
+    assert len(full) == window_floor(full) == 8
+    assert all(chunk.samples <= MAX_CHUNK_S * SR for chunk in full)
+    assert _merged([p for chunk in full for p in chunk.pieces]) == pieces
+    # A file already at its floor keeps the default packing.
+    at_floor = [pieces[:4]]
+    assert len(plan_windows(at_floor, [signal])) == window_floor(plan_windows(at_floor, [signal])) == 3
+    assert plan_full_windows(at_floor, [signal]) == plan_windows(at_floor, [signal])
 
 
 def test_repetition_loops_are_found_and_natural_repeats_are_not() -> None:

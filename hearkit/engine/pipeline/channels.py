@@ -12,6 +12,8 @@ Definitions (all on the 16 kHz decoded signal):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -22,12 +24,15 @@ __all__ = [
     "BLEED_RATIO",
     "BRIDGE_GAP_S",
     "MIN_FILL_S",
+    "TIGHTER_CUTS",
     "channel_correlation",
     "drop_bleed",
     "is_really_mono",
     "plan_chunks",
+    "plan_full_windows",
     "plan_windows",
     "split_long",
+    "window_floor",
 ]
 
 BLEED_RATIO = 0.05
@@ -147,6 +152,9 @@ def plan_windows(
     pieces: list[list[tuple[int, int]]],
     signals: list[npt.NDArray[np.float32]],
     max_s: float = MAX_CHUNK_S,
+    *,
+    cut_search_s: float = _CUT_SEARCH_S,
+    min_fill_s: float = MIN_FILL_S,
 ) -> list[Chunk]:
     """Pack every channel's speech pieces (each ≤ ``max_s``) into as few Whisper windows as fit.
 
@@ -154,13 +162,15 @@ def plan_windows(
     seconds with :data:`~hearkit.engine.pipeline.asr.PIECE_GAP_S` of silence laid between
     pieces (counted in the limit); so the last window of one channel continues with the next
     channel's speech instead of running mostly empty. A piece that does not fit is cut at the
-    quietest 100 ms of the last :data:`_CUT_SEARCH_S` before the room runs out, when at least
-    :data:`MIN_FILL_S` of room is left, and its rest opens the next window. The number of
-    windows then approaches the floor ``ceil(packed seconds / 30)``.
+    quietest 100 ms of the last ``cut_search_s`` (default :data:`_CUT_SEARCH_S`) before the room
+    runs out, when at least ``min_fill_s`` (default :data:`MIN_FILL_S`) of room is left, and its
+    rest opens the next window. The number of windows then approaches the floor
+    ``ceil(packed seconds / 30)`` (:func:`window_floor`); :func:`plan_full_windows` reaches it on
+    more files.
     """
     max_len = int(max_s * SAMPLE_RATE)
     gap = int(PIECE_GAP_S * SAMPLE_RATE)
-    min_fill = int(MIN_FILL_S * SAMPLE_RATE)
+    min_fill = int(min_fill_s * SAMPLE_RATE)
     min_part = int(_MIN_PART_S * SAMPLE_RATE)
     chunks: list[Chunk] = []
     current: list[tuple[int, int]] = []
@@ -185,7 +195,7 @@ def plan_windows(
                     break
                 room = max_len - length - lead
                 if room >= min_fill and end - start - room >= min_part:
-                    lo = start + max(min_part, room - int(_CUT_SEARCH_S * SAMPLE_RATE))
+                    lo = start + max(min_part, room - int(cut_search_s * SAMPLE_RATE))
                     cut = _quietest_cut(signals[channel], lo, start + room)
                     current.append((start, cut))
                     owners.append(channel)
@@ -194,6 +204,40 @@ def plan_windows(
                 close()
     close()
     return chunks
+
+
+def window_floor(chunks: list[Chunk]) -> int:
+    """The fewest 30 s Whisper windows the packed audio of ``chunks`` could fill:
+    ``ceil(packed seconds / 30)``, packed seconds = the pieces plus the silence laid between them."""
+    packed_s = sum(chunk.samples for chunk in chunks) / SAMPLE_RATE
+    return math.ceil(packed_s / 30.0 - 1e-9) if chunks else 0
+
+
+TIGHTER_CUTS: tuple[tuple[float, float], ...] = ((2.0, 2.0), (1.5, 2.0), (1.0, 2.0), (1.0, 1.0))
+"""``(cut_search_s, min_fill_s)`` tried in turn by :func:`plan_full_windows` when the default
+packing ends above the floor: the cut is searched nearer the end of the room, so less of each
+window is left empty. Only a file over its floor is packed this way; cutting every file at the
+latest quiet spot raised WER on the tuning calls (9.24 → 10.64 %)."""
+
+
+def plan_full_windows(
+    pieces: list[list[tuple[int, int]]], signals: list[npt.NDArray[np.float32]]
+) -> list[Chunk]:
+    """:func:`plan_windows`, packed again with :data:`TIGHTER_CUTS` in turn while it uses more
+    windows than :func:`window_floor`; a tighter packing replaces the one kept only when it
+    uses fewer windows (so a file at its floor keeps the default packing).
+
+    The encoder costs the same for every 30 s window however full (about half of the stereo
+    path's CPU), so a window saved is about 1/n of a file's recognition time.
+    """
+    best = plan_windows(pieces, signals)
+    for cut_search_s, min_fill_s in TIGHTER_CUTS:
+        if len(best) <= window_floor(best):
+            break
+        tighter = plan_windows(pieces, signals, cut_search_s=cut_search_s, min_fill_s=min_fill_s)
+        if len(tighter) < len(best):
+            best = tighter
+    return best
 
 
 def plan_chunks(regions: list[tuple[int, int]], channel: int = 0) -> list[Chunk]:

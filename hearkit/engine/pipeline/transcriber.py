@@ -25,6 +25,7 @@ from hearkit.engine.pipeline.channels import (
     channel_correlation,
     drop_bleed,
     is_really_mono,
+    plan_full_windows,
     plan_windows,
     split_long,
 )
@@ -102,6 +103,11 @@ class WhisperTranscriber:
     two cores poorly busy on tiny.en's small matrices: two 1-thread replicas decoding half the
     windows each used 7-12 % less CPU than one 2-thread replica decoding all, with the same words
     (``benchmarks/bench_pipeline.py``). ``replicas``: transcriptions one process runs at once.
+
+    ``pack_to_floor``: a file whose default packing uses more windows than the floor is packed
+    again with cuts nearer the end of each window's room
+    (:func:`~hearkit.engine.pipeline.channels.plan_full_windows`); ``False`` keeps the default
+    packing (the way before; the benchmark measures both).
     """
 
     model: str | None = None
@@ -115,6 +121,7 @@ class WhisperTranscriber:
     vad: VadSettings = field(default_factory=VadSettings)
     name: str = "faster-whisper"
     replicas: int = field(default_factory=lambda: _env_int(ASR_REPLICAS_ENV, 1))
+    pack_to_floor: bool = True
 
     def transcribe(self, audio_path: Path, options: JobCreateParams) -> Result:
         """Transcribe one file; raises :class:`~hearkit.engine.transcriber.AudioError` if unusable."""
@@ -169,7 +176,7 @@ class WhisperTranscriber:
             split_long(bridge_gaps(r, BRIDGE_GAP_S), signal)
             for signal, r in zip(signals, regions, strict=True)
         ]
-        return plan_windows(pieces, signals)
+        return plan_full_windows(pieces, signals) if self.pack_to_floor else plan_windows(pieces, signals)
 
     def _recognize(
         self,
