@@ -202,6 +202,8 @@ FLAG_WORDS: dict[str, str] = {
     "voices_alike": "one voice may be counted twice",
     "mixed_voices": "two voices may be counted as one",
     "much_overlap": "much talking over each other",
+    "coarse_rediarization": "speakers re-found from stored voice prints only",
+    "fewer_voices_than_asked": "fewer voices than the count asked for",
 }
 """A few plain words for each flag code, for narrow places (the CLI calls table); the flag's own
 ``meaning`` is the full sentence."""

@@ -45,8 +45,9 @@ def remap(
         int | None,
         typer.Option(
             "--speakers",
-            help="Re-diarize into exactly this many speakers from the stored result's voice embeddings "
-            "(a `hearkit batch` folder of diarized mono calls; no transcription).",
+            help="Re-diarize into exactly this many speakers (a `hearkit batch` folder of diarized mono "
+            "calls; no transcription): from the recording when it is still where the batch read it, "
+            "else from the stored voice prints (coarser, flagged).",
         ),
     ] = None,
 ) -> None:
@@ -111,7 +112,7 @@ def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:
     """The set with ``call`` analysed again from its stored result re-diarized into ``speakers``
     voices; the batch's per-call JSON (its source of truth) is rewritten too, so a later dataset
     rebuild keeps it (the first original is kept beside it as ``<call>.json.orig``)."""
-    from hearkit.engine.pipeline.rediarize import rediarize
+    from hearkit.engine.pipeline.rediarize import rediarize, rediarize_audio
     from hearkit.record import analyze_calls
 
     stored = _stored_call(source, call)
@@ -122,7 +123,11 @@ def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:
         )
     document = json.loads(stored.read_text(encoding="utf-8"))
     result = document.get("result") if "result" in document else document
-    again = rediarize(result, speakers_expected=speakers).to_api()
+    recording = _recording_of(document)
+    if recording is not None:  # the engine's diarization on the audio; stored voice prints are coarser
+        again = rediarize_audio(result, recording, speakers_expected=speakers).to_api()
+    else:
+        again = rediarize(result, speakers_expected=speakers).to_api()
     backup = stored.with_name(stored.name + ".orig")
     if not backup.exists():
         backup.write_text(stored.read_text(encoding="utf-8"), encoding="utf-8")
@@ -168,6 +173,16 @@ def _keep_for_rebuilds(source: Path, call: str, steps: list[dict[str, Any]], *, 
     block = document.setdefault("hearkit", {})
     block[RELABEL_KEY] = ([] if restart else list(block.get(RELABEL_KEY) or [])) + steps
     stored.write_text(json.dumps(document), encoding="utf-8")
+
+
+def _recording_of(document: Any) -> Path | None:
+    """The recording a batch transcribed for this call (its per-call JSON's ``hearkit.source``),
+    when it is still there."""
+    block = document.get("hearkit") if isinstance(document, dict) else None
+    source = block.get("source") if isinstance(block, dict) else None
+    if isinstance(source, str) and Path(source).is_file():
+        return Path(source)
+    return None
 
 
 def _stored_call(source: Path, call: str) -> Path | None:

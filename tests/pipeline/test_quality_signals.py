@@ -103,9 +103,8 @@ def test_every_flag_the_pipeline_can_raise_has_plain_words_for_the_calls_table()
 
     from hearkit.quality import FLAG_WORDS, trust_words
 
-    source = (
-        Path(__file__).resolve().parents[2] / "hearkit" / "engine" / "pipeline" / "quality.py"
-    ).read_text()
+    pipeline = Path(__file__).resolve().parents[2] / "hearkit" / "engine" / "pipeline"
+    source = (pipeline / "quality.py").read_text() + (pipeline / "rediarize.py").read_text()
     raised = set(re.findall(r'code="([a-z_]+)"', source))
     assert len(raised) >= 14 and raised <= set(FLAG_WORDS), raised - set(FLAG_WORDS)
     assert trust_words("medium", "speaker_count_uncertain,much_overlap") == (

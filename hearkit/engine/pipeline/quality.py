@@ -74,6 +74,7 @@ __all__ = [
     "mono_quality",
     "overlap_share",
     "segment_confidence",
+    "share_flags",
     "single_quality",
     "stereo_quality",
     "trust_of",
@@ -307,7 +308,9 @@ def _asr(words: Sequence[Word]) -> tuple[float | None, float | None, list[Qualit
     return mean, low, flags
 
 
-def _share_flags(shares: dict[str, float], expected: int | None) -> list[QualityFlag]:
+def share_flags(shares: dict[str, float], expected: int | None) -> list[QualityFlag]:
+    """``phantom_speaker`` (a voice under :data:`MINOR_SHARE` of the talk) and ``one_voice`` (one
+    voice where ``expected`` ≥ 2) for talk ``shares`` by speaker."""
     flags = []
     minor = sorted(k for k, v in shares.items() if v < MINOR_SHARE)
     if minor and len(shares) > 1:
@@ -356,7 +359,7 @@ def mono_quality(
     shares = speaker_shares([s for s in result.segments if s.speaker is not None])
     unattributed = unattributed_share(active, regions, result.segments)
     word_conf, low_words, flags = _asr(result.words)
-    flags += _share_flags(shares, constraints.expected or constraints.minimum)
+    flags += share_flags(shares, constraints.expected or constraints.minimum)
     flags += _unattributed_flag(unattributed)
     quality = Quality(
         method="diarization",
@@ -496,7 +499,7 @@ def stereo_quality(
     ]
     measured = [u for u in per_channel if u is not None]
     unattributed = max(measured) if measured else None
-    flags += _share_flags(shares, 2)
+    flags += share_flags(shares, 2)
     flags += _unattributed_flag(unattributed, UNATTRIBUTED_MAX_STEREO)
     if bleed is not None and bleed > BLEED_MAX:
         flags.append(
