@@ -71,17 +71,21 @@ def realdata() -> Path:
 
 
 class RealdataCounter:
-    """Counts the selected tests that use ``realdata`` and how each ended, for the closing line."""
+    """Counts the selected tests that use ``realdata`` and how each ended, for the closing line.
+
+    Collection marks them ``realdata`` (with pytest-xdist it runs in the workers); the reports,
+    which reach the controlling process, carry the mark in their keywords."""
 
     def __init__(self) -> None:
-        self.selected: set[str] = set()
         self.outcomes: dict[str, str] = {}
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        self.selected = {item.nodeid for item in items if "realdata" in getattr(item, "fixturenames", ())}
+        for item in items:
+            if "realdata" in getattr(item, "fixturenames", ()):
+                item.add_marker(pytest.mark.realdata)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.nodeid not in self.selected:
+        if "realdata" not in report.keywords:
             return
         if report.skipped and report.when == "setup":
             reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
@@ -92,7 +96,7 @@ class RealdataCounter:
             self.outcomes[report.nodeid] = "skipped" if report.skipped else "passed"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.selected:
+        if not self.outcomes:
             return
         counts = list(self.outcomes.values())
         passed, failed, other = counts.count("passed"), counts.count("failed"), counts.count("skipped")
@@ -104,4 +108,5 @@ class RealdataCounter:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "realdata: reads ../shared/realdata (set from the fixture)")
     config.pluginmanager.register(RealdataCounter(), "hearkit-realdata-counter")

@@ -23,7 +23,9 @@ def test_needs_nothing() -> None:
 """
 
 
-def run_project(tmp_path: Path, *, with_data: bool, **env: str) -> subprocess.CompletedProcess[str]:
+def run_project(
+    tmp_path: Path, *, with_data: bool, workers: int = 0, **env: str
+) -> subprocess.CompletedProcess[str]:
     project = tmp_path / "project"
     (project / "tests").mkdir(parents=True)
     shutil.copyfile(CONFTEST, project / "tests" / "conftest.py")
@@ -33,7 +35,7 @@ def run_project(tmp_path: Path, *, with_data: bool, **env: str) -> subprocess.Co
         (tmp_path / "shared" / "realdata" / "clip.txt").write_text("spoken words")
     clean = {k: v for k, v in os.environ.items() if k not in {"CI", "HEARKIT_REQUIRE_REALDATA"}}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-ra", "-p", "no:cacheprovider", "tests"],
+        [sys.executable, "-m", "pytest", "-ra", "-p", "no:cacheprovider", "-n", str(workers), "tests"],
         cwd=project,
         env={**clean, **env},
         capture_output=True,
@@ -62,8 +64,10 @@ def test_absent_data_fails_under_ci(tmp_path: Path, env: dict[str, str]) -> None
     assert "CI=true or HEARKIT_REQUIRE_REALDATA=1 requires it" in done.stdout
 
 
-def test_present_data_runs_and_is_counted(tmp_path: Path) -> None:
-    done = run_project(tmp_path, with_data=True, CI="true")
+@pytest.mark.parametrize("workers", [0, 2])
+def test_present_data_runs_and_is_counted(tmp_path: Path, workers: int) -> None:
+    """Counted in one process and across pytest-xdist workers (the project's default run)."""
+    done = run_project(tmp_path, with_data=True, workers=workers, CI="true")
     assert done.returncode == 0, done.stdout
     assert "real data: 1 real-data tests ran (1 passed, 0 failed), 0 skipped for lack of data" in done.stdout
     assert "2 passed" in done.stdout
