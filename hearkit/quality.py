@@ -8,6 +8,11 @@ measures and flags: :mod:`hearkit.engine.pipeline.quality`). Here it travels wit
   ``not measured`` for a result without a block, e.g. from the hosted API), ``quality_flags``
   (comma-separated flag codes) and ``quality`` (the block as JSON, ``""`` when absent).
 * :func:`quality_of`: the block back from a calls row (``None`` = not measured).
+* Role checks made here, where the roles are decided (:mod:`hearkit.transcript`):
+  ``roles_guessed`` (warning, affects roles) when rep and customer of a call with two or more
+  speakers rest only on who spoke first (``role_source`` ``inferred_first_speaker``: no greeting,
+  caller cue or question pattern told them apart; on an outbound call the customer answers
+  first); and :func:`roles_set_by_user`, which drops the role doubts once a user sets the roles.
 * :func:`quality_view`: what the report, the dashboard and the CLI show: the trust level, one
   line per flag, and for each scorecard metric a flag makes unreliable the reason it is greyed.
 """
@@ -21,12 +26,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from hearkit.schema import Quality, Result
+from hearkit.schema import Quality, QualityFlag, Result, trust_of
 
 __all__ = [
     "FLAG_WORDS",
     "NOT_MEASURED",
     "QUALITY_COLUMNS",
+    "ROLE_FLAGS",
     "TALK_RATIO_FLAGS",
     "QualityLine",
     "QualityView",
@@ -35,6 +41,7 @@ __all__ = [
     "quality_html",
     "quality_of",
     "quality_view",
+    "roles_set_by_user",
     "talk_ratio_doubt",
     "trust_words",
     "view_of",
@@ -75,11 +82,30 @@ _LABELS_OF: dict[str, str] = {
 }
 
 
-def quality_columns(results: Sequence[Result | None]) -> dict[str, list[str]]:
-    """The three calls-frame columns (see the module text) for ``results`` in call order."""
+ROLE_FLAGS = frozenset({"roles_maybe_swapped", "roles_guessed"})
+"""Flags that doubt which speaker is the rep; a user's own roles settle them."""
+
+_ROLES_GUESSED = QualityFlag(
+    code="roles_guessed",
+    meaning="rep and customer were guessed from who spoke first (no greeting, caller cue or question"
+    " pattern told them apart; on an outbound call the customer answers first): check them and set"
+    " them with hearkit remap --rep SPEAKER if they are swapped",
+    affects=["roles"],
+)
+
+
+def quality_columns(
+    results: Sequence[Result | None], guessed_roles: Sequence[bool] = ()
+) -> dict[str, list[str]]:
+    """The three calls-frame columns (see the module text) for ``results`` in call order;
+    ``guessed_roles[i]``: call ``i``'s roles rest on who spoke first (adds ``roles_guessed``)."""
     trust, flags, blocks = [], [], []
-    for result in results:
+    for index, result in enumerate(results):
         quality = result.quality if result is not None else None
+        if quality is not None and index < len(guessed_roles) and guessed_roles[index]:
+            quality = quality.model_copy(deep=True)
+            quality.flags.append(_ROLES_GUESSED.model_copy())
+            quality.trust = trust_of(quality.flags)
         if quality is None:
             trust.append(NOT_MEASURED)
             flags.append("")
@@ -89,6 +115,26 @@ def quality_columns(results: Sequence[Result | None]) -> dict[str, list[str]]:
         flags.append(",".join(f.code for f in quality.flags))
         blocks.append(json.dumps(quality.to_api(), sort_keys=True))
     return {"trust": trust, "quality_flags": flags, "quality": blocks}
+
+
+def roles_set_by_user(block: str) -> str:
+    """A stored block (JSON) once a user has set the call's roles: the role doubts
+    (:data:`ROLE_FLAGS`) are dropped, an ``info`` flag says the roles are the user's, and the
+    trust level follows. ``""`` (not measured) stays ``""``."""
+    if not block.strip():
+        return block
+    quality = Quality.model_validate(json.loads(block))
+    quality.flags = [f for f in quality.flags if f.code not in ROLE_FLAGS and f.code != "roles_set_by_user"]
+    quality.flags.append(
+        QualityFlag(
+            code="roles_set_by_user",
+            meaning="rep and customer were set by a user (hearkit remap / CallSet.with_roles)",
+            severity="info",
+            affects=["roles"],
+        )
+    )
+    quality.trust = trust_of(quality.flags)
+    return json.dumps(quality.to_api(), sort_keys=True)
 
 
 def quality_of(row: pd.Series | None) -> Quality | None:
@@ -204,6 +250,8 @@ FLAG_WORDS: dict[str, str] = {
     "much_overlap": "much talking over each other",
     "coarse_rediarization": "speakers re-found from stored voice prints only",
     "fewer_voices_than_asked": "fewer voices than the count asked for",
+    "roles_guessed": "rep and customer guessed from who spoke first",
+    "roles_set_by_user": "roles set by the user",
 }
 """A few plain words for each flag code, for narrow places (the CLI calls table); the flag's own
 ``meaning`` is the full sentence."""

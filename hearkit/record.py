@@ -521,7 +521,13 @@ def analyze_calls(
     calls["top_keywords"] = pd.array(
         [", ".join(f"{k.word} ({k.count})" for k in keywords.get(c, [])) for c in ids], dtype="str"
     )
-    for name, values in quality_columns(results).items():  # issue 20: the call's quality block
+    guessed_ids = (
+        {str(c) for c in turns.loc[turns["role_source"].astype(str) == "inferred_first_speaker", CALL_ID]}
+        if len(turns)
+        else set()
+    )
+    roles_guessed = [c in guessed_ids for c in ids]
+    for name, values in quality_columns(results, roles_guessed).items():  # issue 20: the quality block
         calls[name] = pd.array(values, dtype="str")
     calls.attrs["metadata_columns"] = meta_cols
     formats = {cid: r.formats for cid, r in zip(ids, resolved, strict=True) if r.formats}

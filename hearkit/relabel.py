@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 
 from hearkit.frames import CALL_ID
 from hearkit.metrics import ROLE_GROUPS, scorecards, speaker_stats
+from hearkit.quality import quality_of, roles_set_by_user
 from hearkit.record import CallSet
 
 __all__ = [
@@ -102,8 +103,23 @@ def with_roles(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> CallSe
     out = replace(
         calls, turns=turns, words=words, hits=hits, speakers=speakers, calls=_update_calls(calls.calls, cards)
     )
+    _settle_role_doubts(out.calls, affected)
     _keep_index(calls, out)
     return out
+
+
+def _settle_role_doubts(calls: pd.DataFrame, affected: set[str]) -> None:
+    """The quality columns of calls whose roles a user set: role doubts dropped (in place)."""
+    if "quality" not in calls.columns:
+        return
+    for label in calls.index[calls[CALL_ID].astype(str).isin(affected)]:
+        block = roles_set_by_user(str(calls.at[label, "quality"]))
+        settled = quality_of(pd.Series({"quality": block}))
+        if settled is None:
+            continue
+        calls.at[label, "quality"] = block
+        calls.at[label, "trust"] = settled.trust
+        calls.at[label, "quality_flags"] = ",".join(f.code for f in settled.flags)
 
 
 def merge_speakers(

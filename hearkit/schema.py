@@ -17,6 +17,7 @@ Conventions taken from the contract (``reference/pyai-api.md``):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -46,6 +47,7 @@ __all__ = [
     "WebhookEvent",
     "WebhookEventData",
     "Word",
+    "trust_of",
 ]
 
 JobStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
@@ -110,6 +112,16 @@ class QualityFlag(ApiModel):
     meaning: str
     severity: Literal["info", "warning", "unreliable"] = "warning"
     affects: list[str] = Field(default_factory=list)
+
+
+def trust_of(flags: Sequence[QualityFlag]) -> TrustLevel:
+    """``low`` with an ``unreliable`` flag, ``medium`` with a ``warning``, else ``high``."""
+    severities = {f.severity for f in flags}
+    if "unreliable" in severities:
+        return "low"
+    if "warning" in severities:
+        return "medium"
+    return "high"
 
 
 class Quality(ApiModel):

@@ -25,6 +25,9 @@ Roles (``rep``/``customer``/…) and how each was decided (``role_source``):
     ``inferred_greeting``      exactly one speaker opens like a rep in their first 3 turns ("thanks
                                for calling/joining", "this is Jordan from Acme", "I am on the support
                                team", "how can I help"): that speaker is the rep, the others customers
+    ``inferred_caller_cue``    else, on a two-speaker call, exactly one speaker talks like a caller
+                               in their first 3 turns ("is this customer service?", "I'm calling
+                               about", "I'd like to book"): the other one is the rep
     ``inferred_questions``     else the speaker who asks clearly more questions (≥ 2 and ≥ 1.5× the
                                next speaker's question turns) is the rep; the others are customers
     ``inferred_first_speaker`` otherwise the first speaker is the rep; the others are customers
@@ -48,6 +51,7 @@ from pydantic import ValidationError
 from hearkit import frames
 from hearkit.errors import ResultUnavailableError
 from hearkit.frames import CALL_ID, TURN_COLUMNS, WORD_COLUMNS
+from hearkit.role_cues import CALLER_CUE
 from hearkit.schema import Job, Result
 
 __all__ = [
@@ -76,6 +80,7 @@ ROLE_SOURCES = (
     "explicit",
     "channel_convention",
     "inferred_greeting",
+    "inferred_caller_cue",
     "inferred_questions",
     "inferred_first_speaker",
     "unknown",
@@ -617,6 +622,10 @@ def _roles(
     if len(greeted) == 1:
         (rep,) = greeted
         return [("rep" if code == rep else "customer", "inferred_greeting") for code in range(len(idents))]
+    callers = _opening_speakers(t_code, t_text, CALLER_CUE)
+    if len(idents) == 2 and len(callers) == 1:
+        (caller,) = callers
+        return [("customer" if code == caller else "rep", "inferred_caller_cue") for code in range(2)]
     questions = np.bincount(t_code[[_is_question(text) for text in t_text]], minlength=len(idents)).tolist()
     ranked = sorted(range(len(idents)), key=lambda s: -questions[s])
     top, second = questions[ranked[0]], questions[ranked[1]]
@@ -640,11 +649,16 @@ def _check_roles(roles: RoleMap) -> None:
 
 def _greeting_speakers(t_code: IntArray, t_text: list[str]) -> set[int]:
     """Speakers whose first turns open the call the way a rep or agent does."""
+    return _opening_speakers(t_code, t_text, _GREETING)
+
+
+def _opening_speakers(t_code: IntArray, t_text: list[str], cue: re.Pattern[str]) -> set[int]:
+    """Speakers with ``cue`` in one of their first :data:`_GREETING_TURNS` turns."""
     found: set[int] = set()
     seen: dict[int, int] = {}
     for code, text in zip(t_code.tolist(), t_text, strict=True):
         seen[code] = seen.get(code, 0) + 1
-        if seen[code] <= _GREETING_TURNS and _GREETING.search(text):
+        if seen[code] <= _GREETING_TURNS and cue.search(text):
             found.add(code)
     return found
 

@@ -166,9 +166,9 @@ def test_a_phantom_speaker_share_is_named(realdata: Path) -> None:
         ],
         speakers=3,
     )
-    from hearkit.engine.pipeline.quality import _share_flags
+    from hearkit.engine.pipeline.quality import share_flags
 
-    flags = _share_flags(speaker_shares(result.segments), None)
+    flags = share_flags(speaker_shares(result.segments), None)
     assert [f.code for f in flags] == ["phantom_speaker"]
     assert "speaker_2 2%" in flags[0].meaning
     assert MINOR_SHARE > 0.02

@@ -174,6 +174,40 @@ def test_diarized_mono_greeting_marks_the_rep_even_when_the_customer_speaks_firs
     assert set(frame["role_source"]) == {"inferred_greeting"}
 
 
+def test_a_caller_who_speaks_first_is_not_taken_for_the_rep() -> None:
+    """The trial's case (a contact-centre call cut after the agent's greeting): the caller speaks
+    first and says why they call; the other speaker is the rep."""
+    result = diarized_mono(
+        [
+            ("speaker_0", "my name is jack i'm calling in today because my service light came on"),
+            ("speaker_1", "of course what was your last name so i can look you up"),
+            ("speaker_0", "sure it is tilly"),
+        ],
+        words_have_speakers=False,
+    )
+    frame = turns(result)
+    assert frame["role"].tolist() == ["customer", "rep", "customer"]
+    assert set(frame["role_source"]) == {"inferred_caller_cue"}
+
+
+def test_roles_from_who_spoke_first_are_flagged_until_a_user_sets_them() -> None:
+    from hearkit.record import analyze_calls
+
+    result = diarized_mono(
+        [("speaker_0", "hello there"), ("speaker_1", "good morning"), ("speaker_0", "right")],
+        words_have_speakers=False,
+    )
+    result["quality"] = {"trust": "high", "flags": []}
+    calls = analyze_calls({"c": result}, summaries=False)
+    row = calls.calls.iloc[0]
+    assert row["trust"] == "medium" and row["quality_flags"] == "roles_guessed"
+    fixed = calls.with_roles({"c": {"speaker_1": "rep", "speaker_0": "customer"}}).calls.iloc[0]
+    assert fixed["trust"] == "high" and fixed["quality_flags"] == "roles_set_by_user"
+    # a hosted result carries no block: it stays "not measured" rather than gaining one
+    del result["quality"]
+    assert analyze_calls({"c": result}, summaries=False).calls["trust"].iloc[0] == "not measured"
+
+
 def test_greetings_from_both_sides_decide_nothing() -> None:
     result = diarized_mono(
         [("speaker_0", "thanks for calling acme"), ("speaker_1", "hi this is dana from globex")],

@@ -55,7 +55,8 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
-from hearkit.schema import Quality, QualityFlag, Result, Segment, TrustLevel, Word
+from hearkit.role_cues import CALLER_CUE
+from hearkit.schema import Quality, QualityFlag, Result, Segment, Word, trust_of
 
 __all__ = [
     "BLEED_MAX",
@@ -123,16 +124,6 @@ def segment_confidence(probabilities: Sequence[float]) -> float | None:
     if not values:
         return None
     return round(math.exp(sum(math.log(p) for p in values) / len(values)), 3)
-
-
-def trust_of(flags: Sequence[QualityFlag]) -> TrustLevel:
-    """``low`` with an ``unreliable`` flag, ``medium`` with a ``warning``, else ``high``."""
-    severities = {f.severity for f in flags}
-    if "unreliable" in severities:
-        return "low"
-    if "warning" in severities:
-        return "medium"
-    return "high"
 
 
 def speaker_shares(segments: Sequence[Segment]) -> dict[str, float]:
@@ -432,12 +423,6 @@ _REP_INTRO = re.compile(
     r"|\bon the \w+ team\b",
     re.IGNORECASE,
 )
-_CALLER_CUE = re.compile(
-    r"\bis (?:this|that|it) (?:the )?(?:customer service|support|(?:\w+ )?(?:service|support|department"
-    r"|desk|helpline|office))\b|\bi'?m calling (?:about|to|because|for|regarding)\b"
-    r"|\bi(?: would|'d| want to| wanted to) (?:like to )?(?:book|order|cancel|return|change|report|make a)\b",
-    re.IGNORECASE,
-)
 OPENING_TURNS = 3
 """Segments of each channel, from its first, in which rep and caller cues are looked for: a rep
 introduces themselves when the call opens; a customer says "my name is" later, when asked."""
@@ -465,7 +450,7 @@ def _rep_channel(segments: Sequence[Segment]) -> tuple[int | None, str]:
     spoken = [s for s in segments if s.text and s.channel in (0, 1)]
     opening = {c: [s.text for s in spoken if s.channel == c][:OPENING_TURNS] for c in (0, 1)}
     rep_cues = {c: sum(bool(_REP_INTRO.search(t)) for t in opening[c]) for c in (0, 1)}
-    caller_cues = {c: sum(bool(_CALLER_CUE.search(t)) for t in opening[c]) for c in (0, 1)}
+    caller_cues = {c: sum(bool(CALLER_CUE.search(t)) for t in opening[c]) for c in (0, 1)}
     score = {c: rep_cues[c] + caller_cues[1 - c] for c in (0, 1)}
     if score[0] != score[1]:
         channel = 0 if score[0] > score[1] else 1
