@@ -111,3 +111,20 @@ def test_overlapping_turns_give_each_speaker_its_talk_time() -> None:
     assert talk["speaker_1"] == pytest.approx(1.0, abs=0.01)
     assert all(w.speaker == "speaker_0" for w in result.words)
     assert "[speaker_1]" not in result.text  # a word-less segment adds no transcript line
+
+
+def test_the_second_speaker_of_an_overlap_is_the_one_the_segmentation_hears() -> None:
+    """One window hears local speakers 1 and 2 at once all along (clusters 0 and 1); the voice windows
+    over the mix sound most like cluster 0, then cluster 2, whom the segmentation never hears. The
+    frames get two speakers, and the second is cluster 1 (the segmentation's), not the next voice."""
+    from hearkit.engine.pipeline.diarize import _reconstruct
+    from hearkit.engine.pipeline.segmentation import Segmentation
+
+    frames = 589
+    activity = np.zeros((1, frames, 3), dtype=bool)
+    activity[0, :, :2] = True
+    seg = Segmentation(np.array([0]), activity, np.full(frames, 2, dtype=np.int64))
+    mapping = np.array([[0, 1, -1]])
+    voice = np.tile(np.array([0.9, 0.3, 0.55]), (frames, 1))  # cosine similarity to each centroid
+    speakers = {turn.speaker for turn in _reconstruct(seg, mapping, voice)}
+    assert speakers == {"0", "1"}
