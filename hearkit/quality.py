@@ -240,6 +240,7 @@ FLAG_WORDS: dict[str, str] = {
     "phantom_speaker": "a speaker with under 5% of the talk",
     "one_voice": "only one voice found",
     "little_speech": "too little speech to count voices",
+    "no_voice_split": "voices could not be compared",
     "unattributed_speech": "speech given to no one",
     "stereo_really_mono": "stereo file holds one signal",
     "strong_bleed": "the parties leak into each other's channel",

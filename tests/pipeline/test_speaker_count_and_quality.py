@@ -255,3 +255,28 @@ def test_real_phone_call_end_to_end_two_speakers_and_shares(
     found = sorted(speaker_shares(result.segments).values())
     assert found == pytest.approx(sorted(speaker_shares(spans).values()), abs=0.05)
     assert all(s.confidence is not None for s in result.segments if s.text)
+
+
+def test_enough_speech_without_a_voice_split_is_not_called_too_little_speech() -> None:
+    """The trial's case: 218 s of speech, no count could be scored, and the flag said "only 218 s
+    of speech found: too little". Too little speech and no comparable voices are two flags."""
+    from hearkit.engine.pipeline.diarize import Diarization, SpeakerCount
+
+    segments = [Segment(id=0, start=0.0, end=200.0, speaker="speaker_0")]
+    result = Result(segments=segments, speakers=1)
+    unsplit = Diarization(
+        turns=[],
+        count=SpeakerCount(chosen=1, audio_count=1, scores={1: 0.1}, margin=None, constrained_by=None),
+        separation=None,
+        embeddings=np.zeros((0, 256), dtype=np.float32),
+        window_times=[],
+        labels=np.zeros(0, dtype=np.int64),
+        names={},
+    )
+    active = np.ones(10_000, dtype=bool)
+    long_call = mono_quality(result, unsplit, SpeakerConstraints(), active, [(0, 200 * 16_000)])
+    codes = [f.code for f in long_call.flags]
+    assert "no_voice_split" in codes and "little_speech" not in codes
+    short = mono_quality(result, unsplit, SpeakerConstraints(), active, [(0, 5 * 16_000)])
+    assert "little_speech" in [f.code for f in short.flags]
+    assert "no_voice_split" not in [f.code for f in short.flags]

@@ -17,6 +17,8 @@ recordings of ``benchmarks/bench_diarization.py`` (never on its evaluation sets)
 * ``one_voice``: a call expected to have 2+ speakers where only one voice was found; unreliable.
 * ``little_speech``: mono, under :data:`MIN_SPEECH_S` of speech, too little to tell voices apart;
   the count is 1 by rule and not measured; warning.
+* ``no_voice_split``: mono, enough speech but too few one-voice windows to compare voices (no
+  count could be scored); warning; speaker count, talk ratio.
 * ``unattributed_speech``: more than :data:`UNATTRIBUTED_MAX` (stereo:
   :data:`UNATTRIBUTED_MAX_STEREO`) of the detected voice lies in no segment; warning; talk ratio.
 * ``stereo_really_mono``: a stereo file whose channels are the same audio (or one is silent);
@@ -361,12 +363,22 @@ def mono_quality(
         low_confidence_words=low_words,
     )
     speech_s = sum(end - start for start, end in regions) / SAMPLE_RATE
-    if speech_s < MIN_SPEECH_S or (diarization is not None and diarization.count.margin is None):
+    if speech_s < MIN_SPEECH_S:
         flags.append(
             QualityFlag(
                 code="little_speech",
                 meaning=f"only {speech_s:.0f} s of speech found: too little to tell voices apart, so the"
                 " speaker count and talk ratio are not measured",
+                affects=["speaker_count", "talk_ratio"],
+            )
+        )
+    elif diarization is not None and diarization.count.margin is None:
+        flags.append(
+            QualityFlag(
+                code="no_voice_split",
+                meaning=f"{speech_s:.0f} s of speech, but too few stretches of one voice alone to compare"
+                " voices (the speakers overlap, or it is one voice): the speaker count and talk ratio"
+                " are not measured",
                 affects=["speaker_count", "talk_ratio"],
             )
         )
