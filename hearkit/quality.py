@@ -249,6 +249,7 @@ FLAG_WORDS: dict[str, str] = {
     "voices_alike": "one voice may be counted twice",
     "mixed_voices": "two voices may be counted as one",
     "much_overlap": "much talking over each other",
+    "cut_short": "the file looks cut off",
     "coarse_rediarization": "speakers re-found from stored voice prints only",
     "fewer_voices_than_asked": "fewer voices than the count asked for",
     "roles_guessed": "rep and customer guessed from who spoke first",

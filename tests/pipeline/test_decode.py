@@ -66,6 +66,25 @@ def test_truncated_real_file_is_cut_cleanly_or_rejected(tmp_path: Path, realdata
     cut.write_bytes(data[: len(data) // 3])
     audio = decode_audio(cut)  # WAV truncated mid-stream: what is there decodes
     assert audio.duration == pytest.approx(10.0, abs=0.1)
+    # ... and says it is cut short: its header still states the whole recording's 30 s
+    assert audio.cut_short and audio.stated_seconds == pytest.approx(30.0, abs=0.1)
+    assert not decode_audio(realdata / "pyannote_sample" / "sample.wav").cut_short
+
+
+def test_a_cut_off_file_is_flagged_in_the_result(tmp_path: Path) -> None:
+    """A 12 s WAV whose last 9 s never arrived: the result says so, in every metric's trust."""
+    from hearkit.engine.pipeline import WhisperTranscriber
+    from hearkit.schema import JobCreateParams
+
+    whole = write_wav(tmp_path / "whole.wav", 0.1 * np.sin(np.arange(12 * SAMPLE_RATE) / 8.0))
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: 44 + 3 * SAMPLE_RATE * 2])
+    result = WhisperTranscriber().transcribe(cut, JobCreateParams())
+    assert result.quality is not None and result.quality.trust == "medium"
+    (flag,) = [f for f in result.quality.flags if f.code == "cut_short"]
+    assert "12 s" in flag.meaning and "3.0 s" in flag.meaning
+    intact = WhisperTranscriber().transcribe(whole, JobCreateParams())
+    assert intact.quality is not None and "cut_short" not in {f.code for f in intact.quality.flags}
 
 
 def test_missing_file_and_zero_samples(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ own; files with more than two channels are down-mixed to stereo by FFmpeg's resa
 
 from __future__ import annotations
 
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,15 @@ class DecodedAudio:
     samples: npt.NDArray[np.float32]
     source_rate: int
     source_channels: int
+    stated_seconds: float = 0.0
+    """The duration the file's header states (0 when none does): a file cut short (an upload or a
+    copy that stopped) decodes to less than it says, see :attr:`cut_short`."""
+
+    @property
+    def cut_short(self) -> bool:
+        """The header states at least 1 s and 5 % more than could be decoded."""
+        missing = self.stated_seconds - self.duration
+        return missing >= 1.0 and missing >= 0.05 * self.stated_seconds
 
     @property
     def channels(self) -> int:
@@ -88,4 +98,26 @@ def decode_audio(path: Path | str) -> DecodedAudio:
     if samples.shape[1] == 0:
         raise AudioError(f"the upload contains no audio samples; send a {_SUPPORTED} recording")
     np.clip(samples, -1.0, 1.0, out=samples)
-    return DecodedAudio(samples=samples, source_rate=source_rate, source_channels=source_channels)
+    return DecodedAudio(
+        samples=samples,
+        source_rate=source_rate,
+        source_channels=source_channels,
+        stated_seconds=max(float(stated.seconds or 0.0), _riff_seconds(path)),
+    )
+
+
+def _riff_seconds(path: Path) -> float:
+    """The duration a PCM WAV's own header declares (0 when it is not one, or declares nothing).
+
+    FFmpeg caps a WAV's duration at what the file holds, so a file cut short would look whole;
+    the ``data`` chunk's size still says how long the recording was. Streaming writers leave the
+    size at 0 or 0xFFFFFFFF (unknown): those declare nothing."""
+    try:
+        with wave.open(str(path), "rb") as riff:
+            frames, rate = riff.getnframes(), riff.getframerate()
+            size = frames * riff.getnchannels() * riff.getsampwidth()
+    except (wave.Error, EOFError, OSError, ValueError):
+        return 0.0
+    if rate <= 0 or frames <= 0 or size >= 0xFFFFFFF0:
+        return 0.0
+    return frames / rate

@@ -39,6 +39,8 @@ recordings of ``benchmarks/bench_diarization.py`` (never on its evaluation sets)
 * ``mixed_voices``: mono, the largest speaker's own windows split in two with a silhouette above
   :data:`MIXED_VOICE_MIN` (:func:`mixed_voice`); warning; speaker count, talk ratio (two voices
   may have been merged into one speaker).
+* ``cut_short``: the file's header states at least 1 s and 5 % more audio than could be decoded
+  (a file cut off in an upload or copy); warning; everything.
 * ``much_overlap``: mono, more than :data:`OVERLAP_MAX` of the speech time has two or more
   speakers at once (:func:`overlap_share`); warning; talk ratio.
 
@@ -73,6 +75,7 @@ __all__ = [
     "UNATTRIBUTED_MAX_STEREO",
     "VOICES_ALIKE",
     "WORD_CONFIDENCE_MIN",
+    "cut_short_flags",
     "mixed_voice",
     "mono_quality",
     "overlap_share",
@@ -529,6 +532,20 @@ def stereo_quality(
             flags=flags,
         )
     )
+
+
+def cut_short_flags(decoded_s: float, stated_s: float) -> list[QualityFlag]:
+    """``cut_short`` (warning; every metric of the call) when the file's header states more audio
+    than could be decoded (:attr:`~hearkit.engine.pipeline.decode.DecodedAudio.cut_short`)."""
+    return [
+        QualityFlag(
+            code="cut_short",
+            meaning=f"the file says it holds {stated_s:.0f} s of audio but only {decoded_s:.1f} s could be"
+            " decoded: it looks cut off (an upload or copy that stopped); the metrics cover only that"
+            " part, send the whole file again",
+            affects=["speaker_count", "talk_ratio", "transcript"],
+        )
+    ]
 
 
 def single_quality(result: Result, *, stereo_really_mono: bool, correlation: float | None) -> Quality:

@@ -32,7 +32,7 @@ from hearkit.engine.pipeline.channels import (
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
 from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, speaker_at
 from hearkit.engine.pipeline.holes import fill_holes
-from hearkit.engine.pipeline.quality import mono_quality, single_quality, stereo_quality
+from hearkit.engine.pipeline.quality import cut_short_flags, mono_quality, single_quality, stereo_quality
 from hearkit.engine.pipeline.rediarize import encode_embeddings
 from hearkit.engine.pipeline.vad import (
     VadSettings,
@@ -44,7 +44,7 @@ from hearkit.engine.pipeline.vad import (
     trim_to_activity,
     union,
 )
-from hearkit.schema import JobCreateParams, Result
+from hearkit.schema import JobCreateParams, Result, trust_of
 
 __all__ = ["ASR_LANES_ENV", "ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "WhisperTranscriber"]
 
@@ -166,7 +166,7 @@ class WhisperTranscriber:
             )
         if result.quality is not None:
             result.quality.repetition_redecoded = recognition.repetition_redecoded
-        return result
+        return _with_cut_short(result, audio)
 
     def _plan(
         self, signals: list[npt.NDArray[np.float32]], regions: list[list[tuple[int, int]]]
@@ -251,7 +251,7 @@ class WhisperTranscriber:
         result = build_result(words, audio_seconds=audio.duration, numerals=numerals, labelled=True)
         result.quality = stereo_quality(result, correlation, bleed, activity, regions)
         result.quality.repetition_redecoded = recognition.repetition_redecoded
-        return result
+        return _with_cut_short(result, audio)
 
     def label_speakers(
         self,
@@ -291,6 +291,14 @@ class WhisperTranscriber:
             # kept for re-diarization without ASR (hearkit.engine.pipeline.rediarize; engineer H)
             result.speaker_embeddings = encode_embeddings(found.embeddings, found.window_times)
         return result
+
+
+def _with_cut_short(result: Result, audio: DecodedAudio) -> Result:
+    """``result`` with the ``cut_short`` flag when ``audio`` decoded to less than its header says."""
+    if audio.cut_short and result.quality is not None:
+        result.quality.flags += cut_short_flags(audio.duration, audio.stated_seconds)
+        result.quality.trust = trust_of(result.quality.flags)
+    return result
 
 
 def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
