@@ -44,6 +44,7 @@ __all__ = [
     "roles_set_by_user",
     "talk_ratio_doubt",
     "trust_words",
+    "unmeasured_columns",
     "view_of",
 ]
 
@@ -115,6 +116,22 @@ def quality_columns(
         flags.append(",".join(f.code for f in quality.flags))
         blocks.append(json.dumps(quality.to_api(), sort_keys=True))
     return {"trust": trust, "quality_flags": flags, "quality": blocks}
+
+
+def unmeasured_columns(quality: Quality | None, columns: Sequence[str]) -> list[str]:
+    """The metric ``columns`` an ``unreliable`` flag of ``quality`` says were not measured (e.g.
+    ``one_voice``: a two-party call where one voice was found has no rep or customer talk ratio);
+    the analysis stores NaN there, not the 0 or 1 the arithmetic would give."""
+    if quality is None:
+        return []
+    prefixes = tuple(
+        p
+        for f in quality.flags
+        if f.severity == "unreliable"
+        for a in f.affects
+        for p in _AFFECTED_METRICS.get(a, ())
+    )
+    return [c for c in columns if prefixes and c.startswith(prefixes)]
 
 
 def roles_set_by_user(block: str) -> str:

@@ -323,3 +323,30 @@ def test_speaker_key_override_groups_by_label(stereo_job: dict[str, Any]) -> Non
     stereo_job["result"]["segments"][3]["speaker"] = "speaker_3"
     assert len(turns(stereo_job, speaker_key="speaker")) == 5
     assert len(turns(stereo_job, speaker_key="channel")) == 4
+
+
+def test_a_talk_ratio_the_quality_block_calls_unmeasured_is_nan_not_zero() -> None:
+    """The trial's case: one voice found in a two-party call printed rep talk ratio 0 (and the
+    report's chart plotted 0 %) while the flag said "not measured"."""
+    from hearkit.record import analyze_calls
+
+    result = diarized_mono(
+        [("speaker_0", "hello is anyone there"), ("speaker_0", "hello")], words_have_speakers=False
+    )
+    result["quality"] = {
+        "trust": "low",
+        "flags": [
+            {
+                "code": "one_voice",
+                "meaning": "only one voice was found in a call expected to have 2",
+                "severity": "unreliable",
+                "affects": ["speaker_count", "talk_ratio", "roles"],
+            }
+        ],
+    }
+    row = analyze_calls({"c": result}, summaries=False).calls.iloc[0]
+    assert pd.isna(row["talk_ratio_rep"]) and pd.isna(row["talk_ratio_customer"])
+    assert row["talk_s_total"] > 0  # what was measured stays
+    del result["quality"]
+    plain = analyze_calls({"c": result}, summaries=False).calls.iloc[0]
+    assert plain["talk_s_total"] == row["talk_s_total"]
