@@ -16,7 +16,7 @@ speaker's overlapping or duplicated segments never count twice):
 ``talk_ratio_<role>``          role talk time / total talk time of the call, where total talk time
                                is the sum over speakers (overlap counted for each speaker). The
                                three columns ``rep``, ``customer``, ``other`` always sum to 1 here;
-                               the calls frame of :func:`hearkit.analyze_calls` holds NaN instead
+                               the calls frame of :func:`hearkit.record.analyze_calls` holds NaN
                                where the call's quality block says they were not measured
                                (:func:`hearkit.quality.unmeasured_columns`, e.g. ``one_voice``).
 ``share_of_call_<role>``       role talk time / call duration (can sum above 1 with overtalk)
