@@ -38,6 +38,22 @@ def write_dataset(manifest: Manifest) -> Path:
     The new dataset is written next to the old one and swapped in, so a crash while writing
     leaves the previous dataset (or none) and never a half-written one.
     """
+    callset = completed_calls(manifest)
+    out_dir = manifest.out_dir
+    target = out_dir / DATASET_NAME
+    staging = out_dir / f".{DATASET_NAME}.new"
+    if staging.exists():
+        shutil.rmtree(staging)
+    callset.save(staging)
+    if target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
+    return target
+
+
+def completed_calls(manifest: Manifest) -> Any:
+    """The :class:`~hearkit.record.CallSet` of the batch's completed calls (what
+    :func:`write_dataset` saves; ``hearkit report`` reads it of a batch that has not finished)."""
     from hearkit.record import analyze_calls
 
     out_dir = manifest.out_dir
@@ -68,15 +84,7 @@ def write_dataset(manifest: Manifest) -> Path:
             error,
         )
     callset.summaries = summaries.summaries
-    target = out_dir / DATASET_NAME
-    staging = out_dir / f".{DATASET_NAME}.new"
-    if staging.exists():
-        shutil.rmtree(staging)
-    callset.save(staging)
-    if target.exists():
-        shutil.rmtree(target)
-    staging.rename(target)
-    return target
+    return callset
 
 
 def _replay_user_changes(callset: Any, changes: dict[str, list[dict[str, Any]]]) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,8 +50,10 @@ def report(
         try:
             calls = CallSet.load(Path(source))
         except (FileNotFoundError, ValueError, OSError) as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(code=2) from exc
+            calls = _unfinished_batch(Path(source))
+            if calls is None:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(code=2) from exc
     if audio not in ("auto", "moments", "full", "none"):
         typer.echo(f"error: --audio must be moments, full, none or auto, not {audio!r}", err=True)
         raise typer.Exit(code=2)
@@ -74,3 +76,26 @@ def report(
     if written.audio.what:  # customer audio in a file that gets shared: say so where it was asked for
         size = f"{written.audio.audio_bytes / 1e6:.1f} MB"
         typer.echo(f"it embeds {written.audio.what} ({size} of audio): anyone with the file can hear them")
+
+
+def _unfinished_batch(folder: Path) -> Any:
+    """The completed calls of a `hearkit batch` output folder whose dataset/ is not written yet
+    (a run stopped by Ctrl-C, or still running); ``None`` when it is not one or none completed."""
+    from hearkit.batch.manifest import Manifest
+    from hearkit.batch.results import completed_calls
+    from hearkit.locate import is_batch_output
+
+    if not is_batch_output(folder):
+        return None
+    with Manifest(folder) as manifest:
+        counts = manifest.counts()
+        if not counts.get("completed"):
+            return None
+        calls = completed_calls(manifest)
+    total = sum(counts.values())
+    typer.echo(
+        f"note: the batch in {folder} has not finished ({counts['completed']} of {total} recordings"
+        f" completed): the report shows those; run `hearkit batch --out {folder}` with the same"
+        " recordings to finish it"
+    )
+    return calls

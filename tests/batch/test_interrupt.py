@@ -83,6 +83,17 @@ def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplic
     )
     assert done.get("completed", 0) < recordings
 
+    # The stopped batch has no dataset/ yet; its report shows the calls that completed, and says so.
+    from typer.testing import CliRunner
+
+    from hearkit.cli.main import app
+
+    page = tmp_path / "partial.html"
+    partial = CliRunner().invoke(app, ["report", str(out), "-o", str(page), "--cdn", "--audio", "none"])
+    assert partial.exit_code == 0, partial.output
+    assert f"has not finished ({done['completed']} of {recordings} recordings completed)" in partial.output
+    assert page.read_text(encoding="utf-8").count('<details class="call"') == done["completed"]
+
     rerun = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert _counts(out) == {"completed": recordings}
