@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from hearkit.batch.cost import CostEstimate, batch_cost, estimate, realtime_cost
+from hearkit.batch.cost import CostEstimate, batch_cost, estimate, is_local_url, realtime_cost
 from hearkit.batch.manifest import Manifest, ManifestRow
 from hearkit.batch.progress import BatchProgress
 from hearkit.batch.recordings import Mode, Recording, discover
@@ -69,6 +69,10 @@ class BatchReport:
     notes: list[str] = field(default_factory=list)
     """Lines about the batch's settings the reader should know (the speaker count sent, a resumed
     batch whose completed calls were transcribed with another one)."""
+    charged: bool = True
+    """False when hearkit's own engine did the work (embedded, a ``hearkit serve`` on this machine,
+    ``--dask``): nothing was billed, and ``batch_usd``/``realtime_usd`` are what the hosted API
+    would have charged."""
 
     @property
     def complete(self) -> bool:
@@ -77,7 +81,8 @@ class BatchReport:
 
     @property
     def batch_usd(self) -> float:
-        """Cost of the completed audio at the batch rate (billed seconds; audio seconds if unknown)."""
+        """Cost of the completed audio at the hosted batch rate (billed seconds; audio seconds if
+        unknown); what it would have cost when ``charged`` is false."""
         return batch_cost(self.billed_seconds or self.audio_seconds)
 
     @property
@@ -178,11 +183,13 @@ async def arun(
     # Discovery hashes and decodes files: off the event loop (it may be a notebook's).
     manifest, found, batch = await asyncio.to_thread(_prepare, source, out, wanted, dry_run, retry_failed)
     options = batch.options
+    charged = not _on_own_engine(client, api_key, base_url, dask)
     try:
         if dry_run:
             cost = estimate(_dry_run_durations(manifest, found))
             report = _report(manifest, cost, dry_run=True, started=started)
             report.notes = batch.notes
+            report.charged = charged
             report.skipped = [
                 FailedRecording(rec.call_id, rec.source, "skipped", rec.skip_reason)
                 for rec in found
@@ -197,6 +204,7 @@ async def arun(
             done=manifest.counts()["completed"],
             audio_seconds=totals["billed_seconds"] or totals["audio_seconds"],
             enabled=progress,
+            charged=charged,
         )
         stop_reason: str | None = None
         rate_limited = 0
@@ -233,6 +241,7 @@ async def arun(
         report.dataset_dir = dataset_dir
         report.rate_limited = rate_limited
         report.notes = batch.notes
+        report.charged = charged
         return report
     finally:
         manifest.close()
@@ -268,6 +277,21 @@ async def _run_with_client(
         if owned:
             await client.close()
     return runner.stop_reason, runner.limiter.rate_limited
+
+
+def _on_own_engine(client: Any, api_key: str | None, base_url: str | None, dask: str | None) -> bool:
+    """Whether hearkit's own engine does the work, which bills nothing: a Dask cluster, the embedded
+    engine (no key, no URL), or a server on this machine (:func:`hearkit.batch.cost.is_local_url`)."""
+    if dask is not None:
+        return True
+    if client is None:
+        from hearkit._client._core import configured
+
+        key, url = configured(api_key, base_url)
+        return (key is None and url is None) or (url is not None and is_local_url(url))
+    # A given client: its resolved endpoint (the embedded engine's is on loopback).
+    url = getattr(client, "base_url", None)
+    return isinstance(url, str) and is_local_url(url)
 
 
 def _prepare(

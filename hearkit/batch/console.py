@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from hearkit.batch.api import BatchReport
-from hearkit.batch.cost import batch_cost, format_usd, realtime_cost
+from hearkit.batch.cost import cost_line
 
 __all__ = ["print_report"]
 
@@ -27,8 +27,7 @@ def print_report(report: BatchReport, console: Console | None = None) -> None:
         unknown = f" ({est.unknown_duration} of unknown duration)" if est.unknown_duration else ""
         console.print(
             f"dry run: {est.recordings} recording(s) to send{unknown}, {est.audio_hours:.3f} audio hours; "
-            f"batch {format_usd(est.batch_usd)} (realtime would be {format_usd(est.realtime_usd)}); "
-            "nothing was sent"
+            f"{cost_line(est.audio_seconds, charged=report.charged)}; nothing was sent"
         )
         _listed(console, "skipped", [(f.source, f.error) for f in report.skipped])
         return
@@ -38,8 +37,8 @@ def print_report(report: BatchReport, console: Console | None = None) -> None:
     )
     seconds = report.billed_seconds or report.audio_seconds
     console.print(
-        f"audio {seconds / 3600:.3f} h; batch {format_usd(batch_cost(seconds))} "
-        f"(realtime would be {format_usd(realtime_cost(seconds))}); {report.wall_s:.1f} s wall"
+        f"audio {seconds / 3600:.3f} h; {cost_line(seconds, charged=report.charged)};"
+        f" {report.wall_s:.1f} s wall"
     )
     _listed(console, "skipped", [(f.source, f.error) for f in report.skipped])
     _listed(console, "failed", [(f"{f.call_id} ({f.job_id or 'no job'})", f.error) for f in report.failed])

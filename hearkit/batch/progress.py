@@ -2,7 +2,8 @@
 
 Cost so far is the billed audio of completed jobs at the batch rate; beside it, what the same
 audio would have cost at the realtime rate (see :mod:`hearkit.batch.cost`). The numbers start
-from what earlier runs into the same folder already completed.
+from what earlier runs into the same folder already completed. On hearkit's own engine
+(``charged=False``) the bar shows ``$0 (local engine)`` instead: nothing is billed.
 """
 
 from __future__ import annotations
@@ -41,8 +42,10 @@ class BatchProgress:
         audio_seconds: float = 0.0,
         enabled: bool | Literal["lines"] = True,
         console: Console | None = None,
+        charged: bool = True,
     ) -> None:
         self.total = total
+        self.charged = charged
         self.done = done
         self.failed = 0
         self.audio_seconds = audio_seconds
@@ -78,11 +81,16 @@ class BatchProgress:
 
     @property
     def stats(self) -> str:
-        """``audio 1.23 h · $0.11 batch (realtime $0.22) · 2 failed``."""
-        text = (
-            f"audio {self.audio_seconds / 3600:.2f} h · {format_usd(batch_cost(self.audio_seconds))} batch"
-            f" (realtime {format_usd(realtime_cost(self.audio_seconds))})"
-        )
+        """``audio 1.23 h · $0.11 batch (realtime $0.22) · 2 failed``; ``audio 1.23 h · $0 (local
+        engine)`` when the work is not billed."""
+        text = f"audio {self.audio_seconds / 3600:.2f} h · "
+        if self.charged:
+            text += (
+                f"{format_usd(batch_cost(self.audio_seconds))} batch"
+                f" (realtime {format_usd(realtime_cost(self.audio_seconds))})"
+            )
+        else:
+            text += "$0 (local engine)"
         return text + (f" · {self.failed} failed" if self.failed else "")
 
     def completed(self, audio_seconds: float | None) -> None:

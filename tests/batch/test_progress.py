@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from hearkit.batch.cost import estimate, format_usd
+from hearkit.batch.cost import estimate, format_usd, is_local_url
 from hearkit.batch.progress import BatchProgress
 
 
@@ -21,6 +21,21 @@ def test_progress_counts_hours_and_both_costs() -> None:
     # 3600 s = 1 h: 60 min × $0.0015 = $0.09 batch, 60 min × $0.003 = $0.18 realtime.
     assert bar.stats == "audio 1.00 h · $0.0900 batch (realtime $0.1800) · 1 failed"
     assert "$0.0900 batch" in buffer.getvalue()
+
+
+def test_progress_on_the_local_engine_shows_no_charge() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=200)
+    with BatchProgress(2, audio_seconds=1800.0, enabled="lines", console=console, charged=False) as bar:
+        bar.completed(1800.0)
+    assert bar.stats == "audio 1.00 h · $0 (local engine)"
+    assert "batch 1/2 · audio 1.00 h · $0 (local engine)" in buffer.getvalue()
+
+
+def test_only_this_machine_counts_as_the_local_engine() -> None:
+    assert is_local_url("http://127.0.0.1:8123") and is_local_url("http://localhost:8000/")
+    assert is_local_url("http://[::1]:9000")
+    assert not is_local_url("https://api.pyai.com") and not is_local_url("http://10.0.0.5:8000")
 
 
 def test_estimate_and_money_format() -> None:

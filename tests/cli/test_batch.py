@@ -20,11 +20,23 @@ def test_dry_run_estimates_cost_lists_skips_and_sends_nothing(tmp_path: Path) ->
     result = runner.invoke(app, ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--dry-run"])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    # 2 minutes of audio: $0.0030 at the batch rate, $0.0060 at realtime.
+    # No key and no URL: the embedded engine would do the work, which bills nothing. 2 minutes of
+    # audio at the hosted API's rates: $0.0030 batch, $0.0060 realtime, said as a would-be price.
     assert "2 recording(s) to send" in text
-    assert "$0.0030" in text and "$0.0060" in text
+    assert "$0: the local engine charges nothing (the hosted API would charge $0.0030 batch, $0.0060" in text
     assert "c.pdf" in text and "nothing was sent" in text
     assert not (tmp_path / "out" / "calls").exists()
+
+
+def test_dry_run_for_the_hosted_api_prices_at_its_rates(tmp_path: Path) -> None:
+    audio.stereo(tmp_path / "in" / "a.wav", 60.0)
+    audio.mono(tmp_path / "in" / "b.wav", 60.0)
+    args = ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--dry-run"]
+    result = runner.invoke(app, args, env={"PYAI_API_KEY": "sk-test"})  # the hosted default URL
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "batch $0.0030 (realtime would be $0.0060)" in text
+    assert "local engine" not in text
 
 
 def test_run_then_reconcile_from_the_command_line(tmp_path: Path) -> None:
@@ -39,6 +51,9 @@ def test_run_then_reconcile_from_the_command_line(tmp_path: Path) -> None:
     assert "2 completed" in result.output
     # stdout is not a terminal here: one plain progress line per finished recording, not a bar
     assert "batch 1/2 · audio" in result.output and "batch 2/2 · audio" in result.output
+    # a server on this machine is hearkit's own engine: no dollar figure reads as a charge
+    assert "batch 2/2 · audio 0.00 h · $0 (local engine)" in result.output
+    assert "$0: the local engine charges nothing" in " ".join(result.output.split())
     checked = runner.invoke(app, ["batch", "--reconcile", str(out)])
     assert checked.exit_code == 0, checked.output
     assert "0 mismatch(es)" in checked.output
