@@ -150,21 +150,34 @@ def get_model(
 
 
 def _words_of(segments: Iterable[Any], offset_s: float, channel: int) -> list[RecognizedWord]:
+    """The recogniser's words. Whisper splits a hyphenated word before its hyphen ("follow",
+    "-up", the second without the leading space that starts a new word): such a piece is joined to
+    the word before it ("follow-up"), which a transcript would otherwise print as "follow -up"."""
     words: list[RecognizedWord] = []
     for segment in segments:
+        previous: RecognizedWord | None = None
         for word in segment.words or []:
             text = word.word.strip()
             if not text:
                 continue
-            words.append(
-                RecognizedWord(
-                    text=text,
-                    start=round(max(0.0, word.start - offset_s), 3),
-                    end=round(max(0.0, word.end - offset_s), 3),
-                    probability=float(word.probability),
+            if previous is not None and text.startswith("-") and not word.word[:1].isspace():
+                joined = RecognizedWord(
+                    text=previous.text + text,
+                    start=previous.start,
+                    end=round(max(previous.end, word.end - offset_s, 0.0), 3),
+                    probability=min(previous.probability, float(word.probability)),
                     channel=channel,
                 )
+                words[-1] = previous = joined
+                continue
+            previous = RecognizedWord(
+                text=text,
+                start=round(max(0.0, word.start - offset_s), 3),
+                end=round(max(0.0, word.end - offset_s), 3),
+                probability=float(word.probability),
+                channel=channel,
             )
+            words.append(previous)
     return words
 
 

@@ -1,0 +1,31 @@
+"""Whisper's word pieces: a hyphenated word arrives as two words, the second without the leading
+space that starts a new word (as faster-whisper returned "follow", "-up" for the sample calls'
+"follow-up", stored in sample_data/call_02_demo.result.json before this join)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from hearkit.engine.pipeline.asr import _words_of
+
+
+def _segment(*pieces: tuple[str, float, float, float]) -> SimpleNamespace:
+    words = [SimpleNamespace(word=w, start=s, end=e, probability=p) for w, s, e, p in pieces]
+    return SimpleNamespace(words=words)
+
+
+def test_a_hyphen_piece_joins_the_word_before_it() -> None:
+    segments = [
+        _segment(
+            (" a", 0.0, 0.2, 0.9),
+            (" follow", 0.2, 0.5, 0.8),
+            ("-up", 0.5, 0.7, 0.6),
+            (" call", 0.7, 1.0, 0.95),
+            (" -", 1.1, 1.2, 0.5),  # a dash said as a word keeps its space: not joined
+        ),
+        _segment(("-year", 2.0, 2.3, 0.7)),  # first word of a segment: nothing to join to
+    ]
+    words = _words_of(segments, offset_s=0.5, channel=1)
+    assert [w.text for w in words] == ["a", "follow-up", "call", "-", "-year"]
+    joined = words[1]
+    assert (joined.start, joined.end, joined.probability, joined.channel) == (0.0, 0.2, 0.6, 1)
