@@ -457,9 +457,39 @@ def print_record(record: Any, console: Console) -> None:
             table.add_row(*(str(hit.get(c, "")) for c in ("tracker", "phrase", "role", "start")))
         console.print(table)
     print_summary(record, console)
-    transcript = data.get("transcript") or ""
-    if isinstance(transcript, str) and transcript:
-        console.print(transcript[:1200] + ("…" if len(transcript) > 1200 else ""))
+    print_transcript(record, console)
+
+
+#: The transcript's start shown by ``hearkit analyze``: whole turns up to about this many characters.
+TRANSCRIPT_CHARS = 1200
+
+
+def print_transcript(record: Any, console: Console, budget: int = TRANSCRIPT_CHARS) -> None:
+    """The transcript's first whole turns (``[mm:ss] speaker (role): text``) up to ``budget``
+    characters, turns without words left out; when more follow, one line says how many and where
+    to read them all (a cut in the middle of a word read as the end of the call)."""
+    from hearkit.record import labelled_transcript
+
+    turns = record.turns_frame()
+    if len(turns):
+        lines = labelled_transcript(turns[turns["text"].str.strip() != ""]).splitlines()
+    else:  # a record without turns rows: its stored transcript text
+        lines = [line for line in str(record.transcript or "").splitlines() if line.strip()]
+    shown, used = 0, 0
+    for line in lines:
+        if shown and used + len(line) > budget:
+            break
+        console.print(line, markup=False, highlight=False)
+        shown, used = shown + 1, used + len(line) + 1
+    if shown < len(lines):
+        last = lines[-1][1:].partition("]")[0] if lines[-1].startswith("[") else ""
+        console.print(
+            f"… {len(lines) - shown} more turn(s){f', to {last}' if last else ''}: the whole"
+            " transcript is in `hearkit analyze … --json` (its turns), or in the report of"
+            " `hearkit batch` + `hearkit report`",
+            markup=False,
+            highlight=False,
+        )
 
 
 def print_summary(record: Any, console: Console) -> None:

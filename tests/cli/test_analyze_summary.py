@@ -4,6 +4,7 @@ action items; the planted items of a sample call's script are the ground truth."
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -43,3 +44,35 @@ def test_analyze_reads_the_sidecar_beside_the_file(tmp_path: Path) -> None:
     done = run(["analyze", str(clip), "--json"], tmp_path)
     metadata = json.loads(done.stdout)["metadata"]
     assert {k: v for k, v in metadata.items() if v is not None} == {"title": "Discovery, Acme", "rep": "Ana"}
+
+
+def test_the_printed_transcript_shows_whole_turns_and_says_where_it_stops() -> None:
+    """A new-user trial saw the transcript cut mid-word (``[01:16] spea…``) with no word of the rest,
+    and an empty turn printed as ``[00:18] speaker_0 (rep): ``. Ground truth: the sample script's turns."""
+    truth = json.loads((sample_dir() / "call_03_pricing.truth.json").read_text())
+    result = truth_to_result(truth)
+    # A turn without words over the customer's first turn, as the engine's mono path produced one.
+    first_customer = result["segments"][1]
+    end = first_customer["end"]
+    empty = {
+        "id": 99,
+        "start": end - 0.3,
+        "end": end - 0.05,
+        "text": "",
+        "speaker": "speaker_0",
+        "channel": 0,
+    }
+    result["segments"].insert(2, empty)
+    record = analyze_call(result, call_id="c", roles={0: "rep", 1: "customer"}, summary=False)
+    console = Console(record=True, width=400)
+    print_record(record, console)
+    lines = console.export_text().splitlines()
+    printed = [line for line in lines if re.match(r"\[\d\d:\d\d\] speaker_\d \((rep|customer)\):", line)]
+    scripted = [t for t in truth["turns"] if t["text"].strip()]
+    assert printed and len(printed) < len(scripted)  # the call is longer than the printout
+    for line, turn in zip(printed, scripted, strict=False):  # whole turns, in order, none empty
+        assert line.endswith(": " + turn["text"]), (line, turn["text"])
+    notice = lines[lines.index(printed[-1]) + 1]
+    minutes, seconds = divmod(int(scripted[-1]["start"]), 60)
+    assert notice.startswith(f"… {len(scripted) - len(printed)} more turn(s), to {minutes:02d}:{seconds:02d}")
+    assert "--json" in notice and "hearkit report" in notice
