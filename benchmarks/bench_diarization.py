@@ -32,9 +32,9 @@ Metrics, per file and pooled (pooled = sums over files before dividing):
   Printed: wrong calls flagged / wrong calls, right calls flagged / right calls (false alarms).
 * Two-party calls run as ``hearkit analyze --mono`` runs them: ``speakers_expected=2``.
 
-Truth for the split-channel calls (aws_lca, SpokenWOZ) comes from a plain energy detector written
-here (not hearkit's): 50 ms frames 20 dB above the channel's 10th-percentile level and above
--50 dBFS, pauses < 0.3 s bridged, runs < 0.1 s dropped.
+Truth for the split-channel calls (aws_lca, SpokenWOZ) comes from a plain energy detector, not
+hearkit's (``references.channel_truth``: 50 ms frames 20 dB above the channel's 10th-percentile
+level and above -50 dBFS, pauses < 0.3 s bridged, runs < 0.1 s dropped).
 
 Machine note: 2 cores shared with other engineers' jobs; wall times move with their load (printed).
 """
@@ -55,7 +55,7 @@ import numpy as np
 import numpy.typing as npt
 from pyannote.core import Annotation, Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
-from references import Spans, falcon_spans, rttm_spans
+from references import Spans, channel_truth, falcon_spans, rttm_spans
 
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline.asr import RecognizedWord, resolve_model
@@ -148,24 +148,6 @@ def table_spans(path: Path) -> Spans:
         if len(parts) >= 3:
             spans.append((float(parts[0]), float(parts[1]), parts[2]))
     return spans
-
-
-def channel_truth(signal: npt.NDArray[np.float32], label: str) -> Spans:
-    """Where one separately recorded party speaks: a plain energy detector (see the module text)."""
-    frame = SAMPLE_RATE // 20
-    n = len(signal) // frame
-    level = 10 * np.log10(
-        np.mean(signal[: n * frame].reshape(n, frame).astype(np.float64) ** 2, axis=1) + 1e-12
-    )
-    active = level > max(float(np.percentile(level, 10)) + 20.0, -50.0)
-    runs: list[list[float]] = []
-    for index in np.flatnonzero(active):
-        start, end = index * 0.05, (index + 1) * 0.05
-        if runs and start - runs[-1][1] < 0.3:
-            runs[-1][1] = end
-        else:
-            runs.append([start, end])
-    return [(a, b, label) for a, b in runs if b - a >= 0.1]
 
 
 def mixed(samples: list[npt.NDArray[np.float32]]) -> DecodedAudio:

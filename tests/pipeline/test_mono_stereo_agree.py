@@ -4,8 +4,9 @@ AWS's call 40 comes as its two legs (agent and caller recorded apart, ../shared/
 development data). The legs are mixed to mono and sent through the mono path after recognition
 (``WhisperTranscriber.label_speakers`` with no words: the diarizer's speech turns become the result's
 segments), as ``hearkit analyze --mono`` sends a call (``speakers_expected=2``). The truth is each leg's
-own speech, found by a plain energy detector written here (not hearkit's): 50 ms frames 20 dB above
-the leg's 10th-percentile level and above -50 dBFS, pauses under 0.3 s bridged.
+own speech, found by a plain energy detector that is not hearkit's (``benchmarks/references.py``'s
+``channel_truth``, shared with the diarization benchmark): 50 ms frames 20 dB above the leg's
+10th-percentile level and above -50 dBFS, pauses under 0.3 s bridged, runs under 0.1 s dropped.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 
+from benchmarks.references import channel_truth
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, decode_audio
 from hearkit.engine.pipeline.quality import speaker_shares
@@ -25,23 +26,6 @@ from hearkit.schema import JobCreateParams
 SECONDS = 60.0
 
 
-def _leg_speech_s(signal: npt.NDArray[np.float32]) -> float:
-    """Seconds one leg speaks (the detector of the module text; runs under 0.1 s dropped)."""
-    frame = SAMPLE_RATE // 20
-    n = len(signal) // frame
-    power = np.mean(signal[: n * frame].reshape(n, frame).astype(np.float64) ** 2, axis=1)
-    level = 10 * np.log10(power + 1e-12)
-    active = level > max(float(np.percentile(level, 10)) + 20.0, -50.0)
-    runs: list[list[float]] = []
-    for index in np.flatnonzero(active):
-        start, end = index * 0.05, (index + 1) * 0.05
-        if runs and start - runs[-1][1] < 0.3:
-            runs[-1][1] = end
-        else:
-            runs.append([start, end])
-    return sum(b - a for a, b in runs if b - a >= 0.1)
-
-
 def test_mono_mix_of_a_real_call_gives_the_legs_talk_shares(realdata: Path) -> None:
     legs = [
         decode_audio(realdata / "aws_lca_calls" / f"Auto_Repairs_40_UTC_{leg}.wav").samples[0][
@@ -49,7 +33,7 @@ def test_mono_mix_of_a_real_call_gives_the_legs_talk_shares(realdata: Path) -> N
         ]
         for leg in ("agent", "caller")
     ]
-    truth = [_leg_speech_s(leg) for leg in legs]
+    truth = [sum(end - start for start, end, _ in channel_truth(leg, "leg")) for leg in legs]
     expected = sorted(t / sum(truth) for t in truth)
     mix = np.mean(np.stack(legs), axis=0).astype(np.float32)
     result = WhisperTranscriber().label_speakers(
