@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hearkit import timecode
+from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN, speakers_line
 from hearkit.frames import CALL_ID
 
 if TYPE_CHECKING:
@@ -248,11 +249,7 @@ def analyze(
     speakers: Annotated[
         int,
         typer.Option(
-            "--speakers",
-            min=1,
-            max=6,
-            help="Mono: speakers to expect (sent as speakers_expected); another count only when the audio "
-            "strongly says so. Default 2: a two-party call.",
+            "--speakers", min=SPEAKERS_MIN, max=SPEAKERS_MAX, help=SPEAKERS_HELP, show_default=False
         ),
     ] = 2,
 ) -> None:
@@ -349,17 +346,14 @@ def _analyze(
             what = shown or source  # a two-file call's combined FLAC is a temporary file: name the legs
             console.print(f"transcribing {what} ({'stereo' if stereo else 'mono'}) via {client.base_url}")
             if not stereo:
-                console.print(
-                    f"{'two-party call: ' if speakers == 2 else ''}{speakers} speaker(s) expected unless the"
-                    " audio strongly says otherwise (--speakers N to change)"
-                )
+                console.print(speakers_line(speakers))
             job = client.jobs.create(
                 None if is_url else Path(source),
                 audio_url=source if is_url else None,
                 channel=True if stereo else None,
                 diarize=None if stereo else True,
                 # issue 20: mono = a two-party call: 2 speakers unless the audio strongly says otherwise
-                speakers_expected=None if stereo else speakers,
+                speakers_expected=None if stereo else (speakers or None),  # 0: the audio decides
             )
             ahead = _jobs_ahead(client)
             if ahead:

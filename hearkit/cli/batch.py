@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN
+
 __all__ = ["register"]
 
 _console = Console(stderr=False)
@@ -40,11 +42,9 @@ def batch(
         int | None,
         typer.Option(
             "--speakers",
-            min=0,
-            max=6,
-            help="Mono recordings: speakers to expect (sent as speakers_expected); another count only when"
-            " the audio strongly says so. Default: 2 (two-party calls) for a new batch, the batch's own"
-            " when resumed; 0 lets the audio decide.",
+            min=SPEAKERS_MIN,
+            max=SPEAKERS_MAX,
+            help=SPEAKERS_HELP + " A resumed batch keeps its own unless given.",
             show_default=False,
         ),
     ] = None,
