@@ -18,6 +18,9 @@ Metrics, per file and pooled (pooled = sums over files before dividing):
   ``DiarizationErrorRate(collar=0.25, skip_overlap=False)`` over the file's UEM (the whole file where
   none is given); hypothesis = the result's segments with their speakers. ``miss``, ``fa`` and
   ``conf`` are the three terms over the same denominator, so they add up to DER.
+* **Beyond two voices**: the reference speaker-time in frames where three or more people talk at
+  once, past the second (:func:`beyond_two`): the segmentation labels at most two speakers per
+  window, so this part of the missed speech is out of its reach.
 * **Speakers** found / true: found = ``Result.speakers``; ``±1`` counts files within one speaker.
 * **Talk-share error** = max over true speakers of |found share − true share| in percentage points;
   share = the union of a speaker's spans / the sum of all speakers' spans; found labels mapped to
@@ -366,6 +369,28 @@ def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
 
 
 # -- printing --------------------------------------------------------------------------------------
+def beyond_two(outcomes: list[Outcome]) -> tuple[float, float]:
+    """Seconds of reference speaker-time in all files, and of it the part beyond two voices at once
+    (Σ over 10 ms frames of max(0, speakers talking − 2)): speech that a diarizer giving each frame at
+    most two speakers (the powerset segmentation's limit per window) cannot label. Over each file's UEM."""
+    total = beyond = 0.0
+    for outcome in outcomes:
+        if outcome.item.truth is None:
+            continue
+        start, end = outcome.item.uem or (0.0, outcome.item.audio.duration)
+        times = np.arange(start, end, 0.01) + 0.005
+        talking = np.zeros(len(times), dtype=np.int64)
+        for speaker in {s[2] for s in outcome.item.truth}:
+            active = np.zeros(len(times), dtype=bool)
+            for a, b, who in outcome.item.truth:
+                if who == speaker:
+                    active |= (times >= a) & (times < b)
+            talking += active
+        total += 0.01 * float(talking.sum())
+        beyond += 0.01 * float(np.clip(talking - 2, 0, None).sum())
+    return total, beyond
+
+
 def der_parts(outcomes: list[Outcome]) -> tuple[float, float, float, float]:
     scored = [o for o in outcomes if o.terms]
     total = sum(o.terms["total"] for o in scored)
@@ -427,6 +452,12 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
         f" + quality {label / audio:.4f} wall ({label:.1f} s; CPU {label_cpu:.1f} s, {label_cpu / audio:.4f}"
         f" per audio second), of which the quality block {quality / audio:.5f} ({quality:.2f} s)"
     )
+    speech, beyond = beyond_two(outcomes)
+    if speech:
+        print(
+            f"\nreference speaker-time {speech:.1f} s, of it beyond two voices at once {beyond:.1f} s"
+            f" ({100 * beyond / speech:.1f} %: beyond a 2-speakers-per-frame diarizer, the floor of its miss)"
+        )
     wrong = [o for o in outcomes if o.wrong]
     right = [o for o in outcomes if not o.wrong]
     flagged_wrong = sum(bool(o.flags) for o in wrong)
