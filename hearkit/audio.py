@@ -36,6 +36,7 @@ __all__ = [
     "UnreadableAudioError",
     "header",
     "open_audio",
+    "plain_error",
     "probe_header",
     "stated_seconds",
 ]
@@ -68,8 +69,12 @@ class StreamHeader:
     sample_format: str | None
 
 
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
+def plain_error(exc: BaseException) -> str:
+    """The error in plain words: FFmpeg's and the OS's own text without ``[Errno N]`` and the path
+    (FFmpeg's errno is a tag such as 1094995529, meaningless to a reader; the caller names the file)."""
+    reason = getattr(exc, "strerror", None)
+    text = (reason[:1].lower() + reason[1:]) if isinstance(reason, str) and reason else str(exc).strip()
+    text = text or type(exc).__name__
     return text if len(text) < 160 else text[:157] + "..."
 
 
@@ -91,7 +96,7 @@ def open_audio(path: Path | str, **options: Any) -> Iterator[tuple[Any, Any]]:
     try:
         container = av.open(str(path), **options)
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise UnreadableAudioError(f"not a readable audio file ({_short(exc)})") from exc
+        raise UnreadableAudioError(f"not a readable audio file ({plain_error(exc)})") from exc
     with container:
         if not container.streams.audio:
             raise NoAudioStreamError("no audio stream in the file")

@@ -21,6 +21,7 @@ import hashlib
 import math
 import os
 import re
+import shlex
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from hearkit._extras import require
-from hearkit.audio import header, open_audio
+from hearkit.audio import UnreadableAudioError, header, open_audio, plain_error
 from hearkit.metadata import is_sidecar, read_sidecar
 
 require("local", "hearkit.batch (it reads audio files with PyAV)", "av")
@@ -133,7 +134,7 @@ def inspect_audio(path: Path, *, analyze_stereo: bool = True) -> AudioInfo:
         try:
             stats, decoded_s, finished = _decode_stats(container, stream, channels, decode_seconds)
         except (av.error.FFmpegError, ValueError) as exc:
-            raise ValueError(f"audio could not be decoded ({_short(exc)})") from exc
+            raise ValueError(f"audio could not be decoded ({plain_error(exc)})") from exc
         if decoded_s == 0.0:
             raise ValueError("the audio stream contains no samples")
         if finished and (duration is None or abs(duration - decoded_s) > 0.5):
@@ -231,12 +232,24 @@ def _audio_files(folder: Path, exclude: Path | None) -> list[Path]:
     """The files of ``folder`` (recursive); ``FileNotFoundError`` when none looks like audio."""
     files = list(_walk(folder, exclude))
     if not any(p.suffix.lower() in AUDIO_EXTENSIONS for p in files):
-        looked = ", ".join(f"*{ext}" for ext in AUDIO_EXTENSIONS)
         others = f"; it holds {len(files)} other file(s)" if files else ""
         raise FileNotFoundError(
-            f"no audio files found in {folder} (looked for {looked}, in subfolders too{others})"
+            f"no audio files found in {folder} (looked for {_looked_for()}, in subfolders too{others})"
         )
     return files
+
+
+def _looked_for() -> str:
+    return ", ".join(f"*{ext}" for ext in AUDIO_EXTENSIONS)
+
+
+def _not_audio(path: Path) -> str:
+    """Why a file that is not audio by its name, and that FFmpeg cannot read, is skipped."""
+    reason = f"not an audio file (hearkit looks for {_looked_for()})"
+    if path.suffix.lower() == ".csv":
+        command = f"hearkit batch {shlex.quote(str(path))} --out DIR"
+        reason += f"; to use this CSV as the batch's list of recordings: {command}"
+    return reason
 
 
 def _with_legs(files: list[Path]) -> Iterator[dict[str, Any]]:
@@ -351,6 +364,10 @@ def _recording(
         return rec
     try:
         rec.info = inspect_audio(path, analyze_stereo=mode == "auto")
+    except UnreadableAudioError as exc:
+        # A file of another kind (notes, a CSV) in the folder: said as such, not as broken audio.
+        rec.skip_reason = str(exc) if path.suffix.lower() in AUDIO_EXTENSIONS else _not_audio(path)
+        return rec
     except ValueError as exc:
         rec.skip_reason = str(exc)
         return rec
@@ -440,8 +457,3 @@ def _float_or_none(value: Any) -> float | None:
         return float(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) < 160 else text[:157] + "..."

@@ -72,6 +72,33 @@ def test_non_audio_and_broken_files_are_skipped_with_a_reason(tmp_path: Path) ->
         assert "audio" in reason or "decod" in reason
 
 
+def test_other_files_in_a_folder_are_named_as_not_audio_in_plain_words(tmp_path: Path) -> None:
+    """A new-user trial's folder held a CSV, listed as a broken recording whose reason read
+    '[Errno 1094995529] Invalid data found…' (an FFmpeg error tag), while the empty-folder error
+    said only *.wav, *.mp3… are looked for."""
+    audio.mono(tmp_path / "good.wav", 1.0)
+    (tmp_path / "http.csv").write_text("audio_url,title\nhttps://example.com/a.wav,A\n")
+    (tmp_path / "notaudio.wav").write_bytes(b"RIFF not really a wave file" * 40)
+    found = {Path(r.source).name: r.skip_reason or "" for r in discover(tmp_path)}
+    assert found["good.wav"] == ""
+    for reason in (found["http.csv"], found["notaudio.wav"]):
+        assert "Errno" not in reason and "1094995529" not in reason
+        assert str(tmp_path) not in reason.split("hearkit batch")[0]  # the table names the file already
+    assert found["http.csv"].startswith("not an audio file (hearkit looks for *.wav,")
+    assert f"hearkit batch {tmp_path / 'http.csv'} --out DIR" in found["http.csv"]
+    assert found["notaudio.wav"] == "not a readable audio file (invalid data found when processing input)"
+    with pytest.raises(FileNotFoundError) as empty:
+        discover(_only(tmp_path / "other", "http.csv"))
+    looked = found["http.csv"].split("looks for ")[1].split(")")[0]
+    assert f"looked for {looked}," in str(empty.value)  # one list of extensions in both messages
+
+
+def _only(folder: Path, name: str) -> Path:
+    folder.mkdir()
+    (folder / name).write_text("audio_url\n")
+    return folder
+
+
 def test_glob_and_output_folder_exclusion(tmp_path: Path) -> None:
     audio.mono(tmp_path / "in" / "one.wav", 0.5, seed=1)
     audio.mono(tmp_path / "in" / "deep" / "two.wav", 0.5, seed=2)
