@@ -80,6 +80,7 @@ __all__ = [
     "mono_quality",
     "overlap_share",
     "segment_confidence",
+    "separation_flags",
     "share_flags",
     "single_quality",
     "stereo_quality",
@@ -304,6 +305,20 @@ def _asr(words: Sequence[Word]) -> tuple[float | None, float | None, list[Qualit
     return mean, low, flags
 
 
+def separation_flags(separation: float | None) -> list[QualityFlag]:
+    """``weak_separation`` when the voice clusters' silhouette is under :data:`SEPARATION_MIN`."""
+    if separation is None or separation >= SEPARATION_MIN:
+        return []
+    return [
+        QualityFlag(
+            code="weak_separation",
+            meaning=f"the voices are hard to tell apart (separation {separation:.2f} < {SEPARATION_MIN}):"
+            " some speech may be given to the wrong speaker",
+            affects=["talk_ratio"],
+        )
+    ]
+
+
 def share_flags(shares: dict[str, float], expected: int | None) -> list[QualityFlag]:
     """``phantom_speaker`` (a voice under :data:`MINOR_SHARE` of the talk) and ``one_voice`` (one
     voice where ``expected`` ≥ 2) for talk ``shares`` by speaker."""
@@ -417,15 +432,7 @@ def mono_quality(
                     affects=["speaker_count"] if more else ["speaker_count", "talk_ratio"],
                 )
             )
-        if diarization.separation is not None and diarization.separation < SEPARATION_MIN:
-            flags.append(
-                QualityFlag(
-                    code="weak_separation",
-                    meaning=f"the voices are hard to tell apart (separation {diarization.separation:.2f}"
-                    f" < {SEPARATION_MIN}): some speech may be given to the wrong speaker",
-                    affects=["talk_ratio"],
-                )
-            )
+        flags += separation_flags(diarization.separation)
     quality.overlap_share = overlap_share(result.segments)
     quality.uncovered_voice = unattributed_share(active, [(0, len(active) * _FRAME_SAMPLES)], result.segments)
     quality.flags = flags + _signal_flags(quality)

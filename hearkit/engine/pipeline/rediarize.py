@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
-from hearkit.engine.pipeline.quality import SEPARATION_MIN, share_flags, speaker_shares, trust_of
+from hearkit.engine.pipeline.quality import separation_flags, share_flags, speaker_shares, trust_of
 from hearkit.schema import Job, Quality, QualityFlag, Result, SpeakerEmbeddings
 
 __all__ = ["decode_embeddings", "encode_embeddings", "rediarize", "rediarize_audio"]
@@ -146,16 +146,7 @@ def _quality_after(
             affects=["talk_ratio"],
         )
     )
-    flags += share_flags(shares, speakers)
-    if separation is not None and separation < SEPARATION_MIN:
-        flags.append(
-            QualityFlag(
-                code="weak_separation",
-                meaning=f"the {speakers} voices are not well apart (separation {separation:.2f}): who"
-                " said what is uncertain",
-                affects=["speaker_count", "talk_ratio"],
-            )
-        )
+    flags += share_flags(shares, speakers) + separation_flags(separation)
     return Quality(
         trust=trust_of(flags),
         flags=flags,
