@@ -68,6 +68,7 @@ def _worker_init(asr_threads: int = 0) -> None:
         os.environ.setdefault("HEARKIT_ASR_THREADS", str(asr_threads))
     # Ctrl-C reaches the whole process group; the parent decides what stops (and prints one line).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _thread_lock_for_tqdm()
     # If the engine's process is killed (SIGKILL), its transcription would run on for nothing while
     # another process takes the job over: on Linux, ask the kernel to end this worker with it.
     if sys.platform.startswith("linux"):
@@ -77,6 +78,23 @@ def _worker_init(asr_threads: int = 0) -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
+
+
+def _thread_lock_for_tqdm() -> None:
+    """Give tqdm a thread lock in this worker process instead of its default multiprocessing one.
+
+    faster-whisper builds a ``tqdm`` bar on every transcription, even with progress off, and tqdm's
+    first bar makes a multiprocessing ``RLock``: a named POSIX semaphore registered with the resource
+    tracker the worker shares with its parent. A worker ended by ``terminate()`` (Ctrl-C while it is
+    busy) or killed with its parent cannot unlink it, and the tracker printed ``UserWarning:
+    resource_tracker: There appear to be N leaked semaphore objects`` when the command exited. No
+    bar is ever shown from a worker, so a thread lock is all it needs.
+    """
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - faster-whisper depends on tqdm
+        return
+    tqdm.set_lock(threading.RLock())
 
 
 def process_pool(workers: int, share_of: int | None = None) -> Executor:
