@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import shlex
 import time
 from collections.abc import Mapping, Sequence
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hearkit.batch.cost import CostEstimate, batch_cost, estimate, is_local_url, realtime_cost
-from hearkit.batch.manifest import Manifest, ManifestRow
+from hearkit.batch.manifest import MANIFEST_NAME, Manifest, ManifestRow
 from hearkit.batch.progress import BatchProgress
 from hearkit.batch.recordings import Mode, Recording, discover
 from hearkit.batch.runner import JobsClient, Runner, RunnerSettings
@@ -181,7 +182,9 @@ async def arun(
         )
     wanted = BatchSettings(mode, _job_options(model, numerals, output_formats, vocabulary), speakers_expected)
     # Discovery hashes and decodes files: off the event loop (it may be a notebook's).
-    manifest, found, batch = await asyncio.to_thread(_prepare, source, out, wanted, dry_run, retry_failed)
+    manifest, found, batch, new_files = await asyncio.to_thread(
+        _prepare, source, out, wanted, dry_run, retry_failed
+    )
     options = batch.options
     charged = not _on_own_engine(client, api_key, base_url, dask)
     try:
@@ -245,6 +248,8 @@ async def arun(
         return report
     finally:
         manifest.close()
+        if dry_run:
+            _remove_new(new_files)  # a dry run stores no state
 
 
 async def _run_with_client(
@@ -294,14 +299,34 @@ def _on_own_engine(client: Any, api_key: str | None, base_url: str | None, dask:
     return isinstance(url, str) and is_local_url(url)
 
 
+def _not_there_yet(out_dir: Path) -> list[Path]:
+    """The output folder and its manifest, those of them that do not exist yet (in creation order)."""
+    return [p for p in (out_dir, out_dir / MANIFEST_NAME) if not p.exists()]
+
+
+def _remove_new(paths: list[Path]) -> None:
+    """Remove what opening the manifest created (``_not_there_yet``): the manifest with its SQLite
+    side files, then the folder if it is still empty."""
+    for path in reversed(paths):
+        if path.name == MANIFEST_NAME:
+            for side in ("", "-wal", "-shm", "-journal"):
+                path.with_name(path.name + side).unlink(missing_ok=True)
+        else:
+            with contextlib.suppress(OSError):  # not empty (a dry run's combined legs): kept
+                path.rmdir()
+
+
 def _prepare(
     source: str | Path | None,
     out: str | Path,
     wanted: BatchSettings,
     dry_run: bool,
     retry_failed: bool,
-) -> tuple[Manifest, list[Recording], BatchSettings]:
+) -> tuple[Manifest, list[Recording], BatchSettings, list[Path]]:
+    """The manifest, the recordings found and the batch's settings; and what opening the manifest
+    created (for a dry run to remove)."""
     out_dir = Path(out).expanduser().resolve()
+    new_files = _not_there_yet(out_dir)
     manifest = Manifest(out_dir)
     try:
         found: list[Recording] = []
@@ -325,8 +350,9 @@ def _prepare(
         batch.notes = speaker_notes(manifest, found, batch)
     except BaseException:
         manifest.close()
+        _remove_new(new_files)  # a refused source (an empty folder) leaves no batch folder behind
         raise
-    return manifest, found, batch
+    return manifest, found, batch, new_files
 
 
 def _job_options(

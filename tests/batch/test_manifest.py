@@ -101,21 +101,15 @@ def test_resume_reuses_content_hashes_until_a_file_changes(
         return real(path)
 
     monkeypatch.setattr(manifest_module, "hash_file", counting)
-    manifest, _, _ = _prepare(
-        tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False
-    )
+    manifest, *_ = _prepare(tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False)
     manifest.close()
     assert sorted(hashed) == ["c0.wav", "c1.wav", "c2.wav"]
     hashed.clear()
-    manifest, _, _ = _prepare(
-        tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False
-    )
+    manifest, *_ = _prepare(tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False)
     manifest.close()
     assert hashed == []
     audio.mono(tmp_path / "in" / "c1.wav", 0.7, seed=9)  # new content under the same name
-    manifest, _, _ = _prepare(
-        tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False
-    )
+    manifest, *_ = _prepare(tmp_path / "in", tmp_path / "out", BatchSettings("auto", {}, None), False, False)
     assert hashed == ["c1.wav"]
     assert manifest.counts()["pending"] == 4  # the new content is a new recording
     manifest.close()

@@ -75,6 +75,19 @@ def test_bad_command_lines_say_what_to_do(tmp_path: Path) -> None:
     assert listen.exit_code != 0 and "secret" in listen.output
 
 
+def test_a_refused_source_and_a_dry_run_leave_no_batch_folder_behind(tmp_path: Path) -> None:
+    """A new-user trial's batch of an empty folder (refused: no audio files) left out/manifest.sqlite."""
+    (tmp_path / "empty").mkdir()
+    out = tmp_path / "out"
+    refused = runner.invoke(app, ["batch", str(tmp_path / "empty"), "--out", str(out)])
+    assert refused.exit_code == 2 and "no audio files found" in refused.output
+    assert not out.exists()
+    audio.mono(tmp_path / "in" / "a.wav", 1.0)
+    dry = runner.invoke(app, ["batch", str(tmp_path / "in"), "--out", str(out), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert not out.exists()  # "nothing is sent and no state is stored"
+
+
 def test_a_batch_where_every_recording_is_skipped_fails(tmp_path: Path) -> None:
     manifest = tmp_path / "calls.csv"
     manifest.write_text("path\nmissing.wav\n", encoding="utf-8")
