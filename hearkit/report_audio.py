@@ -187,6 +187,8 @@ def build(
                 }
             )
         out[key] = entries
+    if not out:  # no moment to cut (calls without turns): said as such, not as "0 clips of 0 calls"
+        return ReportAudio(chosen)
     n_clips = sum(len(v) for v in out.values())
     what = (
         f"{n_clips} short clips (tracker hits, monologues, interruptions) of {len(out)} calls"
@@ -197,7 +199,7 @@ def build(
         f"Audio: this file embeds {what} ({total / 1e6:.1f} MB of Opus audio). Anyone with the file "
         "can hear them. Click a highlighted phrase or a transcript line to listen."
     )
-    return ReportAudio(chosen, out, notice, total, len(out), what if out else "")
+    return ReportAudio(chosen, out, notice, total, len(out), what)
 
 
 def turn_attributes(

@@ -10,9 +10,9 @@ import av
 import numpy as np
 import pytest
 
-from hearkit import clips
+from hearkit import clips, report_audio
 from hearkit.moments import moments, spans
-from hearkit.record import CallSet
+from hearkit.record import CallSet, sample_dir
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,17 @@ def test_bad_audio_and_kinds_say_what_to_do(calls: CallSet, tmp_path: Path) -> N
     record = calls.record("call_01_discovery")
     with pytest.raises(FileNotFoundError, match="no recording of"):
         record.model_copy(update={"call_id": "not_a_sample"}).play(3.0)
+
+
+def test_a_report_with_no_moment_to_cut_says_none_is_embedded(calls: CallSet) -> None:
+    """A new-user trial's report of calls without turns read "embeds 0 short clips … of 0 calls"."""
+    one = calls.calls[calls.calls["call_id"] == "call_01_discovery"]
+    recording = {"call_01_discovery": sample_dir() / "call_01_discovery.stereo.ogg"}
+    built = report_audio.build(
+        one, calls.turns.iloc[:0], calls.hits.iloc[:0], mode="moments", audio_files=recording
+    )
+    assert built.clips == {} and built.what == "" and built.audio_bytes == 0
+    assert built.notice == "Audio: none embedded in this file."
 
 
 def test_notebook_and_dashboard_play_the_same_moments(calls: CallSet) -> None:
