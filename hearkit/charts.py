@@ -60,6 +60,7 @@ __all__ = [
     "escape_label",
     "keyword_timeline",
     "metric_distributions",
+    "metric_label",
     "pricing_mentions",
     "selected_call_markers",
     "talk_ratio",
@@ -155,7 +156,24 @@ METRIC_LABELS: dict[str, str] = {
     "wpm_rep": "rep words per minute",
     "wpm_customer": "customer words per minute",
     "filler_rate_rep": "rep fillers per 100 words",
+    "audio_seconds": "audio length (s)",
+    "n_speakers": "speakers found",
+    "n_turns": "turns",
 }
+
+
+def metric_label(column: str) -> str:
+    """A calls-frame column in words for a chart: :data:`METRIC_LABELS`, else the name's words
+    (``talk_s_other`` → ``talk (s, other)``), never the raw column name with its underscores."""
+    if column in METRIC_LABELS:
+        return METRIC_LABELS[column]
+    words = column.split("_")
+    notes = [w for w in words if w == "s"]
+    if len(words) > 1 and words[-1] in ("rep", "customer", "other", "total"):
+        notes.append(words[-1])
+        words = words[:-1]
+    stem = " ".join(w for w in words if w != "s")
+    return f"{stem} ({', '.join(notes)})" if notes else stem
 
 
 def escape_label(value: object) -> str:
@@ -654,7 +672,7 @@ def metric_distributions(
     titles = _titles(calls)
     ids = [str(c) for c in calls[CALL_ID]]
     fig = make_subplots(
-        rows=len(metrics), cols=1, subplot_titles=[escape_label(METRIC_LABELS.get(m, m)) for m in metrics]
+        rows=len(metrics), cols=1, subplot_titles=[escape_label(metric_label(m)) for m in metrics]
     )
     for row, metric in enumerate(metrics, start=1):
         values = pd.to_numeric(calls[metric], errors="coerce").astype(float)

@@ -190,3 +190,14 @@ def test_charts_reject_frames_without_the_needed_columns(sample: Frames) -> None
         charts.metric_distributions(sample.calls, ["bogus"])
     with pytest.raises(ValueError, match="selected call 'nope'"):
         charts.metric_distributions(sample.calls, ["duration_s"], selected="nope")
+
+
+def test_metric_distributions_label_every_column_in_words(sample: Frames) -> None:
+    """A new-user trial's report of calls with no talk measured fell back to the columns that vary,
+    and its chart titles read ``audio_seconds`` and ``n_speakers``."""
+    calls = sample.calls.assign(audio_seconds=[60.0 * (i + 1) for i in range(len(sample.calls))])
+    columns = ["audio_seconds", "n_speakers", "talk_s_other", "hits_pricing", "overtalk_count"]
+    fig = charts.metric_distributions(calls, [c for c in columns if c in calls.columns])
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[:2] == ["audio length (s)", "speakers found"]
+    assert all("_" not in title for title in titles), titles
