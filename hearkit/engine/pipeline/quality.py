@@ -522,7 +522,10 @@ def stereo_quality(
         flags.append(
             QualityFlag(
                 code="roles_maybe_swapped",
-                meaning=f"{why}: the rep may be on channel 1, not 0 (rep and customer metrics swapped)",
+                meaning=f"{why}: the rep may be on channel 1, not 0 (rep and customer metrics swapped; for a"
+                " call given as two files, channel 0 is the --rep file and channel 1 the --customer one)."
+                " If so: give the files or channels the other way round, or `hearkit remap OUT --call ID"
+                " --rep speaker_1` for a call saved by hearkit batch",
                 affects=["roles"],
             )
         )
@@ -563,7 +566,9 @@ def single_quality(result: Result, *, stereo_really_mono: bool, correlation: flo
             QualityFlag(
                 code="stereo_really_mono",
                 meaning="the two channels carry the same audio (or one is silent): transcribed as one"
-                " speaker, so talk ratio and roles by channel are not measured; send it with diarize",
+                " speaker, so talk ratio and roles by channel are not measured; send it as a mono call to"
+                " separate the voices: diarize=true (API), `hearkit analyze FILE --mono`, or `hearkit batch`"
+                " without --stereo",
                 affects=["talk_ratio", "roles", "speaker_count"],
             )
         )
