@@ -72,7 +72,8 @@ def run_transcription(
     if params.get("channel") and info.channels < 2:
         raise AudioError(
             f"the file has {info.channels} channel: channel=true needs a stereo recording with one"
-            " speaker per channel; send it with diarize=true to separate the speakers"
+            " speaker per channel; send it with diarize=true to separate the speakers (on the command"
+            " line: `hearkit analyze FILE --mono`, or no --stereo)"
         )
     if info.duration_s > max_audio_seconds:
         raise AudioError(

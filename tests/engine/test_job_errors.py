@@ -15,6 +15,7 @@ def test_channel_true_on_a_one_channel_file_says_so(tmp_path: Path, audio: dict[
         job = wait_job(http, created.json()["job_id"]).json()
     assert job["status"] == "failed"
     assert "the file has 1 channel" in job["error"] and "diarize=true" in job["error"]
+    assert "hearkit analyze FILE --mono" in job["error"]  # what a command-line user types instead
     assert "internal" not in job["error"]
 
 
