@@ -85,12 +85,14 @@ import pandas as pd
 from hearkit.frames import CALL_ID, END, START, check
 
 __all__ = [
+    "DATA_FLAG_WORDS",
     "FILLER_PATTERN",
     "QUESTION_WORDS",
     "ROLE_GROUPS",
     "SCORECARD_COLUMNS",
     "MetricOptions",
     "clean_turns",
+    "data_flag_words",
     "scorecards",
     "speaker_stats",
     "talk_time",
@@ -125,17 +127,30 @@ class MetricOptions:
                 raise ValueError(f"MetricOptions.{name} must be a finite number ≥ 0, not {value!r}")
 
 
-_FLAG_NAMES = (
-    "nan_times",
-    "end_before_start",
-    "clipped",
-    "zero_length",
-    "self_overlap",
-    "missing_speaker",
-    "single_speaker",
-    "no_talk",
-    "duration_from_turns",
-)
+DATA_FLAG_WORDS: dict[str, str] = {
+    "nan_times": "turns without times, dropped",
+    "end_before_start": "turns ending before they start, clipped",
+    "clipped": "times outside the call, clipped",
+    "zero_length": "turns of no length: no talk time, left out of the timing metrics",
+    "self_overlap": "a speaker's overlapping turns, counted once",
+    "missing_speaker": "turns without a speaker",
+    "single_speaker": "one speaker only: no interruptions or overtalk",
+    "no_talk": "no speech: every ratio is not measured",
+    "duration_from_turns": "call length taken from the last turn",
+}
+"""Plain words for each data flag of the ``flags`` column (see the module text), for readers."""
+_FLAG_NAMES = tuple(DATA_FLAG_WORDS)
+
+
+def data_flag_words(flags: object) -> str:
+    """``zero_length (turns of no length: …); single_speaker (…)`` for a ``flags`` cell; ``""`` for none."""
+    if not isinstance(flags, str) or not flags.strip():
+        return ""
+    codes = [code.strip() for code in flags.split(",") if code.strip()]
+    return "; ".join(
+        f"{code} ({DATA_FLAG_WORDS[code]})" if code in DATA_FLAG_WORDS else code for code in codes
+    )
+
 
 SCORECARD_COLUMNS = (
     CALL_ID,

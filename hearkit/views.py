@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from hearkit.frames import CALL_ID
+from hearkit.metrics import data_flag_words
 from hearkit.quality import QualityView, grey_metrics, quality_view
 from hearkit.summary import CallSummary, SummaryItem
 from hearkit.timecode import clock
@@ -154,9 +155,9 @@ def metric_items(row: pd.Series) -> list[dict[str, str]]:
             if str(c) not in DESCRIPTIVE_COLUMNS and pd.api.types.is_number(v) and not isinstance(v, bool)
         ]
     items = [{"label": label, "value": format_metric(column, row[column])} for column, label in known]
-    flags = text_of(row.get("flags"))
+    flags = data_flag_words(text_of(row.get("flags")))
     if flags:
-        items.append({"label": "data flags", "value": flags.replace(",", ", ")})
+        items.append({"label": "data flags", "value": flags})
     return items
 
 

@@ -421,6 +421,7 @@ def print_record(record: Any, console: Console) -> None:
     """The one-off's human-readable scorecard: metrics, tracker hits, and the transcript's start."""
     from rich.table import Table
 
+    from hearkit.metrics import data_flag_words
     from hearkit.quality import view_of
 
     data = record.model_dump(mode="json")
@@ -432,6 +433,8 @@ def print_record(record: Any, console: Console) -> None:
     quality = view_of(getattr(record, "quality", None), list((data.get("metrics") or {}).keys()))
     for name, value in sorted((data.get("metrics") or {}).items()):
         shown = f"{value:.3g}" if isinstance(value, float) else str(value)
+        if name == "flags":  # the data flags in words: what was clipped, dropped or left out
+            shown = data_flag_words(value) or "-"
         if name in quality.greyed:  # issue 20: unreliable metrics greyed, with the flag that says why
             shown = f"[dim]{shown} ({quality.greyed[name].split(':')[0]})[/dim]"
         metrics.add_row(name, shown)

@@ -146,3 +146,26 @@ def test_interruption_threshold_is_configurable() -> None:
     assert one(scorecards(turns))["interruptions_customer"] == 1
     assert one(scorecards(turns, min_overlap_s=0.5))["interruptions_customer"] == 0
     assert one(scorecards(turns))["overtalk_s"] == pytest.approx(0.4)
+
+
+def test_every_data_flag_is_shown_to_readers_in_words() -> None:
+    """A trial saw 'zero_length' in `hearkit analyze`'s scorecard with nothing saying what it meant."""
+    from hearkit.metrics import DATA_FLAG_WORDS, data_flag_words
+    from hearkit.views import metric_items
+
+    turns = pd.DataFrame(
+        {
+            "call_id": ["c", "c", "c"],
+            "speaker": ["a", "b", "a"],
+            "role": ["rep", "customer", "rep"],
+            "start": [0.0, 2.0, 5.0],
+            "end": [1.5, 2.0, 6.0],  # the customer's turn has no length
+            "text": ["hello", "hi", "bye"],
+        }
+    )
+    row = scorecards(turns).iloc[0]
+    raised = flags(row)
+    assert "zero_length" in raised and raised <= set(DATA_FLAG_WORDS)
+    (shown,) = [item["value"] for item in metric_items(row) if item["label"] == "data flags"]
+    assert "zero_length (turns of no length" in shown
+    assert data_flag_words("") == "" and data_flag_words("a_future_flag") == "a_future_flag"
