@@ -38,7 +38,10 @@ class MissingExtraError(ImportError):
         self.missing = missing
         partly = set(missing) < set(EXTRAS[extra])  # some of the extra is there: say what is not
         detail = f" (missing: {', '.join(missing)})" if partly else ""
-        super().__init__(f"{feature} needs hearkit's [{extra}] extra{detail}: pip install 'hearkit[{extra}]'")
+        super().__init__(
+            f"{feature} needs hearkit's [{extra}] extra{detail}: pip install 'hearkit[{extra}]'"
+            f" (from a checkout: pip install '.[{extra}]', from a wheel: 'hearkit-….whl[{extra}]')"
+        )
 
 
 def missing_modules(extra: str, modules: tuple[str, ...] = ()) -> list[str]:
