@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from hearkit.frames import CALL_ID
 from hearkit.metrics import ROLE_GROUPS, scorecards, speaker_stats
-from hearkit.quality import quality_of, roles_set_by_user
+from hearkit.quality import quality_of, roles_set_by_user, unmeasured_columns
 from hearkit.record import CallSet
 
 __all__ = [
@@ -109,9 +109,11 @@ def with_roles(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> CallSe
 
 
 def _settle_role_doubts(calls: pd.DataFrame, affected: set[str]) -> None:
-    """The quality columns of calls whose roles a user set: role doubts dropped (in place)."""
+    """The quality columns of calls whose roles a user set: role doubts dropped (in place); what an
+    unreliable flag says was not measured (one voice found) stays NaN after the re-scoring."""
     if "quality" not in calls.columns:
         return
+    floats = [c for c in calls.columns if pd.api.types.is_float_dtype(calls[c])]
     for label in calls.index[calls[CALL_ID].astype(str).isin(affected)]:
         block = roles_set_by_user(str(calls.at[label, "quality"]))
         settled = quality_of(pd.Series({"quality": block}))
@@ -120,6 +122,9 @@ def _settle_role_doubts(calls: pd.DataFrame, affected: set[str]) -> None:
         calls.at[label, "quality"] = block
         calls.at[label, "trust"] = settled.trust
         calls.at[label, "quality_flags"] = ",".join(f.code for f in settled.flags)
+        blank = unmeasured_columns(settled, floats)
+        if blank:
+            calls.loc[label, blank] = np.nan
 
 
 def merge_speakers(

@@ -95,9 +95,11 @@ def remap(
             steps.append({"merge": merged})
         if roles:
             voices = set(calls.turns.loc[calls.turns[CALL_ID] == call, "speaker"].astype(str))
+            # one role named on a two-voice call: the other voice takes the other role
             if rep and not customer and len(voices) == 2 and rep in voices:
-                other = (voices - {rep}).pop()
-                roles.setdefault(other, "customer")
+                roles.setdefault((voices - {rep}).pop(), "customer")
+            if customer and not rep and len(voices) == 2 and customer in voices:
+                roles.setdefault((voices - {customer}).pop(), "rep")
             calls = calls.with_roles({call: roles})
             steps.append({"roles": roles})
     except (KeyError, ValueError) as exc:
@@ -106,6 +108,7 @@ def remap(
     _keep_for_rebuilds(Path(source), call, steps, restart=speakers is not None)
     calls.save(folder)
     typer.echo(f"{call}: {before} -> {_talk(calls, call)}; saved in {folder}")
+    typer.echo(f"{call}: trust {_trust(calls, call)}")
 
 
 def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:
@@ -200,6 +203,17 @@ def _talk(calls: object, call: str) -> str:
         return "no such call"
     r = row.iloc[0]
     return f"rep talk {_pct(r.get('talk_ratio_rep'))}, customer {_pct(r.get('talk_ratio_customer'))}"
+
+
+def _trust(calls: object, call: str) -> str:
+    """The call's trust and flags in words after the change (a remap can lower it: say so here)."""
+    from hearkit.quality import trust_words
+
+    frame = calls.calls  # type: ignore[attr-defined]
+    row = frame[frame[CALL_ID] == call]
+    if row.empty:
+        return "not measured"
+    return trust_words(row.iloc[0].get("trust"), row.iloc[0].get("quality_flags"))
 
 
 def _pct(value: object) -> str:

@@ -120,6 +120,20 @@ def test_hearkit_remap_rewrites_saved_calls(stereo: CallSet, tmp_path: Path) -> 
     assert loaded.loc["call_01_discovery", "talk_ratio_rep"] == pytest.approx(
         before.loc["call_01_discovery", "talk_ratio_customer"]
     )
+    assert "call_01_discovery: trust " in ran.stdout  # what the change did to the trust, said there
+    # Naming only the customer of a two-voice call makes the other voice the rep (a trial saw both
+    # become customers: rep talk 0 %, trust high).
+    back = subprocess.run(
+        [*hearkit, "remap", str(tmp_path / "out"), "--call", "call_01_discovery", "--customer", "speaker_1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert back.returncode == 0, back.stderr
+    again = CallSet.load(tmp_path / "out").calls.set_index("call_id")
+    assert again.loc["call_01_discovery", "talk_ratio_rep"] == pytest.approx(
+        before.loc["call_01_discovery", "talk_ratio_rep"]
+    )
     bad = subprocess.run(
         [*hearkit, "remap", str(tmp_path / "out"), "--call", "call_01_discovery", "--rep", "speaker_9"],
         capture_output=True,

@@ -14,7 +14,7 @@ def _segment(*pieces: tuple[str, float, float, float]) -> SimpleNamespace:
     return SimpleNamespace(words=words)
 
 
-def test_a_hyphen_piece_joins_the_word_before_it() -> None:
+def test_a_hyphen_or_dot_piece_joins_the_word_before_it() -> None:
     segments = [
         _segment(
             (" a", 0.0, 0.2, 0.9),
@@ -24,8 +24,9 @@ def test_a_hyphen_piece_joins_the_word_before_it() -> None:
             (" -", 1.1, 1.2, 0.5),  # a dash said as a word keeps its space: not joined
         ),
         _segment(("-year", 2.0, 2.3, 0.7)),  # first word of a segment: nothing to join to
+        _segment((" 8", 3.0, 3.2, 0.9), (" a", 3.2, 3.3, 0.9), (".m.", 3.3, 3.6, 0.8)),
     ]
     words = _words_of(segments, offset_s=0.5, channel=1)
-    assert [w.text for w in words] == ["a", "follow-up", "call", "-", "-year"]
+    assert [w.text for w in words] == ["a", "follow-up", "call", "-", "-year", "8", "a.m."]
     joined = words[1]
     assert (joined.start, joined.end, joined.probability, joined.channel) == (0.0, 0.2, 0.6, 1)

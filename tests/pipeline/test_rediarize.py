@@ -20,7 +20,7 @@ from hearkit.engine.pipeline.speaker_encoder import (
     normalize_volume,
 )
 from hearkit.record import analyze_calls, sample_dir
-from hearkit.schema import Result
+from hearkit.schema import QualityFlag, Result
 
 CALL = "call_05_renewal"
 
@@ -221,6 +221,13 @@ def test_rediarizing_a_real_call_keeps_its_shares_or_says_they_may_be_off(
     assert coarse.quality is not None and coarse.quality.trust != "high"
     assert {"coarse_rediarization"} <= {f.code for f in coarse.quality.flags}
     assert min(_shares(coarse)) > 0.05 or "phantom_speaker" in {f.code for f in coarse.quality.flags}
+
+    # flags about the recording, not the speakers, survive the re-diarization
+    cut = result.model_copy(deep=True)
+    assert cut.quality is not None
+    cut.quality.flags.append(QualityFlag(code="cut_short", meaning="cut off", affects=["transcript"]))
+    for again_cut in (rediarize_audio(cut, audio, speakers_expected=2), rediarize(cut, speakers_expected=2)):
+        assert again_cut.quality is not None and "cut_short" in {f.code for f in again_cut.quality.flags}
 
     asked_too_many = rediarize_audio(result, audio, speakers_expected=4)
     if (asked_too_many.speakers or 0) < 4:

@@ -347,6 +347,10 @@ def test_a_talk_ratio_the_quality_block_calls_unmeasured_is_nan_not_zero() -> No
     row = analyze_calls({"c": result}, summaries=False).calls.iloc[0]
     assert pd.isna(row["talk_ratio_rep"]) and pd.isna(row["talk_ratio_customer"])
     assert row["talk_s_total"] > 0  # what was measured stays
+    # a user naming the one voice the rep does not make its talk ratio measured
+    calls = analyze_calls({"c": result}, summaries=False)
+    named = calls.with_roles({"c": {"speaker_0": "rep"}}).calls.iloc[0]
+    assert pd.isna(named["talk_ratio_rep"]) and pd.isna(named["talk_ratio_customer"])
     del result["quality"]
     plain = analyze_calls({"c": result}, summaries=False).calls.iloc[0]
     assert plain["talk_s_total"] == row["talk_s_total"]

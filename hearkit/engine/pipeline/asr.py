@@ -149,10 +149,16 @@ def get_model(
         return model
 
 
+_JOINING = "-."
+"""First characters of a word piece that belongs to the word before it when it comes without the
+leading space that starts a new word: "-up" ("follow-up"), ".m." ("a.m.")."""
+
+
 def _words_of(segments: Iterable[Any], offset_s: float, channel: int) -> list[RecognizedWord]:
     """The recogniser's words. Whisper splits a hyphenated word before its hyphen ("follow",
-    "-up", the second without the leading space that starts a new word): such a piece is joined to
-    the word before it ("follow-up"), which a transcript would otherwise print as "follow -up"."""
+    "-up", the second without the leading space that starts a new word) and "a.m." as "a", ".m.":
+    such a piece is joined to the word before it ("follow-up", "a.m."), which a transcript would
+    otherwise print as "follow -up", "8 a .m."."""
     words: list[RecognizedWord] = []
     for segment in segments:
         previous: RecognizedWord | None = None
@@ -160,7 +166,7 @@ def _words_of(segments: Iterable[Any], offset_s: float, channel: int) -> list[Re
             text = word.word.strip()
             if not text:
                 continue
-            if previous is not None and text.startswith("-") and not word.word[:1].isspace():
+            if previous is not None and text[0] in _JOINING and not word.word[:1].isspace():
                 joined = RecognizedWord(
                     text=previous.text + text,
                     start=previous.start,

@@ -113,14 +113,15 @@ def rediarize(source: Result | Job | Mapping[str, Any], *, speakers_expected: in
     return rebuilt
 
 
-_ASR_FLAGS = frozenset({"low_asr_confidence"})
+_ASR_FLAGS = frozenset({"low_asr_confidence", "cut_short"})
+"""Flags about the recording and the words, not the speakers: a re-diarization keeps them."""
 
 
 def _set_by_user(speakers: int, how: str) -> QualityFlag:
     return QualityFlag(
         code="speakers_set_by_user",
-        meaning=f"the speakers were found again as exactly {speakers} {how} (a user's choice,"
-        " hearkit remap --speakers)",
+        meaning=f"the speakers were found again {how} with exactly {speakers} asked for (a user's"
+        " choice, hearkit remap --speakers)",
         severity="info",
         affects=["speaker_count"],
     )
@@ -195,6 +196,9 @@ def rediarize_audio(
         signal, speech_regions(signal), words, options, decoded.duration
     )
     if again.quality is not None:
+        present = {f.code for f in again.quality.flags}
+        kept = [f for f in (result.quality.flags if result.quality else []) if f.code in _ASR_FLAGS]
+        again.quality.flags += [f for f in kept if f.code not in present]
         again.quality.flags.append(_set_by_user(speakers_expected, "from the recording"))
         if (again.speakers or 0) < speakers_expected:
             again.quality.flags.append(
