@@ -50,10 +50,12 @@ def report(
         try:
             calls = CallSet.load(Path(source))
         except (FileNotFoundError, ValueError, OSError) as exc:
-            calls = _unfinished_batch(Path(source))
-            if calls is None:
+            unfinished = _unfinished_batch(Path(source))
+            if unfinished is None:
                 typer.echo(f"error: {exc}", err=True)
                 raise typer.Exit(code=2) from exc
+            calls, progress = unfinished
+            title = f"{title} ({progress})"  # the page says it too: it is read where the CLI is not
     if audio not in ("auto", "moments", "full", "none"):
         typer.echo(f"error: --audio must be moments, full, none or auto, not {audio!r}", err=True)
         raise typer.Exit(code=2)
@@ -78,9 +80,10 @@ def report(
         typer.echo(f"it embeds {written.audio.what} ({size} of audio): anyone with the file can hear them")
 
 
-def _unfinished_batch(folder: Path) -> Any:
+def _unfinished_batch(folder: Path) -> tuple[Any, str] | None:
     """The completed calls of a `hearkit batch` output folder whose dataset/ is not written yet
-    (a run stopped by Ctrl-C, or still running); ``None`` when it is not one or none completed."""
+    (a run stopped by Ctrl-C, or still running) and how far it got ("unfinished batch: 2 of 4
+    recordings"); ``None`` when it is not one or none completed."""
     from hearkit.batch.manifest import Manifest
     from hearkit.batch.results import completed_calls
     from hearkit.locate import is_batch_output
@@ -93,9 +96,10 @@ def _unfinished_batch(folder: Path) -> Any:
             return None
         calls = completed_calls(manifest)
     total = sum(counts.values())
+    progress = f"unfinished batch: {counts['completed']} of {total} recordings"
     typer.echo(
         f"note: the batch in {folder} has not finished ({counts['completed']} of {total} recordings"
         f" completed): the report shows those; run `hearkit batch --out {folder}` with the same"
         " recordings to finish it"
     )
-    return calls
+    return calls, progress

@@ -92,7 +92,9 @@ def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplic
     partial = CliRunner().invoke(app, ["report", str(out), "-o", str(page), "--cdn", "--audio", "none"])
     assert partial.exit_code == 0, partial.output
     assert f"has not finished ({done['completed']} of {recordings} recordings completed)" in partial.output
-    assert page.read_text(encoding="utf-8").count('<details class="call"') == done["completed"]
+    html_text = page.read_text(encoding="utf-8")
+    assert html_text.count('<details class="call"') == done["completed"]
+    assert f"unfinished batch: {done['completed']} of {recordings} recordings" in html_text  # readers see it
 
     rerun = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
