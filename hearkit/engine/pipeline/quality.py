@@ -385,7 +385,7 @@ def mono_quality(
         flags.append(
             QualityFlag(
                 code="little_speech",
-                meaning=f"only {speech_s:.0f} s of speech found: too little to tell voices apart, so the"
+                meaning=f"only {speech_s:.1f} s of speech detected: too little to tell voices apart, so the"
                 " speaker count and talk ratio are not measured",
                 affects=["speaker_count", "talk_ratio"],
             )
