@@ -513,13 +513,32 @@ class Dashboard:
         )
 
     def set_state(self, state: FilterState) -> None:
-        """Set every filter widget from ``state`` and update the dashboard once."""
+        """Set every filter widget from ``state`` and update the dashboard once.
+
+        Raises :class:`ValueError` for a rep or tracker the calls do not have (a widget cannot
+        hold it, and dropping it would silently turn that filter off) and for a talk-ratio range
+        outside 0–1 (a fraction, not a percent)."""
+        for label, wanted, known in (
+            ("rep", state.reps, self.index.reps),
+            ("tracker", state.trackers, self.index.trackers),
+        ):
+            unknown = [v for v in wanted if v not in known]
+            if unknown:
+                raise ValueError(
+                    f"no call has {label} {', '.join(map(repr, unknown))}; the {label}s of these calls are:"
+                    f" {', '.join(map(repr, known)) or 'none'}"
+                )
+        if state.talk_ratio is not None and not all(0.0 <= v <= 1.0 for v in state.talk_ratio):
+            raise ValueError(
+                "talk_ratio is a range of fractions between 0 and 1, such as (0.5, 0.7),"
+                f" not {state.talk_ratio!r}"
+            )
         self._updating = True
         try:
-            self.rep.value = tuple(r for r in state.reps if r in self.index.reps)
+            self.rep.value = tuple(state.reps)
             self.date_from.value = state.date_from or self._date_bounds[0]
             self.date_to.value = state.date_to or self._date_bounds[1]
-            self.trackers.value = tuple(t for t in state.trackers if t in self.index.trackers)
+            self.trackers.value = tuple(state.trackers)
             self.tracker_mode.value = state.tracker_mode
             low, high = state.talk_ratio or (0.0, 1.0)
             self.talk_ratio.value = (low * 100.0, high * 100.0)

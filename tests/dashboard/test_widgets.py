@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+
 from hearkit.dashboard import (
     Dashboard,
     FilterState,
@@ -167,6 +169,17 @@ def test_on_the_sample_call_set_from_its_scripts() -> None:
     index = json.loads((REPO / "sample_data" / "index.json").read_text())["calls"]
     board.set_state(FilterState(reps=("Sam Ortiz",)))
     assert set(board.selection.call_ids) == {c["call_id"] for c in index if c["rep"] == "Sam Ortiz"}
+    # A rep, tracker or range the calls cannot match is refused, not dropped (which had turned the
+    # filter off and shown every call); the selection stays as it was.
+    before = set(board.selection.call_ids)
+    for bad, message in (
+        (FilterState(reps=("Nobody",)), "no call has rep 'Nobody'"),
+        (FilterState(trackers=("no_such_tracker",)), "no call has tracker 'no_such_tracker'"),
+        (FilterState(talk_ratio=(50.0, 70.0)), "fractions between 0 and 1"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            board.set_state(bad)
+    assert set(board.selection.call_ids) == before
 
     cid, truth = sorted(truths.items())[2]
     phrase = " ".join(truth["turns"][3]["text"].split()[:4])
