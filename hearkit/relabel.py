@@ -34,6 +34,7 @@ from hearkit.frames import CALL_ID
 from hearkit.metrics import ROLE_GROUPS, scorecards, speaker_stats
 from hearkit.quality import quality_of, roles_set_by_user, unmeasured_columns
 from hearkit.record import CallSet
+from hearkit.transcript import canonical_role
 
 __all__ = [
     "SPEAKER_SOURCES",
@@ -196,7 +197,7 @@ def _role_changes(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> pd.
                 raise ValueError(
                     f"role of {speaker!r} in {call_id!r} must be a non-empty string, not {role!r}"
                 )
-            rows.append((str(call_id), str(speaker), role.strip()))
+            rows.append((str(call_id), str(speaker), canonical_role(role)))
     changes = pd.DataFrame(rows, columns=[CALL_ID, "speaker", "role"])
     if changes.empty:
         return changes

@@ -63,6 +63,7 @@ __all__ = [
     "RoleMap",
     "Source",
     "SpeakerKey",
+    "canonical_role",
     "empty_turns",
     "empty_words",
     "normalize_many",
@@ -612,7 +613,18 @@ def _roles(
             role = roles.get(name)
             if role is None and channel is not None:
                 role = roles.get(channel)
-            decided.append((role, "explicit") if role is not None else ("unknown", "unknown"))
+            decided.append((canonical_role(role), "explicit") if role is not None else ("unknown", "unknown"))
+        if names and all(source == "unknown" for _, source in decided):
+            keyed = (
+                "; channel numbers apply only to calls split by channel"
+                if any(isinstance(k, int) for k in roles)
+                else ""
+            )
+            speakers = ", ".join(map(str, names))
+            raise ValueError(
+                f"roles {dict(roles)!r} name no speaker of this call (its speakers: {speakers}{keyed}):"
+                f" key them by speaker label, e.g. {{{str(names[0])!r}: 'rep'}}"
+            )
         return decided
     if len(idents) < 2:
         return [("unknown", "unknown")] * len(idents)
@@ -634,6 +646,13 @@ def _roles(
     else:
         rep, source = 0, "inferred_first_speaker"  # codes follow first appearance
     return [("rep" if code == rep else "customer", source) for code in range(len(idents))]
+
+
+def canonical_role(role: str) -> str:
+    """``role`` stripped, with the metric roles (``rep``, ``customer``, ``other``) in lower case
+    whatever case they were typed in ("Rep" counted as another role, so its talk went to ``other``)."""
+    stripped = role.strip()
+    return stripped.lower() if stripped.lower() in ("rep", "customer", "other") else stripped
 
 
 def _check_roles(roles: RoleMap) -> None:

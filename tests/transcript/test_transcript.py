@@ -354,3 +354,22 @@ def test_a_talk_ratio_the_quality_block_calls_unmeasured_is_nan_not_zero() -> No
     del result["quality"]
     plain = analyze_calls({"c": result}, summaries=False).calls.iloc[0]
     assert plain["talk_s_total"] == row["talk_s_total"]
+
+
+def test_roles_that_name_no_speaker_say_so_and_role_names_ignore_case() -> None:
+    """A trial pasted the tour's roles={0: 'rep', 1: 'customer'} onto a diarized mono call: both
+    speakers became 'unknown' and rep talk read 0 % with no flag; 'Rep' counted as another role."""
+    result = diarized_mono(
+        [("speaker_0", "hello there"), ("speaker_1", "good morning"), ("speaker_0", "right")],
+        words_have_speakers=False,
+    )
+    with pytest.raises(ValueError, match=r"name no speaker of this call.*channel numbers apply only"):
+        turns(result, roles={0: "rep", 1: "customer"})
+    frame = turns(result, roles={"speaker_1": "Rep", "speaker_0": " CUSTOMER "})
+    roles = dict(zip(frame["speaker"], frame["role"], strict=False))
+    assert roles == {"speaker_0": "customer", "speaker_1": "rep"}
+    from hearkit.record import analyze_calls
+
+    calls = analyze_calls({"c": result}, summaries=False)
+    fixed = calls.with_roles({"c": {"speaker_1": "Rep", "speaker_0": "Customer"}}).calls.iloc[0]
+    assert fixed["talk_ratio_rep"] > 0 and fixed["talk_ratio_other"] == 0
