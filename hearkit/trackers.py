@@ -227,6 +227,40 @@ def words_from_turns(turns: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_HIT_WORD_COLUMNS = (CALL_ID, "word", "start", "end")
+
+
+def _check_hit_inputs(words: pd.DataFrame | None, trackers: object) -> None:
+    """One-line errors for what :func:`find_hits` cannot read (a bare KeyError from pandas, or an
+    AttributeError on a tracker name, before)."""
+    if (
+        not isinstance(trackers, Sequence)
+        or isinstance(trackers, str)
+        or not all(isinstance(t, Tracker) for t in trackers)
+    ):
+        raise TypeError(
+            "trackers must be a list of Tracker objects, e.g. DEFAULT_TRACKERS or"
+            " [Tracker('pricing', ['price', 'discount'])], not "
+            f"{trackers!r}"[:200]
+        )
+    if words is None:
+        return
+    if not isinstance(words, pd.DataFrame):
+        raise TypeError(f"words must be a words DataFrame (CallSet.words), not {type(words).__name__}")
+    missing = [c for c in _HIT_WORD_COLUMNS if c not in words.columns]
+    if missing:
+        raise ValueError(
+            f"the words frame lacks {', '.join(missing)}: find_hits needs {', '.join(_HIT_WORD_COLUMNS)}"
+            " (the words of CallSet.words or hearkit.transcript.words)"
+        )
+    if (
+        len(words)
+        and not pd.api.types.is_string_dtype(words["word"])
+        and not pd.api.types.is_object_dtype(words["word"])
+    ):
+        raise ValueError(f"the words frame's 'word' column holds {words['word'].dtype}, not text")
+
+
 def find_hits(
     words: pd.DataFrame | None,
     trackers: Sequence[Tracker] = DEFAULT_TRACKERS,
@@ -243,6 +277,7 @@ def find_hits(
     original words, same turn); ``turn`` the turn id of the match. Calls of ``turns`` that have no
     words are matched on their text with interpolated times (``time_source="interpolated"``).
     """
+    _check_hit_inputs(words, trackers)
     frames = []
     if words is not None and len(words):
         w = words.copy()

@@ -184,3 +184,18 @@ def test_pricing_near_end_signal() -> None:
     assert signal.loc["c", "pricing_hits"] == 0 and np.isnan(signal.loc["c", "tail_share"])
     with pytest.raises(ValueError, match="tail"):
         pricing_near_end(hits, tail=1.5)
+
+
+def test_what_find_hits_cannot_read_is_named_in_one_line() -> None:
+    """A trial got a bare KeyError: 'word' from inside pandas and an AttributeError for a tracker
+    given by name."""
+    from hearkit.trackers import DEFAULT_TRACKERS, find_hits
+
+    words = pd.DataFrame({"call_id": ["c"], "word": ["price"], "start": [0.0], "end": [0.4]})
+    assert len(find_hits(words, DEFAULT_TRACKERS)) >= 0  # a minimal frame is enough
+    with pytest.raises(ValueError, match="lacks word: find_hits needs call_id, word, start, end"):
+        find_hits(words.drop(columns="word"), DEFAULT_TRACKERS)
+    with pytest.raises(TypeError, match="list of Tracker objects"):
+        find_hits(words, "pricing")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="holds int64, not text"):
+        find_hits(words.assign(word=1), DEFAULT_TRACKERS)
