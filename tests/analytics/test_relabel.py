@@ -107,13 +107,14 @@ def test_bad_roles_say_what_to_do(
 
 def test_hearkit_remap_rewrites_saved_calls(stereo: CallSet, tmp_path: Path) -> None:
     stereo.save(tmp_path / "out")
-    hearkit = [sys.executable, "-m", "hearkit.cli.main"]
-    ran = subprocess.run(
-        [*hearkit, "remap", str(tmp_path / "out"), "--call", "call_01_discovery", "--rep", "speaker_1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+
+    def remap(*options: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "hearkit.cli.main", "remap", str(tmp_path / "out")]
+        return subprocess.run(
+            [*command, "--call", "call_01_discovery", *options], capture_output=True, text=True, timeout=120
+        )
+
+    ran = remap("--rep", "speaker_1")
     assert ran.returncode == 0, ran.stderr
     loaded = CallSet.load(tmp_path / "out").calls.set_index("call_id")
     before = stereo.calls.set_index("call_id")
@@ -123,23 +124,13 @@ def test_hearkit_remap_rewrites_saved_calls(stereo: CallSet, tmp_path: Path) -> 
     assert "call_01_discovery: trust " in ran.stdout  # what the change did to the trust, said there
     # Naming only the customer of a two-voice call makes the other voice the rep (a trial saw both
     # become customers: rep talk 0 %, trust high).
-    back = subprocess.run(
-        [*hearkit, "remap", str(tmp_path / "out"), "--call", "call_01_discovery", "--customer", "speaker_1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    back = remap("--customer", "speaker_1")
     assert back.returncode == 0, back.stderr
     again = CallSet.load(tmp_path / "out").calls.set_index("call_id")
     assert again.loc["call_01_discovery", "talk_ratio_rep"] == pytest.approx(
         before.loc["call_01_discovery", "talk_ratio_rep"]
     )
-    bad = subprocess.run(
-        [*hearkit, "remap", str(tmp_path / "out"), "--call", "call_01_discovery", "--rep", "speaker_9"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    bad = remap("--rep", "speaker_9")
     assert (
         bad.returncode == 2 and "has no speaker 'speaker_9'" in bad.stderr and "Traceback" not in bad.stderr
     )
