@@ -447,7 +447,7 @@ def analyze_calls(
     call_ids: Sequence[str] | None = None,
     roles: RoleMap | None = None,
     trackers: Sequence[Tracker] | None = None,
-    metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None = None,
+    metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | pd.DataFrame | None = None,
     merge_gap: float | None = 0.5,
     summaries: bool = True,
 ) -> CallSet:
@@ -455,7 +455,8 @@ def analyze_calls(
 
     ``sources``: jobs/results (or their dicts), or a mapping ``call_id → source``. ``call_ids``
     names them (default: the mapping keys, else the job ids). ``metadata``: per call (a list in
-    the same order, or a mapping by call_id) of fields such as ``title``, ``rep``, ``customer``,
+    the same order, a mapping by call_id, or a DataFrame with a ``call_id`` column) of fields
+    such as ``title``, ``rep``, ``customer``,
     ``date``, ``kind``, ``team``; they become columns of ``calls``. ``summaries`` (on by default)
     fills ``CallSet.summaries`` with :func:`hearkit.summarize.summarize_calls`: the offline
     extractive summary and action items (about 20 ms of CPU a call), or an LLM's when
@@ -573,10 +574,24 @@ def analyze_call(
 
 
 def _metadata_rows(
-    metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | None, ids: list[str]
+    metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | pd.DataFrame | None,
+    ids: list[str],
 ) -> list[dict[str, Any]]:
     if metadata is None:
         return [{} for _ in ids]
+    if isinstance(metadata, pd.DataFrame):  # one row per call, keyed by its call_id column
+        if CALL_ID not in metadata.columns:
+            raise ValueError(
+                f"a metadata DataFrame needs a {CALL_ID!r} column to say which call each row is"
+                f" (it has {', '.join(map(str, metadata.columns)) or 'no columns'}); or pass"
+                " {call_id: {'title': ...}}"
+            )
+        last = metadata.drop_duplicates(CALL_ID, keep="last")
+        rows_by_id = {
+            str(row[CALL_ID]): {str(c): v for c, v in row.items() if c != CALL_ID}
+            for _, row in last.iterrows()
+        }
+        return [dict(rows_by_id.get(c, {})) for c in ids]
     if isinstance(metadata, Mapping):
         return [dict(metadata.get(c, {})) for c in ids]
     rows = [dict(m) for m in metadata]

@@ -373,3 +373,15 @@ def test_roles_that_name_no_speaker_say_so_and_role_names_ignore_case() -> None:
     calls = analyze_calls({"c": result}, summaries=False)
     fixed = calls.with_roles({"c": {"speaker_1": "Rep", "speaker_0": "Customer"}}).calls.iloc[0]
     assert fixed["talk_ratio_rep"] > 0 and fixed["talk_ratio_other"] == 0
+
+
+def test_metadata_as_a_dataframe_is_keyed_by_its_call_id_column() -> None:
+    """A trial passed a DataFrame of titles and got pandas' 'dictionary update sequence element'."""
+    from hearkit.record import analyze_calls
+
+    result = diarized_mono([("speaker_0", "hello"), ("speaker_1", "hi")], words_have_speakers=False)
+    table = pd.DataFrame({"call_id": ["b", "a"], "title": ["Beta", "Alpha"]})
+    calls = analyze_calls({"a": result, "b": result}, metadata=table, summaries=False).calls
+    assert dict(zip(calls["call_id"], calls["title"], strict=True)) == {"a": "Alpha", "b": "Beta"}
+    with pytest.raises(ValueError, match="needs a 'call_id' column"):
+        analyze_calls({"a": result}, metadata=pd.DataFrame({"title": ["Alpha"]}), summaries=False)
