@@ -111,15 +111,23 @@ def build_index(turns: pd.DataFrame, words: pd.DataFrame | None = None) -> Phras
     raw_encoded = pc.dictionary_encode(raw_flat)
     raw_vocab = raw_encoded.dictionary
     raw = np.asarray(raw_encoded.indices, dtype=np.int32)
-    normalized = [normalize_text(str(t)) for t in raw_vocab.to_pylist()]
+    # A token can normalise to several ("a.m." -> "a m", as the phrase "8 a.m." does): it becomes as
+    # many tokens, each with its times; the first keeps the original text, the others show nothing.
     vocab: dict[str, int] = {}
-    raw_to_code = np.array(
-        [vocab.setdefault(t, len(vocab)) if t else -1 for t in normalized] + [-1], np.int32
-    )
-    code = raw_to_code[raw] if len(raw) else np.zeros(0, np.int32)
-    keep = code >= 0
-    code, turn_row, raw = code[keep], turn_row[keep], raw[keep]
-    start, end, interpolated = start[keep], end[keep], interpolated[keep]
+    codes_of = [
+        [vocab.setdefault(part, len(vocab)) for part in normalize_text(str(t)).split()]
+        for t in raw_vocab.to_pylist()
+    ]
+    blank = len(raw_vocab)
+    raw_vocab = pa.concat_arrays([raw_vocab.cast(pa.large_string()), pa.array([""], pa.large_string())])
+    count = np.array([len(c) for c in codes_of] + [0], np.int64)[raw] if len(raw) else np.zeros(0, np.int64)
+    offsets = np.r_[0, np.cumsum([len(c) for c in codes_of])].astype(np.int64)
+    flat_codes = np.array([c for codes in codes_of for c in codes] + [-1], np.int32)
+    token = np.repeat(np.arange(len(raw), dtype=np.int64), count)
+    part = np.arange(len(token), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    code = flat_codes[offsets[raw[token]] + part] if len(token) else np.zeros(0, np.int32)
+    raw = np.where(part == 0, raw[token], blank).astype(np.int32)
+    turn_row, start, end, interpolated = turn_row[token], start[token], end[token], interpolated[token]
     postings = np.argsort(code, kind="stable").astype(np.int32)
     bounds = np.searchsorted(code[postings], np.arange(len(vocab) + 1)).astype(np.int64)
     turn_first = np.searchsorted(turn_row, np.arange(n_turns), side="left").astype(np.int64)
@@ -300,7 +308,9 @@ def _join(index: PhraseIndex, first: npt.NDArray[np.int64], last: npt.NDArray[np
         pa.large_string()
     )
     lists = pa.LargeListArray.from_arrays(pa.array(offsets), values)
-    return pd.array(pc.binary_join(lists, pa.scalar(" ", pa.large_string())), dtype="str")  # type: ignore[call-overload]
+    joined = pc.binary_join(lists, pa.scalar(" ", pa.large_string()))
+    joined = pc.utf8_trim_whitespace(pc.replace_substring_regex(joined, "  +", " "))  # blank parts' spaces
+    return pd.array(joined, dtype="str")  # type: ignore[call-overload]
 
 
 def _frame(data: dict[str, Any] | list[Any], *, total: int) -> pd.DataFrame:

@@ -96,3 +96,37 @@ def test_changed_turns_rebuild_the_index(scripted: CallSet) -> None:
     shifted.words = pd.DataFrame(columns=shifted.words.columns)
     after = shifted.search("per seat")
     assert (after["start"].to_numpy() > before["start"].to_numpy() + 90).all()
+
+
+def test_a_word_the_phrase_rule_splits_is_found_as_the_phrase_says_it() -> None:
+    """A trial found no hit for "8 a.m." (the index kept "a.m." as one token, the phrase read "a m"),
+    while trackers and the dashboard found three; with word times and with text only."""
+    from hearkit.search import build_index, search
+
+    turns = pd.DataFrame(
+        {
+            "call_id": ["c", "c"],
+            "turn": [0, 1],
+            "speaker": ["speaker_0", "speaker_1"],
+            "role": ["rep", "customer"],
+            "start": [0.0, 3.0],
+            "end": [2.0, 5.0],
+            "text": ["open at 8 a.m. daily", "a follow-up at 9 a.m."],
+        }
+    )
+    words = pd.DataFrame(
+        {
+            "call_id": ["c"] * 4,
+            "turn": [0, 0, 0, 0],
+            "word_index": [0, 1, 2, 3],
+            "word": ["open", "at", "8", "a.m."],
+            "start": [0.0, 0.4, 0.8, 1.0],
+            "end": [0.4, 0.8, 1.0, 1.6],
+        }
+    )
+    for index in (build_index(turns, words), build_index(turns)):
+        found = search(index, turns, "8 a.m.")
+        assert len(found) == 1 and found["phrase"].iloc[0] == "8 a.m."
+        assert len(search(index, turns, "a.m.")) == 2 and len(search(index, turns, "follow up")) == 1
+    timed = search(build_index(turns, words), turns, "8 a.m.")
+    assert (timed["start"].iloc[0], timed["end"].iloc[0]) == (0.8, 1.6)  # the words' own times
