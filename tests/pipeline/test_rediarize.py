@@ -265,3 +265,14 @@ def test_hearkit_remap_uses_the_recording_the_batch_read(
     assert _shares(rewritten) == pytest.approx(sorted(truth.values()), abs=0.05)
     assert rewritten.quality is not None
     assert "coarse_rediarization" not in {f.code for f in rewritten.quality.flags}
+
+
+def test_too_few_windows_for_sizeable_voices_are_cut_straight() -> None:
+    """Three stored windows and two voices asked for: no cut has two clusters of two windows, so the
+    tree is cut straight at two (the search ended on a three-cluster cut: an IndexError)."""
+    from hearkit.engine.pipeline.rediarize import _cluster
+
+    vectors = np.random.default_rng(0).normal(size=(3, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    labels = _cluster(vectors, 2)
+    assert len(labels) == 3 and set(labels.tolist()) == {0, 1}

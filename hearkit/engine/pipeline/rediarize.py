@@ -117,6 +117,11 @@ _ASR_FLAGS = frozenset({"low_asr_confidence", "cut_short"})
 """Flags about the recording and the words, not the speakers: a re-diarization keeps them."""
 
 
+def _kept_flags(before: Quality | None) -> list[QualityFlag]:
+    """The flags of the first result a re-diarization keeps (:data:`_ASR_FLAGS`)."""
+    return [f for f in (before.flags if before else []) if f.code in _ASR_FLAGS]
+
+
 def _set_by_user(speakers: int, how: str) -> QualityFlag:
     return QualityFlag(
         code="speakers_set_by_user",
@@ -136,7 +141,7 @@ def _quality_after(
     under :data:`~hearkit.engine.pipeline.quality.SEPARATION_MIN`), and a ``warning`` says the
     stored windows are coarser than the recording."""
     shares = speaker_shares([s for s in rebuilt.segments if s.speaker is not None])
-    flags = [f for f in (before.flags if before else []) if f.code in _ASR_FLAGS]
+    flags = _kept_flags(before)
     flags.append(_set_by_user(speakers, "from the stored voice prints"))
     flags.append(
         QualityFlag(
@@ -197,8 +202,7 @@ def rediarize_audio(
     )
     if again.quality is not None:
         present = {f.code for f in again.quality.flags}
-        kept = [f for f in (result.quality.flags if result.quality else []) if f.code in _ASR_FLAGS]
-        again.quality.flags += [f for f in kept if f.code not in present]
+        again.quality.flags += [f for f in _kept_flags(result.quality) if f.code not in present]
         again.quality.flags.append(_set_by_user(speakers_expected, "from the recording"))
         if (again.speakers or 0) < speakers_expected:
             again.quality.flags.append(
@@ -251,18 +255,15 @@ def _cluster(vectors: npt.NDArray[np.float32], k: int) -> npt.NDArray[np.int64]:
 
     tree = linkage(vectors.astype(np.float64), method="average", metric="cosine")
     least = max(2, int(np.ceil(MIN_CLUSTER_SHARE * len(vectors))))
+    # Too few windows for k clusters of that size: the straight cut at k.
     labels = fcluster(tree, t=k, criterion="maxclust").astype(np.int64) - 1
     for cut in range(k, len(vectors) + 1):
-        labels = fcluster(tree, t=cut, criterion="maxclust").astype(np.int64) - 1
-        ids, counts = np.unique(labels, return_counts=True)
+        cut_labels = fcluster(tree, t=cut, criterion="maxclust").astype(np.int64) - 1
+        ids, counts = np.unique(cut_labels, return_counts=True)
         if (counts >= least).sum() >= k:
-            seeds = ids[np.argsort(-counts, kind="stable")[:k]]
-            big = np.isin(labels, seeds)
-            seed_labels = np.searchsorted(seeds, labels[big]) if np.all(np.diff(seeds) > 0) else None
-            if seed_labels is None:  # keep seeds sorted for searchsorted
-                seeds = np.sort(seeds)
-                seed_labels = np.searchsorted(seeds, labels[big])
-            centroids = _centroids(vectors[big], seed_labels.astype(np.int64), k)
+            seeds = np.sort(ids[np.argsort(-counts, kind="stable")[:k]])
+            big = np.isin(cut_labels, seeds)
+            centroids = _centroids(vectors[big], np.searchsorted(seeds, cut_labels[big]).astype(np.int64), k)
             labels = np.argmax(vectors @ centroids.T, axis=1).astype(np.int64)
             break
     for _ in range(_REFINE_PASSES):
