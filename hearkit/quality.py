@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from hearkit.schema import Quality, QualityFlag, Result, trust_of
@@ -36,7 +37,9 @@ __all__ = [
     "TALK_RATIO_FLAGS",
     "QualityLine",
     "QualityView",
+    "blank_unmeasured",
     "grey_metrics",
+    "quality_cells",
     "quality_columns",
     "quality_html",
     "quality_of",
@@ -100,22 +103,27 @@ def quality_columns(
 ) -> dict[str, list[str]]:
     """The three calls-frame columns (see the module text) for ``results`` in call order;
     ``guessed_roles[i]``: call ``i``'s roles rest on who spoke first (adds ``roles_guessed``)."""
-    trust, flags, blocks = [], [], []
+    columns: dict[str, list[str]] = {name: [] for name in QUALITY_COLUMNS}
     for index, result in enumerate(results):
         quality = result.quality if result is not None else None
         if quality is not None and index < len(guessed_roles) and guessed_roles[index]:
             quality = quality.model_copy(deep=True)
             quality.flags.append(_ROLES_GUESSED.model_copy())
             quality.trust = trust_of(quality.flags)
-        if quality is None:
-            trust.append(NOT_MEASURED)
-            flags.append("")
-            blocks.append("")
-            continue
-        trust.append(quality.trust)
-        flags.append(",".join(f.code for f in quality.flags))
-        blocks.append(json.dumps(quality.to_api(), sort_keys=True))
-    return {"trust": trust, "quality_flags": flags, "quality": blocks}
+        for name, value in quality_cells(quality).items():
+            columns[name].append(value)
+    return columns
+
+
+def quality_cells(quality: Quality | None) -> dict[str, str]:
+    """One call's cells of the three quality columns (``None``: not measured)."""
+    if quality is None:
+        return {"trust": NOT_MEASURED, "quality_flags": "", "quality": ""}
+    return {
+        "trust": quality.trust,
+        "quality_flags": ",".join(f.code for f in quality.flags),
+        "quality": json.dumps(quality.to_api(), sort_keys=True),
+    }
 
 
 def unmeasured_columns(quality: Quality | None, columns: Sequence[str]) -> list[str]:
@@ -134,15 +142,22 @@ def unmeasured_columns(quality: Quality | None, columns: Sequence[str]) -> list[
     return [c for c in columns if prefixes and c.startswith(prefixes)]
 
 
-def roles_set_by_user(block: str) -> str:
-    """A stored block (JSON) once a user has set the call's roles: the role doubts
-    (:data:`ROLE_FLAGS`) are dropped, an ``info`` flag says the roles are the user's, and the
-    trust level follows. ``""`` (not measured) stays ``""``."""
-    if not block.strip():
-        return block
-    quality = Quality.model_validate(json.loads(block))
-    quality.flags = [f for f in quality.flags if f.code not in ROLE_FLAGS and f.code != "roles_set_by_user"]
-    quality.flags.append(
+def blank_unmeasured(calls: pd.DataFrame, qualities: Mapping[Hashable, Quality | None]) -> None:
+    """Set NaN, in place, in the float columns of the ``calls`` rows (index label → the row's
+    quality block) that :func:`unmeasured_columns` says were not measured."""
+    floats = [c for c in calls.columns if pd.api.types.is_float_dtype(calls[c])]
+    for label, quality in qualities.items():
+        blank = unmeasured_columns(quality, floats)
+        if blank:
+            calls.loc[label, blank] = np.nan
+
+
+def roles_set_by_user(quality: Quality) -> Quality:
+    """A copy of a call's block once a user has set its roles: the role doubts (:data:`ROLE_FLAGS`)
+    dropped, an ``info`` flag saying the roles are the user's, the trust level following."""
+    settled = quality.model_copy(deep=True)
+    settled.flags = [f for f in settled.flags if f.code not in ROLE_FLAGS and f.code != "roles_set_by_user"]
+    settled.flags.append(
         QualityFlag(
             code="roles_set_by_user",
             meaning="rep and customer were set by a user (hearkit remap / CallSet.with_roles)",
@@ -150,8 +165,8 @@ def roles_set_by_user(block: str) -> str:
             affects=["roles"],
         )
     )
-    quality.trust = trust_of(quality.flags)
-    return json.dumps(quality.to_api(), sort_keys=True)
+    settled.trust = trust_of(settled.flags)
+    return settled
 
 
 def quality_of(row: pd.Series | None) -> Quality | None:

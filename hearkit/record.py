@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 from hearkit.frames import CALL_ID
 from hearkit.locate import callset_folder
 from hearkit.metrics import scorecards, speaker_stats
-from hearkit.quality import QUALITY_COLUMNS, quality_columns, quality_of, unmeasured_columns
+from hearkit.quality import QUALITY_COLUMNS, blank_unmeasured, quality_columns, quality_of
 from hearkit.schema import Quality, Result
 from hearkit.summarize import summarize_calls
 from hearkit.summary import CallSummary
@@ -530,11 +530,8 @@ def analyze_calls(
     roles_guessed = [c in guessed_ids for c in ids]
     for name, values in quality_columns(results, roles_guessed).items():  # issue 20: the quality block
         calls[name] = pd.array(values, dtype="str")
-    floats = [c for c in calls.columns if pd.api.types.is_float_dtype(calls[c])]
-    for position, result in enumerate(results):
-        blank = unmeasured_columns(result.quality if result is not None else None, floats)
-        if blank:  # "not measured" is NaN, never the 0 / 1 the arithmetic of one voice gives
-            calls.loc[calls.index[position], blank] = np.nan
+    # "not measured" is NaN, never the 0 / 1 the arithmetic of one voice gives
+    blank_unmeasured(calls, {label: r.quality for label, r in zip(calls.index, results, strict=True)})
     calls.attrs["metadata_columns"] = meta_cols
     formats = {cid: r.formats for cid, r in zip(ids, resolved, strict=True) if r.formats}
     # summaries=True: hearkit.summarize per call (offline extractive unless HEARKIT_LLM_BASE_URL is set).

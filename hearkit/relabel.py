@@ -21,7 +21,7 @@ turn: ``channel`` (a stereo channel), ``model`` (the diarizer, or the API's labe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -32,8 +32,9 @@ import pyarrow.compute as pc
 
 from hearkit.frames import CALL_ID
 from hearkit.metrics import ROLE_GROUPS, scorecards, speaker_stats
-from hearkit.quality import quality_of, roles_set_by_user, unmeasured_columns
+from hearkit.quality import blank_unmeasured, quality_cells, quality_of, roles_set_by_user
 from hearkit.record import CallSet
+from hearkit.schema import Quality
 from hearkit.transcript import canonical_role
 
 __all__ = [
@@ -114,18 +115,15 @@ def _settle_role_doubts(calls: pd.DataFrame, affected: set[str]) -> None:
     unreliable flag says was not measured (one voice found) stays NaN after the re-scoring."""
     if "quality" not in calls.columns:
         return
-    floats = [c for c in calls.columns if pd.api.types.is_float_dtype(calls[c])]
+    settled: dict[Hashable, Quality | None] = {}
     for label in calls.index[calls[CALL_ID].astype(str).isin(affected)]:
-        block = roles_set_by_user(str(calls.at[label, "quality"]))
-        settled = quality_of(pd.Series({"quality": block}))
-        if settled is None:
+        quality = quality_of(calls.loc[label])
+        if quality is None:
             continue
-        calls.at[label, "quality"] = block
-        calls.at[label, "trust"] = settled.trust
-        calls.at[label, "quality_flags"] = ",".join(f.code for f in settled.flags)
-        blank = unmeasured_columns(settled, floats)
-        if blank:
-            calls.loc[label, blank] = np.nan
+        settled[label] = roles_set_by_user(quality)
+        for name, value in quality_cells(settled[label]).items():
+            calls.at[label, name] = value
+    blank_unmeasured(calls, settled)
 
 
 def merge_speakers(
