@@ -174,15 +174,7 @@ class _Chart:
         return fig
 
 
-def render_html(
-    calls: CallFrames | Any | Sequence[Any],
-    *,
-    plotlyjs: PlotlyJS = "inline",
-    title: str = "hearkit call report",
-    open_calls: bool | None = None,
-    audio: report_audio.AudioMode | None = "none",
-    audio_files: Mapping[str, str | Path] | None = None,
-) -> str:
+def render_html(calls: CallFrames | Any | Sequence[Any], **options: Unpack[ReportOptions]) -> str:
     """The report as one HTML string.
 
     ``calls`` is a :class:`hearkit.record.CallSet`, a :class:`hearkit.record.CallRecord`, or a list
@@ -193,9 +185,7 @@ def render_html(
     means moments when the recordings are at hand (``audio_files`` {call_id: path}, an
     ``audio_path`` column, or the sample calls), see :mod:`hearkit.report_audio`.
     """
-    return _render(
-        calls, plotlyjs=plotlyjs, title=title, open_calls=open_calls, audio=audio, audio_files=audio_files
-    ).html
+    return _render(calls, **options).html
 
 
 @dataclass(frozen=True)
@@ -217,12 +207,13 @@ class WrittenReport:
 def _render(
     calls: CallFrames | Any | Sequence[Any],
     *,
-    plotlyjs: PlotlyJS,
-    title: str,
-    open_calls: bool | None,
-    audio: report_audio.AudioMode | None,
-    audio_files: Mapping[str, str | Path] | None,
+    plotlyjs: PlotlyJS = "inline",
+    title: str = "hearkit call report",
+    open_calls: bool | None = None,
+    audio: report_audio.AudioMode | None = "none",
+    audio_files: Mapping[str, str | Path] | None = None,
 ) -> RenderedReport:
+    """:func:`render_html` with the audio it embeds (the options and their defaults are here)."""
     if plotlyjs not in ("inline", "cdn"):
         raise ValueError(f"plotlyjs must be 'inline' or 'cdn', not {plotlyjs!r}")
     data = _collect(calls)
@@ -332,14 +323,7 @@ def write_report(
     target = Path(path)
     if target.is_dir():
         raise IsADirectoryError(f"{target} is a directory: give a file name such as {target / 'report.html'}")
-    rendered = _render(
-        calls,
-        plotlyjs=options.get("plotlyjs", "inline"),
-        title=options.get("title", "hearkit call report"),
-        open_calls=options.get("open_calls"),
-        audio=options.get("audio", "none"),
-        audio_files=options.get("audio_files"),
-    )
+    rendered = _render(calls, **options)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(rendered.html, encoding="utf-8")
     return WrittenReport(target, rendered.audio)

@@ -120,8 +120,9 @@ def build_index(turns: pd.DataFrame, words: pd.DataFrame | None = None) -> Phras
     ]
     blank = len(raw_vocab)
     raw_vocab = pa.concat_arrays([raw_vocab.cast(pa.large_string()), pa.array([""], pa.large_string())])
-    count = np.array([len(c) for c in codes_of] + [0], np.int64)[raw] if len(raw) else np.zeros(0, np.int64)
-    offsets = np.r_[0, np.cumsum([len(c) for c in codes_of])].astype(np.int64)
+    parts_of = np.array([len(c) for c in codes_of], np.int64)
+    count = parts_of[raw]
+    offsets = np.r_[0, np.cumsum(parts_of)].astype(np.int64)
     flat_codes = np.array([c for codes in codes_of for c in codes] + [-1], np.int32)
     token = np.repeat(np.arange(len(raw), dtype=np.int64), count)
     part = np.arange(len(token), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)

@@ -240,8 +240,7 @@ def _check_hit_inputs(words: pd.DataFrame | None, trackers: object) -> None:
     ):
         raise TypeError(
             "trackers must be a list of Tracker objects, e.g. DEFAULT_TRACKERS or"
-            " [Tracker('pricing', ['price', 'discount'])], not "
-            f"{trackers!r}"[:200]
+            f" [Tracker('pricing', ['price', 'discount'])], not {trackers!r:.100}"
         )
     if words is None:
         return
