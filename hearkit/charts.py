@@ -169,7 +169,7 @@ def metric_label(column: str) -> str:
         return METRIC_LABELS[column]
     words = column.split("_")
     notes = [w for w in words if w == "s"]
-    if len(words) > 1 and words[-1] in ("rep", "customer", "other", "total"):
+    if len(words) > 1 and words[-1] in (*metrics.ROLE_GROUPS, "total"):
         notes.append(words[-1])
         words = words[:-1]
     stem = " ".join(w for w in words if w != "s")

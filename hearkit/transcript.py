@@ -51,6 +51,7 @@ from pydantic import ValidationError
 from hearkit import frames
 from hearkit.errors import ResultUnavailableError
 from hearkit.frames import CALL_ID, TURN_COLUMNS, WORD_COLUMNS
+from hearkit.metrics import ROLE_GROUPS
 from hearkit.role_cues import CALLER_CUE
 from hearkit.schema import Job, Result
 
@@ -652,7 +653,7 @@ def canonical_role(role: str) -> str:
     """``role`` stripped, with the metric roles (``rep``, ``customer``, ``other``) in lower case
     whatever case they were typed in ("Rep" counted as another role, so its talk went to ``other``)."""
     stripped = role.strip()
-    return stripped.lower() if stripped.lower() in ("rep", "customer", "other") else stripped
+    return stripped.lower() if stripped.lower() in ROLE_GROUPS else stripped
 
 
 def _check_roles(roles: RoleMap) -> None:
