@@ -68,13 +68,15 @@ Bad input, and what happens (each counted in ``flags``, a comma-separated column
   ``speaker_0``; a missing role is ``unknown``.
 * ``single_speaker``: only one speaker talks; interruptions and overtalk are 0.
 * ``no_talk``: no speech at all (an empty result, or only zero-length turns): every ratio is
-  NaN and the row is still there (when the call is known from ``durations``).
+  NaN and the row is still there (a call without turns: when it is listed in ``calls``).
+* A ``durations`` key that is no call of the turns (nor of ``calls``) is a ``ValueError`` naming
+  it and the calls there are (a typo'd key made a phantom ``no_talk`` call).
 * ``duration_from_turns``: no duration given; the last turn end is used.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -204,14 +206,18 @@ class _Prepared:
 
 
 def clean_turns(
-    turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | None = None
+    turns: pd.DataFrame,
+    durations: Mapping[str, float] | pd.Series | None = None,
+    *,
+    calls: Iterable[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cleaned turns (times clipped, bad rows dropped) and a per-call frame of flag counts.
 
     The returned turns have columns ``call_id, speaker, role, start, end, text, n_words``; the
     flags frame has one row per call and one integer column per flag (see the module docstring).
+    ``durations`` and ``calls``: as in :func:`scorecards`.
     """
-    prep = _prepare(turns, durations)
+    prep = _prepare(turns, durations, calls)
     frame = pd.DataFrame(
         {
             CALL_ID: pd.array([prep.call_ids[c] for c in prep.call], dtype="str"),
@@ -232,6 +238,7 @@ def speaker_stats(
     words: pd.DataFrame | None = None,
     *,
     durations: Mapping[str, float] | pd.Series | None = None,
+    calls: Iterable[str] | None = None,
     options: MetricOptions | None = None,
 ) -> pd.DataFrame:
     """One row per (call, speaker): the per-speaker values behind :func:`scorecards`.
@@ -240,20 +247,24 @@ def speaker_stats(
     the call), ``share_of_call`` (talk_s / call duration), ``words, wpm`` (words / talk_s in
     minutes), ``questions, fillers, filler_rate`` (per 100 words), ``interruptions, backchannels,
     longest_monologue_s, n_responses, response_pause_s`` (mean pause before this speaker answers
-    another). ``words`` (the words frame), when given, supplies the word counts.
+    another). ``words`` (the words frame), when given, supplies the word counts. ``durations``
+    and ``calls``: as in :func:`scorecards`.
     """
-    prep = _prepare(turns, durations)
+    prep = _prepare(turns, durations, calls)
     per_spk, _ = _compute(prep, words, options or MetricOptions())
     return per_spk
 
 
 def talk_time(
-    turns: pd.DataFrame, *, durations: Mapping[str, float] | pd.Series | None = None
+    turns: pd.DataFrame,
+    *,
+    durations: Mapping[str, float] | pd.Series | None = None,
+    calls: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Talk time alone, one row per (call, speaker): ``call_id, speaker, role, talk_s`` (union of
     the speaker's turns, seconds) and ``talk_ratio`` (talk_s / summed talk time of the call; NaN
     when the call has no talk). The cheap part of :func:`speaker_stats`."""
-    prep = _prepare(turns, durations)
+    prep = _prepare(turns, durations, calls)
     n_calls, n_spk = len(prep.call_ids), len(prep.spk_name)
     offset = float(np.max(prep.end, initial=0.0)) + 1.0
     ivs = _merge_per_speaker(prep.spk, prep.start, prep.end, offset)
@@ -277,6 +288,7 @@ def scorecards(
     words: pd.DataFrame | None = None,
     *,
     durations: Mapping[str, float] | pd.Series | None = None,
+    calls: Iterable[str] | None = None,
     options: MetricOptions | None = None,
     min_overlap_s: float | None = None,
     backchannel_max_s: float | None = None,
@@ -285,7 +297,10 @@ def scorecards(
     """One scorecard row per call (columns :data:`SCORECARD_COLUMNS`, defined in the module docstring).
 
     ``durations`` maps ``call_id`` to the call duration in seconds (e.g. the result's
-    ``audio_seconds``); calls listed there but without turns get a row flagged ``no_talk``.
+    ``audio_seconds``); each key must be a call of ``turns`` or of ``calls``, else ``ValueError``
+    names it and the known calls (a typo'd key made a phantom silent call). ``calls``: calls to
+    score besides those of ``turns``; one without turns (an empty result) gets a row flagged
+    ``no_talk``.
     ``words`` (the words frame), when given, supplies word counts instead of ``turns.n_words``.
     The threshold keywords override ``options``.
     """
@@ -301,7 +316,7 @@ def scorecards(
     }
     if overrides:
         opts = MetricOptions(**{**opts.__dict__, **overrides})
-    prep = _prepare(turns, durations)
+    prep = _prepare(turns, durations, calls)
     _, per_call = _compute(prep, words, opts)
     return per_call
 
@@ -310,7 +325,11 @@ def scorecards(
 # Preparation
 
 
-def _prepare(turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | None) -> _Prepared:
+def _prepare(
+    turns: pd.DataFrame,
+    durations: Mapping[str, float] | pd.Series | None,
+    calls: Iterable[str] | None = None,
+) -> _Prepared:
     check(turns, "turns", [CALL_ID, START, END])
     n = len(turns)
     if turns[CALL_ID].isna().any():
@@ -336,7 +355,9 @@ def _prepare(turns: pd.DataFrame, durations: Mapping[str, float] | pd.Series | N
     given = _durations_series(durations)
     codes, uniques = pd.factorize(call_id)
     seen = set(uniques)
-    extra = [c for c in given.index if c not in seen]
+    listed = [] if calls is None else list(dict.fromkeys(_call_names(calls)))
+    _check_duration_keys(given, seen, listed)
+    extra = [c for c in listed if c not in seen]
     names = np.array([*map(str, uniques), *extra], dtype=object)
     rank = np.argsort(names, kind="stable")  # call codes in call_id order
     position = np.empty(len(names), dtype=np.int64)
@@ -424,6 +445,29 @@ def _durations_series(durations: Mapping[str, float] | pd.Series | None) -> pd.S
     if (series < 0).any():
         raise ValueError("durations must be ≥ 0 seconds; got a negative call duration")
     return series
+
+
+def _call_names(calls: Iterable[str]) -> list[str]:
+    if isinstance(calls, str):
+        raise TypeError(f"calls is a list of call ids, not one string ({calls!r}): pass [{calls!r}]")
+    return [str(c) for c in calls]
+
+
+def _check_duration_keys(given: pd.Series, seen: set[str], listed: list[str]) -> None:  # type: ignore[type-arg]
+    """A ``durations`` key that names no call (of the turns or of ``calls``) is an error: it
+    would have made a row of a call that does not exist, flagged ``no_talk``."""
+    known = seen.union(listed)
+    unknown = [str(c) for c in given.index if c not in known]
+    if not unknown:
+        return
+    shown = sorted(known)
+    valid = ", ".join(repr(c) for c in shown[:10]) + (f" … ({len(shown)} in all)" if len(shown) > 10 else "")
+    raise ValueError(
+        f"durations names {len(unknown)} call(s) that turns does not have: "
+        f"{', '.join(repr(c) for c in unknown[:10])}{' …' if len(unknown) > 10 else ''}. "
+        f"The calls are: {valid or 'none (turns is empty)'}. Fix the call id, or pass "
+        "calls=[...] to score a call that has no turns (an empty result) as a no_talk row"
+    )
 
 
 def _word_counts(turns: pd.DataFrame, text: pd.Series, keep: BoolArray) -> FloatArray:  # type: ignore[type-arg]

@@ -483,15 +483,15 @@ def analyze_calls(
     audio = {cid: r.audio_seconds for cid, r in zip(ids, results, strict=True)}
     durations = {cid: float(a) for cid, a in audio.items() if a is not None}
     # Calls without audio_seconds still get a row (no_talk when they have no turns either).
-    known = pd.Series(durations, dtype=np.float64).reindex(ids)
-    cards = scorecards(turns, words, durations=known.dropna())
+    known = pd.Series(durations, dtype=np.float64).reindex(ids).dropna()
+    cards = scorecards(turns, words, durations=known, calls=known.index)
     missing = [c for c in ids if c not in set(cards[CALL_ID])]
     if missing:
         extra = scorecards(empty_turns(), durations=dict.fromkeys(missing, 0.0))
         cards = pd.concat([cards, extra], ignore_index=True)
     tracker_list = list(trackers) if trackers is not None else list(DEFAULT_TRACKERS)
     hits = find_hits(words, tracker_list, turns=turns, durations=durations)
-    speakers = speaker_stats(turns, words, durations=known.dropna())
+    speakers = speaker_stats(turns, words, durations=known, calls=known.index)
 
     meta_rows = _metadata_rows(metadata, ids)
     calls = pd.DataFrame(

@@ -347,12 +347,9 @@ def _rescore(
     ids = np.array(sorted(affected), dtype=object)
     duration = _durations(calls, ids)
     known = {str(c): float(d) for c, d in zip(ids, duration, strict=True) if np.isfinite(d)}
-    cards = scorecards(
-        part, part_words if part_words is not None and len(part_words) else None, durations=known or None
-    )
-    stats = speaker_stats(
-        part, part_words if part_words is not None and len(part_words) else None, durations=known or None
-    )
+    found_words = part_words if part_words is not None and len(part_words) else None
+    cards = scorecards(part, found_words, durations=known or None, calls=list(known))
+    stats = speaker_stats(part, found_words, durations=known or None, calls=list(known))
     return cards, stats
 
 

@@ -31,12 +31,28 @@ def test_empty_turns_frame_gives_no_rows_but_the_columns() -> None:
     assert cards.empty and "talk_ratio_rep" in cards.columns
 
 
-def test_empty_call_known_from_durations_is_no_talk_with_nan_ratios() -> None:
-    cards = scorecards(frame(), durations={"empty": 30.0})
+def test_empty_call_listed_in_calls_is_no_talk_with_nan_ratios() -> None:
+    cards = scorecards(frame(), durations={"empty": 30.0}, calls=["empty"])
     row = one(cards, "empty")
     assert "no_talk" in flags(row)
     assert all(math.isnan(row[c]) for c in [*RATIOS, "longest_monologue_s", "patience_s"])
     assert row["silence_share"] == 1.0 and row["duration_s"] == 30.0
+
+
+def test_a_typo_in_a_durations_key_is_an_error_naming_it_and_the_calls() -> None:
+    # 'cal_1' for 'call_1': it made a third, silent call flagged no_talk, and call_1 lost its length
+    turns = frame(("call_1", "a", "rep", 0.0, 10.0), ("call_2", "a", "rep", 0.0, 5.0))
+    with pytest.raises(ValueError, match=r"'cal_1'.*'call_1', 'call_2'.*calls=") as info:
+        scorecards(turns, durations={"cal_1": 60.0, "call_2": 30.0})
+    assert "'call_2'" not in str(info.value).split("The calls are")[0]  # the good key is not blamed
+
+
+def test_durations_of_known_calls_still_score_every_call() -> None:
+    turns = frame(("call_1", "a", "rep", 0.0, 10.0), ("call_2", "a", "rep", 0.0, 5.0))
+    cards = scorecards(turns, durations={"call_1": 60.0}, calls=["call_3"])
+    assert sorted(cards["call_id"]) == ["call_1", "call_2", "call_3"]
+    assert one(cards, "call_1")["duration_s"] == 60.0
+    assert "no_talk" in flags(one(cards, "call_3"))
 
 
 def test_only_zero_length_segments_is_no_talk_not_a_division_error() -> None:
