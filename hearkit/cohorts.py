@@ -35,7 +35,7 @@ import functools
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any, Literal, TypeAlias
 
@@ -134,7 +134,9 @@ class Comparison:
     ``mean_a``, ``mean_b``, ``difference`` (``mean_a − mean_b``), ``lo``, ``hi``, ``verdict``
     (``a_higher``, ``b_higher``, ``unclear`` when the interval holds 0, ``not_enough``) and
     ``reading`` (the plain-words sentence). Values are in the metric's own units (shares 0–1);
-    readings use :func:`metric_unit`.
+    readings use :func:`metric_unit`. ``n_calls``: the calls given; ``left_out``: the calls not
+    compared at all, by reason (``{"no rep": 3}``: no value to group them by), and
+    :attr:`left_out_note` says it in words (the first of :meth:`readings`).
     """
 
     by: str
@@ -143,11 +145,20 @@ class Comparison:
     min_calls: int
     groups: pd.DataFrame
     differences: pd.DataFrame
+    n_calls: int = 0
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def left_out_note(self) -> str:
+        """``3 of 50 calls not compared: no rep (3)``, or ``""`` when every call was."""
+        return _left_out_note(self.n_calls, self.left_out)
 
     def readings(self, metric: str | None = None) -> list[str]:
-        """The plain-words readings, optionally of one metric."""
+        """The plain-words readings, optionally of one metric; the :attr:`left_out_note` first
+        when calls were left out."""
         rows = self.differences if metric is None else self.differences[self.differences["metric"] == metric]
-        return [str(r) for r in rows["reading"]]
+        note = self.left_out_note
+        return ([note] if note else []) + [str(r) for r in rows["reading"]]
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,8 @@ class Trend:
     ``points``: one row per (group, period): ``group``, ``period`` (a ``Timestamp``, the start
     of the period), ``n_calls``, ``mean``, ``lo``, ``hi``. ``changes``: one row per group: the
     difference last period − first period with its interval, ``verdict`` and ``reading``.
+    ``n_calls`` and ``left_out`` (by reason: no group value, no readable date): as in
+    :class:`Comparison`.
     """
 
     metric: str
@@ -165,6 +178,13 @@ class Trend:
     confidence: float
     points: pd.DataFrame
     changes: pd.DataFrame
+    n_calls: int = 0
+    left_out: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def left_out_note(self) -> str:
+        """``3 of 50 calls not in the trend: no readable date (3)``, or ``""``."""
+        return _left_out_note(self.n_calls, self.left_out, "not in the trend")
 
 
 def compare(
@@ -184,7 +204,8 @@ def compare(
     ``metrics``: a column or columns of it (default: every numeric metric column). ``by``: the
     grouping column, or ``week`` / ``month`` from the ``date`` column. ``pairs``: ``"all"``
     (every pair of groups), ``"vs_rest"`` (each group against all other calls together), or a
-    list of ``(a, b)`` group names. Calls without a group label are left out.
+    list of ``(a, b)`` group names. Calls without a group label are left out, and counted:
+    ``Comparison.left_out`` and the first reading say how many and why.
 
     >>> compare(calls, "talk_ratio_rep", by="rep").readings()
     ['Maya Chen talks more than Sam Ortiz: 95 % interval of the difference 4–11 pp, 38 and 41 calls']
@@ -194,6 +215,9 @@ def compare(
     _check_options(confidence, n_resamples, min_calls)
     labels = _group_labels(frame, by)
     keep = labels.notna().to_numpy()
+    derived = by in DERIVED_GROUPS and by not in frame.columns
+    left_out = _left_out({"no readable date" if derived else f"no {by}": ~keep})
+    _check_some_kept(keep, by)
     values = _values(frame, names)[keep]
     codes, uniques = pd.factorize(labels[keep], sort=True)
     group_names = [str(g) for g in uniques]
@@ -250,6 +274,8 @@ def compare(
         min_calls=min_calls,
         groups=_groups_frame(group_rows),
         differences=_differences_frame(diff_rows),
+        n_calls=len(frame),
+        left_out=left_out,
     )
 
 
@@ -276,6 +302,9 @@ def trend(
     labels = _group_labels(frame, by)
     starts = _period_starts(frame, period, date)
     keep = (labels.notna() & starts.notna()).to_numpy()
+    no_label = labels.isna().to_numpy()
+    left_out = _left_out({f"no {by}": no_label, f"no readable {date}": ~no_label & starts.isna().to_numpy()})
+    _check_some_kept(keep, f"{by} and a readable {date}")
     values = _values(frame, [name])[keep]
     keys = pd.DataFrame({"group": labels[keep].astype(str).to_numpy(), "period": starts[keep].to_numpy()})
     codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), sort=True)
@@ -351,7 +380,37 @@ def trend(
         change_rows,
         columns=["group", "first", "last", "n_first", "n_last", "change", "lo", "hi", "verdict", "reading"],
     )
-    return Trend(metric=name, by=by, period=period, confidence=confidence, points=points, changes=changes)
+    return Trend(
+        metric=name,
+        by=by,
+        period=period,
+        confidence=confidence,
+        points=points,
+        changes=changes,
+        n_calls=len(frame),
+        left_out=left_out,
+    )
+
+
+def _left_out(reasons: dict[str, npt.NDArray[np.bool_]]) -> dict[str, int]:
+    """Calls left out, by reason (reasons with none left out are not listed)."""
+    return {reason: int(mask.sum()) for reason, mask in reasons.items() if mask.any()}
+
+
+def _left_out_note(n_calls: int, left_out: dict[str, int], what: str = "not compared") -> str:
+    total = sum(left_out.values())
+    if not total:
+        return ""
+    reasons = ", ".join(f"{reason} ({count})" for reason, count in left_out.items())
+    return f"{total} of {n_calls} calls {what}: {reasons}"
+
+
+def _check_some_kept(keep: npt.NDArray[np.bool_], needed: str) -> None:
+    if not keep.any():
+        raise ValueError(
+            f"no call has a {needed} to group it by ({len(keep)} calls): fill that column, e.g. with"
+            " analyze_calls(..., metadata=...), or group by another column"
+        )
 
 
 # ---------------------------------------------------------------------------------------------

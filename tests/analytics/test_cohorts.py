@@ -94,6 +94,39 @@ def test_vs_rest_and_trend(populations: tuple[pd.DataFrame, pd.DataFrame]) -> No
     assert set(weeks.groups["group"]) == {"2026-W03", "2026-W11", "2026-W06"}  # ISO weeks of the dates
 
 
+def test_calls_without_the_grouping_value_are_counted_not_dropped_silently(
+    populations: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    pop_a, pop_b = populations
+    named = pd.concat([pop_a.head(20).assign(rep="Maya"), pop_b.head(20).assign(rep="Sam")])
+    unnamed = pd.concat([pop_a.iloc[50:53].assign(rep=None), pop_b.iloc[50:52].assign(rep="")])
+    frame = pd.concat([named, unnamed], ignore_index=True)  # 45 calls, 5 of them without a rep
+    result = cohorts.compare(frame, "talk_ratio_rep", by="rep")
+    assert result.n_calls == 45 and result.left_out == {"no rep": 5}
+    assert result.readings()[0] == "5 of 45 calls not compared: no rep (5)"
+    assert int(result.groups["n_calls"].sum()) == 40
+    dated = frame.assign(date=["2026-01-05"] * 38 + ["someday"] * 2 + ["2026-02-02"] * 5)
+    trend = cohorts.trend(dated, "talk_ratio_rep", by="rep")
+    # the last 5 have no rep; of the 40 with a rep, 2 have no readable date
+    assert trend.left_out == {"no rep": 5, "no readable date": 2}
+    assert trend.left_out_note == "7 of 45 calls not in the trend: no rep (5), no readable date (2)"
+    weeks = cohorts.compare(dated, "talk_ratio_rep", by="week")
+    assert weeks.left_out == {"no readable date": 2}
+    from hearkit import cohort_charts
+
+    _, report_readings = cohort_charts.report_section(frame, min_calls=10)  # the report's section
+    assert report_readings[0] == "5 of 45 calls not compared: no rep (5)"
+    with pytest.raises(ValueError, match="no call has a team to group it by"):
+        cohorts.compare(frame.assign(team=None), "talk_ratio_rep", by="team")
+
+
+def test_every_call_compared_has_no_note(populations: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    sample = pd.concat([populations[0].head(12).assign(rep="A"), populations[1].head(12).assign(rep="B")])
+    result = cohorts.compare(sample, "talk_ratio_rep")
+    assert result.left_out == {} and result.left_out_note == ""
+    assert result.readings() == list(result.differences["reading"])
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
