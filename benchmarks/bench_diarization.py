@@ -18,9 +18,12 @@ Metrics, per file and pooled (pooled = sums over files before dividing):
   ``DiarizationErrorRate(collar=0.25, skip_overlap=False)`` over the file's UEM (the whole file where
   none is given); hypothesis = the result's segments with their speakers. ``miss``, ``fa`` and
   ``conf`` are the three terms over the same denominator, so they add up to DER.
-* **Beyond two voices**: the reference speaker-time in frames where three or more people talk at
-  once, past the second (:func:`beyond_two`): the segmentation labels at most two speakers per
-  window, so this part of the missed speech is out of its reach.
+* **Missed speech against the detectors** (:class:`MissParts`, from the reference and the
+  detectors alone): reference speaker-time that neither the segmentation nor Silero hears (the
+  floor no reassignment reaches), that only Silero hears, overlap the segmentation's count leaves
+  under two voices, voices beyond two at once (beyond the powerset model's reach), and the DER miss
+  term of oracle hypotheses: with the segmentation's count and perfect assignment, and the best
+  reachable (up to two true speakers wherever either detector hears).
 * **Speakers** found / true: found = ``Result.speakers``; ``±1`` counts files within one speaker.
 * **Talk-share error** = max over true speakers of |found share − true share| in percentage points;
   share = the union of a speaker's spans / the sum of all speakers' spans; found labels mapped to
@@ -61,9 +64,11 @@ from pyannote.metrics.diarization import DiarizationErrorRate
 from references import Spans, channel_truth, falcon_spans, rttm_spans
 
 from hearkit.engine.pipeline import WhisperTranscriber
+from hearkit.engine.pipeline import diarize as diarize_module
 from hearkit.engine.pipeline.asr import RecognizedWord, resolve_model
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
 from hearkit.engine.pipeline.diarize import SpeakerConstraints
+from hearkit.engine.pipeline.segmentation import FRAME_STEP, Segmentation
 from hearkit.engine.pipeline.transcriber import _single_signal
 from hearkit.engine.pipeline.vad import speech_regions
 from hearkit.schema import JobCreateParams, Result
@@ -107,6 +112,10 @@ class Outcome:
     talk_err: float = float("nan")
     quality_s: float = 0.0
     label_cpu_s: float = 0.0
+    count: npt.NDArray[np.int64] | None = None
+    """The segmentation's per-frame speaker count of this run (recorded, not recomputed)."""
+    regions: list[tuple[int, int]] = field(default_factory=list)
+    """The recogniser's Silero regions (cached with the words)."""
 
     @property
     def found(self) -> int:
@@ -157,6 +166,19 @@ def mixed(samples: list[npt.NDArray[np.float32]]) -> DecodedAudio:
     length = min(len(s) for s in samples)
     mix = np.mean(np.stack([s[:length] for s in samples]), axis=0).astype(np.float32)
     return DecodedAudio(samples=mix[None, :], source_rate=SAMPLE_RATE, source_channels=1)
+
+
+def level_mix(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32], db: float) -> DecodedAudio:
+    """Two separately recorded parties mixed to mono with ``first`` ``db`` dB louder than at equal gain."""
+    return mixed([first * np.float32(10 ** (db / 20)), second])
+
+
+LEVELS_DB = (-6.0, 0.0, 6.0)
+"""Relative levels of the first party in the development level mixes."""
+SERIOUSLY_SOURCES = {"source0": "MEO015", "source1": "FEE013", "source3": "FEE016"}
+"""The ami_seriously headset sources and the RTTM speaker each one carries (its energy detector's
+speech lies 95, 90 and 100 % inside that speaker's reference turns and covers 82, 82 and 94 % of them;
+source2, MEE014's headset, who talks 1.2 s, is mostly the others' crosstalk and is left out)."""
 
 
 def file_key(*paths: Path) -> str:
@@ -241,6 +263,7 @@ def development_items(only: str | None) -> list[Item]:
                 file_key(path),
             )
         )
+    items += level_mix_items(want)
     for truth_path in sorted(SAMPLES.glob("*.truth.json")):
         data = json.loads(truth_path.read_text())
         if want(data["call_id"]):
@@ -257,6 +280,61 @@ def development_items(only: str | None) -> list[Item]:
                     file_key(path),
                 )
             )
+    return items
+
+
+def level_mix_items(want: Any) -> list[Item]:
+    """Development two-party mixes made here from separately recorded parties (issue 20, fourth round):
+
+    * ``seriously.<a>+<b>@<dB>``: two of ami_seriously's headset sources (:data:`SERIOUSLY_SOURCES`)
+      mixed at :data:`LEVELS_DB`: real two-voice overlap; truth = the mixture's RTTM turns of those two
+      speakers (third-party; the headset signals carry the others' crosstalk faintly);
+    * ``aws_lca_<call>.mix@<dB>``: the contact-centre calls' agent and caller legs at -6 and +6 dB
+      (0 dB is the ``.mix`` row); truth = each leg's own energy (:func:`references.channel_truth`);
+    * ``<sample call>.stereo@<dB>``: the sample calls' two channels mixed, the rep's channel +6 dB
+      (calls 01, 03, 05, 07) or -6 dB (02, 04, 06) against the customer's; truth = the script's turns.
+
+    All run as two-party calls (``speakers_expected=2``)."""
+    items: list[Item] = []
+    seriously = REAL / "pyannote_ami_seriously"
+    rttm = rttm_spans(seriously / "mixture.rttm")
+    names = list(SERIOUSLY_SOURCES)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            for db in LEVELS_DB:
+                name = f"seriously.{a[-1]}+{b[-1]}@{db:+.0f}"
+                if not want(name):
+                    continue
+                paths = [seriously / "sources" / f"{x}.wav" for x in (a, b)]
+                first, second = (decode_audio(path).samples[0] for path in paths)
+                truth = [s for s in rttm if s[2] in (SERIOUSLY_SOURCES[a], SERIOUSLY_SOURCES[b])]
+                key = f"{file_key(*paths)}{db:+.0f}"
+                items.append(Item(name, "seriously_pairs", level_mix(first, second, db), truth, 2, True, key))
+    for call in ("40", "49"):
+        for db in (-6.0, 6.0):
+            name = f"aws_lca_{call}.mix@{db:+.0f}"
+            if not want(name):
+                continue
+            legs = [
+                REAL / "aws_lca_calls" / f"Auto_Repairs_{call}_UTC_{leg}.wav" for leg in ("agent", "caller")
+            ]
+            agent, caller = (decode_audio(p).samples[0] for p in legs)
+            truth = channel_truth(agent, "agent") + channel_truth(caller, "caller")
+            key = f"{file_key(*legs)}{db:+.0f}"
+            items.append(Item(name, "aws_lca_levels", level_mix(agent, caller, db), truth, 2, True, key))
+    for index, truth_path in enumerate(sorted(SAMPLES.glob("*.truth.json"))):
+        data = json.loads(truth_path.read_text())
+        db = 6.0 if index % 2 == 0 else -6.0
+        name = f"{data['call_id']}.stereo@{db:+.0f}"
+        if not want(name):
+            continue
+        path = SAMPLES / f"{data['call_id']}.stereo.ogg"
+        stereo = decode_audio(path).samples
+        rep_channel = next(t["channel"] for t in data["turns"] if t["role"] == "rep")
+        first, second = stereo[rep_channel], stereo[1 - rep_channel]
+        truth = [(t["start"], t["end"], t["speaker"]) for t in data["turns"]]
+        key = f"{file_key(path)}{db:+.0f}"
+        items.append(Item(name, "sample_levels", level_mix(first, second, db), truth, 2, True, key))
     return items
 
 
@@ -345,9 +423,23 @@ def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
     signal, regions, words, asr_s = recognised(transcriber, item, fresh)
     # A two-party call is run as `hearkit analyze --mono` runs it: speakers_expected=2.
     options = JobCreateParams(diarize=True, speakers_expected=2 if item.two_party else None, **item.options)
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = transcriber.label_speakers(signal, regions, words, options, item.audio.duration)
-    outcome = Outcome(item, result, asr_s, time.perf_counter() - t0, label_cpu_s=time.process_time() - c0)
+    seen: list[Segmentation] = []
+    real_segment = diarize_module.__dict__["segment"]
+
+    def recording(*args: Any, **kwargs: Any) -> Segmentation:
+        seg: Segmentation = real_segment(*args, **kwargs)
+        seen.append(seg)
+        return seg
+
+    diarize_module.__dict__["segment"] = recording
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = transcriber.label_speakers(signal, regions, words, options, item.audio.duration)
+        outcome = Outcome(item, result, asr_s, time.perf_counter() - t0, label_cpu_s=time.process_time() - c0)
+    finally:
+        diarize_module.__dict__["segment"] = real_segment
+    outcome.count = seen[0].count if seen else None
+    outcome.regions = [(int(a), int(b)) for a, b in regions]
     # The quality block's own cost, timed again on its own (the activity is computed for trimming anyway).
     from hearkit.engine.pipeline.quality import mono_quality
     from hearkit.engine.pipeline.vad import energy_activity
@@ -369,26 +461,162 @@ def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
 
 
 # -- printing --------------------------------------------------------------------------------------
-def beyond_two(outcomes: list[Outcome]) -> tuple[float, float]:
-    """Seconds of reference speaker-time in all files, and of it the part beyond two voices at once
-    (Σ over 10 ms frames of max(0, speakers talking − 2)): speech that a diarizer giving each frame at
-    most two speakers (the powerset segmentation's limit per window) cannot label. Over each file's UEM."""
-    total = beyond = 0.0
+@dataclass
+class MissParts:
+    """Where the reference speech lies against what the detectors hear, per 16.9 ms segmentation frame
+    (frame middles inside the UEM; no collar). Seconds of reference speaker-time (a frame where k people
+    talk counts k × 16.9 ms):
+
+    * ``speech``: all of it;
+    * ``unheard``: in frames where neither the segmentation (its per-frame count is 0) nor the
+      recogniser's Silero regions (threshold 0.3, 0.2 s padding, cached with the words) hear anyone:
+      no reassignment of the detected speech can label it, the floor of the miss;
+    * ``silero_only``: in frames only Silero hears (count 0): a diarizer that also labelled Silero's
+      regions could reach it; ``silero_empty``: seconds of frames only Silero hears where nobody talks
+      (the false alarm labelling them would add);
+    * ``under_two``: in frames the segmentation hears, the voices it under-counts within two
+      (count 1 where two or more talk): max(0, min(talking, 2) − count);
+    * ``beyond_two``: in frames either detector hears, the voices past the second
+      (max(0, talking − 2)): beyond the powerset model's two speakers per window;
+    * ``over``: the opposite error, speaker-time the count adds where fewer talk (max(0, count − talking)).
+
+    And two DER miss terms (pyannote.metrics, collar 0.25, the file's UEM, the same as the DER table)
+    of oracle hypotheses that take the *true* speakers: ``count_miss`` / ``reachable_miss`` = seconds
+    missed when every frame carries the first ``count`` true speakers talking in it (the miss the
+    segmentation's count allows with perfect assignment), resp. up to two true speakers in every frame
+    the segmentation or Silero hears (the best a diarizer built on these detectors, at most two voices a
+    frame, can reach); ``scored`` = the DER's denominator (reference speech after the collar)."""
+
+    speech: float = 0.0
+    unheard: float = 0.0
+    silero_only: float = 0.0
+    silero_empty: float = 0.0
+    under_two: float = 0.0
+    beyond_two: float = 0.0
+    over: float = 0.0
+    count_miss: float = 0.0
+    reachable_miss: float = 0.0
+    scored: float = 0.0
+
+    def __add__(self, other: MissParts) -> MissParts:
+        return MissParts(*(a + b for a, b in zip(self.values(), other.values(), strict=True)))
+
+    def values(self) -> list[float]:
+        return [
+            self.speech,
+            self.unheard,
+            self.silero_only,
+            self.silero_empty,
+            self.under_two,
+            self.beyond_two,
+            self.over,
+            self.count_miss,
+            self.reachable_miss,
+            self.scored,
+        ]
+
+
+def _oracle_miss(
+    truth: Spans,
+    speakers: list[str],
+    talking: npt.NDArray[np.bool_],
+    allowed: npt.NDArray[np.int64],
+    times: npt.NDArray[np.float64],
+    uem: Timeline,
+) -> tuple[float, float]:
+    """DER miss seconds and denominator of the true speakers kept in at most ``allowed`` per frame."""
+    keep = talking & (np.cumsum(talking, axis=1) <= allowed[:, None])
+    half = FRAME_STEP / SAMPLE_RATE / 2
+    spans: Spans = []
+    for k, speaker in enumerate(speakers):
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], keep[:, k].astype(np.int8), [0]])))
+        spans += [
+            (times[a] - half, times[b - 1] + half, speaker)
+            for a, b in zip(edges[::2], edges[1::2], strict=True)
+        ]
+    metric = DiarizationErrorRate(collar=0.25, skip_overlap=False)
+    terms = metric(annotation(truth), annotation(spans), uem=uem, detailed=True)
+    return float(terms["missed detection"]), float(terms["total"])
+
+
+def miss_parts(outcome: Outcome) -> MissParts | None:
+    """The decomposition of :class:`MissParts` for one file (``None``: no reference or no count)."""
+    truth, count = outcome.item.truth, outcome.count
+    if truth is None or count is None:
+        return None
+    start, end = outcome.item.uem or (0.0, outcome.item.audio.duration)
+    times = np.asarray(Segmentation.frame_time(np.arange(len(count), dtype=np.float64)))
+    inside = (times >= start) & (times < end)
+    speakers = sorted({s[2] for s in truth})
+    talking = np.zeros((len(times), len(speakers)), dtype=bool)
+    for a, b, who in truth:
+        talking[:, speakers.index(who)] |= (times >= a) & (times < b)
+    talking &= inside[:, None]
+    silero = np.zeros(len(times), dtype=bool)
+    for a, b in outcome.regions:
+        silero |= (times >= a / SAMPLE_RATE) & (times < b / SAMPLE_RATE)
+    n = talking.sum(axis=1)
+    heard = count > 0
+    dt = FRAME_STEP / SAMPLE_RATE
+    uem = Timeline([Segment(start, end)])
+    count_miss, scored = _oracle_miss(truth, speakers, talking, count, times, uem)
+    reach = np.where(heard | silero, 2, 0).astype(np.int64)
+    reachable_miss, _ = _oracle_miss(truth, speakers, talking, reach, times, uem)
+    return MissParts(
+        speech=dt * float(n.sum()),
+        unheard=dt * float(n[~heard & ~silero].sum()),
+        silero_only=dt * float(n[~heard & silero].sum()),
+        silero_empty=dt * float((~heard & silero & inside & (n == 0)).sum()),
+        under_two=dt * float(np.clip(np.minimum(n, 2) - count, 0, None)[heard].sum()),
+        beyond_two=dt * float(np.clip(n - 2, 0, None)[heard | silero].sum()),
+        over=dt * float(np.clip(count - n, 0, None)[inside].sum()),
+        count_miss=count_miss,
+        reachable_miss=reachable_miss,
+        scored=scored,
+    )
+
+
+def print_miss_parts(outcomes: list[Outcome]) -> None:
+    """Per file and pooled: where the missed speech lies (:class:`MissParts`) beside this run's miss."""
+    rows: list[tuple[Outcome, MissParts]] = []
     for outcome in outcomes:
-        if outcome.item.truth is None:
-            continue
-        start, end = outcome.item.uem or (0.0, outcome.item.audio.duration)
-        times = np.arange(start, end, 0.01) + 0.005
-        talking = np.zeros(len(times), dtype=np.int64)
-        for speaker in {s[2] for s in outcome.item.truth}:
-            active = np.zeros(len(times), dtype=bool)
-            for a, b, who in outcome.item.truth:
-                if who == speaker:
-                    active |= (times >= a) & (times < b)
-            talking += active
-        total += 0.01 * float(talking.sum())
-        beyond += 0.01 * float(np.clip(talking - 2, 0, None).sum())
-    return total, beyond
+        parts = miss_parts(outcome)
+        if parts is not None:
+            rows.append((outcome, parts))
+    if not rows:
+        return
+    print(
+        "\nmissed speech against the detectors (reference speaker-time s per 16.9 ms frame, no collar;"
+        " DER miss terms with the collar: this run / the segmentation's count with perfect assignment"
+        " / best reachable with <= 2 voices wherever the segmentation or Silero hears):\n"
+    )
+    print(
+        "| file | speaker-time s | unheard by both s | Silero only s (nobody talks there s)"
+        " | under-counted <= 2 voices s | beyond two s | over-counted s | miss now | count-bound miss"
+        " | best reachable miss |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+
+    def cells(name: str, group: list[Outcome], parts: MissParts) -> str:
+        missed = sum(o.terms.get("missed detection", 0.0) for o in group)
+        total = sum(o.terms.get("total", 0.0) for o in group) or float("nan")
+        scored = parts.scored or float("nan")
+        return (
+            f"| {name} | {parts.speech:.1f} | {parts.unheard:.1f} | {parts.silero_only:.1f}"
+            f" ({parts.silero_empty:.1f}) |"
+            f" {parts.under_two:.1f} | {parts.beyond_two:.1f} | {parts.over:.1f} | {pct(missed / total)} |"
+            f" {pct(parts.count_miss / scored)} | {pct(parts.reachable_miss / scored)} |"
+        )
+
+    for outcome, parts in rows:
+        print(cells(outcome.item.name, [outcome], parts))
+    folders: dict[str, list[tuple[Outcome, MissParts]]] = {}
+    for outcome, parts in rows:
+        folders.setdefault(outcome.item.folder, []).append((outcome, parts))
+    for folder, group in folders.items():
+        if len(group) > 1:
+            print(cells(f"**{folder}**", [o for o, _ in group], sum((p for _, p in group), MissParts())))
+    print(cells("**pooled**", [o for o, _ in rows], sum((p for _, p in rows), MissParts())))
 
 
 def der_parts(outcomes: list[Outcome]) -> tuple[float, float, float, float]:
@@ -452,12 +680,7 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
         f" + quality {label / audio:.4f} wall ({label:.1f} s; CPU {label_cpu:.1f} s, {label_cpu / audio:.4f}"
         f" per audio second), of which the quality block {quality / audio:.5f} ({quality:.2f} s)"
     )
-    speech, beyond = beyond_two(outcomes)
-    if speech:
-        print(
-            f"\nreference speaker-time {speech:.1f} s, of it beyond two voices at once {beyond:.1f} s"
-            f" ({100 * beyond / speech:.1f} %: beyond a 2-speakers-per-frame diarizer, the floor of its miss)"
-        )
+    print_miss_parts(outcomes)
     wrong = [o for o in outcomes if o.wrong]
     right = [o for o in outcomes if not o.wrong]
     flagged_wrong = sum(bool(o.flags) for o in wrong)
