@@ -558,7 +558,13 @@ def analyze_call(
 ) -> CallRecord:
     """The :class:`CallRecord` of one call (the guide's ``analyzeCall``); ``summary`` fills
     ``CallRecord.summary`` with :func:`hearkit.summarize.summarize` (offline extractive unless an
-    LLM endpoint is configured in ``HEARKIT_LLM_BASE_URL``)."""
+    LLM endpoint is configured in ``HEARKIT_LLM_BASE_URL``).
+
+    A job without its result (queued, running, failed, or offloaded to ``result_url``) is a
+    :class:`~hearkit.errors.ResultUnavailableError` saying what to do, and a dict that is no job
+    or result (``{}``) a ``ValueError``: both made an empty record before. (:func:`analyze_calls`
+    keeps a row for such a job among others.)"""
+    resolve(job_or_result).require_result()
     callset = analyze_calls(
         [job_or_result],
         call_ids=None if call_id is None else [call_id],

@@ -322,6 +322,12 @@ class Resolved:
             return self.result
         job = self.job
         assert job is not None  # a Resolved without a result always has its job
+        if job.status in ("failed", "cancelled"):
+            why = f" ({job.error})" if job.error else ""
+            raise ResultUnavailableError(
+                f"job {job.job_id} {job.status}{why}: it has no transcript; send the recording again"
+                " (a new job) once the cause is fixed"
+            )
         if job.status != "completed":
             raise ResultUnavailableError(
                 f"job {job.job_id} is {job.status}, it has no transcript yet: "
@@ -333,13 +339,26 @@ class Resolved:
         )
 
 
+_SOURCE_FIELDS = frozenset({*Job.model_fields, *Result.model_fields})
+"""The keys of which a dict source needs at least one to be read as a job or a result."""
+
+
 def resolve(source: Source) -> Resolved:
     """Tell a job from a result: a :class:`Job` (or a dict with ``job_id`` or ``status``) gives its
     inline result and itself; a :class:`Result` (or its dict) gives itself.
 
-    Raises ``ValueError`` when a dict is neither, ``TypeError`` for anything else.
+    Raises ``ValueError`` when a dict is neither (an empty dict, or one with none of a job's or a
+    result's fields, read as an empty result before), ``TypeError`` for anything else.
     """
     if isinstance(source, Mapping):
+        if not any(key in _SOURCE_FIELDS for key in source):
+            keys = ", ".join(repr(str(k)) for k in list(source)[:8]) or "no keys"
+            raise ValueError(
+                f"source is not a PyAI job or result: the dict has {keys}, none of a job's fields"
+                " (job_id, status) or a result's (text, segments, words, audio_seconds). Pass the job"
+                " from client.jobs.wait(job_id) or its client.jobs.result(job), or a result JSON read"
+                " with json.load"
+            )
         try:
             if "job_id" in source or "status" in source:
                 source = Job.model_validate(dict(source))

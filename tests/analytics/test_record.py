@@ -129,3 +129,32 @@ def test_synthetic_calls_have_realistic_structure() -> None:
     assert sorted_ok.all()
     cs = synthetic_calls(5, hits=True)
     assert len(cs.calls) == 5 and (cs.hits["time_source"] == "interpolated").all()
+
+
+@pytest.mark.parametrize("source", [{}, {"transcript": "hello", "duration": 30}])
+def test_a_dict_that_is_no_job_or_result_is_an_error_not_an_empty_record(source: dict[str, Any]) -> None:
+    # {} validated as a Result with every default: an empty record, talk ratio {}, no error
+    with pytest.raises(ValueError, match=r"not a PyAI job or result.*client\.jobs\.wait"):
+        analyze_call(source)
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        (
+            {"job_id": "j1", "status": "failed", "error": "audio unreadable"},
+            r"j1 failed \(audio unreadable\)",
+        ),
+        ({"job_id": "j2", "status": "queued"}, r"j2 is queued.*client\.jobs\.wait"),
+    ],
+)
+def test_a_job_without_its_result_is_an_error_for_one_call(job: dict[str, Any], message: str) -> None:
+    from hearkit.errors import ResultUnavailableError
+
+    with pytest.raises(ResultUnavailableError, match=message):
+        analyze_call(job)
+
+
+def test_a_silent_result_is_still_a_record_flagged_no_talk() -> None:
+    record = analyze_call({"audio_seconds": 12.0, "text": ""}, call_id="silent", summary=False)
+    assert record.audio_seconds == 12.0 and "no_talk" in record.flags
