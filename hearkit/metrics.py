@@ -53,7 +53,10 @@ speaker's overlapping or duplicated segments never count twice):
 
 ``<role>`` is ``rep``, ``customer`` or ``other`` (every other role, e.g. ``unknown``). Per-role
 columns that cannot be measured because the call has no speaker of that role are NaN (not 0); a
-talk ratio is 0 there, so that the ratios still sum to 1.
+talk ratio is 0 there, so that the ratios still sum to 1, when every speaker of the call has a
+role. When a speaker who talks has none (``unknown``: no ``role`` column, a one-voice call, a
+roles map that leaves a speaker out), the three talk ratios are NaN and the call is flagged
+``no_role``: that talk may be the rep's or the customer's.
 
 Bad input, and what happens (each counted in ``flags``, a comma-separated column):
 
@@ -67,6 +70,8 @@ Bad input, and what happens (each counted in ``flags``, a comma-separated column
 * ``missing_speaker``: an empty speaker becomes ``channel_<n>`` (when the channel is known) or
   ``speaker_0``; a missing role is ``unknown``.
 * ``single_speaker``: only one speaker talks; interruptions and overtalk are 0.
+* ``no_role``: speakers who talk without a role (``unknown``): the talk ratios are NaN (count:
+  such speakers).
 * ``no_talk``: no speech at all (an empty result, or only zero-length turns): every ratio is
   NaN and the row is still there (a call without turns: when it is listed in ``calls``).
 * A ``durations`` key that is no call of the turns (nor of ``calls``) is a ``ValueError`` naming
@@ -138,10 +143,14 @@ DATA_FLAG_WORDS: dict[str, str] = {
     "missing_speaker": "turns without a speaker",
     "single_speaker": "one speaker only: no interruptions or overtalk",
     "no_talk": "no speech: every ratio is not measured",
+    "no_role": "speakers without a role: talk ratios not measured; set the roles"
+    " (analyze_calls(roles=...), or hearkit remap OUT --call ID --rep SPEAKER)",
     "duration_from_turns": "call length taken from the last turn",
 }
 """Plain words for each data flag of the ``flags`` column (see the module text), for readers."""
 _FLAG_NAMES = tuple(DATA_FLAG_WORDS)
+_NO_ROLE = frozenset({"unknown", "", "nan", "None", "<NA>"})
+"""Role values that say a speaker has no role (a missing role becomes ``unknown``)."""
 
 
 def data_flag_words(flags: object) -> str:
@@ -722,11 +731,15 @@ def _compute(
         return out.reshape(n_calls, 3)
 
     no_talk = total_talk <= 0
+    # Talk of speakers without a role: it may be the rep's or the customer's, so no role's share
+    # of the talk is known (0 % for the rep read as a fact before).
+    unroled = np.array([r.strip() in _NO_ROLE for r in prep.spk_role], dtype=bool)
+    no_role = np.bincount(spk_call[unroled & (talk > 0)], minlength=n_calls).astype(np.int64)
     talk_g = by_group(talk)
     words_g = by_group(n_words)
     fillers_g = by_group(fillers)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio_g = np.where(no_talk[:, None], np.nan, talk_g / total_talk[:, None])
+        ratio_g = np.where((no_talk | (no_role > 0))[:, None], np.nan, talk_g / total_talk[:, None])
         dur = prep.duration
         share_g = np.where(dur[:, None] > 0, talk_g / dur[:, None], np.nan)
         share_g = np.where(present, share_g, np.nan)
@@ -744,6 +757,7 @@ def _compute(
     flags["self_overlap"] = (self_overlap > 1e-9).astype(np.int64)
     flags["single_speaker"] = ((spk_count == 1) & ~no_talk).astype(np.int64)
     flags["no_talk"] = no_talk.astype(np.int64)
+    flags["no_role"] = no_role
 
     out: dict[str, Any] = {
         CALL_ID: pd.array(prep.call_ids, dtype="str"),

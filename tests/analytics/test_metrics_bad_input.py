@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hearkit.metrics import MetricOptions, clean_turns, scorecards
+from hearkit.metrics import MetricOptions, clean_turns, data_flag_words, scorecards
 
 RATIOS = ["talk_ratio_rep", "talk_ratio_customer", "talk_ratio_other"]
 
@@ -111,8 +111,34 @@ def test_missing_speaker_falls_back_to_channel_then_speaker_0() -> None:
     assert (cleaned["role"] == "unknown").all()
     assert flag_counts.set_index("call_id")["missing_speaker"].to_dict() == {"c": 1, "d": 1}
     cards = scorecards(turns)
-    assert one(cards, "c")["talk_ratio_other"] == 1.0
+    assert math.isnan(one(cards, "c")["talk_ratio_other"])  # no roles at all: not measured
+    assert "no_role" in flags(one(cards, "c"))
     assert pd.isna(one(cards, "c")["interruptions_rep"])  # no rep: not measured, not 0
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [None, ["rep", "unknown"], ["rep", None], ["customer", ""]],
+    ids=["no role column", "one unknown", "one missing", "one blank"],
+)
+def test_talk_without_a_role_is_not_measured_and_flagged(roles: list[Any] | None) -> None:
+    # the rep talks 6 s of 10: with a speaker of no role, a rep ratio of 0 (or 0.6) was printed as fact
+    turns = pd.DataFrame(
+        {"call_id": ["c", "c"], "speaker": ["a", "b"], "start": [0.0, 6.0], "end": [6.0, 10.0]}
+    )
+    if roles is not None:
+        turns["role"] = roles
+    row = one(scorecards(turns))
+    assert all(math.isnan(row[c]) for c in RATIOS)
+    assert "no_role" in flags(row)
+    assert "talk ratios not measured; set the roles" in data_flag_words(row["flags"])
+
+
+def test_roles_of_every_speaker_give_ratios_and_no_flag() -> None:
+    turns = frame(("c", "a", "rep", 0.0, 6.0), ("c", "b", "manager", 6.0, 10.0))  # 'manager' is a role
+    row = one(scorecards(turns))
+    assert (row["talk_ratio_rep"], row["talk_ratio_customer"], row["talk_ratio_other"]) == (0.6, 0.0, 0.4)
+    assert "no_role" not in flags(row)
 
 
 def test_one_speaker_call_is_flagged_and_ratios_still_sum_to_one() -> None:

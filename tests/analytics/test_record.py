@@ -158,3 +158,16 @@ def test_a_job_without_its_result_is_an_error_for_one_call(job: dict[str, Any], 
 def test_a_silent_result_is_still_a_record_flagged_no_talk() -> None:
     record = analyze_call({"audio_seconds": 12.0, "text": ""}, call_id="silent", summary=False)
     assert record.audio_seconds == 12.0 and "no_talk" in record.flags
+
+
+def test_a_result_without_speaker_labels_has_no_rep_talk_ratio_and_says_so() -> None:
+    # hosted-API style result, no speakers: one voice 'speaker_0' of role unknown; rep talk was 0 %
+    segments = [
+        {"id": i, "start": s, "end": e, "text": t}
+        for i, (s, e, t) in enumerate(
+            [(0.0, 5.0, "Thanks for calling Acme."), (5.5, 12.0, "I want a price.")]
+        )
+    ]
+    record = analyze_call({"audio_seconds": 15.0, "segments": segments}, call_id="c", summary=False)
+    assert record.metrics["talk_ratio_rep"] is None and record.metrics["talk_ratio_customer"] is None
+    assert "no_role" in record.flags
