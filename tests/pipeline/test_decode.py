@@ -71,6 +71,54 @@ def test_truncated_real_file_is_cut_cleanly_or_rejected(tmp_path: Path, realdata
     assert not decode_audio(realdata / "pyannote_sample" / "sample.wav").cut_short
 
 
+@pytest.mark.parametrize(("suffix", "codec"), [("flac", "flac"), ("ogg", "libopus")])
+def test_a_truncated_compressed_file_keeps_its_first_part_and_says_so(
+    tmp_path: Path, realdata: Path, suffix: str, codec: str
+) -> None:
+    """A FLAC or Opus copy that stopped a third of the way ends in a partial packet FFmpeg refuses:
+    the part before it is the recording (as for a truncated WAV or MP3), flagged, not a failed job."""
+    source = realdata / "pyannote_sample" / "sample.wav"
+    whole = encode(source, tmp_path / f"whole.{suffix}", codec, 16_000, 1)
+    cut = tmp_path / f"cut.{suffix}"
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 3])
+    audio = decode_audio(cut)
+    assert 5.0 < audio.duration < 20.0  # about a third of the 30 s recording
+    assert audio.cut_short
+    assert not decode_audio(whole).cut_short
+    assert decode_audio(whole).duration == pytest.approx(30.0, abs=0.1)
+    # the first part is the recording's own samples, not noise from the broken packet
+    reference = decode_audio(whole).samples[0, : int(4 * SAMPLE_RATE)]
+    assert np.corrcoef(reference, audio.samples[0, : len(reference)])[0, 1] > 0.99
+
+
+def test_a_truncated_flac_is_transcribed_up_to_the_break_and_flagged(tmp_path: Path, realdata: Path) -> None:
+    """The user's case: a FLAC copy that stopped gave a failed job telling them to send a FLAC."""
+    from hearkit.engine.pipeline import WhisperTranscriber
+    from hearkit.schema import JobCreateParams
+
+    whole = encode(realdata / "pyannote_sample" / "sample.wav", tmp_path / "whole.flac", "flac", 16_000, 1)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])
+    result = WhisperTranscriber().transcribe(cut, JobCreateParams())
+    assert result.words and result.quality is not None
+    (flag,) = [f for f in result.quality.flags if f.code == "cut_short"]
+    assert "30 s" in flag.meaning  # FLAC's header states the whole recording's length
+    assert result.quality.trust != "high"
+
+
+def test_a_damaged_file_with_less_than_a_second_readable_is_refused(tmp_path: Path, realdata: Path) -> None:
+    whole = encode(realdata / "pyannote_sample" / "sample.wav", tmp_path / "whole.flac", "flac", 16_000, 1)
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(whole.read_bytes()[:9_000])  # header and a fraction of a second
+    try:
+        audio = decode_audio(cut)
+    except AudioError as error:
+        assert "flac" in str(error)
+    else:  # whatever decodes before the break is kept only when it is at least a second
+        assert audio.duration >= 1.0 and audio.cut_short
+
+
 def test_a_cut_off_file_is_flagged_in_the_result(tmp_path: Path) -> None:
     """A 12 s WAV whose last 9 s never arrived: the result says so, in every metric's trust."""
     from hearkit.engine.pipeline import WhisperTranscriber

@@ -25,6 +25,10 @@ SAMPLE_RATE = 16_000
 
 _SUPPORTED = "wav, mp3, m4a, flac or ogg/opus"
 
+MIN_PARTIAL_SECONDS = 1.0
+"""A file whose data turns unreadable after at least this much audio is transcribed up to there
+(and flagged ``cut_short``); before it, the file is refused as not decodable."""
+
 
 @dataclass(frozen=True)
 class DecodedAudio:
@@ -36,12 +40,16 @@ class DecodedAudio:
     stated_seconds: float = 0.0
     """The duration the file's header states (0 when none does): a file cut short (an upload or a
     copy that stopped) decodes to less than it says, see :attr:`cut_short`."""
+    damaged: bool = False
+    """Decoding stopped at a packet FFmpeg could not read, after at least
+    :data:`MIN_PARTIAL_SECONDS` of audio: the samples are the part before it."""
 
     @property
     def cut_short(self) -> bool:
-        """The header states at least 1 s and 5 % more than could be decoded."""
+        """Decoding stopped at damaged data, or the header states at least 1 s and 5 % more than
+        could be decoded."""
         missing = self.stated_seconds - self.duration
-        return missing >= 1.0 and missing >= 0.05 * self.stated_seconds
+        return self.damaged or (missing >= 1.0 and missing >= 0.05 * self.stated_seconds)
 
     @property
     def channels(self) -> int:
@@ -78,9 +86,16 @@ def decode_audio(path: Path | str) -> DecodedAudio:
             layout = "mono" if source_channels <= 1 else "stereo"
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
             chunks: list[npt.NDArray[np.float32]] = []
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32))
+            damaged = False
+            try:
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32))
+            except av.error.FFmpegError:
+                # A truncated FLAC or Opus file ends in a partial packet: keep what came before it.
+                if sum(chunk.shape[1] for chunk in chunks) < MIN_PARTIAL_SECONDS * SAMPLE_RATE:
+                    raise
+                damaged = True
             for out in resampler.resample(None):
                 chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32))
     except AudioError:
@@ -103,6 +118,7 @@ def decode_audio(path: Path | str) -> DecodedAudio:
         source_rate=source_rate,
         source_channels=source_channels,
         stated_seconds=max(float(stated.seconds or 0.0), _riff_seconds(path)),
+        damaged=damaged or _ogg_unfinished(path),
     )
 
 
@@ -121,3 +137,28 @@ def _riff_seconds(path: Path) -> float:
     if rate <= 0 or frames <= 0 or size >= 0xFFFFFFF0:
         return 0.0
     return frames / rate
+
+
+_OGG_TAIL = 1 << 16
+"""Bytes read from the end of an Ogg file to find its last page (a page holds at most 65,307)."""
+
+
+def _ogg_unfinished(path: Path) -> bool:
+    """An Ogg file (Opus, Vorbis, FLAC in Ogg) whose last page is cut off or is not the stream's end.
+
+    The Ogg demuxer takes the duration from the last page that arrived, so a copy that stopped looks
+    whole; a finished stream ends in a complete page with the end-of-stream flag (RFC 3533 §6)."""
+    with path.open("rb") as file:
+        if file.read(4) != b"OggS":
+            return False
+        size = file.seek(0, 2)
+        file.seek(max(0, size - _OGG_TAIL))
+        tail = file.read()
+    last = tail.rfind(b"OggS")
+    if last < 0 or last + 27 > len(tail):
+        return True
+    segments = tail[last + 26]
+    table = tail[last + 27 : last + 27 + segments]
+    end_of_stream = bool(tail[last + 5] & 0x04)
+    complete = len(table) == segments and last + 27 + segments + sum(table) <= len(tail)
+    return not (end_of_stream and complete)

@@ -546,13 +546,17 @@ def stereo_quality(
 
 def cut_short_flags(decoded_s: float, stated_s: float) -> list[QualityFlag]:
     """``cut_short`` (warning; every metric of the call) when the file's header states more audio
-    than could be decoded (:attr:`~hearkit.engine.pipeline.decode.DecodedAudio.cut_short`)."""
+    than could be decoded, or its data turned unreadable part-way
+    (:attr:`~hearkit.engine.pipeline.decode.DecodedAudio.cut_short`)."""
+    if stated_s >= decoded_s + 1.0:
+        what = f"the file says it holds {stated_s:.0f} s of audio but only {decoded_s:.1f} s could be decoded"
+    else:
+        what = f"the file's data could not be read after {decoded_s:.1f} s"
     return [
         QualityFlag(
             code="cut_short",
-            meaning=f"the file says it holds {stated_s:.0f} s of audio but only {decoded_s:.1f} s could be"
-            " decoded: it looks cut off (an upload or copy that stopped); the metrics cover only that"
-            " part, send the whole file again",
+            meaning=f"{what}: it looks cut off or damaged (an upload or copy that stopped); the metrics"
+            " cover only that part, send the whole file again",
             affects=["speaker_count", "talk_ratio", "transcript"],
         )
     ]
