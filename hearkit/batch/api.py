@@ -19,6 +19,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import shlex
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -312,7 +313,7 @@ def _remove_new(paths: list[Path]) -> None:
             for side in ("", "-wal", "-shm", "-journal"):
                 path.with_name(path.name + side).unlink(missing_ok=True)
         else:
-            with contextlib.suppress(OSError):  # not empty (a dry run's combined legs): kept
+            with contextlib.suppress(OSError):  # not empty: kept
                 path.rmdir()
 
 
@@ -334,14 +335,22 @@ def _prepare(
         if source_text is not None:
             known = {row.rec_id for row in manifest.rows()}
             hasher, save_hashes = manifest.cached_hasher()
-            found = discover(
-                source_text,
-                mode=batch.mode,
-                exclude=out_dir,
-                known=known,
-                hasher=hasher,
-                legs_dir=out_dir / "legs",
-            )
+            with contextlib.ExitStack() as scratch:
+                # A dry run writes nothing in OUT: its two-file calls are combined (to check them and
+                # to know their length) in a temporary folder, removed right after.
+                legs_dir = (
+                    Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="hearkit-dry-run-legs-")))
+                    if dry_run
+                    else out_dir / "legs"
+                )
+                found = discover(
+                    source_text,
+                    mode=batch.mode,
+                    exclude=out_dir,
+                    known=known,
+                    hasher=hasher,
+                    legs_dir=legs_dir,
+                )
             if not dry_run:
                 manifest.add(found)
                 save_hashes()

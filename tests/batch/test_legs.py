@@ -339,3 +339,24 @@ def test_batch_and_report_of_a_real_two_file_call(tmp_path: Path) -> None:
     assert report.returncode == 0, report.stdout + report.stderr
     html = (tmp_path / "r.html").read_text()
     assert "Renewal, two legs" in html and "Lee Park" in html
+
+
+def test_a_dry_run_of_two_file_calls_writes_nothing(tmp_path: Path) -> None:
+    """A dry run left OUT/legs/call_7-<hash>.flac behind (the combined legs), and OUT with it."""
+    from typer.testing import CliRunner
+
+    from hearkit.cli.main import app
+
+    _legs(tmp_path / "calls")
+    before = sorted(p.name for p in (tmp_path / "calls").iterdir())
+    out = tmp_path / "out"
+    report = run(tmp_path / "calls", out, dry_run=True, progress=False)
+    assert report.estimate.recordings == 1 and report.estimate.audio_seconds == 5.0  # the longer leg
+    assert not out.exists()
+    done = CliRunner().invoke(app, ["batch", str(tmp_path / "calls"), "--out", str(out), "--dry-run"])
+    assert done.exit_code == 0, done.output
+    assert not out.exists()
+    out.mkdir()  # an existing OUT (a batch already there) gets nothing either
+    run(tmp_path / "calls", out, dry_run=True, progress=False)
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "calls").iterdir()) == before
