@@ -252,6 +252,15 @@ def analyze(
             "--speakers", min=SPEAKERS_MIN, max=SPEAKERS_MAX, help=SPEAKERS_HELP, show_default=False
         ),
     ] = 2,
+    save: Annotated[
+        Path | None,
+        typer.Option(
+            "--save",
+            help="Also save the analysed call in this new folder, as `hearkit batch` saves its dataset"
+            " (for hearkit report / dashboard DIR, CallSet.load).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Transcribe and analyze one call: talk ratio, trackers, metrics (the guide's one-off).
 
@@ -260,6 +269,8 @@ def analyze(
     """
     from rich.console import Console
 
+    if save is not None:
+        check_save_folder(save)  # before the transcription, not after it
     console = Console(stderr=as_json)
     with contextlib.ExitStack() as cleanup:
         two_files = rep is not None or customer is not None
@@ -272,7 +283,27 @@ def analyze(
                 param_hint="SOURCE",
             )
         shown = f"{rep} (rep) + {customer} (customer)" if two_files else None
-        _analyze(console, source, stereo, as_json, call_id, speakers, roles_given=two_files, shown=shown)
+        _analyze(
+            console, source, stereo, as_json, call_id, speakers, roles_given=two_files, shown=shown, save=save
+        )
+
+
+def check_save_folder(folder: Path) -> None:
+    """``--save`` writes a new set of saved calls: a folder that holds calls already (saved, or a
+    batch's) or a file is refused, so that nothing is overwritten."""
+    from hearkit.locate import BATCH_DATASET, is_batch_output
+
+    if folder.exists() and not folder.is_dir():
+        raise typer.BadParameter(
+            f"{folder} is a file; give a folder to save the call in", param_hint="--save"
+        )
+    held = [p for p in (folder, folder / BATCH_DATASET) if (p / "callset.json").is_file()]
+    if held or is_batch_output(folder):
+        raise typer.BadParameter(
+            f"{folder} already holds saved calls ({'a hearkit batch output' if not held else held[0]}):"
+            " --save writes a new folder and overwrites nothing; give another folder",
+            param_hint="--save",
+        )
 
 
 def _combined_legs(
@@ -312,10 +343,11 @@ def _analyze(
     *,
     roles_given: bool = False,
     shown: str | None = None,
+    save: Path | None = None,
 ) -> None:
     """``roles_given``: the user said which recording is the rep's (``--rep``/``--customer``), so
     the roles are ``explicit``; a stereo file's roles are the channel convention (channel 0 = rep),
-    which the quality block may find swapped."""
+    which the quality block may find swapped. ``save``: a folder to save the call's set in."""
     from rich.console import Console
 
     from hearkit.client import PyAI
@@ -371,14 +403,19 @@ def _analyze(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from exc
     from hearkit.metadata import read_sidecar
-    from hearkit.record import analyze_call
+    from hearkit.record import analyze_calls
 
-    record = analyze_call(
-        job.model_copy(update={"result": result}),
-        call_id=call_id or (Path(source).stem if not is_url else job.job_id),
+    name = call_id or (Path(source).stem if not is_url else job.job_id)
+    callset = analyze_calls(  # analyze_call's set, kept for --save
+        [job.model_copy(update={"result": result})],
+        call_ids=[name],
         roles=STEREO_ROLES if roles_given else None,
-        metadata=None if is_url else read_sidecar(Path(source)),
+        metadata=None if is_url else [read_sidecar(Path(source))],
     )
+    record = callset.record(name)
+    if save is not None:
+        callset.save(save)
+        console.print(f"call saved in {save.resolve()} (hearkit report {save} reads it)")
     if as_json:
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
         return

@@ -141,3 +141,32 @@ def test_analyze_of_a_folder_points_to_batch(tmp_path: Path) -> None:
     done = CliRunner().invoke(app, ["analyze", str(tmp_path / "calls")])
     assert done.exit_code == 2
     assert "hearkit batch" in flat(done.output)
+
+
+def test_analyze_save_keeps_the_call_for_the_report(tmp_path: Path) -> None:
+    """`hearkit analyze --save DIR`: the call the command printed, saved as `hearkit report DIR` and
+    CallSet.load read it; a folder that holds calls already is refused before transcribing."""
+    from hearkit.record import CallSet
+    from tests.batch import audio
+
+    stereo = audio.stereo(tmp_path / "call.wav", 3.0)
+    done = run(["analyze", str(stereo), "--json", "--save", "kept"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = json.loads(done.stdout)  # stdout holds only the JSON; the saved line goes to stderr
+    assert "call saved in" in flat(done.stderr)
+    saved = CallSet.load(tmp_path / "kept")
+    assert saved.call_ids == ["call"] == [printed["call_id"]]
+    record = saved.record("call")
+    assert record.job_id == printed["job_id"] and record.talk_ratio == printed["talk_ratio"]
+    assert [t.text for t in record.turns] == [t["text"] for t in printed["turns"]]
+    report = CliRunner().invoke(app, ["report", str(tmp_path / "kept"), "-o", str(tmp_path / "r.html")])
+    assert report.exit_code == 0, report.output
+    assert "1 calls" in report.output and (tmp_path / "r.html").is_file()
+
+    again = CliRunner().invoke(app, ["analyze", str(stereo), "--save", str(tmp_path / "kept")])
+    assert again.exit_code == 2
+    assert "already holds saved calls" in flat(again.output) and "overwrites nothing" in flat(again.output)
+    assert "transcribing" not in again.output
+    (tmp_path / "afile").write_text("x")
+    refused = CliRunner().invoke(app, ["analyze", str(stereo), "--save", str(tmp_path / "afile")])
+    assert refused.exit_code == 2 and "is a file" in flat(refused.output)
