@@ -2,8 +2,8 @@
 
 ``dashboard(calls)`` shows, for a :class:`hearkit.record.CallSet`:
 
-- filters: rep, date range, tracker hits, rep talk-ratio range, duration range, and free-text search
-  in the transcripts;
+- filters: rep, team (when the calls carry a ``team`` column), date range, tracker hits, rep
+  talk-ratio range, duration range, and free-text search in the transcripts;
 - the table of the calls that pass every filter;
 - charts linked to the filters (talk ratio per call, a metric's distribution with the selected call
   highlighted);
@@ -80,6 +80,7 @@ class FilterState:
     """What the user asked for. Empty or ``None`` fields do not filter.
 
     - ``reps``: keep calls whose rep is one of these.
+    - ``teams``: keep calls whose team (the calls frame's ``team`` column) is one of these.
     - ``date_from``/``date_to``: inclusive calendar dates of the call.
     - ``trackers`` with ``tracker_mode``: keep calls with at least one hit of ``any`` / ``all`` of them.
     - ``talk_ratio``: inclusive (low, high) range of the rep talk ratio, 0–1.
@@ -96,6 +97,7 @@ class FilterState:
     talk_ratio: tuple[float, float] | None = None
     duration_s: tuple[float, float] | None = None
     search: str = ""
+    teams: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ class CallIndex:
     titles: np.ndarray[Any, np.dtype[np.object_]]
     talk_ratio_column: str | None
     duration_column: str | None
+    team_codes: np.ndarray[Any, np.dtype[np.int64]] = field(default_factory=lambda: np.zeros(0, np.int64))
+    teams: tuple[str, ...] = ()
     _search_cache: dict[tuple[str, ...], np.ndarray[Any, np.dtype[np.bool_]]] = field(
         default_factory=dict, repr=False
     )
@@ -178,6 +182,7 @@ def build_index(calls: CallFrames) -> CallIndex:
     categorical = pd.Categorical(rep)
     reps = tuple(str(r) for r in categorical.categories)
     rep_codes = np.asarray(categorical.codes, dtype=np.int64)
+    team_codes, teams = _codes(frame["team"] if "team" in frame else pd.Series([None] * n, dtype=object))
 
     if "date" in frame:
         dates = pd.to_datetime(frame["date"], errors="coerce", utc=True).dt.tz_localize(None)
@@ -235,7 +240,16 @@ def build_index(calls: CallFrames) -> CallIndex:
         ),
         talk_ratio_column=talk_column,
         duration_column=duration_column,
+        team_codes=team_codes,
+        teams=teams,
     )
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray[Any, np.dtype[np.int64]], tuple[str, ...]]:  # type: ignore[type-arg]
+    """Integer codes of a text column and its sorted distinct values; a missing or blank value is -1."""
+    text = values.astype("string").str.strip()
+    categorical = pd.Categorical(text.where(text != ""))
+    return np.asarray(categorical.codes, dtype=np.int64), tuple(str(v) for v in categorical.categories)
 
 
 def _transcripts(turns: pd.DataFrame, position: pd.Series) -> tuple[list[str], list[str]]:
@@ -299,13 +313,16 @@ def _in_range(
 def apply_filters(index: CallIndex, state: FilterState) -> Selection:
     """The calls of ``index`` that pass every filter of ``state``, in the order of ``index.calls``.
 
-    A call with a missing value (no date, no talk ratio) fails a filter on that value and passes
-    when that filter is off. Unknown reps or trackers match no call.
+    A call with a missing value (no date, no team, no talk ratio) fails a filter on that value and
+    passes when that filter is off. Unknown reps, teams or trackers match no call.
     """
     mask = np.ones(len(index), dtype=np.bool_)
     if state.reps:
         codes = [index.reps.index(r) for r in state.reps if r in index.reps]
         mask &= np.isin(index.rep_codes, np.asarray(codes, dtype=np.int64))
+    if state.teams:
+        codes = [index.teams.index(t) for t in state.teams if t in index.teams]
+        mask &= np.isin(index.team_codes, np.asarray(codes, dtype=np.int64))
     if state.date_from is not None:
         mask &= index.dates >= np.datetime64(state.date_from, "D")
     if state.date_to is not None:
@@ -427,6 +444,13 @@ class Dashboard:
         layout = w.Layout(width="auto")
 
         self.rep = w.SelectMultiple(options=index.reps, description="Rep", rows=min(6, len(index.reps) or 1))
+        # shown only when the calls carry teams (a team filter with no teams would filter nothing)
+        self.team = w.SelectMultiple(
+            options=index.teams,
+            description="Team",
+            rows=min(6, len(index.teams) or 1),
+            layout=w.Layout(display=None if index.teams else "none"),
+        )
         self.date_from = w.DatePicker(description="From")
         self.date_to = w.DatePicker(description="To")
         if len(valid_dates):
@@ -454,7 +478,7 @@ class Dashboard:
 
         filters = w.VBox(
             [
-                w.HBox([self.rep, self.trackers, self.tracker_mode]),
+                w.HBox([self.rep, self.team, self.trackers, self.tracker_mode]),
                 w.HBox([self.date_from, self.date_to]),
                 w.HBox([self.talk_ratio, self.duration]),
                 w.HBox([self.search, self.reset]),
@@ -475,6 +499,7 @@ class Dashboard:
         self._updating = False
         for control in (
             self.rep,
+            self.team,
             self.date_from,
             self.date_to,
             self.trackers,
@@ -510,16 +535,18 @@ class Dashboard:
             talk_ratio=talk,
             duration_s=duration,
             search=str(self.search.value),
+            teams=tuple(self.team.value),
         )
 
     def set_state(self, state: FilterState) -> None:
         """Set every filter widget from ``state`` and update the dashboard once.
 
-        Raises :class:`ValueError` for a rep or tracker the calls do not have (a widget cannot
+        Raises :class:`ValueError` for a rep, team or tracker the calls do not have (a widget cannot
         hold it, and dropping it would silently turn that filter off) and for a talk-ratio range
         outside 0–1 (a fraction, not a percent)."""
         for label, wanted, known in (
             ("rep", state.reps, self.index.reps),
+            ("team", state.teams, self.index.teams),
             ("tracker", state.trackers, self.index.trackers),
         ):
             unknown = [v for v in wanted if v not in known]
@@ -536,6 +563,7 @@ class Dashboard:
         self._updating = True
         try:
             self.rep.value = tuple(state.reps)
+            self.team.value = tuple(state.teams)
             self.date_from.value = state.date_from or self._date_bounds[0]
             self.date_to.value = state.date_to or self._date_bounds[1]
             self.trackers.value = tuple(state.trackers)

@@ -44,7 +44,8 @@ class Frames:
 
 
 def make_frames(n: int, seed: int = 0) -> Frames:
-    """``n`` random calls: 2–8 turns each, random reps, dates, talk ratios and tracker hits."""
+    """``n`` random calls: 2–8 turns each, random reps, teams (some missing), dates, talk ratios and
+    tracker hits."""
     rng = np.random.default_rng(seed)
     reps = ["Ana", "Bo", "Chen", "Dee"]
     calls, turns, hits = [], [], []
@@ -86,10 +87,13 @@ def make_frames(n: int, seed: int = 0) -> Frames:
                 t,
             )
         )
+    # Teams from their own generator (the draws above stay as they were); some calls have none.
+    team_rng = np.random.default_rng(seed + 10_000)
+    teams = team_rng.choice(np.array(["East", "West", "Partners", None, ""], dtype=object), size=n)
     return Frames(
         calls=pd.DataFrame(
             calls, columns=["call_id", "title", "rep", "date", "talk_ratio_rep", "duration_s"]
-        ),
+        ).assign(team=teams),
         turns=pd.DataFrame(turns, columns=list(TURN_COLUMNS)),
         hits=pd.DataFrame(hits, columns=list(HIT_COLUMNS)),
     )

@@ -26,6 +26,7 @@ def facts(frames: Frames) -> list[dict[str, object]]:
             {
                 "call_id": call.call_id,
                 "rep": call.rep,
+                "team": call.team,
                 "day": dt.date.fromisoformat(call.date) if isinstance(call.date, str) else None,
                 "hits": set(frames.hits.loc[frames.hits["call_id"] == call.call_id, "tracker"]),
                 # A phrase matches inside one turn, never across two.
@@ -45,6 +46,7 @@ def expected_ids(state: FilterState) -> list[str]:
     for f in FACTS:
         checks = [
             not state.reps or f["rep"] in state.reps,
+            not state.teams or f["team"] in state.teams,  # no team ('' or None) is in no team
             state.date_from is None or f["day"] >= state.date_from,
             state.date_to is None or f["day"] <= state.date_to,
             not state.trackers
@@ -66,6 +68,7 @@ def ranges(low: float, high: float) -> st.SearchStrategy[tuple[float, float] | N
 states = st.builds(
     FilterState,
     reps=st.lists(st.sampled_from(["Ana", "Bo", "Chen", "Dee", "Nobody"]), max_size=3).map(tuple),
+    teams=st.lists(st.sampled_from(["East", "West", "Partners", "Nowhere"]), max_size=2).map(tuple),
     date_from=st.none() | st.dates(dt.date(2025, 12, 1), dt.date(2026, 5, 30)),
     date_to=st.none() | st.dates(dt.date(2025, 12, 1), dt.date(2026, 5, 30)),
     trackers=st.lists(st.sampled_from([*TRACKERS, "unknown"]), max_size=2).map(tuple),
@@ -82,6 +85,14 @@ def test_apply_filters_matches_a_row_by_row_reading(state: FilterState) -> None:
     selection = apply_filters(INDEX, state)
     assert list(selection.call_ids) == expected_ids(state)
     assert int(selection.mask.sum()) == len(selection)
+
+
+def test_team_filter_keeps_the_calls_of_those_teams() -> None:
+    calls = FRAMES.calls
+    east = apply_filters(INDEX, FilterState(teams=("East",)))
+    assert set(east.call_ids) == set(calls.loc[calls["team"] == "East", "call_id"])
+    assert 0 < len(east) < len(calls)
+    assert INDEX.teams == ("East", "Partners", "West")  # no team (None, '') is not a team
 
 
 def test_no_filter_keeps_every_call_in_order() -> None:

@@ -46,6 +46,24 @@ def test_rep_filter_updates_count_table_and_charts(frames: Frames) -> None:
     assert board.selected_call in bo
 
 
+def test_team_filter_widget_drives_the_selection(frames: Frames) -> None:
+    board = dashboard(frames)
+    assert board.team.options == ("East", "Partners", "West") and board.team.layout.display is None
+    board.team.value = ("West", "Partners")
+    wanted = set(frames.calls.loc[frames.calls["team"].isin(["West", "Partners"]), "call_id"])
+    assert set(board.selection.call_ids) == wanted and board.state.teams == ("West", "Partners")
+    assert f">{len(wanted)} of {len(frames.calls)} calls" in board.table.value
+    board.set_state(FilterState(teams=("East",), reps=("Bo",)))
+    east_bo = frames.calls[(frames.calls["team"] == "East") & (frames.calls["rep"] == "Bo")]
+    assert set(board.selection.call_ids) == set(east_bo["call_id"])
+    with pytest.raises(ValueError, match="no call has team 'North'; the teams of these calls are: 'East'"):
+        board.set_state(FilterState(teams=("North",)))
+    board.reset.click()
+    assert board.team.value == () and len(board.selection) == len(frames.calls)
+    plain = dashboard(Frames(frames.calls.drop(columns="team"), frames.turns, frames.hits))
+    assert plain.team.options == () and plain.team.layout.display == "none"  # no teams: no filter shown
+
+
 def test_table_is_newest_first(frames: Frames) -> None:
     board = dashboard(frames)
     dates = frames.calls.set_index("call_id")["date"]
