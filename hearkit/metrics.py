@@ -68,7 +68,8 @@ Bad input, and what happens (each counted in ``flags``, a comma-separated column
   metrics (switches, monologues, patience, interruptions); their text still counts.
 * ``self_overlap``: overlapping turns of one speaker are merged (union) for talk time.
 * ``missing_speaker``: an empty speaker becomes ``channel_<n>`` (when the channel is known) or
-  ``speaker_0``; a missing role is ``unknown``.
+  ``speaker_0``. A turn without a role takes its speaker's (the first role the speaker's turns
+  give); a speaker whose turns give none is ``unknown`` (see ``no_role``).
 * ``single_speaker``: only one speaker talks; interruptions and overtalk are 0.
 * ``no_role``: speakers who talk without a role (``unknown``): the talk ratios are NaN (count:
   such speakers).
@@ -409,7 +410,9 @@ def _prepare(
     count("zero_length", end <= start)
 
     spk_call, spk_code, spk_name = _speaker_codes(call, speaker)
-    spk_role = _first_per_group(spk_code, role, len(spk_name))
+    # A speaker's role is the first role its turns give: a turn without one takes its speaker's.
+    has_role = ~role.str.strip().isin(_NO_ROLE).to_numpy(dtype=bool, na_value=False)
+    spk_role = _first_per_group(spk_code[has_role], role[has_role], len(spk_name))
     group = np.array(
         [ROLE_GROUPS.index(r) if r in ("rep", "customer") else 2 for r in spk_role], dtype=np.int64
     )
@@ -505,14 +508,15 @@ def _speaker_codes(call: IntArray, speaker: pd.Series) -> tuple[IntArray, IntArr
 
 
 def _first_per_group(code: IntArray, values: pd.Series, n_groups: int) -> list[str]:  # type: ignore[type-arg]
-    """The value at each group's first row (a speaker's role), via integer codes."""
+    """The value at each group's first row (a speaker's role), via integer codes; ``unknown`` for
+    a group without rows."""
     if n_groups == 0:
         return []
     value_code, uniques = pd.factorize(values)
     first_row = np.full(n_groups, len(code), dtype=np.int64)
     np.minimum.at(first_row, code, np.arange(len(code), dtype=np.int64))
     names = [str(u) for u in uniques]
-    return [names[value_code[r]] if value_code[r] >= 0 else "unknown" for r in first_row]
+    return [names[value_code[r]] if r < len(code) and value_code[r] >= 0 else "unknown" for r in first_row]
 
 
 def _sum_by(group: IntArray, weights: npt.NDArray[Any], minlength: int) -> FloatArray:

@@ -100,3 +100,19 @@ def test_words_frame_gives_the_same_word_counts(
     without = scorecards(truth_turns_frame.drop(columns=["n_words"]), durations=durations)
     assert with_words["words_rep"].tolist() == without["words_rep"].tolist()
     assert not math.isnan(with_words["wpm_customer"].iloc[0])
+
+
+def test_turns_missing_their_role_take_their_speakers_role(
+    truths: list[dict[str, Any]], truth_turns_frame: pd.DataFrame
+) -> None:
+    """A trial blanked the role of every third turn: the rep's talk went to 'other' (rep 0 %, no flag)."""
+    turns = truth_turns_frame.copy()
+    turns["role"] = turns["role"].astype(object)
+    turns.loc[turns.index % 3 == 0, "role"] = None
+    durations = {t["call_id"]: t["duration_s"] for t in truths}
+    blanked = scorecards(turns, durations=durations).set_index("call_id")
+    for truth in truths:
+        ref = reference_metrics(truth)
+        row = blanked.loc[truth["call_id"]]
+        assert row["talk_ratio_rep"] == pytest.approx(ref["talk_ratio"]["rep"], abs=TOL)
+        assert "no_role" not in row["flags"]
