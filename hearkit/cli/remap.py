@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from hearkit.cli.options import SPEAKERS_MAX
 from hearkit.frames import CALL_ID
 
 
@@ -45,6 +46,8 @@ def remap(
         int | None,
         typer.Option(
             "--speakers",
+            min=1,
+            max=SPEAKERS_MAX,
             help="Re-diarize into exactly this many speakers (a `hearkit batch` folder of diarized mono "
             "calls; no transcription): from the recording when it is still where the batch read it, "
             "else from the stored voice prints (coarser, flagged).",

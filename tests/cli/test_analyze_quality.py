@@ -33,6 +33,19 @@ def test_speakers_out_of_range_is_refused_alike_by_analyze_and_batch(tmp_path: P
     assert all("0 lets the audio decide" in flat(text) for text in helps)
 
 
+@pytest.mark.parametrize(
+    ("count", "bound"), [("40", "less than or equal to 6"), ("0", "greater than or equal to 1")]
+)
+def test_remap_speakers_out_of_range_is_one_line_as_in_analyze(
+    tmp_path: Path, count: str, bound: str
+) -> None:
+    """A trial's `remap --speakers 40` printed pydantic's dump of JobCreateParams and min/max_speakers."""
+    done = CliRunner().invoke(app, ["remap", str(tmp_path), "--call", "c", "--speakers", count])
+    assert done.exit_code == 2
+    assert f"Invalid value for '--speakers': Input should be {bound}" in flat(done.output)
+    assert "JobCreateParams" not in done.output and "pydantic" not in done.output
+
+
 def test_analyze_speakers_0_lets_the_audio_decide(tmp_path: Path) -> None:
     """`analyze --speakers 0` was refused while `batch --speakers 0` meant "send no count"; now both
     send none. What was sent is read from the engine's own job table."""
