@@ -487,10 +487,13 @@ def analyze_calls(
     cards = scorecards(turns, words, durations=known, calls=known.index)
     missing = [c for c in ids if c not in set(cards[CALL_ID])]
     if missing:
-        extra = scorecards(empty_turns(), durations=dict.fromkeys(missing, 0.0))
+        extra = scorecards(empty_turns(), durations=dict.fromkeys(missing, 0.0), calls=missing)
         cards = pd.concat([cards, extra], ignore_index=True)
     tracker_list = list(trackers) if trackers is not None else list(DEFAULT_TRACKERS)
-    hits = find_hits(words, tracker_list, turns=turns, durations=durations)
+    spoken = set(turns[CALL_ID].astype("str"))  # a call without turns has no hits to place
+    hits = find_hits(
+        words, tracker_list, turns=turns, durations={c: d for c, d in durations.items() if c in spoken}
+    )
     speakers = speaker_stats(turns, words, durations=known, calls=known.index)
 
     meta_rows = _metadata_rows(metadata, ids)

@@ -275,8 +275,11 @@ def find_hits(
     last word end); ``snippet`` is the match with ``context_words`` words either side (the
     original words, same turn); ``turn`` the turn id of the match. Calls of ``turns`` that have no
     words are matched on their text with interpolated times (``time_source="interpolated"``).
+    A ``durations`` key that is no call of ``words`` or ``turns`` is a ``ValueError`` naming it (a
+    typo'd key left the call's positions on its last word end, silently).
     """
     _check_hit_inputs(words, trackers)
+    _check_duration_keys(durations, words, turns)
     frames = []
     if words is not None and len(words):
         w = words.copy()
@@ -351,6 +354,26 @@ def find_hits(
     hits = pd.DataFrame(rows, columns=list(HIT_COLUMNS))
     hits = hits.sort_values([CALL_ID, "start", "tracker"], kind="stable").reset_index(drop=True)
     return _typed_hits(hits)
+
+
+def _check_duration_keys(
+    durations: Mapping[str, float] | pd.Series | None, words: pd.DataFrame | None, turns: pd.DataFrame | None
+) -> None:
+    if durations is None:
+        return
+    known: set[str] = set()
+    for frame in (words, turns):
+        if frame is not None and len(frame) and CALL_ID in frame.columns:
+            known.update(frame[CALL_ID].astype("str"))
+    keys = durations.index if isinstance(durations, pd.Series) else list(durations)
+    unknown = [str(k) for k in keys if str(k) not in known]
+    if unknown:
+        shown = sorted(known)
+        raise ValueError(
+            f"durations names {len(unknown)} call(s) with no words or turns here: "
+            f"{', '.join(map(repr, unknown[:10]))}{' …' if len(unknown) > 10 else ''}. The calls are: "
+            f"{', '.join(map(repr, shown[:10])) or 'none'}{' …' if len(shown) > 10 else ''}; fix the call id"
+        )
 
 
 def _call_durations(

@@ -171,3 +171,25 @@ def test_a_result_without_speaker_labels_has_no_rep_talk_ratio_and_says_so() -> 
     record = analyze_call({"audio_seconds": 15.0, "segments": segments}, call_id="c", summary=False)
     assert record.metrics["talk_ratio_rep"] is None and record.metrics["talk_ratio_customer"] is None
     assert "no_role" in record.flags
+
+
+def test_a_failed_job_among_others_keeps_its_no_talk_row() -> None:
+    """analyze_calls keeps a row for a job without a result (no turns, no audio_seconds), and a
+    silent result's row; the spoken call's pricing hit sits at start / its audio_seconds."""
+    from hearkit.record import analyze_calls
+
+    spoken = {
+        "audio_seconds": 20.0,
+        "segments": [
+            {"id": 0, "start": 0.0, "end": 4.0, "text": "Hello, thanks for calling.", "speaker": "A"},
+            {"id": 1, "start": 10.0, "end": 14.0, "text": "What is the price?", "speaker": "B"},
+        ],
+    }
+    failed = {"job_id": "j9", "status": "failed", "error": "unreadable"}
+    silent = {"audio_seconds": 8.0, "text": ""}
+    calls = analyze_calls(
+        [spoken, failed, silent], call_ids=["spoken", "failed", "silent"], summaries=False
+    ).calls.set_index("call_id")
+    assert list(calls.index) == ["spoken", "failed", "silent"]
+    assert "no_talk" in calls.loc["failed", "flags"] and "no_talk" in calls.loc["silent", "flags"]
+    assert calls.loc["silent", "duration_s"] == 8.0 and calls.loc["spoken", "hits_pricing"] == 1

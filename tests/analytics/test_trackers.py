@@ -199,3 +199,12 @@ def test_what_find_hits_cannot_read_is_named_in_one_line() -> None:
         find_hits(words, "pricing")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="holds int64, not text"):
         find_hits(words.assign(word=1), DEFAULT_TRACKERS)
+
+
+def test_a_typo_in_a_durations_key_is_named_not_ignored() -> None:
+    # 'C1' for 'c1': the hit's position silently became start / last word end (6.0 / 6.4), not / 60 s
+    words = words_frame(("customer", "what is the price", 6.0))
+    with pytest.raises(ValueError, match=r"'C1'.*The calls are: 'c1'"):
+        find_hits(words, durations={"C1": 60.0})
+    (position,) = find_hits(words, [Tracker("p", ("price",))], durations={"c1": 60.0})["position"]
+    assert position == pytest.approx(7.5 / 60.0)
