@@ -12,6 +12,9 @@ size) ``application/problem+json`` that says what to send instead:
   :data:`DRAIN_BYTES` more are read, for at most :data:`DRAIN_SECONDS`, so the client can see
   the answer, and the connection is closed. A multipart upload streams through Starlette's parser
   (file parts spooled to a temporary file past 1 MiB) and is copied to its job's file.
+* **Pace.** A body that stops arriving for ``upload_idle_seconds``, or that has averaged less
+  than ``upload_min_bytes_per_second`` once it has run that long (a stalled link, or a trickle
+  that holds the connection), is answered 408 and the connection closed: nothing is stored.
 * **JSON.** :func:`hearkit._boundedjson.loads`: nesting at most 32 levels, integers within
   Python's digit limit; the create parameters validated strictly; every integer within 64 bits,
   every string at most :data:`MAX_STRING_CHARS`, every list at most :data:`MAX_LIST_ITEMS`.
@@ -27,8 +30,10 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import dataclasses
 import hashlib
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -130,13 +135,35 @@ def _declared_length(request: Request) -> int | None:
     return int(raw)
 
 
-class _CappedBody:
-    """The request's ``receive``, ending the body early (and remembering it) past ``cap`` bytes."""
+@dataclasses.dataclass(frozen=True)
+class Pace:
+    """How slowly a body may arrive: no gap longer than ``idle_seconds``, and at least
+    ``min_bytes_per_second`` on average once it has run ``idle_seconds``."""
 
-    def __init__(self, request: Request, cap: int, budget: UploadBudget | None = None) -> None:
+    idle_seconds: float = 60.0
+    min_bytes_per_second: float = 1024.0
+
+    @classmethod
+    def of(cls, settings: EngineSettings) -> Pace:
+        return cls(settings.upload_idle_seconds, settings.upload_min_bytes_per_second)
+
+
+class _Stalled(Exception):
+    """The body stopped arriving, or arrives too slowly (:class:`Pace`)."""
+
+
+class _CappedBody:
+    """The request's ``receive``, ending the body early (and remembering it) past ``cap`` bytes,
+    and raising :class:`_Stalled` when it arrives slower than ``pace``."""
+
+    def __init__(
+        self, request: Request, cap: int, budget: UploadBudget | None = None, pace: Pace | None = None
+    ) -> None:
         self.receive_inner = request.receive
         self.cap = cap
         self.budget = budget
+        self.pace = pace or Pace()
+        self.started = time.monotonic()
         self.size = 0
         self.exceeded = False
         self.busy = False
@@ -151,9 +178,23 @@ class _CappedBody:
     async def receive(self) -> Message:
         if self.exceeded or self.busy:
             return {"type": "http.request", "body": b"", "more_body": False}
-        message = await self.receive_inner()
+        try:
+            async with asyncio.timeout(self.pace.idle_seconds):
+                message = await self.receive_inner()
+        except TimeoutError:
+            raise _Stalled(f"no data arrived for {self.pace.idle_seconds:g} s") from None
         if message["type"] == "http.request":
             chunk = len(message.get("body", b""))
+            elapsed = time.monotonic() - self.started
+            if (
+                message.get("more_body", False)
+                and elapsed > self.pace.idle_seconds
+                and (self.size + chunk) / elapsed < self.pace.min_bytes_per_second
+            ):
+                raise _Stalled(
+                    f"it arrived at {(self.size + chunk) / elapsed:.0f} bytes/s, below this server's"
+                    f" {self.pace.min_bytes_per_second:g}"
+                )
             if self.budget is not None and not self.budget.take(chunk):
                 self.budget.give(self.size)
                 self.busy = True
@@ -187,6 +228,15 @@ async def _refuse_declared(request: Request, cap: int, what: str) -> None:
         raise _too_large(cap, what)
 
 
+def _stalled(reason: _Stalled) -> EngineError:
+    return EngineError(
+        408,
+        "request_timeout",
+        f"The upload stalled ({reason}); nothing was stored: send the request again.",
+        headers={"connection": "close"},
+    )
+
+
 def _disconnected() -> EngineError:
     # The client went away mid-upload (a killed batch, a dropped connection): nothing was
     # created, so this is an ordinary refused request, not a server error with a traceback.
@@ -206,14 +256,19 @@ async def read_submission(
         if declared is not None and budget.used + declared > budget.limit:
             await _CappedBody(request, 0).drain()
             raise _busy(budget)
-        body = _CappedBody(request, settings.max_upload_bytes, budget)
+        body = _CappedBody(request, settings.max_upload_bytes, budget, Pace.of(settings))
         try:
             return await _read_multipart(request, body, upload_path)
+        except _Stalled as stalled:
+            raise _stalled(stalled) from None
         finally:
             body.release()
     if content_type == "application/json" or content_type.endswith("+json"):
         await _refuse_declared(request, MAX_JSON_BYTES, "JSON body")
-        return await _read_json(request)
+        try:
+            return await _read_json(request, Pace.of(settings))
+        except _Stalled as stalled:
+            raise _stalled(stalled) from None
     raise EngineError(
         400,
         "invalid_request",
@@ -223,8 +278,8 @@ async def read_submission(
     )
 
 
-async def _read_json(request: Request) -> Submission:
-    body = _CappedBody(request, MAX_JSON_BYTES)
+async def _read_json(request: Request, pace: Pace) -> Submission:
+    body = _CappedBody(request, MAX_JSON_BYTES, pace=pace)
     try:
         raw = await Request(request.scope, body.receive).body()
     except ClientDisconnect:

@@ -52,6 +52,10 @@ class EngineSettings:
     #: bounds the disk that concurrent uploads hold before they are refused or stored; above it, 503.
     max_upload_bytes_in_flight: int = 1024 * 1024 * 1024
     max_audio_seconds: float = 4 * 3600.0
+    #: A create body with no data for this long, or averaging under ``upload_min_bytes_per_second``
+    #: once it has run this long, is answered 408 (a stalled link or a trickle holding the connection).
+    upload_idle_seconds: float = 60.0
+    upload_min_bytes_per_second: float = 1024.0
     #: Results whose JSON is larger than this are offloaded to a signed ``result_url``.
     result_inline_max_bytes: int = 256 * 1024
     #: Lifetime of signed ``result_url`` and ``formats`` links.
