@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 
 from hearkit import dashboard_tabs, views
 from hearkit.frames import CALL_ID, TEXT, TRACKER, CallFrames, check, summaries_of
-from hearkit.quality import quality_html, talk_ratio_doubt
+from hearkit.quality import quality_html, quality_view
 from hearkit.views import clock
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
 # Candidate names of the rep talk-ratio column of ``CallSet.calls`` (first present wins).
 TALK_RATIO_COLUMNS = ("talk_ratio_rep", "rep_talk_ratio")
 DURATION_COLUMNS = ("duration_s", "call_duration_s", "audio_seconds")
+_TALK_COLUMN = "talk_ratio_rep"  # the metric whose greying the table shows (the report's rule)
 TABLE_ROWS = 100
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
 _SPACE = re.compile(r"\s+")
@@ -365,7 +366,6 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
     positions = np.flatnonzero(selection.mask)
     shown = newest_first(index, selection, limit)
     hits_per_call = index.tracker_counts[shown].sum(axis=1)
-    flag_column = index.calls["quality_flags"] if "quality_flags" in index.calls.columns else None
     rows = []
     for pos, n_hits in zip(shown, hits_per_call, strict=True):
         date = index.dates[pos]
@@ -376,17 +376,22 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
             "" if np.isnat(date) else str(date),
             clock(float(index.duration_s[pos])),
             _fmt_ratio(float(index.talk_ratio[pos])),
+            "",
             str(int(n_hits)),
         ]
-        # issue 20: a talk ratio the call's quality flags make unreliable is greyed, the flags in its title.
-        doubt = talk_ratio_doubt(flag_column.iloc[pos]) if flag_column is not None else ""
+        # issue 20: the report's rule (hearkit.quality.quality_view): the call's trust, and a rep talk
+        # ratio a warning or unreliable flag affects greyed with that flag's reason in its title.
+        quality = quality_view(index.calls.iloc[pos], [_TALK_COLUMN])
+        cells[6] = quality.trust
         tds = [f"<td>{html.escape(c)}</td>" for c in cells]
-        if doubt:
-            reason = html.escape(f"unreliable: {doubt}")
-            tds[5] = f'<td style="opacity:.45" title="{reason}">{html.escape(cells[5])}</td>'
+        reason = quality.greyed.get(_TALK_COLUMN)
+        if reason:
+            title = html.escape(f"unreliable: {reason}")
+            tds[5] = f'<td style="opacity:.45" title="{title}">{html.escape(cells[5])}</td>'
         rows.append(f'<tr data-call-id="{html.escape(cells[0])}">' + "".join(tds) + "</tr>")
     header = "".join(
-        f"<th>{h}</th>" for h in ("call", "title", "rep", "date", "duration", "rep talk", "tracker hits")
+        f"<th>{h}</th>"
+        for h in ("call", "title", "rep", "date", "duration", "rep talk", "trust", "tracker hits")
     )
     more = f" (showing the newest {len(shown)})" if len(positions) > len(shown) else ""
     return (

@@ -88,6 +88,43 @@ def test_dashboard_greys_an_unreliable_talk_ratio_and_shows_the_flags() -> None:
     callset = analyze_calls([_result(True), _result(False)], call_ids=["a", "b"], summaries=False)
     index = build_index(callset)
     table = calls_table_html(index, Selection(mask=np.ones(2, dtype=bool), call_ids=("a", "b")))
-    assert table.count('title="unreliable: phantom_speaker"') == 1  # call a only
+    assert table.count('title="unreliable: phantom_speaker: speaker_2 3% of the talk') == 1  # call a only
+    assert "<th>trust</th>" in table and "<td>medium</td>" in table and "<td>not measured</td>" in table
     block = quality_html(quality_view(callset.calls.iloc[0]))
     assert "trust: medium (1 flag)" in block and "possibly one voice split in two" in block
+
+
+def test_dashboard_and_report_grey_the_same_rep_talk_cells() -> None:
+    """A trial saw five roles_guessed calls greyed in the report and plain in the dashboard's table
+    (which greyed only a fixed list of talk-ratio flags) and no trust column there."""
+    import re
+
+    import numpy as np
+
+    from hearkit.dashboard import Selection, build_index, calls_table_html
+
+    flags = {
+        "guessed": QualityFlag(code="roles_guessed", meaning="rep and customer guessed", affects=["roles"]),
+        "phantom": QualityFlag(code="phantom_speaker", meaning="a 3% voice", affects=["talk_ratio"]),
+        "asr": QualityFlag(code="low_asr_confidence", meaning="words uncertain", affects=["transcript"]),
+        "info": QualityFlag(
+            code="speaker_count_held", meaning="held", severity="info", affects=["talk_ratio"]
+        ),
+    }
+    results = []
+    for flag in flags.values():
+        result = _result(False)
+        result.quality = Quality(trust="medium" if flag.severity == "warning" else "high", flags=[flag])
+        results.append(result)
+    ids = list(flags)
+    callset = analyze_calls(results, call_ids=ids, summaries=False)
+    page = render_html(callset)
+    table = calls_table_html(
+        build_index(callset), Selection(mask=np.ones(len(ids), dtype=bool), call_ids=tuple(ids))
+    )
+    # the report's overview table: the rep talk cell of a call (class "num unreliable")
+    in_report = {
+        c for c in ids if re.search(rf'class="num unreliable" title="unreliable: {flags[c].code}:', page)
+    }
+    in_dashboard = {c for c in ids if f'title="unreliable: {flags[c].code}:' in table}
+    assert in_report == in_dashboard == {"guessed", "phantom"}
