@@ -22,7 +22,7 @@ import threading
 from bisect import bisect_right
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -339,7 +339,11 @@ class Recognition:
       ratio over the threshold or average log-probability under it);
     * ``repetition_redecoded``: windows decoded again because their text looped
       (:func:`repetition_loops`), whatever their scores;
-    * ``loops_cut``: loops still present after the second decode, cut to one occurrence.
+    * ``loops_cut``: loops still present after the second decode, cut to one occurrence;
+    * ``repetition_channels``: for each window counted in ``repetition_redecoded``, the channels
+      (indices into the signals) whose words looped in its batched decode
+      (:func:`_looping_channels`), so that a run over the signals of several calls gives each call
+      the count of its own loops, not of a loop in another call's speech that shared the window.
     """
 
     words: list[RecognizedWord]
@@ -347,6 +351,24 @@ class Recognition:
     redecoded: int = 0
     repetition_redecoded: int = 0
     loops_cut: int = 0
+    repetition_channels: list[frozenset[int]] = field(default_factory=list)
+
+    def repetition_redecoded_of(self, channels: set[int]) -> int:
+        """Windows re-decoded because words of any of ``channels`` looped in them."""
+        return sum(1 for looped in self.repetition_channels if looped & channels)
+
+
+def _looping_channels(words: list[RecognizedWord], chunk: Chunk) -> frozenset[int]:
+    """The channels of the words that make up the loops in a window's decode (``words`` in the
+    order decoded, each on the channel of the piece it was heard in); every channel of ``chunk``
+    when the loop is not found among the words (the text looped where no word was timed)."""
+    tokens = [" ".join(_tokens(w.text)) for w in words]
+    looped = {
+        words[i].channel
+        for start, n, repeats in repetition_loops(tokens)
+        for i in range(start, start + n * repeats)
+    }
+    return frozenset(looped) if looped else frozenset(chunk.channel_of(i) for i in range(len(chunk.pieces)))
 
 
 def transcribe_chunks(
@@ -437,6 +459,9 @@ def recognize_chunks(
                 continue
             if looping:
                 recognition.repetition_redecoded += 1
+                recognition.repetition_channels.append(
+                    _looping_channels(timeline.words(chunk_segments, index), chunks[index])
+                )
             else:
                 recognition.redecoded += 1
             redo, _ = model.transcribe(

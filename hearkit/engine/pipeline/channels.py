@@ -31,6 +31,7 @@ __all__ = [
     "plan_chunks",
     "plan_full_windows",
     "plan_windows",
+    "pool_windows",
     "split_long",
     "window_floor",
 ]
@@ -264,3 +265,26 @@ def plan_chunks(regions: list[tuple[int, int]], channel: int = 0) -> list[Chunk]
     if pieces:
         chunks.append(Chunk(tuple(pieces), channel))
     return chunks
+
+
+def pool_windows(calls: list[list[Chunk]], max_s: float = MAX_CHUNK_S) -> list[Chunk]:
+    """The windows of several calls, each planned alone, with windows that fit together merged whole.
+
+    First fit decreasing: windows are taken longest first, each goes after the pieces of the first
+    merged window with room for it (its pieces and :data:`~hearkit.engine.pipeline.asr.PIECE_GAP_S`
+    of silence before them within ``max_s``), or opens one. No piece is cut: a call's own layout of
+    pieces is kept, its part-empty last window shares the encoder pass with another call's.
+    """
+    max_len = int(max_s * SAMPLE_RATE)
+    gap = int(PIECE_GAP_S * SAMPLE_RATE)
+    windows = sorted((chunk for chunks in calls for chunk in chunks), key=lambda c: -c.samples)
+    merged: list[Chunk] = []
+    for chunk in windows:
+        channels = tuple(chunk.channel_of(i) for i in range(len(chunk.pieces)))
+        for index, bin_ in enumerate(merged):
+            if bin_.samples + gap + chunk.samples <= max_len:
+                merged[index] = Chunk(bin_.pieces + chunk.pieces, bin_.channel, bin_.channels + channels)
+                break
+        else:
+            merged.append(Chunk(chunk.pieces, channels[0], channels))
+    return merged

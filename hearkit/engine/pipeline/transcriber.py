@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from hearkit.engine.pipeline.channels import (
     is_really_mono,
     plan_full_windows,
     plan_windows,
+    pool_windows,
     split_long,
 )
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
@@ -46,7 +47,7 @@ from hearkit.engine.pipeline.vad import (
 )
 from hearkit.schema import JobCreateParams, Result, trust_of
 
-__all__ = ["ASR_LANES_ENV", "ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "WhisperTranscriber"]
+__all__ = ["ASR_LANES_ENV", "ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "POOL_MAX_SECONDS", "WhisperTranscriber"]
 
 ASR_THREADS_ENV = "HEARKIT_ASR_THREADS"
 """Environment setting: threads one transcription uses (``WhisperTranscriber.cpu_threads``, default 2)."""
@@ -178,13 +179,32 @@ class WhisperTranscriber:
         ]
         return plan_full_windows(pieces, signals) if self.pack_to_floor else plan_windows(pieces, signals)
 
+    def _plan_pooled(
+        self, signals: list[npt.NDArray[np.float32]], regions: list[list[tuple[int, int]]]
+    ) -> list[Chunk]:
+        """The windows of pooled calls (signals ``2 k``, ``2 k + 1`` are call ``k``'s channels): each
+        call's windows planned as if alone, then whole windows merged where they fit together
+        (:func:`~hearkit.engine.pipeline.channels.pool_windows`), so no call's pieces are cut anew."""
+        per_call = []
+        for k in range(0, len(signals), 2):
+            alone = self._plan(signals[k : k + 2], regions[k : k + 2])
+            per_call.append(
+                [
+                    Chunk(c.pieces, c.channel + k, tuple(c.channel_of(i) + k for i in range(len(c.pieces))))
+                    for c in alone
+                ]
+            )
+        return pool_windows(per_call)
+
     def _recognize(
         self,
         signals: list[npt.NDArray[np.float32]],
         regions: list[list[tuple[int, int]]],
         settings: DecodeSettings,
+        *,
+        pooled: bool = False,
     ) -> Recognition:
-        chunks = self._plan(signals, regions)
+        chunks = self._plan_pooled(signals, regions) if pooled else self._plan(signals, regions)
         if not chunks:
             return Recognition([])
         return recognize_chunks(self._model(), signals, chunks, settings, lanes=self.decode_lanes)
@@ -241,17 +261,97 @@ class WhisperTranscriber:
     ) -> Result:
         activity, regions, bleed = self._stereo_regions(audio)
         recognition = self._recognize([audio.samples[0], audio.samples[1]], regions, settings)
-        # Word edges are trimmed to where the channel's voice is: a word at the edge of a
-        # packed piece is otherwise stretched over the VAD's padding, which inflates the
-        # party's talk time (most on short backchannels).
-        words = []
+        stereo = _StereoCall(audio, correlation, activity, regions, bleed, numerals)
+        return stereo.result(recognition.words, recognition.repetition_redecoded)
+
+    def transcribe_pooled(self, calls: list[tuple[Path, JobCreateParams]]) -> list[Result | Exception]:
+        """Transcribe several recordings, the stereo ones' speech packed into shared Whisper windows.
+
+        One result or exception per call, in order: a call that cannot be decoded (or fails on its
+        own) gets its exception and the others go on. The stereo calls (``channel: true``, two
+        channels that are not really mono, at most :data:`POOL_MAX_SECONDS` long) with the same
+        decoder prompt (vocabulary) are recognised together: each call's windows are planned as if
+        it were alone, then windows that fit together are merged whole into one 30 s window (a
+        call's part-empty last window shares its encoder pass with another call's), and every word
+        goes back to its call and channel by the piece it came from. The encoder costs the same for
+        every 30 s window however full, so fewer windows are less CPU (figures:
+        ``benchmarks/bench_pooling.py``, docs/pipeline.md "Archive throughput"). A call's repetition
+        count (``quality.repetition_redecoded``) counts the windows re-decoded because *its* words
+        looped. Every other call is transcribed alone, as :meth:`transcribe`.
+        """
+        outcomes: list[Result | Exception | None] = [None] * len(calls)
+        groups: dict[str | None, list[tuple[int, _StereoCall]]] = {}
+        for index, (path, options) in enumerate(calls):
+            try:
+                audio = decode_audio(path)
+                correlation = channel_correlation(audio.samples) if audio.channels == 2 else None
+                if (
+                    not options.channel
+                    or audio.channels != 2
+                    or audio.duration > POOL_MAX_SECONDS
+                    or is_really_mono(audio.samples, correlation)
+                ):
+                    outcomes[index] = self.transcribe_audio(audio, options)
+                    continue
+                activity, regions, bleed = self._stereo_regions(audio)
+                call = _StereoCall(audio, correlation, activity, regions, bleed, bool(options.numerals))
+                groups.setdefault(_vocabulary_prompt(options.vocabulary), []).append((index, call))
+            except Exception as exc:  # this call's own failure, reported on its own job
+                outcomes[index] = exc
+        for prompt, members in groups.items():
+            settings = DecodeSettings(
+                beam_size=self.beam_size,
+                batch_size=self.batch_size,
+                fallback_beam_size=self.fallback_beam_size,
+                max_new_tokens=self.max_new_tokens,
+                initial_prompt=prompt,
+            )
+            for index, result in zip(
+                (i for i, _ in members),
+                self._recognize_pooled([c for _, c in members], settings),
+                strict=True,
+            ):
+                outcomes[index] = result
+        return [o if o is not None else RuntimeError("not transcribed") for o in outcomes]
+
+    def plan_pooled(self, audios: list[DecodedAudio]) -> list[Chunk]:
+        """The shared windows :meth:`transcribe_pooled` decodes for stereo calls ``audios`` (what the
+        benchmark counts): piece channel ``2 k + c`` is channel ``c`` of call ``k``."""
+        calls = [_StereoCall(a, None, *self._stereo_regions(a), numerals=False) for a in audios]
+        return self._plan_pooled(*_pooled_signals(calls))
+
+    def _recognize_pooled(
+        self, calls: list[_StereoCall], settings: DecodeSettings
+    ) -> list[Result | Exception]:
+        """The results of stereo ``calls`` recognised in shared windows (channel ``2 k + c`` of the
+        pooled signals is channel ``c`` of call ``k``); one call alone is the ordinary path."""
+        signals, regions = _pooled_signals(calls)
+        try:
+            recognition = self._recognize(signals, regions, settings, pooled=len(calls) > 1)
+        except Exception as exc:
+            if len(calls) == 1:
+                return [exc]
+            # Whatever failed, it is not known to be every call's: each is recognised alone.
+            return [self._recognize_alone(call, settings) for call in calls]
+        words: list[list[RecognizedWord]] = [[] for _ in calls]
         for w in recognition.words:
-            start, end = trim_to_activity(w.start, w.end, activity[w.channel])
-            words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
-        result = build_result(words, audio_seconds=audio.duration, numerals=numerals, labelled=True)
-        result.quality = stereo_quality(result, correlation, bleed, activity, regions)
-        result.quality.repetition_redecoded = recognition.repetition_redecoded
-        return _with_cut_short(result, audio)
+            words[w.channel // 2].append(replace(w, channel=w.channel % 2))
+        results: list[Result | Exception] = []
+        for k, call in enumerate(calls):
+            try:
+                results.append(call.result(words[k], recognition.repetition_redecoded_of({2 * k, 2 * k + 1})))
+            except Exception as exc:  # this call's own failure (its result or quality)
+                results.append(exc)
+        return results
+
+    def _recognize_alone(self, call: _StereoCall, settings: DecodeSettings) -> Result | Exception:
+        try:
+            recognition = self._recognize(
+                [call.audio.samples[0], call.audio.samples[1]], call.regions, settings
+            )
+            return call.result(recognition.words, recognition.repetition_redecoded)
+        except Exception as exc:
+            return exc
 
     def label_speakers(
         self,
@@ -291,6 +391,46 @@ class WhisperTranscriber:
             # kept for re-diarization without ASR (hearkit.engine.pipeline.rediarize; engineer H)
             result.speaker_embeddings = encode_embeddings(found.embeddings, found.window_times)
         return result
+
+
+POOL_MAX_SECONDS = 300.0
+"""Calls longer than this are not pooled by :meth:`WhisperTranscriber.transcribe_pooled`: their last
+window's empty room is a small share of their windows, and a pool holds its calls' decoded audio."""
+
+
+@dataclass
+class _StereoCall:
+    """A stereo call between its speech detection and its result (what pooled recognition needs)."""
+
+    audio: DecodedAudio
+    correlation: float | None
+    activity: list[npt.NDArray[np.bool_]]
+    regions: list[list[tuple[int, int]]]
+    bleed: float
+    numerals: bool
+
+    def result(self, recognized: list[RecognizedWord], repetition_redecoded: int) -> Result:
+        """The call's result from its recognised words (channels 0 and 1, times on the channel)."""
+        # Word edges are trimmed to where the channel's voice is: a word at the edge of a
+        # packed piece is otherwise stretched over the VAD's padding, which inflates the
+        # party's talk time (most on short backchannels).
+        words = []
+        for w in sorted(recognized, key=lambda w: (w.channel, w.start)):
+            start, end = trim_to_activity(w.start, w.end, self.activity[w.channel])
+            words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
+        result = build_result(words, audio_seconds=self.audio.duration, numerals=self.numerals, labelled=True)
+        result.quality = stereo_quality(result, self.correlation, self.bleed, self.activity, self.regions)
+        result.quality.repetition_redecoded = repetition_redecoded
+        return _with_cut_short(result, self.audio)
+
+
+def _pooled_signals(
+    calls: list[_StereoCall],
+) -> tuple[list[npt.NDArray[np.float32]], list[list[tuple[int, int]]]]:
+    """The channels of ``calls`` one after the other (call ``k``'s channel ``c`` at ``2 k + c``),
+    and their speech regions."""
+    signals = [channel for call in calls for channel in (call.audio.samples[0], call.audio.samples[1])]
+    return signals, [channel for call in calls for channel in call.regions]
 
 
 def _with_cut_short(result: Result, audio: DecodedAudio) -> Result:
