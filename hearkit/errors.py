@@ -24,6 +24,7 @@ The tree::
     ├── PaginationError                  a list cursor repeated (the walk would never end)
     ├── WebhookVerificationError         a webhook delivery failed signature checks
     │   └── WebhookPayloadError              signed correctly, but not a JSON webhook event
+    ├── ClientConfigError                a refused key or base URL (plain http off this machine)
     └── InsecureAudioURLError            an ``audio_url`` that is not https (also a ValueError)
 
 Error bodies come in two shapes (``reference/pyai-api.md`` §5.1): the OpenAI-style envelope
@@ -51,6 +52,7 @@ __all__ = [
     "APIResponseValidationError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientConfigError",
     "CreditExhaustedError",
     "DailyCapExceededError",
     "HearkitError",
@@ -222,6 +224,10 @@ class WebhookVerificationError(HearkitError):
 
 class WebhookPayloadError(WebhookVerificationError):
     """The signature was valid but the body is not a JSON webhook event."""
+
+
+class ClientConfigError(HearkitError, ValueError):
+    """The client's configuration (API key, base URL) was refused before anything was sent."""
 
 
 class InsecureAudioURLError(HearkitError, ValueError):

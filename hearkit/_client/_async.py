@@ -52,6 +52,7 @@ class AsyncPyAI(BaseClient):
         allow_insecure_audio_url: bool = False,
         poll: PollPolicy | None = None,
         retry: RetryPolicy | None = None,
+        allow_insecure_base_url: bool | None = None,
     ) -> None:
         super().__init__(
             api_key,
@@ -61,6 +62,7 @@ class AsyncPyAI(BaseClient):
             allow_insecure_audio_url=allow_insecure_audio_url,
             poll=poll or PollPolicy(),
             retry=retry,
+            allow_insecure_base_url=allow_insecure_base_url,
         )
         if http_client is not None and transport is not None:
             raise ValueError("give http_client or transport, not both")

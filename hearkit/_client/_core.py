@@ -11,6 +11,7 @@ trick as httpx's ``Auth.auth_flow``).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import mimetypes
@@ -31,6 +32,7 @@ from hearkit.errors import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
+    ClientConfigError,
     InsecureAudioURLError,
     JobFailedError,
     PaginationError,
@@ -46,6 +48,8 @@ from hearkit.schema import Identity, Job, JobList, Result
 logger = logging.getLogger("hearkit.client")
 
 DEFAULT_BASE_URL = "https://api.pyai.com"
+#: Set to 1 to let ``PYAI_BASE_URL`` be plain http on a non-loopback host (a trusted network's engine).
+ENV_ALLOW_INSECURE_BASE_URL = "HEARKIT_ALLOW_INSECURE_BASE_URL"
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 JOBS_PATH = "/v1/transcription/jobs"
 SUBTITLE_FORMATS = ("srt", "vtt")
@@ -143,13 +147,18 @@ class BaseClient:
         allow_insecure_audio_url: bool,
         poll: PollPolicy,
         retry: RetryPolicy | None,
+        allow_insecure_base_url: bool | None = None,
     ) -> None:
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be an integer >= 0, not {max_retries!r}")
         self._api_key, url = configured(api_key, base_url)
         self._base_url = _normalize_base_url(url) if url else None
+        if allow_insecure_base_url is None:
+            allow_insecure_base_url = os.environ.get(ENV_ALLOW_INSECURE_BASE_URL, "").strip() in ("1", "true")
+        if self._base_url is not None and not allow_insecure_base_url:
+            _check_base_url_encrypted(self._base_url)
         if self._api_key is None and self._base_url is not None:
-            raise ValueError(
+            raise ClientConfigError(
                 f"no API key for {self._base_url}: pass api_key=... or set PYAI_API_KEY "
                 "(leave both the key and base_url unset to use the embedded local engine)"
             )
@@ -455,9 +464,28 @@ def _normalize_base_url(url: str) -> str:
     url = url.strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, not {url!r}")
+        raise ClientConfigError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, not {url!r}")
     # The docs give the REST base as .../v1 while paths here start with /v1.
     return url.removesuffix("/v1")
+
+
+def _check_base_url_encrypted(url: str) -> None:
+    """Refuse a plain-http root that is not on this machine: the key and the audio would travel in clear."""
+    parts = urlsplit(url)
+    if parts.scheme == "https":
+        return
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise ClientConfigError(
+            f"refusing base_url {url!r}: plain http to {host} would send the API key and customer audio "
+            "in clear text. Use https://..., or for an engine on a trusted network pass "
+            f"allow_insecure_base_url=True (or set {ENV_ALLOW_INSECURE_BASE_URL}=1). "
+            "http://127.0.0.1 / localhost (hearkit serve on this machine) is always allowed."
+        )
 
 
 def _job_path(job_id: str) -> str:

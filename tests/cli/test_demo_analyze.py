@@ -100,6 +100,26 @@ def test_analyze_refuses_a_plain_http_url(tmp_path: Path) -> None:
     assert "allow_insecure_audio_url" not in said  # a Python argument, not a command-line option
 
 
+def test_analyze_refuses_a_plain_http_api_off_this_machine(tmp_path: Path) -> None:
+    """U2 finding 6: a listener at a non-loopback http base URL received the key and the recording."""
+    wav = first_seconds(REPO / "sample_data" / "call_01_discovery.mono.ogg", tmp_path / "call.wav", 2.0)
+    env = {k: v for k, v in os.environ.items() if k != "HEARKIT_ALLOW_INSECURE_BASE_URL"}
+    env |= {"PYAI_API_KEY": "sk_live_SECRET123", "PYAI_BASE_URL": "http://192.0.2.2:8799"}
+    done = subprocess.run(
+        [str(HEARKIT), "analyze", str(wav)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = flat(done.stdout + done.stderr)
+    assert done.returncode == 1, said
+    assert "clear text" in said and "HEARKIT_ALLOW_INSECURE_BASE_URL=1" in said
+    assert "could not reach" not in said  # refused before any connection was tried
+    assert "Traceback" not in said and "sk_live_SECRET123" not in said
+
+
 @pytest.mark.asr
 def test_analyze_json_of_a_real_clip(tmp_path: Path) -> None:
     """The first 20 s of the pricing call through the real pipeline: the record says what was said."""

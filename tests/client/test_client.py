@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from hearkit.client import PollPolicy, PyAI, RetryPolicy
+from hearkit.client import AsyncPyAI, PollPolicy, PyAI, RetryPolicy
 from hearkit.errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -176,6 +176,40 @@ def test_http_audio_url_allowed_only_when_asked(api: FakeAPI) -> None:
     client.jobs.create(audio_url="http://127.0.0.1:8000/a.wav")
     with pytest.raises(InsecureAudioURLError):
         client.jobs.create(audio_url="ftp://127.0.0.1/a.wav")
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://192.0.2.2:8799", "http://pyai.internal.example/v1", "http://[2001:db8::1]:80"]
+)
+def test_plain_http_base_url_off_this_machine_is_refused_before_sending(
+    api: FakeAPI, base_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """U2 finding 6: PYAI_BASE_URL=http://<remote host> sent the key and the recording in clear text."""
+    monkeypatch.delenv("HEARKIT_ALLOW_INSECURE_BASE_URL", raising=False)
+    for make in (
+        lambda: PyAI("sk_live_SECRET", base_url, transport=api.transport()),
+        lambda: AsyncPyAI("sk_live_SECRET", base_url),
+    ):
+        with pytest.raises(ValueError, match="clear text") as refused:
+            make()
+        assert "sk_live_SECRET" not in str(refused.value)
+    monkeypatch.setenv("PYAI_BASE_URL", base_url)
+    with pytest.raises(ValueError, match="allow_insecure_base_url=True"):
+        PyAI("sk_live_SECRET", transport=api.transport())
+    assert api.requests == []
+
+
+def test_plain_http_base_url_allowed_on_loopback_or_when_asked(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HEARKIT_ALLOW_INSECURE_BASE_URL", raising=False)
+    for url in ("http://127.0.0.1:8080", "http://localhost:8000/v1", "http://[::1]:9000", "http://127.0.0.2"):
+        PyAI("k", url, transport=api.transport())
+    PyAI("k", "http://10.0.0.5:8080", transport=api.transport(), allow_insecure_base_url=True)
+    monkeypatch.setenv("HEARKIT_ALLOW_INSECURE_BASE_URL", "1")
+    PyAI("k", "http://10.0.0.5:8080", transport=api.transport())
+    with pytest.raises(ValueError, match="clear text"):
+        PyAI("k", "http://10.0.0.5:8080", transport=api.transport(), allow_insecure_base_url=False)
 
 
 def test_get_retries_429_honouring_retry_after_seconds(
