@@ -23,7 +23,6 @@ from hearkit.engine.pipeline.assemble import LabeledWord, build_result
 from hearkit.engine.pipeline.channels import (
     BRIDGE_GAP_S,
     channel_correlation,
-    drop_bleed,
     is_really_mono,
     plan_full_windows,
     plan_windows,
@@ -32,6 +31,7 @@ from hearkit.engine.pipeline.channels import (
 )
 from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
 from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, speaker_at
+from hearkit.engine.pipeline.echo import drop_echo_words, drop_other_party
 from hearkit.engine.pipeline.holes import fill_holes
 from hearkit.engine.pipeline.quality import cut_short_flags, mono_quality, single_quality, stereo_quality
 from hearkit.engine.pipeline.rediarize import encode_embeddings
@@ -241,10 +241,7 @@ class WhisperTranscriber:
                 raw = list(pool.map(found, (left, right), activity))
         else:
             raw = [found(x, active) for x, active in zip((left, right), activity, strict=True)]
-        regions = [
-            drop_bleed(raw[0], left, right, raw[1]),
-            drop_bleed(raw[1], right, left, raw[0]),
-        ]
+        regions = drop_other_party(audio.samples, raw, activity)  # its leak and echo: pipeline.echo
         bleed = max(
             1 - total_speech(kept) / total_speech(found) if found else 0.0
             for kept, found in zip(regions, raw, strict=True)
@@ -415,7 +412,7 @@ class _StereoCall:
         # packed piece is otherwise stretched over the VAD's padding, which inflates the
         # party's talk time (most on short backchannels).
         words = []
-        for w in sorted(recognized, key=lambda w: (w.channel, w.start)):
+        for w in sorted(drop_echo_words(recognized, self.audio.samples), key=lambda w: (w.channel, w.start)):
             start, end = trim_to_activity(w.start, w.end, self.activity[w.channel])
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
         result = build_result(words, audio_seconds=self.audio.duration, numerals=self.numerals, labelled=True)

@@ -1,0 +1,300 @@
+"""Echo of the other party on a stereo channel: found from the signal, cut out before decoding.
+
+A phone recording often carries the rep's voice on the customer's channel too (hybrid echo on the
+line, a speakerphone's loudspeaker heard by its microphone, crosstalk in the recorder), 10-20 dB
+below the rep's own channel. Whisper transcribes that echo as the customer saying the rep's words
+at the rep's times: the customer's talk time doubles, overtalk and interruptions are invented.
+:func:`~hearkit.engine.pipeline.channels.drop_bleed` drops only whole speech regions that are far
+quieter than the other channel, and an echo region is nearly always joined to the customer's own
+speech, so it drops none of it.
+
+Definitions (20 ms frames, the frames of :func:`~hearkit.engine.pipeline.vad.energy_activity`):
+
+* **Echo path**: how the other channel's signal reaches this one, estimated from the whole call
+  by least squares in the short-time Fourier domain (64 ms Hann windows every 20 ms): per
+  frequency bin, this channel's spectrum ≈ Σₖ Hₖ · the other channel's spectrum k frames earlier,
+  k = 0…:data:`ECHO_TAPS` − 1 (a gain, a colouring and up to ~60 ms of delay and tail). Where
+  the two parties' voices are unrelated (no echo) the estimate is near zero, so no frame is
+  explained by it.
+* **Explained share** of a frame: 1 − (energy left after subtracting the echo predicted from the
+  other channel) / (the frame's energy on this channel).
+* **Echo frame**: this channel is voice-active (energy detector), the other channel is voice-active
+  and at least :data:`ECHO_LEVEL_DB` dB louder, and at least :data:`ECHO_EXPLAINED` of the frame's
+  energy is explained by the other channel. A frame where this party really speaks over the other
+  (a "yes" said over the rep) is not explained by the other channel's voice, so it is not echo.
+* **Echo run**: consecutive echo frames (pauses of this channel in between included), at least
+  :data:`MIN_ECHO_RUN_S` long. Echo runs are cut out of the channel's speech regions (a margin of
+  :data:`ECHO_MARGIN_S` is left next to this party's own voice), and what is left of a region is
+  kept only when it still holds :data:`MIN_OWN_VOICE_S` of voice frames that are not echo.
+
+The regions lost this way count in ``Quality.bleed_share`` (seconds of a channel's speech regions
+dropped as the other party's voice / seconds of its speech regions), so the ``strong_bleed`` flag
+says when a meaningful share of a channel was the other party.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from hearkit.engine.pipeline.asr import RecognizedWord
+from hearkit.engine.pipeline.channels import drop_bleed
+from hearkit.engine.pipeline.decode import SAMPLE_RATE
+
+__all__ = [
+    "ECHO_EXPLAINED",
+    "ECHO_LEVEL_DB",
+    "ECHO_TAPS",
+    "MIN_ECHO_RUN_S",
+    "MIN_OWN_VOICE_S",
+    "WORD_ECHO_DB",
+    "WORD_ECHO_SLACK_S",
+    "drop_echo_words",
+    "drop_other_party",
+    "echo_frames",
+    "explained_share",
+]
+
+ECHO_TAPS = 3
+"""Frames (20 ms apart) of the other channel the echo path spans: the echo may arrive up to
+~60 ms late and be smeared over that long (a line's hybrid echo, a room's short reverberation)."""
+ECHO_EXPLAINED = 0.7
+"""Share of a frame's energy the other channel's voice must explain for the frame to be echo."""
+ECHO_LEVEL_DB = 3.0
+"""The other channel must be at least this much louder in an echo frame (echo is the quieter copy)."""
+MIN_ECHO_RUN_S = 0.3
+"""Echo runs shorter than this are left in the regions (the decoder bridges pauses under 0.6 s anyway)."""
+ECHO_MARGIN_S = 0.04
+"""Kept on each side of an echo run that touches this party's own voice (the 64 ms windows smear)."""
+MIN_OWN_VOICE_S = 0.15
+"""What is left of a region after the cut is decoded only with at least this much non-echo voice."""
+
+WORD_ECHO_SLACK_S = 0.3
+"""A word repeats the other channel's word when their spans, widened by this, overlap."""
+WORD_ECHO_DB = 6.0
+"""A repeated word is echo when its channel is at least this much quieter over the word's span."""
+
+_FRAME = 320  # 20 ms at 16 kHz, the energy detector's frame
+_WINDOW = 1024  # 64 ms analysis window centred on each frame
+_CHUNK_FRAMES = 3000  # frames transformed at once (60 s): memory stays flat on long calls
+_RIDGE = 1e-3  # regularisation of the per-bin least squares, relative to the bin's mean power
+
+
+_BINS = _WINDOW * 4000 // SAMPLE_RATE + 1
+"""Bins up to 4 kHz: telephone audio has nothing above, and wideband speech little energy there."""
+
+
+def _spectra(x: npt.NDArray[np.float32], first: int, count: int) -> npt.NDArray[np.complex64]:
+    """Short-time spectra (bins up to 4 kHz) of ``x`` for frames ``first … first + count − 1``
+    (Hann, 64 ms, centred on each 20 ms frame; zeros outside the signal)."""
+    pad = (_WINDOW - _FRAME) // 2
+    lo = first * _FRAME - pad
+    hi = (first + count - 1) * _FRAME - pad + _WINDOW
+    segment = np.zeros(hi - lo, dtype=np.float32)
+    a, b = max(lo, 0), min(hi, len(x))
+    if b > a:
+        segment[a - lo : b - lo] = x[a:b]
+    frames = np.lib.stride_tricks.sliding_window_view(segment, _WINDOW)[::_FRAME][:count]
+    spectra = np.fft.rfft(frames * np.hanning(_WINDOW).astype(np.float32), axis=1)[:, :_BINS]
+    return spectra.astype(np.complex64)
+
+
+def _lagged(x: npt.NDArray[np.float32], first: int, count: int) -> npt.NDArray[np.complex64]:
+    """Frames × bins × taps for frames ``first …``: tap k holds the spectrum k frames earlier."""
+    joined = _spectra(x, first - ECHO_TAPS + 1, count + ECHO_TAPS - 1)
+    return np.stack([joined[ECHO_TAPS - 1 - k : ECHO_TAPS - 1 - k + count] for k in range(ECHO_TAPS)], axis=2)
+
+
+def _chunks(n_frames: int) -> list[tuple[int, int]]:
+    return [(a, min(a + _CHUNK_FRAMES, n_frames)) for a in range(0, n_frames, _CHUNK_FRAMES)]
+
+
+def _echo_path(
+    gram: npt.NDArray[np.complex128], cross: npt.NDArray[np.complex128]
+) -> npt.NDArray[np.complex64]:
+    """The per-bin least-squares taps (ridge-regularised) from the normal equations."""
+    scale = np.maximum(np.real(np.trace(gram, axis1=1, axis2=2)) / ECHO_TAPS, 1e-12)
+    ridge = _RIDGE * scale[:, None, None] * np.eye(ECHO_TAPS)
+    path: npt.NDArray[np.complex64] = np.linalg.solve(gram + ridge, cross[:, :, None])[:, :, 0].astype(
+        np.complex64
+    )
+    return path
+
+
+def explained_share(
+    samples: npt.NDArray[np.float32], activity: list[npt.NDArray[np.bool_]]
+) -> list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
+    """For each channel c of the ``(2, n)`` call, per 20 ms frame: the share of its energy the echo
+    path from the other channel explains, and (this channel's energy − the other's) in dB.
+
+    Each echo path is fitted on the frames where the other channel is voice-active
+    (``activity``); see the module text. Every spectrum is computed twice (fit, then residual),
+    one 60 s chunk at a time.
+    """
+    n_frames = min(len(a) for a in activity)
+    grams = [np.zeros((_BINS, ECHO_TAPS, ECHO_TAPS), dtype=np.complex128) for _ in (0, 1)]
+    crosses = [np.zeros((_BINS, ECHO_TAPS), dtype=np.complex128) for _ in (0, 1)]
+    for a, b in _chunks(n_frames):
+        lagged = [_lagged(samples[c], a, b - a) for c in (0, 1)]
+        for own in (0, 1):
+            rows = activity[1 - own][a:b]
+            if rows.any():
+                x, y = lagged[1 - own][rows], lagged[own][rows, :, 0]
+                grams[own] += np.einsum("tfk,tfl->fkl", x.conj(), x)
+                crosses[own] += np.einsum("tfk,tf->fk", x.conj(), y)
+    paths = [_echo_path(g, c) for g, c in zip(grams, crosses, strict=True)]
+    shares = [np.zeros(n_frames) for _ in (0, 1)]
+    level = np.zeros(n_frames)
+    for a, b in _chunks(n_frames):
+        lagged = [_lagged(samples[c], a, b - a) for c in (0, 1)]
+        energy = [np.sum(np.abs(lagged[c][:, :, 0]) ** 2, axis=1, dtype=np.float64) for c in (0, 1)]
+        level[a:b] = 10 * np.log10((energy[0] + 1e-12) / (energy[1] + 1e-12))
+        for own in (0, 1):
+            predicted = np.einsum("tfk,fk->tf", lagged[1 - own], paths[own])
+            residual = np.sum(np.abs(lagged[own][:, :, 0] - predicted) ** 2, axis=1, dtype=np.float64)
+            shares[own][a:b] = 1.0 - residual / np.maximum(energy[own], 1e-20)
+    return [(shares[0], level), (shares[1], -level)]
+
+
+def echo_frames(
+    samples: npt.NDArray[np.float32], activity: list[npt.NDArray[np.bool_]]
+) -> list[npt.NDArray[np.bool_]]:
+    """Each channel's 20 ms frames that are the other party's voice (module text: echo frame)."""
+    n = min(len(a) for a in activity)
+    both = activity[0][:n] & activity[1][:n]
+    masks = [np.zeros(len(a), dtype=bool) for a in activity]
+    if not both.any():
+        return masks
+    for channel, (share, level) in enumerate(explained_share(samples, activity)):
+        masks[channel][:n] = both & (level <= -ECHO_LEVEL_DB) & (share >= ECHO_EXPLAINED)
+    return masks
+
+
+def _echo_runs(echo: npt.NDArray[np.bool_], voice: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Frame spans to cut: runs of echo frames with this channel's pauses between them (no own
+    voice), at least :data:`MIN_ECHO_RUN_S` long, shrunk by :data:`ECHO_MARGIN_S` where they
+    touch the party's own voice."""
+    own_voice = voice & ~echo
+    min_run = round(MIN_ECHO_RUN_S * SAMPLE_RATE / _FRAME)
+    margin = round(ECHO_MARGIN_S * SAMPLE_RATE / _FRAME)
+    runs: list[tuple[int, int]] = []
+    start: int | None = None
+    for index in range(len(echo) + 1):
+        if index < len(echo) and not own_voice[index]:
+            if start is None:
+                start = index
+            continue
+        if start is not None:
+            hits = np.flatnonzero(echo[start:index])
+            if hits.size:
+                a, b = start + int(hits[0]), start + int(hits[-1]) + 1
+                if b - a >= min_run:
+                    a += margin if a > 0 and own_voice[a - 1] else 0
+                    b -= margin if b < len(echo) and own_voice[b] else 0
+                    runs.append((a, b))
+            start = None
+    return runs
+
+
+def _cut(
+    regions: list[tuple[int, int]],
+    runs: list[tuple[int, int]],
+    echo: npt.NDArray[np.bool_],
+    own_voice: npt.NDArray[np.bool_],
+) -> list[tuple[int, int]]:
+    """``regions`` (samples) without the frame spans ``runs``, each piece's echo edges trimmed to
+    its own voice (± :data:`ECHO_MARGIN_S`); pieces with too little own voice go."""
+    kept: list[tuple[int, int]] = []
+    min_voice = round(MIN_OWN_VOICE_S * SAMPLE_RATE / _FRAME)
+    margin = round(ECHO_MARGIN_S * SAMPLE_RATE / _FRAME) * _FRAME
+    for start, end in regions:
+        pieces = [(start, end)]
+        for a, b in runs:
+            cut_a, cut_b = a * _FRAME, b * _FRAME
+            if cut_b <= start or cut_a >= end:
+                continue
+            pieces = [
+                part
+                for s, e in pieces
+                for part in ((s, min(e, cut_a)), (max(s, cut_b), e))
+                if part[1] > part[0]
+            ]
+        for s, e in pieces:
+            first, last = s // _FRAME, -(-e // _FRAME)
+            voiced = np.flatnonzero(own_voice[first:last])
+            if voiced.size < min_voice:
+                continue
+            head, tail = first + int(voiced[0]), first + int(voiced[-1]) + 1
+            if echo[first:head].any():
+                s = max(s, head * _FRAME - margin)
+            if echo[tail:last].any():
+                e = min(e, tail * _FRAME + margin)
+            kept.append((s, e))
+    return kept
+
+
+def drop_other_party(
+    samples: npt.NDArray[np.float32],
+    regions: list[list[tuple[int, int]]],
+    activity: list[npt.NDArray[np.bool_]],
+) -> list[list[tuple[int, int]]]:
+    """Each channel's speech ``regions`` without the other party's voice: whole regions that are its
+    leak (:func:`~hearkit.engine.pipeline.channels.drop_bleed`) and the runs of its echo.
+
+    ``samples``: the ``(2, n)`` call; ``activity``: each channel's
+    :func:`~hearkit.engine.pipeline.vad.energy_activity`. What the two steps drop together is the
+    call's ``bleed_share`` (seconds of a channel's regions dropped / seconds of its regions).
+    """
+    left, right = samples[0], samples[1]
+    kept = [drop_bleed(regions[0], left, right, regions[1]), drop_bleed(regions[1], right, left, regions[0])]
+    out = []
+    for channel, echo in enumerate(echo_frames(samples, activity)):
+        voice = activity[channel]
+        runs = _echo_runs(echo, voice)
+        out.append(_cut(kept[channel], runs, echo, voice & ~echo) if echo.any() else kept[channel])
+    return out
+
+
+def _normal(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum() or ch == "'")
+
+
+def _level_db(x: npt.NDArray[np.float32], start: float, end: float) -> float:
+    span = x[int(start * SAMPLE_RATE) : max(int(end * SAMPLE_RATE), int(start * SAMPLE_RATE) + 1)]
+    return 10 * float(np.log10(np.mean(np.square(span, dtype=np.float64)) + 1e-12)) if span.size else -120.0
+
+
+def drop_echo_words(words: list[RecognizedWord], samples: npt.NDArray[np.float32]) -> list[RecognizedWord]:
+    """``words`` (channels 0 and 1) without those that repeat the other channel's word at the same
+    time from a far quieter signal: a word is echo when the other channel has a word of the same
+    text (lower case, letters and digits) whose span, widened by :data:`WORD_ECHO_SLACK_S` each
+    side, overlaps it, and its own channel is at least :data:`WORD_ECHO_DB` dB quieter than the
+    other over the word's span. What the signal-level cut (:func:`drop_other_party`) left of an
+    echo (a piece's edge, a short run the decoder bridged) is caught here; a "yes" said over
+    the rep's "yes" is louder on its own channel and stays."""
+    spans: dict[tuple[int, str], list[tuple[float, float]]] = {}
+    for o in words:
+        spans.setdefault((o.channel, _normal(o.text)), []).append((o.start, o.end))
+    for found in spans.values():
+        found.sort()
+    kept = []
+    for w in words:
+        text = _normal(w.text)
+        if not text or w.channel not in (0, 1) or samples.shape[0] < 2:
+            kept.append(w)
+            continue
+        other = 1 - w.channel
+        same = spans.get((other, text), [])
+        # same-text words of the other channel starting before this one ends (widened): the last
+        # few of them are the candidates (words last seconds, not minutes)
+        upto = bisect.bisect_left(same, (w.end + WORD_ECHO_SLACK_S, math.inf))
+        repeats = any(o_end + WORD_ECHO_SLACK_S > w.start for _, o_end in same[max(0, upto - 8) : upto])
+        if repeats and _level_db(samples[w.channel], w.start, w.end) <= (
+            _level_db(samples[other], w.start, w.end) - WORD_ECHO_DB
+        ):
+            continue
+        kept.append(w)
+    return kept
