@@ -37,6 +37,7 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from hearkit.engine.ids import now_ms
@@ -49,6 +50,9 @@ log = logging.getLogger("hearkit.engine")
 #: Files in ``audio/`` and ``tmp/`` younger than this are never removed as orphans: another process
 #: may be writing an upload whose job row it has not stored yet.
 ORPHAN_MIN_AGE_S = 3600.0
+
+#: Claimable jobs :meth:`Leases.claim_next` looks through for one its ``accept`` takes.
+_ACCEPT_SCAN = 64
 
 
 @functools.cache
@@ -120,8 +124,12 @@ class Leases:
         """Seconds between renewals: a third of the lease, so two renewals may be late."""
         return self.lease_ms / 3000
 
-    def claim_next(self) -> JobRow | None:
-        """Claim the oldest claimable job for this process (counting the attempt), or ``None``."""
+    def claim_next(self, accept: Callable[[JobRow], bool] | None = None) -> JobRow | None:
+        """Claim the oldest claimable job for this process (counting the attempt), or ``None``.
+
+        ``accept``: only a job it accepts (as it is before the claim) is claimed, the oldest such
+        among the first :data:`_ACCEPT_SCAN` claimable ones (the worker uses it to add jobs to a pool).
+        """
         now = now_ms()
         with self.store.transaction() as db:
             dead = [
@@ -143,13 +151,14 @@ class Leases:
             dead_clause = f" OR (status = 'running' AND owner IN ({_marks(dead)}))" if dead else ""
             # Queued jobs of live processes other than this one are theirs to run.
             free_clause = f" OR origin NOT IN ({_marks(others)})" if others else " OR 1"
-            row = db.execute(
-                "SELECT job_id, status, owner FROM jobs"
+            rows = db.execute(
+                "SELECT rowid AS seq, * FROM jobs"
                 f" WHERE (status = 'queued' AND (origin IS NULL OR origin = ?{free_clause}))"
                 " OR (status = 'running' AND (lease_until IS NULL OR lease_until < ?))"
-                f"{dead_clause} ORDER BY origin IS ? DESC, created_at, rowid LIMIT 1",
-                (self.owner, *others, now, *dead, self.owner),
-            ).fetchone()
+                f"{dead_clause} ORDER BY origin IS ? DESC, created_at, rowid LIMIT ?",
+                (self.owner, *others, now, *dead, self.owner, 1 if accept is None else _ACCEPT_SCAN),
+            ).fetchall()
+            row = next((r for r in rows if accept is None or accept(_job(r))), None)
             if row is None:
                 return None
             if row["status"] == "running":
@@ -229,7 +238,9 @@ class Leases:
             )
             if cursor.rowcount == 0:
                 log.warning(
-                    "job %s: another process took it over meanwhile: this result is dropped", job.job_id
+                    "job %s: no longer running for this process (cancelled, or taken over by another"
+                    " process): this result is dropped",
+                    job.job_id,
                 )
                 return False
             if status == "completed" and audio_seconds is not None:

@@ -38,6 +38,10 @@ class EngineSettings:
     workers: int = 1
     #: ``auto`` (thread for ``fake`` or a given instance, process pool otherwise), ``thread``, ``process``.
     executor: str = "auto"
+    #: Queued ``channel: true`` uploads a transcription slot takes at once, their speech packed into
+    #: shared Whisper windows (``WhisperTranscriber.transcribe_pooled``; the ``whisper`` transcriber
+    #: only). Fewer part-empty windows: see docs/pipeline.md, "Archive throughput". 1 turns it off.
+    pool_calls: int = 1
     #: Allow audio_url/webhook_url on loopback, private and link-local addresses (local testing only).
     allow_private_urls: bool = False
     #: Comma-separated networks (CIDR) allowed even without ``allow_private_urls``, e.g. ``127.0.0.0/8``.

@@ -25,9 +25,11 @@ import importlib
 import json
 import logging
 import os
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from pathlib import Path
 
 from hearkit.engine.executors import process_pool, process_pool_problem, thread_pool, warn_thread_fallback
@@ -38,9 +40,9 @@ from hearkit.engine.probe import probe_audio
 from hearkit.engine.settings import EngineSettings
 from hearkit.engine.store import JobRow, Store
 from hearkit.engine.transcriber import AudioError, Transcriber
-from hearkit.schema import JobCreateParams, WebhookEvent, WebhookEventData
+from hearkit.schema import JobCreateParams, Result, WebhookEvent, WebhookEventData
 
-__all__ = ["Worker", "load_transcriber", "run_transcription"]
+__all__ = ["Outcome", "Worker", "load_transcriber", "run_transcription", "run_transcriptions"]
 
 log = logging.getLogger("hearkit.engine")
 
@@ -63,11 +65,8 @@ def load_transcriber(spec: str) -> Transcriber:
     return _CACHE[spec]
 
 
-def run_transcription(
-    transcriber: Transcriber | str, audio_path: str, params: dict[str, object], max_audio_seconds: float
-) -> tuple[str, float]:
-    """Check the audio, transcribe it; returns (result JSON, billed audio seconds). Runs in the pool."""
-    path = Path(audio_path)
+def _checked_seconds(path: Path, params: dict[str, object], max_audio_seconds: float) -> float:
+    """The audio's duration after the checks every job's audio passes; raises :class:`AudioError`."""
     info = probe_audio(path, max_seconds=max_audio_seconds)
     if params.get("channel") and info.channels < 2:
         raise AudioError(
@@ -80,13 +79,89 @@ def run_transcription(
             f"the audio is {info.duration_s:.0f} s long; this server accepts at most"
             f" {max_audio_seconds:.0f} s: split the recording"
         )
-    engine = load_transcriber(transcriber) if isinstance(transcriber, str) else transcriber
-    result = engine.transcribe(path, JobCreateParams.model_validate(params))
+    return info.duration_s
+
+
+def _serialised(result: Result, duration_s: float) -> tuple[str, float]:
     if result.audio_seconds is None:
-        result.audio_seconds = round(info.duration_s, 3)
+        result.audio_seconds = round(duration_s, 3)
     body = result.to_api()
     body.pop("formats", None)
     return json.dumps(body, separators=(",", ":")), float(result.audio_seconds)
+
+
+def run_transcription(
+    transcriber: Transcriber | str, audio_path: str, params: dict[str, object], max_audio_seconds: float
+) -> tuple[str, float]:
+    """Check the audio, transcribe it; returns (result JSON, billed audio seconds). Runs in the pool."""
+    path = Path(audio_path)
+    duration_s = _checked_seconds(path, params, max_audio_seconds)
+    engine = load_transcriber(transcriber) if isinstance(transcriber, str) else transcriber
+    return _serialised(engine.transcribe(path, JobCreateParams.model_validate(params)), duration_s)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one job of a pooled run came to: its result, or why not.
+
+    ``audio_error``: the job's audio cannot be used (the user's one line, as :class:`AudioError`
+    says it); ``internal``: an unexpected error (``Type: first line``), with ``traceback`` for the
+    engine log.
+    """
+
+    result_json: str | None = None
+    audio_seconds: float | None = None
+    audio_error: str | None = None
+    internal: str | None = None
+    traceback: str | None = None
+
+    @classmethod
+    def of_error(cls, exc: BaseException) -> Outcome:
+        if isinstance(exc, AudioError):
+            return cls(audio_error=str(exc))
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return cls(internal=_cause(exc), traceback=text)
+
+
+def run_transcriptions(
+    transcriber: Transcriber | str, jobs: list[tuple[str, dict[str, object]]], max_audio_seconds: float
+) -> list[Outcome]:
+    """Check and transcribe several jobs' audio in one call, one :class:`Outcome` each (in order).
+
+    A transcriber with ``transcribe_pooled`` (the whisper pipeline) packs the speech of the stereo
+    ones into shared windows; any other transcribes them one by one. A job whose audio fails a
+    check, or whose transcription fails, gets its own error and the others go on. Runs in the pool.
+    """
+    outcomes: list[Outcome | None] = [None] * len(jobs)
+    ready: list[tuple[int, Path, JobCreateParams, float]] = []
+    for index, (audio_path, params) in enumerate(jobs):
+        try:
+            path = Path(audio_path)
+            seconds = _checked_seconds(path, params, max_audio_seconds)
+            ready.append((index, path, JobCreateParams.model_validate(params), seconds))
+        except Exception as exc:
+            outcomes[index] = Outcome.of_error(exc)
+    engine = load_transcriber(transcriber) if isinstance(transcriber, str) else transcriber
+    pooled = getattr(engine, "transcribe_pooled", None)
+    results: list[Result | Exception]
+    if callable(pooled) and ready:
+        results = pooled([(path, options) for _, path, options, _ in ready])
+    else:
+        results = []
+        for _, path, options, _ in ready:
+            try:
+                results.append(engine.transcribe(path, options))
+            except Exception as exc:
+                results.append(exc)
+    for (index, _, _, seconds), result in zip(ready, results, strict=True):
+        try:
+            if isinstance(result, Exception):
+                raise result
+            result_json, billed = _serialised(result, seconds)
+            outcomes[index] = Outcome(result_json, billed)
+        except Exception as exc:
+            outcomes[index] = Outcome.of_error(exc)
+    return [o if o is not None else Outcome(internal="RuntimeError: not transcribed") for o in outcomes]
 
 
 def webhook_event(job_id: str, params: dict[str, object], status: str) -> tuple[str, str, str] | None:
@@ -102,6 +177,20 @@ def webhook_event(job_id: str, params: dict[str, object], status: str) -> tuple[
 def _remove(path: str | Path) -> None:
     """Delete a job's audio (privacy: no audio outlives its job)."""
     Path(path).unlink(missing_ok=True)
+
+
+_MISSING_AUDIO = (
+    "the uploaded audio is missing from the engine's data dir (deleted outside the engine);"
+    " submit the job again"
+)
+
+
+def _exists(path: str | None) -> bool:
+    return bool(path) and Path(str(path)).exists()
+
+
+def _ids(jobs: list[JobRow]) -> str:
+    return ", ".join(job.job_id for job in jobs)
 
 
 class _HandBack(Exception):
@@ -131,6 +220,7 @@ class Worker:
         self._slots = [self._make_executor() for _ in range(max(1, settings.workers))]
         self._busy: set[int] = set()  # slots running a transcription now
         self._tasks: set[asyncio.Task[None]] = set()
+        self._pooling: bool | None = None  # whether the transcriber pools (looked up once)
 
     def _make_executor(self) -> Executor:
         """One slot's executor: a one-process pool, or one thread when processes are not used."""
@@ -211,13 +301,96 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.poll_interval)
                 continue
-            task = asyncio.create_task(self._run_job(job, slot, free))
+            jobs = [job, *self._claim_pool_of(job)]
+            task = asyncio.create_task(self._run_jobs(jobs, slot, free))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _run_job(self, job: JobRow, slot: int, free: asyncio.Queue[int]) -> None:
+    def _pools(self, job: JobRow) -> bool:
+        """True when ``job`` may share its transcription with other queued jobs (see ``pool_calls``):
+        a ``channel: true`` upload, on its first attempt (a job whose process died while running it
+        runs alone, so that a crash on its audio stays its own), for a transcriber that pools."""
+        return bool(
+            self.settings.pool_calls > 1
+            and job.params.get("channel")
+            and job.audio_path
+            and job.attempts <= 1
+            and self._transcriber_pools()
+        )
+
+    def _transcriber_pools(self) -> bool:
+        """The transcriber has ``transcribe_pooled`` (``whisper`` has; a ``module:Class`` name is
+        looked up on the class, without building it)."""
+        if self._pooling is None:
+            spec = self.transcriber
+            if not isinstance(spec, str):
+                self._pooling = callable(getattr(spec, "transcribe_pooled", None))
+            elif spec in _NAMED:
+                self._pooling = spec == "whisper"
+            else:
+                try:
+                    module_name, _, attr = spec.partition(":")
+                    factory = getattr(importlib.import_module(module_name), attr)
+                    self._pooling = callable(getattr(factory, "transcribe_pooled", None))
+                except Exception:  # loading it fails in the worker process, with the job's error
+                    self._pooling = False
+        return self._pooling
+
+    def _claim_pool_of(self, first: JobRow) -> list[JobRow]:
+        """Queued jobs claimed to run with ``first`` (up to ``pool_calls`` in all): uploads with
+        ``channel: true`` and the same vocabulary, never tried before."""
+        if self._stopping or not self._pools(first):
+            return []
+
+        def joins(job: JobRow) -> bool:
+            return (
+                job.status == "queued"
+                and job.attempts == 0
+                and bool(job.params.get("channel"))
+                and bool(job.audio_path)
+                and job.params.get("vocabulary") == first.params.get("vocabulary")
+            )
+
+        more: list[JobRow] = []
+        while len(more) + 1 < self.settings.pool_calls:
+            try:
+                job = self.leases.claim_next(accept=joins)
+            except Exception:
+                log.exception("claiming a job to pool with %s failed", first.job_id)
+                break
+            if job is None:
+                break
+            more.append(job)
+        return more
+
+    async def _run_jobs(self, jobs: list[JobRow], slot: int, free: asyncio.Queue[int]) -> None:
+        """Transcribe ``jobs`` (one, or a pool) in ``slot`` and store each one's outcome."""
         try:
-            result_json, seconds, error = await self._transcribe(job, slot)
+            if len(jobs) == 1:
+                outcomes = [await self._transcribe(jobs[0], slot)]
+            else:
+                outcomes = await self._transcribe_pool(jobs, slot)
+        except _HandBack as exc:
+            for job in jobs:
+                log.info("job %s: handed back to the queue (%s)", job.job_id, exc)
+                with contextlib.suppress(Exception):
+                    self.leases.hand_back(job.job_id)
+            free.put_nowait(slot)
+            return
+        except Exception:
+            log.exception(
+                "jobs %s: could not be run; another process or the next start runs them", _ids(jobs)
+            )
+            free.put_nowait(slot)
+            return
+        try:
+            for job, (result_json, seconds, error) in zip(jobs, outcomes, strict=True):
+                self._finish(job, result_json, seconds, error)
+        finally:
+            free.put_nowait(slot)
+
+    def _finish(self, job: JobRow, result_json: str | None, seconds: float | None, error: str | None) -> None:
+        try:
             status = "completed" if error is None else "failed"
             finished = self.leases.finish(
                 job,
@@ -230,16 +403,66 @@ class Worker:
                 if job.audio_path:
                     _remove(job.audio_path)
                 self.on_finished(job.job_id)
-        except _HandBack as exc:
-            log.info("job %s: handed back to the queue (%s)", job.job_id, exc)
-            with contextlib.suppress(Exception):
-                self.leases.hand_back(job.job_id)
         except Exception:
             log.exception(
                 "job %s: could not be finished; another process or the next start runs it", job.job_id
             )
+
+    async def _transcribe_pool(
+        self, jobs: list[JobRow], slot: int
+    ) -> list[tuple[str | None, float | None, str | None]]:
+        """Each job's (result JSON, billed seconds, error) from one pooled run of their uploads.
+
+        Every job completes or fails on its own (:func:`run_transcriptions`). If the pooled run
+        itself fails (its worker process died: a native crash on one of the files), each job is
+        run again alone in a new process, so that the crash fails only the job whose audio causes it.
+        """
+        missing: tuple[str | None, float | None, str | None] = (None, None, _MISSING_AUDIO)
+        outcomes = [missing] * len(jobs)
+        present = [i for i, job in enumerate(jobs) if await asyncio.to_thread(_exists, job.audio_path)]
+        if not present:
+            return outcomes
+        await self._ensure_processes_start(slot)
+        loop = asyncio.get_running_loop()
+        try:
+            self._busy.add(slot)
+            results = await loop.run_in_executor(
+                self._slots[slot],
+                run_transcriptions,
+                self.transcriber,
+                [(str(jobs[i].audio_path), jobs[i].params) for i in present],
+                self.settings.max_audio_seconds,
+            )
+        except BrokenProcessPool:
+            if self._stopping:
+                raise _HandBack("the engine stopped its worker processes") from None
+            log.error("jobs %s: the transcription worker process died; each runs alone", _ids(jobs))
+            self._slots[slot].shutdown(wait=False, cancel_futures=True)
+            self._slots[slot] = self._make_executor()
+            results = None
+        except RuntimeError as exc:
+            if self._stopping or "shutdown" in str(exc):  # the executor (or interpreter) is stopping
+                raise _HandBack(str(exc)) from exc
+            results = None
+            log.exception("jobs %s: the pooled run failed; each runs alone", _ids(jobs))
+        except Exception:
+            log.exception("jobs %s: the pooled run failed; each runs alone", _ids(jobs))
+            results = None
         finally:
-            free.put_nowait(slot)
+            self._busy.discard(slot)
+        if results is None:
+            for i in present:
+                outcomes[i] = await self._transcribe(jobs[i], slot)
+            return outcomes
+        for i, outcome in zip(present, results, strict=True):
+            if outcome.internal is not None:
+                log.error(
+                    "job %s: transcriber error\n%s", jobs[i].job_id, outcome.traceback or outcome.internal
+                )
+                outcomes[i] = (None, None, _internal(outcome.internal, self.log_path))
+            else:
+                outcomes[i] = (outcome.result_json, outcome.audio_seconds, outcome.audio_error)
+        return outcomes
 
     async def _ensure_processes_start(self, slot: int) -> None:
         """Before the first job on process pools: check that a worker process starts at all."""
@@ -268,14 +491,7 @@ class Worker:
             if job.audio_path:
                 path = Path(job.audio_path)
                 if not await asyncio.to_thread(path.exists):
-                    return (
-                        None,
-                        None,
-                        (
-                            "the uploaded audio is missing from the engine's data dir (deleted outside the"
-                            " engine); submit the job again"
-                        ),
-                    )
+                    return None, None, _MISSING_AUDIO
             else:
                 fetched = self.tmp_dir / job.job_id
                 await fetch_audio(str(job.params["audio_url"]), fetched, self.settings)
@@ -318,10 +534,17 @@ class Worker:
                 _remove(fetched)
 
 
-def _one_line(exc: BaseException, log_path: Path) -> str:
-    """``internal transcription error: <Type>: <first line of the message>`` and where the traceback is."""
+def _cause(exc: BaseException) -> str:
+    """``<Type>: <first line of the message>``, at most 300 characters."""
     first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
     cause = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    if len(cause) > 300:
-        cause = cause[:297] + "..."
+    return cause[:297] + "..." if len(cause) > 300 else cause
+
+
+def _internal(cause: str, log_path: Path) -> str:
     return f"internal transcription error: {cause} (traceback in {log_path}); submit the job again"
+
+
+def _one_line(exc: BaseException, log_path: Path) -> str:
+    """``internal transcription error: <Type>: <first line of the message>`` and where the traceback is."""
+    return _internal(_cause(exc), log_path)
