@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
 from hearkit.frames import CALL_ID
-from hearkit.locate import callset_folder
+from hearkit.locate import batch_output_of, callset_folder
 from hearkit.metrics import scorecards, speaker_stats
 from hearkit.quality import QUALITY_COLUMNS, blank_unmeasured, quality_columns, quality_of
 from hearkit.schema import Quality, Result
@@ -338,8 +338,18 @@ class CallSet:
         )
 
     def save(self, folder: str | Path) -> Path:
-        """Write every frame as Parquet (``<name>.parquet``) plus ``summaries.json`` into ``folder``."""
+        """Write every frame as Parquet (``<name>.parquet``) plus ``callset.json`` into ``folder``.
+
+        A ``hearkit batch --out`` folder, or its ``dataset/``, is refused with a ValueError that says
+        what to do: the batch rebuilds its dataset/ from its per-call results at every run, so calls
+        saved there would be overwritten, or (at the top of the folder) never be what the batch and
+        ``CallSet.load`` read. Save in a folder of your own, or keep role fixes in the batch with
+        :func:`hearkit.batch.with_roles` / ``hearkit remap``, which every later run replays.
+        """
         path = Path(folder)
+        batch = batch_output_of(path)
+        if batch is not None:
+            raise ValueError(_batch_save_refusal(path, batch))
         path.mkdir(parents=True, exist_ok=True)
         for name in self._FRAMES:
             getattr(self, name).to_parquet(path / f"{name}.parquet", index=False)
@@ -397,6 +407,22 @@ class CallSet:
         return analyze_calls(
             sources, roles=None if source == "mono" else STEREO_ROLES, metadata=metadata, summaries=True
         )
+
+
+def _batch_save_refusal(path: Path, batch: Path) -> str:
+    where = (
+        "the dataset/ of a `hearkit batch` output folder"
+        if path.resolve() != batch.resolve()
+        else ("a `hearkit batch` output folder")
+    )
+    mine = batch.with_name(batch.name + "-edited")
+    return (
+        f"{path} is {where}: every `hearkit batch --out {batch}` run rebuilds dataset/ from the batch's "
+        f"per-call results, so calls saved here would be overwritten or never read in its place. Save them "
+        f"in a folder of your own: .save({str(mine)!r}). To keep a role fix in the batch itself (every later "
+        f"run replays it): hearkit.batch.with_roles({str(batch)!r}, {{call_id: {{speaker: role}}}}), "
+        f"hearkit.batch.merge_speakers(...), or `hearkit remap {batch} --call ID --rep SPEAKER`"
+    )
 
 
 _RECORD_FIELDS = frozenset({"call_id", "job_id", "audio_seconds", *QUALITY_COLUMNS})

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hearkit.locate import CALLSET_FILES, callset_folder
+from hearkit.dashboard_app import write_app_notebook
+from hearkit.locate import CALLSET_FILES, SavedCallsWarning, callset_folder
 from hearkit.record import CallSet, analyze_calls, sample_dir, truth_to_result
 
 
@@ -60,3 +61,36 @@ def test_wrong_folders_say_what_was_expected_in_one_line(saved: CallSet, tmp_pat
     sqlite3.connect(unfinished / "manifest.sqlite").close()
     with pytest.raises(FileNotFoundError, match=r"batch` output folder without a complete dataset/ yet"):
         CallSet.load(unfinished)
+
+
+def test_save_refuses_a_batch_folder_and_its_dataset(saved: CallSet, tmp_path: Path) -> None:
+    """U2 finding 5: a save at the top of a batch folder was read instead of its dataset from then on."""
+    batch = tmp_path / "batch"
+    saved.save(batch / "dataset")
+    sqlite3.connect(batch / "manifest.sqlite").close()
+    for target in (batch, batch / "dataset", batch / "dataset" / "."):
+        with pytest.raises(ValueError, match="`hearkit batch` output folder") as caught:
+            saved.save(target)
+        assert "hearkit.batch.with_roles" in str(caught.value) and "\n" not in str(caught.value)
+    assert not (batch / "calls.parquet").exists()
+    saved.save(batch / "mine")  # a folder of its own inside the batch folder is fine
+    assert CallSet.load(batch / "mine").call_ids == ["call_03_pricing"]
+
+
+def test_a_save_beside_a_batch_dataset_is_not_read_and_is_named(saved: CallSet, tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    saved.save(batch / "dataset")
+    sqlite3.connect(batch / "manifest.sqlite").close()
+    other = CallSet.load_sample("truth")
+    for name in CALLSET_FILES:  # what an older save(batch) wrote
+        (batch / name).write_bytes((other.save(tmp_path / "other") / name).read_bytes())
+    with pytest.warns(SavedCallsWarning, match=r"read the batch's dataset/ .*\(1 call, .*\(7 calls"):
+        assert CallSet.load(batch).call_ids == ["call_03_pricing"]
+    with pytest.warns(SavedCallsWarning, match="it also holds calls saved there"):
+        notebook = write_app_notebook(batch, directory=tmp_path)  # what `hearkit dashboard` serves
+    assert f"CallSet.load({str((batch / 'dataset').resolve())!r})" in notebook.read_text()
+    (batch / "dataset" / "calls.parquet").unlink()  # no dataset: the stray save is still not read
+    with pytest.raises(
+        FileNotFoundError, match=r"without a complete dataset/ yet.*CallSet.save\(\) \(7 calls"
+    ):
+        CallSet.load(batch)

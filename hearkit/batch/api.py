@@ -32,6 +32,7 @@ from hearkit.batch.progress import BatchProgress
 from hearkit.batch.recordings import Mode, Recording, discover
 from hearkit.batch.runner import JobsClient, Runner, RunnerSettings
 from hearkit.batch.speakers import DEFAULT_SPEAKERS, BatchSettings, resolve_speakers, speaker_notes
+from hearkit.locate import CALLSET_FILES
 from hearkit.schema import MAX_SPEAKER_OPTION
 
 __all__ = ["BatchReport", "FailedRecording", "arun", "run"]
@@ -396,6 +397,12 @@ def _check_settings(
             raise ValueError(
                 f"{manifest.out_dir} holds no batch yet: "
                 "give the recordings to process (a folder, a glob or a CSV)"
+            )
+        saved = [name for name in CALLSET_FILES if (manifest.out_dir / name).is_file()]
+        if saved:  # its dataset/ would sit beside calls it never reads
+            raise ValueError(
+                f"{manifest.out_dir} holds calls saved with CallSet.save() ({', '.join(saved[:2])}, …): "
+                "give the batch an --out folder of its own"
             )
         speakers = DEFAULT_SPEAKERS if wanted.speakers is None else wanted.speakers
         batch = BatchSettings(wanted.mode, wanted.options, speakers)

@@ -23,7 +23,7 @@ from hearkit.batch.manifest import Manifest
 from hearkit.batch.summaries import summarize_batch
 from hearkit.metadata import read_sidecar
 
-__all__ = ["DATASET_NAME", "RELABEL_KEY", "write_dataset"]
+__all__ = ["DATASET_NAME", "RELABEL_KEY", "completed_calls", "save_dataset", "write_dataset"]
 
 DATASET_NAME = "dataset"
 RELABEL_KEY = "relabel"
@@ -38,8 +38,12 @@ def write_dataset(manifest: Manifest) -> Path:
     The new dataset is written next to the old one and swapped in, so a crash while writing
     leaves the previous dataset (or none) and never a half-written one.
     """
-    callset = completed_calls(manifest)
-    out_dir = manifest.out_dir
+    return save_dataset(manifest.out_dir, completed_calls(manifest))
+
+
+def save_dataset(out_dir: Path, callset: Any) -> Path:
+    """Save ``callset`` as the batch's ``DIR/dataset``: written beside it, then swapped in (the only
+    way hearkit writes a batch's dataset; ``CallSet.save`` refuses a batch folder)."""
     target = out_dir / DATASET_NAME
     staging = out_dir / f".{DATASET_NAME}.new"
     if staging.exists():

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hearkit import timecode
-from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN, speakers_line
+from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN, speakers_line, warnings_as_lines
 from hearkit.frames import CALL_ID
 
 if TYPE_CHECKING:
@@ -597,7 +597,8 @@ def dashboard(
     if notebook is not None and source is not None:
         raise typer.BadParameter("give the calls folder or --notebook, not both", param_hint="--notebook")
     try:
-        target = notebook or write_app_notebook(source)
+        with warnings_as_lines():  # which calls are served, when the folder holds two sets
+            target = notebook or write_app_notebook(source)
     except FileNotFoundError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc

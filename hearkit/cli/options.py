@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
 from hearkit.schema import MAX_SPEAKER_OPTION
 
-__all__ = ["SPEAKERS_HELP", "SPEAKERS_MAX", "SPEAKERS_MIN", "speakers_line"]
+__all__ = ["SPEAKERS_HELP", "SPEAKERS_MAX", "SPEAKERS_MIN", "speakers_line", "warnings_as_lines"]
 
 SPEAKERS_MIN = 0
 """``--speakers 0``: no ``speakers_expected`` is sent, the audio alone decides (meetings)."""
@@ -26,3 +32,26 @@ def speakers_line(sent: int | None) -> str:
         f"{'two-party call: ' if sent == 2 else ''}{sent} speaker(s) expected unless the audio strongly"
         " says otherwise (--speakers N to change, 0 to let the audio decide)"
     )
+
+
+@contextmanager
+def warnings_as_lines() -> Iterator[None]:
+    """Print what reading saved calls warns about (:class:`hearkit.locate.SavedCallsWarning`: which of
+    two sets of calls was read, a dataset behind its batch) as ``warning: ...`` lines on stderr, each
+    once, instead of Python's ``file:line: Category: ...`` form."""
+    from hearkit.locate import SavedCallsWarning
+
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SavedCallsWarning)
+            yield
+    finally:
+        seen: set[str] = set()
+        for item in caught:
+            text = str(item.message)
+            if not issubclass(item.category, SavedCallsWarning):
+                warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+            elif text not in seen:
+                seen.add(text)
+                typer.echo(f"warning: {text}", err=True)

@@ -61,11 +61,15 @@ def remap(
     role_source / speaker_source say `user`. With --rep alone on a two-speaker call, the other
     speaker becomes the customer.
     """
-    from hearkit.locate import callset_folder
+    from hearkit.batch.edits import keep_changes
+    from hearkit.batch.results import save_dataset
+    from hearkit.cli.options import warnings_as_lines
+    from hearkit.locate import batch_output_of, callset_folder
     from hearkit.record import CallSet
 
     try:
-        folder = callset_folder(source)
+        with warnings_as_lines():
+            folder = callset_folder(source)
         calls = CallSet.load(folder)
     except (FileNotFoundError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -108,8 +112,12 @@ def remap(
     except (KeyError, ValueError) as exc:
         typer.echo(f"error: {str(exc).strip(chr(34) + chr(39))}", err=True)
         raise typer.Exit(code=2) from exc
-    _keep_for_rebuilds(Path(source), call, steps, restart=speakers is not None)
-    calls.save(folder)
+    batch = batch_output_of(folder)
+    if batch is not None:  # kept in the call's JSON, which every later run replays, and in dataset/ now
+        keep_changes(batch, call, steps, restart=speakers is not None)
+        save_dataset(batch, calls)
+    else:
+        calls.save(folder)
     typer.echo(f"{call}: {before} -> {_talk(calls, call)}; saved in {folder}")
     typer.echo(f"{call}: trust {_trust(calls, call)}")
 
@@ -164,23 +172,6 @@ def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:
     return calls
 
 
-def _keep_for_rebuilds(source: Path, call: str, steps: list[dict[str, Any]], *, restart: bool) -> None:
-    """Add ``steps`` to the re-labels kept in the batch's per-call JSON, which the next
-    ``hearkit batch`` run replays when it rebuilds the dataset (before, a re-run undid a role fix).
-    ``restart``: the call was re-diarized, so earlier re-labels (of the old speakers) are dropped."""
-    from hearkit.batch.results import RELABEL_KEY
-
-    stored = _stored_call(source, call)
-    if stored is None or not (steps or restart):
-        return  # not a batch folder (CallSet.save): the saved frames are all there is
-    document = json.loads(stored.read_text(encoding="utf-8"))
-    if not isinstance(document, dict) or "result" not in document:
-        return
-    block = document.setdefault("hearkit", {})
-    block[RELABEL_KEY] = ([] if restart else list(block.get(RELABEL_KEY) or [])) + steps
-    stored.write_text(json.dumps(document), encoding="utf-8")
-
-
 def _recording_of(document: Any) -> Path | None:
     """The recording a batch transcribed for this call (its per-call JSON's ``hearkit.source``),
     when it is still there."""
@@ -192,11 +183,9 @@ def _recording_of(document: Any) -> Path | None:
 
 
 def _stored_call(source: Path, call: str) -> Path | None:
-    for folder in (source, source.parent):
-        path = folder / "calls" / f"{call}.json"
-        if path.is_file():
-            return path
-    return None
+    from hearkit.batch.edits import stored_call
+
+    return stored_call(source, call)
 
 
 def _talk(calls: object, call: str) -> str:

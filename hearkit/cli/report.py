@@ -41,6 +41,7 @@ def report(
     ] = "auto",
 ) -> None:
     """Write one self-contained HTML report (overview, charts, transcripts) of saved calls."""
+    from hearkit.cli.options import warnings_as_lines
     from hearkit.record import CallSet
     from hearkit.report import write_report
 
@@ -48,7 +49,8 @@ def report(
         calls = CallSet.load_sample()
     else:
         try:
-            calls = CallSet.load(Path(source))
+            with warnings_as_lines():  # which calls were read, when the folder holds two sets
+                calls = CallSet.load(Path(source))
         except (FileNotFoundError, ValueError, OSError) as exc:
             unfinished = _unfinished_batch(Path(source))
             if unfinished is None:
