@@ -1,6 +1,6 @@
 """Diarization benchmark on recordings with third-party speaker references (mono path, ``diarize: true``).
 
-Run: ``uv run --no-sync python benchmarks/bench_diarization.py [--set dev|eval] [--fresh] [--only NAME]``
+Run: ``uv run --no-sync python benchmarks/bench_diarization.py [--set dev|eval] [--fresh] [--only NAME,...]``
 
 Data discipline (../shared/realdata/SOURCES.md): ``pyannote_ami_train/`` and
 ``google_commercial_call/`` are **evaluation only**: thresholds are tuned on the development rows,
@@ -188,11 +188,20 @@ def file_key(*paths: Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def wanted(name: str, only: str | None) -> bool:
+    """``--only``: comma-separated parts, each a substring of the item's name, or its whole name
+    when it ends in ``$``."""
+    if only is None:
+        return True
+    parts = [p for p in only.split(",") if p]
+    return any(name == p[:-1] if p.endswith("$") else p in name for p in parts)
+
+
 def development_items(only: str | None) -> list[Item]:
     items: list[Item] = []
 
     def want(name: str) -> bool:
-        return only is None or only in name
+        return wanted(name, only)
 
     if want("pyannote_sample"):
         path = REAL / "pyannote_sample" / "sample.wav"
@@ -214,7 +223,7 @@ def development_items(only: str | None) -> list[Item]:
             items.append(
                 Item(uri, "pyannote_ami_debug", decode_audio(path), truth, n, False, file_key(path), (0, 30))
             )
-    if want("seriously"):
+    if want("ami_seriously"):
         path = REAL / "pyannote_ami_seriously" / "mixture.wav"
         truth = rttm_spans(REAL / "pyannote_ami_seriously" / "mixture.rttm")
         items.append(
@@ -222,7 +231,7 @@ def development_items(only: str | None) -> list[Item]:
                 "ami_seriously", "pyannote_ami_seriously", decode_audio(path), truth, 4, False, file_key(path)
             )
         )
-    if want("EN2002a"):
+    if want("EN2002a_30s"):
         path = REAL / "diarizen_ami_en2002a" / "EN2002a_30s.wav"
         truth = rttm_spans(REAL / "diarizen_ami_en2002a" / "EN2002a_30s.derived.rttm")
         items.append(
@@ -239,7 +248,7 @@ def development_items(only: str | None) -> list[Item]:
         truth = falcon_spans(REAL / "picovoice_falcon" / "test_data.json")
         items.append(Item("falcon", "picovoice_falcon", decode_audio(path), truth, 3, False, file_key(path)))
     for call in ("40", "49"):
-        if want(f"aws_lca_{call}"):
+        if want(f"aws_lca_{call}.mix"):
             legs = [
                 REAL / "aws_lca_calls" / f"Auto_Repairs_{call}_UTC_{leg}.wav" for leg in ("agent", "caller")
             ]
@@ -248,7 +257,7 @@ def development_items(only: str | None) -> list[Item]:
             items.append(
                 Item(f"aws_lca_{call}.mix", "aws_lca_calls", mixed(decoded), truth, 2, True, file_key(*legs))
             )
-    if want("spokenwoz"):
+    if want("spokenwoz.mix"):
         path = REAL / "spokenwoz_speechbrain" / "MUL1011.opus"
         stereo = decode_audio(path).samples
         truth = channel_truth(stereo[0], "user") + channel_truth(stereo[1], "agent")
@@ -266,7 +275,7 @@ def development_items(only: str | None) -> list[Item]:
     items += level_mix_items(want)
     for truth_path in sorted(SAMPLES.glob("*.truth.json")):
         data = json.loads(truth_path.read_text())
-        if want(data["call_id"]):
+        if want(data["call_id"] + ".mono"):
             path = SAMPLES / f"{data['call_id']}.mono.ogg"
             truth = [(t["start"], t["end"], t["speaker"]) for t in data["turns"]]
             items.append(
@@ -283,12 +292,26 @@ def development_items(only: str | None) -> list[Item]:
     return items
 
 
+def gated(signal: npt.NDArray[np.float32], label: str) -> tuple[npt.NDArray[np.float32], Spans]:
+    """A headset signal kept only where its own energy detector (:func:`references.channel_truth`)
+    hears its speaker (10 ms ramps at the edges), and those spans: the other speakers' crosstalk
+    between them is muted, so the mix holds the two parties and nobody else."""
+    truth = channel_truth(signal, label)
+    gain = np.zeros(len(signal), dtype=np.float32)
+    for start, end, _ in truth:
+        gain[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)] = 1.0
+    ramp = np.ones(SAMPLE_RATE // 100, dtype=np.float32) / (SAMPLE_RATE // 100)
+    gain = np.convolve(gain, ramp, mode="same").astype(np.float32)
+    return signal * gain, truth
+
+
 def level_mix_items(want: Any) -> list[Item]:
     """Development two-party mixes made here from separately recorded parties (issue 20, fourth round):
 
-    * ``seriously.<a>+<b>@<dB>``: two of ami_seriously's headset sources (:data:`SERIOUSLY_SOURCES`)
-      mixed at :data:`LEVELS_DB`: real two-voice overlap; truth = the mixture's RTTM turns of those two
-      speakers (third-party; the headset signals carry the others' crosstalk faintly);
+    * ``seriously.<a>+<b>@<dB>``: two of ami_seriously's headset sources (:data:`SERIOUSLY_SOURCES`),
+      each kept only where its own energy detector hears it (:func:`gated`: the other speakers'
+      crosstalk, which the segmentation heard as a third voice in 12-18 s of the ungated mixes with
+      source3, is muted), mixed at :data:`LEVELS_DB`: real two-voice overlap; truth = those spans;
     * ``aws_lca_<call>.mix@<dB>``: the contact-centre calls' agent and caller legs at -6 and +6 dB
       (0 dB is the ``.mix`` row); truth = each leg's own energy (:func:`references.channel_truth`);
     * ``<sample call>.stereo@<dB>``: the sample calls' two channels mixed, the rep's channel +6 dB
@@ -297,7 +320,6 @@ def level_mix_items(want: Any) -> list[Item]:
     All run as two-party calls (``speakers_expected=2``)."""
     items: list[Item] = []
     seriously = REAL / "pyannote_ami_seriously"
-    rttm = rttm_spans(seriously / "mixture.rttm")
     names = list(SERIOUSLY_SOURCES)
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
@@ -306,10 +328,14 @@ def level_mix_items(want: Any) -> list[Item]:
                 if not want(name):
                     continue
                 paths = [seriously / "sources" / f"{x}.wav" for x in (a, b)]
-                first, second = (decode_audio(path).samples[0] for path in paths)
-                truth = [s for s in rttm if s[2] in (SERIOUSLY_SOURCES[a], SERIOUSLY_SOURCES[b])]
-                key = f"{file_key(*paths)}{db:+.0f}"
-                items.append(Item(name, "seriously_pairs", level_mix(first, second, db), truth, 2, True, key))
+                parts = [
+                    gated(decode_audio(path).samples[0], SERIOUSLY_SOURCES[x])
+                    for path, x in zip(paths, (a, b), strict=True)
+                ]
+                truth = parts[0][1] + parts[1][1]
+                key = f"{file_key(*paths)}g{db:+.0f}"
+                audio = level_mix(parts[0][0], parts[1][0], db)
+                items.append(Item(name, "seriously_pairs", audio, truth, 2, True, key))
     for call in ("40", "49"):
         for db in (-6.0, 6.0):
             name = f"aws_lca_{call}.mix@{db:+.0f}"
@@ -343,14 +369,14 @@ def evaluation_items(only: str | None) -> list[Item]:
     train = REAL / "pyannote_ami_train"
     for index in range(10):
         uri = f"trn{index:02d}"
-        if only is None or only in uri:
+        if wanted(uri, only):
             path = train / f"{uri}.wav"
             truth = rttm_spans(train / "debug.train.rttm", uri)
             n = len({s[2] for s in truth})
             items.append(
                 Item(uri, "pyannote_ami_train", decode_audio(path), truth, n, False, file_key(path), (0, 30))
             )
-    if only is None or "commercial" in only:
+    if wanted("commercial_mono", only):
         path = REAL / "google_commercial_call" / "commercial_mono.wav"
         items.append(
             Item(
@@ -775,7 +801,10 @@ def main(argv: list[str]) -> None:
         choices=["dev", "eval", "none"],
         help="only the development or evaluation table (none: neither)",
     )
-    parser.add_argument("--only", help="only files whose name contains this")
+    parser.add_argument(
+        "--only",
+        help="only files whose name contains one of these comma-separated parts (NAME$: exactly NAME)",
+    )
     parser.add_argument("--fresh", action="store_true", help="recompute the cached recognition output")
     parser.add_argument("--json", type=Path, help="also write per-file figures here")
     parser.add_argument(
