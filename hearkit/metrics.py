@@ -54,13 +54,14 @@ speaker's overlapping or duplicated segments never count twice):
 ``<role>`` is ``rep``, ``customer`` or ``other`` (every other role, e.g. ``unknown``). Per-role
 columns that cannot be measured because the call has no speaker of that role are NaN (not 0); a
 talk ratio is 0 there, so that the ratios still sum to 1, when every speaker of the call has a
-role. When a speaker who talks has none (``unknown``: no ``role`` column, a one-voice call, a
+role and one of them is the rep or the customer (else ``no_rep_or_customer``, below). When a speaker who talks has none (``unknown``: no ``role`` column, a one-voice call, a
 roles map that leaves a speaker out), the three talk ratios are NaN and the call is flagged
 ``no_role``: that talk may be the rep's or the customer's.
 
 Bad input, and what happens (each counted in ``flags``, a comma-separated column):
 
-* ``nan_times``: a turn with NaN ``start`` or ``end`` is dropped.
+* ``nan_times``: a turn with a NaN or infinite ``start`` or ``end`` (or one that is no number)
+  is dropped.
 * ``end_before_start``: ``end < start`` → ``end`` is clipped to ``start`` (zero length).
 * ``clipped``: a negative start is clipped to 0; times beyond the given call duration are
   clipped to it.
@@ -73,6 +74,10 @@ Bad input, and what happens (each counted in ``flags``, a comma-separated column
 * ``single_speaker``: only one speaker talks; interruptions and overtalk are 0.
 * ``no_role``: speakers who talk without a role (``unknown``): the talk ratios are NaN (count:
   such speakers).
+* ``no_rep_or_customer``: every speaker who talks has a role, but none is ``rep`` or
+  ``customer`` (``agent``/``caller``, ``Sales``…): the talk ratios are NaN, since 0 % rep and
+  0 % customer would read as fact. Role names are matched ignoring case and surrounding spaces
+  (``Rep`` is ``rep``; ``Unknown`` is no role).
 * ``no_talk``: no speech at all (an empty result, or only zero-length turns): every ratio is
   NaN and the row is still there (a call without turns: when it is listed in ``calls``).
 * A ``durations`` key that is no call of the turns (nor of ``calls``) is a ``ValueError`` naming
@@ -82,7 +87,7 @@ Bad input, and what happens (each counted in ``flags``, a comma-separated column
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
@@ -96,11 +101,16 @@ __all__ = [
     "DATA_FLAG_WORDS",
     "FILLER_PATTERN",
     "QUESTION_WORDS",
+    "ROLE_FLAGS",
     "ROLE_GROUPS",
     "SCORECARD_COLUMNS",
     "MetricOptions",
     "clean_turns",
     "data_flag_words",
+    "is_unroled",
+    "replace_flags",
+    "role_flags",
+    "role_group",
     "scorecards",
     "speaker_stats",
     "talk_time",
@@ -136,7 +146,7 @@ class MetricOptions:
 
 
 DATA_FLAG_WORDS: dict[str, str] = {
-    "nan_times": "turns without times, dropped",
+    "nan_times": "turns without times (missing or infinite), dropped",
     "end_before_start": "turns ending before they start, clipped",
     "clipped": "times outside the call, clipped",
     "zero_length": "turns of no length: no talk time, left out of the timing metrics",
@@ -146,12 +156,54 @@ DATA_FLAG_WORDS: dict[str, str] = {
     "no_talk": "no speech: every ratio is not measured",
     "no_role": "speakers without a role: talk ratios not measured; set the roles"
     " (analyze_calls(roles=...), or hearkit remap OUT --call ID --rep SPEAKER)",
+    "no_rep_or_customer": "no speaker is the rep or the customer: talk ratios not measured; name them"
+    " rep and customer (analyze_calls(roles=...), or hearkit remap OUT --call ID --rep SPEAKER)",
     "duration_from_turns": "call length taken from the last turn",
 }
 """Plain words for each data flag of the ``flags`` column (see the module text), for readers."""
 _FLAG_NAMES = tuple(DATA_FLAG_WORDS)
-_NO_ROLE = frozenset({"unknown", "", "nan", "None", "<NA>"})
-"""Role values that say a speaker has no role (a missing role becomes ``unknown``)."""
+_NO_ROLE = frozenset({"unknown", "", "nan", "none", "<na>"})
+"""Role values (stripped, lower case) that say a speaker has no role (a missing one becomes ``unknown``)."""
+ROLE_FLAGS = ("no_role", "no_rep_or_customer")
+"""The data flags that depend on the speakers' roles (what a re-label recomputes)."""
+
+
+def role_group(role: str) -> int:
+    """The index in :data:`ROLE_GROUPS` of a role: ``rep`` 0, ``customer`` 1, any other 2 (case and
+    surrounding spaces ignored)."""
+    name = role.strip().lower()
+    return ROLE_GROUPS.index(name) if name in ("rep", "customer") else 2
+
+
+def is_unroled(role: str) -> bool:
+    """Whether a role value says the speaker has none (``unknown``, blank, NaN; case ignored)."""
+    return role.strip().lower() in _NO_ROLE
+
+
+def role_flags(
+    spk_call: IntArray, spk_role: Sequence[str], talk: FloatArray, n_calls: int
+) -> dict[str, IntArray]:
+    """The role flags of each call, from its speakers (``spk_call`` their call codes, ``spk_role``
+    their roles, ``talk`` their talk seconds): ``no_role`` counts the speakers who talk without a
+    role; ``no_rep_or_customer`` is 1 for a call with talk where every talking speaker has a role
+    and none is the rep or the customer. Either makes the call's talk ratios NaN."""
+    talking = np.asarray(talk, dtype=np.float64) > 0
+    unroled = np.array([is_unroled(r) for r in spk_role], dtype=bool)
+    ours = np.array([role_group(r) < 2 for r in spk_role], dtype=bool)
+    no_role = np.bincount(spk_call[unroled & talking], minlength=n_calls).astype(np.int64)
+    has_talk = np.bincount(spk_call[talking], minlength=n_calls) > 0
+    has_ours = np.bincount(spk_call[ours & talking], minlength=n_calls) > 0
+    none_ours = (has_talk & ~has_ours & (no_role == 0)).astype(np.int64)
+    return {"no_role": no_role, "no_rep_or_customer": none_ours}
+
+
+def replace_flags(flags: object, counts: Mapping[str, int]) -> str:
+    """A ``flags`` cell with the flags named in ``counts`` set (count > 0) or removed (0), in the
+    column's order; other flags are kept as they were."""
+    codes = [c.strip() for c in flags.split(",") if c.strip()] if isinstance(flags, str) else []
+    kept = {c for c in codes if c not in counts} | {name for name, n in counts.items() if n > 0}
+    known = [name for name in _FLAG_NAMES if name in kept]
+    return ",".join(known + [c for c in codes if c in kept and c not in _FLAG_NAMES])
 
 
 def data_flag_words(flags: object) -> str:
@@ -382,7 +434,7 @@ def _prepare(
         flag[name] += np.bincount(call[mask], minlength=n_calls)
 
     count("missing_speaker", missing_speaker)
-    bad = np.isnan(start) | np.isnan(end)
+    bad = ~(np.isfinite(start) & np.isfinite(end))  # NaN, infinite, or no number at all
     count("nan_times", bad)
     keep = ~bad
     call, start, end = call[keep], start[keep], end[keep]
@@ -411,11 +463,9 @@ def _prepare(
 
     spk_call, spk_code, spk_name = _speaker_codes(call, speaker)
     # A speaker's role is the first role its turns give: a turn without one takes its speaker's.
-    has_role = ~role.str.strip().isin(_NO_ROLE).to_numpy(dtype=bool, na_value=False)
-    spk_role = _first_per_group(spk_code[has_role], role[has_role], len(spk_name))
-    group = np.array(
-        [ROLE_GROUPS.index(r) if r in ("rep", "customer") else 2 for r in spk_role], dtype=np.int64
-    )
+    has_role = ~role.str.strip().str.lower().isin(_NO_ROLE).to_numpy(dtype=bool, na_value=False)
+    spk_role = [_canonical(r) for r in _first_per_group(spk_code[has_role], role[has_role], len(spk_name))]
+    group = np.array([role_group(r) for r in spk_role], dtype=np.int64)
     return _Prepared(
         call_ids=[str(c) for c in all_ids],
         duration=duration,
@@ -451,11 +501,23 @@ def _fallback_speakers(turns: pd.DataFrame) -> pd.Series:  # type: ignore[type-a
 def _durations_series(durations: Mapping[str, float] | pd.Series | None) -> pd.Series:  # type: ignore[type-arg]
     if durations is None:
         return pd.Series([], dtype=np.float64, index=pd.Index([], dtype="str"))
-    series = durations if isinstance(durations, pd.Series) else pd.Series(dict(durations), dtype=np.float64)
-    series = pd.to_numeric(series, errors="coerce").astype(np.float64)
+    given = durations if isinstance(durations, pd.Series) else pd.Series(dict(durations), dtype=object)
+    series = pd.to_numeric(given, errors="coerce").astype(np.float64)
     series.index = series.index.astype("str")
-    if (series < 0).any():
-        raise ValueError("durations must be ≥ 0 seconds; got a negative call duration")
+    wrong = {
+        "no number": series.isna().to_numpy() & given.notna().to_numpy(),  # NaN/None: not known, from turns
+        "infinite": np.isinf(series.to_numpy()),
+        "negative": series.to_numpy() < 0,
+    }
+    for what, mask in wrong.items():
+        if mask.any():
+            shown = ", ".join(
+                f"{k!r}: {v!r}" for k, v in list(zip(series.index[mask], given[mask], strict=True))[:3]
+            )
+            raise ValueError(
+                f"durations must be call lengths in seconds (≥ 0, finite; NaN or None for not known); "
+                f"{what}: {shown}"
+            )
     return series
 
 
@@ -505,6 +567,13 @@ def _speaker_codes(call: IntArray, speaker: pd.Series) -> tuple[IntArray, IntArr
     spk_call = (uniq // max(len(names), 1)).astype(np.int64)
     spk_name = [str(names[i]) for i in uniq % max(len(names), 1)]
     return spk_call, code.astype(np.int64), spk_name
+
+
+def _canonical(role: str) -> str:
+    """``role`` stripped, the metric roles in lower case ("Rep" is ``rep``; as
+    :func:`hearkit.transcript.canonical_role`, which the roles maps go through)."""
+    stripped = role.strip()
+    return stripped.lower() if stripped.lower() in ROLE_GROUPS else stripped
 
 
 def _first_per_group(code: IntArray, values: pd.Series, n_groups: int) -> list[str]:  # type: ignore[type-arg]
@@ -735,15 +804,16 @@ def _compute(
         return out.reshape(n_calls, 3)
 
     no_talk = total_talk <= 0
-    # Talk of speakers without a role: it may be the rep's or the customer's, so no role's share
-    # of the talk is known (0 % for the rep read as a fact before).
-    unroled = np.array([r.strip() in _NO_ROLE for r in prep.spk_role], dtype=bool)
-    no_role = np.bincount(spk_call[unroled & (talk > 0)], minlength=n_calls).astype(np.int64)
+    # Talk of speakers without a role may be the rep's or the customer's, and a call where no one
+    # is either has no rep or customer share: no role's share of the talk is known (0 % for the
+    # rep read as a fact before).
+    roles = role_flags(spk_call, prep.spk_role, talk, n_calls)
+    unmeasured = (roles["no_role"] > 0) | (roles["no_rep_or_customer"] > 0)
     talk_g = by_group(talk)
     words_g = by_group(n_words)
     fillers_g = by_group(fillers)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio_g = np.where((no_talk | (no_role > 0))[:, None], np.nan, talk_g / total_talk[:, None])
+        ratio_g = np.where((no_talk | unmeasured)[:, None], np.nan, talk_g / total_talk[:, None])
         dur = prep.duration
         share_g = np.where(dur[:, None] > 0, talk_g / dur[:, None], np.nan)
         share_g = np.where(present, share_g, np.nan)
@@ -761,7 +831,7 @@ def _compute(
     flags["self_overlap"] = (self_overlap > 1e-9).astype(np.int64)
     flags["single_speaker"] = ((spk_count == 1) & ~no_talk).astype(np.int64)
     flags["no_talk"] = no_talk.astype(np.int64)
-    flags["no_role"] = no_role
+    flags.update(roles)
 
     out: dict[str, Any] = {
         CALL_ID: pd.array(prep.call_ids, dtype="str"),

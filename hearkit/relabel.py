@@ -31,7 +31,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hearkit.frames import CALL_ID
-from hearkit.metrics import ROLE_GROUPS, scorecards, speaker_stats
+from hearkit.metrics import (
+    ROLE_FLAGS,
+    ROLE_GROUPS,
+    replace_flags,
+    role_flags,
+    role_group,
+    scorecards,
+    speaker_stats,
+)
 from hearkit.quality import blank_unmeasured, quality_cells, quality_of, roles_set_by_user
 from hearkit.record import CallSet
 from hearkit.schema import Quality
@@ -268,7 +276,7 @@ def _role_columns(speakers: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     call_ids, call = np.unique(speakers[CALL_ID].astype(str).to_numpy(), return_inverse=True)
     n = len(call_ids)
     role = speakers["role"].astype(str).to_numpy()
-    group = np.where(role == ROLE_GROUPS[0], 0, np.where(role == ROLE_GROUPS[1], 1, 2))
+    group = np.array([role_group(r) for r in role], dtype=np.int64)
     cg = call * 3 + group
     present = np.bincount(cg, minlength=n * 3).reshape(n, 3) > 0
 
@@ -278,6 +286,11 @@ def _role_columns(speakers: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
 
     talk_g, words_g, fillers_g = by_group("talk_s"), by_group("words"), by_group("fillers")
     total = talk_g.sum(axis=1)
+    # the rule of hearkit.metrics: a talking speaker without a role, or no rep nor customer at all,
+    # leaves every talk ratio unmeasured (and the call's flags say which)
+    talk = np.nan_to_num(speakers["talk_s"].to_numpy(dtype=np.float64))
+    flags = role_flags(call.astype(np.int64), [str(r) for r in role], talk, n)
+    measured = (total > 0) & (flags["no_role"] == 0) & (flags["no_rep_or_customer"] == 0)
     n_resp = speakers["n_responses"].to_numpy(dtype=np.float64)
     pause_sum = by_group(n_resp * np.nan_to_num(speakers["response_pause_s"].to_numpy(dtype=np.float64)))
     resp_g = by_group(n_resp)
@@ -287,7 +300,7 @@ def _role_columns(speakers: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     duration = _durations(calls, call_ids)
     out: dict[str, Any] = {CALL_ID: call_ids}
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(total[:, None] > 0, talk_g / total[:, None], np.nan)
+        ratio = np.where(measured[:, None], talk_g / total[:, None], np.nan)
         share = np.where(present & (duration[:, None] > 0), talk_g / duration[:, None], np.nan)
         wpm = np.where(present & (talk_g > 0), words_g / (talk_g / 60.0), np.nan)
         rate = np.where(present & (words_g > 0), 100.0 * fillers_g / words_g, np.nan)
@@ -306,6 +319,13 @@ def _role_columns(speakers: pd.DataFrame, calls: pd.DataFrame) -> pd.DataFrame:
     out["longest_monologue_s_rep"] = mono[:, 0]
     out["longest_story_s_customer"] = mono[:, 1]
     out["patience_s"] = patience
+    if "flags" in calls.columns:
+        before = pd.Series(calls["flags"].to_numpy(dtype=object), index=calls[CALL_ID].astype(str).to_numpy())
+        before = before[~before.index.duplicated()].reindex(call_ids)
+        out["flags"] = [
+            replace_flags(old, {name: int(flags[name][i]) for name in ROLE_FLAGS})
+            for i, old in enumerate(before.to_numpy(dtype=object))
+        ]
     return pd.DataFrame(out)
 
 

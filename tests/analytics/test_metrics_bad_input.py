@@ -141,6 +141,42 @@ def test_roles_of_every_speaker_give_ratios_and_no_flag() -> None:
     assert "no_role" not in flags(row)
 
 
+@pytest.mark.parametrize(
+    ("rep", "customer"), [("REP", "Customer"), (" rep ", "customer\t"), ("Rep", "CUSTOMER")]
+)
+def test_role_names_are_matched_ignoring_case_and_spaces(rep: str, customer: str) -> None:
+    # a frame of one's own with 'Rep'/'Customer' gave rep 0 %, customer 0 %, other 100 %, no flag
+    turns = frame(("c", "a", rep, 0.0, 6.0), ("c", "b", customer, 6.0, 10.0))
+    row = one(scorecards(turns))
+    assert (row["talk_ratio_rep"], row["talk_ratio_customer"], row["talk_ratio_other"]) == (0.6, 0.4, 0.0)
+    assert flags(row) == {"duration_from_turns"}
+
+
+@pytest.mark.parametrize(
+    "roles", [("agent", "caller"), ("Sales", "Prospect"), ("other_person",)], ids=["agent", "sales", "one"]
+)
+def test_a_call_with_no_rep_and_no_customer_is_not_measured_and_flagged(roles: tuple[str, ...]) -> None:
+    # contact-centre names ('agent'/'caller') gave rep 0 %, customer 0 %, other 100 %, read as fact
+    turns = frame(*[("c", f"s{i}", role, 4.0 * i, 4.0 * i + 3) for i, role in enumerate(roles)])
+    row = one(scorecards(turns))
+    assert all(math.isnan(row[c]) for c in RATIOS)
+    assert flags(row) - {"single_speaker"} == {"no_rep_or_customer", "duration_from_turns"}
+    assert "no speaker is the rep or the customer" in data_flag_words(row["flags"])
+    assert row["talk_s_other"] == 3.0 * len(roles)  # the times are still measured
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, "x"])
+def test_an_infinite_or_non_numeric_time_drops_the_turn_not_the_call(bad: Any) -> None:
+    # one end of inf made the call's length infinite: every ratio NaN and the call flagged no_talk
+    turns = frame(
+        ("c", "a", "rep", 0.0, 6.0), ("c", "b", "customer", 6.0, 10.0), ("c", "b", "customer", 11.0, bad)
+    )
+    turns["end"] = turns["end"].astype(object)
+    row = one(scorecards(turns))
+    assert (row["talk_ratio_rep"], row["duration_s"]) == (0.6, 10.0)
+    assert flags(row) == {"nan_times", "duration_from_turns"}
+
+
 def test_one_speaker_call_is_flagged_and_ratios_still_sum_to_one() -> None:
     turns = frame(("c", "a", "rep", 0.0, 5.0), ("c", "a", "rep", 6.0, 9.0))
     row = one(scorecards(turns))
@@ -162,8 +198,16 @@ def test_missing_required_columns_say_what_to_do() -> None:
 def test_bad_options_and_durations_are_refused() -> None:
     with pytest.raises(ValueError, match="min_overlap_s"):
         MetricOptions(min_overlap_s=-1)
-    with pytest.raises(ValueError, match="≥ 0"):
-        scorecards(frame(("c", "a", "rep", 0.0, 1.0)), durations={"c": -5.0})
+    turns = frame(("c", "a", "rep", 0.0, 1.0))
+    with pytest.raises(ValueError, match="≥ 0") as caught:
+        scorecards(turns, durations={"c": -5.0})
+    assert "negative: 'c': -5.0" in str(caught.value)
+    with pytest.raises(ValueError, match="no number: 'c': 'abc'"):  # was pandas' "could not convert string"
+        scorecards(turns, durations={"c": "abc"})
+    with pytest.raises(ValueError, match="infinite: 'c': inf"):  # made silence and share infinite
+        scorecards(turns, durations={"c": float("inf")})
+    row = one(scorecards(turns, durations={"c": None}))  # not known: from the turns, flagged
+    assert row["duration_s"] == 1.0 and "duration_from_turns" in flags(row)
 
 
 def test_unpunctuated_lowercase_text_counts_questions_by_question_words() -> None:

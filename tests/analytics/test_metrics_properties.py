@@ -38,7 +38,10 @@ def build(rows: list[tuple[str, float, float]], call_id: str = "c") -> pd.DataFr
 @given(st.lists(turn, min_size=1, max_size=30))
 def test_ratios_sum_to_one(rows: list[tuple[str, float, float]]) -> None:
     row = scorecards(build(rows)).iloc[0]
-    assert abs(sum(row[c] for c in RATIOS) - 1) < 1e-9
+    if {ROLES[s] for s, _, _ in rows} == {"other_person"}:  # no rep nor customer: not measured, flagged
+        assert all(pd.isna(row[c]) for c in RATIOS) and "no_rep_or_customer" in row["flags"]
+    else:
+        assert abs(sum(row[c] for c in RATIOS) - 1) < 1e-9
     assert 0 <= row["silence_share"] <= 1 and row["speech_s"] <= row["talk_s_total"] + 1e-9
 
 

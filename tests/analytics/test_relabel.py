@@ -134,3 +134,30 @@ def test_hearkit_remap_rewrites_saved_calls(stereo: CallSet, tmp_path: Path) -> 
     assert (
         bad.returncode == 2 and "has no speaker 'speaker_9'" in bad.stderr and "Traceback" not in bad.stderr
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "flag"),
+    [
+        ({"speaker_0": "rep"}, {"speaker_1": "customer"}, None),  # the role that was missing, set
+        ({0: "rep", 1: "customer"}, {"speaker_1": "unknown"}, "no_role"),  # a role taken away
+        ({0: "rep", 1: "customer"}, {"speaker_0": "agent", "speaker_1": "caller"}, "no_rep_or_customer"),
+    ],
+    ids=["role set", "role removed", "agent and caller"],
+)
+def test_a_relabel_keeps_the_talk_ratio_rule_and_its_flag(
+    first: dict[object, str], then: dict[str, str], flag: str | None
+) -> None:
+    """with_roles gave numbers where scorecards says 'not measured' (a speaker set back to unknown: rep
+    0.45, customer 0.0), and left a no_role flag on a call whose roles it had just completed."""
+    source = {"call_03_pricing": _sources()["call_03_pricing"]}
+    roles_after = {**{f"speaker_{k}" if isinstance(k, int) else k: v for k, v in first.items()}, **then}
+    relabelled = analyze_calls(source, roles=first, summaries=False).with_roles({"call_03_pricing": then})
+    fresh = analyze_calls(source, roles=roles_after, summaries=False)
+    _assert_same_metrics(relabelled.calls, fresh.calls)
+    got = relabelled.calls.iloc[0]
+    assert got["flags"] == fresh.calls.iloc[0]["flags"]
+    if flag is None:
+        assert 0 < got["talk_ratio_rep"] < 1 and "no_role" not in got["flags"]
+    else:
+        assert flag in got["flags"].split(",") and np.isnan(got["talk_ratio_rep"])
