@@ -54,9 +54,10 @@ speaker's overlapping or duplicated segments never count twice):
 ``<role>`` is ``rep``, ``customer`` or ``other`` (every other role, e.g. ``unknown``). Per-role
 columns that cannot be measured because the call has no speaker of that role are NaN (not 0); a
 talk ratio is 0 there, so that the ratios still sum to 1, when every speaker of the call has a
-role and one of them is the rep or the customer (else ``no_rep_or_customer``, below). When a speaker who talks has none (``unknown``: no ``role`` column, a one-voice call, a
-roles map that leaves a speaker out), the three talk ratios are NaN and the call is flagged
-``no_role``: that talk may be the rep's or the customer's.
+role and one of them is the rep or the customer (else ``no_rep_or_customer``, below). When a
+speaker who talks has none (``unknown``: no ``role`` column, a one-voice call, a roles map that
+leaves a speaker out), the three talk ratios are NaN and the call is flagged ``no_role``: that
+talk may be the rep's or the customer's.
 
 Bad input, and what happens (each counted in ``flags``, a comma-separated column):
 
