@@ -156,9 +156,25 @@ class Comparison:
     def readings(self, metric: str | None = None) -> list[str]:
         """The plain-words readings, optionally of one metric; the :attr:`left_out_note` first
         when calls were left out."""
+        compared = list(dict.fromkeys(self.groups["metric"])) if len(self.groups) else []
+        if metric is not None and metric not in compared:
+            raise KeyError(f"{metric!r} was not compared; metrics compared: {compared[:12]}")
         rows = self.differences if metric is None else self.differences[self.differences["metric"] == metric]
         note = self.left_out_note
-        return ([note] if note else []) + [str(r) for r in rows["reading"]]
+        lone = self._lone_group_note() if rows.empty else ""
+        return ([note] if note else []) + ([lone] if lone else []) + [str(r) for r in rows["reading"]]
+
+    def _lone_group_note(self) -> str:
+        """What a comparison of one group says: there is nothing to compare it with (readings were
+        an empty list, which read as 'no difference found')."""
+        sizes = self.groups.groupby("group", sort=True)["n_calls"].max() if len(self.groups) else None
+        if sizes is None or len(sizes) != 1:
+            return ""
+        group, n = str(sizes.index[0]), int(sizes.iloc[0])
+        return (
+            f"only one {self.by} to compare ({group}, {n} call{'' if n == 1 else 's'}): nothing to "
+            f"compare it with; group by another column, or add calls of other {self.by} values"
+        )
 
 
 @dataclass(frozen=True)

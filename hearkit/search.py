@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from hearkit.frames import CALL_ID
 from hearkit.trackers import normalize_text
+from hearkit.transcript import canonical_role
 
 __all__ = ["PhraseIndex", "SearchOptions", "build_index", "search"]
 
@@ -241,9 +242,12 @@ def search(
         raise ValueError(f"limit must be ≥ 1 or None, not {limit!r}")
     if context_words < 0:
         raise ValueError(f"context_words must be ≥ 0, not {context_words!r}")
+    if role is not None:
+        role = canonical_role(str(role))  # 'Customer' is the role customer, as in the metrics
     wanted = normalize_text(phrase).split()
     codes = [index.vocab.get(t, -1) for t in wanted]
     if min(codes) < 0:
+        _check_filters(turns, role, speaker)
         return _frame([], total=0)
     # Candidates from the rarest token's postings; then every other token checked in place.
     sizes = [int(index.bounds[c + 1] - index.bounds[c]) for c in codes]
@@ -271,6 +275,7 @@ def search(
     if limit is not None:
         at, rows = at[:limit], rows[:limit]
     if not len(at):
+        _check_filters(turns, role, speaker)
         return _frame([], total=total)
     rows64 = rows.astype(np.int64)
     span = at[:, None] + np.arange(k)[None, :]
@@ -290,6 +295,22 @@ def search(
         "time_source": np.where(index.interpolated[at], "interpolated", "words"),
     }
     return _frame(data, total=total)
+
+
+def _check_filters(turns: pd.DataFrame, role: str | None, speaker: str | None) -> None:
+    """An empty result must not come from a filter no turn can pass (a typo'd speaker, a role the
+    calls do not have): that reads as "never said". Checked only when nothing was found."""
+    for column, value in (("role", role), ("speaker", speaker)):
+        if value is None:
+            continue
+        if column not in turns.columns:
+            raise KeyError(f"the turns frame has no {column!r} column to filter on")
+        present = sorted({str(v) for v in pd.unique(turns[column].dropna())})
+        if str(value) not in present:
+            shown = ", ".join(present[:12]) + (" …" if len(present) > 12 else "")
+            raise ValueError(
+                f"no turn has {column} {value!r}; the {column}s of these calls: {shown or 'none'}"
+            )
 
 
 def _take(turns: pd.DataFrame, column: str, rows: npt.NDArray[np.int64]) -> Any:

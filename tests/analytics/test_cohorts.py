@@ -120,6 +120,19 @@ def test_calls_without_the_grouping_value_are_counted_not_dropped_silently(
         cohorts.compare(frame.assign(team=None), "talk_ratio_rep", by="team")
 
 
+def test_one_group_says_there_is_nothing_to_compare(populations: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """A single rep gave readings() == [], which reads as 'no difference found'."""
+    result = cohorts.compare(populations[0].head(12).assign(rep="Maya"), "talk_ratio_rep", by="rep")
+    assert result.readings() == [
+        "only one rep to compare (Maya, 12 calls): nothing to compare it with; group by another column, "
+        "or add calls of other rep values"
+    ]
+    with pytest.raises(
+        KeyError, match="'wpm_rep' was not compared; metrics compared: \\['talk_ratio_rep'\\]"
+    ):
+        result.readings("wpm_rep")
+
+
 def test_every_call_compared_has_no_note(populations: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     sample = pd.concat([populations[0].head(12).assign(rep="A"), populations[1].head(12).assign(rep="B")])
     result = cohorts.compare(sample, "talk_ratio_rep")

@@ -130,3 +130,16 @@ def test_a_word_the_phrase_rule_splits_is_found_as_the_phrase_says_it() -> None:
         assert len(search(index, turns, "a.m.")) == 2 and len(search(index, turns, "follow up")) == 1
     timed = search(build_index(turns, words), turns, "8 a.m.")
     assert (timed["start"].iloc[0], timed["end"].iloc[0]) == (0.8, 1.6)  # the words' own times
+
+
+def test_a_filter_no_turn_can_pass_is_an_error_not_an_empty_result(scripted: CallSet) -> None:
+    """role='agent' (or a typo'd speaker) found nothing, which reads as 'the customer never said it'."""
+    with pytest.raises(
+        ValueError, match=r"no turn has role 'agent'; the roles of these calls: customer, rep"
+    ):
+        scripted.search("per seat", role="agent")
+    with pytest.raises(ValueError, match=r"no turn has speaker 'speaker_9'"):
+        scripted.search("zebra crossing", speaker="speaker_9")  # checked when the phrase is absent too
+    said = scripted.search("per seat", role="customer")
+    assert len(scripted.search("per seat", role="Customer ")) == len(said) > 0  # role case, as the metrics
+    assert scripted.search("zebra crossing", role="rep").empty  # a real role, an absent phrase: empty
