@@ -454,6 +454,7 @@ class Worker:
             for i in present:
                 outcomes[i] = await self._transcribe(jobs[i], slot)
             return outcomes
+        log.info("jobs %s: transcribed together (pool_calls=%d)", _ids([jobs[i] for i in present]), len(jobs))
         for i, outcome in zip(present, results, strict=True):
             if outcome.internal is not None:
                 log.error(

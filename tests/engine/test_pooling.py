@@ -10,8 +10,12 @@ from typing import Any
 
 import pytest
 
+from hearkit.engine.pipeline import WhisperTranscriber
+from hearkit.schema import Result
 from tests.engine.conftest import client_of, start_engine, wait_job
 from tests.engine.transcribers import POOL_HOLD_ENV, POOL_LOG_ENV
+from tests.pipeline.conftest import write_wav
+from tests.pipeline.test_pooling import _cut, _longest_miss, _norm, _placed, _truth
 
 JOBS = "/v1/transcription/jobs"
 POOLING = "tests.engine.transcribers:PoolingTranscriber"
@@ -200,3 +204,49 @@ def test_a_pool_interrupted_by_a_stop_goes_back_to_the_queue_whole(
     # handed back, not failed: the next engine ran the same pool again, to completion
     assert log.read_text().splitlines() == ["a b c", "a b c"]
     assert all(job["status"] == "completed" for job in jobs.values())
+
+
+@pytest.mark.asr
+def test_the_whisper_engine_pools_queued_stereo_uploads_and_each_job_gets_its_own_words(
+    tmp_path: Path,
+) -> None:
+    """Three 12 s cuts of different sample calls, queued, run by the real engine (tiny.en in its
+    worker process) in one pool, in 2 shared windows instead of 3; ground truth: the generating
+    scripts' words in each cut."""
+    cuts = (
+        ("call_01_discovery", 0.0, 12.0),
+        ("call_05_renewal", 40.0, 12.0),
+        ("call_03_pricing", 20.0, 12.0),
+    )
+    audios = [_cut(*cut) for cut in cuts]
+    transcriber = WhisperTranscriber()
+    assert len(transcriber.plan_pooled(audios)) < sum(len(transcriber.plan_stereo(a)) for a in audios)
+    data = tmp_path / "data"
+    uploads = [
+        (call, write_wav(tmp_path / f"{call}.wav", audio.samples.T).read_bytes())
+        for (call, _, _), audio in zip(cuts, audios, strict=True)
+    ]
+    ids = _queue(data, uploads)
+    with start_engine(data, transcriber="whisper", pool_calls=3) as running, client_of(running) as http:
+        jobs = {call: wait_job(http, job_id, timeout=300).json() for call, job_id in ids.items()}
+    log = (data / "engine.log").read_text()
+    assert f"jobs {', '.join(ids.values())}: transcribed together" in log
+    truths = {call: _truth(call, offset, seconds) for call, offset, seconds in cuts}
+    for call, _, seconds in cuts:
+        assert jobs[call]["status"] == "completed", jobs[call]
+        result = Result.model_validate(jobs[call]["result"])
+        truth = truths[call]
+        placed = _placed(result, truth)
+        assert sum(placed) / len(placed) >= 0.6, call  # the call's own words, on their channels
+        assert _longest_miss(placed) <= 3, call  # no run of another call's words
+        assert 0.8 * len(truth) <= len(result.words) <= 1.25 * len(truth), (
+            call,
+            len(result.words),
+            len(truth),
+        )
+        # no distinctive word (5+ letters) that only the other cuts' scripts say
+        own = {str(t["norm"]) for t in truth}
+        foreign = {str(t["norm"]) for other in cuts if other[0] != call for t in truths[other[0]]} - own
+        heard = {_norm(w.word) for w in result.words}
+        assert not {w for w in heard & foreign if len(w) >= 5}, call
+        assert result.audio_seconds == pytest.approx(seconds, abs=0.01)
