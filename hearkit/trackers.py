@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from hearkit.frames import CALL_ID, HIT_COLUMNS, HITS, empty
-from hearkit.transcript import empty_words
+from hearkit.transcript import canonical_role, empty_words
 
 __all__ = [
     "DEFAULT_COMPETITORS",
@@ -89,14 +89,36 @@ class Tracker:
     def __post_init__(self) -> None:
         if not self.name:
             raise ValueError("a Tracker needs a name")
+        for field_name in ("phrases", "patterns"):
+            value = getattr(self, field_name)
+            if isinstance(value, str):  # tuple("price") is five one-letter phrases: 'i' matched every "I"
+                raise TypeError(
+                    f"tracker {self.name!r}: {field_name} is a list, not one string: pass [{value!r}]"
+                )
         object.__setattr__(self, "phrases", tuple(self.phrases))
         object.__setattr__(self, "patterns", tuple(self.patterns))
-        alternatives = [_phrase_regex(p, inflect=self.inflect) for p in self.phrases if p.strip()]
+        if self.role is not None:  # 'Customer' is the role customer (it matched no turn: 0 hits)
+            object.__setattr__(self, "role", canonical_role(str(self.role)))
+        alternatives = []
+        for phrase in self.phrases:
+            if not str(phrase).strip():
+                continue
+            if not normalize_text(str(phrase)).split():  # an empty expression matched between every word
+                raise ValueError(
+                    f"tracker {self.name!r}: the phrase {phrase!r} has no words once punctuation is dropped"
+                    " (phrases match words; give a pattern for symbols, e.g. r'\\$\\d+')"
+                )
+            alternatives.append(_phrase_regex(str(phrase), inflect=self.inflect))
         for pattern in self.patterns:
             try:
-                re.compile(pattern)
+                compiled = re.compile(pattern)
             except re.error as exc:
                 raise ValueError(f"tracker {self.name!r}: bad regular expression {pattern!r}: {exc}") from exc
+            if compiled.fullmatch(""):
+                raise ValueError(
+                    f"tracker {self.name!r}: the pattern {pattern!r} matches empty text, so it would count a"
+                    " hit between words; make it match at least one character"
+                )
             alternatives.append(f"(?:{pattern})")
         if not alternatives:
             raise ValueError(f"tracker {self.name!r} has no phrases or patterns")
@@ -129,6 +151,8 @@ def _phrase_regex(phrase: str, *, inflect: bool) -> str:
 
 def competitor_tracker(names: Iterable[str] = DEFAULT_COMPETITORS, *, name: str = "competitors") -> Tracker:
     """A tracker of competitor names (exact, no inflections; possessive allowed)."""
+    if isinstance(names, str):  # tuple("Gong") is four one-letter names
+        raise TypeError(f"competitor names are a list, not one string: pass [{names!r}]")
     return Tracker(name, tuple(names), inflect=False)
 
 

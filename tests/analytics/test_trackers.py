@@ -132,6 +132,29 @@ def test_bad_tracker_definitions_are_refused() -> None:
         Tracker("broken", patterns=("(unclosed",))
 
 
+def test_tracker_definitions_that_counted_hits_everywhere_are_refused() -> None:
+    """A one-string phrases= was one phrase per letter ('i' hit every "I"), a phrase of punctuation and a
+    pattern matching empty text hit between words: the sample calls gave hundreds of 'hits'."""
+    words = words_frame(("rep", "I think the price is fine", 0.0))
+    assert find_hits(words, [Tracker("p", ("price",))])["phrase"].tolist() == ["price"]
+    with pytest.raises(TypeError, match=r"phrases is a list, not one string: pass \['price'\]"):
+        Tracker("p", "price")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="patterns is a list"):
+        Tracker("p", patterns=r"\$\d+")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"competitor names are a list, not one string: pass \['Gong'\]"):
+        competitor_tracker("Gong")
+    with pytest.raises(ValueError, match=r"the phrase '\.\.\.' has no words"):
+        Tracker("p", ("price", "..."))
+    with pytest.raises(ValueError, match="the pattern 'x\\*' matches empty text"):
+        Tracker("p", patterns=("x*",))
+
+
+def test_a_tracker_role_ignores_case() -> None:
+    words = words_frame(("rep", "the price is", 0.0), ("customer", "what price", 3.0))
+    hits = find_hits(words, [Tracker("p", ("price",), role=" Customer")])  # matched no turn: 0 hits
+    assert hits["role"].tolist() == ["customer"]
+
+
 def test_segment_text_fallback_is_flagged_and_inside_the_turn() -> None:
     turns = pd.DataFrame(
         {
