@@ -139,7 +139,8 @@ class Quality(ApiModel):
       regions) that no segment covers / seconds of detected voice.
     * ``channel_correlation``: Pearson correlation of the two channels' samples (stereo).
     * ``bleed_share``: seconds of one channel's speech regions dropped as the other party's
-      leak / seconds of its speech regions, the larger of the two channels (stereo).
+      voice (a leak far quieter than the other channel, or its echo: the engine's
+      ``pipeline.echo``) / seconds of its speech regions, the larger of the two channels (stereo).
     * ``word_confidence``: mean word probability; ``low_confidence_words``: words with
       probability < 0.5 / words.
     * ``repetition_redecoded``: Whisper windows (≤ 30 s of packed speech each) whose batched

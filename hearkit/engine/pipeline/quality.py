@@ -24,7 +24,8 @@ recordings of ``benchmarks/bench_diarization.py`` (never on its evaluation sets)
 * ``stereo_really_mono``: a stereo file whose channels are the same audio (or one is silent);
   warning; talk ratio and roles (one speaker).
 * ``strong_bleed``: more than :data:`BLEED_MAX` of a channel's speech regions were the other
-  party leaking in; warning; talk ratio.
+  party's voice (a leak far quieter than the other channel, or an echo: :mod:`.echo`) and were not
+  decoded; warning; talk ratio.
 * ``roles_maybe_swapped``: channel 1 sounds like the rep (the rep is expected on channel 0): in each
   channel's first :data:`OPENING_TURNS` segments, rep cues ("thanks for calling", "how can I
   help", "this is Sam from", "my name is") count for that channel and caller cues ("is this
@@ -512,8 +513,9 @@ def stereo_quality(
         flags.append(
             QualityFlag(
                 code="strong_bleed",
-                meaning=f"{bleed:.0%} of one channel's speech was the other party leaking in and was"
-                " dropped: overlapping talk may be undercounted",
+                meaning=f"{bleed:.0%} of one channel's speech was the other party's voice (an echo or leak"
+                " on the line) and was not counted as that party's talk; where both spoke at once, the"
+                " quieter party's words may be missed: check the talk ratio and overtalk",
                 affects=["talk_ratio"],
             )
         )
