@@ -139,6 +139,10 @@ def merge_speakers(
 ) -> CallSet:
     """``speakers`` of call ``call_id`` become one speaker, ``into`` (default: the first); its
     role is ``into``'s. Turns keep their ids (summaries cite them)."""
+    if isinstance(speakers, str):  # its letters were taken for speakers: "no speaker 's'"
+        raise TypeError(
+            f"speakers is a list of speaker labels, e.g. [{speakers!r}, 'speaker_2'], not one string"
+        )
     known = _speakers_of(calls, call_id)
     names = [str(s) for s in speakers]
     if len(names) < 2:
@@ -171,6 +175,8 @@ def split_speaker(
         raise ValueError(
             f"{new_speaker!r} already speaks in {call_id!r}: use merge_speakers to join speakers"
         )
+    if isinstance(turns, str | int):  # "12" was the turns 1 and 2
+        raise TypeError(f"turns is a list of turn ids (the turns frame's 'turn' column), e.g. [{turns!r}]")
     of_call = calls.turns[(calls.turns[CALL_ID] == call_id) & (calls.turns["speaker"] == speaker)]
     wanted = {int(t) for t in turns}
     missing = sorted(wanted - set(of_call["turn"].astype(int)))

@@ -676,6 +676,11 @@ def canonical_role(role: str) -> str:
 
 
 def _check_roles(roles: RoleMap) -> None:
+    if not isinstance(roles, Mapping):
+        raise TypeError(
+            f"roles maps speaker labels or channel numbers to roles, not {type(roles).__name__} {roles!r}; "
+            "e.g. {0: 'rep', 1: 'customer'} or {'speaker_1': 'rep'}"
+        )
     for name, role in roles.items():
         if isinstance(name, bool) or not isinstance(name, str | int):
             raise ValueError(

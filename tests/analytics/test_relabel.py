@@ -105,6 +105,17 @@ def test_bad_roles_say_what_to_do(
         stereo.with_roles(roles)  # type: ignore[arg-type]
 
 
+def test_one_string_where_a_list_is_wanted_is_refused(stereo: CallSet) -> None:
+    """merge_speakers(c, "speaker_0") said "no speaker 's'"; split_speaker(..., "12") moved turns 1 and 2."""
+    call = "call_01_discovery"
+    with pytest.raises(TypeError, match=r"speakers is a list of speaker labels, e\.g\. \['speaker_0'"):
+        stereo.merge_speakers(call, "speaker_0")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"turns is a list of turn ids .*e\.g\. \['12'\]"):
+        stereo.split_speaker(call, "speaker_0", "12", new_speaker="speaker_9")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"e\.g\. \[12\]"):
+        stereo.split_speaker(call, "speaker_0", 12, new_speaker="speaker_9")  # type: ignore[arg-type]
+
+
 def test_hearkit_remap_rewrites_saved_calls(stereo: CallSet, tmp_path: Path) -> None:
     stereo.save(tmp_path / "out")
 

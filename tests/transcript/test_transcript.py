@@ -373,6 +373,10 @@ def test_roles_that_name_no_speaker_say_so_and_role_names_ignore_case() -> None:
     calls = analyze_calls({"c": result}, summaries=False)
     fixed = calls.with_roles({"c": {"speaker_1": "Rep", "speaker_0": "Customer"}}).calls.iloc[0]
     assert fixed["talk_ratio_rep"] > 0 and fixed["talk_ratio_other"] == 0
+    with pytest.raises(
+        TypeError, match=r"roles maps speaker labels or channel numbers to roles, not str 'rep'"
+    ):
+        analyze_calls({"c": result}, roles="rep", summaries=False)  # type: ignore[arg-type]  # was AttributeError
 
 
 def test_metadata_as_a_dataframe_is_keyed_by_its_call_id_column() -> None:
