@@ -711,10 +711,11 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
     right = [o for o in outcomes if not o.wrong]
     flagged_wrong = sum(bool(o.flags) for o in wrong)
     flagged_right = sum(bool(o.flags) for o in right)
+    alarms = ", ".join(f"{o.item.name}: {' '.join(o.flags)}" for o in right if o.flags) or "-"
     print(
         f"\nflags: wrong calls flagged {flagged_wrong}/{len(wrong)}"
         f" ({', '.join(o.item.name for o in wrong) or '-'}); right calls flagged (false alarms)"
-        f" {flagged_right}/{len(right)}"
+        f" {flagged_right}/{len(right)} ({alarms})"
     )
 
 
