@@ -469,14 +469,19 @@ def print_record(record: Any, console: Console) -> None:
     metrics.add_column("value", justify="right")
     quality = view_of(getattr(record, "quality", None), list((data.get("metrics") or {}).keys()))
     for name, value in sorted((data.get("metrics") or {}).items()):
-        shown = f"{value:.3g}" if isinstance(value, float) else str(value)
+        shown = (
+            f"{value:.3g}" if isinstance(value, float) else "not measured" if value is None else str(value)
+        )
         if name == "flags":  # the data flags in words: what was clipped, dropped or left out
             shown = data_flag_words(value) or "-"
         if name in quality.greyed:  # issue 20: unreliable metrics greyed, with the flag that says why
             shown = f"[dim]{shown} ({quality.greyed[name].split(':')[0]})[/dim]"
         metrics.add_row(name, shown)
     for name, value in sorted((data.get("talk_ratio") or {}).items()):
-        metrics.add_row(f"talk ratio: {name}", f"{value:.0%}" if isinstance(value, float) else str(value))
+        shown = (
+            f"{value:.0%}" if isinstance(value, float) else "not measured" if value is None else str(value)
+        )
+        metrics.add_row(f"talk ratio: {name}", shown)
     console.print(metrics)
     colour = {"high": "green", "medium": "yellow", "low": "red"}.get(quality.trust, "dim")
     console.print(f"[{colour}]{quality.summary}[/{colour}]")

@@ -66,6 +66,12 @@ def test_cli_scorecard_prints_trust_and_flag_meanings() -> None:
     assert "trust: medium (1 flag)" in text
     assert "phantom_speaker (warning): speaker_2 3% of the talk" in text
     assert "(phantom_speaker)" in text  # a greyed metric says why
+    silent = io.StringIO()  # an unmeasured metric reads as the report says it, not Python's None
+    print_record(
+        analyze_call({"segments": [], "audio_seconds": 30.0}, call_id="s"), Console(file=silent, width=200)
+    )
+    assert "talk_ratio_rep" in silent.getvalue() and "not measured" in silent.getvalue()
+    assert "None" not in silent.getvalue()
 
 
 def test_quality_survives_save_and_load(tmp_path: Path) -> None:
