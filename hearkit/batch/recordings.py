@@ -22,6 +22,7 @@ import math
 import os
 import re
 import shlex
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,6 +181,7 @@ def discover(
     recordings: list[Recording] = []
     seen: dict[str, str] = {}
     used_ids: set[str] = set()
+    given_ids: dict[str, tuple[str, str]] = {}
     for row in rows:
         if "legs" in row:
             from hearkit.batch.twofile import legs_recording
@@ -191,6 +193,7 @@ def discover(
             rec.skip_reason = f"duplicate of {seen[rec.rec_id]} (same content)"
         if rec.skip_reason is None:
             seen[rec.rec_id] = rec.source
+            _check_given_id(source, row, rec, given_ids)
         rec.call_id = _unique_call_id(rec.call_id, rec.rec_id, used_ids)
         recordings.append(rec)
     return recordings
@@ -448,8 +451,26 @@ def _unique_call_id(call_id: str, rec_id: str, used: set[str]) -> str:
     return candidate
 
 
+def _check_given_id(
+    source: str | Path, row: dict[str, Any], rec: Recording, given: dict[str, tuple[str, str]]
+) -> None:
+    """A CSV's ``call_id`` on two different recordings is an error before anything is sent: the
+    second was silently renamed ``<id>-<hash>``, so its metadata no longer joined to the user's key."""
+    call_id = str((row.get("meta") or {}).get("call_id") or "").strip()
+    if not call_id:
+        return
+    first = given.setdefault(call_id, (rec.rec_id, rec.source))
+    if first[0] != rec.rec_id:
+        raise ValueError(
+            f"{source}: call_id {call_id!r} is given to two different recordings ({first[1]} and "
+            f"{rec.source}); give each recording its own call_id"
+        )
+
+
 def _clean_id(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._")[:120]
+    """A call id safe as a file name: letters (any script) and digits, ``_ . -``; runs of anything
+    else become ``_`` ("Ünïcödé 通话 #1" → "Ünïcödé_通话_1"; it was "n_c_d_1")."""
+    return re.sub(r"[^\w.-]+", "_", unicodedata.normalize("NFC", text)).strip("._")[:120]
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,31 @@ def test_call_ids_stay_unique(tmp_path: Path) -> None:
     ids = [r.call_id for r in discover(tmp_path)]
     assert len(set(ids)) == 2
     assert ids[0] == "call" and ids[1].startswith("call-")
+
+
+def test_call_ids_keep_letters_of_any_script(tmp_path: Path) -> None:
+    """'Ünïcödé 通话 #1.wav' was the call 'n_c_d_1' (only ASCII letters were kept)."""
+    audio.mono(tmp_path / "Ünïcödé 通话 #1.wav", 0.5, seed=1)
+    audio.mono(tmp_path / unicodedata.normalize("NFD", "Zoë.wav"), 0.5, seed=2)  # as macOS names files
+    audio.mono(tmp_path / "a/b" / "x' <y>.wav", 0.5, seed=3)
+    assert sorted(r.call_id for r in discover(tmp_path)) == ["Zoë", "x_y", "Ünïcödé_通话_1"]
+
+
+def test_a_csv_call_id_on_two_recordings_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    """The second was renamed 'dup-<hash>' without a word, so it no longer joined to the user's key."""
+    audio.mono(tmp_path / "a.wav", 0.5, seed=1)
+    audio.mono(tmp_path / "b.wav", 0.5, seed=2)
+    csv = tmp_path / "calls.csv"
+    csv.write_text("call_id,path\ndup,a.wav\ndup,b.wav\n")
+    with pytest.raises(
+        ValueError, match=r"call_id 'dup' is given to two different recordings \(.*a\.wav and .*b\.wav\)"
+    ):
+        discover(csv)
+    csv.write_text(
+        "call_id,path\ndup,a.wav\ndup,a.wav\nother,b.wav\n"
+    )  # the same recording twice: a duplicate
+    found = discover(csv)
+    assert [r.call_id for r in found if r.skip_reason is None] == ["dup", "other"]
 
 
 def test_a_symlinked_recording_is_named_by_the_link_and_takes_the_sidecar_beside_it(tmp_path: Path) -> None:
