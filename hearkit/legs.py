@@ -102,7 +102,7 @@ def _decode(path: Path) -> tuple[np.ndarray, int, bool]:
                 raise ValueError(f"{path.name}: the audio could not be decoded ({exc})") from None
     except AudioProbeError as exc:
         raise ValueError(f"{path.name}: {exc}") from None
-    if not chunks or rate == 0:
+    if not chunks or rate == 0 or not sum(len(c) for c in chunks):
         raise ValueError(f"{path.name}: the audio contains no samples")
     return np.concatenate(chunks), rate, wide
 
@@ -116,9 +116,9 @@ def _exact_int16(path: Path) -> tuple[np.ndarray, int] | None:
             if stream.format is None or stream.format.name not in {"s16", "s16p"} or stream.channels != 1:
                 return None
             chunks = [frame.to_ndarray().reshape(-1) for frame in container.decode(stream)]
-            return (np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)), int(
-                stream.rate
-            )
+            if not chunks or not sum(len(c) for c in chunks):
+                return None  # _decode says "contains no samples" (an empty leg made a silent party)
+            return np.concatenate(chunks).astype(np.int16), int(stream.rate)
     except AudioProbeError:
         return None  # not usable as exact PCM: _decode reads it, or says why it cannot, with the file's name
 

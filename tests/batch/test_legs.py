@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,21 @@ def test_legs_of_different_rates_and_lengths(tmp_path: Path) -> None:
     # Channel 1 is the customer's 300 Hz tone, brought from 8 kHz to 16 kHz.
     assert _peak_hz(stereo[:, 1], rate) == pytest.approx(300, abs=1)
     assert np.sqrt(np.mean(stereo[16_000:-16_000, 1] ** 2)) == pytest.approx(0.3 / np.sqrt(2), rel=0.02)
+
+
+@pytest.mark.parametrize("codec", ["pcm_s16le", "pcm_f32le"], ids=["16-bit", "float"])
+def test_an_empty_leg_is_refused_not_combined_as_a_silent_party(tmp_path: Path, codec: str) -> None:
+    """A caller leg of no samples was combined as 3 s of silence: a call where the customer never spoke."""
+    rep, _ = _legs(tmp_path)
+    empty = tmp_path / "x_caller.wav"  # a valid WAV header (PCM 16-bit or IEEE float), no frames
+    tag, bits = (1, 16) if codec == "pcm_s16le" else (3, 32)
+    fmt = struct.pack("<HHIIHH", tag, 1, 8000, 8000 * bits // 8, bits // 8, bits)
+    empty.write_bytes(
+        b"RIFF" + struct.pack("<I", 36) + b"WAVEfmt " + struct.pack("<I", 16) + fmt + b"data\0\0\0\0"
+    )
+    with pytest.raises(ValueError, match=r"x_caller\.wav: the audio contains no samples"):
+        combine_legs(rep, empty, tmp_path / "out.flac")
+    assert not (tmp_path / "out.flac").exists()
 
 
 def test_a_leg_that_is_not_audio_is_named_in_the_error(tmp_path: Path) -> None:
