@@ -623,13 +623,25 @@ def _metadata_rows(
             str(row[CALL_ID]): {str(c): v for c, v in row.items() if c != CALL_ID}
             for _, row in last.iterrows()
         }
+        _check_metadata_keys(list(rows_by_id), ids)
         return [dict(rows_by_id.get(c, {})) for c in ids]
     if isinstance(metadata, Mapping):
+        _check_metadata_keys([str(k) for k in metadata], ids)
         return [dict(metadata.get(c, {})) for c in ids]
     rows = [dict(m) for m in metadata]
     if len(rows) != len(ids):
         raise ValueError(f"metadata has {len(rows)} entries for {len(ids)} calls")
     return rows
+
+
+def _check_metadata_keys(keys: list[str], ids: list[str]) -> None:
+    """Metadata for other calls too is fine (a CRM export of every call); metadata that names none of
+    the calls is a mistake (file names for call ids, say) that left every title and rep empty."""
+    if keys and ids and not set(keys) & set(ids):
+        raise ValueError(
+            f"metadata names none of these calls (its keys: {keys[:3]}; the call ids: {ids[:3]}): key it"
+            " by call_id"
+        )
 
 
 def top_keywords(turns: pd.DataFrame, *, n: int = 8) -> dict[str, list[Keyword]]:

@@ -193,3 +193,17 @@ def test_a_failed_job_among_others_keeps_its_no_talk_row() -> None:
     assert list(calls.index) == ["spoken", "failed", "silent"]
     assert "no_talk" in calls.loc["failed", "flags"] and "no_talk" in calls.loc["silent", "flags"]
     assert calls.loc["silent", "duration_s"] == 8.0 and calls.loc["spoken", "hits_pricing"] == 1
+
+
+def test_metadata_that_names_none_of_the_calls_is_an_error() -> None:
+    """Keys that were file names ('call_01.wav') left every title and rep empty without a word."""
+    from hearkit.record import analyze_calls
+
+    result = json.loads((SAMPLE_DIR / "call_01_discovery.result.json").read_text())
+    with pytest.raises(ValueError, match=r"metadata names none of these calls .*'call_01\.wav'.*'call_01'"):
+        analyze_calls({"call_01": result}, metadata={"call_01.wav": {"rep": "Ana"}}, summaries=False)
+    frame = pd.DataFrame({"call_id": ["c9"], "rep": ["Ana"]})
+    with pytest.raises(ValueError, match="metadata names none of these calls"):
+        analyze_calls({"call_01": result}, metadata=frame, summaries=False)
+    more = {"call_01": {"rep": "Ana"}, "call_99": {"rep": "Lee"}}  # a superset (a CRM export) is fine
+    assert analyze_calls({"call_01": result}, metadata=more, summaries=False).calls["rep"].tolist() == ["Ana"]
