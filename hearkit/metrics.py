@@ -62,7 +62,8 @@ talk may be the rep's or the customer's.
 Bad input, and what happens (each counted in ``flags``, a comma-separated column):
 
 * ``nan_times``: a turn with a NaN or infinite ``start`` or ``end`` (or one that is no number)
-  is dropped.
+  is dropped. A turn ending past :data:`MAX_CALL_SECONDS` (24 h) is a ``ValueError``: those are
+  milliseconds or clock times, and every metric would be off by that factor.
 * ``end_before_start``: ``end < start`` → ``end`` is clipped to ``start`` (zero length).
 * ``clipped``: a negative start is clipped to 0; times beyond the given call duration are
   clipped to it.
@@ -101,6 +102,7 @@ from hearkit.frames import CALL_ID, END, START, check
 __all__ = [
     "DATA_FLAG_WORDS",
     "FILLER_PATTERN",
+    "MAX_CALL_SECONDS",
     "QUESTION_WORDS",
     "ROLE_FLAGS",
     "ROLE_GROUPS",
@@ -165,6 +167,9 @@ DATA_FLAG_WORDS: dict[str, str] = {
 _FLAG_NAMES = tuple(DATA_FLAG_WORDS)
 _NO_ROLE = frozenset({"unknown", "", "nan", "none", "<na>"})
 """Role values (stripped, lower case) that say a speaker has no role (a missing one becomes ``unknown``)."""
+MAX_CALL_SECONDS = 24 * 3600.0
+"""Turn times past this (24 h) are refused: they are milliseconds (of any call over 86 s) or clock
+times, not seconds into a call."""
 ROLE_FLAGS = ("no_role", "no_rep_or_customer")
 """The data flags that depend on the speakers' roles (what a re-label recomputes)."""
 
@@ -451,6 +456,7 @@ def _prepare(
     last_end = np.full(n_calls, np.nan)
     if len(end):
         last_end = np.fmax(last_end, _group_max(call, end, n_calls))
+    _check_plausible_times(last_end, all_ids)
     duration = given.reindex(all_ids).to_numpy(dtype=np.float64, na_value=np.nan)
     from_turns = np.isnan(duration)
     flag["duration_from_turns"] = from_turns.astype(np.int64)
@@ -520,6 +526,21 @@ def _durations_series(durations: Mapping[str, float] | pd.Series | None) -> pd.S
                 f"{what}: {shown}"
             )
     return series
+
+
+def _check_plausible_times(last_end: FloatArray, call_ids: pd.Index) -> None:  # type: ignore[type-arg]
+    """Turn times are seconds from the start of the call: a turn ending after
+    :data:`MAX_CALL_SECONDS` is milliseconds, or clock times (epoch seconds), and every metric would
+    be off by that factor without a sign (a call of 40 days, 0.1 words a minute)."""
+    too_late = np.flatnonzero(last_end > MAX_CALL_SECONDS)
+    if len(too_late):
+        first = int(too_late[0])
+        raise ValueError(
+            f"turn times run to {last_end[first]:.6g} s ({last_end[first] / 86400:.1f} days) in call "
+            f"{call_ids[first]!r} ({len(too_late)} call(s) past {MAX_CALL_SECONDS / 3600:.0f} h): start and "
+            "end are seconds from the start of the call; milliseconds divide by 1000, clock times subtract "
+            "the call's start"
+        )
 
 
 def _call_names(calls: Iterable[str]) -> list[str]:

@@ -177,6 +177,22 @@ def test_an_infinite_or_non_numeric_time_drops_the_turn_not_the_call(bad: Any) -
     assert flags(row) == {"nan_times", "duration_from_turns"}
 
 
+@pytest.mark.parametrize(("scale", "offset"), [(1000.0, 0.0), (1.0, 1.7e9)], ids=["milliseconds", "epoch"])
+def test_times_that_are_not_seconds_into_the_call_are_refused(scale: float, offset: float) -> None:
+    """Milliseconds made a 2-minute call 33 hours long (0.1 words a minute, hours of monologue), and
+    clock times 54 years of silence, without a word."""
+    turns = frame(("c", "a", "rep", 0.0, 60.0), ("c", "b", "customer", 60.0, 120.0))
+    turns["start"], turns["end"] = turns["start"] * scale + offset, turns["end"] * scale + offset
+    with pytest.raises(
+        ValueError, match=r"in call 'c' .*: start and end are seconds from the start of the call"
+    ):
+        scorecards(turns)
+    day = frame(
+        ("c", "a", "rep", 0.0, 3600.0), ("c", "b", "customer", 3600.0, 23 * 3600.0)
+    )  # a long recording
+    assert one(scorecards(day))["duration_s"] == 23 * 3600.0
+
+
 def test_one_speaker_call_is_flagged_and_ratios_still_sum_to_one() -> None:
     turns = frame(("c", "a", "rep", 0.0, 5.0), ("c", "a", "rep", 6.0, 9.0))
     row = one(scorecards(turns))
