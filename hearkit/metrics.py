@@ -62,8 +62,9 @@ talk may be the rep's or the customer's.
 Bad input, and what happens (each counted in ``flags``, a comma-separated column):
 
 * ``nan_times``: a turn with a NaN or infinite ``start`` or ``end`` (or one that is no number)
-  is dropped. A turn ending past :data:`MAX_CALL_SECONDS` (24 h) is a ``ValueError``: those are
-  milliseconds or clock times, and every metric would be off by that factor.
+  is dropped. In a call of no given duration, a turn ending past :data:`MAX_CALL_SECONDS` (24 h)
+  is a ``ValueError``: those are milliseconds or clock times, and every metric would be off by
+  that factor (with a duration, such turns are clipped to it: ``clipped``).
 * ``end_before_start``: ``end < start`` → ``end`` is clipped to ``start`` (zero length).
 * ``clipped``: a negative start is clipped to 0; times beyond the given call duration are
   clipped to it.
@@ -456,9 +457,9 @@ def _prepare(
     last_end = np.full(n_calls, np.nan)
     if len(end):
         last_end = np.fmax(last_end, _group_max(call, end, n_calls))
-    _check_plausible_times(last_end, all_ids)
     duration = given.reindex(all_ids).to_numpy(dtype=np.float64, na_value=np.nan)
     from_turns = np.isnan(duration)
+    _check_plausible_times(np.where(from_turns, last_end, np.nan), all_ids)
     flag["duration_from_turns"] = from_turns.astype(np.int64)
     duration = np.where(from_turns, np.fmax(last_end, 0.0), duration)
     duration = np.where(np.isnan(duration), 0.0, duration)
@@ -529,9 +530,10 @@ def _durations_series(durations: Mapping[str, float] | pd.Series | None) -> pd.S
 
 
 def _check_plausible_times(last_end: FloatArray, call_ids: pd.Index) -> None:  # type: ignore[type-arg]
-    """Turn times are seconds from the start of the call: a turn ending after
-    :data:`MAX_CALL_SECONDS` is milliseconds, or clock times (epoch seconds), and every metric would
-    be off by that factor without a sign (a call of 40 days, 0.1 words a minute)."""
+    """Turn times are seconds from the start of the call: in a call whose length comes from its
+    turns, a turn ending after :data:`MAX_CALL_SECONDS` is milliseconds, or clock times (epoch
+    seconds), and every metric would be off by that factor without a sign (a call of 40 days, 0.1
+    words a minute). A call of known length clips such turns to it instead (flag ``clipped``)."""
     too_late = np.flatnonzero(last_end > MAX_CALL_SECONDS)
     if len(too_late):
         first = int(too_late[0])

@@ -191,6 +191,8 @@ def test_times_that_are_not_seconds_into_the_call_are_refused(scale: float, offs
         ("c", "a", "rep", 0.0, 3600.0), ("c", "b", "customer", 3600.0, 23 * 3600.0)
     )  # a long recording
     assert one(scorecards(day))["duration_s"] == 23 * 3600.0
+    known = one(scorecards(turns, durations={"c": 120.0}))  # a result's audio_seconds: clipped, flagged
+    assert "clipped" in flags(known) and known["duration_s"] == 120.0
 
 
 def test_one_speaker_call_is_flagged_and_ratios_still_sum_to_one() -> None:
