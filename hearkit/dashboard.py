@@ -107,6 +107,9 @@ class Selection:
 
     mask: np.ndarray[Any, np.dtype[np.bool_]]
     call_ids: tuple[str, ...]
+    unmeasured_talk: int = 0
+    """Calls that pass every other filter but were left out by the talk-ratio filter because their
+    rep talk ratio is not measured (NaN: no_role, no_talk, …): the count line says so."""
 
     def __len__(self) -> int:
         return len(self.call_ids)
@@ -337,14 +340,16 @@ def apply_filters(index: CallIndex, state: FilterState) -> Selection:
             mask &= present.all(axis=1) if state.tracker_mode == "all" else present.any(axis=1)
         else:
             mask[:] = False
-    if state.talk_ratio is not None:
-        mask &= _in_range(index.talk_ratio, state.talk_ratio)
     if state.duration_s is not None:
         mask &= _in_range(index.duration_s, state.duration_s)
     terms = parse_search(state.search)
     if terms:
         mask &= index.search_mask(terms)
-    return Selection(mask=mask, call_ids=tuple(index.call_ids[mask]))
+    unmeasured = 0
+    if state.talk_ratio is not None:
+        unmeasured = int((mask & np.isnan(index.talk_ratio)).sum())
+        mask &= _in_range(index.talk_ratio, state.talk_ratio)
+    return Selection(mask=mask, call_ids=tuple(index.call_ids[mask]), unmeasured_talk=unmeasured)
 
 
 def _fmt_ratio(value: float) -> str:
@@ -394,6 +399,12 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
         for h in ("call", "title", "rep", "date", "duration", "rep talk", "trust", "tracker hits")
     )
     more = f" (showing the newest {len(shown)})" if len(positions) > len(shown) else ""
+    if selection.unmeasured_talk:
+        n = selection.unmeasured_talk
+        more += (
+            f"; {n} call{'' if n == 1 else 's'} without a measured rep talk ratio left out by the talk-ratio"
+            " filter (widen it to 0–100% to see them)"
+        )
     return (
         f'<div class="hearkit-calls"><p class="hearkit-count">{len(positions)} of {len(index)} calls'
         f"{more}</p><table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"

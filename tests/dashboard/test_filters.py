@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hearkit.dashboard import FilterState, apply_filters, build_index, parse_search
+from hearkit.dashboard import FilterState, apply_filters, build_index, calls_table_html, parse_search
 from tests.dashboard.conftest import TRACKERS, WORDS, Frames, make_frames
 
 FRAMES = make_frames(200, seed=3)
@@ -145,6 +145,23 @@ def test_calls_without_a_value_fail_only_the_filter_on_it() -> None:
     assert "call_0000" not in apply_filters(index, FilterState(talk_ratio=(0.0, 1.0))).call_ids
     assert "call_0001" not in apply_filters(index, FilterState(date_to=dt.date(2030, 1, 1))).call_ids
     assert "call_0001" in apply_filters(index, FilterState(talk_ratio=(0.0, 1.0))).call_ids
+
+
+def test_calls_a_talk_ratio_filter_hides_for_lack_of_a_ratio_are_counted_in_words() -> None:
+    """'3 of 4 calls' did not say that a call was left out only because its talk ratio is not measured."""
+    frames = make_frames(4, seed=2)
+    frames.calls.loc[0, "talk_ratio_rep"] = np.nan
+    index = build_index(frames)
+    chosen = apply_filters(index, FilterState(talk_ratio=(0.0, 1.0)))
+    assert chosen.unmeasured_talk == 1 and len(chosen) == 3
+    line = calls_table_html(index, chosen).split("</p>")[0]
+    assert line.endswith(
+        "3 of 4 calls; 1 call without a measured rep talk ratio left out by the talk-ratio filter"
+        " (widen it to 0–100% to see them)"
+    )
+    assert apply_filters(index, FilterState()).unmeasured_talk == 0
+    narrowed = apply_filters(index, FilterState(talk_ratio=(0.0, 1.0), reps=("nobody",)))
+    assert narrowed.unmeasured_talk == 0  # left out by another filter first: not counted
 
 
 def test_search_results_are_cached_per_query() -> None:
