@@ -25,6 +25,15 @@ _ORDINAL = (
     r"|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth"
     r"|twentieth|twenty[\s-]\w+|thirtieth|thirty[\s-]first)"
 )
+# A day of the month on its own: "the 5th", "the 21st". A bare number after "the" is a quantity
+# ("pick the 50 coils"), a day only after by/on/before/until (:data:`_DUE`) or with a month.
+_DAY_OF_MONTH = r"(?:(?:[12]?\d|3[01])(?:st|nd|rd|th)\b)"
+# What may follow a day said without its month: the end, punctuation, "of the month", or a joining
+# word; a noun after it makes it a rank or a quantity ("the first option", "the 3 contracts").
+_DAY_ENDS = (
+    r"(?:\s+of\s+(?:the|this|next)\s+month)?"
+    r"(?=\s*(?:$|[^\w\s]|(?:at|and|or|to|so|please|then|if|when|latest|okay|ok|because|as|for|with)\b))"
+)
 _COUNT = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|\d+|a\s+couple\s+(?:of\s+)?|a\s+few)"
 _CLOCK = (
     r"(?:at\s+(?:\d{1,2}(?::\d{2})?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon)"
@@ -37,13 +46,14 @@ _WHEN = (
     r"|(?:later\s+)?today|tonight|tomorrow(?:\s+(?:morning|afternoon|evening|night))?"
     rf"|(?:this|next|the\s+following)\s+(?:morning|afternoon|evening|week|month|quarter|year|{_DAY})"
     rf"|(?:the\s+)?week\s+after(?:\s+next)?|{_DAY}(?:\s+(?:morning|afternoon|evening))?"
-    rf"|{_MONTH}\s+(?:the\s+)?{_ORDINAL}\b|the\s+{_ORDINAL}(?:\s+of\s+{_MONTH})?"
+    rf"|{_MONTH}\s+(?:the\s+)?{_ORDINAL}\b|the\s+{_ORDINAL}\s+of\s+{_MONTH}|the\s+{_DAY_OF_MONTH}{_DAY_ENDS}"
     rf"|(?:within\s+|in\s+){_COUNT}\s*(?:business\s+)?(?:hours?|days?|weeks?|months?)"
     r"|(?:right\s+|straight\s+|shortly\s+)?after\s+(?:this|the|our)\s+(?:call|meeting|demo)"
     rf"|first\s+thing\s+(?:tomorrow|in\s+the\s+morning|{_DAY})|asap|as\s+soon\s+as\s+possible)"
 )
 _DUE = re.compile(
-    rf"\b(?:(?:by|before|until|on|no\s+later\s+than)\s+)?{_WHEN}(?:\s+{_CLOCK})?\b",
+    rf"\b(?:by|before|until|on|no\s+later\s+than)\s+the\s+{_ORDINAL}\b{_DAY_ENDS}(?:\s+{_CLOCK})?"
+    rf"|\b(?:(?:by|before|until|on|no\s+later\s+than)\s+)?{_WHEN}(?:\s+{_CLOCK})?\b",
     re.IGNORECASE,
 )
 

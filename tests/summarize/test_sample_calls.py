@@ -49,3 +49,21 @@ def test_extractor_finds_at_least_80_percent_of_planted_action_items(asr_style: 
     assert planted >= 10, "the sample calls plant action items"
     assert matched / planted >= 0.8
     assert owner_right / matched >= 0.8
+
+
+def test_due_dates_of_the_stored_sample_transcripts_match_the_scripts() -> None:
+    """The sample calls' stored ASR results (numbers written as digits) through the offline summary:
+    every due the script planted is found as said (U3 finding 5: "We will pick the 50 coils next
+    week" was due "the 50").
+    """
+    from hearkit.record import CallSet
+
+    callset = CallSet.load_sample()
+    for truth in sample_truths():
+        planted = {item["due"].lower() for item in truth["action_items"] if item.get("due")}
+        found = {
+            re.sub(r"^(?:by|on|before|until)\s+", "", item.due.lower())
+            for item in callset.summaries[truth["call_id"]].action_items
+            if item.due
+        }
+        assert planted <= found, (truth["call_id"], planted, found)
