@@ -366,14 +366,27 @@ class CallSet:
         """Read a set written by :meth:`save`, the output folder of ``hearkit batch --out`` or its
         ``dataset/`` (:func:`hearkit.locate.callset_folder`; anything else raises FileNotFoundError)."""
         path = callset_folder(folder)
-        frames = {n: pd.read_parquet(path / f"{n}.parquet") for n in cls._FRAMES}
-        meta = json.loads((path / "callset.json").read_text())
+        frames: dict[str, pd.DataFrame] = {}
+        try:
+            name = "callset.json"
+            meta = json.loads((path / name).read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError(f"a JSON object was expected, not {type(meta).__name__}")
+            summaries = {k: CallSummary.model_validate(v) for k, v in (meta.get("summaries") or {}).items()}
+            for frame_name in cls._FRAMES:
+                name = f"{frame_name}.parquet"
+                frames[frame_name] = pd.read_parquet(path / name)
+        except (ValueError, OSError, AttributeError, TypeError) as exc:  # JSON, Arrow, pydantic errors
+            batch = batch_output_of(path)
+            again = (
+                f"run `hearkit batch --out {batch}` to rebuild it from the per-call results"
+                if batch is not None
+                else "save the calls again (CallSet.save)"
+            )
+            reason = " ".join(str(exc).split())[:200]
+            raise ValueError(f"{path / name} is damaged ({reason}): {again}") from exc
         frames["calls"].attrs["metadata_columns"] = meta.get("metadata_columns", list(CALL_METADATA_COLUMNS))
-        return cls(
-            **frames,
-            summaries={k: CallSummary.model_validate(v) for k, v in meta.get("summaries", {}).items()},
-            formats=meta.get("formats", {}),
-        )
+        return cls(**frames, summaries=summaries, formats=meta.get("formats") or {})
 
     @classmethod
     def load_sample(

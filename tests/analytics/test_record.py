@@ -207,3 +207,28 @@ def test_metadata_that_names_none_of_the_calls_is_an_error() -> None:
         analyze_calls({"call_01": result}, metadata=frame, summaries=False)
     more = {"call_01": {"rep": "Ana"}, "call_99": {"rep": "Lee"}}  # a superset (a CRM export) is fine
     assert analyze_calls({"call_01": result}, metadata=more, summaries=False).calls["rep"].tolist() == ["Ana"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("callset.json", b"{not json", "Expecting property name"),
+        ("callset.json", b"[]", "a JSON object was expected, not list"),  # was an AttributeError traceback
+        ("turns.parquet", b"garbage", "Parquet"),
+    ],
+)
+def test_a_damaged_saved_set_names_the_file_and_what_to_do(
+    truth_set: CallSet, tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    import sqlite3
+
+    folder = truth_set.save(tmp_path / "set")
+    (folder / name).write_bytes(content)
+    with pytest.raises(ValueError, match=rf"set/{name} is damaged \(.*{reason}.*\): save the calls again"):
+        CallSet.load(folder)
+    batch = tmp_path / "batch"  # a batch's dataset: rebuilt by running the batch again
+    truth_set.save(batch / "dataset")
+    sqlite3.connect(batch / "manifest.sqlite").close()
+    (batch / "dataset" / name).write_bytes(content)
+    with pytest.raises(ValueError, match=rf"is damaged .*: run `hearkit batch --out {batch}` to rebuild it"):
+        CallSet.load(batch)
