@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import typer
 
 from hearkit._extras import MissingExtraError
@@ -32,8 +35,18 @@ for _module in (analysis, report, jobs, serve, batch, notebooks, remap):
     _module.register(app)
 
 
+def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
-    """The ``hearkit`` command: the app, with a missing optional extra told in one line (no traceback)."""
+    """The ``hearkit`` command: the app, with a missing optional extra told in one line (no traceback).
+
+    SIGTERM (``timeout``, ``docker stop``, systemd, a CI cancel) stops a command as Ctrl-C does: one
+    line, running jobs handed back or cancelled, exit code 130. By default it ended the process at
+    once, leaving the engine's jobs "running" until their lease expired.
+    """
+    signal.signal(signal.SIGTERM, _stop_like_ctrl_c)
     try:
         app()
     except MissingExtraError as exc:

@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.batch.audio import mono
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +40,12 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplicates(tmp_path: Path) -> None:
+# SIGTERM is how timeout, docker stop and systemd stop a run (U3 finding 6: it ended the process
+# with no line and left the engine's job "running" until its lease expired): handled as Ctrl-C.
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplicates(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     calls = tmp_path / "calls"
     # Enough work left after the first completion (about 5 s) that a test process starved on a loaded
     # machine still sends its Ctrl-C while the batch runs.
@@ -70,7 +77,7 @@ def test_ctrl_c_mid_batch_prints_one_line_and_the_rerun_completes_without_duplic
         assert child.poll() is None, child.communicate()
         assert time.monotonic() < deadline, "no recording completed"
         time.sleep(0.05)
-    child.send_signal(signal.SIGINT)
+    child.send_signal(stop)
     stdout, stderr = child.communicate(timeout=60)
     assert child.returncode == 130, (stdout, stderr)
     assert "Traceback" not in stdout + stderr

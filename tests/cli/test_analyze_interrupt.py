@@ -58,7 +58,12 @@ def _jobs(data_dir: Path) -> list[tuple[str, str, str | None]]:
             return []
 
 
-def test_ctrl_c_in_analyze_cancels_its_job_and_deletes_its_audio(tmp_path: Path) -> None:
+# SIGTERM is how timeout, docker stop and systemd stop a run (U3 finding 6: it ended the process
+# with no line and left the engine's job "running" until its lease expired): handled as Ctrl-C.
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_ctrl_c_in_analyze_cancels_its_job_and_deletes_its_audio(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     call = mono(tmp_path / "call.wav", 3.0, seed=1)
     data_dir = tmp_path / "engine"
     child = subprocess.Popen(
@@ -79,7 +84,7 @@ def test_ctrl_c_in_analyze_cancels_its_job_and_deletes_its_audio(tmp_path: Path)
             assert child.poll() is None, child.communicate()[0]
             assert time.monotonic() < deadline, "the job never started"
             time.sleep(0.05)
-        child.send_signal(signal.SIGINT)
+        child.send_signal(stop)
         output, _ = child.communicate(timeout=60)
     finally:
         if child.poll() is None:
