@@ -1,6 +1,7 @@
 """Archive throughput: audio hours per wall hour of ``hearkit batch`` end to end, per way of using the cores.
 
-    uv run python benchmarks/bench_archive.py [--calls 20] [--seconds 50] [--configs threads2,procs2,dask2]
+    uv run python benchmarks/bench_archive.py [--calls 20] [--seconds 50] [--configs default,dask,procs2]
+        [--rounds 2]  (the options continue on this line)
 
 ``calls`` stereo cuts of the sample calls (``seconds`` long each, three offsets into each call) are
 transcribed with ``channel: true`` by ``hearkit.batch.run`` from upload to the Parquet dataset, each
@@ -8,8 +9,10 @@ configuration in a fresh Python process with its own engine data directory (mode
 start, uploads, transcription, result download, analysis and the dataset all counted):
 
 * ``default``: the engine's defaults (1 worker process of all the cores, a call's windows in that many
-  decode lanes); ``dask``: ``--dask local`` with its defaults (2 worker threads, one model replica
-  of cores / 2 threads each);
+  decode lanes, every call transcribed alone); ``pool4`` / ``pool8``: the same with up to 4 / 8 queued
+  calls transcribed together, their speech in shared windows (``HEARKIT_POOL_CALLS``);
+  ``dask``: ``--dask local`` with its defaults (2 worker threads, one model replica of cores / 2
+  threads each);
 * ``threads2``: one engine worker process of 2 threads (``HEARKIT_WORKERS=1``,
   ``HEARKIT_ASR_THREADS=2``): a call's windows decoded in 2 lanes on model replicas of 1 thread;
 * ``threads2one``: the same with one decode lane on one model replica of 2 threads
@@ -20,6 +23,13 @@ start, uploads, transcription, result download, analysis and the dataset all cou
   two replicas of 1 thread (``HEARKIT_ASR_REPLICAS=2``, ``HEARKIT_ASR_THREADS=1``);
 * ``dask2shared``: the same cluster with one model replica of 2 threads (the two worker threads
   wait for each other in the model).
+
+Order effects: before the first timed run an untimed warm-up process imports hearkit, faster-whisper and
+the model and transcribes one call (the first run otherwise pays a cold page cache); with ``--rounds N``
+the configurations run N times, in the given order in round 1, reversed in round 2, rotated by one in
+round 3 (then reversed again), so that no configuration always runs first or last. Every run is
+printed, then per configuration the mean and the spread over the rounds, and its ratio to the
+``default`` configuration's throughput *within each round* (the machine's load moves between rounds).
 
 Figures: **audio hours per wall hour** = audio seconds of all calls / wall seconds of the run (the
 inverse of the end-to-end RTF; target ≥ 8 on the idle machine); **CPU seconds** = user + system
@@ -46,6 +56,8 @@ SAMPLES = ROOT / "sample_data"
 
 CONFIGS: dict[str, dict[str, str]] = {
     "default": {},
+    "pool4": {"HEARKIT_POOL_CALLS": "4"},
+    "pool8": {"HEARKIT_POOL_CALLS": "8"},
     "dask": {"DASK": "local"},
     "threads2": {"HEARKIT_WORKERS": "1", "HEARKIT_ASR_THREADS": "2"},
     "threads2one": {"HEARKIT_WORKERS": "1", "HEARKIT_ASR_THREADS": "2", "HEARKIT_ASR_LANES": "1"},
@@ -84,16 +96,23 @@ def make_calls(folder: Path, count: int, seconds: float) -> float:
     return made * seconds
 
 
-def run_config(name: str, source: Path, tmp: Path) -> tuple[float, float]:
+def round_order(names: list[str], round_index: int) -> list[str]:
+    """Round 0: as given; 1: reversed; 2: rotated by one; 3: that reversed; …"""
+    shift = (round_index // 2) % max(1, len(names))
+    order = names[shift:] + names[:shift]
+    return order[::-1] if round_index % 2 else order
+
+
+def run_config(name: str, source: Path, tmp: Path, tag: str = "") -> tuple[float, float]:
     """(wall seconds, CPU seconds) of one batch run in a fresh process."""
     settings = dict(CONFIGS[name])
     dask = settings.pop("DASK", "")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYAI_", "HEARKIT_"))}
-    env.update(settings, HEARKIT_DATA_DIR=str(tmp / f"engine-{name}"))
+    env.update(settings, HEARKIT_DATA_DIR=str(tmp / f"engine-{name}{tag}"))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", _RUN, str(source), str(tmp / f"out-{name}"), dask],
+        [sys.executable, "-c", _RUN, str(source), str(tmp / f"out-{name}{tag}"), dask],
         check=True,
         cwd=ROOT,
         env=env,
@@ -108,7 +127,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=50.0)
-    parser.add_argument("--configs", default="threads2,procs2,dask2")
+    parser.add_argument("--configs", default="default,dask,procs2")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--no-warmup", action="store_true", help="skip the untimed warm-up run")
     args = parser.parse_args()
     names = [n.strip() for n in args.configs.split(",") if n.strip()]
     unknown = [n for n in names if n not in CONFIGS]
@@ -118,23 +139,41 @@ def main() -> None:
         tmp = Path(tmp_name)
         audio_s = make_calls(tmp / "calls", args.calls, args.seconds)
         print(
-            f"{args.calls} stereo calls of {args.seconds:.0f} s ({audio_s / 60:.1f} audio min), tiny.en int8"
+            f"{args.calls} stereo calls of {args.seconds:.0f} s ({audio_s / 60:.1f} audio min), tiny.en int8,"
+            f" {args.rounds} round(s)"
         )
-        rows = []
+        if not args.no_warmup:
+            make_calls(tmp / "warmup", 1, 10.0)
+            print(f"  warm-up (untimed) — {load()}", flush=True)
+            run_config("default", tmp / "warmup", tmp, tag="-warmup")
+        runs: dict[str, list[tuple[float, float, float]]] = {n: [] for n in names}
+        for round_index in range(args.rounds):
+            order = round_order(names, round_index)
+            print(f"round {round_index + 1}: {', '.join(order)}", flush=True)
+            for name in order:
+                before = load()
+                wall, cpu = run_config(name, tmp / "calls", tmp, tag=f"-r{round_index}")
+                rate = audio_s / wall
+                runs[name].append((wall, cpu, rate))
+                print(
+                    f"  {name:12s} wall {wall:6.1f} s  CPU {cpu:6.1f} s  audio h per wall h {rate:5.2f}"
+                    f"  (RTF {wall / audio_s:.3f}, CPU s per audio s {cpu / audio_s:.3f})"
+                    f" — before: {before}; after: {load()}",
+                    flush=True,
+                )
+        print("per configuration (mean over rounds; min-max):")
         for name in names:
-            print(f"  {name}: {CONFIGS[name]} — {load()}", flush=True)
-            wall, cpu = run_config(name, tmp / "calls", tmp)
-            rate = audio_s / wall
-            rows.append((name, wall, cpu, rate))
-            print(
-                f"  {name:12s} wall {wall:6.1f} s  CPU {cpu:6.1f} s  audio h per wall h {rate:5.2f}"
-                f"  (RTF {wall / audio_s:.3f}, CPU s per audio s {cpu / audio_s:.3f}) — {load()}",
-                flush=True,
+            rates = [r[2] for r in runs[name]]
+            cpus = [r[1] for r in runs[name]]
+            mean_rate = sum(rates) / len(rates)
+            line = (
+                f"  {name:12s} audio h per wall h {mean_rate:5.2f} ({min(rates):.2f}-{max(rates):.2f})"
+                f"  CPU s {sum(cpus) / len(cpus):5.1f} ({min(cpus):.1f}-{max(cpus):.1f})"
             )
-        best = max(rows, key=lambda r: r[3])
-        print(f"best: {best[0]} at {best[3]:.2f} audio h per wall h (target ≥ 8 on the idle machine)")
-        for name, _wall, cpu, rate in rows:
-            print(f"  {name:12s} {rate / best[3]:5.2f}x of the best's throughput, CPU {cpu / best[2]:.2f}x")
+            if "default" in runs and name != "default":
+                ratios = [mine[2] / base[2] for mine, base in zip(runs[name], runs["default"], strict=True)]
+                line += "  vs default per round: " + ", ".join(f"{r:.2f}x" for r in ratios)
+            print(line)
 
 
 if __name__ == "__main__":
