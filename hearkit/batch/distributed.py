@@ -107,8 +107,8 @@ def cluster_client(scheduler: str, *, n_workers: int = 2) -> Iterator[Any]:
     The local cluster runs ``n_workers`` workers of one thread each in this process
     (``processes=False``): transcription releases the GIL, and nothing is pickled to a subprocess.
     Its scheduler's HTTP endpoints (health, metrics; no dashboard) take a free loopback port:
-    left to its default they bind port 8787 on every interface, the port ``hearkit webhooks
-    listen`` uses by default.
+    left to its default they bind port 8787 on every interface, the port ``hearkit serve`` uses
+    by default.
     """
     from hearkit._extras import require
 

@@ -180,7 +180,8 @@ def listen(
         Path, typer.Option("--out", "-o", help="The batch output folder whose manifest gets events.")
     ],
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
+    # Not 8787, hearkit serve's port: the two run side by side.
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8788,
     secret_file: Annotated[
         Path | None,
         typer.Option(
@@ -197,9 +198,8 @@ def listen(
     """Receive signed completion callbacks for a batch (POST /webhooks/pyai) and record them."""
     import os
 
-    import uvicorn
-
     from hearkit.batch.webhook_listener import webhook_app
+    from hearkit.cli.bound import bind_port, serve_on
 
     if secret:
         typer.echo(
@@ -221,5 +221,7 @@ def listen(
         raise typer.BadParameter(
             "give the webhook signing secret in PYAI_WEBHOOK_SECRET or a file named by --secret-file"
         )
-    _console.print(f"listening on http://{host}:{port}/webhooks/pyai for {out}")
-    uvicorn.run(webhook_app(out, secrets), host=host, port=port, log_level="warning")
+    app = webhook_app(out, secrets)
+    sock = bind_port(host, port)
+    _console.print(f"listening on http://{host}:{sock.getsockname()[1]}/webhooks/pyai for {out}")
+    serve_on(sock, app, log_level="warning")

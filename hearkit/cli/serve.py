@@ -45,9 +45,8 @@ def register(app: typer.Typer) -> None:
         ] = False,
     ) -> None:
         """Run the local engine (the PyAI Hear batch jobs API on this machine), or --create-key."""
-        import uvicorn
-
         from hearkit._extras import require
+        from hearkit.cli.bound import bind_port, serve_on
 
         require("local", "hearkit serve (the local engine)")
         from hearkit.engine.app import JOBS_SCOPE, create_app
@@ -95,16 +94,10 @@ def register(app: typer.Typer) -> None:
                 f"Created the local API key (kept in {settings.data_dir / 'local_api_key'}):", err=True
             )
             typer.echo(api_key)
+        sock = bind_port(host, port)
         typer.echo(
-            f"hearkit engine: http://{host}:{port} (data dir {settings.data_dir},"
+            f"hearkit engine: http://{host}:{sock.getsockname()[1]} (data dir {settings.data_dir},"
             f" transcriber {settings.transcriber})",
             err=True,
         )
-        uvicorn.run(
-            app_,
-            host=host,
-            port=port,
-            log_level="info",
-            access_log=False,
-            timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        )
+        serve_on(sock, app_, log_level="info", access_log=False, timeout_keep_alive=KEEP_ALIVE_SECONDS)

@@ -418,29 +418,45 @@ def test_a_6to4_audio_url_fails_the_job_without_connecting(tmp_path: Path) -> No
 def test_webhooks_listen_reads_the_secret_from_a_file_or_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import uvicorn
     from typer.testing import CliRunner
 
+    from hearkit.cli import bound
     from hearkit.cli.main import app
 
     started: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda asgi, **kw: started.append(asgi))
+
+    def serve_on(sock: Any, asgi: Any, **options: Any) -> None:
+        sock.close()
+        started.append(asgi)
+
+    monkeypatch.setattr(bound, "serve_on", serve_on)
     secret_file = tmp_path / "secret"
     secret_file.write_text("whsec_from_file\n")
     runner = CliRunner()
     from_file = runner.invoke(
         app,
-        ["webhooks", "listen", "--out", str(tmp_path / "o"), "--secret-file", str(secret_file)],
+        [
+            "webhooks",
+            "listen",
+            "--out",
+            str(tmp_path / "o"),
+            "--port",
+            "0",
+            "--secret-file",
+            str(secret_file),
+        ],
         env={"PYAI_WEBHOOK_SECRET": ""},
     )
     assert from_file.exit_code == 0, from_file.output
     from_env = runner.invoke(
-        app, ["webhooks", "listen", "--out", str(tmp_path / "o")], env={"PYAI_WEBHOOK_SECRET": "whsec_env"}
+        app,
+        ["webhooks", "listen", "--out", str(tmp_path / "o"), "--port", "0"],
+        env={"PYAI_WEBHOOK_SECRET": "whsec_env"},
     )
     assert from_env.exit_code == 0, from_env.output
     on_argv = runner.invoke(
         app,
-        ["webhooks", "listen", "--out", str(tmp_path / "o"), "--secret", "whsec_argv"],
+        ["webhooks", "listen", "--out", str(tmp_path / "o"), "--port", "0", "--secret", "whsec_argv"],
         env={"PYAI_WEBHOOK_SECRET": ""},
     )
     assert on_argv.exit_code == 0 and "deprecated" in on_argv.output

@@ -1,0 +1,63 @@
+"""`hearkit serve` and `hearkit webhooks listen` on a port that is taken, as subprocesses.
+
+U3 finding 6's neighbour (finding 4): both defaulted to 8787; the second printed "listening on …"
+and then died with uvicorn's "[Errno 98] error while attempting to bind".
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _hearkit(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HEARKIT_DATA_DIR": str(tmp_path / "engine"), "PYAI_WEBHOOK_SECRET": "whsec_x"}
+    env |= {"HEARKIT_TRANSCRIBER": "fake", "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "hearkit.cli.main", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["serve"], ["webhooks", "listen", "--out", "runs"]],
+    ids=["serve", "webhooks-listen"],
+)
+def test_a_taken_port_is_one_line_naming_port_and_nothing_claims_to_listen(
+    tmp_path: Path, command: list[str]
+) -> None:
+    taken = socket.create_server(("127.0.0.1", 0))
+    port = taken.getsockname()[1]
+    try:
+        done = _hearkit([*command, "--port", str(port)], tmp_path)
+    finally:
+        taken.close()
+    said = done.stdout + done.stderr
+    assert done.returncode == 2, said
+    assert f"port {port} on 127.0.0.1 is in use" in said and "--port" in said
+    assert "listening" not in said and "hearkit engine:" not in said
+    assert "Traceback" not in said and "Errno" not in said
+
+
+def test_serve_and_webhooks_listen_default_to_different_ports(tmp_path: Path) -> None:
+    defaults = []
+    for command in (["serve"], ["webhooks", "listen"]):
+        shown = _hearkit([*command, "--help"], tmp_path).stdout
+        port_line = next(line for line in shown.splitlines() if "--port" in line)
+        defaults.append(re.search(r"default: (\d+)", port_line))
+    assert all(defaults), defaults
+    serve_port, listen_port = (int(m.group(1)) for m in defaults if m)
+    assert serve_port != listen_port
