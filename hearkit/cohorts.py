@@ -260,6 +260,7 @@ def compare(
             )
     pair_list = _pairs(pairs, group_names)
     diff_rows = []
+    sizes = np.bincount(codes, minlength=len(group_names))  # calls per group, measured or not
     if pairs == "vs_rest":
         rest = _rest_bootstrap(values, codes, len(group_names), n_resamples, rng)
         for g, group in enumerate(group_names):
@@ -270,6 +271,7 @@ def compare(
                     _difference_row(
                         metric, group, "the rest", int(counts[g, m]), n_b, means[g, m], rest_mean,
                         boot[g, :, m] - rest[g, :, m], alpha, min_calls, confidence,
+                        sizes=(int(sizes[g]), int(sizes.sum() - sizes[g])),
                     )
                 )  # fmt: skip
     else:
@@ -281,6 +283,7 @@ def compare(
                     _difference_row(
                         metric, a, b, int(counts[ia, m]), int(counts[ib, m]), means[ia, m], means[ib, m],
                         boot[ia, :, m] - boot[ib, :, m], alpha, min_calls, confidence,
+                        sizes=(int(sizes[ia]), int(sizes[ib])),
                     )
                 )  # fmt: skip
     return Comparison(
@@ -637,12 +640,20 @@ def _difference_row(
     alpha: float,
     min_calls: int,
     confidence: float,
+    sizes: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
+    """One difference and its reading. ``n_a``/``n_b`` count the calls with a measured value;
+    ``sizes`` (calls in each group) lets the reading say how many were not measured ("12 and 0
+    calls" read as if one group had no calls at all)."""
     difference = float(mean_a - mean_b)
     lo, hi = _interval(samples, alpha, min(n_a, n_b))
     unit, scale = metric_unit(metric)
     level = f"{100 * confidence:g} %"
     counts = f"{n_a} and {n_b} calls"
+    if sizes is not None:
+        unmeasured = [f"{g} {t - n} of {t}" for g, n, t in ((a, n_a, sizes[0]), (b, n_b, sizes[1])) if t > n]
+        if unmeasured:
+            counts += f" measured; not measured: {', '.join(unmeasured)}"
     label = metric_label(metric)
     if min(n_a, n_b) < min_calls or not math.isfinite(lo):
         verdict = "not_enough"

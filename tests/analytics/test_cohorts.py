@@ -133,6 +133,17 @@ def test_one_group_says_there_is_nothing_to_compare(populations: tuple[pd.DataFr
         result.readings("wpm_rep")
 
 
+def test_calls_whose_metric_is_not_measured_are_named_in_the_reading() -> None:
+    """'12 and 0 calls' read as if Sam had no calls; his 14 had no measured talk ratio (no_role)."""
+    maya = pd.DataFrame({"rep": "Maya", "talk_ratio_rep": np.linspace(0.3, 0.6, 12)})
+    sam = pd.DataFrame({"rep": "Sam", "talk_ratio_rep": [np.nan] * 14})
+    (reading,) = cohorts.compare(pd.concat([maya, sam]), "talk_ratio_rep", by="rep").readings()
+    assert reading.endswith("(12 and 0 calls measured; not measured: Sam 14 of 14; 10 each needed)")
+    sam = sam.assign(talk_ratio_rep=[*np.linspace(0.5, 0.8, 11), np.nan, np.nan, np.nan])
+    (reading,) = cohorts.compare(pd.concat([maya, sam]), "talk_ratio_rep", by="rep").readings()
+    assert reading.endswith("12 and 11 calls measured; not measured: Sam 3 of 14")
+
+
 def test_every_call_compared_has_no_note(populations: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     sample = pd.concat([populations[0].head(12).assign(rep="A"), populations[1].head(12).assign(rep="B")])
     result = cohorts.compare(sample, "talk_ratio_rep")
