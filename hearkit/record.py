@@ -349,7 +349,7 @@ class CallSet:
         path = Path(folder)
         batch = batch_output_of(path)
         if batch is not None:
-            raise ValueError(_batch_save_refusal(path, batch))
+            raise ValueError(batch_save_refusal(path, batch))
         path.mkdir(parents=True, exist_ok=True)
         for name in self._FRAMES:
             getattr(self, name).to_parquet(path / f"{name}.parquet", index=False)
@@ -422,7 +422,8 @@ class CallSet:
         )
 
 
-def _batch_save_refusal(path: Path, batch: Path) -> str:
+def batch_save_refusal(path: Path, batch: Path) -> str:
+    """What :meth:`CallSet.save` says when ``path`` is the batch output folder ``batch`` or its dataset/."""
     where = (
         "the dataset/ of a `hearkit batch` output folder"
         if path.resolve() != batch.resolve()

@@ -94,3 +94,21 @@ def test_a_save_beside_a_batch_dataset_is_not_read_and_is_named(saved: CallSet, 
         FileNotFoundError, match=r"without a complete dataset/ yet.*CallSet.save\(\) \(7 calls"
     ):
         CallSet.load(batch)
+
+
+def test_demo_save_into_a_batch_folder_is_refused_before_transcribing(saved: CallSet, tmp_path: Path) -> None:
+    """CallSet.save() refuses a batch folder; demo --save found out only after minutes of transcription."""
+    from typer.testing import CliRunner
+
+    from hearkit.cli.main import app
+
+    batch = tmp_path / "batch"
+    saved.save(batch / "dataset")
+    sqlite3.connect(batch / "manifest.sqlite").close()
+    for target in (batch, batch / "dataset"):
+        result = CliRunner().invoke(
+            app, ["demo", "--limit", "1", "--save", str(target), "-o", str(tmp_path / "r.html")]
+        )
+        said = " ".join(result.output.replace("│", " ").split())
+        assert result.exit_code == 2 and "give --save a folder of its own" in said, result.output
+        assert "transcribing" not in said and not (tmp_path / "r.html").exists()

@@ -170,6 +170,8 @@ def demo(
     from hearkit._extras import require
 
     require("local", "hearkit demo (transcribes with the local engine)")
+    if save is not None:
+        check_not_a_batch(save)  # before minutes of transcription, not after
     console = Console()
     folder = find_sample_dir(sample_dir)
     entries = sample_calls(folder, calls or [], limit)
@@ -285,6 +287,21 @@ def analyze(
         shown = f"{rep} (rep) + {customer} (customer)" if two_files else None
         _analyze(
             console, source, stereo, as_json, call_id, speakers, roles_given=two_files, shown=shown, save=save
+        )
+
+
+def check_not_a_batch(folder: Path) -> None:
+    """``--save`` into a ``hearkit batch --out`` folder (or its dataset/) is refused up front (as
+    :meth:`hearkit.record.CallSet.save` refuses it): the batch's own runs rebuild it."""
+    from hearkit.locate import batch_output_of
+
+    batch = batch_output_of(folder)
+    if batch is not None:
+        raise typer.BadParameter(
+            f"{folder} belongs to the `hearkit batch` output folder {batch}, whose runs rebuild its dataset/"
+            f" (calls saved there would be overwritten or never read): give --save a folder of its own,"
+            f" e.g. {batch}-demo",
+            param_hint="--save",
         )
 
 
