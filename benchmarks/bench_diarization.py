@@ -112,6 +112,8 @@ class Outcome:
     talk_err: float = float("nan")
     quality_s: float = 0.0
     label_cpu_s: float = 0.0
+    segment_cpu_s: float = 0.0
+    """CPU seconds of the segmentation model's run inside ``label_cpu_s``."""
     count: npt.NDArray[np.int64] | None = None
     """The segmentation's per-frame speaker count of this run (recorded, not recomputed)."""
     regions: list[tuple[int, int]] = field(default_factory=list)
@@ -452,8 +454,12 @@ def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
     seen: list[Segmentation] = []
     real_segment = diarize_module.__dict__["segment"]
 
+    segment_cpu: list[float] = []
+
     def recording(*args: Any, **kwargs: Any) -> Segmentation:
+        c0 = time.process_time()
         seg: Segmentation = real_segment(*args, **kwargs)
+        segment_cpu.append(time.process_time() - c0)
         seen.append(seg)
         return seg
 
@@ -465,6 +471,7 @@ def run(transcriber: WhisperTranscriber, item: Item, fresh: bool) -> Outcome:
     finally:
         diarize_module.__dict__["segment"] = real_segment
     outcome.count = seen[0].count if seen else None
+    outcome.segment_cpu_s = sum(segment_cpu)
     outcome.regions = [(int(a), int(b)) for a, b in regions]
     # The quality block's own cost, timed again on its own (the activity is computed for trimming anyway).
     from hearkit.engine.pipeline.quality import mono_quality
@@ -701,10 +708,12 @@ def print_table(title: str, outcomes: list[Outcome]) -> None:
     label = sum(o.label_s for o in outcomes)
     quality = sum(o.quality_s for o in outcomes)
     label_cpu = sum(o.label_cpu_s for o in outcomes)
+    segment_cpu = sum(o.segment_cpu_s for o in outcomes)
     print(
         f"\nRTF parts: recognition {asr / audio:.3f} (cached, timed when first computed), speakers + assembly"
         f" + quality {label / audio:.4f} wall ({label:.1f} s; CPU {label_cpu:.1f} s, {label_cpu / audio:.4f}"
-        f" per audio second), of which the quality block {quality / audio:.5f} ({quality:.2f} s)"
+        f" per audio second, the segmentation model {segment_cpu:.1f} s of it), of which the quality block"
+        f" {quality / audio:.5f} ({quality:.2f} s)"
     )
     print_miss_parts(outcomes)
     wrong = [o for o in outcomes if o.wrong]
