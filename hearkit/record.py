@@ -522,6 +522,13 @@ def analyze_calls(
     turns, words = normalize_many(results, call_ids=ids, roles=roles, merge_gap=merge_gap)
     audio = {cid: r.audio_seconds for cid, r in zip(ids, results, strict=True)}
     durations = {cid: float(a) for cid, a in audio.items() if a is not None}
+    wrong = {cid: d for cid, d in durations.items() if not np.isfinite(d) or d < 0}
+    if wrong:  # said as the result's field, not as the metrics' durations the user never gave
+        cid, value = next(iter(wrong.items()))
+        raise ValueError(
+            f"the result of {cid!r} says audio_seconds={value!r}: a recording's length is a finite number of"
+            f" seconds ≥ 0 ({len(wrong)} such call(s)); fix or leave out that result"
+        )
     # Calls without audio_seconds still get a row (no_talk when they have no turns either).
     known = pd.Series(durations, dtype=np.float64).reindex(ids).dropna()
     cards = scorecards(turns, words, durations=known, calls=known.index)

@@ -232,3 +232,15 @@ def test_a_damaged_saved_set_names_the_file_and_what_to_do(
     (batch / "dataset" / name).write_bytes(content)
     with pytest.raises(ValueError, match=rf"is damaged .*: run `hearkit batch --out {batch}` to rebuild it"):
         CallSet.load(batch)
+
+
+@pytest.mark.parametrize("seconds", [-1.0, float("inf")])
+def test_a_result_with_an_impossible_length_is_named_as_such(seconds: float) -> None:
+    """It said 'durations must be ≥ 0 seconds', an argument the caller never gave."""
+    from hearkit.record import analyze_calls
+
+    result = {"audio_seconds": seconds, "segments": [{"id": 0, "start": 0.0, "end": 1.0, "text": "hi"}]}
+    with pytest.raises(
+        ValueError, match=r"the result of 'c1' says audio_seconds=(-1\.0|inf): a recording's length"
+    ):
+        analyze_calls({"c1": result}, summaries=False)
