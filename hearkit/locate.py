@@ -174,8 +174,9 @@ def _warn_if_behind(batch: Path) -> None:
     shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
     warnings.warn(
         f"the dataset/ of {batch} ({_describe(batch / BATCH_DATASET)}) lacks {len(missing)} call(s) the "
-        f"batch completed since it was written ({shown}): a run stopped before rebuilding it, or is still "
-        f"running; read it as it is. Run `hearkit batch --out {shlex.quote(str(batch))}` to rebuild it",
+        f"batch completed since it was written ({shown}); read as it is. A run still going rebuilds it when "
+        f"it ends; if none is, the last one stopped before that: run `hearkit batch --out "
+        f"{shlex.quote(str(batch))}` to rebuild it",
         SavedCallsWarning,
         stacklevel=4,
     )
