@@ -32,7 +32,14 @@ Figures per source and level:
 
 ``--baseline`` runs every variant again with the detection switched off (the two calls in
 ``transcriber`` replaced by what was there before: ``channels.drop_bleed`` per channel, no word
-filter), printed as ``before`` rows.
+filter), printed as ``before`` rows; which of the two runs first alternates per variant. The
+model is loaded before the clock starts.
+
+AWS call 40's rows flip between rep share ~0.62 and ~0.80 whatever the echo: its caller's first two
+answers are packed at the end of a Whisper window behind the agent's speech, and the batched decode
+drops them or not on a hair (white noise at -80 dBFS added to the caller's leg, no echo, loses them
+in two of four seeds): a packing fragility of the stereo path, not of the echo detection
+(/work/coord/NOTES-from-E3.md).
 """
 
 from __future__ import annotations
@@ -142,6 +149,11 @@ def detection_off() -> Iterator[None]:
         transcriber_module.drop_other_party, transcriber_module.drop_echo_words = saved  # type: ignore[assignment]
 
 
+def _number(value: object) -> float:
+    """A metric as a float; NaN when not measured (``None``: one party said nothing)."""
+    return float(value) if isinstance(value, (int, float)) else float("nan")
+
+
 def run(transcriber: WhisperTranscriber, samples: npt.NDArray[np.float32]) -> tuple[Result, float]:
     """The call's result and the CPU seconds it took (on a copy: the path subtracts an echo in place)."""
     audio = DecodedAudio(samples.copy(), SAMPLE_RATE, 2)
@@ -176,9 +188,10 @@ def main() -> None:
         rep, customer = legs_of(source, args.start, args.seconds)
         truth = truth_share(rep, customer)
         clean: dict[str, float] = {}
-        for name, samples in variants(rep, customer, levels):
+        for index, (name, samples) in enumerate(variants(rep, customer, levels)):
             paths = [("after", False)] + ([("before", True)] if args.baseline else [])
-            for path, off in paths:
+            # which path runs first alternates, so neither always meets a cold cache
+            for path, off in paths[:: -1 if index % 2 else 1]:
                 if off:
                     with detection_off():
                         result, cpu = run(transcriber, samples)
@@ -201,7 +214,7 @@ def main() -> None:
                 flagged = any(f.code == "strong_bleed" for f in quality.flags)
                 print(
                     f"{source:20} {name:9} {path:6} {truth:6.3f} {share:6.3f} {share - clean[path]:+7.3f}"
-                    f" {share - truth:+7.3f} {metrics.get('overtalk_s', float('nan')):8.1f}"
+                    f" {share - truth:+7.3f} {_number(metrics.get('overtalk_s')):8.1f}"
                     f" {metrics.get('interruptions_customer', 0)!s:>8} {'yes' if flagged else 'no':>5}"
                     f" {quality.bleed_share or 0.0:6.3f} {quality.trust:>6} {cpu:6.2f} {cost:8.3f}",
                     flush=True,
