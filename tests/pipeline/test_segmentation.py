@@ -94,6 +94,32 @@ def test_silence_has_no_speaker_and_no_turn() -> None:
     assert diarize(signal, []) is None
 
 
+def test_digital_silence_is_not_run_through_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """U3 finding 7: a 3-hour recording of silence ran the model over every window (15 minutes of
+    CPU for no speaker). 12 s of a sample call then 10 minutes of zeros: only the windows that
+    reach into the speech are run, and they give the speech its speakers."""
+    from hearkit.engine.pipeline import segmentation
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "call_01_discovery.mono.ogg"
+    speech = decode_audio(sample).samples[0][: 12 * SAMPLE_RATE]
+    signal = np.concatenate([speech, np.zeros(600 * SAMPLE_RATE, dtype=np.float32)])
+    session = segmentation._session()
+    windows_run: list[int] = []
+
+    class Counting:
+        def run(self, names: object, feeds: dict[str, npt.NDArray[np.float32]]) -> object:
+            windows_run.append(len(feeds["input"]))
+            return session.run(names, feeds)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(segmentation, "_session", lambda: Counting())
+    seg = segment(signal)
+    step_s = float(seg.starts[1] - seg.starts[0]) * 270 / SAMPLE_RATE
+    reaching_speech = sum(1 for f in seg.starts if f * 270 / SAMPLE_RATE < 12.0)
+    assert sum(windows_run) == reaching_speech < len(seg.starts) / 20, (windows_run, step_s)
+    frames_in_speech = int(12.0 * SAMPLE_RATE / 270)
+    assert seg.count[:frames_in_speech].any() and not seg.count[frames_in_speech + 60 :].any()
+
+
 def test_overlapping_turns_give_each_speaker_its_talk_time() -> None:
     """B talks over A from 2 to 3 s without a word the recogniser kept: both speak there."""
     words = [
