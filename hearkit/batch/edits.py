@@ -17,17 +17,17 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hearkit.batch.results import RELABEL_KEY, save_dataset
+from hearkit.batch.results import RELABEL_KEY, dataset_lock, swap_in_dataset
 from hearkit.locate import BATCH_DATASET, batch_output_of
 
 if TYPE_CHECKING:
     from hearkit.record import CallSet
 
-__all__ = ["keep_changes", "merge_speakers", "stored_call", "with_roles"]
+__all__ = ["edit_batch", "keep_changes", "merge_speakers", "stored_call", "with_roles"]
 
 
 def with_roles(out: str | Path, roles: Mapping[str, Mapping[str, str]]) -> CallSet:
@@ -59,7 +59,6 @@ def merge_speakers(out: str | Path, call_id: str, speakers: Sequence[str]) -> Ca
 
 def _apply(out: str | Path, changes: dict[str, list[dict[str, Any]]]) -> CallSet:
     """Check every change against the dataset, then store them and rewrite the dataset."""
-    from hearkit.record import CallSet
     from hearkit.relabel import apply_changes
 
     batch = batch_output_of(out)
@@ -68,14 +67,35 @@ def _apply(out: str | Path, changes: dict[str, list[dict[str, Any]]]) -> CallSet
             f"{out} is not a `hearkit batch --out` folder (no manifest.sqlite): for calls saved with "
             "CallSet.save(), load them, change them (calls.with_roles(...)) and save them again"
         )
-    calls = CallSet.load(batch / BATCH_DATASET)
-    for call_id, steps in changes.items():
-        if call_id not in calls.call_ids or stored_call(batch, call_id) is None:
-            raise KeyError(f"no call {call_id!r} in the batch {batch}; known: {calls.call_ids[:10]}")
-        calls = apply_changes(calls, call_id, steps)
-    for call_id, steps in changes.items():
-        keep_changes(batch, call_id, steps)
-    save_dataset(batch, calls)
+
+    def change(calls: CallSet) -> tuple[CallSet, dict[str, list[dict[str, Any]]]]:
+        for call_id, steps in changes.items():
+            if call_id not in calls.call_ids or stored_call(batch, call_id) is None:
+                raise KeyError(f"no call {call_id!r} in the batch {batch}; known: {calls.call_ids[:10]}")
+            calls = apply_changes(calls, call_id, steps)
+        return calls, changes
+
+    return edit_batch(batch, change)
+
+
+def edit_batch(
+    batch: Path,
+    change: Callable[[CallSet], tuple[CallSet, Mapping[str, Sequence[Mapping[str, Any]]]]],
+    *,
+    restart: Collection[str] = (),
+) -> CallSet:
+    """Load the batch's dataset, ``change`` it (it returns the new set and the steps to keep per
+    call), keep the steps in the calls' JSON and swap the new dataset in, all under the dataset's
+    lock: a rebuild by a running batch happens wholly before or after, so neither loses the other's
+    work. ``restart``: calls re-diarized, whose earlier re-labels are dropped. Nothing is written
+    when ``change`` raises."""
+    from hearkit.record import CallSet
+
+    with dataset_lock(batch):
+        calls, steps = change(CallSet.load(batch / BATCH_DATASET))
+        for call_id in dict.fromkeys([*steps, *restart]):
+            keep_changes(batch, call_id, steps.get(call_id, ()), restart=call_id in restart)
+        swap_in_dataset(batch, calls)
     return calls
 
 

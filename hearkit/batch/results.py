@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,15 @@ from hearkit.batch.manifest import Manifest
 from hearkit.batch.summaries import summarize_batch
 from hearkit.metadata import read_sidecar
 
-__all__ = ["DATASET_NAME", "RELABEL_KEY", "completed_calls", "save_dataset", "write_dataset"]
+__all__ = [
+    "DATASET_NAME",
+    "RELABEL_KEY",
+    "completed_calls",
+    "dataset_lock",
+    "save_dataset",
+    "swap_in_dataset",
+    "write_dataset",
+]
 
 DATASET_NAME = "dataset"
 RELABEL_KEY = "relabel"
@@ -36,14 +47,41 @@ def write_dataset(manifest: Manifest) -> Path:
     """Analyse every completed call of the batch and save the CallSet to ``DIR/dataset``.
 
     The new dataset is written next to the old one and swapped in, so a crash while writing
-    leaves the previous dataset (or none) and never a half-written one.
+    leaves the previous dataset (or none) and never a half-written one. The rebuild holds
+    :func:`dataset_lock`, so a user's fix (:mod:`hearkit.batch.edits`) lands before or after it,
+    never in between.
     """
-    return save_dataset(manifest.out_dir, completed_calls(manifest))
+    with dataset_lock(manifest.out_dir):
+        return swap_in_dataset(manifest.out_dir, completed_calls(manifest))
+
+
+@contextmanager
+def dataset_lock(out_dir: Path) -> Iterator[None]:
+    """Exclusive hold on the batch's dataset (an advisory ``flock`` on ``DIR/.dataset.lock``): one
+    rebuild or user edit at a time, across processes (a batch running while a notebook fixes a
+    role wrote the same staging folder). Not re-entrant. Without ``fcntl`` (Windows) it holds nothing."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    descriptor = os.open(out_dir / ".dataset.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def save_dataset(out_dir: Path, callset: Any) -> Path:
-    """Save ``callset`` as the batch's ``DIR/dataset``: written beside it, then swapped in (the only
-    way hearkit writes a batch's dataset; ``CallSet.save`` refuses a batch folder)."""
+    """Save ``callset`` as the batch's ``DIR/dataset`` under :func:`dataset_lock` (the only way
+    hearkit writes a batch's dataset; ``CallSet.save`` refuses a batch folder)."""
+    with dataset_lock(out_dir):
+        return swap_in_dataset(out_dir, callset)
+
+
+def swap_in_dataset(out_dir: Path, callset: Any) -> Path:
+    """Write ``callset`` beside ``DIR/dataset``, then swap it in; the caller holds :func:`dataset_lock`."""
     target = out_dir / DATASET_NAME
     staging = out_dir / f".{DATASET_NAME}.new"
     if staging.exists():

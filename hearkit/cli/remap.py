@@ -4,6 +4,7 @@ See :mod:`hearkit.relabel`."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -61,16 +62,12 @@ def remap(
     role_source / speaker_source say `user`. With --rep alone on a two-speaker call, the other
     speaker becomes the customer.
     """
-    from hearkit.batch.edits import keep_changes
-    from hearkit.batch.results import save_dataset
     from hearkit.cli.options import warnings_as_lines
-    from hearkit.locate import batch_output_of, callset_folder
-    from hearkit.record import CallSet
+    from hearkit.locate import SavedCallsWarning, batch_output_of, callset_folder
 
     try:
         with warnings_as_lines():
             folder = callset_folder(source)
-        calls = CallSet.load(folder)
     except (FileNotFoundError, ValueError, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
@@ -91,9 +88,11 @@ def remap(
             err=True,
         )
         raise typer.Exit(code=2)
-    before = _talk(calls, call)
-    steps: list[dict[str, Any]] = []
-    try:
+    talk_before: list[str] = []
+
+    def change(calls: Any) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
+        talk_before.append(_talk(calls, call))
+        steps: list[dict[str, Any]] = []
         if speakers is not None:
             calls = _rediarize(Path(source), calls, call, speakers)
         if merge:
@@ -109,17 +108,35 @@ def remap(
                 roles.setdefault((voices - {customer}).pop(), "rep")
             calls = calls.with_roles({call: roles})
             steps.append({"roles": roles})
+        return calls, {call: steps}
+
+    batch = batch_output_of(folder)
+    try:
+        with warnings.catch_warnings():  # what reading the folder warns about was said above, once
+            warnings.simplefilter("ignore", SavedCallsWarning)
+            calls = _edit(folder, batch, change, restart=[call] if speakers is not None else [])
     except (KeyError, ValueError) as exc:
         typer.echo(f"error: {str(exc).strip(chr(34) + chr(39))}", err=True)
         raise typer.Exit(code=2) from exc
-    batch = batch_output_of(folder)
-    if batch is not None:  # kept in the call's JSON, which every later run replays, and in dataset/ now
-        keep_changes(batch, call, steps, restart=speakers is not None)
-        save_dataset(batch, calls)
-    else:
-        calls.save(folder)
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    before = talk_before[0]
     typer.echo(f"{call}: {before} -> {_talk(calls, call)}; saved in {folder}")
     typer.echo(f"{call}: trust {_trust(calls, call)}")
+
+
+def _edit(folder: Path, batch: Path | None, change: Any, *, restart: list[str]) -> Any:
+    """Apply ``change`` to the saved calls of ``folder``: in a batch, under its dataset lock, kept
+    in the call's JSON (which every later run replays) and in dataset/ at once; else saved back."""
+    from hearkit.batch.edits import edit_batch
+    from hearkit.record import CallSet
+
+    if batch is not None:
+        return edit_batch(batch, change, restart=restart)
+    calls, _ = change(CallSet.load(folder))
+    calls.save(folder)
+    return calls
 
 
 def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:

@@ -268,3 +268,29 @@ def test_batch_edits_refuse_unknown_calls_speakers_and_folders(tmp_path: Path, e
     rebuilt = _load_quietly(out)
     assert sorted(_roles(rebuilt, "call40")) == [speakers[0]]
     assert isinstance(rebuilt.calls, pd.DataFrame) and len(rebuilt) == 3
+
+
+def test_a_fix_waits_for_a_rebuild_in_progress_and_neither_is_lost(
+    tmp_path: Path, engine: LocalEngine
+) -> None:
+    """A notebook fixing a role while a long batch rebuilt its dataset wrote the same staging folder
+    (one crashed, or one swapped in a dataset without the other's calls). Both now take the dataset's lock."""
+    import threading
+
+    from hearkit.batch.results import dataset_lock
+
+    _, out = _batch(tmp_path, engine)
+    speakers = _roles(CallSet.load(out), "call49")
+    swap = {s: "customer" if r == "rep" else "rep" for s, r in speakers.items()}
+    before = _snapshot(out / "dataset")
+    done: list[CallSet] = []
+    with dataset_lock(out):  # what a rebuild holds while it analyses every call
+        worker = threading.Thread(target=lambda: done.append(hearkit.batch.with_roles(out, {"call49": swap})))
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive() and not done  # waiting, nothing written
+        assert _snapshot(out / "dataset") == before
+        assert "relabel" not in (out / "calls" / "call49.json").read_text()
+    worker.join(timeout=60)
+    assert done and _roles(done[0], "call49") == swap
+    assert _roles(_load_quietly(out), "call49") == swap
