@@ -10,10 +10,11 @@ speech, so it drops none of it.
 
 Definitions (20 ms frames, the frames of :func:`~hearkit.engine.pipeline.vad.energy_activity`):
 
-* **Echo path**: how the other channel's signal reaches this one, estimated from the whole call
-  by least squares in the short-time Fourier domain (both channels resampled to 8 kHz, so the
-  bins up to 4 kHz: telephone speech; 64 ms Hann windows every 20 ms): per
-  frequency bin, this channel's spectrum ≈ Σₖ Hₖ · the other channel's spectrum k frames earlier,
+* **Echo path**: how the other channel's signal reaches this one, estimated from the call (first
+  on the frames where both channels speak; when that finds echo, again on every frame where the
+  other channel speaks) by least squares in the short-time Fourier domain (both channels
+  resampled to 8 kHz, so the bins up to 4 kHz: telephone speech; 64 ms Hann windows every
+  20 ms): per frequency bin, this channel's spectrum ≈ Σₖ Hₖ · the other channel's spectrum k frames earlier,
   k = 0…:data:`ECHO_TAPS` − 1 (a gain, a colouring and up to ~60 ms of delay and tail). Where
   the two parties' voices are unrelated (no echo) the estimate is near zero, so no frame is
   explained by it.
@@ -27,13 +28,13 @@ Definitions (20 ms frames, the frames of :func:`~hearkit.engine.pipeline.vad.ene
   :data:`MIN_ECHO_RUN_S` long. Echo runs are cut out of the channel's speech regions (a margin of
   :data:`ECHO_MARGIN_S` is left next to this party's own voice), and what is left of a region is
   kept only when it still holds :data:`MIN_OWN_VOICE_S` of voice frames that are not echo.
-
 * **Cancellation**: a channel whose echo frames last at least :data:`CANCEL_MIN_S` and are at least
   :data:`CANCEL_MIN_SHARE` of its voice frames gets the echo predicted from the other channel
   subtracted from its samples, **in place** (weighted overlap-add of the predicted spectra, back at
   16 kHz), so the decoder hears this party without the other (a quiet "that makes sense" under the
-  echo is then recognised). On AWS call 49 the echo left is ~20 dB under the echo added. A call
-  with no echo keeps its exact samples.
+  echo is then recognised). On AWS call 49 what is left of the echo lies near -49 dBFS
+  whatever its level: 20 dB under an echo at -10 dB, 10 dB under one at -20 dB (the analysis's
+  upper band edge, near 4 kHz, is not modelled). A call with no echo keeps its exact samples.
 * **Echo word** (after recognition, :func:`drop_echo_words`): a word that repeats the other
   channel's word at the same time from a signal :data:`WORD_ECHO_DB` dB quieter.
 
