@@ -10,6 +10,7 @@ from __future__ import annotations
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -85,19 +86,19 @@ def decode_audio(path: Path | str) -> DecodedAudio:
             source_rate, source_channels = stated.sample_rate, stated.channels
             layout = "mono" if source_channels <= 1 else "stereo"
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=SAMPLE_RATE)
-            chunks: list[npt.NDArray[np.float32]] = []
+            chunks = _Samples(1 if source_channels <= 1 else 2, float(stated.seconds or 0.0))
             damaged = False
             try:
                 for frame in container.decode(stream):
                     for out in resampler.resample(frame):
-                        chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32))
+                        chunks.append(out.to_ndarray())
             except av.error.FFmpegError:
                 # A truncated FLAC or Opus file ends in a partial packet: keep what came before it.
-                if sum(chunk.shape[1] for chunk in chunks) < MIN_PARTIAL_SECONDS * SAMPLE_RATE:
+                if chunks.length < MIN_PARTIAL_SECONDS * SAMPLE_RATE:
                     raise
                 damaged = True
             for out in resampler.resample(None):
-                chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32))
+                chunks.append(out.to_ndarray())
     except AudioError:
         raise
     except NoAudioStreamError:
@@ -107,9 +108,7 @@ def decode_audio(path: Path | str) -> DecodedAudio:
             f"the upload could not be decoded as audio ({type(exc).__name__}: {exc}); "
             f"send a valid {_SUPPORTED} recording"
         ) from exc
-    if not chunks:
-        raise AudioError(f"the upload contains no audio samples; send a {_SUPPORTED} recording")
-    samples = np.ascontiguousarray(np.concatenate(chunks, axis=1), dtype=np.float32)
+    samples = chunks.samples()
     if samples.shape[1] == 0:
         raise AudioError(f"the upload contains no audio samples; send a {_SUPPORTED} recording")
     np.clip(samples, -1.0, 1.0, out=samples)
@@ -120,6 +119,39 @@ def decode_audio(path: Path | str) -> DecodedAudio:
         stated_seconds=max(float(stated.seconds or 0.0), _riff_seconds(path)),
         damaged=damaged or _ogg_unfinished(path),
     )
+
+
+class _Samples:
+    """Decoded 16 kHz samples gathered in one buffer sized from the header's duration (grown by
+    half when the header said less), so a long call's peak memory is about its samples once, not
+    a list of chunks plus their concatenation (twice)."""
+
+    def __init__(self, channels: int, stated_seconds: float) -> None:
+        self._buffer = np.empty((channels, int((stated_seconds + 1.0) * SAMPLE_RATE)), dtype=np.float32)
+        self.length = 0
+
+    def append(self, chunk: npt.NDArray[Any]) -> None:
+        n = chunk.shape[1]
+        if self.length + n > self._buffer.shape[1]:
+            grown = np.empty(
+                (self._buffer.shape[0], max(self.length + n, self._buffer.shape[1] * 3 // 2)), np.float32
+            )
+            grown[:, : self.length] = self._buffer[:, : self.length]
+            self._buffer = grown
+        self._buffer[:, self.length : self.length + n] = chunk
+        self.length += n
+
+    def samples(self) -> npt.NDArray[np.float32]:
+        """The samples, C-contiguous, shape ``(channels, n)``: in the buffer itself when it is nearly
+        full (a second channel moved up behind the first), else a copy of the right size."""
+        channels, capacity = self._buffer.shape
+        n = self.length
+        if n < 0.9 * capacity:
+            return self._buffer[:, :n].copy()
+        if channels == 2 and n < capacity:
+            flat = self._buffer.reshape(-1)
+            flat[n : 2 * n] = flat[capacity : capacity + n]
+        return self._buffer.reshape(-1)[: channels * n].reshape(channels, n)
 
 
 def _riff_seconds(path: Path) -> float:
