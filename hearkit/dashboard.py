@@ -43,7 +43,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hearkit import dashboard_tabs, views
-from hearkit.frames import CALL_ID, TEXT, TRACKER, CallFrames, check, summaries_of
+from hearkit.frames import (
+    CALL_ID,
+    END,
+    ROLE,
+    SPEAKER,
+    START,
+    TEXT,
+    TRACKER,
+    TURN,
+    CallFrames,
+    check,
+    summaries_of,
+)
 from hearkit.quality import quality_html, quality_view
 from hearkit.views import clock
 
@@ -712,5 +724,15 @@ def dashboard(calls: CallFrames, *, figures: FigureFactory | None = None) -> Das
         board = dashboard(CallSet.load_sample())
         board                                   # shows the widgets
         board.set_state(FilterState(search="pricing"))
+
+    The turns frame needs what the call view shows (as :func:`hearkit.report.write_report`):
+    ``call_id, turn, speaker, role, start, end, text``; a frame without them is a ValueError naming
+    the missing columns (it was a bare ``KeyError: 'turn'`` from deep in the moments list).
     """
+    if not all(hasattr(calls, name) for name in ("calls", "turns", "hits")):
+        raise TypeError(
+            f"dashboard takes a CallSet (CallSet.load(folder), analyze_calls(...)) or anything with calls,"
+            f" turns and hits frames, not {type(calls).__name__}"
+        )
+    check(calls.turns, "turns", [CALL_ID, TURN, SPEAKER, ROLE, START, END, TEXT])
     return Dashboard(calls, figures=figures)

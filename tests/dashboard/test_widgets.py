@@ -206,3 +206,22 @@ def test_on_the_sample_call_set_from_its_scripts() -> None:
     board.call_picker.value = cid
     assert board.call_chart.outputs, "the call view draws the timeline"
     assert "<mark" in board.transcript.value
+
+
+def test_frames_the_call_view_cannot_show_are_refused_with_the_names() -> None:
+    """A turns frame without turn/role ids got as far as `KeyError: 'turn'` from the moments list."""
+    from hearkit.dashboard import dashboard
+    from hearkit.record import CallSet
+
+    calls = CallSet.load_sample()
+    bare = CallSet(
+        calls=calls.calls,
+        turns=calls.turns[["call_id", "speaker", "start", "end", "text"]],
+        words=calls.words,
+        hits=calls.hits,
+        speakers=calls.speakers,
+    )
+    with pytest.raises(ValueError, match=r"the turns frame lacks column\(s\) \['turn', 'role'\]"):
+        dashboard(bare)
+    with pytest.raises(TypeError, match=r"dashboard takes a CallSet .* not dict"):
+        dashboard({"calls": calls.calls})  # type: ignore[arg-type]
