@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import glob
 import hashlib
+import io
 import math
 import os
 import re
@@ -279,8 +280,17 @@ def _absolute(path: Path) -> Path:
 
 
 def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:  # "'utf-8' codec can't decode byte 0xe9 ..." said not what to do
+        line = data[: exc.start].count(b"\n") + 1
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {data[exc.start]:#04x} on line {line}, e.g. an accented letter"
+            " saved as Latin-1 / Windows-1252): save it as UTF-8 (Excel: 'CSV UTF-8')"
+        ) from None
+    with io.StringIO(text, newline="") as handle:
+        reader = csv.DictReader(handle, delimiter=_delimiter(text))
         columns = {c.strip().lower() for c in reader.fieldnames or []}
         legs = _csv_legs_columns(columns)
         if not columns & {*_CSV_PATH_COLUMNS, *_CSV_URL_COLUMNS} and legs is None:
@@ -302,6 +312,15 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield {"url": url, "meta": meta}
             else:
                 yield {"missing": f"{path.name} line {line_no}", "meta": meta}
+
+
+def _delimiter(text: str) -> str:
+    """The CSV's separator: ``,`` unless its header line is split by ``;`` or a tab instead (Excel
+    writes ``;`` where the comma is the decimal mark; the header read as one column 'path;rep')."""
+    header = text.split("\n", 1)[0]
+    if "," in header:
+        return ","
+    return max((";", "\t"), key=header.count) if (";" in header or "\t" in header) else ","
 
 
 def _csv_legs_columns(columns: set[str]) -> tuple[str, str] | None:

@@ -188,3 +188,28 @@ def test_a_symlinked_recording_is_named_by_the_link_and_takes_the_sidecar_beside
         assert rec.call_id == "linked"
         assert rec.source == str(calls / "linked.wav")  # the dataset reads the sidecar beside it
         assert read_sidecar(rec.source) == {"title": "Linked call", "rep": "Ana"}
+
+
+@pytest.mark.parametrize("separator", [";", "\t"], ids=["semicolon", "tab"])
+def test_a_csv_separated_by_semicolons_or_tabs_is_read(tmp_path: Path, separator: str) -> None:
+    """Excel writes ';' where the comma is the decimal mark: the header was one column 'path;rep'."""
+    audio.mono(tmp_path / "a.wav", 0.5, seed=1)
+    csv = tmp_path / "calls.csv"
+    csv.write_text(
+        separator.join(["path", "rep", "score"]) + "\n" + separator.join(["a.wav", "Ana", "0,5"]) + "\n"
+    )
+    (found,) = discover(csv)
+    assert found.skip_reason is None and found.metadata == {"rep": "Ana", "score": "0,5"}
+
+
+def test_a_csv_that_is_not_utf8_says_so_and_what_to_do(tmp_path: Path) -> None:
+    """It was "'utf-8' codec can't decode byte 0xe9 in position 18: invalid continuation byte"."""
+    audio.mono(tmp_path / "a.wav", 0.5, seed=1)
+    csv = tmp_path / "calls.csv"
+    csv.write_bytes("path,rep\na.wav,José\n".encode("latin-1"))
+    with pytest.raises(
+        ValueError, match=r"calls\.csv: not UTF-8 text \(byte 0xe9 on line 2.*save it as UTF-8"
+    ):
+        discover(csv)
+    csv.write_text("path,rep\na.wav,José\n", encoding="utf-8-sig")  # with Excel's byte order mark
+    assert discover(csv)[0].metadata == {"rep": "José"}
