@@ -270,6 +270,26 @@ def talk_time(turns: Any) -> Any:
     return merged
 
 
+def _turns_parquet(path: str | Path) -> str | Path:
+    """The turns Parquet of ``path``: a saved calls folder's ``turns.parquet``; a missing local path is
+    a one-line FileNotFoundError (dask wrapped it in "An error occurred while calling the read_parquet
+    method ..."); anything else (a Parquet file or folder, a glob, a URL) as given."""
+    from hearkit.locate import CALLSET_FILES, callset_folder, is_batch_output
+
+    text = str(path)
+    if "://" in text or any(c in text for c in "*?["):
+        return path
+    local = Path(text).expanduser()
+    if not local.exists():
+        raise FileNotFoundError(
+            f"{local} does not exist: give a turns Parquet file or folder, or a folder of saved calls"
+            " (hearkit batch --out, CallSet.save)"
+        )
+    if local.is_dir() and (is_batch_output(local) or (local / CALLSET_FILES[-1]).is_file()):
+        return callset_folder(local) / "turns.parquet"
+    return path
+
+
 def scorecards_by_partition(
     turns_path: str | Path,
     scorecards: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
@@ -278,11 +298,15 @@ def scorecards_by_partition(
 ) -> pd.DataFrame:
     """Per-call scorecards of a (large) turns Parquet dataset, computed partition by partition.
 
-    ``scorecards`` defaults to :func:`hearkit.metrics.scorecards`. Each partition must hold whole
-    calls; when one call spans partitions, the frame is shuffled by ``call_id`` first.
+    ``turns_path``: a turns Parquet file or folder of them, or a folder of saved calls (``hearkit
+    batch --out`` folder, its dataset/, a ``CallSet.save()`` folder), whose ``turns.parquet`` is
+    read (all of its Parquet files were, the calls frame first: "the turns frame lacks start,
+    end"). ``scorecards`` defaults to :func:`hearkit.metrics.scorecards`. Each partition must hold
+    whole calls; when one call spans partitions, the frame is shuffled by ``call_id`` first.
     """
     import dask.dataframe as dd
 
+    turns_path = _turns_parquet(turns_path)
     if scorecards is None:
         from hearkit.metrics import scorecards as default_scorecards
 

@@ -133,6 +133,21 @@ def test_dask_scorecards_partition_by_partition_equal_pandas(tmp_path: Path) -> 
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)
 
 
+def test_dask_scorecards_of_a_saved_calls_folder_read_its_turns(tmp_path: Path) -> None:
+    """A batch or CallSet.save() folder was read whole, the calls frame first: 'the turns frame lacks
+    start, end'; a missing path was dask's 'An error occurred while calling the read_parquet method'."""
+    from hearkit.metrics import scorecards
+    from hearkit.record import CallSet
+
+    calls = CallSet.load_sample("truth")
+    folder = calls.save(tmp_path / "saved")
+    got = distributed.scorecards_by_partition(folder).sort_values("call_id").reset_index(drop=True)
+    want = scorecards(calls.turns).sort_values("call_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    with pytest.raises(FileNotFoundError, match=r"nope does not exist: give a turns Parquet file or folder"):
+        distributed.scorecards_by_partition(tmp_path / "nope")
+
+
 @pytest.fixture()
 def scheduler() -> Iterator[str]:
     """A separately started ``distributed`` scheduler with one worker *process* (not this process)."""
