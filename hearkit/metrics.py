@@ -30,10 +30,15 @@ speaker's overlapping or duplicated segments never count twice):
                                ``min_overlap_s``, and are not backchannels. A *backchannel* is a
                                turn that starts and ends inside another speaker's speech and lasts
                                at most ``backchannel_max_s`` ("mm hmm", "right": Revenue.io's rule).
-``longest_monologue_s``        longest stretch of one speaker: consecutive turns of that speaker
-                               (start order), from the first start to the last end, where turns of
-                               other speakers shorter than ``interjection_max_s`` do not break the
-                               stretch; at least the speaker's longest single turn.
+``longest_monologue_s``        longest stretch of continuous speech by one speaker, seconds (from
+                               the stretch's first start to its last end, so the short pauses
+                               inside it count). A stretch is a run of that speaker's turns (start
+                               order, the speaker's own short turns included) that ends at a turn
+                               of another speaker lasting at least ``interjection_max_s`` (shorter
+                               ones, "mm hmm", do not break it) or at a pause of the speaker's own
+                               of at least ``monologue_gap_s`` (3 s: a hold, typing, reading; the
+                               silence is never counted as monologue); at least the speaker's
+                               longest single turn.
 ``longest_monologue_s_rep``    the same, rep speakers only
 ``longest_story_s_customer``   the same, customer speakers only ("longest customer story")
 ``switches``                   times the floor passes to another speaker: consecutive non-
@@ -141,9 +146,10 @@ class MetricOptions:
     min_overlap_s: float = 0.3
     backchannel_max_s: float = 1.5
     interjection_max_s: float = 1.0
+    monologue_gap_s: float = 3.0
 
     def __post_init__(self) -> None:
-        for name in ("min_overlap_s", "backchannel_max_s", "interjection_max_s"):
+        for name in ("min_overlap_s", "backchannel_max_s", "interjection_max_s", "monologue_gap_s"):
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
                 raise ValueError(f"MetricOptions.{name} must be a finite number ≥ 0, not {value!r}")
@@ -362,6 +368,7 @@ def scorecards(
     min_overlap_s: float | None = None,
     backchannel_max_s: float | None = None,
     interjection_max_s: float | None = None,
+    monologue_gap_s: float | None = None,
 ) -> pd.DataFrame:
     """One scorecard row per call (columns :data:`SCORECARD_COLUMNS`, defined in the module docstring).
 
@@ -380,6 +387,7 @@ def scorecards(
             "min_overlap_s": min_overlap_s,
             "backchannel_max_s": backchannel_max_s,
             "interjection_max_s": interjection_max_s,
+            "monologue_gap_s": monologue_gap_s,
         }.items()
         if v is not None
     }
@@ -755,19 +763,7 @@ def _compute(
     n_resp = np.bincount(f_spk[response], minlength=n_spk).astype(np.float64)
     pause_sum = _sum_by(f_spk[response], pause[response], minlength=n_spk)
 
-    # Monologues: runs of one speaker over turns of at least interjection_max_s.
-    long_ = t_dur >= opts.interjection_max_s
-    m_call, m_spk, m_start, m_end = t_call[long_], t_spk[long_], t_start[long_], t_end[long_]
-    monologue = np.zeros(n_spk)
-    if len(m_call):
-        new_run = np.ones(len(m_call), dtype=bool)
-        new_run[1:] = (m_call[1:] != m_call[:-1]) | (m_spk[1:] != m_spk[:-1])
-        first = np.flatnonzero(new_run)
-        extent = np.maximum.reduceat(m_end, first) - m_start[first]
-        np.maximum.at(monologue, m_spk[first], extent)
-    longest_turn = np.zeros(n_spk)
-    np.maximum.at(longest_turn, t_spk, t_dur)
-    monologue = np.maximum(monologue, longest_turn)
+    monologue = _longest_monologue(t_spk, t_start, t_end, n_spk, opts, offset)
 
     # Text metrics.
     text = prep.text
@@ -898,6 +894,40 @@ def _compute(
     out["flags"] = _flag_strings(flags, n_calls)
     per_call = pd.DataFrame(out, columns=list(SCORECARD_COLUMNS))
     return per_spk, per_call
+
+
+def _longest_monologue(
+    spk: IntArray, start: FloatArray, end: FloatArray, n_spk: int, opts: MetricOptions, offset: float
+) -> FloatArray:
+    """Longest stretch of continuous speech per speaker (module docstring), over timed turns in
+    (call, start) order. Between a speaker's consecutive turns ``j`` and ``i`` the stretch breaks
+    when a turn of another speaker of at least ``interjection_max_s`` lies between them in that
+    order, or when ``i`` starts ``monologue_gap_s`` or more after the speaker's speech so far ended."""
+    n = len(spk)
+    if n == 0:
+        return np.zeros(n_spk)
+    breaker = (end - start) >= opts.interjection_max_s
+    before = np.concatenate([[0], np.cumsum(breaker)])  # breakers at positions < k
+    # The speaker's turns in order (speaker codes are unique across calls).
+    order = np.argsort(spk, kind="stable")
+    s_spk, s_pos = spk[order], order
+    s_start, s_end = start[order], end[order]
+    first_of_spk = np.ones(n, dtype=bool)
+    first_of_spk[1:] = s_spk[1:] != s_spk[:-1]
+    # The speaker's own speech so far: running max of end within the speaker.
+    own_end = np.maximum.accumulate(s_end + s_spk * offset) - s_spk * offset
+    prev_pos = np.concatenate([[0], s_pos[:-1]])
+    prev_end = np.concatenate([[0.0], own_end[:-1]])
+    # Breakers strictly between the previous own turn and this one are all other speakers'.
+    others_between = before[s_pos] - before[np.minimum(prev_pos + 1, n)]
+    new_run = first_of_spk | (others_between > 0) | ((s_start - prev_end) >= opts.monologue_gap_s)
+    first = np.flatnonzero(new_run)
+    extent = np.maximum.reduceat(s_end, first) - s_start[first]
+    monologue = np.zeros(n_spk)
+    np.maximum.at(monologue, s_spk[first], extent)
+    longest_turn = np.zeros(n_spk)
+    np.maximum.at(longest_turn, spk, end - start)
+    return np.maximum(monologue, longest_turn)
 
 
 def _counts(values: FloatArray, present: BoolArray) -> pd.arrays.IntegerArray:

@@ -14,12 +14,37 @@ from typing import Any
 MIN_OVERLAP_S = 0.3
 BACKCHANNEL_MAX_S = 1.5
 INTERJECTION_MAX_S = 1.0
+MONOLOGUE_GAP_S = 3.0
 FILLER_WORDS = {"um", "uh", "uhm", "erm", "er", "ah"}
 FILLER_BIGRAMS = {("you", "know"), ("i", "mean")}
 
 
 def overlap(a: dict[str, Any], b: dict[str, Any]) -> float:
     return max(0.0, min(a["end"], b["end"]) - max(a["start"], b["start"]))
+
+
+def longest_stretch(turns: list[dict[str, Any]], who: str, key: str = "speaker") -> float:
+    """Longest continuous speech of ``who`` (turns with ``turn[key] == who``), by the definition's
+    words: walk the turns in start order; another party's turn of at least INTERJECTION_MAX_S, or
+    a pause of ``who``'s own of at least MONOLOGUE_GAP_S, closes the open stretch."""
+    best = 0.0
+    run_start: float | None = None
+    run_end = 0.0
+    for t in sorted(turns, key=lambda t: (t["start"], t["end"])):
+        if t["end"] <= t["start"]:
+            continue
+        if t[key] != who:
+            if t["end"] - t["start"] >= INTERJECTION_MAX_S:
+                run_start = None
+            continue
+        if run_start is not None and t["start"] - run_end >= MONOLOGUE_GAP_S:
+            run_start = None
+        if run_start is None:
+            run_start, run_end = t["start"], t["end"]
+        else:
+            run_end = max(run_end, t["end"])
+        best = max(best, run_end - run_start, t["end"] - t["start"])
+    return best
 
 
 def reference_metrics(truth: dict[str, Any]) -> dict[str, Any]:
@@ -60,17 +85,7 @@ def reference_metrics(truth: dict[str, Any]) -> dict[str, Any]:
         if last_end is None or t["end"] >= last_end:
             last_end, last_role = t["end"], t["role"]
 
-    longest: dict[str, float] = {}
-    run_role, run_start, run_end = None, 0.0, 0.0
-    for t in turns:
-        longest[t["role"]] = max(longest.get(t["role"], 0.0), t["end"] - t["start"])
-        if t["end"] - t["start"] < INTERJECTION_MAX_S:
-            continue
-        if t["role"] == run_role:
-            run_end = max(run_end, t["end"])
-        else:
-            run_role, run_start, run_end = t["role"], t["start"], t["end"]
-        longest[t["role"]] = max(longest[t["role"]], run_end - run_start)
+    longest = {role: longest_stretch(turns, role, key="role") for role in talk}
 
     words: dict[str, int] = {}
     questions: dict[str, int] = {}
