@@ -17,13 +17,14 @@ Conventions taken from the contract (``reference/pyai-api.md``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "JOB_STATUSES",
+    "SPEAKER_OPTIONS",
     "TERMINAL_STATUSES",
     "ApiModel",
     "Identity",
@@ -47,6 +48,7 @@ __all__ = [
     "WebhookEvent",
     "WebhookEventData",
     "Word",
+    "speaker_options_problem",
     "trust_of",
 ]
 
@@ -284,7 +286,30 @@ class JobCreateParams(ApiModel):
         low, high = self.min_speakers, self.max_speakers
         if low is not None and high is not None and low > high:
             raise ValueError(f"min_speakers ({low}) is above max_speakers ({high}); swap them or drop one")
+        problem = speaker_options_problem(self.model_dump())
+        if problem:
+            raise ValueError(problem)
         return self
+
+
+SPEAKER_OPTIONS = ("speakers_expected", "min_speakers", "max_speakers")
+
+
+def speaker_options_problem(fields: Mapping[str, Any]) -> str | None:
+    """Why job ``fields`` cannot take their speaker-count options, or ``None``: a count means
+    something only when voices are separated (``diarize=true``, or ``channel=true``: a party per
+    channel); without either, every word would come back on one speaker whatever the count said."""
+    given = [name for name in SPEAKER_OPTIONS if fields.get(name) is not None]
+    if not given or _truthy(fields.get("diarize")) or _truthy(fields.get("channel")):
+        return None
+    return (
+        f"{'/'.join(given)} set the number of voices of a diarized call, but diarize is not true: "
+        "add diarize=true for a mono call (or channel=true for one party per channel)"
+    )
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 class WebhookEventData(ApiModel):

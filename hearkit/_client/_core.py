@@ -43,7 +43,7 @@ from hearkit.errors import (
 )
 from hearkit.ledger import UNITS_HEADER, Ledger
 from hearkit.retry import PollPolicy, RetryPolicy
-from hearkit.schema import Identity, Job, JobList, Result
+from hearkit.schema import Identity, Job, JobList, Result, speaker_options_problem
 
 logger = logging.getLogger("hearkit.client")
 
@@ -295,6 +295,9 @@ class BaseClient:
         if not 1 <= len(key) <= 255:
             raise ValueError("idempotency_key must be 1 to 255 characters")
         params = {name: value for name, value in fields.items() if value is not None}
+        problem = speaker_options_problem(params)
+        if problem:
+            raise ValueError(problem)
         if "vocabulary" in params:
             # Like the official SDK: blank entries dropped, an empty list not sent.
             params["vocabulary"] = [str(v).strip() for v in params["vocabulary"] if str(v).strip()]

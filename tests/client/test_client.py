@@ -152,6 +152,8 @@ def test_create_multipart_from_path_bytes_and_file(client: PyAI, api: FakeAPI, t
         ({"audio": io.StringIO("text")}, TypeError, "text mode"),
         ({"audio": 12}, TypeError, "path, bytes or a binary file"),
         ({"audio_url": URL, "idempotency_key": "k" * 256}, ValueError, "1 to 255"),
+        ({"audio": b"x", "speakers_expected": 2}, ValueError, "add diarize=true"),
+        ({"audio_url": URL, "diarize": False, "max_speakers": 3}, ValueError, "add diarize=true"),
     ],
 )
 def test_bad_create_arguments_fail_before_sending(

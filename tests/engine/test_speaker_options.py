@@ -26,6 +26,9 @@ URL = "https://a.example/x.wav"
             {"audio_url": URL, "min_speakers": 4, "max_speakers": 2},
             "min_speakers (4) is above max_speakers (2)",
         ),
+        # U4 finding 2: a count without diarization came back as one speaker, trust high
+        ({"audio_url": URL, "speakers_expected": 2}, "add diarize=true"),
+        ({"audio_url": URL, "diarize": False, "min_speakers": 2, "max_speakers": 3}, "add diarize=true"),
     ],
 )
 def test_bad_speaker_options_are_a_400_naming_the_problem(

@@ -71,6 +71,30 @@ def test_plain_transcript_has_no_labels(transcriber: WhisperTranscriber, realdat
     assert "speaker" not in result.to_api()["segments"][0]
 
 
+def test_a_two_party_call_not_diarized_says_its_voices_were_not_separated(
+    transcriber: WhisperTranscriber, realdata: Path
+) -> None:
+    """U4 finding 2: pyannote's two-person phone call (RTTM: 2 speakers) sent without diarize came
+    back as one speaker with trust "high" and no flag; the analysis then read it as a monologue."""
+    from hearkit.record import analyze_calls
+    from hearkit.schema import Job
+
+    call = realdata / "pyannote_sample" / "sample.wav"
+    result = transcriber.transcribe(call, JobCreateParams())
+    assert result.quality is not None
+    assert [f.code for f in result.quality.flags if f.code == "voices_not_separated"] == [
+        "voices_not_separated"
+    ]
+    assert result.quality.trust != "high"
+    job = Job(job_id="job_plain", status="completed", created_at=0, result=result)
+    calls = analyze_calls([job], call_ids=["plain"], summaries=False).calls
+    assert "voices_not_separated" in str(calls.loc[0, "quality_flags"])
+    assert calls.loc[0, "trust"] != "high"
+    diarized = transcriber.transcribe(call, JobCreateParams(diarize=True))
+    assert diarized.quality is not None
+    assert "voices_not_separated" not in {f.code for f in diarized.quality.flags}
+
+
 def test_mono_phone_call_is_diarized_into_two_speakers(
     transcriber: WhisperTranscriber, realdata: Path
 ) -> None:

@@ -564,9 +564,25 @@ def cut_short_flags(decoded_s: float, stated_s: float) -> list[QualityFlag]:
     ]
 
 
-def single_quality(result: Result, *, stereo_really_mono: bool, correlation: float | None) -> Quality:
-    """The quality of a result with one (or no) speaker label: plain, or stereo that was mono."""
+def single_quality(
+    result: Result, *, stereo_really_mono: bool, correlation: float | None, voices_separated: bool = True
+) -> Quality:
+    """The quality of a result with one (or no) speaker label: plain, or stereo that was mono.
+
+    ``voices_separated``: ``False`` for a one-channel recording transcribed without diarization
+    (every word on one speaker whoever said it): flagged ``voices_not_separated`` when it has words.
+    """
     word_conf, low_words, flags = _asr(result.words)
+    if not voices_separated and not stereo_really_mono and result.words:
+        flags.append(
+            QualityFlag(
+                code="voices_not_separated",
+                meaning="transcribed without diarization: every word is on one speaker whoever said it, so"
+                " talk ratio, roles and the speaker count are not measured; send diarize=true (API) or"
+                " `hearkit analyze FILE --mono` to separate the voices",
+                affects=["talk_ratio", "roles", "speaker_count"],
+            )
+        )
     if stereo_really_mono:
         flags.append(
             QualityFlag(

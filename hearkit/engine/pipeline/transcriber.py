@@ -164,6 +164,7 @@ class WhisperTranscriber:
                 result,
                 stereo_really_mono=stereo,
                 correlation=correlation,
+                voices_separated=stereo or bool(options.diarize),
             )
         if result.quality is not None:
             result.quality.repetition_redecoded = recognition.repetition_redecoded
