@@ -10,7 +10,19 @@ from typing import Any
 
 import typer
 
-__all__ = ["bind_port", "serve_on"]
+__all__ = ["bind_port", "is_loopback_host", "serve_on"]
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` (a name or address) is this machine only: ``localhost``, 127.0.0.0/8, ``::1``."""
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def bind_port(host: str, port: int) -> socket.socket:

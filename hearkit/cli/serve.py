@@ -13,6 +13,7 @@ _PRIVATE_HELP = "Allow audio_url/webhook_url on loopback and private networks (l
 _DEFAULT_SCOPES = "hear:transcribe,transcribe:jobs"
 _CREDIT_HELP = "With --create-key --live: prepaid audio seconds (402 credit_exhausted after)."
 _CAP_HELP = "With --create-key --test: audio seconds per UTC day (429 daily_cap_exceeded after)."
+_INSECURE_HELP = "Serve plain HTTP on a non-loopback --host (keys, audio unencrypted: trusted networks only)."
 
 
 def register(app: typer.Typer) -> None:
@@ -43,10 +44,13 @@ def register(app: typer.Typer) -> None:
         show_webhook_secret: Annotated[
             bool, typer.Option("--show-webhook-secret", help="Print the webhook signing secret and exit.")
         ] = False,
+        allow_insecure_http: Annotated[
+            bool, typer.Option("--allow-insecure-http", help=_INSECURE_HELP)
+        ] = False,
     ) -> None:
         """Run the local engine (the PyAI Hear batch jobs API on this machine), or --create-key."""
         from hearkit._extras import require
-        from hearkit.cli.bound import bind_port, serve_on
+        from hearkit.cli.bound import bind_port, is_loopback_host, serve_on
 
         require("local", "hearkit serve (the local engine)")
         from hearkit.engine.app import JOBS_SCOPE, create_app
@@ -94,6 +98,14 @@ def register(app: typer.Typer) -> None:
                 f"Created the local API key (kept in {settings.data_dir / 'local_api_key'}):", err=True
             )
             typer.echo(api_key)
+        if not is_loopback_host(host) and not allow_insecure_http:
+            typer.echo(
+                f"error: --host {host} would serve the jobs API (API keys, customer recordings) in plain HTTP"
+                " beyond this machine. Keep --host 127.0.0.1 behind a TLS proxy (docs/engine.md), or pass"
+                " --allow-insecure-http on a network you trust",
+                err=True,
+            )
+            raise typer.Exit(2)
         sock = bind_port(host, port)
         typer.echo(
             f"hearkit engine: http://{host}:{sock.getsockname()[1]} (data dir {settings.data_dir},"

@@ -61,3 +61,12 @@ def test_serve_and_webhooks_listen_default_to_different_ports(tmp_path: Path) ->
     assert all(defaults), defaults
     serve_port, listen_port = (int(m.group(1)) for m in defaults if m)
     assert serve_port != listen_port
+
+
+def test_serve_beyond_this_machine_needs_an_explicit_flag(tmp_path: Path) -> None:
+    """U3 finding 16: --host 0.0.0.0 served API keys and recordings in plain HTTP on every interface."""
+    refused = _hearkit(["serve", "--host", "0.0.0.0", "--port", "0"], tmp_path)
+    said = refused.stdout + refused.stderr
+    assert refused.returncode == 2, said
+    assert "plain HTTP" in said and "--allow-insecure-http" in said and "Traceback" not in said
+    assert "hearkit engine:" not in said
