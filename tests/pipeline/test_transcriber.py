@@ -135,3 +135,28 @@ def test_corrupt_file_is_an_audio_error(tmp_path: Path, transcriber: WhisperTran
     corrupt.write_bytes(b"ID3" + bytes(range(256)) * 40)
     with pytest.raises(AudioError, match="could not be decoded"):
         transcriber.transcribe(corrupt, JobCreateParams(channel=True))
+
+
+def test_channel_true_on_four_channels_is_refused_with_what_to_do(
+    tmp_path: Path, transcriber: WhisperTranscriber, realdata: Path
+) -> None:
+    """U3 finding 17: a 4-channel export (caller on 0, agent on 2) was downmixed to "stereo", the
+    two parties mixed on one side, and reported as one speaker of a "really mono" call."""
+    import wave
+
+    from hearkit.engine.pipeline.decode import decode_audio
+
+    legs = realdata / "aws_lca_calls"
+    caller = decode_audio(next(legs.glob("*49*caller*.wav"))).samples[0][: 5 * 16000]
+    agent = decode_audio(next(legs.glob("*49*agent*.wav"))).samples[0][: 5 * 16000]
+    silent = np.zeros_like(caller)
+    quad = np.stack([caller, silent, agent, silent], axis=1)
+    path = tmp_path / "quad.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(4)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes((np.clip(quad, -1, 1) * 32767).astype("<i2").tobytes())
+    with pytest.raises(AudioError, match="4 channels") as refused:
+        transcriber.transcribe(path, JobCreateParams(channel=True))
+    assert "stereo" in str(refused.value) and "diarize=true" in str(refused.value)

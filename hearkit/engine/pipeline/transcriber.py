@@ -45,6 +45,7 @@ from hearkit.engine.pipeline.vad import (
     trim_to_activity,
     union,
 )
+from hearkit.engine.transcriber import AudioError
 from hearkit.schema import JobCreateParams, Result, trust_of
 
 __all__ = ["ASR_LANES_ENV", "ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "POOL_MAX_SECONDS", "WhisperTranscriber"]
@@ -138,6 +139,13 @@ class WhisperTranscriber:
             max_new_tokens=self.max_new_tokens,
             initial_prompt=prompt,
         )
+        if options.channel and audio.source_channels > 2:
+            raise AudioError(
+                f"the recording has {audio.source_channels} channels; channel=true takes one party per"
+                " channel on exactly two: export the two parties' channels as a stereo file (e.g. ffmpeg"
+                " -i in.wav -af 'pan=stereo|c0=c0|c1=c2' out.wav), send each party as its own file"
+                " (hearkit analyze --rep A --customer B), or send it with diarize=true to mix all channels"
+            )
         stereo = bool(options.channel) and audio.channels == 2
         # One correlation pass serves the really-mono test and the quality block.
         correlation = channel_correlation(audio.samples) if audio.channels == 2 else None
@@ -285,7 +293,7 @@ class WhisperTranscriber:
                 correlation = channel_correlation(audio.samples) if audio.channels == 2 else None
                 if (
                     not options.channel
-                    or audio.channels != 2
+                    or audio.source_channels != 2
                     or audio.duration > POOL_MAX_SECONDS
                     or is_really_mono(audio.samples, correlation)
                 ):
