@@ -12,9 +12,9 @@ the echo is made here and the truth is outside hearkit:
   files keep each party in its own stream (``sample_data/README.md``), the same cut.
 
 Channel 0 = the rep's leg; channel 1 = the customer's leg + g × the rep's leg for each level g
-(0.1 / 0.2 / 0.3 = echo at -20 / -14 / -10 dB), and a "line" variant at g = 0.2: the rep's leg
+(0.1 / 0.2 / 0.3 = echo at -20 / -14 / -10 dB), a "line" variant at g = 0.2: the rep's leg
 band-passed to 300-3400 Hz and 40 ms late, as a line's hybrid echo arrives (not the zero-delay copy
-the other rows use).
+the other rows use), and a "late" one, the same 160 ms late (through a mobile or VoIP leg).
 
 Figures per source and level:
 
@@ -90,10 +90,10 @@ def legs_of(
     return both[0][a:b], both[1][a:b]
 
 
-def line_echo(rep: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """The rep's leg as a line's hybrid echo carries it: 300-3400 Hz, 40 ms late."""
+def line_echo(rep: npt.NDArray[np.float32], delay_s: float = 0.04) -> npt.NDArray[np.float32]:
+    """The rep's leg as a line's hybrid echo carries it: 300-3400 Hz, ``delay_s`` late."""
     sos = butter(4, [300, 3400], btype="bandpass", fs=SAMPLE_RATE, output="sos")
-    late = np.concatenate([np.zeros(int(0.04 * SAMPLE_RATE), np.float32), rep])[: len(rep)]
+    late = np.concatenate([np.zeros(int(delay_s * SAMPLE_RATE), np.float32), rep])[: len(rep)]
     return np.asarray(sosfilt(sos, late), dtype=np.float32)
 
 
@@ -103,6 +103,7 @@ def variants(
     for g in levels:
         yield f"g={g:g}", np.stack([rep, customer + g * rep]).astype(np.float32)
     yield "line 0.2", np.stack([rep, customer + 0.2 * line_echo(rep)]).astype(np.float32)
+    yield "late 0.2", np.stack([rep, customer + 0.2 * line_echo(rep, 0.16)]).astype(np.float32)
 
 
 def truth_share(rep: npt.NDArray[np.float32], customer: npt.NDArray[np.float32]) -> float:

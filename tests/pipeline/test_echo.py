@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from scipy.signal import butter, sosfilt
 
 from benchmarks.references import channel_truth
 from hearkit.engine.pipeline import WhisperTranscriber
@@ -80,6 +81,22 @@ def test_echo_frames_are_where_only_the_added_echo_is(realdata: Path) -> None:
     assert masks[1][echo_only].mean() > 0.8
     assert masks[1][customer_talks].mean() < 0.02
     assert masks[0].mean() < 0.01  # the rep's own channel holds no echo of the customer
+
+
+def test_a_late_line_echo_is_found_too(realdata: Path) -> None:
+    # a line's echo through a mobile or VoIP leg: band-passed to 300-3400 Hz and 160 ms late
+    rep, customer = aws_legs(realdata)
+    sos = butter(4, [300, 3400], btype="bandpass", fs=SAMPLE_RATE, output="sos")
+    late = np.concatenate([np.zeros(int(0.16 * SAMPLE_RATE), np.float32), rep])[: len(rep)]
+    echo = (0.2 * sosfilt(sos, late)).astype(np.float32)
+    samples = np.stack([rep, customer + echo]).astype(np.float32)
+    masks = echo_frames(samples, [energy_activity(x) for x in samples])
+    echo_e, own_e = frame_energy(echo), frame_energy(customer)
+    # frames the rep is still talking in (an echo frame needs the source speaking at that moment)
+    echo_only = (echo_e > 10 ** (-40 / 10)) & (echo_e > 10 * own_e) & (frame_energy(rep) > 10 ** (-40 / 10))
+    customer_talks = (own_e > 10 * echo_e) & (own_e > 10 ** (-45 / 10))
+    assert masks[1][echo_only].mean() > 0.6
+    assert masks[1][customer_talks].mean() < 0.02
 
 
 def test_no_echo_frames_on_the_clean_legs(realdata: Path) -> None:

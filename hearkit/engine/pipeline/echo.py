@@ -62,6 +62,7 @@ __all__ = [
     "ECHO_EXPLAINED",
     "ECHO_LEVEL_DB",
     "ECHO_TAPS",
+    "MAX_DELAY_FRAMES",
     "MIN_ECHO_RUN_S",
     "MIN_OWN_VOICE_S",
     "WORD_ECHO_DB",
@@ -77,6 +78,10 @@ __all__ = [
 ECHO_TAPS = 3
 """Frames (20 ms apart) of the other channel the echo path spans: the echo may arrive up to
 ~60 ms late and be smeared over that long (a line's hybrid echo, a room's short reverberation)."""
+MAX_DELAY_FRAMES = 15
+"""A longer echo delay is first found as a whole number of 20 ms frames, up to this many (300 ms: a
+line's echo through a VoIP or mobile leg arrives 100-300 ms late), from the onsets of the two
+channels' levels; the taps then span one frame either side of it."""
 ECHO_EXPLAINED = 0.7
 """Share of a frame's energy the other channel's voice must explain for the frame to be echo."""
 ECHO_LEVEL_DB = 3.0
@@ -156,7 +161,7 @@ def _echo_path(
     return path
 
 
-_LEAD = (_WINDOW - _HOP) // 2 + ECHO_TAPS * _HOP  # zeros before a padded signal's first sample
+_LEAD = (_WINDOW - _HOP) // 2 + (ECHO_TAPS + MAX_DELAY_FRAMES) * _HOP  # zeros before a padded signal
 
 
 def _pad(channel: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -164,16 +169,41 @@ def _pad(channel: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return np.pad(channel, (_LEAD, _WINDOW))
 
 
-def _lagged_at(padded: npt.NDArray[np.float32], frames: npt.NDArray[np.intp]) -> npt.NDArray[np.complex64]:
-    """Frames × bins × taps of the padded 8 kHz signal at ``frames``: tap k holds the spectrum of
-    the frame k earlier (Hann, 64 ms, centred on each 20 ms frame)."""
-    need = frames[:, None] - np.arange(ECHO_TAPS)[None, :]
-    unique, inverse = np.unique(need, return_inverse=True)
-    starts = unique * _HOP - (_WINDOW - _HOP) // 2 + _LEAD
-    windows = np.lib.stride_tricks.sliding_window_view(padded, _WINDOW)[starts]
-    spectra = np.fft.rfft(windows * np.hanning(_WINDOW).astype(np.float32), axis=1).astype(np.complex64)
-    lagged: npt.NDArray[np.complex64] = spectra[inverse.reshape(need.shape)].transpose(0, 2, 1)
-    return lagged
+def _taps(frames: npt.NDArray[np.intp], delay: int) -> npt.NDArray[np.intp]:
+    """Frames × taps: the frames whose spectra predict each of ``frames`` (``delay`` + k earlier)."""
+    taps: npt.NDArray[np.intp] = frames[:, None] - delay - np.arange(ECHO_TAPS)[None, :]
+    return taps
+
+
+class _Spectra:
+    """Short-time spectra of a padded 8 kHz channel at a set of frames (Hann, 64 ms, centred on
+    each 20 ms frame), each computed once however many uses it has."""
+
+    def __init__(self, padded: npt.NDArray[np.float32], frames: npt.NDArray[np.intp]) -> None:
+        self.frames = np.unique(frames)
+        starts = self.frames * _HOP - (_WINDOW - _HOP) // 2 + _LEAD
+        windows = np.lib.stride_tricks.sliding_window_view(padded, _WINDOW)[starts]
+        self.spectra = np.fft.rfft(windows * np.hanning(_WINDOW).astype(np.float32), axis=1).astype(
+            np.complex64
+        )
+
+    def at(self, frames: npt.NDArray[np.intp]) -> npt.NDArray[np.complex64]:
+        """The spectra of ``frames`` (any shape; bins become the last axis)."""
+        found: npt.NDArray[np.complex64] = self.spectra[np.searchsorted(self.frames, frames)]
+        return found
+
+
+def _block_spectra(
+    padded: list[npt.NDArray[np.float32]], block: npt.NDArray[np.intp], delays: list[int]
+) -> tuple[list[npt.NDArray[np.complex64]], list[npt.NDArray[np.complex64]]]:
+    """For each channel c at the frames ``block``: its own spectra (frames × bins), and the other
+    channel's spectra that predict its echo (frames × bins × taps, ``delays[c]`` frames late)."""
+    tables = [
+        _Spectra(padded[c], np.concatenate([block, _taps(block, delays[1 - c]).ravel()])) for c in (0, 1)
+    ]
+    own = [tables[c].at(block) for c in (0, 1)]
+    other = [tables[1 - c].at(_taps(block, delays[c])).transpose(0, 2, 1) for c in (0, 1)]
+    return own, other
 
 
 def _blocks(frames: npt.NDArray[np.intp]) -> list[npt.NDArray[np.intp]]:
@@ -187,7 +217,11 @@ def _both_active(activity: list[npt.NDArray[np.bool_]]) -> npt.NDArray[np.intp]:
 
 
 def fit_echo_paths(
-    narrow: npt.NDArray[np.float32], activity: list[npt.NDArray[np.bool_]], *, everywhere: bool = True
+    narrow: npt.NDArray[np.float32],
+    activity: list[npt.NDArray[np.bool_]],
+    delays: list[int],
+    *,
+    everywhere: bool = True,
 ) -> list[npt.NDArray[np.complex64]]:
     """For each channel c of the ``(2, m)`` call at 8 kHz, the echo path from the other channel
     (bins × taps), fitted on the frames where both channels are voice-active (``activity``): an
@@ -199,10 +233,10 @@ def fit_echo_paths(
     n = min(len(a) for a in activity)
     fitted = activity[0][:n] | activity[1][:n] if everywhere else activity[0][:n] & activity[1][:n]
     for block in _blocks(np.flatnonzero(fitted)):
-        lagged = [_lagged_at(padded[c], block) for c in (0, 1)]
+        spectra, predictors = _block_spectra(padded, block, delays)
         for own in (0, 1):
             rows = activity[1 - own][block]
-            x, y = lagged[1 - own][rows], lagged[own][rows, :, 0]
+            x, y = predictors[own][rows], spectra[own][rows]
             grams[own] += np.einsum("tfk,tfl->fkl", x.conj(), x)
             crosses[own] += np.einsum("tfk,tf->fk", x.conj(), y)
     return [_echo_path(g, c) for g, c in zip(grams, crosses, strict=True)]
@@ -211,27 +245,26 @@ def fit_echo_paths(
 def explained_share(
     narrow: npt.NDArray[np.float32],
     activity: list[npt.NDArray[np.bool_]],
-    paths: list[npt.NDArray[np.complex64]] | None = None,
+    paths: list[npt.NDArray[np.complex64]],
+    delays: list[int],
 ) -> list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
     """For each channel c of the ``(2, m)`` call at 8 kHz, per 20 ms frame where both channels are
     voice-active: the share of its energy the echo path from the other channel explains, and (this
     channel's energy − the other's) in dB; 0 on the other frames.
 
-    ``paths``: :func:`fit_echo_paths` when the caller has them.
+    ``paths``, ``delays``: :func:`fit_echo_paths` and the delays it was fitted with.
     """
-    if paths is None:
-        paths = fit_echo_paths(narrow, activity)
     n_frames = min(len(a) for a in activity)
     padded = [_pad(narrow[c]) for c in (0, 1)]
     shares = [np.zeros(n_frames) for _ in (0, 1)]
     level = np.zeros(n_frames)
     for block in _blocks(_both_active(activity)):
-        lagged = [_lagged_at(padded[c], block) for c in (0, 1)]
-        energy = [np.sum(np.abs(lagged[c][:, :, 0]) ** 2, axis=1, dtype=np.float64) for c in (0, 1)]
+        spectra, predictors = _block_spectra(padded, block, delays)
+        energy = [np.sum(np.abs(spectra[c]) ** 2, axis=1, dtype=np.float64) for c in (0, 1)]
         level[block] = 10 * np.log10((energy[0] + 1e-12) / (energy[1] + 1e-12))
         for own in (0, 1):
-            predicted = np.einsum("tfk,fk->tf", lagged[1 - own], paths[own])
-            residual = np.sum(np.abs(lagged[own][:, :, 0] - predicted) ** 2, axis=1, dtype=np.float64)
+            predicted = np.einsum("tfk,fk->tf", predictors[own], paths[own])
+            residual = np.sum(np.abs(spectra[own] - predicted) ** 2, axis=1, dtype=np.float64)
             shares[own][block] = 1.0 - residual / np.maximum(energy[own], 1e-20)
     return [(shares[0], level), (shares[1], -level)]
 
@@ -258,6 +291,7 @@ def predicted_echo(
     other: npt.NDArray[np.float32],
     path: npt.NDArray[np.complex64],
     n_frames: int,
+    delay: int,
 ) -> npt.NDArray[np.float32]:
     """The echo of ``other`` on ``own`` (both 8 kHz) as an 8 kHz signal: the ``path``'s prediction,
     resynthesised by weighted overlap-add of the 64 ms frames."""
@@ -265,7 +299,7 @@ def predicted_echo(
     echo = np.zeros(len(own), dtype=np.float32)
     weight = np.zeros(len(own), dtype=np.float32)
     for a, b in _chunks(n_frames):
-        spectra = np.einsum("tfk,fk->tf", _lagged(other, a, b - a), path)
+        spectra = np.einsum("tfk,fk->tf", _lagged(other, a - delay, b - a), path)
         _overlap_add(np.fft.irfft(spectra, n=_WINDOW, axis=1).astype(np.float32) * window, a, echo)
         _overlap_add(np.broadcast_to(window**2, (b - a, _WINDOW)), a, weight)
     echo[weight > 1e-3] /= weight[weight > 1e-3]
@@ -277,19 +311,20 @@ def _masks(
     narrow: npt.NDArray[np.float32],
     activity: list[npt.NDArray[np.bool_]],
     paths: list[npt.NDArray[np.complex64]],
+    delays: list[int],
 ) -> list[npt.NDArray[np.bool_]]:
     n = min(len(a) for a in activity)
     both = activity[0][:n] & activity[1][:n]
     masks = [np.zeros(len(a), dtype=bool) for a in activity]
-    for channel, (share, level) in enumerate(explained_share(narrow, activity, paths)):
+    for channel, (share, level) in enumerate(explained_share(narrow, activity, paths, delays)):
         masks[channel][:n] = both & (level <= -ECHO_LEVEL_DB) & (share >= ECHO_EXPLAINED)
     return masks
 
 
 def _analyse(
     samples: npt.NDArray[np.float32], activity: list[npt.NDArray[np.bool_]]
-) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.complex64]], list[npt.NDArray[np.bool_]]]:
-    """The call at 8 kHz, its echo paths and each channel's echo frames.
+) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.complex64]], list[int], list[npt.NDArray[np.bool_]]]:
+    """The call at 8 kHz, its echo paths, the delays they start at, and each channel's echo frames.
 
     A first look fits the paths on the frames where both channels are voice-active only (few on a
     call without echo, so it costs ~0.4 % of the transcription there); when it finds
@@ -298,14 +333,32 @@ def _analyse(
     fit, from the double talk, misses some of it: AWS call 49 at -20 dB, rep share 0.50 against 0.55)."""
     n = min(len(a) for a in activity)
     if not (activity[0][:n] & activity[1][:n]).any():
-        return samples, [], [np.zeros(len(a), dtype=bool) for a in activity]
+        return samples, [], [0, 0], [np.zeros(len(a), dtype=bool) for a in activity]
     narrow = _narrow(samples)
-    paths = fit_echo_paths(narrow, activity, everywhere=False)
-    masks = _masks(narrow, activity, paths)
+    delays = _bulk_delays(samples, n)
+    paths = fit_echo_paths(narrow, activity, delays, everywhere=False)
+    masks = _masks(narrow, activity, paths, delays)
     if max(int(m.sum()) for m in masks) * _FRAME >= CANCEL_MIN_S * SAMPLE_RATE:
-        paths = fit_echo_paths(narrow, activity)
-        masks = _masks(narrow, activity, paths)
-    return narrow, paths, masks
+        paths = fit_echo_paths(narrow, activity, delays)
+        masks = _masks(narrow, activity, paths, delays)
+    return narrow, paths, delays, masks
+
+
+def _bulk_delays(samples: npt.NDArray[np.float32], n: int) -> list[int]:
+    """For each channel, the whole frames by which the other channel's voice would reach it as an
+    echo: the lag (0 … :data:`MAX_DELAY_FRAMES`) at which the onsets of the other channel's level
+    (frame-to-frame rises in dB) best match this channel's, less one (the taps span it ± 1)."""
+    frames = samples[:, : n * _FRAME].reshape(2, n, _FRAME).astype(np.float64)
+    onsets = np.diff(10 * np.log10(np.mean(frames**2, axis=2) + 1e-10), axis=1)
+    delays = []
+    for own in (0, 1):
+        a, b = onsets[own], onsets[1 - own]
+        scores = [
+            float(np.dot(a[lag:], b[: len(b) - lag])) / max(len(a) - lag, 1)
+            for lag in range(min(MAX_DELAY_FRAMES, len(a) - 1) + 1)
+        ]
+        delays.append(max(0, int(np.argmax(scores)) - 1) if scores else 0)
+    return delays
 
 
 def echo_frames(
@@ -315,7 +368,7 @@ def echo_frames(
 
     ``samples``: the ``(2, n)`` call at 16 kHz; ``activity``: each channel's
     :func:`~hearkit.engine.pipeline.vad.energy_activity`."""
-    return _analyse(samples, activity)[2]
+    return _analyse(samples, activity)[3]
 
 
 def _echo_runs(echo: npt.NDArray[np.bool_], voice: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
@@ -397,7 +450,7 @@ def drop_other_party(
     :func:`~hearkit.engine.pipeline.vad.energy_activity`. What the two steps drop together is the
     call's ``bleed_share`` (seconds of a channel's regions dropped / seconds of its regions).
     """
-    narrow, paths, masks = _analyse(samples, activity)
+    narrow, paths, delays, masks = _analyse(samples, activity)
     cut, cancel = [], []
     for channel, echo in enumerate(masks):
         voice = activity[channel]
@@ -407,7 +460,9 @@ def drop_other_party(
             echo.sum() * _FRAME >= CANCEL_MIN_S * SAMPLE_RATE and echo.sum() >= CANCEL_MIN_SHARE * voice.sum()
         ):
             n_frames = min(len(a) for a in activity)
-            echo_8k = predicted_echo(narrow[channel], narrow[1 - channel], paths[channel], n_frames)
+            echo_8k = predicted_echo(
+                narrow[channel], narrow[1 - channel], paths[channel], n_frames, delays[channel]
+            )
             wide = resample_poly(echo_8k, SAMPLE_RATE // _RATE, 1)[: samples.shape[1]]
             cancel.append((channel, np.pad(wide, (0, samples.shape[1] - len(wide))).astype(np.float32)))
     for channel, echo_signal in cancel:  # after both estimates: each is made from the other's original
