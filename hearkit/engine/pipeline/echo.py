@@ -15,7 +15,8 @@ Definitions (20 ms frames, the frames of :func:`~hearkit.engine.pipeline.vad.ene
   other channel speaks) by least squares in the short-time Fourier domain (both channels
   resampled to 8 kHz, so the bins up to 4 kHz: telephone speech; 64 ms Hann windows every
   20 ms): per frequency bin, this channel's spectrum ≈ Σₖ Hₖ · the other channel's spectrum k frames earlier,
-  k = 0…:data:`ECHO_TAPS` − 1 (a gain, a colouring and up to ~60 ms of delay and tail). Where
+  k = d…d + :data:`ECHO_TAPS` − 1 (a gain, a colouring, and a delay and tail of up to 60 ms
+  beyond the whole-frame delay d found first: :data:`MAX_DELAY_FRAMES`). Where
   the two parties' voices are unrelated (no echo) the estimate is near zero, so no frame is
   explained by it.
 * **Explained share** of a frame: 1 − (energy left after subtracting the echo predicted from the
