@@ -77,8 +77,8 @@ __all__ = [
 ]
 
 ECHO_TAPS = 3
-"""Frames (20 ms apart) of the other channel the echo path spans: the echo may arrive up to
-~60 ms late and be smeared over that long (a line's hybrid echo, a room's short reverberation)."""
+"""Frames (20 ms apart) of the other channel the echo path spans from its whole-frame delay: the
+echo may be smeared over ~60 ms (a line's hybrid echo, a room's short reverberation)."""
 MAX_DELAY_FRAMES = 15
 """A longer echo delay is first found as a whole number of 20 ms frames, up to this many (300 ms: a
 line's echo through a VoIP or mobile leg arrives 100-300 ms late), from the onsets of the two
