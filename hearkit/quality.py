@@ -275,6 +275,8 @@ FLAG_WORDS: dict[str, str] = {
     "no_voice_split": "voices could not be compared",
     "unattributed_speech": "speech given to no one",
     "stereo_really_mono": "stereo file holds one signal",
+    "voices_not_separated": "voices not separated (no diarization)",
+    "one_party_silent": "one party never spoke on its channel",
     "strong_bleed": "the parties leak into each other's channel",
     "roles_maybe_swapped": "rep and customer may be swapped",
     "low_asr_confidence": "transcript uncertain",

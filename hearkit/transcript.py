@@ -21,7 +21,8 @@ more channels: labels are exact there), ``"speaker"`` (the API's opaque label) o
 
 Roles (``rep``/``customer``/…) and how each was decided (``role_source``):
     ``explicit``               from ``roles=``, keyed by speaker label or channel number
-    ``channel_convention``     stereo with channels 0 and 1: channel 0 is the rep, 1 the customer
+    ``channel_convention``     stereo (channels 0 and 1, or only one of them talking): channel 0 is
+                               the rep, 1 the customer
     ``inferred_greeting``      exactly one speaker opens like a rep in their first 3 turns ("thanks
                                for calling/joining", "this is Jordan from Acme", "I am on the support
                                team", "how can I help"): that speaker is the rep, the others customers
@@ -388,9 +389,12 @@ def _normalize_one(
     turn_cols: _Columns,
     word_cols: _Columns,
 ) -> None:
+    # a channel-split result (quality method "channels") keeps its channels as parties even when one
+    # party never spoke; a stereo file transcribed as one voice (method "none") does not
+    split = result.quality is not None and result.quality.method == "channels"
     if result.segments:
         seg_rows = _rows(result.segments, "text")
-        key = _pick_key(speaker_key, seg_rows[4], seg_rows[3])
+        key = _pick_key(speaker_key, seg_rows[4], seg_rows[3], channel_split=split)
         word_rows = _rows(result.words, "word", labels=key != "channel") if result.words else None
     elif result.words:
         # Words alone still make turns: each word then acts as a segment.
@@ -533,7 +537,13 @@ def _channels(values: list[int | None]) -> tuple[IntArray, bool]:
         return np.array([_NO_CHANNEL if v is None else v for v in values], dtype=np.int64), True
 
 
-def _pick_key(speaker_key: SpeakerKey, channels: list[int | None], labels: list[str | None]) -> str:
+def _pick_key(
+    speaker_key: SpeakerKey,
+    channels: list[int | None],
+    labels: list[str | None],
+    *,
+    channel_split: bool = False,
+) -> str:
     distinct_channels = {c for c in channels if c is not None}
     if speaker_key == "channel":
         if not distinct_channels:
@@ -544,6 +554,8 @@ def _pick_key(speaker_key: SpeakerKey, channels: list[int | None], labels: list[
         return "channel"
     if speaker_key == "speaker":
         return "speaker"
+    if channel_split and distinct_channels and None not in channels:
+        return "channel"
     return "channel" if len(distinct_channels) >= 2 else "speaker"
 
 
@@ -646,10 +658,11 @@ def _roles(
                 f" key them by speaker label, e.g. {{{str(names[0])!r}: 'rep'}}"
             )
         return decided
+    if key == "channel" and idents and set(idents) <= {0, 1}:
+        # one party per channel: a party whose channel is silent does not change who the other one is
+        return [("rep" if i == 0 else "customer", "channel_convention") for i in idents]
     if len(idents) < 2:
         return [("unknown", "unknown")] * len(idents)
-    if key == "channel" and sorted(idents, key=str) == [0, 1]:
-        return [("rep" if i == 0 else "customer", "channel_convention") for i in idents]
     greeted = _greeting_speakers(t_code, t_text)
     if len(greeted) == 1:
         (rep,) = greeted

@@ -160,3 +160,31 @@ def test_channel_true_on_four_channels_is_refused_with_what_to_do(
     with pytest.raises(AudioError, match="4 channels") as refused:
         transcriber.transcribe(path, JobCreateParams(channel=True))
     assert "stereo" in str(refused.value) and "diarize=true" in str(refused.value)
+
+
+def test_a_stereo_call_whose_customer_never_speaks_is_measured_not_doubted(
+    tmp_path: Path, transcriber: WhisperTranscriber, realdata: Path
+) -> None:
+    """U3 finding 9: AWS call 40 from 90 to 120 s, agent leg on channel 0, caller leg on channel 1
+    (the caller is silent there: the agent explains two options). It was reported "one_voice"
+    (unreliable), "100 % of the detected voice is in no speaker's segment", every talk figure not
+    measured. A silent party on its own channel is a measurement: rep 100 %, with a warning."""
+    from hearkit.engine.pipeline.decode import decode_audio
+    from hearkit.record import analyze_calls
+    from hearkit.schema import Job
+
+    legs = realdata / "aws_lca_calls"
+    agent = decode_audio(legs / "Auto_Repairs_40_UTC_agent.wav").samples[0][90 * 16000 : 120 * 16000]
+    caller = decode_audio(legs / "Auto_Repairs_40_UTC_caller.wav").samples[0][90 * 16000 : 120 * 16000]
+    frames = caller[: len(caller) // 320 * 320].reshape(-1, 320).astype(np.float64)
+    loud_s = float((10 * np.log10(np.mean(frames**2, axis=1) + 1e-12) > -45).sum()) * 0.02
+    assert loud_s < 0.5  # the premise: the caller's leg is silent in this cut (one click)
+    path = write_wav(tmp_path / "agent_only.wav", np.stack([agent, caller], axis=1))
+    result = transcriber.transcribe(path, JobCreateParams(channel=True))
+    assert result.quality is not None
+    codes = {f.code for f in result.quality.flags}
+    assert "one_party_silent" in codes and not codes & {"one_voice", "unattributed_speech"}, codes
+    assert result.quality.trust == "medium"
+    job = Job(job_id="job_silent", status="completed", result=result)
+    row = analyze_calls([job], call_ids=["agent_only"], summaries=False).calls.iloc[0]
+    assert row["talk_ratio_rep"] == 1.0 and row["talk_ratio_customer"] == 0.0

@@ -105,6 +105,8 @@ UNATTRIBUTED_MAX_STEREO = 0.15
 """Stereo segments are word-bounded (no word-less turns), so breaths and noises between them count;
 development calls: right ones ≤ 0.12, the contact-centre call whose shares are off by 6 pp 0.20."""
 BLEED_MAX = 0.20
+SILENT_PARTY_S = 2.0
+"""Stereo: a channel with no words and under this many seconds of voice frames is a silent party."""
 WORD_CONFIDENCE_MIN = 0.70
 LOW_WORDS_MAX = 0.20
 VOICES_ALIKE = 0.90
@@ -149,14 +151,25 @@ def speaker_shares(segments: Sequence[Segment]) -> dict[str, float]:
     return {k: round(v / whole, 4) for k, v in totals.items()} if whole > 0 else {}
 
 
-def unattributed_share(
-    active: npt.NDArray[np.bool_], regions: list[tuple[int, int]], segments: Sequence[Segment]
-) -> float | None:
-    """Voice frames (20 ms, energy-active, inside ``regions``) no segment covers / voice frames."""
+def _voice(active: npt.NDArray[np.bool_], regions: list[tuple[int, int]]) -> npt.NDArray[np.bool_]:
+    """Voice frames: 20 ms frames that are energy-active and inside the speech ``regions``."""
     voice = np.zeros(len(active), dtype=bool)
     for start, end in regions:
         a, b = int(start / SAMPLE_RATE / _FRAME_S), math.ceil(end / SAMPLE_RATE / _FRAME_S)
         voice[a:b] = active[a:b]
+    return voice
+
+
+def voice_seconds(active: npt.NDArray[np.bool_], regions: list[tuple[int, int]]) -> float:
+    """Seconds of voice frames (:func:`unattributed_share`'s denominator) of one channel."""
+    return float(_voice(active, regions).sum()) * _FRAME_S
+
+
+def unattributed_share(
+    active: npt.NDArray[np.bool_], regions: list[tuple[int, int]], segments: Sequence[Segment]
+) -> float | None:
+    """Voice frames (20 ms, energy-active, inside ``regions``) no segment covers / voice frames."""
+    voice = _voice(active, regions)
     total = int(voice.sum())
     if total == 0:
         return None
@@ -501,13 +514,33 @@ def stereo_quality(
     """The quality of a ``channel: true`` result (one party per channel)."""
     word_conf, low_words, flags = _asr(result.words)
     shares = speaker_shares([s for s in result.segments if s.speaker is not None])
+    talking = {s.channel for s in result.segments}
+    # A channel with no words and under SILENT_PARTY_S of voice is a party who did not speak (or a
+    # leg not recorded): a measurement (their talk is 0), not voice that was left unattributed.
+    silent = [
+        c
+        for c, (a, r) in enumerate(zip(active, regions, strict=True))
+        if c not in talking and voice_seconds(a, r) < SILENT_PARTY_S
+    ]
     per_channel = [
         unattributed_share(a, r, [s for s in result.segments if s.channel == c])
         for c, (a, r) in enumerate(zip(active, regions, strict=True))
+        if c not in silent
     ]
     measured = [u for u in per_channel if u is not None]
     unattributed = max(measured) if measured else None
-    flags += share_flags(shares, 2)
+    if len(silent) == 1 and len(talking) == 1:
+        party = "customer" if silent[0] == 1 else "rep"
+        flags.append(
+            QualityFlag(
+                code="one_party_silent",
+                meaning=f"channel {silent[0]} ({party}) has no speech: the {party} never spoke, or that leg"
+                " was not recorded; the talk figures are the other party's alone (check the recording)",
+                affects=["talk_ratio"],
+            )
+        )
+    else:
+        flags += share_flags(shares, 2)
     flags += _unattributed_flag(unattributed, UNATTRIBUTED_MAX_STEREO)
     if bleed is not None and bleed > BLEED_MAX:
         flags.append(
