@@ -13,6 +13,10 @@ What happens to the *engine* is not the job's fault: when the engine stops (or t
 exits) mid-job, the job is handed back to the queue (:mod:`hearkit.engine.leases`), never failed.
 Uploaded and fetched audio is deleted as soon as its job ends.
 
+With ``pool_calls`` > 1 a slot claims up to that many queued first-attempt ``channel: true`` uploads
+at once and runs them in one ``transcribe_pooled`` call (their speech in shared Whisper windows);
+each still ends on its own, as above, and a pool whose process dies runs each of its jobs again alone.
+
 Many processes may run workers on one data dir at once: jobs are claimed under a lease
 (:class:`hearkit.engine.leases.Leases`), so each runs in one live process at a time.
 """
