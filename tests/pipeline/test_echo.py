@@ -92,10 +92,9 @@ def test_a_late_line_echo_is_found_too(realdata: Path) -> None:
     samples = np.stack([rep, customer + echo]).astype(np.float32)
     masks = echo_frames(samples, [energy_activity(x) for x in samples])
     echo_e, own_e = frame_energy(echo), frame_energy(customer)
-    # frames the rep is still talking in (an echo frame needs the source speaking at that moment)
-    echo_only = (echo_e > 10 ** (-40 / 10)) & (echo_e > 10 * own_e) & (frame_energy(rep) > 10 ** (-40 / 10))
+    echo_only = (echo_e > 10 ** (-40 / 10)) & (echo_e > 10 * own_e)
     customer_talks = (own_e > 10 * echo_e) & (own_e > 10 ** (-45 / 10))
-    assert masks[1][echo_only].mean() > 0.6
+    assert masks[1][echo_only].mean() > 0.8  # measured 0.99
     assert masks[1][customer_talks].mean() < 0.02
 
 

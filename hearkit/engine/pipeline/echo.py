@@ -211,10 +211,26 @@ def _blocks(frames: npt.NDArray[np.intp]) -> list[npt.NDArray[np.intp]]:
     return [frames[a : a + _CHUNK_FRAMES] for a in range(0, len(frames), _CHUNK_FRAMES)]
 
 
-def _both_active(activity: list[npt.NDArray[np.bool_]]) -> npt.NDArray[np.intp]:
-    """The frames where both channels are voice-active: the only ones that can be echo."""
+def _heard(activity: list[npt.NDArray[np.bool_]], delays: list[int]) -> list[npt.NDArray[np.bool_]]:
+    """For each channel c, per frame: the other channel was voice-active in one of the frames whose
+    voice the echo path brings to this one (``delays[c]`` … ``delays[c]`` + taps − 1 earlier)."""
     n = min(len(a) for a in activity)
-    return np.flatnonzero(activity[0][:n] & activity[1][:n])
+    heard = []
+    for own in (0, 1):
+        other = activity[1 - own][:n]
+        mask = np.zeros(n, dtype=bool)
+        for k in range(ECHO_TAPS):
+            shift = delays[own] + k
+            if shift < n:
+                mask[shift:] |= other[: n - shift]
+        heard.append(mask)
+    return heard
+
+
+def _candidates(activity: list[npt.NDArray[np.bool_]], delays: list[int]) -> list[npt.NDArray[np.bool_]]:
+    """For each channel, the frames that can be echo: voice-active while the other's voice is heard."""
+    n = min(len(a) for a in activity)
+    return [activity[c][:n] & heard for c, heard in enumerate(_heard(activity, delays))]
 
 
 def fit_echo_paths(
@@ -225,18 +241,17 @@ def fit_echo_paths(
     everywhere: bool = True,
 ) -> list[npt.NDArray[np.complex64]]:
     """For each channel c of the ``(2, m)`` call at 8 kHz, the echo path from the other channel
-    (bins × taps), fitted on the frames where both channels are voice-active (``activity``): an
-    echo frame is one of them, and on a call without echo they are few (overtalk), so the
-    analysis costs little there."""
+    (bins × taps, ``delays[c]`` frames late), fitted on the frames where the other's voice is heard
+    (``everywhere``), or only on those where this channel is voice-active too (an echo frame is one of
+    them, and on a call without echo they are few, overtalk, so that look costs little)."""
     padded = [_pad(narrow[c]) for c in (0, 1)]
     grams = [np.zeros((_BINS, ECHO_TAPS, ECHO_TAPS), dtype=np.complex128) for _ in (0, 1)]
     crosses = [np.zeros((_BINS, ECHO_TAPS), dtype=np.complex128) for _ in (0, 1)]
-    n = min(len(a) for a in activity)
-    fitted = activity[0][:n] | activity[1][:n] if everywhere else activity[0][:n] & activity[1][:n]
-    for block in _blocks(np.flatnonzero(fitted)):
+    use = _heard(activity, delays) if everywhere else _candidates(activity, delays)
+    for block in _blocks(np.flatnonzero(use[0] | use[1])):
         spectra, predictors = _block_spectra(padded, block, delays)
         for own in (0, 1):
-            rows = activity[1 - own][block]
+            rows = use[own][block]
             x, y = predictors[own][rows], spectra[own][rows]
             grams[own] += np.einsum("tfk,tfl->fkl", x.conj(), x)
             crosses[own] += np.einsum("tfk,tf->fk", x.conj(), y)
@@ -249,25 +264,27 @@ def explained_share(
     paths: list[npt.NDArray[np.complex64]],
     delays: list[int],
 ) -> list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
-    """For each channel c of the ``(2, m)`` call at 8 kHz, per 20 ms frame where both channels are
-    voice-active: the share of its energy the echo path from the other channel explains, and (this
-    channel's energy − the other's) in dB; 0 on the other frames.
+    """For each channel c of the ``(2, m)`` call at 8 kHz, per 20 ms frame that can be echo (voice-active
+    while the other's voice is heard): the share of its energy the echo path from the other channel
+    explains, and its energy less the loudest of the other's frames the path reads, in dB; 0 on the
+    other frames.
 
     ``paths``, ``delays``: :func:`fit_echo_paths` and the delays it was fitted with.
     """
     n_frames = min(len(a) for a in activity)
     padded = [_pad(narrow[c]) for c in (0, 1)]
     shares = [np.zeros(n_frames) for _ in (0, 1)]
-    level = np.zeros(n_frames)
-    for block in _blocks(_both_active(activity)):
+    levels = [np.zeros(n_frames) for _ in (0, 1)]
+    for block in _blocks(np.flatnonzero(np.logical_or(*_candidates(activity, delays)))):
         spectra, predictors = _block_spectra(padded, block, delays)
-        energy = [np.sum(np.abs(spectra[c]) ** 2, axis=1, dtype=np.float64) for c in (0, 1)]
-        level[block] = 10 * np.log10((energy[0] + 1e-12) / (energy[1] + 1e-12))
         for own in (0, 1):
+            energy = np.sum(np.abs(spectra[own]) ** 2, axis=1, dtype=np.float64)
+            source = np.max(np.sum(np.abs(predictors[own]) ** 2, axis=1, dtype=np.float64), axis=1)
+            levels[own][block] = 10 * np.log10((energy + 1e-12) / (source + 1e-12))
             predicted = np.einsum("tfk,fk->tf", predictors[own], paths[own])
             residual = np.sum(np.abs(spectra[own] - predicted) ** 2, axis=1, dtype=np.float64)
-            shares[own][block] = 1.0 - residual / np.maximum(energy[own], 1e-20)
-    return [(shares[0], level), (shares[1], -level)]
+            shares[own][block] = 1.0 - residual / np.maximum(energy, 1e-20)
+    return [(shares[0], levels[0]), (shares[1], levels[1])]
 
 
 def _overlap_add(frames: npt.NDArray[np.float32], first: int, out: npt.NDArray[np.float32]) -> None:
@@ -315,10 +332,10 @@ def _masks(
     delays: list[int],
 ) -> list[npt.NDArray[np.bool_]]:
     n = min(len(a) for a in activity)
-    both = activity[0][:n] & activity[1][:n]
+    candidates = _candidates(activity, delays)
     masks = [np.zeros(len(a), dtype=bool) for a in activity]
     for channel, (share, level) in enumerate(explained_share(narrow, activity, paths, delays)):
-        masks[channel][:n] = both & (level <= -ECHO_LEVEL_DB) & (share >= ECHO_EXPLAINED)
+        masks[channel][:n] = candidates[channel] & (level <= -ECHO_LEVEL_DB) & (share >= ECHO_EXPLAINED)
     return masks
 
 
@@ -327,16 +344,17 @@ def _analyse(
 ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.complex64]], list[int], list[npt.NDArray[np.bool_]]]:
     """The call at 8 kHz, its echo paths, the delays they start at, and each channel's echo frames.
 
-    A first look fits the paths on the frames where both channels are voice-active only (few on a
-    call without echo, so it costs ~0.4 % of the transcription there); when it finds
-    :data:`CANCEL_MIN_S` of echo, the paths are fitted again on every frame where the other channel
-    speaks (a weak echo, -20 dB, is often too quiet to make its frames voice-active, and the first
-    fit, from the double talk, misses some of it: AWS call 49 at -20 dB, rep share 0.50 against 0.55)."""
+    A first look fits the paths on the frames that can be echo only (this channel voice-active
+    while the other's voice is heard: few on a call without echo, so it costs ~1 % of the
+    transcription there); when it finds :data:`CANCEL_MIN_S` of echo, the paths are fitted again on
+    every frame where the other's voice is heard (a weak echo, -20 dB, is often too quiet to make
+    its frames voice-active, and the first fit, from the double talk, misses some of it: AWS call 49
+    at -20 dB, rep share 0.50 against 0.55)."""
     n = min(len(a) for a in activity)
-    if not (activity[0][:n] & activity[1][:n]).any():
-        return samples, [], [0, 0], [np.zeros(len(a), dtype=bool) for a in activity]
-    narrow = _narrow(samples)
     delays = _bulk_delays(samples, n)
+    if not np.logical_or(*_candidates(activity, delays)).any():
+        return samples, [], delays, [np.zeros(len(a), dtype=bool) for a in activity]
+    narrow = _narrow(samples)
     paths = fit_echo_paths(narrow, activity, delays, everywhere=False)
     masks = _masks(narrow, activity, paths, delays)
     if max(int(m.sum()) for m in masks) * _FRAME >= CANCEL_MIN_S * SAMPLE_RATE:
