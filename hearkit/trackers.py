@@ -45,6 +45,7 @@ __all__ = [
     "normalize_text",
     "normalize_words",
     "pricing_near_end",
+    "vocabulary_of",
     "words_from_turns",
 ]
 
@@ -76,7 +77,12 @@ class Tracker:
     """A named set of ``phrases`` (plain words, matched with simple inflections) and ``patterns``
     (regular expressions over normalized text), optionally limited to one ``role``.
 
-    ``inflect=False`` matches phrases exactly (names such as competitors).
+    ``inflect=False`` matches phrases as names (competitors): no inflections, a possessive
+    ``'s`` allowed, and the spacing the ASR gives a name ignored (``"Salesloft"`` matches
+    ``sales loft``, ``Sales-loft``; ``"Sales Loft"`` matches ``salesloft``; one-word names of at
+    least :data:`SPLIT_NAME_MIN_LETTERS` letters). A name the ASR heard as another word ("Gong" as
+    "long", "Clari" as "Clary") is not found: send the names as the transcription's
+    ``vocabulary`` (:func:`vocabulary_of`).
     """
 
     name: str
@@ -133,12 +139,21 @@ class Tracker:
         return self._regex
 
 
+SPLIT_NAME_MIN_LETTERS = 6
+"""A name (``inflect=False``) of at least this many letters also matches written in two or more
+words: the ASR writes "Salesloft" as "sales loft", "Fireflies" as "fire flies"."""
+
+
 def _phrase_regex(phrase: str, *, inflect: bool) -> str:
     tokens = normalize_text(phrase).split()
+    if not inflect:
+        # Names: the words of a name may be run together ("Sales Loft" ↔ "salesloft"), and a long
+        # one-word name split ("salesloft" ↔ "sales loft").
+        return r"\s?".join(_name_regex(token) for token in tokens) + "(?:'s)?"
     parts = []
     for token in tokens:
         escaped = re.escape(token)
-        if not inflect or not token.isalpha() or len(token) < 3:
+        if not token.isalpha() or len(token) < 3:
             parts.append(escaped + "(?:'s)?")
         elif token.endswith("e"):
             parts.append(re.escape(token[:-1]) + "(?:e|es|ed|ing|er|ers)")
@@ -147,6 +162,25 @@ def _phrase_regex(phrase: str, *, inflect: bool) -> str:
         else:
             parts.append(escaped + "(?:s|es|ed|ing|'s)?")
     return r"\s+".join(parts)
+
+
+def _name_regex(token: str) -> str:
+    if token.isalpha() and len(token) >= SPLIT_NAME_MIN_LETTERS:
+        return r"\s?".join(re.escape(letter) for letter in token)
+    return re.escape(token)
+
+
+def vocabulary_of(trackers: Iterable[Tracker] | None = None) -> list[str]:
+    """The names of ``trackers`` (default :data:`DEFAULT_TRACKERS`; the phrases of those with
+    ``inflect=False``: competitors, products) as written, each once, for a transcription's
+    ``vocabulary`` option. The ASR spells a name it was not told about as it hears it (on the
+    sample calls "Gong" became "long" and "Clari" "Clary": no tracker can find those); the local
+    engine puts these terms in the decoder's prompt."""
+    out: dict[str, None] = {}
+    for tracker in DEFAULT_TRACKERS if trackers is None else trackers:
+        if not tracker.inflect:
+            out.update((str(p).strip(), None) for p in tracker.phrases if str(p).strip())
+    return list(out)
 
 
 def competitor_tracker(names: Iterable[str] = DEFAULT_COMPETITORS, *, name: str = "competitors") -> Tracker:
