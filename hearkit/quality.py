@@ -12,7 +12,9 @@ measures and flags: :mod:`hearkit.engine.pipeline.quality`). Here it travels wit
   ``roles_guessed`` (warning, affects roles) when rep and customer of a call with two or more
   speakers rest only on who spoke first (``role_source`` ``inferred_first_speaker``: no greeting,
   caller cue or question pattern told them apart; on an outbound call the customer answers
-  first); and :func:`roles_set_by_user`, which drops the role doubts once a user sets the roles.
+  first) or on who asked more questions (``inferred_questions``: on a support call the customer
+  is the one asking); and :func:`roles_set_by_user`, which drops the role doubts once a user sets
+  the roles.
 * :func:`quality_view`: what the report, the dashboard and the CLI show: the trust level, one
   line per flag, and for each scorecard metric a flag makes unreliable the reason it is greyed.
 """
@@ -89,26 +91,40 @@ _LABELS_OF: dict[str, str] = {
 ROLE_FLAGS = frozenset({"roles_maybe_swapped", "roles_guessed"})
 """Flags that doubt which speaker is the rep; a user's own roles settle them."""
 
-_ROLES_GUESSED = QualityFlag(
-    code="roles_guessed",
-    meaning="rep and customer were guessed from who spoke first (no greeting, caller cue or question"
-    " pattern told them apart; on an outbound call the customer answers first): check them and set"
-    " them with hearkit remap --rep SPEAKER if they are swapped",
-    affects=["roles"],
-)
+_FIX_ROLES = "check them and set them with hearkit remap --rep SPEAKER if they are swapped"
+_ROLES_GUESSED = {
+    "inferred_first_speaker": QualityFlag(
+        code="roles_guessed",
+        meaning="rep and customer were guessed from who spoke first (no greeting, caller cue or question"
+        f" pattern told them apart; on an outbound call the customer answers first): {_FIX_ROLES}",
+        affects=["roles"],
+    ),
+    "inferred_questions": QualityFlag(
+        code="roles_guessed",
+        meaning="rep and customer were guessed from who asked more questions (no greeting or caller cue"
+        f" told them apart; on a support call the customer is the one asking): {_FIX_ROLES}",
+        affects=["roles"],
+    ),
+}
+GUESSED_ROLE_SOURCES = frozenset(_ROLES_GUESSED)
+"""``role_source`` values that are a guess (a ``roles_guessed`` flag on the call)."""
 
 
 def quality_columns(
-    results: Sequence[Result | None], guessed_roles: Sequence[bool] = ()
+    results: Sequence[Result | None], guessed_roles: Sequence[str | bool | None] = ()
 ) -> dict[str, list[str]]:
     """The three calls-frame columns (see the module text) for ``results`` in call order;
-    ``guessed_roles[i]``: call ``i``'s roles rest on who spoke first (adds ``roles_guessed``)."""
+    ``guessed_roles[i]``: the role source when call ``i``'s roles are a guess (one of
+    :data:`GUESSED_ROLE_SOURCES`; ``True`` means who spoke first), which adds ``roles_guessed``."""
     columns: dict[str, list[str]] = {name: [] for name in QUALITY_COLUMNS}
     for index, result in enumerate(results):
         quality = result.quality if result is not None else None
-        if quality is not None and index < len(guessed_roles) and guessed_roles[index]:
+        guess = guessed_roles[index] if index < len(guessed_roles) else None
+        if guess is True:
+            guess = "inferred_first_speaker"
+        if quality is not None and isinstance(guess, str) and guess in _ROLES_GUESSED:
             quality = quality.model_copy(deep=True)
-            quality.flags.append(_ROLES_GUESSED.model_copy())
+            quality.flags.append(_ROLES_GUESSED[guess].model_copy())
             quality.trust = trust_of(quality.flags)
         for name, value in quality_cells(quality).items():
             columns[name].append(value)
@@ -286,7 +302,7 @@ FLAG_WORDS: dict[str, str] = {
     "cut_short": "the file looks cut off",
     "coarse_rediarization": "speakers re-found from stored voice prints only",
     "fewer_voices_than_asked": "fewer voices than the count asked for",
-    "roles_guessed": "rep and customer guessed from who spoke first",
+    "roles_guessed": "rep and customer guessed (who spoke first or asked more)",
     "roles_set_by_user": "roles set by the user",
 }
 """A few plain words for each flag code, for narrow places (the CLI calls table); the flag's own

@@ -27,7 +27,13 @@ from pydantic import BaseModel, Field
 from hearkit.frames import CALL_ID
 from hearkit.locate import batch_output_of, callset_folder
 from hearkit.metrics import scorecards, speaker_stats
-from hearkit.quality import QUALITY_COLUMNS, blank_unmeasured, quality_columns, quality_of
+from hearkit.quality import (
+    GUESSED_ROLE_SOURCES,
+    QUALITY_COLUMNS,
+    blank_unmeasured,
+    quality_columns,
+    quality_of,
+)
 from hearkit.schema import Quality, Result
 from hearkit.summarize import summarize_calls
 from hearkit.summary import CallSummary
@@ -572,12 +578,9 @@ def analyze_calls(
     calls["top_keywords"] = pd.array(
         [", ".join(f"{k.word} ({k.count})" for k in keywords.get(c, [])) for c in ids], dtype="str"
     )
-    guessed_ids = (
-        {str(c) for c in turns.loc[turns["role_source"].astype(str) == "inferred_first_speaker", CALL_ID]}
-        if len(turns)
-        else set()
-    )
-    roles_guessed = [c in guessed_ids for c in ids]
+    guessed = turns.loc[turns["role_source"].astype(str).isin(GUESSED_ROLE_SOURCES)] if len(turns) else turns
+    guess_of = dict(zip(guessed[CALL_ID].astype(str), guessed["role_source"].astype(str), strict=True))
+    roles_guessed = [guess_of.get(str(c)) for c in ids]
     for name, values in quality_columns(results, roles_guessed).items():  # issue 20: the quality block
         calls[name] = pd.array(values, dtype="str")
     # "not measured" is NaN, never the 0 / 1 the arithmetic of one voice gives

@@ -208,6 +208,30 @@ def test_roles_from_who_spoke_first_are_flagged_until_a_user_sets_them() -> None
     assert analyze_calls({"c": result}, summaries=False).calls["trust"].iloc[0] == "not measured"
 
 
+def test_roles_from_who_asked_more_questions_are_flagged_as_a_guess() -> None:
+    """U4 finding 8: a support call cut after the greeting, where the customer asks (the
+    finding's own dialogue): the customer became the rep by question count, trust high, no flag."""
+    from hearkit.record import analyze_calls
+
+    result = diarized_mono(
+        [
+            ("speaker_0", "Yes, so why was I charged twice this month?"),
+            ("speaker_1", "Let me check that for you. I see two payments on the fifth."),
+            ("speaker_0", "Can you refund one of them? And how long does that take?"),
+            ("speaker_1", "Yes, I have issued the refund. It takes three to five days."),
+            ("speaker_0", "Okay. Will I get an email about it?"),
+            ("speaker_1", "You will get a confirmation email today."),
+        ],
+        words_have_speakers=False,
+    )
+    result["quality"] = {"trust": "high", "flags": []}
+    calls = analyze_calls({"support": result}, summaries=False).calls
+    row = calls.iloc[0]
+    assert set(turns(result)["role_source"]) == {"inferred_questions"}
+    assert row["trust"] == "medium" and row["quality_flags"] == "roles_guessed"
+    assert "asked more questions" in row["quality"]
+
+
 def test_greetings_from_both_sides_decide_nothing() -> None:
     result = diarized_mono(
         [("speaker_0", "thanks for calling acme"), ("speaker_1", "hi this is dana from globex")],
