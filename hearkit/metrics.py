@@ -50,17 +50,21 @@ speaker's overlapping or duplicated segments never count twice):
                                the rep never answers anybody
 ``questions_<role>``           question count, read from the text sentence by sentence (a
                                sentence ends at ``.?!``): one per sentence ending in ``?``; one
-                               per sentence ending in ``.``/``!`` that opens as a question (a wh-
-                               word with a verb, "how many", an inverted verb: "is there", "do
-                               you", "anything else"; the ASR often writes ``.`` there); in text
-                               without an end mark (the hosted API's, or a local turn's
-                               unpunctuated tail), one per question onset: a question word
-                               opening it, or a wh-word with a verb or an inverted verb inside
-                               it ("makes sense who else is involved"). A question asked by
+                               per sentence ending in ``.``/``!`` that opens as a question (an
+                               inverted verb with its subject: "is there", "do you", "could
+                               you"; a wh-word with a verb: "what would", "how many", "who
+                               else is"; "anything else"; the ASR often writes ``.`` there);
+                               in text without an end mark (the hosted API's, or a local turn's
+                               unpunctuated tail), one per such opening at its start and per
+                               wh-word + verb + subject, "how many", "who else", "is there",
+                               "do you", "are you" inside it ("makes sense who else is
+                               involved"). Not questions: "what we need is", "can do", "which
+                               is why", "did it yesterday". Errs low: a question asked by
                                intonation alone and written with ``.`` ("Forty two.") is
-                               missed, so the count is low rather than high: on the sample
-                               calls' stored local results 31 of the scripts' 37 questions
-                               (stereo; 30 mono), 26 with the ``?``-only rule this replaced.
+                               missed (on the sample calls' stored local results 31 of the
+                               scripts' 37 questions, stereo; 28 mono; 26 with the ``?``-only
+                               rule this replaced); errs high on a request written as a
+                               question ("Could you send it over." counts 1).
 ``words_<role>``/``wpm_<role>`` words spoken, and words / role talk time in minutes
 ``fillers_<role>``             filler words (um, uh, uhm, erm, er, ah, "you know", "i mean")
 ``filler_rate_<role>``         fillers per 100 words of the role
@@ -147,22 +151,37 @@ QUESTION_WORDS = (
     "was", "were", "can", "could", "would", "will", "should", "shall", "have", "has", "may", "might",
 )  # fmt: skip
 FILLER_PATTERN = r"(?i)\b(?:u+m+|u+h+|uhm|erm|er|ah|you know|i mean)\b"
-_SENTENCE_PATTERN = r"[^.?!]*[.?!]+|[^.?!]+$"
 _LEAD = r"(?:(?:and|so|but|okay|ok|well|then|also|now)\W+)?"
-_WH_VERB = (
-    r"(?:what|how|why|when|where|who|which)\s+(?:else\s+)?"
-    r"(?:is|are|was|were|do|does|did|can|could|would|will|should|has|have|many|much|long)\b"
+_SUBJECT = (
+    r"(?:you|we|they|i|he|she|there|the|a|an|your|our|my|his|her|their|anyone|anybody|someone|somebody"
+    r"|everyone|it|that|this)"
 )
-_INVERTED = (
-    r"(?:(?:is|are|was|were)\s+(?:there|you|we|they|it)"
-    r"|(?:do|can|could|would|will|should|shall|did)\s+(?:you|we|they|i)"
-    r"|(?:does|did|can|could|would|will)\s+(?:it|he|she|that|this)"
+_DO_SUBJECT = (
+    r"(?:you|we|they|i|he|she|the|your|our|my|his|her|their|anyone|anybody|someone|somebody|everyone)"
+)
+_START_FORMS = (
+    rf"(?:(?:is|are|was|were|can|could|would|will|should|shall|may|might|have|has)\s+{_SUBJECT}"
+    rf"|(?:do|does|did)\s+{_DO_SUBJECT}|does\s+(?:it|that|this)"  # not "did it": "Did it yesterday." answers
+    r"|(?:what|how|why|when|where)\s+(?:else\s+)?(?:is|are|was|were|do|does|did|can|could|would|will"
+    r"|should|has|have|many|much|long|about|if|kind|sort|time|happens|happened)"
+    r"|which\s+(?:one|of|do|does|did|can|could|would|will|should)"  # not "which is why"
+    r"|(?:who|whose)\s+(?:else\s+)?(?:is|are|was|were|do|does|did|can|could|would|will|should|has|have"
+    r"|needs|wants)"
     r"|anything\s+else)\b"
 )
-_QUESTION_START_PATTERN = rf"(?i)^\W*{_LEAD}(?:{_WH_VERB}|{_INVERTED})"
+"""How a question opens (at the start of a sentence): an inverted verb with its subject, a wh-word
+with a verb, "how many", "anything else". Not "what we need is", "can do", "which is why"."""
+_MID_FORMS = (
+    rf"(?:(?:what|how|why|when|where|which|who)\s+(?:else\s+)?(?:do|does|did|can|could|would|will|should)"
+    rf"\s+{_SUBJECT}"
+    r"|how\s+(?:many|much|long)|who\s+else|(?:is|are)\s+there|(?:do|can|could|would|will|should)\s+(?:you|we|they)"
+    r"|(?:are|were)\s+you|anything\s+else)\b"
+)
+"""Question forms that start a question inside unpunctuated text ("makes sense who else is involved")."""
+_QUESTION_START_PATTERN = rf"(?i)^\W*{_LEAD}{_START_FORMS}"
 """A sentence that opens as a question (for sentences the ASR closed with ``.`` or ``!``)."""
 _ONSET_FOLLOW = r"(?:\W+\w+){0,3}"  # an onset takes up to 3 more words: "how do you" is one
-_ONSETS = rf"{_LEAD}(?:{'|'.join(QUESTION_WORDS)})\b|\b{_WH_VERB}|\b{_INVERTED}){_ONSET_FOLLOW}"
+_ONSETS = rf"{_LEAD}{_START_FORMS}|\b{_MID_FORMS}){_ONSET_FOLLOW}"
 _QUESTION_ONSET_PATTERN = rf"(?i)(?:^\W*{_ONSETS}"
 """Question onsets in text without end marks (unpunctuated ASR text)."""
 _ARROW_ONSET_PATTERN = rf"(?i)(?:\x01\W*{_ONSETS}"
@@ -170,8 +189,8 @@ _ARROW_ONSET_PATTERN = rf"(?i)(?:\x01\W*{_ONSETS}"
 _ASKED_PATTERN = r"[.!]*\?[.?!]*"
 """The end marks of a sentence ending in ``?`` (one per run: ``?!`` is one question)."""
 _MAYBE_CLOSED_QUESTION = (
-    rf"(?i)(?:^|[.?!])\W*{_LEAD}(?:what|how|why|when|where|who|which|is|are|was|were|do|does|did|can"
-    r"|could|would|will|should|shall|anything)\W[^.?!]*[.!]"
+    rf"(?i)(?:^|[.?!])\W*{_LEAD}(?:what|how|why|when|where|who|whose|which|is|are|was|were|do|does|did|can"
+    r"|could|would|will|should|shall|may|might|have|has|anything)\W[^.?!]*[.!]"
 )
 """A quick superset of the next pattern (no word boundaries: a fast automaton) to pick its turns."""
 _CLOSED_QUESTION_PATTERN = rf"(?i)(?:^|(?<=[.?!])){_QUESTION_START_PATTERN.removeprefix('(?i)^')}[^.?!]*[.!]"

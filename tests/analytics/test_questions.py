@@ -53,6 +53,16 @@ def _rep_questions(*texts: str) -> int:
         ("Got it. And what happens when a deal slips? How do you find out why", 2),
         ("That sounds painful. How many reps are on the team right now?", 1),
         ("We plan our tools in January, so ideally something before and", 0),
+        # Statements that open like questions (U4 finding 12), and questions written with ".".
+        ("Did it yesterday.", 0),
+        ("Which is why we called.", 0),
+        ("what we need is a discount", 0),
+        ("can do", 0),
+        ("Let me explain what is included before you decide", 0),
+        ("Is that right.", 1),
+        ("Does that change the price.", 1),
+        ("what about the price", 1),
+        ("What a great idea. How nice of you. Who knows. Why not.", 0),
     ],
 )
 def test_question_count_of_a_turn(text: str, expected: int) -> None:
