@@ -342,7 +342,9 @@ class Worker:
 
     def _claim_pool_of(self, first: JobRow) -> list[JobRow]:
         """Queued jobs claimed to run with ``first`` (up to ``pool_calls`` in all): uploads with
-        ``channel: true`` and the same vocabulary, never tried before."""
+        ``channel: true`` and the same vocabulary, never tried before, of the same project. Calls of
+        different projects never share a window: a word at the edge of a packed piece could go to
+        the wrong call, and one customer's words must not reach another's transcript."""
         if self._stopping or not self._pools(first):
             return []
 
@@ -350,6 +352,7 @@ class Worker:
             return (
                 job.status == "queued"
                 and job.attempts == 0
+                and job.project_id == first.project_id
                 and bool(job.params.get("channel"))
                 and bool(job.audio_path)
                 and job.params.get("vocabulary") == first.params.get("vocabulary")

@@ -12,7 +12,7 @@ import pytest
 
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.schema import Result
-from tests.engine.conftest import client_of, start_engine, wait_job
+from tests.engine.conftest import client_of, sandbox_key, start_engine, wait_job
 from tests.engine.transcribers import POOL_HOLD_ENV, POOL_LOG_ENV
 from tests.pipeline.conftest import write_wav
 from tests.pipeline.test_pooling import _cut, _longest_miss, _norm, _placed, _truth
@@ -113,6 +113,35 @@ def test_pool_calls_1_runs_every_job_alone(
     stereo = audio["stereo4"].read_bytes()
     jobs = _queue_then_run(tmp_path, [("a", stereo), ("b", stereo)], pool_calls=1)
     assert log.read_text().splitlines() == ["a", "b"]
+    assert all(job["status"] == "completed" for job in jobs.values())
+
+
+def test_jobs_of_different_projects_are_never_pooled_together(
+    tmp_path: Path, audio: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "pools.log"
+    monkeypatch.setenv(POOL_LOG_ENV, str(log))
+    data = tmp_path / "data"
+    stereo = audio["stereo4"].read_bytes()
+    ids: dict[str, str] = {}
+    with start_engine(data, transcriber=POOLING, run_jobs=False) as queueing:
+        other = sandbox_key(queueing)  # a test key in a project of its own
+        with client_of(queueing) as mine, client_of(queueing, other) as theirs:
+            for call_id, http in (("a", mine), ("x", theirs), ("b", mine), ("y", theirs), ("c", mine)):
+                response = http.post(
+                    JOBS, files={"audio": stereo}, data={"call_id": call_id, "channel": "true"}
+                )
+                ids[call_id] = response.json()["job_id"]
+    with (
+        start_engine(data, transcriber=POOLING, executor="process", pool_calls=4) as running,
+        client_of(running) as mine,
+        client_of(running, other) as theirs,
+    ):
+        jobs = {
+            call_id: wait_job(theirs if call_id in "xy" else mine, job_id, timeout=120).json()
+            for call_id, job_id in ids.items()
+        }
+    assert log.read_text().splitlines() == ["a b c", "x y"]
     assert all(job["status"] == "completed" for job in jobs.values())
 
 
