@@ -6,9 +6,10 @@ boundaries (``"follow up"`` matches the words ``Follow-up,``), with simple infle
 its ``patterns`` as regular expressions over the same normalized text. A match never spans two
 turns. ``role`` limits a tracker to one role's speech.
 
-Normalized text: each word lower-cased, hyphens and slashes become spaces, punctuation other than
-a leading ``$``, a trailing ``%``, apostrophes and decimal points inside numbers is dropped,
-thousands separators are removed (``$1,200`` → ``$1200``).
+Normalized text: each word lower-cased, typographic apostrophes (’) read as ``'``, hyphens and
+slashes become spaces, punctuation other than a leading ``$``, a trailing ``%``, apostrophes and
+decimal points inside numbers is dropped, thousands separators are removed (``$1,200`` →
+``$1200``).
 
 All calls are matched at once: the normalized words of every call are joined into one string
 (with a separator at every turn boundary) and each tracker is one compiled regular expression
@@ -61,12 +62,22 @@ _NUM_PHRASE = rf"{_NUM_WORD}(?:\s(?:and\s)?{_NUM_WORD})*"
 _CURRENCY = r"(?:dollars?|bucks|usd|euros?|pounds?)"
 _UNIT = r"(?:seat|user|license|licence|month|year|agent|minute)s?"
 
+_AFTER_AMOUNT = (
+    "(?:(?<=\\d )|"
+    + "|".join(
+        rf"(?<=\b{w} )"
+        for w in (*_NUMBER_WORDS, "dollar", "dollars", "bucks", "usd", "euro", "euros", "pound", "pounds")
+    )
+    + ")"
+)
 MONEY_PATTERNS = (
     r"\$\d+(?:\.\d+)?(?:\s?[km])?",  # $40, $40.50, $1200, $5k
     rf"\d+(?:\.\d+)?\s?(?:k\s)?{_CURRENCY}",  # 40 dollars, 40 bucks
     rf"{_NUM_PHRASE}\s{_CURRENCY}",  # forty dollars, thirty four dollars
     rf"per\s{_UNIT}",  # per seat, per user, per month
-    r"(?:a|each)\s(?:seat|user|license|licence|month|year)",  # a seat, a month
+    # "a month" right after an amount (500 a month, forty dollars a seat): alone it is a time ("a
+    # month ago", "once a month"). The amount is its own hit, as before.
+    rf"{_AFTER_AMOUNT}(?:a|each)\s(?:seat|user|license|licence|month|year)",
 )
 
 DEFAULT_COMPETITORS = ("Gong", "Chorus", "Salesloft", "Outreach", "Clari", "Avoma", "Fireflies", "Revenue.io")
@@ -221,14 +232,16 @@ def default_trackers(competitors: Iterable[str] = DEFAULT_COMPETITORS) -> tuple[
     )  # fmt: skip
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"})
 _STRIP_RE = re.compile(r"[^\w$%'.\s]")
 _DOT_RE = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3})")
 
 
 def normalize_text(text: str) -> str:
-    """Lower-case ``text`` and drop punctuation the way tracker matching sees it."""
-    text = _THOUSANDS_RE.sub("", text.lower())
+    """Lower-case ``text`` and drop punctuation the way tracker matching sees it. Typographic
+    apostrophes (’ ‘ ʼ ′) are ``'``: a phrase pasted from a document finds the ASR's ``I'm``."""
+    text = _THOUSANDS_RE.sub("", text.lower().translate(_APOSTROPHES))
     text = re.sub(r"[-/–—]", " ", text)
     text = _DOT_RE.sub(" ", _STRIP_RE.sub(" ", text))
     text = re.sub(r"(?<=\w)\$|\$(?!\d)", " ", text)
