@@ -81,9 +81,11 @@ talk may be the rep's or the customer's.
 Bad input, and what happens (each counted in ``flags``, a comma-separated column):
 
 * ``nan_times``: a turn with a NaN or infinite ``start`` or ``end`` (or one that is no number)
-  is dropped. In a call of no given duration, a turn ending past :data:`MAX_CALL_SECONDS` (24 h)
-  is a ``ValueError``: those are milliseconds or clock times, and every metric would be off by
-  that factor (with a duration, such turns are clipped to it: ``clipped``).
+  is dropped. Timedelta columns are read as their total seconds; clock text ("00:05") is a
+  ``ValueError`` saying how to convert it (every turn was dropped as no number). In a call of no
+  given duration, a turn ending past :data:`MAX_CALL_SECONDS` (24 h) is a ``ValueError``: those
+  are milliseconds or clock times, and every metric would be off by that factor (with a
+  duration, such turns are clipped to it: ``clipped``).
 * ``end_before_start``: ``end < start`` → ``end`` is clipped to ``start`` (zero length).
 * ``clipped``: a negative start is clipped to 0; times beyond the given call duration are
   clipped to it.
@@ -470,8 +472,8 @@ def _prepare(
     if turns[CALL_ID].isna().any():
         raise ValueError("turns has rows without call_id; fill call_id before computing metrics")
     call_id = turns[CALL_ID].astype("str")
-    start = pd.to_numeric(turns["start"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    end = pd.to_numeric(turns["end"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    start = _seconds(turns["start"], "start")
+    end = _seconds(turns["end"], "end")
     speaker = _speaker_column(turns)
     missing_speaker = speaker.isna().to_numpy()
     if missing_speaker.any():
@@ -555,6 +557,27 @@ def _prepare(
         spk_role=spk_role,
         spk_group=group,
     )
+
+
+_CLOCK_TEXT = r"^\s*\d{1,3}:\d{2}(?::\d{2})?(?:\.\d+)?\s*$"
+
+
+def _seconds(column: pd.Series, name: str) -> FloatArray:  # type: ignore[type-arg]
+    """A time column as float seconds: numbers (or numeric text) as they are, Timedeltas by their
+    total seconds; clock text ("00:05", "1:02:03") is refused with the conversion to make (it was
+    dropped as no number: an empty ``no_talk`` call)."""
+    if pd.api.types.is_timedelta64_dtype(column):
+        return np.asarray(column.dt.total_seconds(), dtype=np.float64)
+    if not pd.api.types.is_numeric_dtype(column):
+        text = column[column.notna()].astype("str")
+        clock = text[text.str.match(_CLOCK_TEXT)]
+        if len(clock):
+            raise ValueError(
+                f"turns '{name}' holds clock text such as {clock.iloc[0]!r}, not seconds: convert it first,"
+                f" e.g. turns['{name}'] = pd.to_timedelta(turns['{name}'].where("
+                f"turns['{name}'].str.count(':') == 2, '00:' + turns['{name}'])).dt.total_seconds()"
+            )
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _speaker_column(turns: pd.DataFrame) -> pd.Series:  # type: ignore[type-arg]
