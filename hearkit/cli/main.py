@@ -36,6 +36,12 @@ for _module in (analysis, report, jobs, serve, batch, notebooks, remap):
 
 
 def _stop_like_ctrl_c(signum: int, frame: FrameType | None) -> None:
+    # Through the SIGINT handler in force (asyncio's cancels the running task cleanly; raising
+    # KeyboardInterrupt here could land inside the event loop's own callbacks).
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler) and handler is not _stop_like_ctrl_c:
+        handler(signal.SIGINT, frame)
+        return
     raise KeyboardInterrupt
 
 
