@@ -145,7 +145,7 @@ def quality_cells(quality: Quality | None) -> dict[str, str]:
 def unmeasured_columns(quality: Quality | None, columns: Sequence[str]) -> list[str]:
     """The metric ``columns`` an ``unreliable`` flag of ``quality`` says were not measured (e.g.
     ``one_voice``: a two-party call where one voice was found has no rep or customer talk ratio);
-    the analysis stores NaN there, not the 0 or 1 the arithmetic would give."""
+    the analysis stores NaN (counts: NA) there, not the 0 or 1 the arithmetic would give."""
     if quality is None:
         return []
     prefixes = tuple(
@@ -159,13 +159,24 @@ def unmeasured_columns(quality: Quality | None, columns: Sequence[str]) -> list[
 
 
 def blank_unmeasured(calls: pd.DataFrame, qualities: Mapping[Hashable, Quality | None]) -> None:
-    """Set NaN, in place, in the float columns of the ``calls`` rows (index label → the row's
-    quality block) that :func:`unmeasured_columns` says were not measured."""
-    floats = [c for c in calls.columns if pd.api.types.is_float_dtype(calls[c])]
+    """Set "not measured", in place, in the numeric columns of the ``calls`` rows (index label →
+    the row's quality block) that :func:`unmeasured_columns` says were not measured: NaN in float
+    columns, NA in count columns (an ``int64`` one becomes the nullable ``Int64`` first; a one-voice
+    call's "0 interruptions" or "4 switches" entered means and cohort intervals as measurements)."""
+    numeric = [
+        c
+        for c in calls.columns
+        if pd.api.types.is_numeric_dtype(calls[c]) and not pd.api.types.is_bool_dtype(calls[c])
+    ]
     for label, quality in qualities.items():
-        blank = unmeasured_columns(quality, floats)
-        if blank:
-            calls.loc[label, blank] = np.nan
+        blank = unmeasured_columns(quality, numeric)
+        for column in blank:
+            if not pd.api.types.is_float_dtype(calls[column]):
+                if not isinstance(calls[column].dtype, pd.Int64Dtype):
+                    calls[column] = calls[column].astype("Int64")
+                calls.loc[label, column] = pd.NA
+            else:
+                calls.loc[label, column] = np.nan
 
 
 def roles_set_by_user(quality: Quality) -> Quality:
