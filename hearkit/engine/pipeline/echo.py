@@ -21,10 +21,12 @@ Definitions (20 ms frames, the frames of :func:`~hearkit.engine.pipeline.vad.ene
   explained by it.
 * **Explained share** of a frame: 1 − (energy left after subtracting the echo predicted from the
   other channel) / (the frame's energy on this channel).
-* **Echo frame**: this channel is voice-active (energy detector), the other channel is voice-active
-  and at least :data:`ECHO_LEVEL_DB` dB louder, and at least :data:`ECHO_EXPLAINED` of the frame's
-  energy is explained by the other channel. A frame where this party really speaks over the other
-  (a "yes" said over the rep) is not explained by the other channel's voice, so it is not echo.
+* **Echo frame**: this channel is voice-active (energy detector) while the other's voice is heard
+  (the other channel voice-active in a frame the echo path reads), the loudest of those frames of
+  the other channel is at least :data:`ECHO_LEVEL_DB` dB louder, and at least
+  :data:`ECHO_EXPLAINED` of the frame's energy is explained by the other channel. A frame where
+  this party really speaks over the other (a "yes" said over the rep) is not explained by the other
+  channel's voice, so it is not echo.
 * **Echo run**: consecutive echo frames (pauses of this channel in between included), at least
   :data:`MIN_ECHO_RUN_S` long. Echo runs are cut out of the channel's speech regions (a margin of
   :data:`ECHO_MARGIN_S` is left next to this party's own voice), and what is left of a region is
