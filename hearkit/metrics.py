@@ -66,7 +66,11 @@ speaker's overlapping or duplicated segments never count twice):
                                rule this replaced); errs high on a request written as a
                                question ("Could you send it over." counts 1).
 ``words_<role>``/``wpm_<role>`` words spoken, and words / role talk time in minutes
-``fillers_<role>``             filler words (um, uh, uhm, erm, er, ah, "you know", "i mean")
+``fillers_<role>``             filler words: um, uh, uhm, erm, er, ah (not "uh-huh", a
+                               backchannel; not the capitals "ER"), and "you know", "i mean"
+                               when set off by an end mark or comma after them ("you know, it's
+                               fine"; not "do you know the price", "I mean it"; so unpunctuated
+                               text counts them only at a turn's end)
 ``filler_rate_<role>``         fillers per 100 words of the role
 =============================  ===================================================================
 
@@ -107,6 +111,9 @@ Bad input, and what happens (each counted in ``flags``, a comma-separated column
 * A ``durations`` key that is no call of the turns (nor of ``calls``) is a ``ValueError`` naming
   it and the calls there are (a typo'd key made a phantom ``no_talk`` call).
 * ``duration_from_turns``: no duration given; the last turn end is used.
+* ``no_end_marks``: a call of 20 words or more without a single ``.?!`` (the hosted API's text):
+  the question and filler counts rest on the word rules for unpunctuated text (``questions``
+  may be low: a question that opens mid-turn without one of its forms is missed).
 """
 
 from __future__ import annotations
@@ -152,7 +159,15 @@ QUESTION_WORDS = (
     "what", "how", "why", "when", "where", "who", "which", "whose", "do", "does", "did", "are", "is",
     "was", "were", "can", "could", "would", "will", "should", "shall", "have", "has", "may", "might",
 )  # fmt: skip
-FILLER_PATTERN = r"(?i)\b(?:u+m+|u+h+|uhm|erm|er|ah|you know|i mean)\b"
+FILLER_PATTERN = (
+    r"(?i:\b(?:u+m+|u+h+|uhm|erm|ah)\b)|\b(?:er|Er)\b"  # "er" and "Er", not "ER" (the ER team)
+    r"|(?i:(?:^|[^\w'])(?:you know|i mean)\s*(?:[,.!?;]|$))"  # set off: "you know, it's fine"
+)
+"""Filler words, less :data:`_NOT_FILLER_PATTERN`'s matches (RE2 syntax: counted on Arrow's engine)."""
+_NOT_FILLER_PATTERN = (
+    r"(?i:\bu+h+[-\s]+huh\b)"  # "uh-huh": a backchannel
+    r"|(?i:\b(?:do|did|if)\s+(?:you know|i mean)\s*(?:[,.!?;]|$))"  # "do you know?"
+)
 _LEAD = r"(?:(?:and|so|but|okay|ok|well|then|also|now)\W+)?"
 _SUBJECT = (
     r"(?:you|we|they|i|he|she|there|the|a|an|your|our|my|his|her|their|anyone|anybody|someone|somebody"
@@ -164,6 +179,7 @@ _DO_SUBJECT = (
 _START_FORMS = (
     rf"(?:(?:is|are|was|were|can|could|would|will|should|shall|may|might|have|has)\s+{_SUBJECT}"
     rf"|(?:do|does|did)\s+{_DO_SUBJECT}|does\s+(?:it|that|this)"  # not "did it": "Did it yesterday." answers
+    r"|(?:what|how|who|when|where|why)'s"
     r"|(?:what|how|why|when|where)\s+(?:else\s+)?(?:is|are|was|were|do|does|did|can|could|would|will"
     r"|should|has|have|many|much|long|about|if|kind|sort|time|happens|happened)"
     r"|which\s+(?:one|of|do|does|did|can|could|would|will|should)"  # not "which is why"
@@ -177,12 +193,14 @@ _MID_FORMS = (
     rf"(?:(?:what|how|why|when|where|which|who)\s+(?:else\s+)?(?:do|does|did|can|could|would|will|should)"
     rf"\s+{_SUBJECT}"
     r"|how\s+(?:many|much|long)|who\s+else|(?:is|are)\s+there|(?:do|can|could|would|will|should)\s+(?:you|we|they)"
-    r"|(?:are|were)\s+you|anything\s+else)\b"
+    r"|(?:are|were)\s+you|(?:have|has)\s+(?:you|we|they)|anything\s+else"
+    r"|(?:what|how|who|when|where|why)(?:'s|\s+is|\s+are)\s+(?:the|your|our|a|an|it|that|this|going|up|wrong"
+    r"|happening|best|easiest|next))\b"
 )
 """Question forms that start a question inside unpunctuated text ("makes sense who else is involved")."""
 _QUESTION_START_PATTERN = rf"(?i)^\W*{_LEAD}{_START_FORMS}"
 """A sentence that opens as a question (for sentences the ASR closed with ``.`` or ``!``)."""
-_ONSET_FOLLOW = r"(?:\W+\w+){0,3}"  # an onset takes up to 3 more words: "how do you" is one
+_ONSET_FOLLOW = r"(?:\W+\w+){0,2}"  # an onset takes up to 2 more words: "how do you" is one
 _ONSETS = rf"{_LEAD}{_START_FORMS}|\b{_MID_FORMS}){_ONSET_FOLLOW}"
 _QUESTION_ONSET_PATTERN = rf"(?i)(?:^\W*{_ONSETS}"
 """Question onsets in text without end marks (unpunctuated ASR text)."""
@@ -229,9 +247,13 @@ DATA_FLAG_WORDS: dict[str, str] = {
     "no_rep_or_customer": "no speaker is the rep or the customer: talk ratios not measured; name them"
     " rep and customer (analyze_calls(roles=...), or hearkit remap OUT --call ID --rep SPEAKER)",
     "duration_from_turns": "call length taken from the last turn",
+    "no_end_marks": "a transcript without punctuation: questions counted from question words (may be low),"
+    " 'you know'/'i mean' fillers only at turn ends",
 }
 """Plain words for each data flag of the ``flags`` column (see the module text), for readers."""
 _FLAG_NAMES = tuple(DATA_FLAG_WORDS)
+_NO_END_MARKS_MIN_WORDS = 20
+"""A call of at least this many words with no ``.?!`` anywhere is flagged ``no_end_marks``."""
 _NO_ROLE = frozenset({"unknown", "", "nan", "none", "<na>"})
 """Role values (stripped, lower case) that say a speaker has no role (a missing one becomes ``unknown``)."""
 MAX_CALL_SECONDS = 24 * 3600.0
@@ -849,7 +871,12 @@ def _compute(
     # Text metrics.
     text = prep.text
     questions_turn = _question_counts(text)
-    fillers_turn = text.str.count(FILLER_PATTERN).to_numpy(dtype=np.float64, na_value=0.0)
+    marked = text.str.contains(r"[.?!]", regex=True).to_numpy(dtype=bool, na_value=False)
+    call_words = _sum_by(prep.call, prep.n_words, minlength=n_calls)
+    unmarked = (_sum_by(prep.call, marked.astype(np.float64), minlength=n_calls) == 0) & (
+        call_words >= _NO_END_MARKS_MIN_WORDS
+    )
+    fillers_turn = _filler_counts(text)
     questions = _sum_by(prep.spk, questions_turn, minlength=n_spk)
     fillers = _sum_by(prep.spk, fillers_turn, minlength=n_spk)
     n_words = _speaker_words(prep, words, n_spk)
@@ -929,6 +956,7 @@ def _compute(
     flags["self_overlap"] = (self_overlap > 1e-9).astype(np.int64)
     flags["single_speaker"] = ((spk_count == 1) & ~no_talk).astype(np.int64)
     flags["no_talk"] = no_talk.astype(np.int64)
+    flags["no_end_marks"] = unmarked.astype(np.int64)
     flags.update(roles)
 
     out: dict[str, Any] = {
@@ -993,6 +1021,16 @@ def _question_counts(text: pd.Series) -> FloatArray:  # type: ignore[type-arg]
         onsets = pc.count_substring_regex(pa.array(tail, type=pa.string()), _ARROW_ONSET_PATTERN)
         total[open_tail] += np.asarray(onsets.to_numpy(zero_copy_only=False), dtype=np.float64)
     return total
+
+
+def _filler_counts(text: pd.Series) -> FloatArray:  # type: ignore[type-arg]
+    """Fillers per turn (module docstring): :data:`FILLER_PATTERN` matches less
+    :data:`_NOT_FILLER_PATTERN`'s, both counted by Arrow's RE2 engine (lookarounds made pandas use
+    Python's, 25× slower)."""
+    arrow = pa.array(text, type=pa.string())
+    found = pc.count_substring_regex(arrow, FILLER_PATTERN).to_numpy(zero_copy_only=False)
+    not_fillers = pc.count_substring_regex(arrow, _NOT_FILLER_PATTERN).to_numpy(zero_copy_only=False)
+    return np.maximum(np.asarray(found, dtype=np.float64) - np.asarray(not_fillers, dtype=np.float64), 0.0)
 
 
 def _longest_monologue(

@@ -95,7 +95,15 @@ def reference_metrics(truth: dict[str, Any]) -> dict[str, Any]:
         words[t["role"]] = words.get(t["role"], 0) + len(tokens)
         questions[t["role"]] = questions.get(t["role"], 0) + t["text"].count("?")
         n_fill = sum(1 for w in tokens if w in FILLER_WORDS)
-        n_fill += sum(1 for pair in itertools.pairwise(tokens) if pair in FILLER_BIGRAMS)
+        # "you know" / "i mean" set off: punctuation right after them, and not after "do"/"did"/"if".
+        raw = t["text"].split()
+        n_fill += sum(
+            1
+            for i, pair in enumerate(itertools.pairwise(tokens))
+            if pair in FILLER_BIGRAMS
+            and (i + 2 == len(raw) or not raw[i + 1][-1].isalnum())
+            and (i == 0 or tokens[i - 1] not in {"do", "did", "if"})
+        )
         fillers[t["role"]] = fillers.get(t["role"], 0) + n_fill
 
     return {
