@@ -7,7 +7,7 @@ its ``patterns`` as regular expressions over the same normalized text. A match n
 turns. ``role`` limits a tracker to one role's speech.
 
 Normalized text: each word lower-cased, typographic apostrophes (’) read as ``'``, hyphens and
-slashes become spaces, punctuation other than a leading ``$``, a trailing ``%``, apostrophes and
+slashes become spaces, punctuation other than a leading ``$``/``£``/``€``, a trailing ``%``, apostrophes and
 decimal points inside numbers is dropped, thousands separators are removed (``$1,200`` →
 ``$1200``).
 
@@ -59,7 +59,7 @@ _NUMBER_WORDS = (
 )  # fmt: skip
 _NUM_WORD = "(?:" + "|".join(_NUMBER_WORDS) + ")"
 _NUM_PHRASE = rf"{_NUM_WORD}(?:\s(?:and\s)?{_NUM_WORD})*"
-_CURRENCY = r"(?:dollars?|bucks|usd|euros?|pounds?)"
+_CURRENCY = r"(?:dollars?|bucks|usd|eur|euros?|gbp|pounds?|cents?|pence|quid)"
 _UNIT = r"(?:seat|user|license|licence|month|year|agent|minute)s?"
 
 _AFTER_AMOUNT = (
@@ -71,7 +71,8 @@ _AFTER_AMOUNT = (
     + ")"
 )
 MONEY_PATTERNS = (
-    r"\$\d+(?:\.\d+)?(?:\s?[km])?",  # $40, $40.50, $1200, $5k
+    r"[$£€]\d+(?:\.\d+)?(?:\s?[km])?",  # $40, $40.50, $1200, $5k, £30, €40
+    r"(?:usd|eur|gbp)\s?\d+(?:\.\d+)?(?:\s?[km])?",  # USD 500
     rf"\d+(?:\.\d+)?\s?(?:k\s)?{_CURRENCY}",  # 40 dollars, 40 bucks
     rf"{_NUM_PHRASE}\s{_CURRENCY}",  # forty dollars, thirty four dollars
     rf"per\s{_UNIT}",  # per seat, per user, per month
@@ -141,7 +142,7 @@ class Tracker:
             raise ValueError(f"tracker {self.name!r} has no phrases or patterns")
         # Longest alternatives first, so a longer phrase wins over its prefix.
         alternatives.sort(key=len, reverse=True)
-        regex = r"(?<![\w$])(?:" + "|".join(alternatives) + r")(?![\w%])"
+        regex = r"(?<![\w$£€])(?:" + "|".join(alternatives) + r")(?![\w%])"
         object.__setattr__(self, "_regex", re.compile(regex))
 
     @property
@@ -233,7 +234,7 @@ def default_trackers(competitors: Iterable[str] = DEFAULT_COMPETITORS) -> tuple[
 
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"})
-_STRIP_RE = re.compile(r"[^\w$%'.\s]")
+_STRIP_RE = re.compile(r"[^\w$£€%'.\s]")
 _DOT_RE = re.compile(r"(?<!\d)\.|\.(?!\d)")
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3})")
 
@@ -244,7 +245,7 @@ def normalize_text(text: str) -> str:
     text = _THOUSANDS_RE.sub("", text.lower().translate(_APOSTROPHES))
     text = re.sub(r"[-/–—]", " ", text)
     text = _DOT_RE.sub(" ", _STRIP_RE.sub(" ", text))
-    text = re.sub(r"(?<=\w)\$|\$(?!\d)", " ", text)
+    text = re.sub(r"(?<=\w)[$£€]|[$£€](?!\d)", " ", text)
     text = re.sub(r"%(?=\w)|(?<!\d)%", " ", text)
     text = re.sub(r"(?<!\w)'|'(?!\w)", " ", text)
     return " ".join(text.split())

@@ -53,3 +53,19 @@ def test_search_with_a_typographic_apostrophe() -> None:
     assert len(plain) >= 2  # sample calls 01, 02, 07 ("I'll send you …")
     curly = calls.search("I’ll send")
     assert curly[["call_id", "start"]].values.tolist() == plain[["call_id", "start"]].values.tolist()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("It's £30.", ["£30."]),
+        ("It's €40 per user.", ["€40", "per user."]),
+        ("USD 500.", ["USD 500."]),
+        ("It costs 99 cents.", ["costs", "99 cents."]),
+        ("£30 a seat", ["£30", "a seat"]),
+        ("It's $34.", ["$34."]),
+    ],
+)
+def test_pounds_euros_and_currency_codes_are_money(sentence: str, expected: list[str]) -> None:
+    """U4 finding 20: only the dollar sign was money ("It's £30." gave no pricing hit)."""
+    assert [phrase for tracker, phrase in _hits(sentence) if tracker == "pricing"] == expected
