@@ -32,8 +32,8 @@ from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline.asr import RecognizedWord
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
 from hearkit.engine.pipeline.echo import drop_echo_words, drop_other_party, echo_frames
-from hearkit.engine.pipeline.quality import speaker_shares
-from hearkit.engine.pipeline.vad import energy_activity, energy_regions, speech_regions, union
+from hearkit.engine.pipeline.quality import BLEED_MAX, speaker_shares
+from hearkit.engine.pipeline.vad import energy_activity, energy_regions, speech_regions, total_speech, union
 from hearkit.record import analyze_call
 from hearkit.schema import JobCreateParams, Result
 
@@ -42,8 +42,10 @@ START, SECONDS = 60.0, 40.0
 FRAME = 320  # 20 ms
 
 
-def aws_legs(realdata: Path, call: str = "49") -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    a, b = int(START * SAMPLE_RATE), int((START + SECONDS) * SAMPLE_RATE)
+def aws_legs(
+    realdata: Path, call: str = "49", start: float = START
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    a, b = int(start * SAMPLE_RATE), int((start + SECONDS) * SAMPLE_RATE)
     agent, caller = (
         decode_audio(realdata / "aws_lca_calls" / f"Auto_Repairs_{call}_UTC_{leg}.wav").samples[0][a:b]
         for leg in ("agent", "caller")
@@ -129,6 +131,24 @@ def test_the_echo_is_subtracted_from_the_customers_channel_and_a_clean_call_left
     kept = drop_other_party(clean, regions, [energy_activity(x) for x in clean])
     assert np.array_equal(clean, before)
     assert kept == regions  # no region of the clean legs is dropped
+
+
+def bleed_share(samples: npt.NDArray[np.float32]) -> float:
+    """Seconds of a channel's speech regions dropped / seconds of its regions, the larger channel's
+    (``Quality.bleed_share``'s definition)."""
+    raw = raw_regions(samples)
+    kept = drop_other_party(samples, raw, [energy_activity(x) for x in samples])
+    return max(1 - total_speech(k) / total_speech(r) for k, r in zip(kept, raw, strict=True) if r)
+
+
+def test_an_echo_on_a_call_where_the_rep_talks_little_still_raises_the_flag(realdata: Path) -> None:
+    # AWS call 40's first 40 s: the rep holds ~20 % of the talk (the legs' truth), so the echo is ~20 %
+    # of the customer's channel
+    rep, customer = aws_legs(realdata, "40", 0.0)
+    seconds = [sum(b - a for a, b, _ in channel_truth(leg, "leg")) for leg in (rep, customer)]
+    assert seconds[0] / sum(seconds) < 0.25
+    assert bleed_share(with_echo(rep, customer, 0.1)) > BLEED_MAX
+    assert bleed_share(with_echo(rep, customer, 0.0)) < BLEED_MAX
 
 
 def test_a_word_repeated_quietly_at_the_same_time_is_dropped_and_a_reply_over_it_kept() -> None:
