@@ -246,15 +246,30 @@ def view_of(quality: Quality | None, columns: Sequence[str] = ()) -> QualityView
     if quality is None:
         return QualityView(trust=NOT_MEASURED)
     lines = [QualityLine(f.code, f.severity, f.meaning) for f in quality.flags]
-    greyed: dict[str, str] = {}
-    for flag in quality.flags:
-        if flag.severity == "info":
-            continue
+    # Every flag that affects a column, the gravest first and a roles doubt before a coverage doubt
+    # (a swapped rep and customer changes whose number it is): "roles_maybe_swapped,
+    # unattributed_speech: roles_maybe_swapped — …; unattributed_speech — …". Only the first had
+    # been named, so "rep talk ratio 63.7% (unattributed_speech)" hid that 63.7 % was the customer's.
+    ranked = sorted(
+        (f for f in quality.flags if f.severity != "info"),
+        key=lambda f: (f.severity != "unreliable", "roles" not in f.affects),
+    )
+    reasons: dict[str, list[QualityFlag]] = {}
+    for flag in ranked:
         prefixes = tuple(p for a in flag.affects for p in _AFFECTED_METRICS.get(a, ()))
         for column in columns:
-            if column not in greyed and column.startswith(prefixes):
-                greyed[column] = f"{flag.code}: {flag.meaning}"
+            if prefixes and column.startswith(prefixes):
+                reasons.setdefault(column, []).append(flag)
+    greyed = {column: _reason(flags) for column, flags in reasons.items()}
     return QualityView(trust=quality.trust, lines=lines, greyed=greyed)
+
+
+def _reason(flags: Sequence[QualityFlag]) -> str:
+    """``code: meaning`` for one flag; ``code1, code2: code1 — meaning1; code2 — meaning2`` for more
+    (the text before the first colon names them all, as the report card's parenthesis shows it)."""
+    if len(flags) == 1:
+        return f"{flags[0].code}: {flags[0].meaning}"
+    return ", ".join(f.code for f in flags) + ": " + "; ".join(f"{f.code} — {f.meaning}" for f in flags)
 
 
 def grey_metrics(
