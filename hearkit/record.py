@@ -739,15 +739,19 @@ def _keyword_counts(text: pa.Array, calls: npt.NDArray[np.int64], n: int) -> pd.
 
 
 def labelled_transcript(turns: pd.DataFrame) -> str:
-    """``[mm:ss] speaker (role): text`` lines, in time order (the text an LLM or a human reads)."""
+    """``[mm:ss] speaker (role): text`` lines (``[h:mm:ss]`` from one hour on, as
+    :func:`hearkit.timecode.clock` writes it: ``[61:40]`` read as no clock), in time order (the
+    text an LLM or a human reads)."""
     if len(turns) == 0:
         return ""
     ordered = turns.sort_values(["start", "turn"], kind="stable")
     lines = []
     for start, speaker, role, text in ordered[["start", "speaker", "role", "text"]].itertuples(index=False):
-        minutes, seconds = divmod(int(start), 60)
+        hours, rest = divmod(int(max(start, 0.0)), 3600)
+        minutes, seconds = divmod(rest, 60)
+        at = f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
         who = f"{speaker} ({role})" if role and role not in ("unknown", speaker) else str(speaker)
-        lines.append(f"[{minutes:02d}:{seconds:02d}] {who}: {text}")
+        lines.append(f"[{at}] {who}: {text}")
     return "\n".join(lines)
 
 
