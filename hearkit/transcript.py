@@ -700,6 +700,12 @@ def _check_roles(roles: RoleMap) -> None:
                 f"roles keys are speaker labels (str) or channel numbers (int), not {name!r}; "
                 "e.g. {0: 'rep', 1: 'customer'} or {'speaker_1': 'rep'}"
             )
+        if isinstance(role, Mapping):  # {call_id: {speaker: role}}, the shape with_roles takes
+            raise ValueError(
+                f"roles[{name!r}] is a map, but roles= is one map applied to every call"
+                " ({speaker or channel: role}, e.g. {0: 'rep', 1: 'customer'}); for roles per call use"
+                " analyze_calls(...).with_roles({call_id: {speaker: role}})"
+            )
         if not isinstance(role, str) or not role:
             raise ValueError(f"roles[{name!r}] must be a non-empty role name such as 'rep', not {role!r}")
 
