@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,6 +166,8 @@ class CallRecord(BaseModel):
         ``audio_path`` metadata, or the sample recording of a sample call)."""
         from hearkit import clips, report_audio
 
+        duration = self.audio_seconds if self.audio_seconds is not None else self.metrics.get("duration_s")
+        _check_play_time(self.call_id, t, duration)
         found = clips.audio_files(pd.DataFrame([{**self.metadata, CALL_ID: self.call_id}]), None)
         path = audio if audio is not None else found.get(self.call_id)
         if path is None:
@@ -172,6 +175,20 @@ class CallRecord(BaseModel):
                 f"no recording of {self.call_id!r} at hand: pass play(t, audio='path/to/call.wav')"
             )
         return report_audio.play(path, t, before_s=before_s, after_s=after_s)
+
+
+def _check_play_time(call_id: str, t: object, duration: object) -> None:
+    """One-line errors for a time ``play`` cannot play: not a number, or past the call's end (an
+    empty player said nothing; NaN gave "cannot convert float NaN to integer")."""
+    from hearkit.timecode import clock
+
+    if isinstance(t, bool) or not isinstance(t, numbers.Real) or not np.isfinite(float(t)):
+        raise ValueError(f"t must be a number of seconds into the call, not {t!r}")
+    if isinstance(duration, numbers.Real) and np.isfinite(float(duration)) and 0 < float(duration) < float(t):
+        raise ValueError(
+            f"t={float(t):g} s is past the end of {call_id} ({clock(float(duration))});"
+            " t is seconds into the call (2:30 is t=150)"
+        )
 
 
 @dataclass
@@ -268,7 +285,17 @@ class CallSet:
         """A player of one call's audio around ``t`` seconds (:meth:`CallRecord.play`)."""
         from hearkit import clips, report_audio
 
-        found = clips.audio_files(self.calls[self.calls[CALL_ID].astype(str) == call_id])
+        row = self.calls[self.calls[CALL_ID].astype(str) == str(call_id)]
+        if row.empty:
+            known = self.calls[CALL_ID].astype(str).tolist()
+            shown = ", ".join(known[:10]) + (f", … ({len(known)} calls)" if len(known) > 10 else "")
+            raise ValueError(f"no call {call_id!r} in this set; calls: {shown or 'none'}")
+        first = row.iloc[0]
+        duration = first.get("audio_seconds")
+        if duration is None or pd.isna(duration):
+            duration = first.get("duration_s")
+        _check_play_time(str(call_id), t, duration)
+        found = clips.audio_files(row)
         path = audio if audio is not None else found.get(call_id)
         if path is None:
             raise FileNotFoundError(
