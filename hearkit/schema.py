@@ -140,6 +140,8 @@ class Quality(ApiModel):
     * ``unattributed_speech``: seconds of detected voice (20 ms energy frames inside the speech
       regions) that no segment covers / seconds of detected voice.
     * ``channel_correlation``: Pearson correlation of the two channels' samples (stereo).
+    * ``channel_similarity``: the largest absolute normalised cross-correlation of the two channels
+      within ±10 ms (1.0: one signal on both, even shifted or inverted; stereo files found to be one).
     * ``bleed_share``: seconds of one channel's speech regions dropped as the other party's
       voice (a leak far quieter than the other channel, or its echo: the engine's
       ``pipeline.echo``) / seconds of its speech regions, the larger of the two channels (stereo).
@@ -171,6 +173,7 @@ class Quality(ApiModel):
     speaker_shares: dict[str, float] | None = None
     unattributed_speech: float | None = None
     channel_correlation: float | None = None
+    channel_similarity: float | None = None
     bleed_share: float | None = None
     word_confidence: float | None = None
     low_confidence_words: float | None = None

@@ -5,14 +5,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from hearkit.engine.pipeline.quality import single_quality, stereo_quality
+from hearkit.engine.pipeline.quality import really_mono_stereo, single_quality, stereo_quality
 from hearkit.schema import Result, Segment
 
 
-def test_stereo_really_mono_names_the_command_that_separates_the_voices() -> None:
-    result = Result(text="hello there", speakers=1, segments=[], words=[])
-    quality = single_quality(result, stereo_really_mono=True, correlation=0.999)
+def test_stereo_really_mono_says_the_voices_were_separated_by_diarization() -> None:
+    from hearkit.schema import Quality
+
+    quality = really_mono_stereo(Quality(method="diarization"), correlation=-1.0, similarity=1.0)
     (flag,) = [f for f in quality.flags if f.code == "stereo_really_mono"]
+    assert "diarization instead of by channel" in flag.meaning and flag.severity == "info"
+    assert quality.channel_correlation == -1.0 and quality.channel_similarity == 1.0
+
+
+def test_a_plain_transcript_says_how_to_separate_the_voices() -> None:
+    result = Result(text="hello there", speakers=1, segments=[], words=[])
+    assert single_quality(result, voices_separated=False).flags == []  # no words: nothing to say
+    from hearkit.schema import Word
+
+    result.words = [Word(word="hello", start=0.0, end=0.5)]
+    (flag,) = single_quality(result, voices_separated=False).flags
+    assert flag.code == "voices_not_separated"
     assert "hearkit analyze FILE --mono" in flag.meaning and "diarize=true" in flag.meaning
 
 

@@ -188,3 +188,25 @@ def test_a_stereo_call_whose_customer_never_speaks_is_measured_not_doubted(
     job = Job(job_id="job_silent", status="completed", result=result)
     row = analyze_calls([job], call_ids=["agent_only"], summaries=False).calls.iloc[0]
     assert row["talk_ratio_rep"] == 1.0 and row["talk_ratio_customer"] == 0.0
+
+
+def test_an_inverted_copy_on_the_second_channel_is_diarized_not_counted_twice(
+    tmp_path: Path, transcriber: WhisperTranscriber, realdata: Path
+) -> None:
+    """U3 finding 19: pyannote's two-person call as [x, -x] went down the stereo path, every word
+    twice, overtalk 66 % of the call, trust high. Now it is one signal, diarized: two speakers whose
+    shares match the RTTM (Diane 11.85 s, Sheila 12.50 s of the 24.35 s of talk)."""
+    from hearkit.engine.pipeline.decode import decode_audio
+
+    x = decode_audio(realdata / "pyannote_sample" / "sample.wav").samples[0]
+    path = write_wav(tmp_path / "inverted.wav", np.stack([x, -x], axis=1))
+    result = transcriber.transcribe(path, JobCreateParams(channel=True))
+    plain = transcriber.transcribe(realdata / "pyannote_sample" / "sample.wav", JobCreateParams(diarize=True))
+    assert result.quality is not None
+    assert "stereo_really_mono" in {f.code for f in result.quality.flags}
+    assert result.speakers == 2
+    assert len(result.words) <= 1.1 * len(plain.words)  # nothing transcribed twice
+    assert result.quality.speaker_shares is not None
+    shares = sorted(result.quality.speaker_shares.values())
+    truth = sorted([11.85 / 24.35, 12.50 / 24.35])
+    assert all(abs(a - b) <= 0.05 for a, b in zip(shares, truth, strict=True)), shares

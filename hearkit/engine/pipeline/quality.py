@@ -21,7 +21,8 @@ recordings of ``benchmarks/bench_diarization.py`` (never on its evaluation sets)
   count could be scored); warning; speaker count, talk ratio.
 * ``unattributed_speech``: more than :data:`UNATTRIBUTED_MAX` (stereo:
   :data:`UNATTRIBUTED_MAX_STEREO`) of the detected voice lies in no segment; warning; talk ratio.
-* ``stereo_really_mono``: a stereo file whose channels are the same audio (or one is silent);
+* ``stereo_really_mono``: a stereo file whose channels are the same audio (or one is silent),
+  separated by diarization instead (info);
   warning; talk ratio and roles (one speaker).
 * ``strong_bleed``: more than :data:`BLEED_MAX` of a channel's speech regions were the other
   party's voice (a leak far quieter than the other channel, or an echo: :mod:`.echo`) and were not
@@ -601,16 +602,32 @@ def cut_short_flags(decoded_s: float, stated_s: float) -> list[QualityFlag]:
     ]
 
 
-def single_quality(
-    result: Result, *, stereo_really_mono: bool, correlation: float | None, voices_separated: bool = True
-) -> Quality:
-    """The quality of a result with one (or no) speaker label: plain, or stereo that was mono.
+def really_mono_stereo(quality: Quality, correlation: float | None, similarity: float | None) -> Quality:
+    """``quality`` (of the diarized mix) with ``stereo_really_mono`` (info, affects roles): a
+    ``channel: true`` file whose two channels carry one signal was separated by diarization."""
+    quality.flags.append(
+        QualityFlag(
+            code="stereo_really_mono",
+            meaning="the two channels carry one signal (the same audio twice, shifted or inverted, or one"
+            " channel silent), so the voices were separated by diarization instead of by channel: rep and"
+            " customer come from the conversation, not from the channels",
+            severity="info",
+            affects=["roles"],
+        )
+    )
+    quality.channel_correlation = _round4(correlation)
+    quality.channel_similarity = _round4(similarity)
+    return _rated(quality)
+
+
+def single_quality(result: Result, *, voices_separated: bool = True) -> Quality:
+    """The quality of a result with one (or no) speaker label: a plain (undiarized) transcript.
 
     ``voices_separated``: ``False`` for a one-channel recording transcribed without diarization
     (every word on one speaker whoever said it): flagged ``voices_not_separated`` when it has words.
     """
     word_conf, low_words, flags = _asr(result.words)
-    if not voices_separated and not stereo_really_mono and result.words:
+    if not voices_separated and result.words:
         flags.append(
             QualityFlag(
                 code="voices_not_separated",
@@ -620,22 +637,10 @@ def single_quality(
                 affects=["talk_ratio", "roles", "speaker_count"],
             )
         )
-    if stereo_really_mono:
-        flags.append(
-            QualityFlag(
-                code="stereo_really_mono",
-                meaning="the two channels carry the same audio (or one is silent): transcribed as one"
-                " speaker, so talk ratio and roles by channel are not measured; send it as a mono call to"
-                " separate the voices: diarize=true (API), `hearkit analyze FILE --mono`, or `hearkit batch`"
-                " without --stereo",
-                affects=["talk_ratio", "roles", "speaker_count"],
-            )
-        )
     return _rated(
         Quality(
             method="none",
             speakers_found=result.speakers,
-            channel_correlation=_round4(correlation),
             word_confidence=word_conf,
             low_confidence_words=low_words,
             flags=flags,

@@ -22,8 +22,10 @@ from hearkit.engine.pipeline.asr import (
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
 from hearkit.engine.pipeline.channels import (
     BRIDGE_GAP_S,
+    SAME_SIGNAL_MIN,
     channel_correlation,
     is_really_mono,
+    lagged_similarity,
     plan_full_windows,
     plan_windows,
     pool_windows,
@@ -33,7 +35,13 @@ from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
 from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, speaker_at
 from hearkit.engine.pipeline.echo import drop_echo_words, drop_other_party
 from hearkit.engine.pipeline.holes import fill_holes
-from hearkit.engine.pipeline.quality import cut_short_flags, mono_quality, single_quality, stereo_quality
+from hearkit.engine.pipeline.quality import (
+    cut_short_flags,
+    mono_quality,
+    really_mono_stereo,
+    single_quality,
+    stereo_quality,
+)
 from hearkit.engine.pipeline.rediarize import encode_embeddings
 from hearkit.engine.pipeline.vad import (
     VadSettings,
@@ -158,7 +166,14 @@ class WhisperTranscriber:
         recognition = fill_holes(self._model, signal, regions, recognition, settings)
         recognized = recognition.words
         if options.diarize or options.channel:
-            result = self.label_speakers(signal, regions, recognized, options, audio.duration)
+            # channel: true on one signal (a one-channel file, or two channels that are one): the
+            # voices are separated by diarization, as the mono path does, the count left to the audio
+            diarized = options if options.diarize else options.model_copy(update={"diarize": True})
+            result = self.label_speakers(signal, regions, recognized, diarized, audio.duration)
+            if stereo and result.quality is not None:
+                result.quality = really_mono_stereo(
+                    result.quality, correlation, lagged_similarity(audio.samples)
+                )
         else:
             words = [LabeledWord(w.text, w.start, w.end, confidence=w.probability) for w in recognized]
             result = build_result(
@@ -167,13 +182,7 @@ class WhisperTranscriber:
                 numerals=bool(options.numerals),
                 labelled=False,
             )
-        if stereo or not options.diarize:
-            result.quality = single_quality(
-                result,
-                stereo_really_mono=stereo,
-                correlation=correlation,
-                voices_separated=stereo or bool(options.diarize),
-            )
+            result.quality = single_quality(result, voices_separated=False)
         if result.quality is not None:
             result.quality.repetition_redecoded = recognition.repetition_redecoded
         return _with_cut_short(result, audio)
@@ -448,12 +457,14 @@ def _with_cut_short(result: Result, audio: DecodedAudio) -> Result:
 
 
 def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
-    """The one signal to transcribe: the mix, or the live channel when the other is silent."""
+    """The one signal to transcribe: the mix; or the louder channel when the other is silent or
+    both carry one signal (mixing a copy that is inverted or a little late cancels or colours it)."""
     if audio.channels == 1:
         only: npt.NDArray[np.float32] = audio.samples[0]
         return only
     energy = np.mean(np.square(audio.samples, dtype=np.float64), axis=1)
-    if energy.min() < 1e-4 * max(float(energy.max()), 1e-12):
+    silent = energy.min() < 1e-4 * max(float(energy.max()), 1e-12)
+    if silent or (lagged_similarity(audio.samples) or 0.0) >= SAME_SIGNAL_MIN:
         live: npt.NDArray[np.float32] = audio.samples[int(np.argmax(energy))]
         return live
     return audio.mono()
