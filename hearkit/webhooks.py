@@ -304,7 +304,7 @@ def webhook_receiver(
 async def _read_capped(request: Request, limit: int) -> bytes | None:
     """The request body, or None as soon as it exceeds ``limit`` bytes."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
+    if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
         return None
     chunks: list[bytes] = []
     size = 0

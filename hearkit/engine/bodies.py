@@ -128,7 +128,7 @@ def _declared_length(request: Request) -> int | None:
     if raw is None:
         return None
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise EngineError(
             400, "invalid_request", "header 'Content-Length': not a byte count", param="Content-Length"
         )
@@ -489,7 +489,8 @@ def encode_cursor(job: JobRow) -> str:
 def parse_limit(raw: str | None) -> int:
     if raw is None:
         return 20
-    if not raw.strip().lstrip("+-").isdigit() or len(raw) > 10:
+    digits = raw.strip().lstrip("+-")
+    if not (digits.isascii() and digits.isdigit()) or len(raw) > 10:
         raise EngineError(
             400, "invalid_request", "query parameter 'limit': must be an integer from 1 to 100", param="limit"
         )

@@ -70,7 +70,7 @@ async def _fetch(url: str, dest: Path, settings: EngineSettings) -> int:
 
 async def _save(response: httpx.Response, dest: Path, cap: int) -> int:
     length = response.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > cap:
+    if length is not None and length.isascii() and length.isdigit() and int(length) > cap:
         raise FetchError(f"audio_url is {int(length)} bytes; the limit is {cap} bytes")
     size = 0
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -105,3 +105,11 @@ def test_default_engine_is_one_process_wide_instance(tmp_path: Path, monkeypatch
         assert httpx.get(first.base_url + "/v1/me", headers={"x-api-key": first.api_key}).status_code == 200
     finally:
         first.stop()
+
+
+@pytest.mark.parametrize("limit", ["²", "٣", "0", "101", "ten", "1e3", "9" * 11])
+def test_a_limit_that_is_no_number_from_1_to_100_is_a_400(http: httpx.Client, limit: str) -> None:
+    """'²' and Arabic-Indic digits pass str.isdigit() but not int(): they were a 500 (the fuzz test)."""
+    response = http.get("/v1/transcription/jobs", params={"limit": limit})
+    assert response.status_code == 400, response.text
+    assert "'limit'" in response.json()["detail"]
