@@ -34,12 +34,21 @@ from hearkit.quality import (
     blank_unmeasured,
     quality_columns,
     quality_of,
+    roles_set_by_user,
 )
 from hearkit.schema import Quality, Result
 from hearkit.summarize import summarize_calls
 from hearkit.summary import CallSummary
 from hearkit.trackers import DEFAULT_TRACKERS, Tracker, find_hits, pricing_near_end
-from hearkit.transcript import RoleMap, Source, empty_turns, empty_words, normalize_many, resolve
+from hearkit.transcript import (
+    RoleMap,
+    Source,
+    canonical_role,
+    empty_turns,
+    empty_words,
+    normalize_many,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from hearkit.search import SearchOptions
@@ -175,6 +184,17 @@ class CallRecord(BaseModel):
                 f"no recording of {self.call_id!r} at hand: pass play(t, audio='path/to/call.wav')"
             )
         return report_audio.play(path, t, before_s=before_s, after_s=after_s)
+
+
+def _settles_roles(roles: RoleMap | None) -> bool:
+    """Whether ``roles=`` is the caller's own decision on who is the rep: any map except the
+    channel order the engine itself assumed and doubts (``{0: "rep", 1: "customer"}``, also what a
+    two-file call's ``--rep/--customer`` give), whose ``roles_maybe_swapped`` stays: that is the
+    warning that the files or channels may be the wrong way round."""
+    if not isinstance(roles, Mapping):  # None, or bad input that normalize_many refuses in one line
+        return False
+    given = {str(k): canonical_role(str(v)) for k, v in roles.items()}
+    return given != {"0": "rep", "1": "customer"}
 
 
 def _check_play_time(call_id: str, t: object, duration: object) -> None:
@@ -552,6 +572,11 @@ def analyze_calls(
     if len(set(ids)) != len(ids):
         raise ValueError("call ids must be unique; pass call_ids=[...] to name the calls")
     results = [r.result if r.result is not None else Result() for r in resolved]
+    if _settles_roles(roles):  # roles the caller states settle the engine's role doubts, as with_roles does
+        results = [
+            r.model_copy(update={"quality": roles_set_by_user(r.quality)}) if r.quality is not None else r
+            for r in results
+        ]
     turns, words = normalize_many(results, call_ids=ids, roles=roles, merge_gap=merge_gap)
     audio = {cid: r.audio_seconds for cid, r in zip(ids, results, strict=True)}
     durations = {cid: float(a) for cid, a in audio.items() if a is not None}
