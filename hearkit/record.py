@@ -32,6 +32,7 @@ from hearkit.quality import (
     GUESSED_ROLE_SOURCES,
     QUALITY_COLUMNS,
     blank_unmeasured,
+    quality_cells,
     quality_columns,
     quality_of,
     roles_set_by_user,
@@ -369,6 +370,8 @@ class CallSet:
                     "audio_seconds": rec.audio_seconds,
                     **rec.metadata,
                     **rec.metrics,
+                    # the quality block, so a report or dashboard of records greys what it doubts
+                    **quality_cells(rec.quality),
                 }
             )
             turns.append(rec.turns_frame())
