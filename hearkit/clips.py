@@ -7,12 +7,17 @@ and nothing is fetched from a URL.
 
 :func:`audio_files` finds each call's recording: an explicit mapping first, then an
 ``audio_path`` (or ``source``) column of the calls frame naming an existing local file, then the
-committed sample recordings for the sample calls.
+committed sample recordings for the sample calls. A call whose frame carries ``audio_sha256`` (the
+SHA-256 of the recording's bytes when it was transcribed; a batch records it) gets its file only
+while the file still has that content: a recording replaced under the same name is another call's
+audio, and its clips would play under this call's transcript. Such calls are left out and named
+by :func:`changed_recordings`.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -24,22 +29,38 @@ import pandas as pd
 
 from hearkit._extras import missing_modules, require
 
-__all__ = ["BITRATE", "SAMPLE_RATE", "audio_files", "available", "decode", "encode_ogg", "encode_spans"]
+__all__ = [
+    "BITRATE",
+    "SAMPLE_RATE",
+    "SHA_COLUMN",
+    "audio_files",
+    "available",
+    "changed_recordings",
+    "decode",
+    "encode_ogg",
+    "encode_spans",
+    "file_sha256",
+]
 
 BITRATE = 12_000
 SAMPLE_RATE = 16_000
 MIME = "audio/ogg"
+SHA_COLUMN = "audio_sha256"
+"""Calls-frame column: SHA-256 (hex) of the recording's bytes at transcription."""
 
 
 def audio_files(calls: pd.DataFrame, explicit: Mapping[str, str | Path] | None = None) -> dict[str, Path]:
-    """call_id → local recording, for the calls whose audio is at hand (see the module text)."""
+    """call_id → local recording, for the calls whose audio is at hand (see the module text).
+    A recording whose content changed since the call was transcribed is left out (see
+    :func:`changed_recordings` for which and why); an ``explicit`` path is the caller's choice."""
     found: dict[str, Path] = {}
+    changed = changed_recordings(calls)
     ids = [str(c) for c in calls["call_id"]]
     for column in ("audio_path", "source"):
         if column in calls.columns:
             for call_id, value in zip(ids, calls[column], strict=True):
                 path = _local(value)
-                if path is not None:
+                if path is not None and call_id not in changed:
                     found.setdefault(call_id, path)
     found.update(_sample_recordings(ids))
     for call_id, value in (explicit or {}).items():
@@ -48,6 +69,44 @@ def audio_files(calls: pd.DataFrame, explicit: Mapping[str, str | Path] | None =
             raise FileNotFoundError(f"no recording at {path} for call {call_id!r}")
         found[str(call_id)] = path
     return found
+
+
+def changed_recordings(calls: pd.DataFrame) -> dict[str, str]:
+    """call_id → a one-line reason, for the calls whose local recording (``audio_path`` or
+    ``source``) no longer has the content it had when the call was transcribed (the
+    ``audio_sha256`` column): no clip may be cut from it."""
+    if SHA_COLUMN not in calls.columns:
+        return {}
+    out: dict[str, str] = {}
+    for column in ("audio_path", "source"):
+        if column not in calls.columns:
+            continue
+        for call_id, value, expected in zip(calls["call_id"], calls[column], calls[SHA_COLUMN], strict=True):
+            path = _local(value)
+            if path is None or not isinstance(expected, str) or not expected or str(call_id) in out:
+                continue
+            if file_sha256(path) != expected:
+                out[str(call_id)] = (
+                    f"the recording at {path} changed since call {str(call_id)!r} was transcribed "
+                    "(its content is another one now): no audio of it is cut from that file"
+                )
+    return out
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 (hex) of the file's bytes; kept per (path, size, modification time)."""
+    stat = Path(path).stat()
+    return _sha256_cached(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
+    del size, mtime_ns  # part of the cache key only
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def available() -> bool:

@@ -178,8 +178,12 @@ class CallRecord(BaseModel):
 
         duration = self.audio_seconds if self.audio_seconds is not None else self.metrics.get("duration_s")
         _check_play_time(self.call_id, t, duration)
-        found = clips.audio_files(pd.DataFrame([{**self.metadata, CALL_ID: self.call_id}]), None)
+        frame = pd.DataFrame([{**self.metadata, CALL_ID: self.call_id}])
+        found = clips.audio_files(frame, None)
         path = audio if audio is not None else found.get(self.call_id)
+        changed = clips.changed_recordings(frame).get(self.call_id)
+        if path is None and changed is not None:  # the file under its name is another recording now
+            raise FileNotFoundError(f"{changed}; pass play(t, audio='path/to/the/original.wav')")
         if path is None:
             raise FileNotFoundError(
                 f"no recording of {self.call_id!r} at hand: pass play(t, audio='path/to/call.wav')"

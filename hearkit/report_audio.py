@@ -116,6 +116,8 @@ class ReportAudio:
     audio_bytes: int = 0
     n_calls: int = 0
     what: str = ""
+    changed: dict[str, str] = field(default_factory=dict)
+    """call_id → why no audio of it is embedded (its recording changed since it was transcribed)."""
 
     def payload(self) -> str:
         """The JSON of the clips for the page (``<`` cannot occur: base64, numbers, ids)."""
@@ -141,11 +143,18 @@ def build(
     if mode is not None and mode not in _MODES:
         raise ValueError(f"audio must be one of {list(_MODES)}, not {mode!r}")
     files = clips.audio_files(calls, audio_files) if mode != "none" else {}
+    changed = (
+        {c: why for c, why in clips.changed_recordings(calls).items() if c not in files}
+        if mode != "none"
+        else {}
+    )
     # The default embeds moments when recordings are at hand and PyAV can cut them (hearkit[local]);
     # an explicit mode without PyAV is a one-line MissingExtraError from hearkit.clips.
     chosen: AudioMode = mode if mode is not None else ("moments" if files and clips.available() else "none")
     if chosen == "none":
-        return ReportAudio("none")
+        return _with_changed(ReportAudio("none"), changed)
+    if not files and changed:
+        return _with_changed(ReportAudio("none"), changed)
     if not files:
         raise FileNotFoundError(
             f"audio={chosen!r} needs the calls' recordings: pass audio_files={{call_id: path}} or an "
@@ -188,7 +197,7 @@ def build(
             )
         out[key] = entries
     if not out:  # no moment to cut (calls without turns): said as such, not as "0 clips of 0 calls"
-        return ReportAudio(chosen)
+        return _with_changed(ReportAudio(chosen), changed)
     n_clips = sum(len(v) for v in out.values())
     what = (
         f"{n_clips} short clips (tracker hits, monologues, interruptions) of {len(out)} calls"
@@ -199,7 +208,20 @@ def build(
         f"Audio: this file embeds {what} ({total / 1e6:.1f} MB of Opus audio). Anyone with the file "
         "can hear them. Click a highlighted phrase or a transcript line to listen."
     )
-    return ReportAudio(chosen, out, notice, total, len(out), what)
+    return _with_changed(ReportAudio(chosen, out, notice, total, len(out), what), changed)
+
+
+def _with_changed(audio: ReportAudio, changed: Mapping[str, str]) -> ReportAudio:
+    """The notice also names the calls whose recording changed since they were transcribed (no
+    clip of them: their file now holds another recording's audio)."""
+    if changed:
+        audio.changed = dict(changed)
+        names = ", ".join(sorted(changed))
+        audio.notice += (
+            f" No audio of {names}: the recording changed since the call was transcribed "
+            "(the file under that name is another recording now)."
+        )
+    return audio
 
 
 def turn_attributes(

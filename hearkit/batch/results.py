@@ -7,7 +7,9 @@ of truth; the dataset ``DIR/dataset/`` is rebuilt from them at the end of each r
 call's metadata columns come from the batch: the fields of the recording's sidecar
 ``<name>.meta.json`` (:mod:`hearkit.metadata`, read afresh at each rebuild), then the CSV's columns
 (``title``, ``rep``, ``customer``, ``date``, ``team``, ``kind``…; a CSV column wins over the
-sidecar's field), plus ``source`` (path or URL) and ``diarization`` (``channel`` or ``diarize``).
+sidecar's field), plus ``source`` (path or URL), ``diarization`` (``channel`` or ``diarize``) and,
+for a local one-file recording, ``audio_sha256`` (its content hash: clips are cut only while the
+file still has it).
 Every call gets its summary and action items (:mod:`hearkit.batch.summaries`).
 """
 
@@ -115,6 +117,7 @@ def completed_calls(manifest: Manifest) -> Any:
             **{k: str(v) for k, v in row.metadata.items()},
             "source": row.source,
             "diarization": row.mode or "",
+            **_content_hash(row),
         }
     callset = analyze_calls(sources, metadata=metadata, summaries=False)
     callset = _replay_user_changes(callset, changes)
@@ -127,6 +130,18 @@ def completed_calls(manifest: Manifest) -> Any:
         )
     callset.summaries = summaries.summaries
     return callset
+
+
+def _content_hash(row: Any) -> dict[str, str]:
+    """``audio_sha256``: the recording's content hash at transcription, for a local one-file
+    recording (its ``rec_id``), so clips are never cut from a file replaced under the same name
+    (:func:`hearkit.clips.changed_recordings`). A two-file call's identity hashes both legs, not
+    the combined file (named by that identity, so it cannot be replaced under its name)."""
+    from hearkit.clips import SHA_COLUMN
+
+    if row.kind != "file" or "rep_file" in row.metadata or "://" in row.source:
+        return {}
+    return {SHA_COLUMN: str(row.rec_id)}
 
 
 def _replay_user_changes(callset: Any, changes: dict[str, list[dict[str, Any]]]) -> Any:
