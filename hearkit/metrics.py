@@ -111,6 +111,8 @@ Bad input, and what happens (each counted in ``flags``, a comma-separated column
 * A ``durations`` key that is no call of the turns (nor of ``calls``) is a ``ValueError`` naming
   it and the calls there are (a typo'd key made a phantom ``no_talk`` call).
 * ``duration_from_turns``: no duration given; the last turn end is used.
+* ``no_result`` (set by :func:`hearkit.record.analyze_calls`): a job without a result (failed,
+  not finished, offloaded); the row's numbers are not measured and ``job_error`` says why.
 * ``no_end_marks``: a call of 20 words or more without a single ``.?!`` (the hosted API's text):
   the question and filler counts rest on the word rules for unpunctuated text (``questions``
   may be low: a question that opens mid-turn without one of its forms is missed).
@@ -247,6 +249,8 @@ DATA_FLAG_WORDS: dict[str, str] = {
     "no_rep_or_customer": "no speaker is the rep or the customer: talk ratios not measured; name them"
     " rep and customer (analyze_calls(roles=...), or hearkit remap OUT --call ID --rep SPEAKER)",
     "duration_from_turns": "call length taken from the last turn",
+    "no_result": "no transcript: the job failed, is not finished, or its result is not inline (job_error"
+    " says which); nothing measured",
     "no_end_marks": "a transcript without punctuation: questions counted from question words (may be low),"
     " 'you know'/'i mean' fillers only at turn ends",
 }

@@ -27,7 +27,7 @@ from pydantic import BaseModel, Field
 
 from hearkit.frames import CALL_ID
 from hearkit.locate import batch_output_of, callset_folder
-from hearkit.metrics import scorecards, speaker_stats
+from hearkit.metrics import SCORECARD_COLUMNS, scorecards, speaker_stats
 from hearkit.quality import (
     GUESSED_ROLE_SOURCES,
     QUALITY_COLUMNS,
@@ -189,6 +189,41 @@ class CallRecord(BaseModel):
                 f"no recording of {self.call_id!r} at hand: pass play(t, audio='path/to/call.wav')"
             )
         return report_audio.play(path, t, before_s=before_s, after_s=after_s)
+
+
+def _mark_without_result(calls: pd.DataFrame, resolved: Sequence[Any]) -> None:
+    """Rows of jobs without a result (failed, not finished, result offloaded): flag ``no_result``
+    only, every scorecard number not measured (NaN / NA), and ``job_error`` saying why. They read
+    as a 0-second call with "0 speaker switches" and ``no_talk`` ("nobody spoke") before."""
+    missing = np.array([r.result is None for r in resolved], dtype=bool)
+    if not missing.any():
+        return
+    reasons = []
+    for r in resolved:
+        if r.result is not None:
+            reasons.append("")
+        elif r.job is not None and r.job.error:
+            reasons.append(f"{r.job.status}: {r.job.error}")
+        elif r.job is not None and r.job.status in ("failed", "canceled", "cancelled"):
+            reasons.append(str(r.job.status))
+        elif r.job is not None and r.job.result_url:
+            reasons.append(
+                "the result is not inline (result_url): pass client.jobs.result(job) instead of the job"
+            )
+        else:
+            reasons.append(f"no result yet (status {r.job.status if r.job is not None else 'unknown'})")
+    calls["job_error"] = pd.array(reasons, dtype="str")
+    rows = calls.index[missing]
+    for column in SCORECARD_COLUMNS:
+        if column in (CALL_ID, "flags") or column not in calls.columns:
+            continue
+        if pd.api.types.is_float_dtype(calls[column]):
+            calls.loc[rows, column] = np.nan
+        elif pd.api.types.is_numeric_dtype(calls[column]) and not pd.api.types.is_bool_dtype(calls[column]):
+            if not isinstance(calls[column].dtype, pd.Int64Dtype):
+                calls[column] = calls[column].astype("Int64")
+            calls.loc[rows, column] = pd.NA
+    calls.loc[rows, "flags"] = "no_result"
 
 
 def _settles_roles(roles: RoleMap | None) -> bool:
@@ -644,6 +679,7 @@ def analyze_calls(
         calls[name] = pd.array(values, dtype="str")
     # "not measured" is NaN, never the 0 / 1 the arithmetic of one voice gives
     blank_unmeasured(calls, {label: r.quality for label, r in zip(calls.index, results, strict=True)})
+    _mark_without_result(calls, resolved)
     calls.attrs["metadata_columns"] = meta_cols
     formats = {cid: r.formats for cid, r in zip(ids, resolved, strict=True) if r.formats}
     # summaries=True: hearkit.summarize per call (offline extractive unless HEARKIT_LLM_BASE_URL is set).

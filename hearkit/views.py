@@ -158,6 +158,9 @@ def metric_items(row: pd.Series) -> list[dict[str, str]]:
     flags = data_flag_words(text_of(row.get("flags")))
     if flags:
         items.append({"label": "data flags", "value": flags})
+    error = text_of(row.get("job_error"))
+    if error:  # a job without a result: why (analyze_calls' no_result)
+        items.append({"label": "transcription", "value": error})
     return items
 
 

@@ -191,7 +191,9 @@ def test_a_failed_job_among_others_keeps_its_no_talk_row() -> None:
         [spoken, failed, silent], call_ids=["spoken", "failed", "silent"], summaries=False
     ).calls.set_index("call_id")
     assert list(calls.index) == ["spoken", "failed", "silent"]
-    assert "no_talk" in calls.loc["failed", "flags"] and "no_talk" in calls.loc["silent", "flags"]
+    # a job without a result is no_result (its error in job_error), not no_talk ("nobody spoke")
+    assert calls.loc["failed", "flags"] == "no_result" and "no_talk" in calls.loc["silent", "flags"]
+    assert calls.loc["failed", "job_error"] == "failed: unreadable"
     assert calls.loc["silent", "duration_s"] == 8.0 and calls.loc["spoken", "hits_pricing"] == 1
 
 
