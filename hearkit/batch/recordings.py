@@ -34,6 +34,7 @@ import numpy as np
 
 from hearkit._extras import require
 from hearkit.audio import UnreadableAudioError, header, open_audio, plain_error
+from hearkit.locate import BATCH_MANIFEST
 from hearkit.metadata import is_sidecar, read_sidecar
 
 require("local", "hearkit.batch (it reads audio files with PyAV)", "av")
@@ -211,7 +212,12 @@ def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
         yield {"path": _absolute(path)}
     elif any(ch in text for ch in "*?["):
         matches = sorted(_absolute(Path(p)) for p in glob.glob(str(path), recursive=True))
-        files = [p for p in matches if p.is_file() and not is_sidecar(p) and not _excluded(p, exclude)]
+        outputs = _OutputFolders(_glob_root(path))
+        files = [
+            p
+            for p in matches
+            if p.is_file() and not is_sidecar(p) and not _excluded(p, exclude) and not outputs.holds(p)
+        ]
         if not files:
             raise FileNotFoundError(f"the pattern {text!r} matches no files")
         yield from _with_legs(files)
@@ -222,6 +228,7 @@ def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
 
 
 def _walk(folder: Path, exclude: Path | None) -> Iterable[Path]:
+    outputs = _OutputFolders(_absolute(folder))
     files = (
         _absolute(p)
         for p in folder.rglob("*")
@@ -229,7 +236,30 @@ def _walk(folder: Path, exclude: Path | None) -> Iterable[Path]:
         and not is_sidecar(p)
         and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
-    return sorted(p for p in files if not _excluded(p, exclude))
+    return sorted(p for p in files if not _excluded(p, exclude) and not outputs.holds(p))
+
+
+class _OutputFolders:
+    """Whether a file lies in a folder hearkit wrote: another batch's output (``manifest.sqlite``:
+    its ``legs/*.flac`` is a call already in that batch, taken again it was transcribed and billed
+    twice) or a saved CallSet (``callset.json``). Only the folders below ``root`` (the folder the
+    user named) count: an output folder above it is the user's choice. One check per folder."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._known: dict[Path, bool] = {}
+
+    def holds(self, path: Path) -> bool:
+        return any(
+            self._is_output(parent)
+            for parent in path.parents
+            if parent != self._root and parent.is_relative_to(self._root)
+        )
+
+    def _is_output(self, folder: Path) -> bool:
+        if folder not in self._known:
+            self._known[folder] = (folder / BATCH_MANIFEST).is_file() or (folder / "callset.json").is_file()
+        return self._known[folder]
 
 
 def _audio_files(folder: Path, exclude: Path | None) -> list[Path]:
@@ -263,6 +293,16 @@ def _with_legs(files: list[Path]) -> Iterator[dict[str, Any]]:
     pairs, others = pair_legs(files)
     yield from ({"legs": (rep, customer), "name": name} for name, rep, customer in pairs)
     yield from ({"path": p} for p in others)
+
+
+def _glob_root(pattern: Path) -> Path:
+    """The folder a glob pattern starts from: its parts before the first wildcard."""
+    parts = []
+    for part in _absolute(pattern).parts:
+        if any(ch in part for ch in "*?["):
+            break
+        parts.append(part)
+    return Path(*parts)
 
 
 def _legs_dir(exclude: Path | None, rep: Path) -> Path:

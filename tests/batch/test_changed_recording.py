@@ -10,28 +10,14 @@ while the file still has it. The commands run as a user runs them (subprocesses 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from hearkit.record import CallSet
 from tests.batch import audio
-
-HEARKIT = Path(sys.executable).parent / "hearkit"
-
-
-def run(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}}
-    env["HEARKIT_DATA_DIR"] = str(tmp_path / "engine")
-    env["HEARKIT_TRANSCRIBER"] = "fake"
-    env["COLUMNS"] = "200"
-    return subprocess.run(
-        [str(HEARKIT), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240
-    )
+from tests.batch.cli_run import run
 
 
 def clip_ends(report: Path) -> list[float]:
