@@ -269,6 +269,9 @@ class CallSet:
     speakers: pd.DataFrame
     summaries: dict[str, CallSummary] = field(default_factory=dict)
     formats: dict[str, dict[str, str]] = field(default_factory=dict)
+    role_trackers: tuple[Tracker, ...] = ()
+    """The trackers limited to one role that made ``hits``, so :meth:`with_roles` can match them
+    again on the relabelled speech (not saved: a loaded set has none)."""
 
     _FRAMES = ("calls", "turns", "words", "hits", "speakers")
 
@@ -481,7 +484,15 @@ class CallSet:
             reason = " ".join(str(exc).split())[:200]
             raise ValueError(f"{path / name} is damaged ({reason}): {again}") from exc
         frames["calls"].attrs["metadata_columns"] = meta.get("metadata_columns", list(CALL_METADATA_COLUMNS))
-        return cls(**frames, summaries=summaries, formats=meta.get("formats") or {})
+        return cls(
+            calls=frames["calls"],
+            turns=frames["turns"],
+            words=frames["words"],
+            hits=frames["hits"],
+            speakers=frames["speakers"],
+            summaries=summaries,
+            formats=meta.get("formats") or {},
+        )
 
     @classmethod
     def load_sample(
@@ -692,6 +703,7 @@ def analyze_calls(
         speakers=speakers,
         summaries=summary_map,
         formats=formats,
+        role_trackers=tuple(t for t in tracker_list if t.role is not None),
     )
 
 

@@ -43,6 +43,7 @@ from hearkit.metrics import (
 from hearkit.quality import blank_unmeasured, quality_cells, quality_of, roles_set_by_user
 from hearkit.record import CallSet
 from hearkit.schema import Quality
+from hearkit.trackers import find_hits
 from hearkit.transcript import canonical_role
 
 __all__ = [
@@ -110,12 +111,52 @@ def with_roles(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> CallSe
         cards = _role_columns(speakers[speakers[CALL_ID].isin(affected)], calls.calls)
     else:
         cards = _rescore(turns, words, calls.calls, affected)[0]
+    hits, counts = _rematch_role_trackers(calls, turns, words, hits, affected)
     out = replace(
         calls, turns=turns, words=words, hits=hits, speakers=speakers, calls=_update_calls(calls.calls, cards)
     )
+    for column, per_call in counts.items():
+        rows = out.calls[CALL_ID].astype(str).isin(affected)
+        out.calls.loc[rows, column] = (
+            out.calls.loc[rows, CALL_ID].astype(str).map(per_call).fillna(0).astype(int)
+        )
     _settle_role_doubts(out.calls, affected)
     _keep_index(calls, out)
     return out
+
+
+def _rematch_role_trackers(
+    calls: CallSet, turns: pd.DataFrame, words: pd.DataFrame, hits: pd.DataFrame, affected: set[str]
+) -> tuple[pd.DataFrame, dict[str, dict[str, int]]]:
+    """Hits of the set's role-limited trackers, matched again in the relabelled calls: a customer-only
+    tracker kept its hits under the new role (the rep's words) and missed the new customer's
+    (U4 finding 17). Returns the hits and, per ``hits_<tracker>`` column, the new count per call."""
+    trackers = list(calls.role_trackers)
+    if not trackers or not affected:
+        return hits, {}
+    names = {t.name for t in trackers}
+    mine = hits[CALL_ID].astype(str).isin(affected) & hits["tracker"].isin(names) if len(hits) else None
+    kept = hits[~mine] if mine is not None else hits
+    spoken = turns[turns[CALL_ID].astype(str).isin(affected)]
+    said = words[words[CALL_ID].astype(str).isin(affected)]
+    durations: dict[str, float] = {}
+    if "audio_seconds" in calls.calls.columns:
+        known = calls.calls.set_index(calls.calls[CALL_ID].astype(str))["audio_seconds"]
+        durations = {
+            c: float(d)
+            for c, d in known.items()
+            if c in affected and c in set(spoken[CALL_ID].astype(str)) and pd.notna(d)
+        }
+    found = find_hits(said, trackers, turns=spoken, durations=durations)
+    out = pd.concat([kept, found], ignore_index=True) if len(found) else kept.reset_index(drop=True)
+    counts = {
+        f"hits_{t.name}": {
+            str(c): int(n) for c, n in found[found["tracker"] == t.name].groupby(CALL_ID).size().items()
+        }
+        for t in trackers
+        if f"hits_{t.name}" in calls.calls.columns
+    }
+    return out, counts
 
 
 def _settle_role_doubts(calls: pd.DataFrame, affected: set[str]) -> None:
