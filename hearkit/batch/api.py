@@ -35,7 +35,7 @@ from hearkit.batch.speakers import DEFAULT_SPEAKERS, BatchSettings, resolve_spea
 from hearkit.locate import CALLSET_FILES
 from hearkit.schema import MAX_SPEAKER_OPTION
 
-__all__ = ["BatchReport", "FailedRecording", "arun", "run"]
+__all__ = ["BatchReport", "FailedRecording", "arun", "interrupted_line", "run"]
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,10 @@ def run(
     """Run (or resume) a batch; blocks until it is done. See :func:`arun` for the options.
 
     Inside a running event loop (a Jupyter cell) the batch runs on a worker thread with its
-    own loop, so no ``asyncio.run`` is nested in the notebook's loop.
+    own loop, so no ``asyncio.run`` is nested in the notebook's loop. The kernel's interrupt
+    (the stop button) stops it as Ctrl-C stops ``hearkit batch``: nothing more is sent, jobs in
+    flight are handed back, and ``KeyboardInterrupt`` says what is done and how to resume
+    (:func:`interrupted_line`).
     """
     try:
         asyncio.get_running_loop()
@@ -126,8 +129,52 @@ def run(
             "client made in your loop cannot be used: pass api_key=/base_url= instead, or "
             "`await hearkit.batch.arun(..., client=client)`"
         )
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hearkit-batch") as pool:
-        return pool.submit(asyncio.run, arun(source, out, **options)).result()
+    return _run_on_thread(source, out, options)
+
+
+def _run_on_thread(source: str | Path | None, out: str | Path, options: dict[str, Any]) -> BatchReport:
+    """:func:`arun` on a worker thread's loop; an interrupt of the calling thread cancels it.
+
+    The calling thread waits in short slices: a wait without a timeout took the kernel's interrupt
+    only once the whole batch had been sent and finished (U3 finding 13)."""
+    started = concurrent.futures.Future[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]]()
+
+    async def main() -> BatchReport:
+        task = asyncio.current_task()
+        assert task is not None
+        started.set_result((asyncio.get_running_loop(), task))
+        return await arun(source, out, **options)
+
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="hearkit-batch")
+    try:
+        done = pool.submit(asyncio.run, main())
+        try:
+            while True:
+                try:
+                    return done.result(timeout=0.2)
+                except concurrent.futures.TimeoutError:
+                    continue
+        except KeyboardInterrupt:
+            with contextlib.suppress(concurrent.futures.TimeoutError):
+                loop, task = started.result(timeout=10)
+                loop.call_soon_threadsafe(task.cancel)  # as Ctrl-C cancels the CLI's batch
+            with contextlib.suppress(BaseException):  # CancelledError: the batch stopped as asked
+                done.result()
+            raise KeyboardInterrupt(interrupted_line(Path(out))) from None
+    finally:
+        pool.shutdown(wait=True)
+
+
+def interrupted_line(out_dir: Path) -> str:
+    """The one line said after an interrupt: what is done, what is still in flight, how to resume."""
+    if not (out_dir / MANIFEST_NAME).is_file():
+        return "interrupted before any recording was sent; run the same command again to start"
+    with Manifest(out_dir) as manifest:
+        counts = manifest.counts()
+    return (
+        f"interrupted: {counts['completed']} done, {counts['submitted']} in flight;"
+        " run the same command again to resume"
+    )
 
 
 async def arun(

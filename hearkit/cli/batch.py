@@ -133,16 +133,9 @@ def batch(
 
 def interrupted_line(out_dir: Path) -> str:
     """The one line printed after Ctrl-C: what is done, what is still in flight, how to resume."""
-    from hearkit.batch.manifest import MANIFEST_NAME, Manifest
+    from hearkit.batch.api import interrupted_line as line
 
-    if not (out_dir / MANIFEST_NAME).is_file():
-        return "interrupted before any recording was sent; run the same command again to start"
-    with Manifest(out_dir) as manifest:
-        counts = manifest.counts()
-    return (
-        f"interrupted: {counts['completed']} done, {counts['submitted']} in flight;"
-        " run the same command again to resume"
-    )
+    return line(out_dir)
 
 
 def _reconcile(out_dir: Path) -> None:
