@@ -43,6 +43,8 @@ from hearkit.metrics import (
 from hearkit.quality import blank_unmeasured, quality_cells, quality_of, roles_set_by_user
 from hearkit.record import CallSet
 from hearkit.schema import Quality
+from hearkit.summarize import summarize_calls
+from hearkit.summary import CallSummary
 from hearkit.trackers import find_hits
 from hearkit.transcript import canonical_role
 
@@ -113,7 +115,13 @@ def with_roles(calls: CallSet, roles: Mapping[str, Mapping[str, str]]) -> CallSe
         cards = _rescore(turns, words, calls.calls, affected)[0]
     hits, counts = _rematch_role_trackers(calls, turns, words, hits, affected)
     out = replace(
-        calls, turns=turns, words=words, hits=hits, speakers=speakers, calls=_update_calls(calls.calls, cards)
+        calls,
+        turns=turns,
+        words=words,
+        hits=hits,
+        speakers=speakers,
+        calls=_update_calls(calls.calls, cards),
+        summaries=_resummarize(calls.summaries, turns, affected),
     )
     for column, per_call in counts.items():
         rows = out.calls[CALL_ID].astype(str).isin(affected)
@@ -453,7 +461,22 @@ def _reassign(calls: CallSet, call_id: str, pick: Any, speaker: str, role: str) 
         hits=frames["hits"],
         speakers=speakers,
         calls=_update_calls(calls.calls, cards),
+        summaries=_resummarize(calls.summaries, frames["turns"], {call_id}),
     )
+
+
+def _resummarize(
+    summaries: Mapping[str, CallSummary], turns: pd.DataFrame, affected: set[str]
+) -> dict[str, CallSummary]:
+    """The summaries, those of ``affected`` calls written again from their relabelled turns (the
+    same method: offline, or the LLM of ``HEARKIT_LLM_BASE_URL``), so "Rep: …" prefixes and action
+    items' owners follow the new roles (U4 finding 26: they kept the old ones). Calls without a
+    summary get none."""
+    redo = {c for c in affected if c in summaries}
+    if not redo:
+        return dict(summaries)
+    fresh = summarize_calls(turns[turns[CALL_ID].astype(str).isin(redo)])
+    return {c: fresh.get(c, summary) for c, summary in summaries.items()}
 
 
 def _keep_index(old: CallSet, new: CallSet) -> None:
