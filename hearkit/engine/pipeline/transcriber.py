@@ -137,16 +137,19 @@ class WhisperTranscriber:
         """Transcribe one file; raises :class:`~hearkit.engine.transcriber.AudioError` if unusable."""
         return self.transcribe_audio(decode_audio(audio_path), options)
 
-    def transcribe_audio(self, audio: DecodedAudio, options: JobCreateParams) -> Result:
-        """Transcribe already decoded audio (what :meth:`transcribe` does after decoding)."""
-        prompt = _vocabulary_prompt(options.vocabulary)
-        settings = DecodeSettings(
+    def _settings(self, prompt: str | None) -> DecodeSettings:
+        """This transcriber's decoding settings with ``prompt`` (the vocabulary) as initial prompt."""
+        return DecodeSettings(
             beam_size=self.beam_size,
             batch_size=self.batch_size,
             fallback_beam_size=self.fallback_beam_size,
             max_new_tokens=self.max_new_tokens,
             initial_prompt=prompt,
         )
+
+    def transcribe_audio(self, audio: DecodedAudio, options: JobCreateParams) -> Result:
+        """Transcribe already decoded audio (what :meth:`transcribe` does after decoding)."""
+        settings = self._settings(_vocabulary_prompt(options.vocabulary))
         if options.channel and audio.source_channels > 2:
             raise AudioError(
                 f"the recording has {audio.source_channels} channels; channel=true takes one party per"
@@ -314,13 +317,7 @@ class WhisperTranscriber:
             except Exception as exc:  # this call's own failure, reported on its own job
                 outcomes[index] = exc
         for prompt, members in groups.items():
-            settings = DecodeSettings(
-                beam_size=self.beam_size,
-                batch_size=self.batch_size,
-                fallback_beam_size=self.fallback_beam_size,
-                max_new_tokens=self.max_new_tokens,
-                initial_prompt=prompt,
-            )
+            settings = self._settings(prompt)
             for index, result in zip(
                 (i for i, _ in members),
                 self._recognize_pooled([c for _, c in members], settings),
