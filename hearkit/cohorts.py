@@ -477,7 +477,15 @@ def _check_options(confidence: float, n_resamples: int, min_calls: int) -> None:
 def _group_labels(frame: pd.DataFrame, by: str) -> pd.Series:  # type: ignore[type-arg]
     if by in frame.columns:
         labels = frame[by]
-        return labels.where(labels.notna() & (labels.astype(str) != ""), None).astype(object)
+        present = labels.notna() & (labels.astype(str).str.strip() != "")
+        if not labels[present].map(lambda v: isinstance(v, str)).all():
+            return labels.where(present, None).astype(object)
+        # One person spelled "Ana Lopez", "Ana Lopez " and "ana lopez" (CSV and CRM exports) is one
+        # group, shown in its most common spelling: they were three groups too small to read.
+        text = labels.astype(object).where(present, "").astype(str).map(lambda v: " ".join(v.split()))
+        key = text.str.casefold()
+        spelled = text[present].groupby(key[present], sort=False).agg(lambda s: s.value_counts().index[0])
+        return key.map(spelled).where(present, None).astype(object)
     if by in DERIVED_GROUPS:
         starts = _period_starts(frame, by, "date")  # type: ignore[arg-type]
         return starts.map(lambda t: None if pd.isna(t) else _period_name(t, by)).astype(object)
