@@ -279,27 +279,39 @@ def talk_ratio(
     shares = talk_shares(turns, calls)
     order = _call_order(turns, calls)
     titles = _titles(calls)
+    unmeasured, doubted = _talk_ratio_notes(calls)
     roles = list(pd.unique(shares["role"]))
     fig = go.Figure()
     for role in roles:
         rows = shares[shares["role"] == role].set_index(CALL_ID).reindex(order)
+        said = []
+        for c, share, t in zip(order, rows["share"], rows["talk_s"], strict=True):
+            if pd.isna(share):  # not "0.0% of talk (0:00)": the overview table says n/a
+                said.append(f"not measured ({unmeasured[c]})" if unmeasured.get(c) else "not measured")
+            else:
+                text = f"{share * 100:.1f}% of talk ({clock(t) if pd.notna(t) else '0:00'})"
+                said.append(text + (f"; unreliable: {doubted[c]}" if c in doubted else ""))
         fig.add_trace(
             go.Bar(
                 name=escape_label(role),
                 orientation="h",
                 y=[escape_label(c) for c in order],
                 x=(rows["share"].fillna(0.0) * 100).round(2).tolist(),
-                marker={"color": _role_color(role), "line": {"width": 0}},
+                # a doubted call's bar is faint, as its cell in the overview table is
+                marker={
+                    "color": _role_color(role),
+                    "line": {"width": 0},
+                    "opacity": [0.45 if c in doubted else 1.0 for c in order],
+                },
                 customdata=_cells(
                     [
-                        [escape_label(titles.get(c, c)), clock(t) if pd.notna(t) else "0:00"]
-                        for c, t in zip(order, rows["talk_s"], strict=True)
+                        [escape_label(titles.get(c, c)), escape_label(t)]
+                        for c, t in zip(order, said, strict=True)
                     ]
                 ),
-                hovertemplate=(
-                    "%{customdata[0]}<br>" + escape_label(role) + ": %{x:.1f}% of talk (%{customdata[1]})"
-                    "<extra></extra>"
-                ),
+                hovertemplate="%{customdata[0]}<br>"
+                + escape_label(role)
+                + ": %{customdata[1]}<extra></extra>",
             )
         )
     # drawn over the bars (translucent) so the band shows where a bar's rep share runs past it
@@ -325,6 +337,32 @@ def talk_ratio(
         yaxis={"autorange": "reversed", "type": "category"},
     )
     return fig
+
+
+def _talk_ratio_notes(calls: pd.DataFrame | None) -> tuple[dict[str, str], dict[str, str]]:
+    """Per call: why its talk ratio is not measured (data flags such as ``no_role``, or the quality
+    block's), and which flags make a measured one unreliable (the codes the tables grey it for)."""
+    from hearkit.quality import quality_of, view_of
+
+    unmeasured: dict[str, str] = {}
+    doubted: dict[str, str] = {}
+    if calls is None or CALL_ID not in calls.columns:
+        return unmeasured, doubted
+    for _, row in calls.iterrows():
+        call = str(row[CALL_ID])
+        flags = [
+            f
+            for f in str(row.get("flags") or "").split(",")
+            if f in (*metrics.ROLE_FLAGS, "no_talk", "no_result")
+        ]
+        greyed = view_of(quality_of(row), ["talk_ratio_rep"]).greyed.get("talk_ratio_rep")
+        codes = greyed.split(":")[0] if greyed else ""
+        ratio = row.get("talk_ratio_rep")
+        if ratio is None or pd.isna(ratio):
+            unmeasured[call] = ", ".join([*flags, *([codes] if codes else [])])
+        elif codes:
+            doubted[call] = codes
+    return unmeasured, doubted
 
 
 def _titles(calls: pd.DataFrame | None) -> dict[str, str]:
