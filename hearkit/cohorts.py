@@ -241,6 +241,7 @@ def compare(
     boot = _bootstrap_means(values, codes, len(group_names), n_resamples, rng)
     counts = _measured_counts(values, codes, len(group_names))
     means = _group_means(values, codes, len(group_names))
+    flagged, why = _flagged(frame[keep], names, codes, len(group_names))
     alpha = 1.0 - confidence
 
     group_rows = []
@@ -256,6 +257,7 @@ def compare(
                     "lo": lo,
                     "hi": hi,
                     "unit": metric_unit(metric)[0],
+                    "n_flagged": int(flagged[g, m]),
                 }
             )
     pair_list = _pairs(pairs, group_names)
@@ -286,6 +288,16 @@ def compare(
                         sizes=(int(sizes[ia]), int(sizes[ib])),
                     )
                 )  # fmt: skip
+    index_of = {g: i for i, g in enumerate(group_names)}
+    for row in diff_rows:  # say how many compared values the quality block greys (U4 finding 13)
+        m = names.index(row["metric"])
+        fa = int(flagged[index_of[row["a"]], m]) if row["a"] in index_of else 0
+        fb = int(flagged[index_of[row["b"]], m]) if row["b"] in index_of else 0
+        if fa or fb:
+            row["reading"] = (
+                f"{row['reading']} (greyed in their calls: {fa} of {row['a']}'s and {fb} of {row['b']}'s"
+                f" values, {', '.join(why[m])})"
+            )
     return Comparison(
         by=by,
         confidence=confidence,
@@ -730,7 +742,7 @@ def _unit(unit: str) -> str:
     return f" {unit}" if unit else ""
 
 
-_GROUP_COLUMNS = ["metric", "group", "n_calls", "mean", "lo", "hi", "unit"]
+_GROUP_COLUMNS = ["metric", "group", "n_calls", "mean", "lo", "hi", "unit", "n_flagged"]
 _DIFF_COLUMNS = [
     "metric",
     "a",
@@ -745,6 +757,33 @@ _DIFF_COLUMNS = [
     "verdict",
     "reading",
 ]
+
+
+def _flagged(
+    frame: pd.DataFrame, names: Sequence[str], codes: npt.NDArray[np.int64], n_groups: int
+) -> tuple[npt.NDArray[np.int64], list[list[str]]]:
+    """Per group and metric, how many of the compared calls' quality blocks grey that metric (a
+    warning or unreliable flag that affects it, as the report's and dashboard's tables show), and
+    per metric the flag codes seen."""
+    from hearkit.quality import quality_of, view_of
+
+    counts = np.zeros((n_groups, len(names)), dtype=np.int64)
+    why: list[list[str]] = [[] for _ in names]
+    if "quality" not in frame.columns:
+        return counts, why
+    for row_number, (_, row) in enumerate(frame.iterrows()):
+        quality = quality_of(row)
+        if quality is None or not quality.flags:
+            continue
+        greyed = view_of(quality, list(names)).greyed
+        for m, metric in enumerate(names):
+            reason = greyed.get(metric)
+            if reason is not None and pd.notna(row.get(metric)):
+                counts[codes[row_number], m] += 1
+                for code in reason.split(":")[0].split(", "):
+                    if code not in why[m]:
+                        why[m].append(code)
+    return counts, why
 
 
 def _groups_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
