@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -512,14 +513,46 @@ def _period_starts(frame: pd.DataFrame, period: str, date: str) -> pd.Series:  #
         raise KeyError(
             f"grouping by {period} needs a {date!r} column of call dates; the calls frame has none"
         )
-    with warnings.catch_warnings():  # mixed formats parse one by one; unreadable ones become NaT
-        warnings.simplefilter("ignore", UserWarning)
-        when = pd.to_datetime(frame[date], errors="coerce")
+    when = call_dates(frame[date])
     if when.notna().sum() == 0:
         raise ValueError(f"column {date!r} holds no readable dates (expected e.g. 2026-03-14)")
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_localize(None)
-    return when.dt.to_period("W-SUN" if period == "week" else "M").dt.start_time
+    starts: pd.Series = when.dt.to_period("W-SUN" if period == "week" else "M").dt.start_time  # type: ignore[type-arg]
+    return starts
+
+
+def call_dates(values: pd.Series) -> pd.Series:  # type: ignore[type-arg]
+    """Each call's calendar date (midnight), read value by value: an ISO 8601 date with or without
+    a time and UTC offset (``2026-03-02``, ``2026-03-02 09:15:00``, ``2026-03-02T23:30:00-08:00``:
+    the call's own local day, not the UTC one) or another unambiguous form (``2 March 2026``);
+    NaT when unreadable. The whole column was parsed in the format of its first value, so the
+    same date was readable in one set and not in another (U4 finding 22)."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        when = pd.to_datetime(values)
+        if getattr(when.dt, "tz", None) is not None:
+            when = when.dt.tz_localize(None)
+        return when.dt.normalize()
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    iso = text.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}.*)?$", expand=False)
+    out = pd.to_datetime(iso, format="%Y-%m-%d", errors="coerce")
+    other = out.isna() & (text != "") & iso.isna()
+    if other.any():
+        with warnings.catch_warnings():  # each value on its own; ambiguous 03/02/2026 stays unread
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.Series(
+                [_one_date(v) for v in text[other]], index=text[other].index, dtype="datetime64[ns]"
+            )
+        out = out.where(~other, parsed)
+    return out
+
+
+def _one_date(value: str) -> pd.Timestamp | Any:
+    if re.fullmatch(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}", value):  # 03/02/2026: March or February?
+        return pd.NaT
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        return pd.NaT
+    return stamp.tz_localize(None).normalize() if stamp.tzinfo is not None else stamp.normalize()
 
 
 def _period_name(start: Any, period: str) -> str:
