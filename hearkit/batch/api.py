@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
 import shlex
 import tempfile
 import time
@@ -25,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlparse
 
 from hearkit.batch.cost import CostEstimate, batch_cost, estimate, is_local_url, realtime_cost
 from hearkit.batch.manifest import MANIFEST_NAME, Manifest, ManifestRow
@@ -229,6 +231,7 @@ async def arun(
         raise ValueError(
             f"speakers_expected must be 0 (none sent) to {MAX_SPEAKER_OPTION}, not {speakers_expected}"
         )
+    _check_webhook_url(webhook_url)
     wanted = BatchSettings(mode, _job_options(model, numerals, output_formats, vocabulary), speakers_expected)
     # Discovery hashes and decodes files: off the event loop (it may be a notebook's).
     manifest, found, batch, new_files = await asyncio.to_thread(
@@ -375,6 +378,8 @@ def _prepare(
     """The manifest, the recordings found and the batch's settings; and what opening the manifest
     created (for a dry run to remove)."""
     out_dir = Path(out).expanduser().resolve()
+    if out_dir.exists() and not out_dir.is_dir():  # was a FileExistsError traceback (U3 finding 24)
+        raise ValueError(f"--out {out} is a file, not a folder: give the batch a folder of its own")
     new_files = _not_there_yet(out_dir)
     manifest = Manifest(out_dir)
     try:
@@ -399,6 +404,7 @@ def _prepare(
                     hasher=hasher,
                     legs_dir=legs_dir,
                 )
+            _check_stereo(found, batch)
             if not dry_run:
                 manifest.add(found)
                 save_hashes()
@@ -455,7 +461,12 @@ def _check_settings(
         batch = BatchSettings(wanted.mode, wanted.options, speakers)
         if not dry_run:
             manifest.save_settings(
-                {"mode": batch.mode, "options": batch.options, "speakers": speakers, "source": str(source)}
+                {
+                    "mode": batch.mode,
+                    "options": batch.options,
+                    "speakers": speakers,
+                    "source": _stored_source(source),
+                }
             )
         return str(source), batch
     mode, options = wanted.mode, wanted.options
@@ -464,6 +475,11 @@ def _check_settings(
         mode = stored.get("mode", mode) if mode == "auto" else mode
         options = options or stored.get("options", options)
     changed = {k: (stored.get(k), v) for k, v in (("mode", mode), ("options", options)) if stored.get(k) != v}
+    if changed and source is not None and not dry_run and manifest.forget_unfinished():
+        # Nothing of the folder completed or is in flight (every recording failed, e.g. for the
+        # options themselves): it starts over with the new ones; nothing is billed twice.
+        manifest.save_settings({"mode": mode, "options": options, "source": _stored_source(source)})
+        changed = {}
     if changed:
         detail = "; ".join(f"{k}: was {old!r}, now {new!r}" for k, (old, new) in changed.items())
         raise ValueError(
@@ -476,6 +492,45 @@ def _check_settings(
         manifest.save_settings({"speakers": speakers})
     batch = BatchSettings(mode, options, speakers, migrated=migrated)
     return (str(source) if source is not None else stored.get("source")), batch
+
+
+def _stored_source(source: str | Path) -> str:
+    """The source as the manifest keeps it: a local folder, file or glob made absolute, so the
+    resume command (``hearkit batch --out DIR``) works from any directory (U3 finding 20)."""
+    text = str(source)
+    return text if "://" in text else os.path.abspath(os.path.expanduser(text))
+
+
+def _check_webhook_url(url: str | None) -> None:
+    """Refuse a webhook URL the jobs API refuses, before anything is stored or sent (U3 finding 3:
+    every recording failed with a 400 and the folder kept re-sending the stored URL)."""
+    if url is None:
+        return
+    parsed = urlparse(url.strip())
+    if parsed.scheme != "https" or not parsed.hostname:
+        raise ValueError(
+            f"--webhook-url must be an absolute https:// URL, not {url!r}: the jobs API delivers webhooks "
+            "over https only (`hearkit webhooks listen` speaks http: put a TLS proxy in front of it), "
+            "or leave the option out and the batch polls for its jobs"
+        )
+
+
+def _check_stereo(found: list[Recording], batch: BatchSettings) -> None:
+    """``--stereo`` (one speaker per channel) refused for one-channel files before anything is sent
+    (U3 finding 31: the dry run said nothing and every job failed)."""
+    if batch.mode != "stereo":
+        return
+    mono = [
+        Path(rec.source).name
+        for rec in found
+        if rec.skip_reason is None and rec.info is not None and rec.info.channels == 1
+    ]
+    if mono:
+        names = ", ".join(mono[:3]) + (f" and {len(mono) - 3} more" if len(mono) > 3 else "")
+        raise ValueError(
+            f"--stereo sends each recording as one speaker per channel, but {len(mono)} of them have one "
+            f"channel ({names}): run with --auto (each file by its channels) or --mono"
+        )
 
 
 def _dry_run_durations(manifest: Manifest, found: list[Recording]) -> list[float | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from rich.console import Console
@@ -42,7 +43,15 @@ def print_report(report: BatchReport, console: Console | None = None) -> None:
     )
     _listed(console, "skipped", [(f.source, f.error) for f in report.skipped])
     _listed(console, "failed", [(f"{f.call_id} ({f.job_id or 'no job'})", f.error) for f in report.failed])
-    if report.retry_command:
+    refused = [f for f in report.failed if re.match(r"\[4\d\d\b", f.error)]
+    if refused and len(refused) == len(report.failed):
+        # A 4xx refused the request itself: --retry-failed with the same options fails again (U3 finding 3).
+        console.print(
+            f"{len(refused)} refused by the server for the options sent: run the batch again with the"
+            " options fixed and --retry-failed (a folder where nothing completed takes new options;"
+            " otherwise use a new --out)"
+        )
+    elif report.retry_command:
         console.print(f"retry the failed ones: [bold]{report.retry_command}[/bold]")
     if report.stop_reason:
         console.print(f"[red]stopped:[/red] {report.stop_reason}")

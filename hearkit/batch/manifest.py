@@ -294,8 +294,28 @@ class Manifest:
     def set_billed(self, rec_id: str, billed_seconds: float) -> None:
         self._update(rec_id, "billed_seconds = ?", billed_seconds)
 
-    def mark_failed(self, rec_id: str, error: str) -> None:
-        self._update(rec_id, "status = 'failed', last_error = ?", error)
+    def mark_failed(self, rec_id: str, error: str, *, refused: bool = False) -> None:
+        """``failed`` with ``error``. ``refused``: the server answered the create request with an
+        error (a 400: no job exists), so its key and request are let go and ``--retry-failed``
+        sends the request the current options make, not the refused one again."""
+        if refused:
+            self._update(
+                rec_id, "status = 'failed', last_error = ?, idempotency_key = NULL, request = NULL", error
+            )
+        else:
+            self._update(rec_id, "status = 'failed', last_error = ?", error)
+
+    def forget_unfinished(self) -> int:
+        """Drop every recording of a batch none of whose recordings completed or is in flight (all
+        failed, skipped or pending): nothing of it is in a dataset or on the server's way, so it
+        may start over with other options. Returns how many were dropped."""
+        with self._tx() as db:
+            busy = db.execute(
+                "SELECT COUNT(*) FROM recordings WHERE status IN ('completed', 'submitted')"
+            ).fetchone()[0]
+            if busy:
+                return 0
+            return db.execute("DELETE FROM recordings").rowcount
 
     def mark_pending(self, rec_id: str) -> None:
         """Back to ``pending`` when nothing was sent for it (a 402 stopped the run first).

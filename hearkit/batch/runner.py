@@ -302,7 +302,8 @@ class Runner:
                 await self._backoff(attempts)
                 continue
             except APIError as exc:
-                self._fail(row, str(exc))
+                # A 4xx refused the request itself (no job was created); a malformed success may have one.
+                self._fail(row, str(exc), refused=400 <= exc.status_code < 500)
                 return None
             self.manifest.mark_created(row.rec_id, job.job_id)
             await self.limiter.on_success()
@@ -369,8 +370,8 @@ class Runner:
         if self.progress is not None:
             self.progress.completed(billed if billed is not None else result.audio_seconds)
 
-    def _fail(self, row: ManifestRow, error: str) -> None:
-        self.manifest.mark_failed(row.rec_id, error)
+    def _fail(self, row: ManifestRow, error: str, *, refused: bool = False) -> None:
+        self.manifest.mark_failed(row.rec_id, error, refused=refused)
         if self.progress is not None:
             self.progress.failed_one()
 
