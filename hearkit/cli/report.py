@@ -45,6 +45,7 @@ def report(
     from hearkit.record import CallSet
     from hearkit.report import write_report
 
+    _check_output(output)
     if source == "sample":
         calls = CallSet.load_sample()
     else:
@@ -82,6 +83,23 @@ def report(
         typer.echo(f"it embeds {written.audio.what} ({size} of audio): anyone with the file can hear them")
     for why in written.audio.changed.values():
         typer.echo(f"note: {why}", err=True)
+
+
+def _check_output(output: Path) -> None:
+    """Refuse to write the report over a file that is not an HTML page (U3 finding 23: ``-o`` naming
+    a recording replaced the customer's recording with the report) or into a folder."""
+    if output.is_dir():
+        typer.echo(
+            f"error: -o {output} is a folder: give the HTML file to write, e.g. -o report.html", err=True
+        )
+        raise typer.Exit(code=2)
+    if output.exists() and output.suffix.lower() not in (".html", ".htm"):
+        typer.echo(
+            f"error: -o {output} is an existing file that is not an HTML page (.html): hearkit writes a "
+            "report only over an earlier report; give a new name, e.g. -o report.html",
+            err=True,
+        )
+        raise typer.Exit(code=2)
 
 
 def _unfinished_batch(folder: Path) -> tuple[Any, str] | None:
