@@ -201,8 +201,11 @@ def build_index(calls: CallFrames) -> CallIndex:
     team_codes, teams = _codes(frame["team"] if "team" in frame else pd.Series([None] * n, dtype=object))
 
     if "date" in frame:
-        dates = pd.to_datetime(frame["date"], errors="coerce", utc=True).dt.tz_localize(None)
-        day_values = dates.dt.floor("D").to_numpy(dtype="datetime64[D]")
+        # The call's own day, read as the report and cohorts read it: a UTC offset is not moved to
+        # the UTC day, and one unreadable value does not unread the others (U3 32, U4 22).
+        from hearkit.cohorts import call_dates
+
+        day_values = call_dates(frame["date"].reset_index(drop=True)).to_numpy(dtype="datetime64[D]")
     else:
         day_values = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
 
@@ -374,8 +377,11 @@ def newest_first(
     """Positions of the selected calls, newest date first (undated last), at most ``limit``."""
     positions = np.flatnonzero(selection.mask)
     days = index.dates[positions]
-    key = np.where(np.isnat(days), np.iinfo(np.int64).min, days.astype("int64"))
-    return positions[np.argsort(-key, kind="stable")][:limit]
+    undated = np.isnat(days)
+    # Negating the NaT sentinel (int64 min) overflowed back to the smallest value and put the
+    # undated calls first (U3 finding 18): sort on (undated, newest) instead.
+    newest = np.where(undated, 0, -days.astype("int64"))
+    return positions[np.lexsort((newest, undated))][:limit]
 
 
 def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TABLE_ROWS) -> str:
