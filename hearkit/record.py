@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
 from hearkit.frames import CALL_ID
-from hearkit.locate import batch_output_of, callset_folder
+from hearkit.locate import batch_output_of, callset_folder, reading_dataset
 from hearkit.metrics import SCORECARD_COLUMNS, scorecards, speaker_stats
 from hearkit.quality import (
     GUESSED_ROLE_SOURCES,
@@ -462,7 +462,13 @@ class CallSet:
     @classmethod
     def load(cls, folder: str | Path) -> CallSet:
         """Read a set written by :meth:`save`, the output folder of ``hearkit batch --out`` or its
-        ``dataset/`` (:func:`hearkit.locate.callset_folder`; anything else raises FileNotFoundError)."""
+        ``dataset/`` (:func:`hearkit.locate.callset_folder`; anything else raises FileNotFoundError).
+        A batch's dataset is read whole while no rebuild swaps it (:func:`hearkit.locate.reading_dataset`)."""
+        with reading_dataset(folder):
+            return cls._load(folder)
+
+    @classmethod
+    def _load(cls, folder: str | Path) -> CallSet:
         path = callset_folder(folder)
         frames: dict[str, pd.DataFrame] = {}
         try:

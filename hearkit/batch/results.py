@@ -26,6 +26,7 @@ from typing import Any
 
 from hearkit.batch.manifest import Manifest
 from hearkit.batch.summaries import summarize_batch
+from hearkit.locate import SWAP_LOCK
 from hearkit.metadata import read_sidecar
 
 __all__ = [
@@ -86,13 +87,34 @@ def swap_in_dataset(out_dir: Path, callset: Any) -> Path:
     """Write ``callset`` beside ``DIR/dataset``, then swap it in; the caller holds :func:`dataset_lock`."""
     target = out_dir / DATASET_NAME
     staging = out_dir / f".{DATASET_NAME}.new"
-    if staging.exists():
-        shutil.rmtree(staging)
+    old = out_dir / f".{DATASET_NAME}.old"
+    for leftover in (staging, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
     callset.save(staging)
-    if target.exists():
-        shutil.rmtree(target)
-    staging.rename(target)
+    with _swap_lock(out_dir):  # readers (CallSet.load) hold it shared: they see one whole dataset
+        if target.exists():
+            target.rename(old)
+        staging.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
     return target
+
+
+@contextmanager
+def _swap_lock(out_dir: Path) -> Iterator[None]:
+    """The exclusive side of :func:`hearkit.locate.reading_dataset`, held only for the two renames."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    descriptor = os.open(out_dir / SWAP_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
 
 
 def completed_calls(manifest: Manifest) -> Any:
