@@ -16,7 +16,7 @@ nothing more; each window of holes costs one encoder pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -68,22 +68,30 @@ def find_holes(
 
 def fill_holes(
     model: Callable[[], WhisperModel],
-    signal: npt.NDArray[np.float32],
-    regions: list[tuple[int, int]],
+    signals: Sequence[npt.NDArray[np.float32]],
+    regions: Sequence[list[tuple[int, int]]],
     recognition: Recognition,
     settings: DecodeSettings,
+    activity: Sequence[npt.NDArray[np.bool_]] | None = None,
 ) -> Recognition:
-    """``recognition`` (of one signal, channel 0) with the words of its holes decoded a second time;
-    its ``windows`` count the second pass's windows too. ``model`` loads the model (only when a
-    hole is found)."""
-    holes = find_holes(regions, recognition.words, energy_activity(signal))
-    if not holes:
+    """``recognition`` of ``signals`` (a word's ``channel`` = its signal's index; one signal for the
+    mono path, a call's two channels for the stereo one, several calls' channels when pooled) with
+    the words of their holes decoded a second time, the holes of every signal packed together; its
+    ``windows`` count the second pass's windows too. ``model`` loads the model (only when a hole is
+    found); ``activity``: each signal's energy activity when the caller has it."""
+    active = list(activity) if activity is not None else [energy_activity(x) for x in signals]
+    holes = [
+        find_holes(r, [w for w in recognition.words if w.channel == c], a)
+        for c, (r, a) in enumerate(zip(regions, active, strict=True))
+    ]
+    if not any(holes):
         return recognition
     pad = int(PAD_S * SAMPLE_RATE)
     pieces = [
-        (max(0, int(s * SAMPLE_RATE) - pad), min(len(signal), int(e * SAMPLE_RATE) + pad)) for s, e in holes
+        [(max(0, int(s * SAMPLE_RATE) - pad), min(len(x), int(e * SAMPLE_RATE) + pad)) for s, e in found]
+        for x, found in zip(signals, holes, strict=True)
     ]
-    again = recognize_chunks(model(), [signal], plan_windows([pieces], [signal]), settings)
-    found = [w for w in again.words if any(s <= (w.start + w.end) / 2 <= e for s, e in holes)]
+    again = recognize_chunks(model(), list(signals), plan_windows(pieces, list(signals)), settings)
+    found = [w for w in again.words if any(s <= (w.start + w.end) / 2 <= e for s, e in holes[w.channel])]
     words = sorted(recognition.words + found, key=lambda w: (w.channel, w.start))
     return replace(recognition, words=words, windows=recognition.windows + again.windows)

@@ -166,7 +166,7 @@ class WhisperTranscriber:
         regions = speech_regions(signal, self.vad)
         recognition = self._recognize([signal], [regions], settings)
         # Speech the batched decode skipped (no word in it) is decoded again: see pipeline.holes.
-        recognition = fill_holes(self._model, signal, regions, recognition, settings)
+        recognition = fill_holes(self._model, [signal], [regions], recognition, settings)
         recognized = recognition.words
         if options.diarize or options.channel:
             # channel: true on one signal (a one-channel file, or two channels that are one): the
@@ -278,9 +278,16 @@ class WhisperTranscriber:
         self, audio: DecodedAudio, settings: DecodeSettings, correlation: float | None, *, numerals: bool
     ) -> Result:
         activity, regions, bleed = self._stereo_regions(audio)
-        recognition = self._recognize([audio.samples[0], audio.samples[1]], regions, settings)
         stereo = _StereoCall(audio, correlation, activity, regions, bleed, numerals)
+        recognition = self._recognize_call(stereo, settings)
         return stereo.result(recognition.words, recognition.repetition_redecoded)
+
+    def _recognize_call(self, call: _StereoCall, settings: DecodeSettings) -> Recognition:
+        """One stereo call's words; a channel's speech the batched decode skipped (no word in it)
+        is decoded again (:mod:`hearkit.engine.pipeline.holes`)."""
+        signals = [call.audio.samples[0], call.audio.samples[1]]
+        recognition = self._recognize(signals, call.regions, settings)
+        return fill_holes(self._model, signals, call.regions, recognition, settings, call.activity)
 
     def transcribe_pooled(self, calls: list[tuple[Path, JobCreateParams]]) -> list[Result | Exception]:
         """Transcribe several recordings, the stereo ones' speech packed into shared Whisper windows.
@@ -340,6 +347,8 @@ class WhisperTranscriber:
         signals, regions = _pooled_signals(calls)
         try:
             recognition = self._recognize(signals, regions, settings, pooled=len(calls) > 1)
+            activity = [a for call in calls for a in call.activity]
+            recognition = fill_holes(self._model, signals, regions, recognition, settings, activity)
         except Exception as exc:
             if len(calls) == 1:
                 return [exc]
@@ -358,9 +367,7 @@ class WhisperTranscriber:
 
     def _recognize_alone(self, call: _StereoCall, settings: DecodeSettings) -> Result | Exception:
         try:
-            recognition = self._recognize(
-                [call.audio.samples[0], call.audio.samples[1]], call.regions, settings
-            )
+            recognition = self._recognize_call(call, settings)
             return call.result(recognition.words, recognition.repetition_redecoded)
         except Exception as exc:
             return exc
