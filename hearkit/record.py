@@ -435,8 +435,12 @@ class CallSet:
             formats={r.call_id: r.formats for r in records if r.formats},
         )
 
-    def save(self, folder: str | Path) -> Path:
+    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
         """Write every frame as Parquet (``<name>.parquet``) plus ``callset.json`` into ``folder``.
+
+        A folder that already holds a saved set with calls this set does not have is refused with a
+        ValueError naming them (saving 2 calls over 4 left the 2 without a word); ``overwrite=True``
+        replaces it. Saving a set over itself (the same calls, e.g. after ``with_roles``) is fine.
 
         A ``hearkit batch --out`` folder, or its ``dataset/``, is refused with a ValueError that says
         what to do: the batch rebuilds its dataset/ from its per-call results at every run, so calls
@@ -448,6 +452,8 @@ class CallSet:
         batch = batch_output_of(path)
         if batch is not None:
             raise ValueError(batch_save_refusal(path, batch))
+        if not overwrite:
+            self._check_not_replacing(path)
         path.mkdir(parents=True, exist_ok=True)
         for name in self._FRAMES:
             getattr(self, name).to_parquet(path / f"{name}.parquet", index=False)
@@ -499,6 +505,23 @@ class CallSet:
             summaries=summaries,
             formats=meta.get("formats") or {},
         )
+
+    def _check_not_replacing(self, path: Path) -> None:
+        """A saved set in ``path`` whose calls are not all in this one would be lost: say which."""
+        if not (path / "callset.json").is_file() or not (path / "calls.parquet").is_file():
+            return
+        try:
+            saved = pd.read_parquet(path / "calls.parquet", columns=[CALL_ID])[CALL_ID].astype(str)
+        except (OSError, ValueError, KeyError):
+            return  # a damaged copy: CallSet.load says so; saving over it repairs it
+        lost = sorted(set(saved) - set(self.calls[CALL_ID].astype(str)))
+        if lost:
+            shown = ", ".join(lost[:5]) + (f", … ({len(lost)} calls)" if len(lost) > 5 else "")
+            raise ValueError(
+                f"{path} already holds {len(saved)} saved calls, {len(lost)} of them not in this set"
+                f" ({shown}): saving here would replace them. Save in another folder, add them first"
+                " (CallSet.load(folder) and this set, then one save), or pass overwrite=True"
+            )
 
     @classmethod
     def load_sample(
