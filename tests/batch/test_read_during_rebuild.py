@@ -53,3 +53,40 @@ def test_every_load_during_rebuilds_reads_one_whole_dataset(tmp_path: Path) -> N
     assert rebuilder.returncode == 0
     assert loads >= 20, loads  # the loads did overlap the rebuilds
     assert failures == [], f"{len(failures)} of {loads} loads failed: {failures[:2]}"
+
+
+def test_two_batches_on_one_out_at_once_both_finish_with_one_job_per_recording(tmp_path: Path) -> None:
+    """U3 finding 8: one run ended in a traceback (its staging folder removed by the other) and the
+    other said rc 0 over a dataset/ holding only callset.json."""
+    import sqlite3
+
+    calls, out = tmp_path / "calls", tmp_path / "out"
+    for n in range(4):
+        audio.stereo(calls / f"c{n}.wav", 2.0 + n, seed=n)
+    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}} | {
+        "HEARKIT_DATA_DIR": str(tmp_path / "engine"),
+        "HEARKIT_TRANSCRIBER": "fake",
+        "HEARKIT_FAKE_DELAY": "0.3",
+    }
+    command = [
+        str(Path(sys.executable).parent / "hearkit"),
+        "batch",
+        str(calls),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    both = [
+        subprocess.Popen(
+            command, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=240)[0] for p in both]
+    assert [p.returncode for p in both] == [0, 0], outputs
+    assert all("Traceback" not in text for text in outputs)
+    assert sorted(CallSet.load(out).calls["call_id"]) == ["c0", "c1", "c2", "c3"]
+    with sqlite3.connect(tmp_path / "engine" / "engine.sqlite3") as db:
+        assert db.execute("SELECT status, COUNT(*) FROM jobs GROUP BY status").fetchall() == [
+            ("completed", 4)
+        ]
