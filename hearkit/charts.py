@@ -339,6 +339,20 @@ def talk_ratio(
     return fig
 
 
+def _greyed_by_call(calls: pd.DataFrame, metrics: Sequence[str]) -> dict[str, dict[str, str]]:
+    """Per call, the metrics its quality block greys and why (:func:`hearkit.quality.view_of`)."""
+    from hearkit.quality import quality_of, view_of
+
+    if "quality" not in calls.columns:
+        return {}
+    out = {}
+    for _, row in calls.iterrows():
+        quality = quality_of(row)
+        if quality is not None and quality.flags:
+            out[str(row[CALL_ID])] = view_of(quality, list(metrics)).greyed
+    return out
+
+
 def _talk_ratio_notes(calls: pd.DataFrame | None) -> tuple[dict[str, str], dict[str, str]]:
     """Per call: why its talk ratio is not measured (data flags such as ``no_role``, or the quality
     block's), and which flags make a measured one unreliable (the codes the tables grey it for)."""
@@ -709,11 +723,17 @@ def metric_distributions(
     highlight = selected_call_markers(calls, metrics, selected) if selected is not None else []
     titles = _titles(calls)
     ids = [str(c) for c in calls[CALL_ID]]
+    greyed = _greyed_by_call(calls, metrics)
     fig = make_subplots(
         rows=len(metrics), cols=1, subplot_titles=[escape_label(metric_label(m)) for m in metrics]
     )
     for row, metric in enumerate(metrics, start=1):
         values = pd.to_numeric(calls[metric], errors="coerce").astype(float)
+        # a value the call's quality block greys says so on hover, as the tables grey it
+        notes = [
+            f" (unreliable: {greyed[c][metric].split(':')[0]})" if metric in greyed.get(c, {}) else ""
+            for c in ids
+        ]
         fig.add_trace(
             go.Box(
                 name=escape_label(metric),
@@ -725,8 +745,13 @@ def metric_distributions(
                 fillcolor="rgba(0,114,178,0.10)",
                 line={"color": "#0072B2"},
                 marker={"color": "#0072B2", "size": 6, "opacity": 0.6},
-                customdata=_cells([[escape_label(titles.get(c, c))] for c in ids]),
-                hovertemplate="%{customdata[0]}: %{x}<extra></extra>",
+                customdata=_cells(
+                    [
+                        [escape_label(titles.get(c, c)), escape_label(n)]
+                        for c, n in zip(ids, notes, strict=True)
+                    ]
+                ),
+                hovertemplate="%{customdata[0]}: %{x}%{customdata[1]}<extra></extra>",
                 showlegend=False,
             ),
             row=row,

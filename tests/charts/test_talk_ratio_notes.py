@@ -37,3 +37,17 @@ def test_hover_and_opacity_follow_the_quality() -> None:
     assert "% of talk (" in by_call["plain"][1]
     assert "unreliable" not in by_call["plain"][1]
     assert opacity["guessed"] == 0.45 and opacity["plain"] == 1.0
+
+
+def test_metric_distributions_say_which_points_are_greyed() -> None:
+    """U4 finding 5's addendum: the roles_guessed call's rep talk ratio was an ordinary point."""
+    raw = json.loads(SAMPLE.read_text())
+    plain, guessed = Result.model_validate(raw), Result.model_validate(raw)
+    flag = QualityFlag(code="roles_guessed", meaning="guessed", severity="warning", affects=["roles"])
+    guessed.quality = Quality(trust="medium", flags=[flag], method="diarization", speakers_found=2)
+    calls = analyze_calls({"plain": plain, "guessed": guessed}, summaries=False).calls
+    fig = charts.metric_distributions(calls, ["talk_ratio_rep", "words_rep"])
+    talk, words = fig.data[0], fig.data[1]
+    notes = dict(zip(["plain", "guessed"], [cell[1] for cell in talk.customdata], strict=True))
+    assert notes == {"plain": "", "guessed": " (unreliable: roles_guessed)"}
+    assert all(cell[1] == "" for cell in words.customdata)
