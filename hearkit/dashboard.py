@@ -80,7 +80,6 @@ DURATION_COLUMNS = ("duration_s", "call_duration_s", "audio_seconds")
 _TALK_COLUMN = "talk_ratio_rep"  # the metric whose greying the table shows (the report's rule)
 TABLE_ROWS = 100
 _TERM = re.compile(r'"([^"]+)"|(\S+)')
-_SPACE = re.compile(r"\s+")
 
 
 #: Deprecated alias of :class:`hearkit.frames.CallFrames` (the one call-set protocol); a call set's
@@ -274,8 +273,8 @@ def _codes(values: pd.Series) -> tuple[np.ndarray[Any, np.dtype[np.int64]], tupl
 def _transcripts(turns: pd.DataFrame, position: pd.Series) -> tuple[list[str], list[str]]:
     """Per call (in ``position`` order): its transcript, and its vocabulary.
 
-    Transcript: the turns' text, lowercased, whitespace collapsed to one space within a turn, turns
-    joined by a newline (so a phrase never spans two turns). Vocabulary: the call's distinct words,
+    Transcript: the turns' text normalized as trackers and ``CallSet.search`` see it (:func:`_normalized`),
+    turns joined by a newline (so a phrase never spans two turns). Vocabulary: the call's distinct words,
     space-separated (a word-level search scans this, about a fifth of the transcript).
 
     Done in Arrow and numpy over all turns at once; a Python-level join per call is ~50× slower on
@@ -289,8 +288,7 @@ def _transcripts(turns: pd.DataFrame, position: pd.Series) -> tuple[list[str], l
     text = pa.array(
         turns["text"].astype("str").to_numpy(dtype=object)[known[by_call]], type=pa.large_string()
     )
-    text = pc.fill_null(text, "")
-    text = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_lower(text), r"\s+", " "))
+    text = _normalized(pc.fill_null(text, ""))
     n_calls = len(position)
     space = pa.scalar(" ", pa.large_string())
 
@@ -309,11 +307,31 @@ def _transcripts(turns: pd.DataFrame, position: pd.Series) -> tuple[list[str], l
     return transcripts, per_call(vocab, pairs // n_words, space)
 
 
+def _normalized(text: pa.Array) -> pa.Array:
+    """Each turn's text as tracker matching and ``CallSet.search`` see it
+    (:func:`hearkit.trackers.normalize_text`: lower case, punctuation dropped, ’ as '), one space
+    between words; each distinct word is normalized once. The raw characters hid a call whose ASR
+    put a comma or full stop between the searched words (U4 finding 11)."""
+    from hearkit.trackers import normalize_text
+
+    words = pc.utf8_split_whitespace(text)
+    encoded = pc.list_flatten(words).dictionary_encode()
+    plain = pa.array(
+        [normalize_text(str(w)) for w in encoded.dictionary.to_pylist()], type=pa.large_string()
+    ).take(encoded.indices)
+    offsets = pa.array(np.asarray(words.offsets), type=pa.int64())
+    joined = pc.binary_join(pa.LargeListArray.from_arrays(offsets, plain), pa.scalar(" ", pa.large_string()))
+    return pc.utf8_trim_whitespace(pc.replace_substring_regex(joined, r" +", " "))
+
+
 def parse_search(text: str) -> tuple[str, ...]:
-    """Split a search box into lowercase terms; ``"quoted words"`` stay one phrase. Empty → ``()``."""
+    """Split a search box into terms normalized as transcripts are (:func:`_normalized`: lower case,
+    punctuation dropped); ``"quoted words"`` stay one phrase. Empty → ``()``."""
+    from hearkit.trackers import normalize_text
+
     terms = []
-    for quoted, bare in _TERM.findall(text.lower()):
-        term = _SPACE.sub(" ", (quoted or bare).strip())
+    for quoted, bare in _TERM.findall(text):
+        term = normalize_text(quoted or bare)
         if term:
             terms.append(term)
     return tuple(dict.fromkeys(terms))
@@ -716,10 +734,15 @@ class FigureFactory:
         return figures
 
     def call(self, board: Dashboard, call_id: str, turns: pd.DataFrame, hits: pd.DataFrame) -> list[Any]:
-        """Charts of one call: its timeline with tracker hits."""
+        """Charts of one call: its timeline with tracker hits, as long as the call (the report's: a
+        hold or a silent tail after the last turn is drawn, U4 finding 10)."""
         from hearkit import charts
 
-        return [charts.call_timeline(turns, call_id, hits=hits)] if len(turns) else []
+        if not len(turns):
+            return []
+        row = board._call_row(call_id)
+        duration = views.duration_of(row) if row is not None else None
+        return [charts.call_timeline(turns, call_id, hits=hits, duration_s=duration)]
 
 
 def dashboard(calls: CallFrames, *, figures: FigureFactory | None = None) -> Dashboard:

@@ -133,7 +133,7 @@ def test_phrase_search_needs_the_words_together() -> None:
 def test_parse_search() -> None:
     assert parse_search('  Pricing "Next   Week" pricing ') == ("pricing", "next week")
     assert parse_search("   ") == ()
-    assert parse_search('"unclosed phrase') == ('"unclosed', "phrase")
+    assert parse_search('"unclosed phrase') == ("unclosed", "phrase")  # a stray quote is punctuation
 
 
 def test_calls_without_a_value_fail_only_the_filter_on_it() -> None:
