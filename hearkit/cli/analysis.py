@@ -321,6 +321,13 @@ def check_save_folder(folder: Path) -> None:
             " --save writes a new folder and overwrites nothing; give another folder",
             param_hint="--save",
         )
+    if folder.is_dir() and any(not p.name.startswith(".") for p in folder.iterdir()):
+        # A folder of recordings got six Parquet/JSON files among them (U3 finding 29).
+        raise typer.BadParameter(
+            f"{folder} is not empty: --save writes a new folder of its own (calls.parquet, turns.parquet, "
+            f"… callset.json); give a new one, e.g. --save {folder / 'hearkit-calls'}",
+            param_hint="--save",
+        )
 
 
 def _combined_legs(
