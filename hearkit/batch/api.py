@@ -66,6 +66,9 @@ class BatchReport:
     stop_reason: str | None = None
     failed: list[FailedRecording] = field(default_factory=list)
     skipped: list[FailedRecording] = field(default_factory=list)
+    duplicates: list[FailedRecording] = field(default_factory=list)
+    """Files of this run with the same content as a recording kept (not in the manifest: listed
+    by every run, not only the dry run, U3 finding 1)."""
     audio_seconds: float = 0.0
     billed_seconds: float = 0.0
     wall_s: float = 0.0
@@ -293,6 +296,11 @@ async def arun(
 
             dataset_dir = await asyncio.to_thread(build, manifest)
         report = _report(manifest, cost, dry_run=False, started=started, stop_reason=stop_reason)
+        report.duplicates = [
+            FailedRecording(rec.call_id, rec.source, "skipped", rec.skip_reason)
+            for rec in found
+            if rec.skip_reason is not None and rec.skip_reason.startswith("duplicate of")
+        ]
         report.dataset_dir = dataset_dir
         report.rate_limited = rate_limited
         report.notes = batch.notes

@@ -43,6 +43,7 @@ def print_report(report: BatchReport, console: Console | None = None) -> None:
     )
     _listed(console, "skipped", [(f.source, f.error) for f in report.skipped])
     _listed(console, "failed", [(f"{f.call_id} ({f.job_id or 'no job'})", f.error) for f in report.failed])
+    _listed(console, "duplicates, not sent", [(f.source, f.error) for f in report.duplicates])
     refused = [f for f in report.failed if re.match(r"\[4\d\d\b", f.error)]
     if refused and len(refused) == len(report.failed):
         # A 4xx refused the request itself: --retry-failed with the same options fails again (U3 finding 3).

@@ -181,7 +181,7 @@ def discover(
     """
     rows = list(_rows(source, exclude))
     recordings: list[Recording] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, Recording] = {}
     used_ids: set[str] = set()
     given_ids: dict[str, tuple[str, str]] = {}
     for row in rows:
@@ -191,10 +191,21 @@ def discover(
             rec = legs_recording(row, known, hasher, legs_dir or _legs_dir(exclude, row["legs"][0]))
         else:
             rec = _recording(row, mode, known, hasher)
-        if rec.rec_id in seen and rec.skip_reason is None:
-            rec.skip_reason = f"duplicate of {seen[rec.rec_id]} (same content)"
+        first = seen.get(rec.rec_id)
+        if first is not None and rec.skip_reason is None:
+            if _has_sidecar(rec) and not _has_sidecar(first) and rec.rec_id not in known:
+                # The copy with the sidecar is the call: its title, rep and team were lost when the
+                # alphabetically first copy was kept (U3 finding 1).
+                first.skip_reason = f"duplicate of {rec.source} (same content; that one has the sidecar)"
+                seen[rec.rec_id] = rec
+                _check_given_id(source, row, rec, given_ids)
+                rec.call_id = _unique_call_id(rec.call_id, rec.rec_id, used_ids)
+                # Before the copy it replaces: the manifest keeps the first row of a content hash.
+                recordings.insert(next(i for i, r in enumerate(recordings) if r is first), rec)
+                continue
+            rec.skip_reason = f"duplicate of {first.source} (same content)"
         if rec.skip_reason is None:
-            seen[rec.rec_id] = rec.source
+            seen[rec.rec_id] = rec
             _check_given_id(source, row, rec, given_ids)
         rec.call_id = _unique_call_id(rec.call_id, rec.rec_id, used_ids)
         recordings.append(rec)
@@ -293,6 +304,13 @@ def _with_legs(files: list[Path]) -> Iterator[dict[str, Any]]:
     pairs, others = pair_legs(files)
     yield from ({"legs": (rep, customer), "name": name} for name, rep, customer in pairs)
     yield from ({"path": p} for p in others)
+
+
+def _has_sidecar(rec: Recording) -> bool:
+    """Whether a one-file recording has its ``<name>.meta.json`` beside it."""
+    from hearkit.metadata import sidecar_path
+
+    return rec.kind == "file" and "://" not in rec.source and sidecar_path(rec.source).is_file()
 
 
 def _glob_root(pattern: Path) -> Path:
