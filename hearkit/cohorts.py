@@ -21,8 +21,10 @@ generator: the same inputs and seed give the same intervals. The mean of a resam
 over its measured calls. Intervals are percentile intervals of the resampled means (or of
 their differences), widened by the small-sample factor of Hesterberg's *expanded percentile*
 interval (the tail level α/2 is moved to Φ(√(n/(n−1)) · t_{α/2, n−1}), n the smaller group's
-count), because the plain percentile interval is too narrow for small groups. Measured coverage
-on synthetic populations with a known difference: ``benchmarks/bench_cohorts.py``.
+count), because the plain percentile interval is too narrow for small groups; under
+:data:`MIN_INTERVAL_CALLS` calls no interval is given (NaN), since no resampling of so few calls
+covers the mean as often as it says. Measured coverage on synthetic populations with a known
+difference: ``benchmarks/bench_cohorts.py``.
 
 Vectorized: each group's resamples are one matrix of resample counts (``n_resamples × n_calls``,
 from one ``integers`` draw and one ``bincount``) multiplied by the calls × metrics value matrix,
@@ -661,10 +663,18 @@ def _nanmean(values: FloatArray) -> float:
     return float(finite.mean()) if len(finite) else math.nan
 
 
+MIN_INTERVAL_CALLS = 5
+"""Fewest measured calls an interval is given for (NaN under it). A bootstrap of 2-4 calls cannot
+reach beyond their smallest and largest value: a "95 %" interval of calls drawn from a known
+normal population held its mean 53 %, 71 % and 86 % of the time for 2, 3 and 4 calls (a new-user
+trial, 200 repetitions each), 93.5 % for 5."""
+
+
 def _interval(samples: FloatArray, alpha: float, n: int) -> tuple[float, float]:
-    """Expanded percentile interval (Hesterberg 2015) of bootstrap samples; NaN when n < 2."""
+    """Expanded percentile interval (Hesterberg 2015) of bootstrap samples; NaN when n is under
+    :data:`MIN_INTERVAL_CALLS`."""
     finite = samples[np.isfinite(samples)]
-    if n < 2 or len(finite) < 2:
+    if n < MIN_INTERVAL_CALLS or len(finite) < 2:
         return math.nan, math.nan
     tail = _expanded_tail(alpha, n)
     lo, hi = np.quantile(finite, [tail, 1.0 - tail])
