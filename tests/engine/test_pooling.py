@@ -43,6 +43,15 @@ def _wait_for_runs(log: Path, count: int, timeout: float = 60.0) -> list[str]:
     raise AssertionError(f"fewer than {count} runs in {timeout} s")
 
 
+def _held_pools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The pooling transcriber's log of pools run, and the file whose presence holds each pool."""
+    log, hold = tmp_path / "pools.log", tmp_path / "hold"
+    monkeypatch.setenv(POOL_LOG_ENV, str(log))
+    monkeypatch.setenv(POOL_HOLD_ENV, str(hold))
+    hold.touch()
+    return log, hold
+
+
 def _queue_then_run(tmp_path: Path, uploads: list[tuple[str, bytes]], **settings: Any) -> dict[str, Any]:
     """Queue ``uploads`` (call id, bytes) on an engine that runs no jobs, then let a second engine on
     the same data dir run them all: they are all queued when its worker first looks."""
@@ -148,10 +157,7 @@ def test_jobs_of_different_projects_are_never_pooled_together(
 def test_a_job_cancelled_while_its_pool_runs_stays_cancelled_and_the_others_complete(
     tmp_path: Path, audio: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log, hold = tmp_path / "pools.log", tmp_path / "hold"
-    monkeypatch.setenv(POOL_LOG_ENV, str(log))
-    monkeypatch.setenv(POOL_HOLD_ENV, str(hold))
-    hold.touch()
+    log, hold = _held_pools(tmp_path, monkeypatch)
     data = tmp_path / "data"
     stereo = audio["stereo4"].read_bytes()
     ids = _queue(data, [("a", stereo), ("b", stereo), ("c", stereo)])
@@ -179,10 +185,7 @@ def test_two_engines_on_one_store_run_each_pooled_job_once_while_it_outlives_its
 ) -> None:
     """Pools held 3 s on engines with 1 s leases and free slots: a pooled job whose lease were not
     renewed would be taken over by a free slot and run twice."""
-    log, hold = tmp_path / "pools.log", tmp_path / "hold"
-    monkeypatch.setenv(POOL_LOG_ENV, str(log))
-    monkeypatch.setenv(POOL_HOLD_ENV, str(hold))
-    hold.touch()
+    log, hold = _held_pools(tmp_path, monkeypatch)
     data = tmp_path / "data"
     stereo = audio["stereo4"].read_bytes()
     calls = ["a", "b", "c", "d", "e", "f"]
@@ -211,10 +214,7 @@ def test_two_engines_on_one_store_run_each_pooled_job_once_while_it_outlives_its
 def test_a_pool_interrupted_by_a_stop_goes_back_to_the_queue_whole(
     tmp_path: Path, audio: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    log, hold = tmp_path / "pools.log", tmp_path / "hold"
-    monkeypatch.setenv(POOL_LOG_ENV, str(log))
-    monkeypatch.setenv(POOL_HOLD_ENV, str(hold))
-    hold.touch()
+    log, hold = _held_pools(tmp_path, monkeypatch)
     data = tmp_path / "data"
     stereo = audio["stereo4"].read_bytes()
     ids = _queue(data, [("a", stereo), ("b", stereo), ("c", stereo)])
