@@ -234,7 +234,7 @@ async def arun(
         raise ValueError(
             f"speakers_expected must be 0 (none sent) to {MAX_SPEAKER_OPTION}, not {speakers_expected}"
         )
-    _check_webhook_url(webhook_url)
+    _check_webhook_url(webhook_url, http_maybe=_server_of_this_machine(client, api_key, base_url))
     wanted = BatchSettings(mode, _job_options(model, numerals, output_formats, vocabulary), speakers_expected)
     # Discovery hashes and decodes files: off the event loop (it may be a notebook's).
     manifest, found, batch, new_files = await asyncio.to_thread(
@@ -509,13 +509,29 @@ def _stored_source(source: str | Path) -> str:
     return text if "://" in text else os.path.abspath(os.path.expanduser(text))
 
 
-def _check_webhook_url(url: str | None) -> None:
+def _server_of_this_machine(client: Any, api_key: str | None, base_url: str | None) -> bool:
+    """Whether the batch talks to a jobs server on this machine that it did not start itself (a
+    `hearkit serve`, which may be a test server that takes http webhook URLs)."""
+    if client is not None:
+        url = getattr(client, "base_url", None)
+        return isinstance(url, str) and is_local_url(url)
+    from hearkit._client._core import configured
+
+    _, url = configured(api_key, base_url)
+    return url is not None and is_local_url(url)
+
+
+def _check_webhook_url(url: str | None, *, http_maybe: bool = False) -> None:
     """Refuse a webhook URL the jobs API refuses, before anything is stored or sent (U3 finding 3:
-    every recording failed with a 400 and the folder kept re-sending the stored URL)."""
+    every recording failed with a 400 and the folder kept re-sending the stored URL). The hosted
+    API and the embedded engine take only https; a server of this machine (``http_maybe``) may be
+    set to take http too (``allow_private_urls``), so there it decides (a refusal lets go of the
+    stored request: fix the option and ``--retry-failed``)."""
     if url is None:
         return
     parsed = urlparse(url.strip())
-    if parsed.scheme != "https" or not parsed.hostname:
+    allowed = ("https", "http") if http_maybe else ("https",)
+    if parsed.scheme not in allowed or not parsed.hostname:
         raise ValueError(
             f"--webhook-url must be an absolute https:// URL, not {url!r}: the jobs API delivers webhooks "
             "over https only (`hearkit webhooks listen` speaks http: put a TLS proxy in front of it), "

@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
+import logging
 import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from hearkit.batch.limiter import AdaptiveLimiter
 from hearkit.batch.manifest import Manifest, ManifestRow
@@ -55,6 +57,9 @@ from hearkit.retry import PollPolicy, RetryPolicy
 from hearkit.schema import Job, Result
 
 __all__ = ["JobsClient", "Runner", "RunnerSettings", "idempotency_key", "parse_units", "write_json"]
+
+_T = TypeVar("_T")
+_log = logging.getLogger("hearkit.batch")
 
 _JOB_PATH = re.compile(r"/v1/transcription/jobs/([^/?#]+)$")
 _MAX_RATE_LIMITED = 200
@@ -358,6 +363,7 @@ class Runner:
             "idempotency_key": row.idempotency_key,
             "metadata": row.metadata,
         }
+        document["hearkit"]["format_files"] = await self._save_formats(row, job, result)
         path = self.calls_dir / f"{row.call_id}.json"
         write_json(path, document)
         billed = self.billed.get(job.job_id)
@@ -369,6 +375,30 @@ class Runner:
         )
         if self.progress is not None:
             self.progress.completed(billed if billed is not None else result.audio_seconds)
+
+    async def _save_formats(self, row: ManifestRow, job: Job, result: Result) -> dict[str, str]:
+        """Each subtitle rendering asked for (``--formats srt,vtt``) saved as ``calls/<call_id>.<fmt>``;
+        returns ``{fmt: path relative to the batch folder}``. The result holds only signed links,
+        dead once the embedded engine's port closes and after an hour on the hosted API: the
+        subtitles were never kept (U3 finding 28). A rendering that cannot be fetched is left out
+        with a warning; the call itself is complete."""
+        download = getattr(self.jobs, "download_format", None)
+        saved: dict[str, str] = {}
+        for fmt in sorted(result.formats or {}):
+            if fmt not in ("srt", "vtt") or download is None:
+                continue
+            try:
+                text = await _retrying(functools.partial(download, job, fmt), self.settings.policy)
+            except (APIError, APIConnectionError, ValueError) as exc:
+                _log.warning("the %s subtitles of %s could not be fetched (%s)", fmt, row.call_id, exc)
+                continue
+            path = self.calls_dir / f"{row.call_id}.{fmt}"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(str(text), encoding="utf-8")
+            os.replace(tmp, path)
+            saved[fmt] = str(path.relative_to(self.manifest.out_dir))
+        return saved
 
     def _fail(self, row: ManifestRow, error: str, *, refused: bool = False) -> None:
         self.manifest.mark_failed(row.rec_id, error, refused=refused)
@@ -414,7 +444,7 @@ class Runner:
             store.close()
 
 
-async def _retrying(call: Callable[[], Awaitable[Result]], policy: RetryPolicy) -> Result:
+async def _retrying(call: Callable[[], Awaitable[_T]], policy: RetryPolicy) -> _T:
     for attempt in range(policy.attempts):
         try:
             return await call()

@@ -29,6 +29,32 @@ def test_an_http_webhook_url_is_refused_before_anything_is_stored(tmp_path: Path
     assert not out.exists()  # nothing stored: the next run with the right option starts clean
 
 
+def test_a_request_a_local_server_refuses_is_let_go_and_retry_failed_sends_the_fixed_one(
+    tmp_path: Path,
+) -> None:
+    """Against a `hearkit serve` of this machine the server decides on an http webhook URL (a test
+    server may take it); when it refuses (400), the stored request is let go, the summary says to
+    fix the option, and `--retry-failed` without it completes the batch (it re-sent the refused URL)."""
+    from hearkit.engine import LocalEngine
+
+    audio.stereo(tmp_path / "calls" / "a.wav", 2.0)
+    with LocalEngine(tmp_path / "served", transcriber="fake") as engine:
+        server = {"PYAI_API_KEY": engine.api_key, "PYAI_BASE_URL": engine.base_url}
+        hook = "http://127.0.0.1:18788/webhooks/pyai"
+        bad = run(
+            ["batch", "calls", "--out", "out", "--webhook-url", hook, "--no-progress"],
+            tmp_path,
+            env_extra=server,
+        )
+        assert bad.returncode == 1, bad.stdout + bad.stderr
+        said = flat(bad.stdout + bad.stderr)
+        assert "webhook_url" in said and "1 refused by the server for the options sent" in said
+        assert _statuses(tmp_path / "out") == {"failed": 1}
+        fixed = run(["batch", "--out", "out", "--retry-failed", "--no-progress"], tmp_path, env_extra=server)
+        assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+        assert _statuses(tmp_path / "out") == {"completed": 1}
+
+
 def test_stereo_on_mono_files_is_refused_in_the_dry_run_and_the_run(tmp_path: Path) -> None:
     calls = tmp_path / "tel"
     for n in range(3):
