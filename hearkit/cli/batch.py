@@ -20,13 +20,16 @@ _console = Console(stderr=False)
 
 def register(app: typer.Typer) -> None:
     """Add ``batch`` and the ``webhooks`` group (``listen``) to the ``hearkit`` app."""
-    app.command("batch")(batch)
+    # Extra arguments are taken so that a glob the shell expanded gets a hint, not typer's bare
+    # "Got unexpected extra argument(s)" (U3 finding 27).
+    app.command("batch", context_settings={"allow_extra_args": True})(batch)
     webhooks = typer.Typer(help="Receive PyAI webhook callbacks.", no_args_is_help=True)
     webhooks.command("listen")(listen)
     app.add_typer(webhooks, name="webhooks")
 
 
 def batch(
+    ctx: typer.Context,
     source: Annotated[
         str | None,
         typer.Argument(help="Folder, glob pattern ('calls/**/*.wav') or CSV (path or audio_url column)."),
@@ -77,6 +80,14 @@ def batch(
     dataset: Annotated[bool, typer.Option(help="Write the Parquet dataset at the end.")] = True,
 ) -> None:
     """Transcribe and analyze a folder, glob or CSV of recordings; resumable, never billed twice."""
+    if ctx.args:
+        given = [source or "", *ctx.args]
+        shown = " ".join(given[:3]) + (f" … ({len(given)} in all)" if len(given) > 3 else "")
+        raise typer.BadParameter(
+            f"one source, not {len(given)} ({shown}): the shell expanded a glob into its files; quote it "
+            "(hearkit batch 'calls/*.wav' --out DIR) or give the folder",
+            param_hint="SOURCE",
+        )
     if reconcile is not None:
         _reconcile(reconcile)
         return
