@@ -413,12 +413,16 @@ def _prepare(
                     legs_dir=legs_dir,
                 )
             _check_stereo(found, batch)
+            earlier = {row.source: row.call_id for row in manifest.rows() if row.kind == "file"}
             if not dry_run:
                 manifest.add(found)
                 save_hashes()
+            replaced = _replaced_files(manifest, found, known, earlier, dry_run)
+        else:
+            replaced = []
         if retry_failed and not dry_run:
             manifest.requeue_failed()
-        batch.notes = speaker_notes(manifest, found, batch)
+        batch.notes = speaker_notes(manifest, found, batch) + replaced
     except BaseException:
         manifest.close()
         _remove_new(new_files)  # a refused source (an empty folder) leaves no batch folder behind
@@ -507,6 +511,25 @@ def _stored_source(source: str | Path) -> str:
     resume command (``hearkit batch --out DIR``) works from any directory (U3 finding 20)."""
     text = str(source)
     return text if "://" in text else os.path.abspath(os.path.expanduser(text))
+
+
+def _replaced_files(
+    manifest: Manifest, found: list[Recording], known: set[str], earlier: dict[str, str], dry_run: bool
+) -> list[str]:
+    """A line per file whose content changed since the batch took it (a name a recorder reused): it
+    is a new call, and the old call stays in the dataset (U3 finding 15: said nowhere)."""
+    lines = []
+    for rec in found:
+        old = earlier.get(rec.source)
+        if old is None or rec.skip_reason is not None or rec.rec_id in known:
+            continue
+        new = rec.call_id if dry_run else manifest.get(rec.rec_id).call_id
+        lines.append(
+            f"{rec.source} changed since it was transcribed as call {old}: it "
+            f"{'would be' if dry_run else 'is'} the new call {new}; {old} stays in the dataset "
+            "(no audio of it is cut from the new file)"
+        )
+    return lines
 
 
 def _server_of_this_machine(client: Any, api_key: str | None, base_url: str | None) -> bool:

@@ -55,6 +55,8 @@ def test_a_replaced_recording_gives_no_clips_of_the_old_call(tmp_path: Path) -> 
     # The next batch run takes the new file as a new call; the old call still gets no clip of it.
     again = run(["batch", str(calls), "--out", str(out), "--no-progress"], tmp_path)
     assert again.returncode == 0, again.stderr + again.stdout
+    said = " ".join((again.stdout + again.stderr).replace("│", " ").split())
+    assert f"{calls / 'a.wav'} changed since it was transcribed as call a: it is the new call a-" in said
     final = run(["report", str(out), "-o", "final.html", "--audio", "full"], tmp_path)
     assert final.returncode == 0, final.stderr + final.stdout
     assert clip_ends(tmp_path / "final.html") == [2.0, 5.0]  # b, and the new call from its own file
