@@ -471,11 +471,10 @@ class CallSet:
         ``dataset/`` (:func:`hearkit.locate.callset_folder`; anything else raises FileNotFoundError).
         A batch's dataset is read whole while no rebuild swaps it (:func:`hearkit.locate.reading_dataset`)."""
         with reading_dataset(folder):
-            return cls._load(folder)
+            return cls._read(callset_folder(folder))  # called here: its warnings name the caller's line
 
     @classmethod
-    def _load(cls, folder: str | Path) -> CallSet:
-        path = callset_folder(folder)
+    def _read(cls, path: Path) -> CallSet:
         frames: dict[str, pd.DataFrame] = {}
         try:
             name = "callset.json"
