@@ -12,6 +12,12 @@ SHA-256 of the recording's bytes when it was transcribed; a batch records it) ge
 while the file still has that content: a recording replaced under the same name is another call's
 audio, and its clips would play under this call's transcript. Such calls are left out and named
 by :func:`changed_recordings`.
+
+A recording is also checked against the call's length (:func:`length_mismatch`): a file whose
+decoded length differs from the call's ``audio_seconds`` by more than :data:`LENGTH_TOLERANCE_S`
+(or, without ``audio_seconds``, ends before the call's last turn) cannot be the call's recording,
+and no clip is cut from it (a 20 s file given for a 60 s call embedded silent clips for every
+moment past 0:20 under the same "embeds N short clips" banner).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ __all__ = [
     "encode_ogg",
     "encode_spans",
     "file_sha256",
+    "length_mismatch",
+    "seconds",
 ]
 
 BITRATE = 12_000
@@ -47,6 +55,9 @@ SAMPLE_RATE = 16_000
 MIME = "audio/ogg"
 SHA_COLUMN = "audio_sha256"
 """Calls-frame column: SHA-256 (hex) of the recording's bytes at transcription."""
+LENGTH_TOLERANCE_S = 1.0
+"""How far (seconds) a recording's decoded length may be from the call's ``audio_seconds``: decoders
+differ by a few tens of milliseconds (MP3 padding, resampling), another recording by far more."""
 
 
 def audio_files(calls: pd.DataFrame, explicit: Mapping[str, str | Path] | None = None) -> dict[str, Path]:
@@ -144,6 +155,45 @@ def _decode_cached(path: str, size: int, mtime_ns: int) -> npt.NDArray[np.float3
     except (AudioProbeError, av.error.FFmpegError) as exc:
         raise ValueError(f"cannot read audio from {path}: {exc}") from exc
     return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+
+
+def seconds(path: str | Path) -> float:
+    """The recording's decoded length in seconds (:func:`decode`, so it is decoded once for clips too)."""
+    return len(decode(path)) / SAMPLE_RATE
+
+
+def length_mismatch(
+    path: str | Path, call_id: str, audio_seconds: object, duration_s: object = None
+) -> str | None:
+    """Why the recording at ``path`` cannot be call ``call_id``'s, in one line, or ``None``.
+
+    ``audio_seconds`` is the call's recording length as the engine measured it; the recording at
+    ``path`` differs from it by more than :data:`LENGTH_TOLERANCE_S` → not this call's recording.
+    Without ``audio_seconds``, ``duration_s`` (the call's length, possibly its last turn's end) is a
+    lower bound: a recording ending more than :data:`LENGTH_TOLERANCE_S` before it is not the call's.
+    """
+    held = seconds(path)
+    expected = _finite(audio_seconds)
+    if expected is not None and expected > 0 and abs(held - expected) > LENGTH_TOLERANCE_S:
+        return (
+            f"{Path(path).name} holds {held:.1f} s of audio but call {call_id!r} is {expected:.1f} s long: "
+            "not this call's recording? no audio of the call is cut from it"
+        )
+    least = _finite(duration_s)
+    if expected is None and least is not None and held < least - LENGTH_TOLERANCE_S:
+        return (
+            f"{Path(path).name} holds {held:.1f} s of audio but call {call_id!r} runs to {least:.1f} s: "
+            "not this call's recording? no audio of the call is cut from it"
+        )
+    return None
+
+
+def _finite(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
 
 
 def encode_ogg(samples: npt.NDArray[np.float32], *, bitrate: int = BITRATE) -> bytes:

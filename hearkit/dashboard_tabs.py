@@ -84,6 +84,10 @@ class MomentsBox:
         import ipywidgets as w
 
         self.files = clips.audio_files(calls)
+        self._lengths = {
+            str(row["call_id"]): (row.get("audio_seconds"), row.get("duration_s"))
+            for _, row in calls.iterrows()
+        }
         self.picker = w.Dropdown(description="Hear", options=[], layout=w.Layout(width="auto"))
         self.player = w.Box()
         self.note = w.HTML()
@@ -105,6 +109,13 @@ class MomentsBox:
             if call_id in self.files
             else "<i>the recording of this call is not at hand: nothing to play</i>"
         )
+        if call_id in self.files:  # a recording not as long as the call is not its recording
+            wrong = clips.length_mismatch(
+                self.files[call_id], call_id, *self._lengths.get(call_id, (None, None))
+            )
+            if wrong is not None:
+                del self.files[call_id]
+                self.note.value = f"<i>{html.escape(wrong)}</i>"
         self.player.children = ()
 
     def play(self) -> Any:

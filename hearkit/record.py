@@ -188,6 +188,9 @@ class CallRecord(BaseModel):
             raise FileNotFoundError(
                 f"no recording of {self.call_id!r} at hand: pass play(t, audio='path/to/call.wav')"
             )
+        wrong = clips.length_mismatch(path, self.call_id, self.audio_seconds, self.metrics.get("duration_s"))
+        if wrong is not None:
+            raise ValueError(wrong)
         return report_audio.play(path, t, before_s=before_s, after_s=after_s)
 
 
@@ -364,6 +367,9 @@ class CallSet:
             raise FileNotFoundError(
                 f"no recording of {call_id!r} at hand: pass play(call_id, t, audio='call.wav')"
             )
+        wrong = clips.length_mismatch(path, str(call_id), first.get("audio_seconds"), first.get("duration_s"))
+        if wrong is not None:
+            raise ValueError(wrong)
         return report_audio.play(path, t)
 
     def search_index(self) -> Any:

@@ -118,6 +118,9 @@ class ReportAudio:
     what: str = ""
     changed: dict[str, str] = field(default_factory=dict)
     """call_id → why no audio of it is embedded (its recording changed since it was transcribed)."""
+    mismatched: dict[str, str] = field(default_factory=dict)
+    """call_id → why no audio of it is embedded (its recording's length is not the call's:
+    :func:`hearkit.clips.length_mismatch`)."""
 
     def payload(self) -> str:
         """The JSON of the clips for the page (``<`` cannot occur: base64, numbers, ids)."""
@@ -162,6 +165,8 @@ def build(
         )
     keys = keys or {str(c): str(c) for c in calls["call_id"]}
     durations = _durations(calls)
+    mismatched = _mismatched(calls, files)
+    files = {c: p for c, p in files.items() if c not in mismatched}
     if chosen == "moments":
         table = moments.moments(turns, hits, durations=durations, max_per_call=max_moments_per_call)
         cut = moments.spans(table)
@@ -180,6 +185,7 @@ def build(
         path = files.get(str(call_id))
         if path is None or str(call_id) not in keys:
             continue
+        group = group[group["start"] < clips.seconds(path)]  # nothing of a moment past the file's end
         encoded = clips.encode_spans(path, list(zip(group["start"], group["end"], strict=True)))
         key = keys[str(call_id)]
         entries = []
@@ -195,9 +201,10 @@ def build(
                     "src": f"data:{clips.MIME};base64,{base64.b64encode(data).decode('ascii')}",
                 }
             )
-        out[key] = entries
+        if entries:
+            out[key] = entries
     if not out:  # no moment to cut (calls without turns): said as such, not as "0 clips of 0 calls"
-        return _with_changed(ReportAudio(chosen), changed)
+        return _with_mismatched(_with_changed(ReportAudio(chosen), changed), mismatched)
     n_clips = sum(len(v) for v in out.values())
     what = (
         f"{n_clips} short clips (tracker hits, monologues, interruptions) of {len(out)} calls"
@@ -208,7 +215,9 @@ def build(
         f"Audio: this file embeds {what} ({total / 1e6:.1f} MB of Opus audio). Anyone with the file "
         "can hear them. Click a highlighted phrase or a transcript line to listen."
     )
-    return _with_changed(ReportAudio(chosen, out, notice, total, len(out), what), changed)
+    return _with_mismatched(
+        _with_changed(ReportAudio(chosen, out, notice, total, len(out), what), changed), mismatched
+    )
 
 
 def _with_changed(audio: ReportAudio, changed: Mapping[str, str]) -> ReportAudio:
@@ -221,6 +230,29 @@ def _with_changed(audio: ReportAudio, changed: Mapping[str, str]) -> ReportAudio
             f" No audio of {names}: the recording changed since the call was transcribed "
             "(the file under that name is another recording now)."
         )
+    return audio
+
+
+def _mismatched(calls: pd.DataFrame, files: Mapping[str, Path]) -> dict[str, str]:
+    """call_id → why its recording at hand cannot be the call's (:func:`hearkit.clips.length_mismatch`)."""
+    out: dict[str, str] = {}
+    for _, row in calls.drop_duplicates("call_id").iterrows():
+        call_id = str(row["call_id"])
+        if call_id in files:
+            why = clips.length_mismatch(
+                files[call_id], call_id, row.get("audio_seconds"), row.get("duration_s")
+            )
+            if why is not None:
+                out[call_id] = why
+    return out
+
+
+def _with_mismatched(audio: ReportAudio, mismatched: Mapping[str, str]) -> ReportAudio:
+    """The notice also names the calls whose recording at hand is not as long as the call: their
+    clips would be silence or another recording's audio."""
+    if mismatched:
+        audio.mismatched = dict(mismatched)
+        audio.notice += "".join(f" {why}." for _, why in sorted(mismatched.items()))
     return audio
 
 
@@ -255,6 +287,9 @@ def play(path: str | Path, t: float, *, before_s: float = 2.0, after_s: float = 
     from hearkit._extras import require
 
     require("notebook", "play() (an audio player for a notebook)", "IPython")
+    held = clips.seconds(path)
+    if float(t) >= held:  # an empty player said nothing
+        raise ValueError(f"t={float(t):g} s is past the end of {Path(path).name} ({held:.1f} s of audio)")
     start = max(0.0, float(t) - before_s)
     data = clips.encode_spans(path, [(start, float(t) + after_s)])[0]
     try:

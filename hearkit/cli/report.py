@@ -81,7 +81,7 @@ def report(
     if written.audio.what:  # customer audio in a file that gets shared: say so where it was asked for
         size = f"{written.audio.audio_bytes / 1e6:.1f} MB"
         typer.echo(f"it embeds {written.audio.what} ({size} of audio): anyone with the file can hear them")
-    for why in written.audio.changed.values():
+    for why in [*written.audio.changed.values(), *written.audio.mismatched.values()]:
         typer.echo(f"note: {why}", err=True)
 
 
