@@ -418,6 +418,7 @@ def _prepare(
                 manifest.add(found)
                 save_hashes()
             replaced = _replaced_files(manifest, found, known, earlier, dry_run)
+            replaced += _suffixed_ids(manifest, found, known, dry_run)
         else:
             replaced = []
         if retry_failed and not dry_run:
@@ -530,6 +531,36 @@ def _replaced_files(
             "(no audio of it is cut from the new file)"
         )
     return lines
+
+
+_MAX_ID_LINES = 10
+
+
+def _suffixed_ids(manifest: Manifest, found: list[Recording], known: set[str], dry_run: bool) -> list[str]:
+    """Lines naming the recordings new in this run whose call id is not their name: another
+    recording of the batch has the name, so a hash suffix made it unique (U3 finding 11: ``call1``
+    of three folders became ``call1``, ``call1-c8403fcc``, ``call1-d5e386c2`` without a word, ids
+    that no longer match the files). Said by the run that adds them (and its dry run)."""
+    rows = {row.rec_id: row for row in manifest.rows()} if not dry_run else {}
+    holder = {row.call_id: row.source for row in rows.values()} | {r.call_id: r.source for r in found}
+    lines = []
+    for rec in found:
+        if rec.skip_reason is not None or rec.rec_id in known or not rec.named:
+            continue
+        final = rows[rec.rec_id].call_id if rec.rec_id in rows else rec.call_id
+        if final != rec.named:
+            lines.append(
+                f"{rec.source} {'would be' if dry_run else 'is'} call {final}: call {rec.named} is "
+                f"{holder.get(rec.named, 'another recording of this batch')}"
+            )
+    if not lines:
+        return []
+    head = (
+        f"{len(lines)} recording(s) share their name with another recording of the batch: a hash "
+        "suffix makes their call ids unique (a CSV manifest's call_id column sets ids of your own)"
+    )
+    more = [f"… {len(lines) - _MAX_ID_LINES} more: see the manifest"] if len(lines) > _MAX_ID_LINES else []
+    return [head, *lines[:_MAX_ID_LINES], *more]
 
 
 def _server_of_this_machine(client: Any, api_key: str | None, base_url: str | None) -> bool:

@@ -107,6 +107,9 @@ class Recording:
     mode: Literal["channel", "diarize"] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     skip_reason: str | None = None
+    named: str = ""
+    """The call id from its file name or CSV row, before a hash suffix made it unique (``call_id``
+    differs from it when another recording of this batch has that name)."""
 
 
 def hash_file(path: Path) -> str:
@@ -199,7 +202,7 @@ def discover(
                 first.skip_reason = f"duplicate of {rec.source} (same content; that one has the sidecar)"
                 seen[rec.rec_id] = rec
                 _check_given_id(source, row, rec, given_ids)
-                rec.call_id = _unique_call_id(rec.call_id, rec.rec_id, used_ids)
+                rec.named, rec.call_id = rec.call_id, _unique_call_id(rec.call_id, rec.rec_id, used_ids)
                 # Before the copy it replaces: the manifest keeps the first row of a content hash.
                 recordings.insert(next(i for i, r in enumerate(recordings) if r is first), rec)
                 continue
@@ -207,7 +210,7 @@ def discover(
         if rec.skip_reason is None:
             seen[rec.rec_id] = rec
             _check_given_id(source, row, rec, given_ids)
-        rec.call_id = _unique_call_id(rec.call_id, rec.rec_id, used_ids)
+        rec.named, rec.call_id = rec.call_id, _unique_call_id(rec.call_id, rec.rec_id, used_ids)
         recordings.append(rec)
     return recordings
 
