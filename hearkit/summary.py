@@ -39,8 +39,10 @@ class CallSummary(BaseModel):
 
     ``method`` says how it was made: ``llm`` (an OpenAI-compatible endpoint, ``model`` names it)
     or ``extractive`` (the offline default: central turns and rule-based action items).
-    ``dropped_items`` counts items the LLM returned without a valid citation; ``chunks`` is how
-    many pieces the transcript was split into (1 = it fitted the context budget whole).
+    ``dropped_items`` counts items the LLM returned without a valid citation (left out);
+    ``unknown_owners`` counts action items whose ``owner_role`` from the LLM is no role of the call
+    (``"boss"``): kept, without an owner. ``chunks`` is how many pieces the transcript was split
+    into (1 = it fitted the context budget whole).
     """
 
     call_id: str
@@ -51,4 +53,5 @@ class CallSummary(BaseModel):
     next_steps: list[SummaryItem] = Field(default_factory=list)
     objections: list[SummaryItem] = Field(default_factory=list)
     dropped_items: int = 0
+    unknown_owners: int = 0
     chunks: int = 1

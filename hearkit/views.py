@@ -55,6 +55,7 @@ __all__ = [
     "hits_by_turn",
     "metric_items",
     "summary_html",
+    "summary_notes",
     "summary_view",
     "text_of",
     "transcript_html",
@@ -332,10 +333,13 @@ class SummaryBlock:
 
 @dataclass(frozen=True)
 class SummaryView:
-    """How the summary was made (``extractive``, ``llm, <model>``) and its non-empty blocks."""
+    """How the summary was made (``extractive``, ``llm, <model>``), its non-empty blocks, and
+    ``notes``: what of the model's answer was left out or changed (items citing no turn of the
+    call, owners that are no role of the call), the sign of an unreliable model or endpoint."""
 
     method: str
     blocks: list[SummaryBlock]
+    notes: list[str] = field(default_factory=list)
 
 
 def summary_view(
@@ -370,7 +374,25 @@ def summary_view(
         if getattr(summary, attribute)
     ]
     method = summary.method + (f", {summary.model}" if summary.model else "")
-    return SummaryView(method=method, blocks=blocks)
+    return SummaryView(method=method, blocks=blocks, notes=summary_notes(summary))
+
+
+def summary_notes(summary: CallSummary) -> list[str]:
+    """One line per thing the model answered that the summary does not show as answered."""
+    notes = []
+    if summary.dropped_items:
+        n = summary.dropped_items
+        notes.append(
+            f"{n} item{'s' if n != 1 else ''} from the model cited no turn of this call and "
+            f"{'were' if n != 1 else 'was'} left out"
+        )
+    if summary.unknown_owners:
+        n = summary.unknown_owners
+        notes.append(
+            f"{n} action item{'s' if n != 1 else ''} named an owner that is no role of this call: "
+            "shown without an owner"
+        )
+    return notes
 
 
 @dataclass(frozen=True)
@@ -467,4 +489,5 @@ def summary_html(view: SummaryView | None) -> str:
             )
             items.append(f"<li>{html.escape(entry.text)}{extra}{cites}</li>")
         parts.append(f"<h4>{html.escape(block.label)}</h4><ul>{''.join(items)}</ul>")
+    parts.extend(f'<p class="hearkit-muted">{html.escape(note)}.</p>' for note in view.notes)
     return '<div class="hearkit-summary">' + "".join(parts) + "</div>"

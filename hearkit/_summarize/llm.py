@@ -582,14 +582,25 @@ def _to_summary(call: CallTurns, answer: _Answer, model: str, *, chunks: int) ->
                 dropped += 1
         return kept
 
+    # An owner is one of the call's roles (what the instructions ask for); another word ("boss") is
+    # no role a metric, filter or relabel knows: the item is kept without an owner, and counted.
+    roles = {r for r in call.roles if r != "unknown"} or {"rep", "customer"}
+    unknown_owners = 0
+
+    def owner(item: _Item) -> str | None:
+        nonlocal unknown_owners
+        said = item.owner_role.strip().lower() if isinstance(item, _Action) and item.owner_role else ""
+        if said and said not in roles:
+            unknown_owners += 1
+            return None
+        return said or None
+
     summary = [SummaryItem(text=i.text, citations=c) for i, c in cited(answer.summary)]
     actions = [
         ActionItem(
             text=i.text,
             citations=c,
-            owner_role=(i.owner_role.strip().lower() or None)
-            if isinstance(i, _Action) and i.owner_role
-            else None,
+            owner_role=owner(i),
             due=(i.due or None) if isinstance(i, _Action) else None,
         )
         for i, c in cited(answer.action_items)
@@ -607,5 +618,6 @@ def _to_summary(call: CallTurns, answer: _Answer, model: str, *, chunks: int) ->
         next_steps=next_steps,
         objections=objections,
         dropped_items=dropped,
+        unknown_owners=unknown_owners,
         chunks=chunks,
     )
