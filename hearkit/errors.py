@@ -281,6 +281,28 @@ _HINTS_BY_STATUS: dict[int, str] = {
 }
 _SERVER_HINT = "The server failed: retry later; if it persists, report the request id to PyAI support."
 
+# The same situations on hearkit's own engine (a `hearkit serve` or the embedded engine on this
+# machine): keys, credit and caps are made with `hearkit serve --create-key`, there is no console,
+# organisation or support desk (U3 finding 22: the advice mixed both, and "Add credit" meant "make
+# a new key and switch to it").
+_ENGINE_DIR = "DIR being the engine's --data-dir"
+_LOCAL_HINTS_BY_CODE: dict[str, str] = {
+    "credit_exhausted": f"Give the new key --data-dir DIR ({_ENGINE_DIR}), set PYAI_API_KEY to it "
+    "and run again (a batch resumes where it stopped); a test key (`hearkit serve --create-key`) has "
+    "no credit limit.",
+    "daily_cap_exceeded": "This test key's daily cap is reached: wait for 00:00 UTC, or create a key "
+    f"without a cap (`hearkit serve --create-key --data-dir DIR`, {_ENGINE_DIR}) and set PYAI_API_KEY to it.",
+}
+_LOCAL_HINTS_BY_CODE["sandbox_limit_reached"] = _LOCAL_HINTS_BY_CODE["daily_cap_exceeded"]
+_LOCAL_HINTS_BY_STATUS: dict[int, str] = {
+    401: "Check the API key (api_key= or PYAI_API_KEY): this hearkit engine does not know it (mistyped, "
+    f"revoked, or a key of another data dir). Create one: `hearkit serve --create-key --data-dir DIR` "
+    f"({_ENGINE_DIR}); or unset PYAI_API_KEY and PYAI_BASE_URL to use the embedded engine.",
+    403: f"The key lacks a required scope: transcription jobs need {_SCOPE_TEXT}. Create a key with "
+    f"both (`hearkit serve --create-key --data-dir DIR`, {_ENGINE_DIR}: both are its default scopes).",
+}
+_LOCAL_SERVER_HINT = "The engine failed: the `hearkit serve` log says why; retry once it is fixed."
+
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date; None if unusable."""
@@ -303,10 +325,14 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
-def error_from_response(status_code: int, headers: Mapping[str, str], content: bytes) -> APIError:
+def error_from_response(
+    status_code: int, headers: Mapping[str, str], content: bytes, *, local_engine: bool = False
+) -> APIError:
     """Build the right :class:`APIError` subclass from an HTTP error response.
 
     ``headers`` must be case-insensitive (an ``httpx.Headers``) or use lower-case names.
+    ``local_engine``: the server is on this machine (hearkit's own engine), so the hint names
+    ``hearkit serve`` rather than the hosted API's console and support.
     """
     body: Any = None
     try:
@@ -321,15 +347,27 @@ def error_from_response(status_code: int, headers: Mapping[str, str], content: b
     cls = _TYPES_BY_CODE.get(code or "")
     if cls is None:
         cls = ServerError if status_code >= 500 else _GATEWAY_TYPES_BY_STATUS.get(status_code, APIError)
-    hint = _HINTS_BY_CODE.get(code or "")
-    if hint is None:
-        hint = _SERVER_HINT if status_code >= 500 else _HINTS_BY_STATUS.get(status_code)
+    hint = _hint(status_code, code, local_engine)
     if issubclass(cls, RateLimitError):
         retry_after = parse_retry_after(headers.get("retry-after"))
         if retry_after is not None and hint is not None and cls is RateLimitError:
             hint = f"Retry after {retry_after:g} s. {hint}"
         return cls(status_code, code, message, request_id, body, hint=hint, retry_after=retry_after)
     return cls(status_code, code, message, request_id, body, hint=hint)
+
+
+def _hint(status_code: int, code: str | None, local_engine: bool) -> str | None:
+    """What to do, by code first and by status second; hearkit's own engine's words when local."""
+    if local_engine:
+        hint = _LOCAL_HINTS_BY_CODE.get(code or "")
+        if hint is None:
+            hint = _LOCAL_SERVER_HINT if status_code >= 500 else _LOCAL_HINTS_BY_STATUS.get(status_code)
+        if hint is not None:
+            return hint
+    hint = _HINTS_BY_CODE.get(code or "")
+    if hint is None:
+        hint = _SERVER_HINT if status_code >= 500 else _HINTS_BY_STATUS.get(status_code)
+    return hint
 
 
 def _read_body(body: Any) -> tuple[str | None, str | None, str | None]:

@@ -223,7 +223,12 @@ class BaseClient:
                     attempt += 1
                     yield Sleep(delay)
                     continue
-            raise error_from_response(reply.status_code, reply.headers, reply.content)
+            raise error_from_response(
+                reply.status_code,
+                reply.headers,
+                reply.content,
+                local_engine=_on_this_machine(request.url.host),
+            )
 
     def _api(
         self,
@@ -470,6 +475,16 @@ def _normalize_base_url(url: str) -> str:
         raise ClientConfigError(f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, not {url!r}")
     # The docs give the REST base as .../v1 while paths here start with /v1.
     return url.removesuffix("/v1")
+
+
+def _on_this_machine(host: str) -> bool:
+    """Whether ``host`` is a loopback name or address: the jobs server there is hearkit's own engine
+    (``hearkit serve`` or the embedded one; the hosted API is never on this machine)."""
+    host = host.lower().strip("[]")
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _check_base_url_encrypted(url: str) -> None:

@@ -96,8 +96,8 @@ async def billing(runtime: RuntimeDep) -> Callable[[KeyRow], None]:
                     402,
                     "credit_exhausted",
                     f"This key's prepaid credit of {key.credit_seconds:g} audio seconds is used up"
-                    f" ({used:.1f} s billed). Add credit:"
-                    " `hearkit serve --create-key --live --credit-seconds N`.",
+                    f" ({used:.1f} s billed). Credit belongs to a key: create another with"
+                    " `hearkit serve --create-key --live --credit-seconds N` and use it.",
                 )
         if key.env == "test" and key.daily_cap_seconds is not None:
             midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
