@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     from hearkit.schema import Result
 
 STEREO_ROLES: dict[str | int, str] = {0: "rep", 1: "customer"}
+REPLAY_LEEWAY_S = 5.0
+"""A replayed create answers with the job as first accepted: created before the request, by more
+than this (leeway for the server's clock)."""
 
 
 def register(app: typer.Typer) -> None:
@@ -403,14 +407,13 @@ def _analyze(
             console.print(f"transcribing {what} ({'stereo' if stereo else 'mono'}) via {client.base_url}")
             if not stereo:
                 console.print(speakers_line(speakers))
-            job = client.jobs.create(
-                None if is_url else Path(source),
-                audio_url=source if is_url else None,
-                channel=True if stereo else None,
-                diarize=None if stereo else True,
+            fields = {
+                "channel": True if stereo else None,
+                "diarize": None if stereo else True,
                 # issue 20: mono = a two-party call: 2 speakers unless the audio strongly says otherwise
-                speakers_expected=None if stereo else (speakers or None),  # 0: the audio decides
-            )
+                "speakers_expected": None if stereo else (speakers or None),  # 0: the audio decides
+            }
+            job = _create_once(console, client, source, is_url, fields)
             ahead = _jobs_ahead(client)
             if ahead:
                 console.print(
@@ -444,6 +447,37 @@ def _analyze(
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
         return
     print_record(record, Console())
+
+
+def _create_once(console: Console, client: Any, source: str, is_url: bool, fields: dict[str, Any]) -> Any:
+    """Create the job with an Idempotency-Key made of the recording's content hash and the options,
+    as `hearkit batch` does: running `hearkit analyze` on the same file again (with --json, --save)
+    within the server's 24 h replay window reuses the job, transcribed and billed once (U3 finding
+    25: each run was a new job). A reused job that failed or was cancelled is created anew."""
+    from hearkit.batch.recordings import hash_file, hash_url
+    from hearkit.batch.runner import idempotency_key
+
+    audio = None if is_url else Path(source)
+    content = hash_url(source) if is_url else hash_file(Path(source))
+    sent = {name: value for name, value in fields.items() if value is not None}
+    # "via" keeps these keys apart from the batch's, whose request bodies differ (a 409 otherwise).
+    key = idempotency_key(content, {**sent, "via": "hearkit analyze"})
+    asked = time.time()
+    job = client.jobs.create(audio, audio_url=source if is_url else None, idempotency_key=key, **fields)
+    if job.created_at is None or job.created_at >= (asked - REPLAY_LEEWAY_S) * 1000:
+        return job  # a new job
+    earlier = client.jobs.get(job.job_id)
+    if earlier.status in ("failed", "canceled", "cancelled"):
+        console.print(
+            f"the earlier job {job.job_id} of this recording ended {earlier.status}: sending it again"
+        )
+        return client.jobs.create(audio, audio_url=source if is_url else None, **fields)
+    when = datetime.fromtimestamp(job.created_at / 1000).strftime("%Y-%m-%d %H:%M")
+    console.print(
+        f"this recording was sent with the same options at {when} (job {job.job_id}): that job is reused,"
+        " nothing is transcribed or billed again"
+    )
+    return earlier
 
 
 def _embedded_engine(client: Any) -> Any:
