@@ -350,8 +350,9 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
             f"{path}: not UTF-8 text (byte {data[exc.start]:#04x} on line {line}, e.g. an accented letter"
             " saved as Latin-1 / Windows-1252): save it as UTF-8 (Excel: 'CSV UTF-8')"
         ) from None
+    delimiter = _delimiter(text)
     with io.StringIO(text, newline="") as handle:
-        reader = csv.DictReader(handle, delimiter=_delimiter(text))
+        reader = csv.DictReader(handle, delimiter=delimiter)
         columns = {c.strip().lower() for c in reader.fieldnames or []}
         legs = _csv_legs_columns(columns)
         if not columns & {*_CSV_PATH_COLUMNS, *_CSV_URL_COLUMNS} and legs is None:
@@ -360,6 +361,7 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
                 f" 'rep_path' and 'customer_path' (a two-file call); it has {sorted(columns)}"
             )
         for line_no, raw in enumerate(reader, start=2):
+            _check_field_count(path, raw, len(reader.fieldnames or []), reader.line_num, delimiter)
             row = {k.strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
             local = next((row[c] for c in _CSV_PATH_COLUMNS if row.get(c)), "")
             url = next((row[c] for c in _CSV_URL_COLUMNS if row.get(c)), "")
@@ -373,6 +375,24 @@ def _csv_rows(path: Path) -> Iterator[dict[str, Any]]:
                 yield {"url": url, "meta": meta}
             else:
                 yield {"missing": f"{path.name} line {line_no}", "meta": meta}
+
+
+def _check_field_count(
+    path: Path, raw: dict[str | None, Any], columns: int, line: int, delimiter: str
+) -> None:
+    """A row with more values than the header has columns shifts every value after the extra one
+    into the next column (U5 finding 1: ``Acme, Inc renewal`` unquoted made the rep " Inc renewal",
+    the date "Ana Lopez", and dropped the team): refused before anything is sent. Empty extra values
+    (a trailing separator) lose nothing and are let through."""
+    extra = [v for v in raw.get(None) or [] if str(v).strip()]
+    if not extra:
+        return
+    shown = {"\t": "a tab", ",": "a comma", ";": "a ';'"}.get(delimiter, repr(delimiter))
+    raise ValueError(
+        f"{path} line {line}: {columns + len(raw.get(None) or [])} values where the header has {columns} "
+        f"columns, so every value after the extra one would land in the wrong column: a value holding "
+        f'{shown} needs double quotes ("Acme{delimiter} Inc renewal")'
+    )
 
 
 def _delimiter(text: str) -> str:
