@@ -121,6 +121,9 @@ class Selection:
     unmeasured_talk: int = 0
     """Calls that pass every other filter but were left out by the talk-ratio filter because their
     rep talk ratio is not measured (NaN: no_role, no_talk, …): the count line says so."""
+    doubted_talk: int = 0
+    """Selected calls that passed the talk-ratio filter on a rep talk ratio the quality block greys
+    (a warning or unreliable flag affects it, e.g. roles_guessed): the count line says so."""
 
     def __len__(self) -> int:
         return len(self.call_ids)
@@ -149,6 +152,8 @@ class CallIndex:
     _search_cache: dict[tuple[str, ...], np.ndarray[Any, np.dtype[np.bool_]]] = field(
         default_factory=dict, repr=False
     )
+    talk_doubted: np.ndarray[Any, np.dtype[np.bool_]] = field(default_factory=lambda: np.zeros(0, np.bool_))
+    """Calls whose rep talk ratio the report and the table grey (:func:`quality_view`)."""
 
     def __len__(self) -> int:
         return len(self.call_ids)
@@ -260,6 +265,9 @@ def build_index(calls: CallFrames) -> CallIndex:
         duration_column=duration_column,
         team_codes=team_codes,
         teams=teams,
+        talk_doubted=np.array(
+            [bool(quality_view(row, [_TALK_COLUMN]).greyed) for _, row in frame.iterrows()], dtype=np.bool_
+        ).reshape(n),
     )
 
 
@@ -378,11 +386,15 @@ def apply_filters(index: CallIndex, state: FilterState) -> Selection:
     terms = parse_search(state.search)
     if terms:
         mask &= index.search_mask(terms)
-    unmeasured = 0
+    unmeasured = doubted = 0
     if state.talk_ratio is not None:
         unmeasured = int((mask & np.isnan(index.talk_ratio)).sum())
         mask &= _in_range(index.talk_ratio, state.talk_ratio)
-    return Selection(mask=mask, call_ids=tuple(index.call_ids[mask]), unmeasured_talk=unmeasured)
+        if len(index.talk_doubted) == len(mask):
+            doubted = int((mask & index.talk_doubted).sum())
+    return Selection(
+        mask=mask, call_ids=tuple(index.call_ids[mask]), unmeasured_talk=unmeasured, doubted_talk=doubted
+    )
 
 
 def _fmt_ratio(value: float) -> str:
@@ -440,6 +452,12 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
         more += (
             f"; {n} call{'' if n == 1 else 's'} without a measured rep talk ratio left out by the talk-ratio"
             " filter (widen it to 0–100% to see them)"
+        )
+    if selection.doubted_talk:
+        n = selection.doubted_talk
+        more += (
+            f"; {n} of them pass{'es' if n == 1 else ''} the talk-ratio filter on a greyed rep talk ratio"
+            " (unreliable: see the trust column)"
         )
     return (
         f'<div class="hearkit-calls"><p class="hearkit-count">{len(positions)} of {len(index)} calls'
