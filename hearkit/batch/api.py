@@ -234,6 +234,10 @@ async def arun(
         raise ValueError(
             f"speakers_expected must be 0 (none sent) to {MAX_SPEAKER_OPTION}, not {speakers_expected}"
         )
+    if dask is not None:  # before the output folder is made (U5 finding 2: a traceback after it was)
+        from hearkit._extras import require
+
+        require("dask", "hearkit batch --dask")
     _check_webhook_url(webhook_url, http_maybe=_server_of_this_machine(client, api_key, base_url))
     wanted = BatchSettings(mode, _job_options(model, numerals, output_formats, vocabulary), speakers_expected)
     # Discovery hashes and decodes files: off the event loop (it may be a notebook's).
