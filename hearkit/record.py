@@ -240,6 +240,29 @@ def _settles_roles(roles: RoleMap | None) -> bool:
     return given != {"0": "rep", "1": "customer"}
 
 
+def _tracker_json(tracker: Tracker) -> dict[str, Any]:
+    """A role-limited tracker as ``callset.json`` keeps it (what :func:`_tracker_of` reads back)."""
+    return {
+        "name": tracker.name,
+        "phrases": list(tracker.phrases),
+        "patterns": list(tracker.patterns),
+        "role": tracker.role,
+        "inflect": tracker.inflect,
+    }
+
+
+def _tracker_of(saved: Any) -> Tracker:
+    if not isinstance(saved, dict):
+        raise ValueError(f"role_trackers holds {type(saved).__name__}, not a tracker object")
+    return Tracker(
+        str(saved["name"]),
+        tuple(str(p) for p in saved.get("phrases") or ()),
+        tuple(str(p) for p in saved.get("patterns") or ()),
+        role=saved.get("role"),
+        inflect=bool(saved.get("inflect", True)),
+    )
+
+
 def _check_play_time(call_id: str, t: object, duration: object) -> None:
     """One-line errors for a time ``play`` cannot play: not a number, or past the call's end (an
     empty player said nothing; NaN gave "cannot convert float NaN to integer")."""
@@ -274,7 +297,8 @@ class CallSet:
     formats: dict[str, dict[str, str]] = field(default_factory=dict)
     role_trackers: tuple[Tracker, ...] = ()
     """The trackers limited to one role that made ``hits``, so :meth:`with_roles` can match them
-    again on the relabelled speech (not saved: a loaded set has none)."""
+    again on the relabelled speech (saved in ``callset.json``; a set saved before they were has
+    none, and its role-limited hits keep their old role after :meth:`with_roles`)."""
 
     _FRAMES = ("calls", "turns", "words", "hits", "speakers")
 
@@ -467,6 +491,7 @@ class CallSet:
             "summaries": {k: v.model_dump(mode="json") for k, v in self.summaries.items()},
             "formats": self.formats,
             "metadata_columns": self._metadata_columns(),
+            "role_trackers": [_tracker_json(t) for t in self.role_trackers],
         }
         (path / "callset.json").write_text(json.dumps(meta, indent=1))
         return path
@@ -488,6 +513,7 @@ class CallSet:
             if not isinstance(meta, dict):
                 raise ValueError(f"a JSON object was expected, not {type(meta).__name__}")
             summaries = {k: CallSummary.model_validate(v) for k, v in (meta.get("summaries") or {}).items()}
+            role_trackers = tuple(_tracker_of(t) for t in meta.get("role_trackers") or [])
             for frame_name in cls._FRAMES:
                 name = f"{frame_name}.parquet"
                 frames[frame_name] = pd.read_parquet(path / name)
@@ -509,6 +535,7 @@ class CallSet:
             speakers=frames["speakers"],
             summaries=summaries,
             formats=meta.get("formats") or {},
+            role_trackers=role_trackers,
         )
 
     def _check_not_replacing(self, path: Path) -> None:
