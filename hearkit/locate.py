@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 __all__ = [
+    "AUDIO_EXTENSIONS",
     "BATCH_DATASET",
     "BATCH_MANIFEST",
     "CALLSET_FILES",
@@ -52,6 +53,10 @@ CALLSET_FILES = (
     "callset.json",
 )
 """The files :meth:`hearkit.record.CallSet.save` writes."""
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".wma", ".webm", ".mp4", ".amr")
+"""What a folder of recordings is expected to hold (``hearkit batch`` reports other files as skipped;
+:meth:`hearkit.record.CallSet.save` refuses a folder holding them)."""
 
 BATCH_DATASET = "dataset"
 """The sub-folder of a batch output folder that holds its saved CallSet."""

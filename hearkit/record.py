@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
 from hearkit.frames import CALL_ID
-from hearkit.locate import batch_output_of, callset_folder, reading_dataset
+from hearkit.locate import AUDIO_EXTENSIONS, batch_output_of, callset_folder, reading_dataset
 from hearkit.metrics import SCORECARD_COLUMNS, scorecards, speaker_stats
 from hearkit.quality import (
     GUESSED_ROLE_SOURCES,
@@ -238,6 +238,23 @@ def _settles_roles(roles: RoleMap | None) -> bool:
         return False
     given = {str(k): canonical_role(str(v)) for k, v in roles.items()}
     return given != {"0": "rep", "1": "customer"}
+
+
+def _check_not_among_recordings(path: Path) -> None:
+    """Refuse to save calls into a folder of recordings (U4 finding 27: saved among a .wav and a
+    user's file without a word), naming a sub-folder to use instead."""
+    if not path.is_dir():
+        return
+    recordings = sorted(
+        p.name for p in path.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_EXTENSIONS
+    )
+    if recordings:
+        shown = ", ".join(recordings[:3]) + (f", … ({len(recordings)} files)" if len(recordings) > 3 else "")
+        raise ValueError(
+            f"{path} holds recordings ({shown}): saved calls among them would be listed as skipped files by"
+            f" the next `hearkit batch {path}` and make the folder read as a saved set. Save them in a folder"
+            f" of their own, e.g. .save({str(path / 'hearkit-calls')!r})"
+        )
 
 
 def _tracker_json(tracker: Tracker) -> dict[str, Any]:
@@ -472,16 +489,20 @@ class CallSet:
         ValueError naming them (saving 2 calls over 4 left the 2 without a word); ``overwrite=True``
         replaces it. Saving a set over itself (the same calls, e.g. after ``with_roles``) is fine.
 
-        A ``hearkit batch --out`` folder, or its ``dataset/``, is refused with a ValueError that says
-        what to do: the batch rebuilds its dataset/ from its per-call results at every run, so calls
-        saved there would be overwritten, or (at the top of the folder) never be what the batch and
-        ``CallSet.load`` read. Save in a folder of your own, or keep role fixes in the batch with
-        :func:`hearkit.batch.with_roles` / ``hearkit remap``, which every later run replays.
+        A folder holding recordings (``.wav``, ``.mp3``, …) is refused too: the six files among them
+        would be "skipped" files of the next ``hearkit batch`` of that folder, and the folder would read
+        as a saved set. A ``hearkit batch --out`` folder, or its ``dataset/``, is refused with a
+        ValueError that says what to do: the batch rebuilds its dataset/ from its per-call results at
+        every run, so calls saved there would be overwritten, or (at the top of the folder) never be
+        what the batch and ``CallSet.load`` read. Save in a folder of your own, or keep role fixes in
+        the batch with :func:`hearkit.batch.with_roles` / ``hearkit remap``, which every later run
+        replays.
         """
         path = Path(folder)
         batch = batch_output_of(path)
         if batch is not None:
             raise ValueError(batch_save_refusal(path, batch))
+        _check_not_among_recordings(path)
         if not overwrite:
             self._check_not_replacing(path)
         path.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ import numpy as np
 
 from hearkit._extras import require
 from hearkit.audio import UnreadableAudioError, header, open_audio, plain_error
-from hearkit.locate import BATCH_MANIFEST
+from hearkit.locate import AUDIO_EXTENSIONS, BATCH_MANIFEST
 from hearkit.metadata import is_sidecar, read_sidecar
 
 require("local", "hearkit.batch (it reads audio files with PyAV)", "av")
@@ -70,8 +70,6 @@ _CSV_PATH_COLUMNS = ("path", "file", "audio_path")
 _CSV_URL_COLUMNS = ("audio_url", "url")
 _CSV_REP_COLUMNS = ("rep_path", "agent_path")
 _CSV_CUSTOMER_COLUMNS = ("customer_path", "caller_path")
-#: What a folder of recordings is expected to hold (other files are reported as skipped).
-AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".wma", ".webm", ".mp4", ".amr")
 _CHUNK = 1 << 20
 
 
