@@ -158,3 +158,12 @@ def test_meeting_voices_separate(model: CampPlus, realdata: Path) -> None:
     agree = np.mean([labels[i] == labels[j] for i, j in enumerate(nearest)])
     assert len(set(labels)) >= 3
     assert agree > 0.85
+
+
+def test_unknown_embedding_setting_is_named(monkeypatch: pytest.MonkeyPatch, realdata: Path) -> None:
+    from hearkit.engine.pipeline.diarize import EMBEDDING_ENV, diarize
+
+    signal = decode_audio(realdata / "pyannote_sample" / "sample.wav").samples[0][: 10 * 16000]
+    monkeypatch.setenv(EMBEDDING_ENV, "wespeaker")
+    with pytest.raises(ValueError, match="use resemblyzer, campplus or both"):
+        diarize(signal, [])

@@ -40,6 +40,7 @@ would have chosen is kept in ``audio_count`` so the result can say what was over
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,7 @@ from hearkit.engine.pipeline.speaker_encoder import (
 )
 
 __all__ = [
+    "EMBEDDING_ENV",
     "EXPECTED_FLOOR",
     "MAX_SPEAKERS",
     "MIN_CLUSTER_SHARE",
@@ -110,6 +112,17 @@ MIN_LOCAL_FRAMES = 6
 """Lowest silhouette at which a split into ``speakers_expected`` clusters is still taken."""
 _FRAME_S = HOP / SAMPLE_RATE
 _WINDOW_FRAMES = FRAMES_PER_PARTIAL
+EMBEDDING_ENV = "HEARKIT_SPEAKER_EMBEDDING"
+"""Which voice embedding the 1.6 s windows get (a probe; default ``resemblyzer``): ``campplus``
+(CAM++, :mod:`hearkit.engine.pipeline.campplus`, weights from ``HEARKIT_CAMPPLUS_PT``) or ``both``
+(the two unit vectors concatenated: cosine = the mean of the two cosines)."""
+CAMPPLUS_OFFSET = {"campplus": 0.524, "both": 0.28}
+"""Calibration into the Resemblyzer cosine units every threshold here is set in: a constant
+component ``sqrt(offset)`` appended to each unit vector before renormalising maps a cosine ``c`` to
+``(c + offset) / (1 + offset)``. Chosen on the development windows of
+``benchmarks/bench_speaker_embedding.py`` (1.6 s, 757 windows) so that the spread between
+same-speaker and different-speaker mean cosines matches Resemblyzer's (0.77 - 0.56 = 0.21;
+CAM++ 0.61 - 0.29 = 0.32, so 1 / (1 + offset) = 0.656; both 0.69 - 0.42 = 0.27: 0.78)."""
 
 
 @dataclass(frozen=True)
@@ -306,7 +319,7 @@ def diarize(
     seg = segment(signal)
     if not seg.count.any():
         return None
-    mel = mel_spectrogram(normalize_volume(signal))
+    mel = _Voices(signal)
     starts = _window_starts(_speech_regions(seg), len(mel))
     if not starts:
         return None
@@ -340,13 +353,52 @@ def diarize(
     return Diarization(turns, count, separation, embeddings, times, labels, names)
 
 
-def _embed(mel: npt.NDArray[np.float32], starts: list[int]) -> npt.NDArray[np.float32]:
-    """Embeddings of the 1.6 s windows starting at mel frames ``starts`` (zero-padded at the end)."""
-    windows = np.zeros((len(starts), _WINDOW_FRAMES, mel.shape[1]), dtype=np.float32)
-    for i, f in enumerate(starts):
-        part = mel[f : f + _WINDOW_FRAMES]
-        windows[i, : len(part)] = part
-    return default_encoder().embed(windows)
+class _Voices:
+    """The signal's voice features and the embedding the setting names (:data:`EMBEDDING_ENV`):
+    Resemblyzer's 40-band mel of the file raised to -30 dBFS, and/or CAM++'s 80-band fbank, both one
+    frame per 10 ms (the fbank's frame ``i`` centred 12.5 ms after the mel's, close enough for 1.6 s
+    windows)."""
+
+    def __init__(self, signal: npt.NDArray[np.float32]) -> None:
+        self.kind = os.environ.get(EMBEDDING_ENV, "resemblyzer")
+        if self.kind not in ("resemblyzer", "campplus", "both"):
+            raise ValueError(f"{EMBEDDING_ENV}={self.kind!r}: use resemblyzer, campplus or both")
+        self.mel = mel_spectrogram(normalize_volume(signal))
+        self.fbank = None
+        if self.kind != "resemblyzer":
+            from hearkit.engine.pipeline.campplus import fbank
+
+            self.fbank = fbank(signal)
+
+    def __len__(self) -> int:
+        return len(self.mel)
+
+    def embed(self, windows: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.float32]:
+        """Embeddings of the windows made of these frame indices (each ``_WINDOW_FRAMES`` long; an
+        index past the end is a frame of zeros for the mel, the last frame for the fbank)."""
+        parts = []
+        if self.kind != "campplus":
+            mel = np.zeros((len(windows), _WINDOW_FRAMES, self.mel.shape[1]), dtype=np.float32)
+            for k, index in enumerate(windows):
+                inside = index[index < len(self.mel)]
+                mel[k, : len(inside)] = self.mel[inside]
+            parts.append(default_encoder().embed(mel))
+        if self.fbank is not None:
+            from hearkit.engine.pipeline.campplus import default_campplus
+
+            clipped = [np.clip(i, 0, len(self.fbank) - 1) for i in windows]
+            parts.append(default_campplus().embed(np.stack([self.fbank[i] for i in clipped])))
+        vectors = np.concatenate(parts, axis=1) / np.sqrt(len(parts))
+        if self.kind != "resemblyzer":
+            offset = np.full((len(vectors), 1), np.sqrt(CAMPPLUS_OFFSET[self.kind]), dtype=np.float32)
+            vectors = np.concatenate([vectors, offset], axis=1)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def _embed(mel: _Voices, starts: list[int]) -> npt.NDArray[np.float32]:
+    """Embeddings of the 1.6 s windows starting at frames ``starts`` (padded at the end)."""
+    return mel.embed([np.arange(f, f + _WINDOW_FRAMES) for f in starts])
 
 
 def _speech_regions(seg: Segmentation) -> list[tuple[int, int]]:
@@ -395,7 +447,7 @@ def _clean(seg: Segmentation, starts: list[int], solo: npt.NDArray[np.float64]) 
 
 def _assign(
     seg: Segmentation,
-    mel: npt.NDArray[np.float32],
+    mel: _Voices,
     embeddings: npt.NDArray[np.float32],
     solo: npt.NDArray[np.float64],
     centroids: npt.NDArray[np.float32],
@@ -428,7 +480,7 @@ def _assign(
             else:
                 missing.append((w, int(s)))
     if missing:
-        prints_missing = default_encoder().embed(np.stack([_own_frames(seg, mel, w, s) for w, s in missing]))
+        prints_missing = mel.embed([_own_frames(seg, len(mel), w, s) for w, s in missing])
         for (w_index, s_index), vector in zip(missing, prints_missing, strict=True):
             prints[w_index, s_index] = vector
     norms = np.linalg.norm(prints, axis=2, keepdims=True)
@@ -445,8 +497,9 @@ def _assign(
     return mapping
 
 
-def _own_frames(seg: Segmentation, mel: npt.NDArray[np.float32], w: int, s: int) -> npt.NDArray[np.float32]:
-    """The mel frames of local speaker ``s`` in window ``w`` (alone if it ever is), repeated to 1.6 s."""
+def _own_frames(seg: Segmentation, n_frames: int, w: int, s: int) -> npt.NDArray[np.int64]:
+    """The voice frames (indices) of local speaker ``s`` in window ``w`` (alone if it ever is),
+    repeated to 1.6 s."""
     activity = seg.activity[w]
     chosen = activity[:, s] & (activity.sum(axis=1) == 1)
     if chosen.sum() < MIN_LOCAL_FRAMES:
@@ -454,10 +507,9 @@ def _own_frames(seg: Segmentation, mel: npt.NDArray[np.float32], w: int, s: int)
     seg_frames = seg.starts[w] + np.flatnonzero(chosen)
     # the mel frames (10 ms) nearest each segmentation frame's middle and its neighbours
     centres = (seg_frames * FRAME_STEP + FRAME_SIZE / 2) / HOP
-    index = np.unique(np.clip(np.round(centres[:, None] + np.array([-1, 0, 1])), 0, len(mel) - 1))
-    frames = mel[index.astype(np.int64)]
-    reps = int(np.ceil(_WINDOW_FRAMES / len(frames)))
-    return np.asarray(np.tile(frames, (reps, 1))[:_WINDOW_FRAMES], dtype=np.float32)
+    index = np.unique(np.clip(np.round(centres[:, None] + np.array([-1, 0, 1])), 0, n_frames - 1))
+    reps = int(np.ceil(_WINDOW_FRAMES / len(index)))
+    return np.tile(index.astype(np.int64), reps)[:_WINDOW_FRAMES]
 
 
 def _voice_scores(
