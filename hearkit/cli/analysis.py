@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from hearkit import timecode
-from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN, speakers_line, warnings_as_lines
+from hearkit.cli.options import (
+    SPEAKERS_HELP,
+    SPEAKERS_MAX,
+    SPEAKERS_MIN,
+    VOCABULARY_HELP,
+    speakers_line,
+    vocabulary_terms,
+    warnings_as_lines,
+)
 from hearkit.frames import CALL_ID
 
 if TYPE_CHECKING:
@@ -258,6 +266,7 @@ def analyze(
             "--speakers", min=SPEAKERS_MIN, max=SPEAKERS_MAX, help=SPEAKERS_HELP, show_default=False
         ),
     ] = 2,
+    vocabulary: Annotated[str | None, typer.Option(help=VOCABULARY_HELP, show_default=False)] = None,
     save: Annotated[
         Path | None,
         typer.Option(
@@ -277,6 +286,7 @@ def analyze(
 
     if save is not None:
         check_save_folder(save)  # before the transcription, not after it
+    terms = vocabulary_terms(vocabulary)
     console = Console(stderr=as_json)
     with contextlib.ExitStack() as cleanup:
         two_files = rep is not None or customer is not None
@@ -290,7 +300,16 @@ def analyze(
             )
         shown = f"{rep} (rep) + {customer} (customer)" if two_files else None
         _analyze(
-            console, source, stereo, as_json, call_id, speakers, roles_given=two_files, shown=shown, save=save
+            console,
+            source,
+            stereo,
+            as_json,
+            call_id,
+            speakers,
+            roles_given=two_files,
+            shown=shown,
+            save=save,
+            vocabulary=terms,
         )
 
 
@@ -372,6 +391,7 @@ def _analyze(
     roles_given: bool = False,
     shown: str | None = None,
     save: Path | None = None,
+    vocabulary: list[str] | None = None,
 ) -> None:
     """``roles_given``: the user said which recording is the rep's (``--rep``/``--customer``), so
     the roles are ``explicit``; a stereo file's roles are the channel convention (channel 0 = rep),
@@ -412,6 +432,7 @@ def _analyze(
                 "diarize": None if stereo else True,
                 # issue 20: mono = a two-party call: 2 speakers unless the audio strongly says otherwise
                 "speakers_expected": None if stereo else (speakers or None),  # 0: the audio decides
+                "vocabulary": vocabulary,
             }
             job = _create_once(console, client, source, is_url, fields)
             ahead = _jobs_ahead(client)

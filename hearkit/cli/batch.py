@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN
+from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN, VOCABULARY_HELP, vocabulary_terms
 
 __all__ = ["register"]
 
@@ -65,6 +65,7 @@ def batch(
     ] = None,
     model: Annotated[str | None, typer.Option(help="Model id sent with each job.")] = None,
     numerals: Annotated[bool, typer.Option("--numerals", help="Spoken numbers as digits.")] = False,
+    vocabulary: Annotated[str | None, typer.Option(help=VOCABULARY_HELP, show_default=False)] = None,
     formats: Annotated[str | None, typer.Option(help="Extra output formats, e.g. 'srt,vtt'.")] = None,
     dask: Annotated[
         str | None, typer.Option(help="Transcribe on a Dask cluster: scheduler address, or 'local'.")
@@ -106,6 +107,7 @@ def batch(
             mode=mode,
             model=model,
             numerals=True if numerals else None,
+            vocabulary=vocabulary_terms(vocabulary),
             output_formats=[f.strip() for f in formats.split(",") if f.strip()] if formats else None,
             speakers_expected=speakers,
             webhook_url=webhook_url,

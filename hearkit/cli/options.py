@@ -10,7 +10,15 @@ import typer
 
 from hearkit.schema import MAX_SPEAKER_OPTION
 
-__all__ = ["SPEAKERS_HELP", "SPEAKERS_MAX", "SPEAKERS_MIN", "speakers_line", "warnings_as_lines"]
+__all__ = [
+    "SPEAKERS_HELP",
+    "SPEAKERS_MAX",
+    "SPEAKERS_MIN",
+    "VOCABULARY_HELP",
+    "speakers_line",
+    "vocabulary_terms",
+    "warnings_as_lines",
+]
 
 SPEAKERS_MIN = 0
 """``--speakers 0``: no ``speakers_expected`` is sent, the audio alone decides (meetings)."""
@@ -22,6 +30,37 @@ SPEAKERS_HELP = (
 )
 """The help of ``--speakers`` in ``hearkit analyze`` and ``hearkit batch`` (batch adds how a resumed
 batch keeps its own)."""
+
+
+VOCABULARY_HELP = (
+    "Terms the transcription should spell right (names, products), comma-separated; 'competitors' is the"
+    " competitor tracker's names (Gong, Chorus, Salesloft, …). Sent as the job's vocabulary:"
+    " it finds names the ASR mishears ('Gong' as 'long') but has invented one (docs/analytics.md)."
+)
+"""The help of ``--vocabulary`` in ``hearkit analyze`` and ``hearkit batch``."""
+
+
+def vocabulary_terms(given: str | None) -> list[str] | None:
+    """The ``vocabulary`` to send for ``--vocabulary``: its comma-separated terms, each once, the word
+    ``competitors`` standing for :func:`hearkit.trackers.vocabulary_of`'s names (U3 finding 12: the
+    CLI had no way to send the names the competitor tracker looks for). ``None``: nothing given."""
+    if given is None:
+        return None
+    from hearkit.trackers import vocabulary_of
+
+    terms: dict[str, None] = {}
+    for part in given.split(","):
+        term = part.strip()
+        if term.lower() == "competitors":
+            terms.update(dict.fromkeys(vocabulary_of()))
+        elif term:
+            terms[term] = None
+    if not terms:
+        raise typer.BadParameter(
+            "give terms separated by commas, e.g. --vocabulary 'Gong,Clari' (or 'competitors')",
+            param_hint="--vocabulary",
+        )
+    return list(terms)
 
 
 def speakers_line(sent: int | None) -> str:
