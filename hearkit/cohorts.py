@@ -294,12 +294,21 @@ def compare(
     index_of = {g: i for i, g in enumerate(group_names)}
     for row in diff_rows:  # say how many compared values the quality block greys (U4 finding 13)
         m = names.index(row["metric"])
-        fa = int(flagged[index_of[row["a"]], m]) if row["a"] in index_of else 0
-        fb = int(flagged[index_of[row["b"]], m]) if row["b"] in index_of else 0
+        ga = [index_of[row["a"]]] if row["a"] in index_of else []
+        # "the rest": every other group; the flags named are those of the two sides' own calls (U5
+        # finding 4: the codes of the whole set were named for every pair)
+        gb = (
+            [index_of[row["b"]]]
+            if row["b"] in index_of
+            else [g for g in range(len(group_names)) if g not in ga]
+        )
+        fa = int(sum(flagged[g, m] for g in ga))
+        fb = int(sum(flagged[g, m] for g in gb))
         if fa or fb:
+            codes_seen = list(dict.fromkeys(code for g in [*ga, *gb] for code in why.get((g, m), [])))
             row["reading"] = (
                 f"{row['reading']} (greyed in their calls: {fa} of {row['a']}'s and {fb} of {row['b']}'s"
-                f" values, {', '.join(why[m])})"
+                f" values, {', '.join(codes_seen)})"
             )
     return Comparison(
         by=by,
@@ -804,14 +813,14 @@ _DIFF_COLUMNS = [
 
 def _flagged(
     frame: pd.DataFrame, names: Sequence[str], codes: npt.NDArray[np.int64], n_groups: int
-) -> tuple[npt.NDArray[np.int64], list[list[str]]]:
+) -> tuple[npt.NDArray[np.int64], dict[tuple[int, int], list[str]]]:
     """Per group and metric, how many of the compared calls' quality blocks grey that metric (a
     warning or unreliable flag that affects it, as the report's and dashboard's tables show), and
-    per metric the flag codes seen."""
+    per (group, metric) the flag codes seen."""
     from hearkit.quality import quality_of, view_of
 
     counts = np.zeros((n_groups, len(names)), dtype=np.int64)
-    why: list[list[str]] = [[] for _ in names]
+    why: dict[tuple[int, int], list[str]] = {}
     if "quality" not in frame.columns:
         return counts, why
     for row_number, (_, row) in enumerate(frame.iterrows()):
@@ -823,9 +832,10 @@ def _flagged(
             reason = greyed.get(metric)
             if reason is not None and pd.notna(row.get(metric)):
                 counts[codes[row_number], m] += 1
+                seen = why.setdefault((int(codes[row_number]), m), [])
                 for code in reason.split(":")[0].split(", "):
-                    if code not in why[m]:
-                        why[m].append(code)
+                    if code not in seen:
+                        seen.append(code)
     return counts, why
 
 
