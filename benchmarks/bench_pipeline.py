@@ -1,7 +1,7 @@
 """Benchmark of the local transcription pipeline (hearkit.engine.pipeline) against faster-whisper recipes.
 
 Run: ``uv run python benchmarks/bench_pipeline.py [--quick] [--only stereo|mono] [--rounds N] [--all]
-[--beams 1,2] [--skip vad,batched16]``
+[--beams 1,2] [--skip vad,batched16] [--packing-before] [--holes-before] [--wide-before] [--files a,b]``
 
 Stereo (``channel: true``): six systems on the same files, with the same tiny.en int8 model (one
 replica of 2 threads; hearkit and ``batched8par``: two replicas of 1 thread), in interleaved
@@ -24,7 +24,13 @@ shared machine's load falls on all of them alike):
   and the repetition re-decode stay at beam 5), to choose the default beam from WER and CPU
   measured beside the baselines;
 * ``hearkit_pack0`` (``--packing-before``): the pipeline with one default packing per file
-  (``pack_to_floor=False``: no second packing of a file over its window floor), the way before.
+  (``pack_to_floor=False``: no second packing of a file over its window floor), the way before;
+* ``hearkit_holes0`` (``--holes-before``): the pipeline without its second pass over holes
+  (``decode_holes=False``: a channel's speech with no word in it is not decoded again), the way
+  before; per file the words the holes added are printed;
+* ``hearkit_cuts`` (``--wide-before``): the pipeline without the 1 s cut search of files still more
+  than 15 % over their window floor after the 2 and 1.5 s searches (``pack_wide_cut=False``), the
+  way before.
 
 ``--skip`` leaves out systems other than hearkit, naive (the words-lost reference) and batched8
 (the ratio's reference), to fit a run into a quiet spell of the shared machine.
@@ -324,6 +330,8 @@ def beam_systems(beams: list[int]) -> tuple[System, ...]:
 
 
 PACKING_BEFORE = System("hearkit_pack0", "hearkit stereo path, one default packing per file (before)")
+WIDE_BEFORE = System("hearkit_cuts", "hearkit stereo path without the 1 s cut search (before)")
+HOLES_BEFORE = System("hearkit_holes0", "hearkit stereo path without the second pass over holes (before)")
 
 
 def run_system(
@@ -332,6 +340,10 @@ def run_system(
     """Per-channel words of one system on one stereo file (and hearkit's Result)."""
     if key == PACKING_BEFORE.key:
         return run_system("hearkit", replace(transcriber, pack_to_floor=False), model, audio)[0], None
+    if key == WIDE_BEFORE.key:
+        return run_system("hearkit", replace(transcriber, pack_wide_cut=False), model, audio)[0], None
+    if key == HOLES_BEFORE.key:
+        return run_system("hearkit", replace(transcriber, decode_holes=False), model, audio)[0], None
     if key.startswith("hearkit_b"):
         variant = replace(transcriber, beam_size=int(key.removeprefix("hearkit_b")))
         return run_system("hearkit", variant, model, audio)[0], None
@@ -408,12 +420,19 @@ def bench_stereo(
     beams: list[int],
     skip: frozenset[str] = frozenset(),
     packing_before: bool = False,
+    holes_before: bool = False,
+    wide_before: bool = False,
+    files: tuple[str, ...] = (),
 ) -> None:
     systems = tuple(s for s in SYSTEMS if s.key not in skip) + beam_systems(beams)
     if packing_before:
         systems += (PACKING_BEFORE,)
+    if holes_before:
+        systems += (HOLES_BEFORE,)
+    if wide_before:
+        systems += (WIDE_BEFORE,)
     model = get_model(transcriber.model, cpu_threads=transcriber.cpu_threads)
-    items = stereo_items(quick, every_file)
+    items = [i for i in stereo_items(quick, every_file) if not files or any(f in i[0] for f in files)]
     audio_total = sum(audio.duration for _, audio, _, _ in items)
     print(
         f"\n== stereo, channel: true — {len(systems)} systems on the same files, {rounds} interleaved"
@@ -441,12 +460,15 @@ def bench_stereo(
                 line.append(f"{system.key} {wall:5.1f}s/{cpu:5.1f}cpu")
             naive_norm = [[t for w in out["naive"][c] for t in norm_words(w.text)] for c in range(2)]
             quality = []
+            lost_line: list[str] = []
             for system in systems:
                 tally = tallies[system.key][r]
                 norm = [[t for w in out[system.key][c] for t in norm_words(w.text)] for c in range(2)]
                 tally.loops += sum(loops(norm[c]) for c in range(2))
                 if system.key != "naive":
-                    tally.lost += sum(deletions(naive_norm[c], norm[c]) for c in range(2))
+                    lost_here = sum(deletions(naive_norm[c], norm[c]) for c in range(2))
+                    tally.lost += lost_here
+                    lost_line.append(f"{system.key} {lost_here}")
                     tally.naive += sum(len(n) for n in naive_norm)
                     text = [" ".join(w.text for w in out[system.key][c]) for c in range(2)]
                     for c in range(2):
@@ -458,9 +480,14 @@ def bench_stereo(
                     tally.ref_words += n_ref
                     tally.errors += wer(refs[0] + refs[1], norm[0] + norm[1]) * n_ref
                     quality.append(f"{system.key} WER {wer(refs[0] + refs[1], norm[0] + norm[1]):.1%}")
+            if HOLES_BEFORE.key in out:
+                added = sum(len(out["hearkit"][c]) - len(out[HOLES_BEFORE.key][c]) for c in range(2))
+                line.append(f"holes added {added:+d} words")
             print(f"{name:32s} {audio.duration:6.1f}s | " + " | ".join(line), flush=True)
             if quality:
                 print(f"{'':32s} " + ", ".join(quality))
+            naive_words = sum(len(n) for n in naive_norm)
+            print(f"{'':32s} naive words lost (of {naive_words}): " + ", ".join(lost_line), flush=True)
             if r == 0 and result is not None:
                 print(f"{'':32s} hearkit: {hearkit_details(transcriber, audio, result, truth)}", flush=True)
     print_stereo_summary(systems, tallies, rounds, audio_total)
@@ -478,6 +505,9 @@ def hearkit_details(
     before = replace(transcriber, pack_to_floor=False).plan_stereo(audio)
     if len(before) != len(plan):
         text += f" (one default packing: {len(before)} vs floor {window_floor(before)})"
+    cuts = replace(transcriber, pack_wide_cut=False).plan_stereo(audio)
+    if cuts != plan:
+        text += f" (without the 1 s cut search: {len(cuts)})"
     quality = getattr(result, "quality", None)
     if quality is not None and getattr(quality, "repetition_redecoded", None) is not None:
         text += f", windows re-decoded for loops {quality.repetition_redecoded}"
@@ -602,6 +632,21 @@ def main(argv: list[str]) -> None:
         help="stereo: also hearkit with one default packing per file (the packing before)",
     )
     parser.add_argument(
+        "--holes-before",
+        action="store_true",
+        help="stereo: also hearkit without the second pass over holes (the way before)",
+    )
+    parser.add_argument(
+        "--wide-before",
+        action="store_true",
+        help="stereo: also hearkit without the 1 s cut search of files over 15 % above their floor",
+    )
+    parser.add_argument(
+        "--files",
+        default="",
+        help="stereo: only files whose names contain one of these, e.g. call_04,woz",
+    )
+    parser.add_argument(
         "--beams", default="", help="stereo: also hearkit at these beams of its batched decode, e.g. 1,2"
     )
     args = parser.parse_args(argv)
@@ -615,7 +660,19 @@ def main(argv: list[str]) -> None:
         skip = frozenset(k.strip() for k in args.skip.split(",") if k.strip())
         if skip & {"hearkit", "naive", STRONGEST} or skip - {s.key for s in SYSTEMS}:
             parser.error(f"--skip takes some of vad, batched16, batched8par (got {sorted(skip)})")
-        bench_stereo(transcriber, args.quick, rounds, args.all, beams, skip, args.packing_before)
+        files = tuple(f.strip() for f in args.files.split(",") if f.strip())
+        bench_stereo(
+            transcriber,
+            args.quick,
+            rounds,
+            args.all,
+            beams,
+            skip,
+            args.packing_before,
+            args.holes_before,
+            args.wide_before,
+            files,
+        )
     if args.only in (None, "mono"):
         bench_mono(transcriber, args.quick)
     print(f"peak RSS {peak_rss_mb():.0f} MB; {load()}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -89,6 +90,120 @@ def test_a_file_over_its_floor_is_packed_again_with_cuts_nearer_the_end_of_the_r
     at_floor = [pieces[:4]]
     assert len(plan_windows(at_floor, [signal])) == window_floor(plan_windows(at_floor, [signal])) == 3
     assert plan_full_windows(at_floor, [signal]) == plan_windows(at_floor, [signal])
+
+
+def _rising(count: int, length_s: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """``count`` pieces of ``length_s`` seconds, 1 s apart, whose level rises through each piece:
+    the quietest 100 ms of a cut search is its first, so a cut leaves the whole search empty."""
+    pieces = [(k * (length_s + 1) * SR, k * (length_s + 1) * SR + length_s * SR) for k in range(count)]
+    signal = np.zeros(count * (length_s + 1) * SR, dtype=np.float32)
+    for start, end in pieces:
+        signal[start:end] = np.linspace(0.05, 0.5, end - start)
+    return pieces, signal
+
+
+def test_a_file_still_over_15_percent_above_its_floor_is_cut_nearer_the_end_of_the_room() -> None:
+    # 13 pieces of 13 s: 171.4 s packed, a floor of 6; the 3, 2 and 1.5 s cut searches leave
+    # 7 windows (+17 %), the 1 s search 6.
+    pieces, signal = _rising(13, 13)
+    assert window_floor(plan_windows([pieces], [signal])) == math.ceil((13 * 13 + 12 * PIECE_GAP_S) / 30) == 6
+    assert len(plan_full_windows([pieces], [signal], wide_cut=False)) == 7
+    full = plan_full_windows([pieces], [signal])
+    assert len(full) == 6
+    assert all(chunk.samples <= MAX_CHUNK_S * SR for chunk in full)
+    assert _merged([p for chunk in full for p in chunk.pieces]) == pieces
+    # 26 pieces of 13 s: 13 windows for a floor of 12 (+8 %), within the bound: left as it is,
+    # though the 1 s search would reach 12.
+    pieces, signal = _rising(26, 13)
+    kept = plan_full_windows([pieces], [signal])
+    assert (len(kept), window_floor(kept)) == (13, 12)
+    assert len(plan_windows([pieces], [signal], cut_search_s=1.0, min_fill_s=1.0)) == 12
+
+
+def _speech_floor(speech_s: float) -> int:
+    """The fewest 30 s windows ``speech_s`` seconds of speech could fill (issue 17's floor)."""
+    return math.ceil(speech_s / 30.0)
+
+
+def _union_seconds(spans: list[tuple[float, float]]) -> float:
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        total += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    return total
+
+
+_SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
+_OVER_THE_SCRIPT_FLOOR = pytest.mark.xfail(
+    strict=True,
+    reason="issue 17 not met: 6 windows for the 5 the script's speech fills (+20 %); the pieces the path "
+    "decodes (speech regions with the detectors' margins, 0.2 s between pieces) fill 150-163 s, "
+    "more than 5 windows of 29.5 s hold (docs/pipeline.md)",
+)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param("call_01_discovery", marks=_OVER_THE_SCRIPT_FLOOR),
+        pytest.param("call_02_demo", marks=_OVER_THE_SCRIPT_FLOOR),
+        pytest.param("call_03_pricing", marks=_OVER_THE_SCRIPT_FLOOR),
+        pytest.param(
+            "call_04_support",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="issue 17 not met: 7 windows for a floor of 6 (+17 %); no cut search reaches 6, "
+                "whole pieces re-ordered into 6 windows cost 1.4 WER points (docs/pipeline.md)",
+            ),
+        ),
+        pytest.param("call_05_renewal", marks=_OVER_THE_SCRIPT_FLOOR),
+        "call_06_overtalk",
+        "call_07_monologue",
+    ],
+)
+def test_windows_are_within_15_percent_of_the_floor_of_the_scripts_speech(call: str) -> None:
+    """Issue 17's target on the sample calls (2.5-3.2 min), the floor taken from the generating
+    script: ``ceil(speech seconds / 30)``, speech seconds = each channel's union of its turns."""
+    import json
+
+    from hearkit.engine.pipeline import WhisperTranscriber
+    from hearkit.engine.pipeline.decode import decode_audio
+
+    truth = json.loads((_SAMPLES / f"{call}.truth.json").read_text())
+    speech_s = sum(
+        _union_seconds([(t["start"], t["end"]) for t in truth["turns"] if t["channel"] == channel])
+        for channel in (0, 1)
+    )
+    audio = decode_audio(_SAMPLES / f"{call}.stereo.ogg")
+    assert audio.duration >= 120
+    floor = _speech_floor(speech_s)
+    windows = len(WhisperTranscriber().plan_stereo(audio))
+    assert windows <= 1.15 * floor, (windows, floor, round(speech_s, 1))
+
+
+def test_windows_are_within_15_percent_of_the_floor_of_a_real_calls_annotated_speech(realdata: Path) -> None:
+    """Issue 17's target on SpokenWOZ MUL1011 (a real stereo call, 183 s; 7 windows for a floor of 6
+    before the 1 s cut search): the floor from its third-party annotation, the union of its turn
+    spans (each from the agent's first word to the user's last, 168.4 s at 8 kHz)."""
+    import csv
+
+    from hearkit.engine.pipeline import WhisperTranscriber
+    from hearkit.engine.pipeline.decode import decode_audio
+
+    woz = realdata / "spokenwoz_speechbrain"
+    with (woz / "dialogue_state_tracking_sample_spokenwoz.csv").open() as rows:
+        speech_s = _union_seconds(
+            [(int(r["start"]) / 8000, int(r["end"]) / 8000) for r in csv.DictReader(rows)]
+        )
+    floor = _speech_floor(speech_s)
+    assert floor == 6
+    audio = decode_audio(woz / "MUL1011.opus")
+    assert audio.duration >= 120
+    transcriber = WhisperTranscriber()
+    windows = len(transcriber.plan_stereo(audio))
+    assert windows <= 1.15 * floor, (windows, floor)
+    assert len(replace(transcriber, pack_wide_cut=False).plan_stereo(audio)) > 1.15 * floor  # the way before
 
 
 def test_repetition_loops_are_found_and_natural_repeats_are_not() -> None:

@@ -117,7 +117,13 @@ class WhisperTranscriber:
     ``pack_to_floor``: a file whose default packing uses more windows than the floor is packed
     again with cuts nearer the end of each window's room
     (:func:`~hearkit.engine.pipeline.channels.plan_full_windows`); ``False`` keeps the default
-    packing (the way before; the benchmark measures both).
+    packing (the way before; the benchmark measures both). ``pack_wide_cut``: a file still more than
+    15 % over its floor after that is packed again with the cut searched in the last second of each
+    window's room (:data:`~hearkit.engine.pipeline.channels.WIDE_CUT`); ``False`` stops before it.
+
+    ``decode_holes``: a stereo call's speech the batched decode put no word in is decoded again
+    (:mod:`~hearkit.engine.pipeline.holes`); ``False`` skips that second pass on the stereo path
+    (the way before, which the benchmark measures beside it).
     """
 
     model: str | None = None
@@ -132,6 +138,8 @@ class WhisperTranscriber:
     name: str = "faster-whisper"
     replicas: int = field(default_factory=lambda: _env_int(ASR_REPLICAS_ENV, 1))
     pack_to_floor: bool = True
+    pack_wide_cut: bool = True
+    decode_holes: bool = True
 
     def transcribe(self, audio_path: Path, options: JobCreateParams) -> Result:
         """Transcribe one file; raises :class:`~hearkit.engine.transcriber.AudioError` if unusable."""
@@ -198,7 +206,9 @@ class WhisperTranscriber:
             split_long(bridge_gaps(r, BRIDGE_GAP_S), signal)
             for signal, r in zip(signals, regions, strict=True)
         ]
-        return plan_full_windows(pieces, signals) if self.pack_to_floor else plan_windows(pieces, signals)
+        if not self.pack_to_floor:
+            return plan_windows(pieces, signals)
+        return plan_full_windows(pieces, signals, wide_cut=self.pack_wide_cut)
 
     def _plan_pooled(
         self, signals: list[npt.NDArray[np.float32]], regions: list[list[tuple[int, int]]]
@@ -287,6 +297,8 @@ class WhisperTranscriber:
         is decoded again (:mod:`hearkit.engine.pipeline.holes`)."""
         signals = [call.audio.samples[0], call.audio.samples[1]]
         recognition = self._recognize(signals, call.regions, settings)
+        if not self.decode_holes:
+            return recognition
         return fill_holes(self._model, signals, call.regions, recognition, settings, call.activity)
 
     def transcribe_pooled(self, calls: list[tuple[Path, JobCreateParams]]) -> list[Result | Exception]:
