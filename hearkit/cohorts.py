@@ -54,6 +54,7 @@ __all__ = [
     "Comparison",
     "Trend",
     "compare",
+    "group_labels",
     "metric_label",
     "metric_unit",
     "numeric_metrics",
@@ -496,6 +497,13 @@ def _check_options(confidence: float, n_resamples: int, min_calls: int) -> None:
         raise ValueError(f"n_resamples must be an integer ≥ 100 (1000 is usual), not {n_resamples!r}")
     if int(min_calls) != min_calls or min_calls < 2:
         raise ValueError(f"min_calls must be an integer ≥ 2, not {min_calls!r}")
+
+
+def group_labels(frame: pd.DataFrame, by: str) -> pd.Series:  # type: ignore[type-arg]
+    """Each call's group label as :func:`compare` groups it: text labels compared without case or
+    extra spaces and shown in their most common spelling, blank → ``None``; ``week``/``month`` from
+    the ``date`` column. The dashboard's rep and team filters list the same groups."""
+    return _group_labels(frame, by)
 
 
 def _group_labels(frame: pd.DataFrame, by: str) -> pd.Series:  # type: ignore[type-arg]

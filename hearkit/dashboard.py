@@ -198,11 +198,14 @@ def build_index(calls: CallFrames) -> CallIndex:
     call_ids = frame[CALL_ID].astype(str).to_numpy(dtype=object)
     n = len(frame)
 
-    rep = frame["rep"].astype("string").fillna("") if "rep" in frame else pd.Series([""] * n)
-    categorical = pd.Categorical(rep)
-    reps = tuple(str(r) for r in categorical.categories)
-    rep_codes = np.asarray(categorical.codes, dtype=np.int64)
-    team_codes, teams = _codes(frame["team"] if "team" in frame else pd.Series([None] * n, dtype=object))
+    # The rep and team filters list the groups cohorts compares: "Ana Lopez", "Ana Lopez " and "ana lopez"
+    # are one rep (U4 finding 29), and a call without a rep is in no entry (U5 finding 6: a blank first
+    # option, where the team filter had none).
+    from hearkit.cohorts import group_labels
+
+    none = pd.Series([None] * n, dtype=object)
+    rep_codes, reps = _codes(group_labels(frame, "rep") if "rep" in frame else none)
+    team_codes, teams = _codes(group_labels(frame, "team") if "team" in frame else none)
 
     if "date" in frame:
         # The call's own day, read as the report and cohorts read it: a UTC offset is not moved to
@@ -269,6 +272,16 @@ def build_index(calls: CallFrames) -> CallIndex:
             [bool(quality_view(row, [_TALK_COLUMN]).greyed) for _, row in frame.iterrows()], dtype=np.bool_
         ).reshape(n),
     )
+
+
+def _label_codes(labels: tuple[str, ...], wanted: Sequence[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Codes of the ``wanted`` labels, matched as the labels were grouped (case and spaces ignored)."""
+
+    def key(text: str) -> str:
+        return " ".join(str(text).split()).casefold()
+
+    position = {key(label): code for code, label in enumerate(labels)}
+    return np.asarray([position[key(w)] for w in wanted if key(w) in position], dtype=np.int64)
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray[Any, np.dtype[np.int64]], tuple[str, ...]]:  # type: ignore[type-arg]
@@ -363,11 +376,9 @@ def apply_filters(index: CallIndex, state: FilterState) -> Selection:
     """
     mask = np.ones(len(index), dtype=np.bool_)
     if state.reps:
-        codes = [index.reps.index(r) for r in state.reps if r in index.reps]
-        mask &= np.isin(index.rep_codes, np.asarray(codes, dtype=np.int64))
+        mask &= np.isin(index.rep_codes, _label_codes(index.reps, state.reps))
     if state.teams:
-        codes = [index.teams.index(t) for t in state.teams if t in index.teams]
-        mask &= np.isin(index.team_codes, np.asarray(codes, dtype=np.int64))
+        mask &= np.isin(index.team_codes, _label_codes(index.teams, state.teams))
     if state.date_from is not None:
         mask &= index.dates >= np.datetime64(state.date_from, "D")
     if state.date_to is not None:
