@@ -586,6 +586,8 @@ class CallSet:
         diarized ``<call_id>.mono.result.json`` (roles inferred), ``"truth"`` the scripted ground
         truth itself.
         """
+        if source not in ("stereo", "mono", "truth"):  # "stored" read as mono results with stereo roles
+            raise ValueError(f"source must be 'stereo', 'mono' or 'truth', not {source!r}")
         base = Path(folder) if folder is not None else sample_dir()
         index_path = base / "index.json"
         if not index_path.is_file():
