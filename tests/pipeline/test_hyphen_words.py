@@ -17,11 +17,11 @@ def _segment(*pieces: tuple[str, float, float, float]) -> SimpleNamespace:
 def test_a_hyphen_or_dot_piece_joins_the_word_before_it() -> None:
     segments = [
         _segment(
-            (" a", 0.0, 0.2, 0.9),
-            (" follow", 0.2, 0.5, 0.8),
-            ("-up", 0.5, 0.7, 0.6),
-            (" call", 0.7, 1.0, 0.95),
-            (" -", 1.1, 1.2, 0.5),  # a dash said as a word keeps its space: not joined
+            (" a", 0.5, 0.7, 0.9),
+            (" follow", 0.7, 1.0, 0.8),
+            ("-up", 1.0, 1.2, 0.6),
+            (" call", 1.2, 1.5, 0.95),
+            (" -", 1.6, 1.7, 0.5),  # a dash said as a word keeps its space: not joined
         ),
         _segment(("-year", 2.0, 2.3, 0.7)),  # first word of a segment: nothing to join to
         _segment((" 8", 3.0, 3.2, 0.9), (" a", 3.2, 3.3, 0.9), (".m.", 3.3, 3.6, 0.8)),
@@ -29,4 +29,4 @@ def test_a_hyphen_or_dot_piece_joins_the_word_before_it() -> None:
     words = _words_of(segments, offset_s=0.5, channel=1)
     assert [w.text for w in words] == ["a", "follow-up", "call", "-", "-year", "8", "a.m."]
     joined = words[1]
-    assert (joined.start, joined.end, joined.probability, joined.channel) == (0.0, 0.2, 0.6, 1)
+    assert (joined.start, joined.end, joined.probability, joined.channel) == (0.2, 0.7, 0.6, 1)

@@ -184,7 +184,55 @@ def _words_of(segments: Iterable[Any], offset_s: float, channel: int) -> list[Re
                 channel=channel,
             )
             words.append(previous)
-    return words
+    return _with_length(words)
+
+
+_SECONDS_PER_LETTER = 0.06
+"""Length given to a word Whisper timed at one instant: 60 ms a letter (English speech at 2.5-3
+words a second), between :data:`_SHORTEST_WORD_S` and 0.6 s."""
+
+_SHORTEST_WORD_S = 0.1
+
+
+def _estimated_length(text: str) -> float:
+    """Seconds a word of ``text`` takes to say, estimated from its letters."""
+    letters = sum(ch.isalnum() for ch in text)
+    return min(0.6, max(_SHORTEST_WORD_S, _SECONDS_PER_LETTER * letters))
+
+
+def _with_length(words: list[RecognizedWord]) -> list[RecognizedWord]:
+    """``words`` where a word of no length gets one. Whisper's alignment times some words at a
+    single instant (the first word after a pause, a one-word answer: 21 of AWS call 40's 701
+    words), which made turns of no talk time. The instant lags the word: on AWS call 40 the
+    caller's "Sure." (spoken 52.0-52.46 s) came at 52.50 s and the agent's "please?" after the
+    agent's speech had ended. So such a word ends at its instant and starts its estimated length
+    earlier, not before the previous word's end; where that leaves it short, it runs on towards
+    the next word's start. Between two words that touch it at that instant, it takes up to half
+    of the longer neighbour."""
+    out = list(words)
+    for i, word in enumerate(out):
+        if word.end > word.start:
+            continue
+        length = _estimated_length(word.text)
+        following = out[i + 1].start if i + 1 < len(out) else word.start + length
+        preceding = out[i - 1].end if i else max(0.0, word.start - length)
+        start = max(word.start - length, min(preceding, word.start), 0.0)
+        end = max(word.start, min(start + length, following))
+        if end <= start:
+            after = out[i + 1] if i + 1 < len(out) else None
+            before = out[i - 1] if i else None
+            after_s = after.end - after.start if after is not None else 0.0
+            before_s = before.end - before.start if before is not None else 0.0
+            if after is not None and after_s >= before_s and after_s > 0:
+                end = round(start + min(length, after_s / 2), 3)
+                out[i + 1] = RecognizedWord(after.text, end, after.end, after.probability, after.channel)
+            elif before is not None and before_s > 0:
+                start = round(end - min(length, before_s / 2), 3)
+                out[i - 1] = RecognizedWord(
+                    before.text, before.start, start, before.probability, before.channel
+                )
+        out[i] = RecognizedWord(word.text, round(start, 3), round(end, 3), word.probability, word.channel)
+    return out
 
 
 def transcribe_full(
@@ -265,22 +313,45 @@ class _PackedTimeline:
         return piece
 
     def words(self, segments: Iterable[Any], chunk_index: int, shift_s: float = 0.0) -> list[RecognizedWord]:
-        """Words of chunk ``chunk_index`` (times packed, plus ``shift_s``) mapped back to their channel."""
+        """Words of chunk ``chunk_index`` (times packed, plus ``shift_s``) mapped back to their channel.
+
+        Whisper's word times drift up to a few hundred ms, so a piece's first or last word may be
+        timed partly or wholly in the silence laid between pieces. Such a word is moved into its
+        piece keeping its decoded length (wholly in the silence: its length estimated from its
+        letters; at most the piece's), after the piece's previous word where there is room.
+        Clamping its two ends to the piece's edge instead would make a word of no length.
+        """
         first, last = self.chunk_pieces[chunk_index]
         out: list[RecognizedWord] = []
+        last_end: dict[int, int] = {}  # per piece: where its previous word ends, in samples on the piece
         for word in _words_of(segments, 0.0, 0):
             piece = self._piece_of((word.start + word.end) / 2 + shift_s, first, last)
             channel, start, end = self.piece_origin[piece]
-            packed = self.piece_starts[piece]
             length = end - start
-
-            def on_channel(t: float, packed: int = packed, start: int = start, length: int = length) -> float:
-                return (start + min(max(0.0, t * SAMPLE_RATE - packed), length)) / SAMPLE_RATE
-
-            begin = on_channel(word.start + shift_s)
-            finish = max(begin, on_channel(word.end + shift_s))
+            head = (word.start + shift_s) * SAMPLE_RATE - self.piece_starts[piece]
+            tail = (word.end + shift_s) * SAMPLE_RATE - self.piece_starts[piece]
+            duration = max(0.0, tail - head)
+            if head >= length or tail <= 0:
+                duration = max(duration, _estimated_length(word.text) * SAMPLE_RATE)
+            duration = min(duration, float(length))
+            if tail > length:
+                tail = float(length)
+                head = min(head, tail - duration)
+                head = max(head, min(float(last_end.get(piece, 0)), tail - 1))
+            if head < 0:
+                head = 0.0
+                tail = max(tail, min(float(length), duration))
+            head = min(max(0.0, head), float(length))
+            tail = min(max(head, tail), float(length))
+            last_end[piece] = max(last_end.get(piece, 0), int(tail))
             out.append(
-                RecognizedWord(word.text, round(begin, 3), round(finish, 3), word.probability, channel)
+                RecognizedWord(
+                    word.text,
+                    round((start + head) / SAMPLE_RATE, 3),
+                    round((start + tail) / SAMPLE_RATE, 3),
+                    word.probability,
+                    channel,
+                )
             )
         return out
 
