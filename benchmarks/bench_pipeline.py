@@ -28,9 +28,9 @@ shared machine's load falls on all of them alike):
 * ``hearkit_holes0`` (``--holes-before``): the pipeline without its second pass over holes
   (``decode_holes=False``: a channel's speech with no word in it is not decoded again), the way
   before; per file the words the holes added are printed;
-* ``hearkit_cuts`` (``--wide-before``): the pipeline without the 1 s cut search of files still more
-  than 15 % over their window floor after the 2 and 1.5 s searches (``pack_wide_cut=False``), the
-  way before.
+* ``hearkit_cuts`` (``--wide-before``): the pipeline without the packing steps of files still more
+  than 15 % over their window floor after the 2 and 1.5 s cut searches (the 1 s search and the
+  trimmed margins: ``pack_wide_cut=False, pack_trimmed=False``), the way before.
 
 ``--skip`` leaves out systems other than hearkit, naive (the words-lost reference) and batched8
 (the ratio's reference), to fit a run into a quiet spell of the shared machine.
@@ -330,7 +330,7 @@ def beam_systems(beams: list[int]) -> tuple[System, ...]:
 
 
 PACKING_BEFORE = System("hearkit_pack0", "hearkit stereo path, one default packing per file (before)")
-WIDE_BEFORE = System("hearkit_cuts", "hearkit stereo path without the 1 s cut search (before)")
+WIDE_BEFORE = System("hearkit_cuts", "hearkit stereo path without the steps for files > 15 % over (before)")
 HOLES_BEFORE = System("hearkit_holes0", "hearkit stereo path without the second pass over holes (before)")
 
 
@@ -341,7 +341,8 @@ def run_system(
     if key == PACKING_BEFORE.key:
         return run_system("hearkit", replace(transcriber, pack_to_floor=False), model, audio)[0], None
     if key == WIDE_BEFORE.key:
-        return run_system("hearkit", replace(transcriber, pack_wide_cut=False), model, audio)[0], None
+        before = replace(transcriber, pack_wide_cut=False, pack_trimmed=False)
+        return run_system("hearkit", before, model, audio)[0], None
     if key == HOLES_BEFORE.key:
         return run_system("hearkit", replace(transcriber, decode_holes=False), model, audio)[0], None
     if key.startswith("hearkit_b"):
@@ -505,9 +506,9 @@ def hearkit_details(
     before = replace(transcriber, pack_to_floor=False).plan_stereo(audio)
     if len(before) != len(plan):
         text += f" (one default packing: {len(before)} vs floor {window_floor(before)})"
-    cuts = replace(transcriber, pack_wide_cut=False).plan_stereo(audio)
+    cuts = replace(transcriber, pack_wide_cut=False, pack_trimmed=False).plan_stereo(audio)
     if cuts != plan:
-        text += f" (without the 1 s cut search: {len(cuts)})"
+        text += f" (without the steps for files over 15 %: {len(cuts)})"
     quality = getattr(result, "quality", None)
     if quality is not None and getattr(quality, "repetition_redecoded", None) is not None:
         text += f", windows re-decoded for loops {quality.repetition_redecoded}"
@@ -639,7 +640,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--wide-before",
         action="store_true",
-        help="stereo: also hearkit without the 1 s cut search of files over 15 % above their floor",
+        help="stereo: also hearkit without the packing steps of files over 15 % above their floor",
     )
     parser.add_argument(
         "--files",

@@ -19,10 +19,13 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.asr import PIECE_GAP_S, Chunk
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
+from hearkit.engine.pipeline.vad import energy_activity
 
 __all__ = [
     "BLEED_RATIO",
     "BRIDGE_GAP_S",
+    "MARGIN_KEEP_S",
+    "MARGIN_TRIM_S",
     "MIN_FILL_S",
     "OVER_FLOOR_BOUND",
     "SAME_SIGNAL_MIN",
@@ -37,6 +40,7 @@ __all__ = [
     "plan_windows",
     "pool_windows",
     "split_long",
+    "trim_margins",
     "window_floor",
 ]
 
@@ -282,21 +286,47 @@ OVER_FLOOR_BOUND = 1.15
 """Windows used / :func:`window_floor` above which :data:`WIDE_CUT` is tried (issue 17's bound)."""
 
 
-def plan_full_windows(
-    pieces: list[list[tuple[int, int]]],
-    signals: list[npt.NDArray[np.float32]],
-    *,
-    wide_cut: bool = True,
-) -> list[Chunk]:
-    """:func:`plan_windows`, packed again with :data:`TIGHTER_CUTS` in turn while it uses more
-    windows than :func:`window_floor`; a tighter packing replaces the one kept only when it
-    uses fewer windows (so a file at its floor keeps the default packing). A file still more than
-    :data:`OVER_FLOOR_BOUND` over its floor is then packed with :data:`WIDE_CUT` (when
-    ``wide_cut``), kept likewise only if it saves a window.
+MARGIN_TRIM_S = 0.1
+"""What :func:`trim_margins` takes off each end of a piece at most (seconds)."""
+MARGIN_KEEP_S = 0.1
+"""Silence :func:`trim_margins` leaves before a piece's first and after its last voiced frame (seconds)."""
 
-    The encoder costs the same for every 30 s window however full (about half of the stereo
-    path's CPU), so a window saved is about 1/n of a file's recognition time.
+
+def trim_margins(
+    pieces: list[list[tuple[int, int]]], signals: list[npt.NDArray[np.float32]]
+) -> list[list[tuple[int, int]]]:
+    """``pieces`` with up to :data:`MARGIN_TRIM_S` taken off each end where there is no voice.
+
+    A piece's ends carry the speech detectors' 0.2 s margins; the trimmed piece still starts at
+    least :data:`MARGIN_KEEP_S` before its first voiced 20 ms frame and ends as long after its last
+    (:func:`~hearkit.engine.pipeline.vad.energy_activity`, unpadded). A piece without a voiced frame
+    is kept as it is.
     """
+    frame = SAMPLE_RATE // 50
+    trim, keep = int(MARGIN_TRIM_S * SAMPLE_RATE), int(MARGIN_KEEP_S * SAMPLE_RATE)
+    out: list[list[tuple[int, int]]] = []
+    for spans, signal in zip(pieces, signals, strict=True):
+        active = energy_activity(signal)
+        trimmed = []
+        for start, end in spans:
+            voiced = np.flatnonzero(active[start // frame : -(-end // frame)])
+            if not voiced.size:
+                trimmed.append((start, end))
+                continue
+            first = (start // frame + int(voiced[0])) * frame
+            last = (start // frame + int(voiced[-1]) + 1) * frame
+            new_start = max(start, min(start + trim, first - keep))
+            new_end = min(end, max(end - trim, last + keep))
+            trimmed.append((new_start, new_end) if new_end > new_start else (start, end))
+        out.append(trimmed)
+    return out
+
+
+def _cut_ladder(
+    pieces: list[list[tuple[int, int]]], signals: list[npt.NDArray[np.float32]], wide_cut: bool
+) -> list[Chunk]:
+    """The default packing, then the :data:`TIGHTER_CUTS` while over the floor, then :data:`WIDE_CUT`
+    while over :data:`OVER_FLOOR_BOUND`; each kept only when it saves a window."""
     best = plan_windows(pieces, signals)
     for cut_search_s, min_fill_s in TIGHTER_CUTS:
         if len(best) <= window_floor(best):
@@ -309,6 +339,32 @@ def plan_full_windows(
         wider = plan_windows(pieces, signals, cut_search_s=cut_search_s, min_fill_s=min_fill_s)
         if len(wider) < len(best):
             best = wider
+    return best
+
+
+def plan_full_windows(
+    pieces: list[list[tuple[int, int]]],
+    signals: list[npt.NDArray[np.float32]],
+    *,
+    wide_cut: bool = True,
+    trim: bool = True,
+) -> list[Chunk]:
+    """:func:`plan_windows`, packed again with :data:`TIGHTER_CUTS` in turn while it uses more
+    windows than :func:`window_floor`; a tighter packing replaces the one kept only when it
+    uses fewer windows (so a file at its floor keeps the default packing). A file still more than
+    :data:`OVER_FLOOR_BOUND` over its floor is then packed with :data:`WIDE_CUT` (when
+    ``wide_cut``), kept likewise only if it saves a window; and if it is still over that bound, the
+    same packings are tried on its pieces with their silent margins trimmed (:func:`trim_margins`,
+    when ``trim``), kept only if they save a window.
+
+    The encoder costs the same for every 30 s window however full (about half of the stereo
+    path's CPU), so a window saved is about 1/n of a file's recognition time.
+    """
+    best = _cut_ladder(pieces, signals, wide_cut)
+    if trim and len(best) > OVER_FLOOR_BOUND * window_floor(best):
+        trimmed = _cut_ladder(trim_margins(pieces, signals), signals, wide_cut)
+        if len(trimmed) < len(best):
+            best = trimmed
     return best
 
 

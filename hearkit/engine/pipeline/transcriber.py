@@ -120,6 +120,8 @@ class WhisperTranscriber:
     packing (the way before; the benchmark measures both). ``pack_wide_cut``: a file still more than
     15 % over its floor after that is packed again with the cut searched in the last second of each
     window's room (:data:`~hearkit.engine.pipeline.channels.WIDE_CUT`); ``False`` stops before it.
+    ``pack_trimmed``: a file still over 15 % after that is packed again with its pieces' silent
+    margins trimmed (:func:`~hearkit.engine.pipeline.channels.trim_margins`).
 
     ``decode_holes``: a stereo call's speech the batched decode put no word in is decoded again
     (:mod:`~hearkit.engine.pipeline.holes`); ``False`` skips that second pass on the stereo path
@@ -139,6 +141,7 @@ class WhisperTranscriber:
     replicas: int = field(default_factory=lambda: _env_int(ASR_REPLICAS_ENV, 1))
     pack_to_floor: bool = True
     pack_wide_cut: bool = True
+    pack_trimmed: bool = True
     decode_holes: bool = True
 
     def transcribe(self, audio_path: Path, options: JobCreateParams) -> Result:
@@ -208,7 +211,7 @@ class WhisperTranscriber:
         ]
         if not self.pack_to_floor:
             return plan_windows(pieces, signals)
-        return plan_full_windows(pieces, signals, wide_cut=self.pack_wide_cut)
+        return plan_full_windows(pieces, signals, wide_cut=self.pack_wide_cut, trim=self.pack_trimmed)
 
     def _plan_pooled(
         self, signals: list[npt.NDArray[np.float32]], regions: list[list[tuple[int, int]]]
