@@ -162,6 +162,10 @@ _NOT_BEFORE_A_REQUEST = frozenset(
     | {"i'll", "ill", "we'll", "you'll", "they'll", "i'd", "we'd", "please", "just"}
 )
 
+# "Anything (else) I can do for you today?": an offer, the clause the object of "anything",
+# "something", "whatever"; the support call's closing formula, not a commitment due today.
+_OFFERED = re.compile(r"\b(?:anything|something|whatever)(?:\s+else)?[\s,]*$", re.IGNORECASE)
+
 _NOT_COMMITMENTS = re.compile(
     r"\b(?:tell\s+you\s+what|let\s+me\s+(?:ask|check\s+(?:if|whether)|see|think|know|just\s+say)"
     r"|(?:i|we)\s+can\s+(?:do|take)\s+(?:that|it)\s+(?:for|at)\s+\$?\d)",
@@ -283,6 +287,7 @@ def _matches(text: str) -> list[_Hit]:
         )
         for m in every
         if not _NOT_COMMITMENTS.match(text, m.start())
+        and not _OFFERED.search(text[max(0, m.start() - 40) : m.start()])
     ]
     for m in _IMPERATIVE.finditer(text):
         start = m.start("verb")
