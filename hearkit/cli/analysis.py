@@ -470,35 +470,43 @@ def _analyze(
     print_record(record, Console())
 
 
+_MAX_RESENDS = 5
+"""Failed or cancelled earlier jobs of one recording gone past before a new one is simply created."""
+
+
 def _create_once(console: Console, client: Any, source: str, is_url: bool, fields: dict[str, Any]) -> Any:
     """Create the job with an Idempotency-Key made of the recording's content hash and the options,
     as `hearkit batch` does: running `hearkit analyze` on the same file again (with --json, --save)
     within the server's 24 h replay window reuses the job, transcribed and billed once (U3 finding
-    25: each run was a new job). A reused job that failed or was cancelled is created anew."""
+    25: each run was a new job). A reused job that failed or was cancelled is sent again under a key
+    that follows from it, so the run after that reuses the new job in turn."""
     from hearkit.batch.recordings import hash_file, hash_url
     from hearkit.batch.runner import idempotency_key
 
     audio = None if is_url else Path(source)
     content = hash_url(source) if is_url else hash_file(Path(source))
-    sent = {name: value for name, value in fields.items() if value is not None}
     # "via" keeps these keys apart from the batch's, whose request bodies differ (a 409 otherwise).
-    key = idempotency_key(content, {**sent, "via": "hearkit analyze"})
-    asked = time.time()
-    job = client.jobs.create(audio, audio_url=source if is_url else None, idempotency_key=key, **fields)
-    if job.created_at is None or job.created_at >= (asked - REPLAY_LEEWAY_S) * 1000:
-        return job  # a new job
-    earlier = client.jobs.get(job.job_id)
-    if earlier.status in ("failed", "canceled", "cancelled"):
+    options: dict[str, Any] = {name: value for name, value in fields.items() if value is not None}
+    options["via"] = "hearkit analyze"
+    for _ in range(_MAX_RESENDS):
+        asked = time.time()
+        key = idempotency_key(content, options)
+        job = client.jobs.create(audio, audio_url=source if is_url else None, idempotency_key=key, **fields)
+        if job.created_at is None or job.created_at >= (asked - REPLAY_LEEWAY_S) * 1000:
+            return job  # a new job
+        earlier = client.jobs.get(job.job_id)
+        if earlier.status not in ("failed", "canceled", "cancelled"):
+            when = datetime.fromtimestamp(job.created_at / 1000).strftime("%Y-%m-%d %H:%M")
+            console.print(
+                f"this recording was sent with the same options at {when} (job {job.job_id}): that job is"
+                " reused, nothing is transcribed or billed again"
+            )
+            return earlier
         console.print(
             f"the earlier job {job.job_id} of this recording ended {earlier.status}: sending it again"
         )
-        return client.jobs.create(audio, audio_url=source if is_url else None, **fields)
-    when = datetime.fromtimestamp(job.created_at / 1000).strftime("%Y-%m-%d %H:%M")
-    console.print(
-        f"this recording was sent with the same options at {when} (job {job.job_id}): that job is reused,"
-        " nothing is transcribed or billed again"
-    )
-    return earlier
+        options["after"] = job.job_id
+    return client.jobs.create(audio, audio_url=source if is_url else None, **fields)
 
 
 def _embedded_engine(client: Any) -> Any:

@@ -66,6 +66,11 @@ def test_a_cancelled_earlier_job_is_sent_again(
             console, client, str(recording), False, {**fields, "speakers_expected": 3}
         )
         assert fourth.job_id not in (first.job_id, third.job_id)
+        time.sleep(0.01)
+        fifth = analysis._create_once(
+            console, client, str(recording), False, {**fields, "speakers_expected": 3}
+        )
+        assert fifth.job_id == fourth.job_id  # the job sent again is the one reused next
     console.file.close()
     said = (tmp_path / "said.txt").read_text()
     assert f"job {first.job_id}): that job is reused" in " ".join(said.split())
