@@ -724,20 +724,30 @@ def metric_distributions(
     titles = _titles(calls)
     ids = [str(c) for c in calls[CALL_ID]]
     greyed = _greyed_by_call(calls, metrics)
-    fig = make_subplots(
-        rows=len(metrics), cols=1, subplot_titles=[escape_label(metric_label(m)) for m in metrics]
-    )
+    doubted = {m: np.array([m in greyed.get(c, {}) for c in ids], dtype=bool) for m in metrics}
+    values_of = {m: pd.to_numeric(calls[m], errors="coerce").astype(float) for m in metrics}
+    titles_of = []
+    for metric in metrics:
+        n_greyed = int((doubted[metric] & values_of[metric].notna().to_numpy()).sum())
+        n_values = int(values_of[metric].notna().sum())
+        # The box is of the values the tables show plainly; greyed ones are grey points beside it
+        # (U5 finding 14: six greyed rep talk ratios of eight made the box and its whiskers).
+        note = f" ({n_greyed} of {n_values} greyed, grey points: not in the box)" if n_greyed else ""
+        titles_of.append(escape_label(metric_label(metric)) + note)
+    fig = make_subplots(rows=len(metrics), cols=1, subplot_titles=titles_of)
     for row, metric in enumerate(metrics, start=1):
-        values = pd.to_numeric(calls[metric], errors="coerce").astype(float)
+        values = values_of[metric]
         # a value the call's quality block greys says so on hover, as the tables grey it
         notes = [
             f" (unreliable: {greyed[c][metric].split(':')[0]})" if metric in greyed.get(c, {}) else ""
             for c in ids
         ]
+        cells = [[escape_label(titles.get(c, c)), escape_label(n)] for c, n in zip(ids, notes, strict=True)]
+        plain = ~doubted[metric]
         fig.add_trace(
             go.Box(
                 name=escape_label(metric),
-                x=values.round(4).tolist(),
+                x=values[plain].round(4).tolist(),
                 orientation="h",
                 boxpoints="all",
                 jitter=0.4,
@@ -745,18 +755,35 @@ def metric_distributions(
                 fillcolor="rgba(0,114,178,0.10)",
                 line={"color": "#0072B2"},
                 marker={"color": "#0072B2", "size": 6, "opacity": 0.6},
-                customdata=_cells(
-                    [
-                        [escape_label(titles.get(c, c)), escape_label(n)]
-                        for c, n in zip(ids, notes, strict=True)
-                    ]
-                ),
+                customdata=_cells([cell for cell, keep in zip(cells, plain, strict=True) if keep]),
                 hovertemplate="%{customdata[0]}: %{x}%{customdata[1]}<extra></extra>",
                 showlegend=False,
             ),
             row=row,
             col=1,
         )
+        if doubted[metric].any():
+            fig.add_trace(
+                go.Box(  # points only: no box, no whiskers, no statistics of these values
+                    name=escape_label(metric),
+                    x=values[doubted[metric]].round(4).tolist(),
+                    orientation="h",
+                    boxpoints="all",
+                    jitter=0.4,
+                    pointpos=0,
+                    fillcolor="rgba(0,0,0,0)",
+                    line={"color": "rgba(0,0,0,0)", "width": 0},
+                    marker={"color": "#999999", "size": 6, "opacity": 0.8, "symbol": "circle-open"},
+                    hoveron="points",
+                    customdata=_cells(
+                        [cell for cell, grey in zip(cells, doubted[metric], strict=True) if grey]
+                    ),
+                    hovertemplate="%{customdata[0]}: %{x}%{customdata[1]}<extra></extra>",
+                    showlegend=False,
+                ),
+                row=row,
+                col=1,
+            )
         fig.update_yaxes(showticklabels=False, row=row, col=1)
         if "ratio" in metric or "share" in metric:
             fig.update_xaxes(tickformat=".0%", row=row, col=1)

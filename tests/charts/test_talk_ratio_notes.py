@@ -47,7 +47,26 @@ def test_metric_distributions_say_which_points_are_greyed() -> None:
     guessed.quality = Quality(trust="medium", flags=[flag], method="diarization", speakers_found=2)
     calls = analyze_calls({"plain": plain, "guessed": guessed}, summaries=False).calls
     fig = charts.metric_distributions(calls, ["talk_ratio_rep", "words_rep"])
-    talk, words = fig.data[0], fig.data[1]
-    notes = dict(zip(["plain", "guessed"], [cell[1] for cell in talk.customdata], strict=True))
-    assert notes == {"plain": "", "guessed": " (unreliable: roles_guessed)"}
-    assert all(cell[1] == "" for cell in words.customdata)
+    talk_box, talk_grey, words = fig.data[0], fig.data[1], fig.data[2]
+    assert [cell[1] for cell in talk_box.customdata] == [""]  # "plain"
+    assert [cell[1] for cell in talk_grey.customdata] == [" (unreliable: roles_guessed)"]  # "guessed"
+    assert all(cell[1] == "" for cell in words.customdata) and len(words.x) == 2
+
+
+def test_metric_distributions_leave_greyed_values_out_of_the_box() -> None:
+    """U5 finding 14: six greyed rep talk ratios of eight made the box and its whiskers, drawn like the
+    rest (only a hover said so); the table above greys them. Here 2 of 3 calls carry roles_guessed."""
+    raw = json.loads(SAMPLE.read_text())
+    results = {name: Result.model_validate(raw) for name in ("plain", "guessed_a", "guessed_b")}
+    flag = QualityFlag(code="roles_guessed", meaning="guessed", severity="warning", affects=["roles"])
+    for name in ("guessed_a", "guessed_b"):
+        results[name].quality = Quality(trust="medium", flags=[flag], method="diarization", speakers_found=2)
+    calls = analyze_calls(results, summaries=False).calls
+    calls.loc[calls["call_id"] == "guessed_a", "talk_ratio_rep"] = 0.10  # an outlier among the greyed
+    fig = charts.metric_distributions(calls, ["talk_ratio_rep"])
+    box, grey = fig.data
+    plain_value = float(calls.loc[calls["call_id"] == "plain", "talk_ratio_rep"].iloc[0])
+    assert list(box.x) == [round(plain_value, 4)]  # the box's statistics: the plain value only
+    assert sorted(grey.x)[0] == 0.1 and len(grey.x) == 2
+    assert grey.line.width == 0 and grey.hoveron == "points" and grey.marker.symbol == "circle-open"
+    assert fig.layout.annotations[0].text.endswith("(2 of 3 greyed, grey points: not in the box)")
