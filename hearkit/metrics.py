@@ -72,7 +72,8 @@ speaker's overlapping or duplicated segments never count twice):
                                backchannel; not the capitals "ER"), and "you know", "i mean"
                                when set off by an end mark or comma after them ("you know, it's
                                fine"; not "do you know the price", "I mean it"; so unpunctuated
-                               text counts them only at a turn's end)
+                               text counts them only at a turn's end). A lower bound: only
+                               the fillers the transcript writes (Whisper often drops them)
 ``filler_rate_<role>``         fillers per 100 words of the role
 =============================  ===================================================================
 
