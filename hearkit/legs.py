@@ -32,9 +32,11 @@ from hearkit._extras import require
 __all__ = ["LEG_SUFFIXES", "Legs", "combine_legs", "legs_id", "pair_legs"]
 
 #: File-name endings that mark a leg in a folder: ``X_agent.wav`` + ``X_caller.wav`` is one call ``X``
-#: (also ``X_rep``/``X_customer``; ``-`` or ``.`` instead of ``_``; any audio extension; any case).
+#: (also ``X_rep``/``X_customer``; ``-``, ``.`` or a space instead of ``_``; any audio extension; any case).
 LEG_SUFFIXES: dict[str, tuple[str, ...]] = {"rep": ("agent", "rep"), "customer": ("caller", "customer")}
-_LEG = re.compile(r"^(?P<call>.+?)[_.-](?P<leg>agent|rep|caller|customer)$", re.I)
+_LEG = re.compile(r"^(?P<call>.+?)[\s_.-]+(?P<leg>agent|rep|caller|customer)\s*$", re.I)
+"""A leg's file name (without extension): the call, a separator (``_ - .`` or a space: "Call 1234
+Agent.wav", as many exports name them, was two one-party recordings), the role word."""
 _WIDE_FORMATS = {"s32", "s32p", "flt", "fltp", "dbl", "dblp", "s64", "s64p"}
 _BLOCK = 4096
 

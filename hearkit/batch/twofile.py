@@ -3,7 +3,7 @@
 A batch finds two-file calls two ways:
 
 * in a folder or glob, by file name: ``X_agent.wav`` with ``X_caller.wav`` is the call ``X``
-  (also ``X_rep``/``X_customer``, ``-`` or ``.`` for ``_``, any audio extension; see
+  (also ``X_rep``/``X_customer``, ``-``, ``.`` or a space for ``_``, any audio extension; see
   :data:`hearkit.legs.LEG_SUFFIXES`); a leg without its partner is an ordinary recording;
 * in a CSV manifest, by the columns ``rep_path`` and ``customer_path`` (or ``agent_path`` and
   ``caller_path``) on one row, beside the usual metadata columns.
