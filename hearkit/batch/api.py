@@ -234,6 +234,7 @@ async def arun(
         raise ValueError(
             f"speakers_expected must be 0 (none sent) to {MAX_SPEAKER_OPTION}, not {speakers_expected}"
         )
+    _check_formats(output_formats)
     if dask is not None:  # before the output folder is made (U5 finding 2: a traceback after it was)
         from hearkit._extras import require
 
@@ -577,6 +578,24 @@ def _server_of_this_machine(client: Any, api_key: str | None, base_url: str | No
 
     _, url = configured(api_key, base_url)
     return url is not None and is_local_url(url)
+
+
+def _check_formats(formats: Sequence[str] | None) -> None:
+    """Refuse output formats the jobs API refuses, before anything is stored or sent, in the dry run
+    too (U5 finding 13: ``--formats pdf`` passed the dry run, then every recording was refused with
+    a 400 one by one)."""
+    from typing import get_args
+
+    from hearkit.schema import OutputFormat
+
+    known = get_args(OutputFormat)
+    wrong = [f for f in formats or () if f not in known]
+    if wrong:
+        extra = ", ".join(f for f in known if f != "json")
+        raise ValueError(
+            f"--formats {','.join(wrong)}: choose from {extra} (the JSON result is always written),"
+            " e.g. --formats srt,vtt"
+        )
 
 
 def _check_webhook_url(url: str | None, *, http_maybe: bool = False) -> None:

@@ -66,7 +66,12 @@ def batch(
     model: Annotated[str | None, typer.Option(help="Model id sent with each job.")] = None,
     numerals: Annotated[bool, typer.Option("--numerals", help="Spoken numbers as digits.")] = False,
     vocabulary: Annotated[str | None, typer.Option(help=VOCABULARY_HELP, show_default=False)] = None,
-    formats: Annotated[str | None, typer.Option(help="Extra output formats, e.g. 'srt,vtt'.")] = None,
+    formats: Annotated[
+        str | None,
+        typer.Option(
+            help="Extra output formats: srt, vtt or both ('srt,vtt'), saved as calls/<id>.srt/.vtt."
+        ),
+    ] = None,
     dask: Annotated[
         str | None, typer.Option(help="Transcribe on a Dask cluster: scheduler address, or 'local'.")
     ] = None,
