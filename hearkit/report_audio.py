@@ -10,9 +10,10 @@ The report (``report.write_html(..., audio="moments"|"full"|"none")``) embeds:
 Clips travel as ``data:audio/ogg;base64`` sources in one JSON block; :data:`PLAYER_JS`, a script
 the report's Content-Security-Policy allows by hash (``media-src data:`` lets the audio element
 play them; no other script can run), plays them in one player bar: a click on a tracker phrase
-plays from the hit, a click on a transcript line plays from the turn's start, and the line being
-heard is highlighted. The top of the report says what audio it embeds (customer audio is
-sensitive). In a notebook, :func:`play` gives an audio widget of a moment.
+plays from the hit, a click on a transcript line plays from the turn's start (or from the first
+clip within the turn, when the turn starts before any clip), and the line being heard is
+highlighted. The top of the report says what audio it embeds (customer audio is sensitive). In a
+notebook, :func:`play` gives an audio widget of a moment.
 """
 
 from __future__ import annotations
@@ -43,18 +44,23 @@ PLAYER_JS = """
   var data = JSON.parse(block.textContent);
   var status = document.getElementById("hk-player-status");
   var playing = null;
-  function clipFor(call, t) {
+  function clipFor(call, t, e) {
     var list = data.clips[call] || [];
     for (var i = 0; i < list.length; i++) {
       if (t >= list[i].start - 0.05 && t < list[i].end) return list[i];
     }
+    // a line: the first clip within it (its start may lie before any clip)
+    for (var j = 0; e !== undefined && j < list.length; j++) {
+      if (t < list[j].end && e > list[j].start) return list[j];
+    }
     return null;
   }
-  function play(call, t, label) {
-    var clip = clipFor(call, t);
+  function play(call, t, label, e) {
+    var clip = clipFor(call, t, e);
     if (!clip) { status.textContent = "No audio embedded for " + label + "."; return; }
+    var from = Math.max(t, clip.start);
     var seek = function () {
-      player.currentTime = Math.max(0, t - clip.start);
+      player.currentTime = Math.max(0, from - clip.start);
       var started = player.play();
       if (started && started.catch) started.catch(function (e) { status.textContent = e.message; });
     };
@@ -75,15 +81,16 @@ PLAYER_JS = """
     if (!line) return;
     var call = line.getAttribute("data-call");
     var t = parseFloat(line.getAttribute("data-t"));
+    var e = parseFloat(line.getAttribute("data-e"));
     var label = "turn at " + line.querySelector("i").textContent;
     var mark = event.target.closest("mark");
     if (mark) {
       var hits = (line.getAttribute("data-hits") || "").split(" ").filter(Boolean).map(parseFloat);
       var index = Array.prototype.indexOf.call(line.querySelectorAll("mark"), mark);
-      if (index >= 0 && index < hits.length) t = hits[index];
+      if (index >= 0 && index < hits.length) { t = hits[index]; e = undefined; }
       label = "“" + mark.textContent + "” at " + line.querySelector("i").textContent;
     }
-    play(call, t, label);
+    play(call, t, label, e);
   });
   player.addEventListener("timeupdate", function () {
     var call = player.getAttribute("data-call");

@@ -135,3 +135,36 @@ def test_report_without_audio_says_so_and_has_no_player(calls: CallSet, tmp_path
     assert 'id="hk-player"' not in text and "media-src" not in text
     with pytest.raises(ValueError, match="audio must be one of"):
         report.write_html(calls, tmp_path / "bad.html", audio="loud")  # type: ignore[arg-type]
+
+
+def test_click_on_a_line_starting_before_its_clip_plays_the_clip(
+    chromium: Any, calls: CallSet, tmp_path: Path
+) -> None:
+    """U5 finding 12: a line holding a highlighted phrase said "No audio embedded for turn at 1:38"
+    because only a clip holding the line's *start* was looked for; the clip within it plays now."""
+    from hearkit.moments import moments, spans
+
+    cut = spans(moments(calls.turns, calls.hits))
+    target = None
+    for call_id, turn in calls.turns.groupby("call_id"):
+        clips = cut[cut["call_id"] == call_id].sort_values("start")
+        for row in turn.itertuples():
+            holds_start = ((clips["start"] - 0.05 <= row.start) & (row.start < clips["end"])).any()
+            within = clips[(clips["start"] < row.end) & (clips["end"] > row.start)]
+            if not holds_start and len(within):
+                target = (str(call_id), int(row.turn), float(within["start"].iloc[0]))
+                break
+        if target:
+            break
+    assert target is not None, "no sample line starts before a clip within it"
+    call_id, turn_number, clip_start = target
+    path = report.write_html(calls, tmp_path / "lines.html", audio="moments")
+    page, errors = _open(chromium, path)
+    index = calls.call_ids.index(call_id)
+    page.locator(f"#call-{index} > summary").click()
+    _watch(page, f"#c{index}t{turn_number}")
+    page.locator(f"#c{index}t{turn_number} > i").click()
+    assert abs(_playing_from(page) - clip_start) < 0.5
+    assert "No audio embedded" not in page.locator("#hk-player-status").inner_text()
+    assert errors == []
+    page.context.close()
