@@ -14,7 +14,8 @@ the echo is made here and the truth is outside hearkit:
 Channel 0 = the rep's leg; channel 1 = the customer's leg + g × the rep's leg for each level g
 (0.1 / 0.2 / 0.3 = echo at -20 / -14 / -10 dB), a "line" variant at g = 0.2: the rep's leg
 band-passed to 300-3400 Hz and 40 ms late, as a line's hybrid echo arrives (not the zero-delay copy
-the other rows use), and a "late" one, the same 160 ms late (through a mobile or VoIP leg).
+the other rows use), and a "late" one, the same 160 ms late (through a mobile or VoIP leg); "cross"
+is crosstalk both ways (each leg at -12 dB in the other channel, no delay: U5 finding 7).
 
 Figures per source and level:
 
@@ -104,6 +105,7 @@ def variants(
         yield f"g={g:g}", np.stack([rep, customer + g * rep]).astype(np.float32)
     yield "line 0.2", np.stack([rep, customer + 0.2 * line_echo(rep)]).astype(np.float32)
     yield "late 0.2", np.stack([rep, customer + 0.2 * line_echo(rep, 0.16)]).astype(np.float32)
+    yield "cross .25", np.stack([rep + 0.25 * customer, customer + 0.25 * rep]).astype(np.float32)
 
 
 def truth_share(rep: npt.NDArray[np.float32], customer: npt.NDArray[np.float32]) -> float:
