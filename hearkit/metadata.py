@@ -1,7 +1,8 @@
 """Call metadata from a sidecar JSON file beside each recording.
 
 A recording ``calls/acme-2026-03-02.wav`` may have ``calls/acme-2026-03-02.meta.json`` beside it
-(the audio file's extension replaced by ``.meta.json``) holding one JSON object::
+(the audio file's extension replaced by ``.meta.json``; ``acme-2026-03-02.wav.meta.json``, the whole
+name + ``.meta.json``, is read too) holding one JSON object::
 
     {"title": "Acme renewal", "rep": "Ana Lopez", "customer": "Acme Corp", "date": "2026-03-02",
      "team": "Enterprise"}
@@ -23,7 +24,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KNOWN_FIELDS", "SIDECAR_SUFFIX", "MetadataError", "is_sidecar", "read_sidecar", "sidecar_path"]
+__all__ = [
+    "KNOWN_FIELDS",
+    "SIDECAR_SUFFIX",
+    "MetadataError",
+    "is_sidecar",
+    "read_sidecar",
+    "sidecar_candidates",
+    "sidecar_path",
+]
 
 SIDECAR_SUFFIX = ".meta.json"
 KNOWN_FIELDS = ("title", "rep", "customer", "date", "team", "kind")
@@ -39,9 +48,19 @@ class MetadataError(ValueError):
 
 def sidecar_path(audio: str | Path) -> Path:
     """The sidecar of a recording: its extension replaced by ``.meta.json`` (``call.wav`` →
-    ``call.meta.json``)."""
+    ``call.meta.json``), or, when only that one exists, its whole name + ``.meta.json``
+    (``call.wav.meta.json``, as many exports name it: it was silently ignored)."""
+    candidates = sidecar_candidates(audio)
+    return next((c for c in candidates if c.is_file()), candidates[0])
+
+
+def sidecar_candidates(audio: str | Path) -> list[Path]:
+    """The names a recording's sidecar may have, the preferred first (``call.meta.json``,
+    ``call.wav.meta.json``)."""
     path = Path(audio)
-    return path.with_suffix(SIDECAR_SUFFIX) if path.suffix else path.with_name(path.name + SIDECAR_SUFFIX)
+    if not path.suffix:
+        return [path.with_name(path.name + SIDECAR_SUFFIX)]
+    return [path.with_suffix(SIDECAR_SUFFIX), path.with_name(path.name + SIDECAR_SUFFIX)]
 
 
 def is_sidecar(path: str | Path) -> bool:
@@ -51,9 +70,14 @@ def is_sidecar(path: str | Path) -> bool:
 
 def read_sidecar(audio: str | Path) -> dict[str, str]:
     """The metadata of the sidecar beside ``audio`` (``{}`` when there is none), values as text."""
-    path = sidecar_path(audio)
-    if not path.is_file():
+    present = [c for c in sidecar_candidates(audio) if c.is_file()]
+    if len(present) > 1:
+        raise MetadataError(
+            f"{present[0]} and {present[1].name} are both sidecars of {Path(audio).name}: keep one"
+        )
+    if not present:
         return {}
+    path = present[0]
     fix = "fix it or remove it"
     try:
         if path.stat().st_size > _MAX_BYTES:

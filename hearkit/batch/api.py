@@ -31,7 +31,7 @@ from urllib.parse import urlparse
 from hearkit.batch.cost import CostEstimate, batch_cost, estimate, is_local_url, realtime_cost
 from hearkit.batch.manifest import MANIFEST_NAME, Manifest, ManifestRow
 from hearkit.batch.progress import BatchProgress
-from hearkit.batch.recordings import Mode, Recording, discover
+from hearkit.batch.recordings import Mode, Recording, discover, orphan_sidecars
 from hearkit.batch.runner import JobsClient, Runner, RunnerSettings
 from hearkit.batch.speakers import DEFAULT_SPEAKERS, BatchSettings, resolve_speakers, speaker_notes
 from hearkit.locate import CALLSET_FILES
@@ -424,6 +424,7 @@ def _prepare(
                 save_hashes()
             replaced = _replaced_files(manifest, found, known, earlier, dry_run)
             replaced += _suffixed_ids(manifest, found, known, dry_run)
+            replaced += _orphan_lines(orphan_sidecars(source_text, found, out_dir))
         else:
             replaced = []
         if retry_failed and not dry_run:
@@ -566,6 +567,20 @@ def _suffixed_ids(manifest: Manifest, found: list[Recording], known: set[str], d
     )
     more = [f"… {len(lines) - _MAX_ID_LINES} more: see the manifest"] if len(lines) > _MAX_ID_LINES else []
     return [head, *lines[:_MAX_ID_LINES], *more]
+
+
+def _orphan_lines(orphans: list[Path]) -> list[str]:
+    """Lines naming the sidecars no recording takes (their title, rep, team… go nowhere)."""
+    if not orphans:
+        return []
+    head = (
+        f"{len(orphans)} sidecar(s) belong to no recording, so their fields are used nowhere: the"
+        " recording X.wav takes X.meta.json or X.wav.meta.json beside it (a two-file call X_agent +"
+        " X_caller takes X.meta.json)"
+    )
+    shown = [str(p) for p in orphans[:_MAX_ID_LINES]]
+    more = [f"… {len(orphans) - _MAX_ID_LINES} more"] if len(orphans) > _MAX_ID_LINES else []
+    return [head, *shown, *more]
 
 
 def _server_of_this_machine(client: Any, api_key: str | None, base_url: str | None) -> bool:

@@ -35,7 +35,7 @@ import numpy as np
 from hearkit._extras import require
 from hearkit.audio import UnreadableAudioError, header, open_audio, plain_error
 from hearkit.locate import AUDIO_EXTENSIONS, BATCH_MANIFEST
-from hearkit.metadata import is_sidecar, read_sidecar
+from hearkit.metadata import SIDECAR_SUFFIX, is_sidecar, read_sidecar
 
 require("local", "hearkit.batch (it reads audio files with PyAV)", "av")
 import av  # noqa: E402  (after the check: a missing extra is named, not a bare ModuleNotFoundError)
@@ -200,7 +200,6 @@ def discover(
                 first.skip_reason = f"duplicate of {rec.source} (same content; that one has the sidecar)"
                 seen[rec.rec_id] = rec
                 _check_given_id(source, row, rec, given_ids)
-                rec.named, rec.call_id = rec.call_id, _unique_call_id(rec.call_id, rec.rec_id, used_ids)
                 # Before the copy it replaces: the manifest keeps the first row of a content hash.
                 recordings.insert(next(i for i, r in enumerate(recordings) if r is first), rec)
                 continue
@@ -208,9 +207,43 @@ def discover(
         if rec.skip_reason is None:
             seen[rec.rec_id] = rec
             _check_given_id(source, row, rec, given_ids)
-        rec.named, rec.call_id = rec.call_id, _unique_call_id(rec.call_id, rec.rec_id, used_ids)
         recordings.append(rec)
+    # Ids: the recordings sent first, then the skipped files, so a skipped globex.json never takes
+    # the name of globex.wav (U5 finding 15: the recording became globex-<hash>).
+    for rec in [*(r for r in recordings if r.skip_reason is None), *(r for r in recordings if r.skip_reason)]:
+        rec.named, rec.call_id = rec.call_id, _unique_call_id(rec.call_id, rec.rec_id, used_ids)
     return recordings
+
+
+def orphan_sidecars(
+    source: str | Path, recordings: list[Recording], exclude: Path | None = None
+) -> list[Path]:
+    """The ``*.meta.json`` files of a folder source that belong to no recording found in it (their
+    fields go nowhere: U5 finding 15, said nowhere). A recording ``D/X.wav`` owns ``D/X.meta.json``
+    and ``D/X.wav.meta.json``; a two-file call ``X`` owns ``X.meta.json`` beside its legs."""
+    from hearkit.legs import pair_legs
+    from hearkit.metadata import sidecar_candidates
+
+    folder = Path(str(source)).expanduser()
+    if not folder.is_dir():
+        return []
+    owned: set[Path] = set()
+    for rec in recordings:
+        if rec.kind != "file":
+            continue
+        legs = [Path(str(rec.metadata[k])) for k in ("rep_file", "customer_file") if rec.metadata.get(k)]
+        if len(legs) == 2:
+            for call, rep, _customer in pair_legs(legs)[0]:
+                owned.update(_absolute(c) for c in sidecar_candidates(rep.with_name(f"{call}.wav")))
+        for part in rec.source.split(" + "):
+            owned.update(_absolute(c) for c in sidecar_candidates(part))
+    outputs = _OutputFolders(_absolute(folder))
+    found = (
+        _absolute(p)
+        for p in folder.rglob(f"*{SIDECAR_SUFFIX}")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+    return sorted(p for p in found if p not in owned and not _excluded(p, exclude) and not outputs.holds(p))
 
 
 def _rows(source: str | Path, exclude: Path | None) -> Iterator[dict[str, Any]]:
