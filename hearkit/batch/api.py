@@ -429,7 +429,7 @@ def _prepare(
             replaced = []
         if retry_failed and not dry_run:
             manifest.requeue_failed()
-        batch.notes = speaker_notes(manifest, found, batch) + replaced
+        batch.notes = speaker_notes(manifest, found, batch) + replaced + _vocabulary_notes(batch.options)
     except BaseException:
         manifest.close()
         _remove_new(new_files)  # a refused source (an empty folder) leaves no batch folder behind
@@ -567,6 +567,18 @@ def _suffixed_ids(manifest: Manifest, found: list[Recording], known: set[str], d
     )
     more = [f"… {len(lines) - _MAX_ID_LINES} more: see the manifest"] if len(lines) > _MAX_ID_LINES else []
     return [head, *lines[:_MAX_ID_LINES], *more]
+
+
+def _vocabulary_notes(options: Mapping[str, Any]) -> list[str]:
+    """The batch's vocabulary, said on every run: the prompt moves more than names (U5 finding 16)."""
+    terms = [str(t) for t in options.get("vocabulary") or []]
+    if not terms:
+        return []
+    shown = ", ".join(terms[:8]) + (f", … ({len(terms)} terms)" if len(terms) > 8 else "")
+    return [
+        f"vocabulary sent with every recording: {shown}; the prompt can also drop or change other words"
+        " (words, fillers, questions and action items may differ from a run without it)"
+    ]
 
 
 def _orphan_lines(orphans: list[Path]) -> list[str]:

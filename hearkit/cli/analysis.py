@@ -30,6 +30,7 @@ from hearkit.cli.options import (
     SPEAKERS_MIN,
     VOCABULARY_HELP,
     speakers_line,
+    vocabulary_line,
     vocabulary_terms,
     warnings_as_lines,
 )
@@ -427,6 +428,8 @@ def _analyze(
             console.print(f"transcribing {what} ({'stereo' if stereo else 'mono'}) via {client.base_url}")
             if not stereo:
                 console.print(speakers_line(speakers))
+            if vocabulary:
+                console.print(vocabulary_line(vocabulary))
             fields = {
                 "channel": True if stereo else None,
                 "diarize": None if stereo else True,

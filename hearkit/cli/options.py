@@ -16,6 +16,7 @@ __all__ = [
     "SPEAKERS_MIN",
     "VOCABULARY_HELP",
     "speakers_line",
+    "vocabulary_line",
     "vocabulary_terms",
     "warnings_as_lines",
 ]
@@ -35,7 +36,8 @@ batch keeps its own)."""
 VOCABULARY_HELP = (
     "Terms the transcription should spell right (names, products), comma-separated; 'competitors' is the"
     " competitor tracker's names (Gong, Chorus, Salesloft, …). Sent as the job's vocabulary:"
-    " it finds names the ASR mishears ('Gong' as 'long') but has invented one (docs/analytics.md)."
+    " it finds names the ASR mishears ('Gong' as 'long'), but has invented one and, on a call naming"
+    " none, dropped a sentence and the fillers (words, fillers, questions change; docs/batch.md)."
 )
 """The help of ``--vocabulary`` in ``hearkit analyze`` and ``hearkit batch``."""
 
@@ -61,6 +63,18 @@ def vocabulary_terms(given: str | None) -> list[str] | None:
             param_hint="--vocabulary",
         )
     return list(terms)
+
+
+def vocabulary_line(terms: list[str] | None) -> str:
+    """The line a command prints when it sends a vocabulary: what was sent, and that the prompt moves
+    more than names (U5 finding 16: nothing said the transcript had been prompted)."""
+    if not terms:
+        return ""
+    shown = ", ".join(terms[:8]) + (f", … ({len(terms)} terms)" if len(terms) > 8 else "")
+    return (
+        f"vocabulary sent: {shown}; the prompt can also drop or change other words (words, fillers,"
+        " questions and action items may differ from a run without it)"
+    )
 
 
 def speakers_line(sent: int | None) -> str:

@@ -29,10 +29,16 @@ def test_analyze_and_batch_send_the_terms(tmp_path: Path) -> None:
     done = run(["analyze", "calls/a.wav", "--vocabulary", " Acme , competitors,Acme,"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert _sent(tmp_path) == [["Acme", *DEFAULT_COMPETITORS]]  # each once, in the order given
+    assert "vocabulary sent: Acme, Gong" in flat(done.stdout)  # the run says it was prompted (U5 #16)
 
     done = run(["batch", "calls", "--out", "out", "--vocabulary", "Ledgerly", "--no-progress"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _sent(tmp_path)[-1] == ["Ledgerly"]
+    assert "vocabulary sent with every recording: Ledgerly" in flat(done.stdout)
+    resumed = run(["batch", "--out", "out", "--no-progress"], tmp_path)  # kept, and said, on a resume
+    assert resumed.returncode == 0 and "vocabulary sent with every recording: Ledgerly" in flat(
+        resumed.stdout
+    )
 
     again = run(["batch", "calls", "--out", "out", "--vocabulary", "Other", "--no-progress"], tmp_path)
     assert again.returncode == 2 and "other options" in flat(
