@@ -422,7 +422,7 @@ def _check_field_count(
     raise ValueError(
         f"{path} line {line}: {columns + len(raw.get(None) or [])} values where the header has {columns} "
         f"columns, so every value after the extra one would land in the wrong column: a value holding "
-        f'{shown} needs double quotes ("Acme{delimiter} Inc renewal")'
+        f'{shown} needs double quotes around it, e.g. "Acme{delimiter} Inc"'
     )
 
 
