@@ -71,13 +71,15 @@ def test_stereo_on_mono_files_is_refused_in_the_dry_run_and_the_run(tmp_path: Pa
 def test_a_folder_where_every_recording_failed_takes_new_options(tmp_path: Path) -> None:
     audio.stereo(tmp_path / "calls" / "a.wav", 2.0)
     audio.stereo(tmp_path / "calls" / "b.wav", 2.5, seed=7)
-    bad = run(["batch", "calls", "--out", "out", "--formats", "xyz", "--no-progress"], tmp_path)
+    # An option the server refuses and hearkit does not check first (--formats is checked now).
+    webhook = "https://exa mple.com/hook"
+    bad = run(["batch", "calls", "--out", "out", "--webhook-url", webhook, "--no-progress"], tmp_path)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert _statuses(tmp_path / "out") == {"failed": 2}
     said = flat(bad.stdout + bad.stderr)
     assert "2 refused by the server for the options sent" in said
     assert "retry the failed ones" not in said  # the same request would be refused again
-    fixed = run(["batch", "calls", "--out", "out", "--no-progress"], tmp_path)
+    fixed = run(["batch", "calls", "--out", "out", "--retry-failed", "--no-progress"], tmp_path)  # as it says
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert _statuses(tmp_path / "out") == {"completed": 2}
     # Once a call completed, other options are refused as before (a new job would be billed again).
