@@ -254,10 +254,11 @@ async def arun(
             report.notes = batch.notes
             report.charged = charged
             report.skipped = [
-                FailedRecording(rec.call_id, rec.source, "skipped", rec.skip_reason)
+                FailedRecording(rec.call_id, rec.shown, "skipped", rec.skip_reason)
                 for rec in found
-                if rec.skip_reason is not None
+                if rec.skip_reason is not None and not rec.skip_reason.startswith("duplicate of")
             ]
+            report.duplicates = _duplicates(found)
             return report
         todo = manifest.rows("pending", "submitted")
         cost = estimate(row.duration_s for row in todo)
@@ -301,11 +302,7 @@ async def arun(
 
             dataset_dir = await asyncio.to_thread(build, manifest)
         report = _report(manifest, cost, dry_run=False, started=started, stop_reason=stop_reason)
-        report.duplicates = [
-            FailedRecording(rec.call_id, rec.source, "skipped", rec.skip_reason)
-            for rec in found
-            if rec.skip_reason is not None and rec.skip_reason.startswith("duplicate of")
-        ]
+        report.duplicates = _duplicates(found)
         report.dataset_dir = dataset_dir
         report.rate_limited = rate_limited
         report.notes = batch.notes
@@ -567,6 +564,17 @@ def _suffixed_ids(manifest: Manifest, found: list[Recording], known: set[str], d
     )
     more = [f"… {len(lines) - _MAX_ID_LINES} more: see the manifest"] if len(lines) > _MAX_ID_LINES else []
     return [head, *lines[:_MAX_ID_LINES], *more]
+
+
+def _duplicates(found: list[Recording]) -> list[FailedRecording]:
+    """The files of this run with the same content as a recording kept, named as the user named
+    them (a two-file call by its legs: U5 re-check of finding 11 saw the batch's combined FLACs, one
+    of them in a dry run's temporary folder already gone)."""
+    return [
+        FailedRecording(rec.call_id, rec.shown, "skipped", rec.skip_reason)
+        for rec in found
+        if rec.skip_reason is not None and rec.skip_reason.startswith("duplicate of")
+    ]
 
 
 def _vocabulary_notes(options: Mapping[str, Any]) -> list[str]:

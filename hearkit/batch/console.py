@@ -31,6 +31,7 @@ def print_report(report: BatchReport, console: Console | None = None) -> None:
             f"{cost_line(est.audio_seconds, charged=report.charged)}; nothing was sent"
         )
         _listed(console, "skipped", [(f.source, f.error) for f in report.skipped])
+        _listed(console, "duplicates, not sent", [(f.source, f.error) for f in report.duplicates])
         return
     console.print(
         "recordings: "

@@ -109,6 +109,13 @@ class Recording:
     """The call id from its file name or CSV row, before a hash suffix made it unique (``call_id``
     differs from it when another recording of this batch has that name)."""
 
+    @property
+    def shown(self) -> str:
+        """The recording as the user named it: its file or URL, or a two-file call's two legs (not
+        the combined FLAC the batch made, a name the user never gave)."""
+        rep, customer = self.metadata.get("rep_file"), self.metadata.get("customer_file")
+        return f"{rep} + {customer}" if rep and customer else self.source
+
 
 def hash_file(path: Path) -> str:
     """SHA-256 hex digest of the file's bytes."""
@@ -197,13 +204,13 @@ def discover(
             if _has_sidecar(rec) and not _has_sidecar(first) and rec.rec_id not in known:
                 # The copy with the sidecar is the call: its title, rep and team were lost when the
                 # alphabetically first copy was kept (U3 finding 1).
-                first.skip_reason = f"duplicate of {rec.source} (same content; that one has the sidecar)"
+                first.skip_reason = f"duplicate of {rec.shown} (same content; that one has the sidecar)"
                 seen[rec.rec_id] = rec
                 _check_given_id(source, row, rec, given_ids)
                 # Before the copy it replaces: the manifest keeps the first row of a content hash.
                 recordings.insert(next(i for i, r in enumerate(recordings) if r is first), rec)
                 continue
-            rec.skip_reason = f"duplicate of {first.source} (same content)"
+            rec.skip_reason = f"duplicate of {first.shown} (same content)"
         if rec.skip_reason is None:
             seen[rec.rec_id] = rec
             _check_given_id(source, row, rec, given_ids)
