@@ -97,7 +97,6 @@ def single_speaker_stretches(truth: list[tuple[float, float, str]]) -> list[tupl
 
 def cut(item: Item, seconds: float, max_per_speaker: int) -> Windows:
     assert item.truth is not None
-    length = int(seconds * SAMPLE_RATE)
     per: dict[str, list[int]] = {}
     total = item.audio.samples.shape[1]
     for a, b, speaker in single_speaker_stretches(item.truth):
@@ -112,7 +111,6 @@ def cut(item: Item, seconds: float, max_per_speaker: int) -> Windows:
             found = [found[i] for i in np.linspace(0, len(found) - 1, max_per_speaker).round().astype(int)]
         starts += found
         speakers += [speaker] * len(found)
-    del length
     return Windows(item, starts, speakers)
 
 
