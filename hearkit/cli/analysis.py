@@ -268,6 +268,14 @@ def analyze(
         ),
     ] = 2,
     vocabulary: Annotated[str | None, typer.Option(help=VOCABULARY_HELP, show_default=False)] = None,
+    new_job: Annotated[
+        bool,
+        typer.Option(
+            "--new-job",
+            help="Transcribe again even if this file was sent with the same options in the last 24 h"
+            " (a new job: billed again on the hosted API). By default that job is reused.",
+        ),
+    ] = False,
     save: Annotated[
         Path | None,
         typer.Option(
@@ -311,6 +319,7 @@ def analyze(
             shown=shown,
             save=save,
             vocabulary=terms,
+            new_job=new_job,
         )
 
 
@@ -393,6 +402,7 @@ def _analyze(
     shown: str | None = None,
     save: Path | None = None,
     vocabulary: list[str] | None = None,
+    new_job: bool = False,
 ) -> None:
     """``roles_given``: the user said which recording is the rep's (``--rep``/``--customer``), so
     the roles are ``explicit``; a stereo file's roles are the channel convention (channel 0 = rep),
@@ -430,14 +440,20 @@ def _analyze(
                 console.print(speakers_line(speakers))
             if vocabulary:
                 console.print(vocabulary_line(vocabulary))
-            fields = {
+            fields: dict[str, Any] = {
                 "channel": True if stereo else None,
                 "diarize": None if stereo else True,
                 # issue 20: mono = a two-party call: 2 speakers unless the audio strongly says otherwise
                 "speakers_expected": None if stereo else (speakers or None),  # 0: the audio decides
                 "vocabulary": vocabulary,
             }
-            job = _create_once(console, client, source, is_url, fields)
+            job = (
+                client.jobs.create(
+                    None if is_url else Path(source), audio_url=source if is_url else None, **fields
+                )
+                if new_job
+                else _create_once(console, client, source, is_url, fields)
+            )
             ahead = _jobs_ahead(client)
             if ahead:
                 console.print(
@@ -502,7 +518,7 @@ def _create_once(console: Console, client: Any, source: str, is_url: bool, field
             when = datetime.fromtimestamp(job.created_at / 1000).strftime("%Y-%m-%d %H:%M")
             console.print(
                 f"this recording was sent with the same options at {when} (job {job.job_id}): that job is"
-                " reused, nothing is transcribed or billed again"
+                " reused, nothing is transcribed or billed again (--new-job transcribes it again)"
             )
             return earlier
         console.print(

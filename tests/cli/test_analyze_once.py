@@ -34,13 +34,18 @@ def test_the_same_file_and_options_twice_is_one_job(tmp_path: Path) -> None:
     second = run(["analyze", "call.wav"], tmp_path)
     assert second.returncode == 0, second.stderr
     said = flat(second.stdout + second.stderr)
-    assert "that job is reused, nothing is transcribed or billed again" in said
+    assert (
+        "that job is reused, nothing is transcribed or billed again (--new-job transcribes it again)" in said
+    )
     assert len(_jobs_listed(tmp_path)) == 1
+    fresh = run(["analyze", "call.wav", "--new-job"], tmp_path)  # after an upgrade, say (U5 finding 19)
+    assert fresh.returncode == 0 and "reused" not in flat(fresh.stdout + fresh.stderr)
+    assert len(_jobs_listed(tmp_path)) == 2
 
     other = run(["analyze", "call.wav", "--mono"], tmp_path)  # other options: another transcript
     assert other.returncode == 0, other.stderr
     assert "reused" not in flat(other.stdout + other.stderr)
-    assert len(_jobs_listed(tmp_path)) == 2
+    assert len(_jobs_listed(tmp_path)) == 3
 
 
 def test_a_cancelled_earlier_job_is_sent_again(
