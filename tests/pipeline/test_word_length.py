@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hearkit.engine.pipeline.asr import RecognizedWord, _with_length
+from hearkit.engine.pipeline.asr import RecognizedWord, with_length
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
 
@@ -17,26 +17,39 @@ def _word(text: str, start: float, end: float) -> RecognizedWord:
 
 
 def test_an_instant_word_ends_at_its_instant() -> None:
-    words = _with_length([_word("I", 0.2, 0.4), _word("Sure.", 1.0, 1.0), _word("no", 2.0, 2.3)])
+    words = with_length([_word("I", 0.2, 0.4), _word("Sure.", 1.0, 1.0), _word("no", 2.0, 2.3)])
     assert words[1].end == 1.0 and words[1].start == pytest.approx(1.0 - 4 * 0.06)
     assert words[0] == _word("I", 0.2, 0.4) and words[2] == _word("no", 2.0, 2.3)
 
 
 def test_an_instant_word_after_a_close_word_starts_there_and_runs_on() -> None:
-    words = _with_length([_word("I", 0.5, 0.95), _word("Sure.", 1.0, 1.0), _word("no", 1.1, 1.3)])
+    words = with_length([_word("I", 0.5, 0.95), _word("Sure.", 1.0, 1.0), _word("no", 1.1, 1.3)])
     assert words[1].start == 0.95 and words[1].end == 1.1
     assert words[0] == _word("I", 0.5, 0.95) and words[2] == _word("no", 1.1, 1.3)
 
 
+def test_an_instant_word_goes_to_the_side_of_it_where_the_voice_is() -> None:
+    # a word timed at the instant its turn starts, or at the instant it ends
+    active = np.zeros(1000, dtype=bool)
+    active[int(10.45 / 0.02) : int(11.5 / 0.02)] = True  # the voice starts after the instant
+    words = [_word("there.", 9.5, 9.99), _word("Okay.", 10.43, 10.43), _word("I", 10.9, 11.0)]
+    (_, okay, _) = with_length(words, active)
+    assert okay.start == 10.43 and okay.end == pytest.approx(10.43 + 4 * 0.06)
+    active[:] = False
+    active[int(10.0 / 0.02) : int(10.42 / 0.02)] = True  # the voice ends at the instant
+    (_, okay, _) = with_length(words, active)
+    assert okay.end == 10.43 and okay.start == pytest.approx(10.43 - 4 * 0.06)
+
+
 def test_an_instant_word_between_touching_words_takes_from_the_longer_one() -> None:
-    words = _with_length([_word("I", 0.8, 1.0), _word("have", 1.0, 1.0), _word("to", 1.0, 1.6)])
+    words = with_length([_word("I", 0.8, 1.0), _word("have", 1.0, 1.0), _word("to", 1.0, 1.6)])
     assert all(w.end > w.start for w in words)
     assert words[0].end <= words[1].start and words[1].end <= words[2].start
     assert words[2].end == 1.6 and words[0] == _word("I", 0.8, 1.0)
 
 
 def test_a_lone_instant_word_gets_its_estimated_length() -> None:
-    (word,) = _with_length([_word("Wonderful.", 3.0, 3.0)])
+    (word,) = with_length([_word("Wonderful.", 3.0, 3.0)])
     assert word.start == pytest.approx(3.0 - 0.54) and word.end == 3.0
 
 

@@ -184,7 +184,7 @@ def _words_of(segments: Iterable[Any], offset_s: float, channel: int) -> list[Re
                 channel=channel,
             )
             words.append(previous)
-    return _with_length(words)
+    return words
 
 
 _SECONDS_PER_LETTER = 0.06
@@ -200,15 +200,21 @@ def _estimated_length(text: str) -> float:
     return min(0.6, max(_SHORTEST_WORD_S, _SECONDS_PER_LETTER * letters))
 
 
-def _with_length(words: list[RecognizedWord]) -> list[RecognizedWord]:
-    """``words`` where a word of no length gets one. Whisper's alignment times some words at a
-    single instant (the first word after a pause, a one-word answer: 21 of AWS call 40's 701
-    words), which made turns of no talk time. The instant lags the word: on AWS call 40 the
-    caller's "Sure." (spoken 52.0-52.46 s) came at 52.50 s and the agent's "please?" after the
-    agent's speech had ended. So such a word ends at its instant and starts its estimated length
-    earlier, not before the previous word's end; where that leaves it short, it runs on towards
-    the next word's start. Between two words that touch it at that instant, it takes up to half
-    of the longer neighbour."""
+def with_length(
+    words: list[RecognizedWord], active: npt.NDArray[np.bool_] | None = None
+) -> list[RecognizedWord]:
+    """``words`` (one channel's, in time order) where a word of no length gets one.
+
+    Whisper's alignment times some words at a single instant (the first word after a pause, a
+    one-word answer: 21 of AWS call 40's 701 words), which made turns of no talk time. The
+    instant is the word's start or its end: AWS call 40's caller's "Sure." (spoken 52.0-52.46 s)
+    came at 52.50 s, the agent's "please?" after the agent's voice had ended. So such a word
+    gets its estimated length (:func:`_estimated_length`) on the side of the instant where the
+    channel's voice is (``active``: :func:`~hearkit.engine.pipeline.vad.energy_activity`; the side
+    with more voice-active 20 ms frames; before it when even or without ``active``), not over
+    its neighbours. Between two words that touch it at that instant, it takes up to half of the
+    longer neighbour. The stereo path uses it; the mono path widens segments to diarized turns
+    (:mod:`~hearkit.engine.pipeline.assemble`)."""
     out = list(words)
     for i, word in enumerate(out):
         if word.end > word.start:
@@ -216,23 +222,41 @@ def _with_length(words: list[RecognizedWord]) -> list[RecognizedWord]:
         length = _estimated_length(word.text)
         following = out[i + 1].start if i + 1 < len(out) else word.start + length
         preceding = out[i - 1].end if i else max(0.0, word.start - length)
-        start = max(word.start - length, min(preceding, word.start), 0.0)
-        end = max(word.start, min(start + length, following))
+        before = (max(word.start - length, min(preceding, word.start), 0.0), word.start)
+        after = (word.start, max(word.start, min(word.start + length, following)))
+        start, end = before
+        if active is not None and _voiced(after, active) > _voiced(before, active):
+            start, end = after
+        elif end - start < length:  # little room before it: it runs on towards the next word
+            end = max(word.start, min(start + length, following))
         if end <= start:
-            after = out[i + 1] if i + 1 < len(out) else None
-            before = out[i - 1] if i else None
-            after_s = after.end - after.start if after is not None else 0.0
-            before_s = before.end - before.start if before is not None else 0.0
-            if after is not None and after_s >= before_s and after_s > 0:
-                end = round(start + min(length, after_s / 2), 3)
-                out[i + 1] = RecognizedWord(after.text, end, after.end, after.probability, after.channel)
-            elif before is not None and before_s > 0:
-                start = round(end - min(length, before_s / 2), 3)
-                out[i - 1] = RecognizedWord(
-                    before.text, before.start, start, before.probability, before.channel
-                )
+            start, end = _between(out, i, start, end, length)
         out[i] = RecognizedWord(word.text, round(start, 3), round(end, 3), word.probability, word.channel)
     return out
+
+
+def _voiced(span: tuple[float, float], active: npt.NDArray[np.bool_]) -> int:
+    """Voice-active 20 ms frames of ``active`` inside ``span`` (seconds)."""
+    first, last = int(span[0] / 0.02), int(np.ceil(span[1] / 0.02))
+    return int(np.count_nonzero(active[max(0, first) : max(0, last)]))
+
+
+def _between(
+    out: list[RecognizedWord], i: int, start: float, end: float, length: float
+) -> tuple[float, float]:
+    """The span of word ``i`` of no length between two words touching it: up to half of the longer
+    neighbour (which ``out`` gets shortened by as much)."""
+    after = out[i + 1] if i + 1 < len(out) else None
+    before = out[i - 1] if i else None
+    after_s = after.end - after.start if after is not None else 0.0
+    before_s = before.end - before.start if before is not None else 0.0
+    if after is not None and after_s >= before_s and after_s > 0:
+        end = round(start + min(length, after_s / 2), 3)
+        out[i + 1] = RecognizedWord(after.text, end, after.end, after.probability, after.channel)
+    elif before is not None and before_s > 0:
+        start = round(end - min(length, before_s / 2), 3)
+        out[i - 1] = RecognizedWord(before.text, before.start, start, before.probability, before.channel)
+    return start, end
 
 
 def transcribe_full(

@@ -18,14 +18,15 @@ from hearkit.engine.pipeline.asr import (
     RecognizedWord,
     get_model,
     recognize_chunks,
+    with_length,
 )
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
 from hearkit.engine.pipeline.channels import (
     BRIDGE_GAP_S,
-    SAME_SIGNAL_MIN,
     channel_correlation,
     is_really_mono,
     lagged_similarity,
+    one_signal,
     plan_full_windows,
     plan_windows,
     pool_windows,
@@ -178,6 +179,9 @@ class WhisperTranscriber:
         recognition = self._recognize([signal], [regions], settings)
         # Speech the batched decode skipped (no word in it) is decoded again: see pipeline.holes.
         recognition = fill_holes(self._model, [signal], [regions], recognition, settings)
+        # Words Whisper timed at an instant keep it here: a segment is widened to its speaker's
+        # diarized turn (pipeline.assemble), and a length given to such a word moved pyannote's
+        # call's "Okay." 0.24 s earlier, joining its speaker's segments over the other's words.
         recognized = recognition.words
         if options.diarize or options.channel:
             # channel: true on one signal (a one-channel file, or two channels that are one): the
@@ -448,8 +452,16 @@ class _StereoCall:
         # Word edges are trimmed to where the channel's voice is: a word at the edge of a
         # packed piece is otherwise stretched over the VAD's padding, which inflates the
         # party's talk time (most on short backchannels).
+        timed = [
+            word
+            for channel in (0, 1)
+            for word in with_length(
+                sorted((w for w in recognized if w.channel == channel), key=lambda w: w.start),
+                self.activity[channel],
+            )
+        ]
         words = []
-        for w in sorted(drop_echo_words(recognized, self.audio.samples), key=lambda w: (w.channel, w.start)):
+        for w in sorted(drop_echo_words(timed, self.audio.samples), key=lambda w: (w.channel, w.start)):
             start, end = trim_to_activity(w.start, w.end, self.activity[w.channel])
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
         result = build_result(words, audio_seconds=self.audio.duration, numerals=self.numerals, labelled=True)
@@ -483,7 +495,7 @@ def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
         return only
     energy = np.mean(np.square(audio.samples, dtype=np.float64), axis=1)
     silent = energy.min() < 1e-4 * max(float(energy.max()), 1e-12)
-    if silent or (lagged_similarity(audio.samples) or 0.0) >= SAME_SIGNAL_MIN:
+    if silent or one_signal(audio.samples):
         live: npt.NDArray[np.float32] = audio.samples[int(np.argmax(energy))]
         return live
     return audio.mono()
