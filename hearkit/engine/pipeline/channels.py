@@ -27,7 +27,9 @@ __all__ = [
     "MARGIN_KEEP_S",
     "MARGIN_TRIM_S",
     "MIN_FILL_S",
+    "ONE_SIGNAL_MIN",
     "OVER_FLOOR_BOUND",
+    "SAME_LEVEL_DB",
     "SAME_SIGNAL_MIN",
     "TIGHTER_CUTS",
     "WIDE_CUT",
@@ -35,6 +37,7 @@ __all__ = [
     "drop_bleed",
     "is_really_mono",
     "lagged_similarity",
+    "one_signal",
     "plan_chunks",
     "plan_full_windows",
     "plan_windows",
@@ -79,12 +82,22 @@ def channel_correlation(samples: npt.NDArray[np.float32]) -> float | None:
 
 
 SAME_SIGNAL_MIN = 0.9
-"""Lagged similarity (:func:`lagged_similarity`) from which two channels are one signal. Measured:
-real two-party stereo calls 0.000-0.055 (the 7 sample calls, the AWS contact-centre legs,
-SpokenWOZ, faster-whisper's 5 s stereo file); the rep's echo added to the customer channel at
--20/-10/-6 dB 0.13/0.38/0.57 (AWS calls 40 and 49); the same call written on both channels with a
-1-sample or 0.8 ms offset, inverted or halved 0.9999-1.0 (the zero-lag correlation of the last
-three: -0.36, -1.0 and 1.0, so the zero-lag test caught only the halved one)."""
+"""Lagged similarity (:func:`lagged_similarity`) from which two channels at about the same level
+(within :data:`SAME_LEVEL_DB`) are one signal. Measured: real two-party stereo calls 0.000-0.055
+(the 7 sample calls, the AWS contact-centre legs, SpokenWOZ, faster-whisper's 5 s stereo file);
+the rep's echo added to the customer channel at -20/-10/-6 dB 0.13/0.38/0.57 (AWS calls 40 and
+49); the same call written on both channels with a 1-sample or 0.8 ms offset, inverted or halved
+0.9999-1.0 (the zero-lag correlation of the last three: -0.36, -1.0 and 1.0, so the zero-lag test
+caught only the halved one); the same call with one channel through MP3 at 8/16/24 kbit/s
+0.906/0.962/0.980, through Opus 0.924/0.981/0.989."""
+ONE_SIGNAL_MIN = 0.97
+"""Lagged similarity from which two channels are one signal whatever their levels. Below it, a
+channel more than :data:`SAME_LEVEL_DB` quieter is the other party's echo over a party who barely
+speaks: sample call 07 (the customer 1.8 % of the talk) with the rep's echo at -10/-8/-6 dB on
+the customer channel reads 0.902/0.941/0.961, and diarizing the rep's channel alone split the rep
+in two (rep share 0.855 against 0.982, where the stereo path gives 0.989 and ``strong_bleed``)."""
+SAME_LEVEL_DB = 3.0
+"""Two channels whose levels (RMS over the call) differ by less than this are at the same level."""
 _MAX_LAG = SAMPLE_RATE // 100  # 10 ms
 _EXCERPTS = 12
 _EXCERPT = 4 * SAMPLE_RATE
@@ -121,8 +134,8 @@ def lagged_similarity(samples: npt.NDArray[np.float32]) -> float | None:
 
 def is_really_mono(samples: npt.NDArray[np.float32], correlation: float | None = None) -> bool:
     """True when a ``(2, n)`` signal is one voice twice or one voice and silence: a channel
-    silent or under 1 % of the other's level, or the two one signal (:func:`lagged_similarity` ≥
-    :data:`SAME_SIGNAL_MIN`, which also catches a copy that is inverted or a few samples late).
+    silent or under 1 % of the other's level, or the two one signal (:func:`one_signal`, which also
+    catches a copy that is inverted or a few samples late).
 
     ``correlation``: the signal's zero-lag :func:`channel_correlation` when the caller has it
     (≥ 0.98 decides without the lag search).
@@ -135,8 +148,20 @@ def is_really_mono(samples: npt.NDArray[np.float32], correlation: float | None =
         return True
     if correlation is not None and abs(correlation) >= 0.98:
         return True
+    return one_signal(samples)
+
+
+def one_signal(samples: npt.NDArray[np.float32]) -> bool:
+    """True when the two channels of a ``(2, n)`` signal carry one signal: their
+    :func:`lagged_similarity` is at least :data:`ONE_SIGNAL_MIN`, or at least
+    :data:`SAME_SIGNAL_MIN` with the two at the same level (:data:`SAME_LEVEL_DB`)."""
     similarity = lagged_similarity(samples)
-    return similarity is not None and similarity >= SAME_SIGNAL_MIN
+    if similarity is None or similarity < SAME_SIGNAL_MIN:
+        return False
+    if similarity >= ONE_SIGNAL_MIN:
+        return True
+    rms_l, rms_r = _rms(samples[0]), _rms(samples[1])
+    return abs(20 * math.log10(max(rms_l, 1e-12) / max(rms_r, 1e-12))) < SAME_LEVEL_DB
 
 
 def drop_bleed(
