@@ -80,6 +80,7 @@ __all__ = [
     "cut_short_flags",
     "mixed_voice",
     "mono_quality",
+    "one_party_silent_flag",
     "overlap_share",
     "segment_confidence",
     "separation_flags",
@@ -535,15 +536,7 @@ def stereo_quality(
     measured = [u for u in per_channel if u is not None]
     unattributed = max(measured) if measured else None
     if len(silent) == 1 and len(talking) == 1:
-        party = "customer" if silent[0] == 1 else "rep"
-        flags.append(
-            QualityFlag(
-                code="one_party_silent",
-                meaning=f"channel {silent[0]} ({party}) has no speech: the {party} never spoke, or that leg"
-                " was not recorded; the talk figures are the other party's alone (check the recording)",
-                affects=["talk_ratio"],
-            )
-        )
+        flags.append(one_party_silent_flag(silent[0]))
     else:
         flags += share_flags(shares, 2)
     flags += _unattributed_flag(unattributed, UNATTRIBUTED_MAX_STEREO)
@@ -600,6 +593,18 @@ def cut_short_flags(decoded_s: float, stated_s: float) -> list[QualityFlag]:
             affects=["speaker_count", "talk_ratio", "transcript"],
         )
     ]
+
+
+def one_party_silent_flag(channel: int) -> QualityFlag:
+    """``one_party_silent`` (warning, affects the talk ratio): channel ``channel`` of a call with a
+    channel per party holds no speech."""
+    party = "customer" if channel == 1 else "rep"
+    return QualityFlag(
+        code="one_party_silent",
+        meaning=f"channel {channel} ({party}) has no speech: the {party} never spoke, or that leg"
+        " was not recorded; the talk figures are the other party's alone (check the recording)",
+        affects=["talk_ratio"],
+    )
 
 
 def really_mono_stereo(quality: Quality, correlation: float | None, similarity: float | None) -> Quality:

@@ -37,8 +37,10 @@ from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, s
 from hearkit.engine.pipeline.echo import drop_echo_words, drop_other_party
 from hearkit.engine.pipeline.holes import fill_holes
 from hearkit.engine.pipeline.quality import (
+    VOICES_ALIKE,
     cut_short_flags,
     mono_quality,
+    one_party_silent_flag,
     really_mono_stereo,
     single_quality,
     stereo_quality,
@@ -55,7 +57,7 @@ from hearkit.engine.pipeline.vad import (
     union,
 )
 from hearkit.engine.transcriber import AudioError
-from hearkit.schema import JobCreateParams, Result, trust_of
+from hearkit.schema import SPEAKER_OPTIONS, JobCreateParams, Result, trust_of
 
 __all__ = ["ASR_LANES_ENV", "ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "POOL_MAX_SECONDS", "WhisperTranscriber"]
 
@@ -188,6 +190,19 @@ class WhisperTranscriber:
             # voices are separated by diarization, as the mono path does, the count left to the audio
             diarized = options if options.diarize else options.model_copy(update={"diarize": True})
             result = self.label_speakers(signal, regions, recognized, diarized, audio.duration)
+            silent = _silent_channel(audio) if stereo else None
+            if silent is not None and _one_voice_split(result, options):
+                # A channel per party with one silent: the voices the diarizer split are one
+                # (U5 finding 18: the rep alone came out as 3 speakers, 0.63 of the talk).
+                alone = diarized.model_copy(update={"speakers_expected": 1})
+                result = _on_channel(
+                    self.label_speakers(signal, regions, recognized, alone, audio.duration), 1 - silent
+                )
+                if result.quality is not None:
+                    result.quality.flags = [
+                        f for f in result.quality.flags if f.code != "speaker_count_held"
+                    ] + [one_party_silent_flag(silent)]
+                    result.quality.speaker_count_constrained_by = None
             if stereo and result.quality is not None:
                 result.quality = really_mono_stereo(
                     result.quality, correlation, lagged_similarity(audio.samples)
@@ -485,6 +500,41 @@ def _with_cut_short(result: Result, audio: DecodedAudio) -> Result:
         result.quality.flags += cut_short_flags(audio.duration, audio.stated_seconds)
         result.quality.trust = trust_of(result.quality.flags)
     return result
+
+
+def _silent_channel(audio: DecodedAudio) -> int | None:
+    """The channel of a two-channel ``audio`` that is silent (energy under 1e-4 of the other's, as
+    :func:`_single_signal` reads it), or ``None``."""
+    if audio.channels != 2:
+        return None
+    energy = np.mean(np.square(audio.samples, dtype=np.float64), axis=1)
+    if energy.min() < 1e-4 * max(float(energy.max()), 1e-12):
+        return int(np.argmin(energy))
+    return None
+
+
+def _on_channel(result: Result, channel: int) -> Result:
+    """``result`` (one speaker) with every segment and word on ``channel``: the party of the
+    recording's one live channel (rep on channel 0), as the stereo path labels them."""
+    for segment in result.segments:
+        segment.channel = channel
+    for word in result.words:
+        word.channel = channel
+    return result
+
+
+def _one_voice_split(result: Result, options: JobCreateParams) -> bool:
+    """Whether the diarizer split what its own voice prints call one voice (``voices_alike``:
+    the two most alike speakers' cosine similarity over :data:`VOICES_ALIKE`), with no speaker
+    count asked for."""
+    quality = result.quality
+    return (
+        (result.speakers or 0) >= 2
+        and all(getattr(options, name) is None for name in SPEAKER_OPTIONS)
+        and quality is not None
+        and quality.voice_similarity is not None
+        and quality.voice_similarity > VOICES_ALIKE
+    )
 
 
 def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
