@@ -322,6 +322,7 @@ FLAG_WORDS: dict[str, str] = {
     "strong_bleed": "the parties leak into each other's channel",
     "roles_maybe_swapped": "rep and customer may be swapped",
     "low_asr_confidence": "transcript uncertain",
+    "speech_not_recognised": "speech not understood (another language?)",
     "voices_alike": "one voice may be counted twice",
     "mixed_voices": "two voices may be counted as one",
     "much_overlap": "much talking over each other",
