@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import numbers
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, Field
 
+from hearkit import __version__
 from hearkit.frames import CALL_ID
 from hearkit.locate import AUDIO_EXTENSIONS, batch_output_of, callset_folder, reading_dataset
 from hearkit.metrics import SCORECARD_COLUMNS, scorecards, speaker_stats
+from hearkit.provenance import AnalysisChangedWarning, analysis_fingerprint
 from hearkit.quality import (
     GUESSED_ROLE_SOURCES,
     QUALITY_COLUMNS,
@@ -255,6 +258,28 @@ def _check_not_among_recordings(path: Path) -> None:
             f" the next `hearkit batch {path}` and make the folder read as a saved set. Save them in a folder"
             f" of their own, e.g. .save({str(path / 'hearkit-calls')!r})"
         )
+
+
+def _warn_if_computed_elsewhere(path: Path, meta: Mapping[str, Any]) -> None:
+    """One warning when the saved calls were computed by another version of hearkit's analysis
+    (:mod:`hearkit.provenance`), with the way to recompute them."""
+    saved = meta.get("analysis")
+    fingerprint = saved.get("fingerprint") if isinstance(saved, dict) else None
+    if fingerprint == analysis_fingerprint():
+        return
+    batch = batch_output_of(path)
+    again = (
+        f"run `hearkit batch --out {batch}` to recompute them from the stored transcripts (no transcription)"
+        if batch is not None
+        else "analyse the calls again (analyze_calls of their jobs or results) to recompute them"
+    )
+    warnings.warn(
+        f"{path}: the metrics, tracker hits and summaries were computed by "
+        f"{'an older' if fingerprint is None else 'another'} version of hearkit's analysis than the one"
+        f" installed, so they may lack its fixes: {again}",
+        AnalysisChangedWarning,
+        stacklevel=4,
+    )
 
 
 def _tracker_json(tracker: Tracker) -> dict[str, Any]:
@@ -513,6 +538,7 @@ class CallSet:
             "formats": self.formats,
             "metadata_columns": self._metadata_columns(),
             "role_trackers": [_tracker_json(t) for t in self.role_trackers],
+            "analysis": {"hearkit": __version__, "fingerprint": analysis_fingerprint()},
         }
         (path / "callset.json").write_text(json.dumps(meta, indent=1))
         return path
@@ -548,6 +574,7 @@ class CallSet:
             reason = " ".join(str(exc).split())[:200]
             raise ValueError(f"{path / name} is damaged ({reason}): {again}") from exc
         frames["calls"].attrs["metadata_columns"] = meta.get("metadata_columns", list(CALL_METADATA_COLUMNS))
+        _warn_if_computed_elsewhere(path, meta)
         return cls(
             calls=frames["calls"],
             turns=frames["turns"],
