@@ -178,7 +178,10 @@ class CallRecord(BaseModel):
         widget, :func:`hearkit.report_audio.play`). ``audio``: the recording (default: the
         ``audio_path`` metadata, or the sample recording of a sample call)."""
         from hearkit import clips, report_audio
+        from hearkit._extras import require
 
+        # before the recording's length is read (PyAV, [local]): a player needs [notebook] first
+        require("notebook", "play() (an audio player for a notebook)", "IPython")
         duration = self.audio_seconds if self.audio_seconds is not None else self.metrics.get("duration_s")
         _check_play_time(self.call_id, t, duration)
         frame = pd.DataFrame([{**self.metadata, CALL_ID: self.call_id}])
@@ -416,7 +419,10 @@ class CallSet:
     def play(self, call_id: str, t: float, *, audio: str | Path | None = None) -> Any:
         """A player of one call's audio around ``t`` seconds (:meth:`CallRecord.play`)."""
         from hearkit import clips, report_audio
+        from hearkit._extras import require
 
+        # before the recording's length is read (PyAV, [local]): a player needs [notebook] first
+        require("notebook", "play() (an audio player for a notebook)", "IPython")
         row = self.calls[self.calls[CALL_ID].astype(str) == str(call_id)]
         if row.empty:
             known = self.calls[CALL_ID].astype(str).tolist()
