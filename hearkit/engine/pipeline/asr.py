@@ -30,6 +30,7 @@ import numpy.typing as npt
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
+from hearkit.engine.pipeline.vad import voiced_frames
 
 __all__ = [
     "ASR_MODEL_ENV",
@@ -225,7 +226,7 @@ def with_length(
         before = (max(word.start - length, min(preceding, word.start), 0.0), word.start)
         after = (word.start, max(word.start, min(word.start + length, following)))
         start, end = before
-        if active is not None and _voiced(after, active) > _voiced(before, active):
+        if active is not None and voiced_frames(*after, active) > voiced_frames(*before, active):
             start, end = after
         elif end - start < length:  # little room before it: it runs on towards the next word
             end = max(word.start, min(start + length, following))
@@ -233,12 +234,6 @@ def with_length(
             start, end = _between(out, i, start, end, length)
         out[i] = RecognizedWord(word.text, round(start, 3), round(end, 3), word.probability, word.channel)
     return out
-
-
-def _voiced(span: tuple[float, float], active: npt.NDArray[np.bool_]) -> int:
-    """Voice-active 20 ms frames of ``active`` inside ``span`` (seconds)."""
-    first, last = int(span[0] / 0.02), int(np.ceil(span[1] / 0.02))
-    return int(np.count_nonzero(active[max(0, first) : max(0, last)]))
 
 
 def _between(

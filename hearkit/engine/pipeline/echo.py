@@ -256,17 +256,22 @@ def fit_echo_paths(
     for block in _blocks(np.flatnonzero(use[0] | use[1])):
         spectra, predictors = _block_spectra(padded, block, delays)
         for own in (0, 1):
-            rows = use[own][block] & (_levels(spectra[own], predictors[own]) <= -ECHO_LEVEL_DB)
+            rows = use[own][block] & (_levels(_energy(spectra[own]), predictors[own]) <= -ECHO_LEVEL_DB)
             x, y = predictors[own][rows], spectra[own][rows]
             grams[own] += np.einsum("tfk,tfl->fkl", x.conj(), x)
             crosses[own] += np.einsum("tfk,tf->fk", x.conj(), y)
     return [_echo_path(g, c) for g, c in zip(grams, crosses, strict=True)]
 
 
-def _levels(own: npt.NDArray[np.complex64], other: npt.NDArray[np.complex64]) -> npt.NDArray[np.float64]:
-    """Per frame: the energy of ``own`` (frames × bins) less that of the loudest of the other
+def _energy(spectra: npt.NDArray[np.complex64]) -> npt.NDArray[np.float64]:
+    """Per frame: the energy of ``spectra`` (frames × bins)."""
+    energy: npt.NDArray[np.float64] = np.sum(np.abs(spectra) ** 2, axis=1, dtype=np.float64)
+    return energy
+
+
+def _levels(energy: npt.NDArray[np.float64], other: npt.NDArray[np.complex64]) -> npt.NDArray[np.float64]:
+    """Per frame: ``energy`` (a channel's, :func:`_energy`) less that of the loudest of the other
     channel's frames the path reads (``other``: frames × bins × taps), in dB."""
-    energy = np.sum(np.abs(own) ** 2, axis=1, dtype=np.float64)
     source = np.max(np.sum(np.abs(other) ** 2, axis=1, dtype=np.float64), axis=1)
     levels: npt.NDArray[np.float64] = 10 * np.log10((energy + 1e-12) / (source + 1e-12))
     return levels
@@ -292,8 +297,8 @@ def explained_share(
     for block in _blocks(np.flatnonzero(np.logical_or(*_candidates(activity, delays)))):
         spectra, predictors = _block_spectra(padded, block, delays)
         for own in (0, 1):
-            energy = np.sum(np.abs(spectra[own]) ** 2, axis=1, dtype=np.float64)
-            levels[own][block] = _levels(spectra[own], predictors[own])
+            energy = _energy(spectra[own])
+            levels[own][block] = _levels(energy, predictors[own])
             predicted = np.einsum("tfk,fk->tf", predictors[own], paths[own])
             residual = np.sum(np.abs(spectra[own] - predicted) ** 2, axis=1, dtype=np.float64)
             shares[own][block] = 1.0 - residual / np.maximum(energy, 1e-20)

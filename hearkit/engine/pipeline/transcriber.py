@@ -190,7 +190,7 @@ class WhisperTranscriber:
             # voices are separated by diarization, as the mono path does, the count left to the audio
             diarized = options if options.diarize else options.model_copy(update={"diarize": True})
             result = self.label_speakers(signal, regions, recognized, diarized, audio.duration)
-            silent = _silent_channel(audio) if stereo else None
+            silent = _silent_channel(_channel_energy(audio)) if stereo else None
             if silent is not None and _one_voice_split(result, options):
                 # A channel per party with one silent: the voices the diarizer split are one
                 # (U5 finding 18: the rep alone came out as 3 speakers, 0.63 of the talk).
@@ -502,13 +502,16 @@ def _with_cut_short(result: Result, audio: DecodedAudio) -> Result:
     return result
 
 
-def _silent_channel(audio: DecodedAudio) -> int | None:
-    """The channel of a two-channel ``audio`` that is silent (energy under 1e-4 of the other's, as
-    :func:`_single_signal` reads it), or ``None``."""
-    if audio.channels != 2:
-        return None
-    energy = np.mean(np.square(audio.samples, dtype=np.float64), axis=1)
-    if energy.min() < 1e-4 * max(float(energy.max()), 1e-12):
+def _channel_energy(audio: DecodedAudio) -> npt.NDArray[np.float64]:
+    """Mean square of each channel of ``audio``."""
+    energy: npt.NDArray[np.float64] = np.mean(np.square(audio.samples, dtype=np.float64), axis=1)
+    return energy
+
+
+def _silent_channel(energy: npt.NDArray[np.float64]) -> int | None:
+    """The channel (of :func:`_channel_energy`) that is silent: energy under 1e-4 of the loudest's;
+    ``None`` when none is."""
+    if len(energy) > 1 and energy.min() < 1e-4 * max(float(energy.max()), 1e-12):
         return int(np.argmin(energy))
     return None
 
@@ -543,9 +546,8 @@ def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
     if audio.channels == 1:
         only: npt.NDArray[np.float32] = audio.samples[0]
         return only
-    energy = np.mean(np.square(audio.samples, dtype=np.float64), axis=1)
-    silent = energy.min() < 1e-4 * max(float(energy.max()), 1e-12)
-    if silent or one_signal(audio.samples):
+    energy = _channel_energy(audio)
+    if _silent_channel(energy) is not None or one_signal(audio.samples):
         live: npt.NDArray[np.float32] = audio.samples[int(np.argmax(energy))]
         return live
     return audio.mono()

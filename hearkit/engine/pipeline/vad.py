@@ -25,6 +25,7 @@ __all__ = [
     "total_speech",
     "trim_to_activity",
     "union",
+    "voiced_frames",
 ]
 
 
@@ -105,6 +106,14 @@ def energy_activity(
     floor = float(np.percentile(level, 10))
     active: npt.NDArray[np.bool_] = level > max(floor + floor_margin_db, min_level_db)
     return active
+
+
+def voiced_frames(start: float, end: float, active: npt.NDArray[np.bool_]) -> int:
+    """How many of the 20 ms frames of ``active`` (:func:`energy_activity`) inside ``[start, end]``
+    (seconds) are voice-active."""
+    frame_s = _FRAME / SAMPLE_RATE
+    first, last = max(0, int(start / frame_s)), max(0, int(np.ceil(end / frame_s)))
+    return int(np.count_nonzero(active[first:last]))
 
 
 def trim_to_activity(start: float, end: float, active: npt.NDArray[np.bool_]) -> tuple[float, float]:
