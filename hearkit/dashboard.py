@@ -723,8 +723,9 @@ class Dashboard:
         # The call's title and metadata (id · rep · customer · team · date), then its summary.
         heading = f"<b>{html.escape(view.heading)}</b> {html.escape(view.subheading)}"
         quality = quality_html(view.quality) if view.quality is not None else ""  # issue 20: trust and flags
+        notes = "".join(f'<p class="hearkit-muted">{html.escape(note)}.</p>' for note in view.notes)
         self.summary.value = (
-            f'<p class="hearkit-call-meta">{heading}</p>' + quality + views.summary_html(view.summary)
+            f'<p class="hearkit-call-meta">{heading}</p>' + quality + notes + views.summary_html(view.summary)
         )
 
     def _call_row(self, call_id: str) -> pd.Series | None:

@@ -30,6 +30,7 @@ from hearkit import __version__
 from hearkit.frames import CALL_ID
 from hearkit.locate import AUDIO_EXTENSIONS, batch_output_of, callset_folder, reading_dataset
 from hearkit.metrics import SCORECARD_COLUMNS, scorecards, speaker_stats
+from hearkit.prompting import VOCABULARY_COLUMN, VocabularyGiven, terms_of, terms_of_field, vocabulary_cells
 from hearkit.provenance import AnalysisChangedWarning, analysis_fingerprint
 from hearkit.quality import (
     GUESSED_ROLE_SOURCES,
@@ -144,7 +145,9 @@ class CallRecord(BaseModel):
     """Everything known about one call. ``metrics`` is its :func:`hearkit.metrics.scorecards` row
     (definitions there); ``talk_ratio`` maps speaker label → share of total talk time (0–1);
     ``flags`` lists the data-quality flags of the metrics;
-    ``quality`` is the transcriber's quality block (:mod:`hearkit.quality`; ``None``: not measured)."""
+    ``quality`` is the transcriber's quality block (:mod:`hearkit.quality`; ``None``: not measured);
+    ``vocabulary`` the terms the job was prompted with (:mod:`hearkit.prompting`; ``[]``: none sent, or
+    not said): words, fillers, questions and action items of a prompted call may differ from a plain one."""
 
     call_id: str
     job_id: str | None = None
@@ -161,6 +164,7 @@ class CallRecord(BaseModel):
     summary: CallSummary | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     quality: Quality | None = None
+    vocabulary: list[str] = Field(default_factory=list)
 
     def turns_frame(self) -> pd.DataFrame:
         """The record's turns as a turns frame (with ``call_id``)."""
@@ -394,6 +398,7 @@ class CallSet:
             summary=self.summaries.get(call_id),
             metadata={c: _plain(row[c]) for c in self._metadata_columns() if c in row.index},
             quality=quality_of(row),
+            vocabulary=terms_of(row.get(VOCABULARY_COLUMN)),
         )
 
     def records(self) -> list[CallRecord]:
@@ -492,6 +497,7 @@ class CallSet:
                     **rec.metrics,
                     # the quality block, so a report or dashboard of records greys what it doubts
                     **quality_cells(rec.quality),
+                    VOCABULARY_COLUMN: ", ".join(rec.vocabulary),
                 }
             )
             turns.append(rec.turns_frame())
@@ -662,7 +668,7 @@ def batch_save_refusal(path: Path, batch: Path) -> str:
     )
 
 
-_RECORD_FIELDS = frozenset({"call_id", "job_id", "audio_seconds", *QUALITY_COLUMNS})
+_RECORD_FIELDS = frozenset({"call_id", "job_id", "audio_seconds", VOCABULARY_COLUMN, *QUALITY_COLUMNS})
 
 
 def sample_dir() -> Path:
@@ -713,6 +719,7 @@ def analyze_calls(
     metadata: Sequence[Mapping[str, Any]] | Mapping[str, Mapping[str, Any]] | pd.DataFrame | None = None,
     merge_gap: float | None = 0.5,
     summaries: bool = True,
+    vocabulary: VocabularyGiven = None,
 ) -> CallSet:
     """Analyse many calls at once (one normalization, one vectorized metrics pass, one tracker pass).
 
@@ -723,7 +730,10 @@ def analyze_calls(
     ``date``, ``kind``, ``team``; they become columns of ``calls``. ``summaries`` (on by default)
     fills ``CallSet.summaries`` with :func:`hearkit.summarize.summarize_calls`: the offline
     extractive summary and action items (about 20 ms of CPU a call), or an LLM's when
-    ``HEARKIT_LLM_BASE_URL`` names one; ``summaries=False`` skips them.
+    ``HEARKIT_LLM_BASE_URL`` names one; ``summaries=False`` skips them. ``vocabulary``: the terms the
+    jobs were prompted with (one list for every call, or ``{call_id: terms}``; a job does not say it
+    itself), kept in the ``vocabulary`` column so the report and dashboard say the call was prompted
+    (:mod:`hearkit.prompting`).
     """
     if isinstance(sources, Mapping):
         ids = [str(k) for k in sources]
@@ -772,14 +782,20 @@ def analyze_calls(
     speakers = speaker_stats(turns, words, durations=known, calls=known.index)
 
     meta_rows = _metadata_rows(metadata, ids)
+    if vocabulary is None and any(VOCABULARY_COLUMN in row for row in meta_rows):  # a metadata field
+        vocabulary = {
+            c: terms_of_field(row.get(VOCABULARY_COLUMN)) for c, row in zip(ids, meta_rows, strict=True)
+        }
+    vocabulary_column = vocabulary_cells(vocabulary, ids)
     calls = pd.DataFrame(
         {
             CALL_ID: pd.array(ids, dtype="str"),
             "job_id": pd.array([r.job_id for r in resolved], dtype="str"),
             "audio_seconds": pd.array([audio[c] for c in ids], dtype="Float64"),
+            VOCABULARY_COLUMN: pd.array(vocabulary_column, dtype="str"),
         }
     )
-    meta = pd.DataFrame(meta_rows, index=range(len(ids)))
+    meta = pd.DataFrame(meta_rows, index=range(len(ids))).drop(columns=[VOCABULARY_COLUMN], errors="ignore")
     for col in CALL_METADATA_COLUMNS:
         if col not in meta:
             meta[col] = None
@@ -832,10 +848,12 @@ def analyze_call(
     trackers: Sequence[Tracker] | None = None,
     metadata: Mapping[str, Any] | None = None,
     summary: bool = True,
+    vocabulary: Sequence[str] | None = None,
 ) -> CallRecord:
     """The :class:`CallRecord` of one call (the guide's ``analyzeCall``); ``summary`` fills
     ``CallRecord.summary`` with :func:`hearkit.summarize.summarize` (offline extractive unless an
-    LLM endpoint is configured in ``HEARKIT_LLM_BASE_URL``).
+    LLM endpoint is configured in ``HEARKIT_LLM_BASE_URL``); ``vocabulary``: the terms the job was
+    prompted with (:attr:`CallRecord.vocabulary`).
 
     A job without its result (queued, running, failed, or offloaded to ``result_url``) is a
     :class:`~hearkit.errors.ResultUnavailableError` saying what to do, and a dict that is no job
@@ -849,6 +867,7 @@ def analyze_call(
         trackers=trackers,
         metadata=None if metadata is None else [metadata],
         summaries=summary,
+        vocabulary=vocabulary,
     )
     return callset.record(callset.call_ids[0])
 

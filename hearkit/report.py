@@ -256,6 +256,7 @@ def _render(
                 "overview": _overview_cells(row, call_id, shares, call_hits, summary, view.quality),
                 "metrics": view.metrics,
                 "quality": view.quality,
+                "notes": view.notes,
                 "summary": view.summary,
                 "charts": [c.view() for c in per_call[call_id]],
                 "turns": view.turns,

@@ -33,6 +33,7 @@ import pandas as pd
 
 from hearkit.frames import CALL_ID
 from hearkit.metrics import data_flag_words
+from hearkit.prompting import vocabulary_note
 from hearkit.quality import QualityView, grey_metrics, quality_view
 from hearkit.summary import CallSummary, SummaryItem
 from hearkit.timecode import clock
@@ -398,7 +399,8 @@ def summary_notes(summary: CallSummary) -> list[str]:
 @dataclass(frozen=True)
 class CallView:
     """Everything shown of one call: heading, subheading (id · rep · customer · team · date), scorecard
-    items, summary, transcript lines."""
+    items, summary, transcript lines; ``notes``: lines about how the transcript was made (a vocabulary
+    prompt, :func:`hearkit.prompting.vocabulary_note`)."""
 
     call_id: str
     heading: str
@@ -408,6 +410,7 @@ class CallView:
     turns: list[TurnView]
     extra: dict[str, Any] = field(default_factory=dict)
     quality: QualityView | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 def call_view(
@@ -442,6 +445,7 @@ def call_view(
         heading=text_of(row.get("title")) or call_id,
         subheading=subheading,
         quality=quality,
+        notes=[note for note in (vocabulary_note(row),) if note],
         metrics=grey_metrics(metric_items(row), quality, {label: c for c, label in CALL_METRICS}),
         summary=summary_view(
             summary, prefix, set(ordered["turn"].astype(int).tolist()) if not ordered.empty else set()

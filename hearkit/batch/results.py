@@ -7,7 +7,8 @@ of truth; the dataset ``DIR/dataset/`` is rebuilt from them at the end of each r
 call's metadata columns come from the batch: the fields of the recording's sidecar
 ``<name>.meta.json`` (:mod:`hearkit.metadata`, read afresh at each rebuild), then the CSV's columns
 (``title``, ``rep``, ``customer``, ``date``, ``team``, ``kind``…; a CSV column wins over the
-sidecar's field), plus ``source`` (path or URL), ``diarization`` (``channel`` or ``diarize``) and,
+sidecar's field), plus ``source`` (path or URL), ``diarization`` (``channel`` or ``diarize``),
+``vocabulary`` (the terms the recording's job was prompted with, from its stored request) and,
 for a local one-file recording, ``audio_sha256`` (its content hash: clips are cut only while the
 file still has it).
 Every call gets its summary and action items (:mod:`hearkit.batch.summaries`).
@@ -126,6 +127,7 @@ def completed_calls(manifest: Manifest) -> Any:
     sources: dict[str, Any] = {}
     metadata: dict[str, dict[str, Any]] = {}
     changes: dict[str, list[dict[str, Any]]] = {}
+    vocabulary: dict[str, list[str] | None] = {}  # what each job was sent with (U5 finding 16)
     for row in manifest.rows("completed"):
         if row.result_path is None:
             continue
@@ -134,6 +136,7 @@ def completed_calls(manifest: Manifest) -> Any:
         if kept.get(RELABEL_KEY):
             changes[row.call_id] = list(kept[RELABEL_KEY])
         sources[row.call_id] = document
+        vocabulary[row.call_id] = (row.request or {}).get("vocabulary")
         metadata[row.call_id] = {
             **(read_sidecar(row.source) if row.kind == "file" else {}),
             **{k: str(v) for k, v in row.metadata.items()},
@@ -141,7 +144,7 @@ def completed_calls(manifest: Manifest) -> Any:
             "diarization": row.mode or "",
             **_content_hash(row),
         }
-    callset = analyze_calls(sources, metadata=metadata, summaries=False)
+    callset = analyze_calls(sources, metadata=metadata, summaries=False, vocabulary=vocabulary)
     callset = _replay_user_changes(callset, changes)
     summaries = summarize_batch(callset.turns, out_dir / "calls")
     for call_id, error in summaries.llm_failures.items():

@@ -478,6 +478,7 @@ def _analyze(
         call_ids=[name],
         roles=STEREO_ROLES if roles_given else None,
         metadata=None if is_url else [read_sidecar(Path(source))],
+        vocabulary=vocabulary,  # kept with the call: the report and dashboard say it was prompted
     )
     record = callset.record(name)
     if save is not None:

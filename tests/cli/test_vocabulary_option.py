@@ -11,6 +11,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pandas as pd
 import pytest
 
 from hearkit.trackers import DEFAULT_COMPETITORS
@@ -26,15 +27,18 @@ def _sent(tmp_path: Path) -> list[list[str] | None]:
 
 def test_analyze_and_batch_send_the_terms(tmp_path: Path) -> None:
     audio.stereo(tmp_path / "calls" / "a.wav", 1.0)
-    done = run(["analyze", "calls/a.wav", "--vocabulary", " Acme , competitors,Acme,"], tmp_path)
+    done = run(["analyze", "calls/a.wav", "--vocabulary", " Acme , competitors,Acme,", "--json"], tmp_path)
     assert done.returncode == 0, done.stderr
     assert _sent(tmp_path) == [["Acme", *DEFAULT_COMPETITORS]]  # each once, in the order given
-    assert "vocabulary sent: Acme, Gong" in flat(done.stdout)  # the run says it was prompted (U5 #16)
+    assert "vocabulary sent: Acme, Gong" in flat(done.stderr)  # the run says it was prompted (U5 #16)
+    assert json.loads(done.stdout)["vocabulary"] == ["Acme", *DEFAULT_COMPETITORS]  # and so does the record
 
     done = run(["batch", "calls", "--out", "out", "--vocabulary", "Ledgerly", "--no-progress"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _sent(tmp_path)[-1] == ["Ledgerly"]
     assert "vocabulary sent with every recording: Ledgerly" in flat(done.stdout)
+    dataset = pd.read_parquet(tmp_path / "out" / "dataset" / "calls.parquet")
+    assert dataset["vocabulary"].tolist() == ["Ledgerly"]  # each call says what its job was sent with
     resumed = run(["batch", "--out", "out", "--no-progress"], tmp_path)  # kept, and said, on a resume
     assert resumed.returncode == 0 and "vocabulary sent with every recording: Ledgerly" in flat(
         resumed.stdout
