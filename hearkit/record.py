@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from hearkit import __version__
 from hearkit.frames import CALL_ID
@@ -147,14 +147,19 @@ class CallRecord(BaseModel):
     ``flags`` lists the data-quality flags of the metrics;
     ``quality`` is the transcriber's quality block (:mod:`hearkit.quality`; ``None``: not measured);
     ``vocabulary`` the terms the job was prompted with (:mod:`hearkit.prompting`; ``[]``: none sent, or
-    not said): words, fillers, questions and action items of a prompted call may differ from a plain one."""
+    not said): words, fillers, questions and action items of a prompted call may differ from a plain one.
+
+    A record made by :func:`analyze_call` or :meth:`CallSet.record` also holds the call's words frame
+    (:meth:`words_frame`: each word's own start and end) in memory, so :meth:`CallSet.from_records`
+    keeps them; it is not part of the record's JSON (a long call's words would be most of it), so a
+    record read back from JSON has none (see :meth:`CallSet.from_records` for what that changes)."""
 
     call_id: str
     job_id: str | None = None
     audio_seconds: float | None = None
     speakers: list[SpeakerTalk] = Field(default_factory=list)
     talk_ratio: dict[str, float | None] = Field(default_factory=dict)
-    metrics: dict[str, float | int | str | None] = Field(default_factory=dict)
+    metrics: dict[str, bool | int | float | str | None] = Field(default_factory=dict)
     flags: list[str] = Field(default_factory=list)
     hits: list[TrackerHit] = Field(default_factory=list)
     keywords: list[Keyword] = Field(default_factory=list)
@@ -165,6 +170,19 @@ class CallRecord(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     quality: Quality | None = None
     vocabulary: list[str] = Field(default_factory=list)
+    _words: pd.DataFrame | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is (the words held in memory are not compared: a DataFrame has no
+        single truth value, and a record read back from JSON is the same record without them)."""
+        if not isinstance(other, CallRecord):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def words_frame(self) -> pd.DataFrame | None:
+        """The call's words frame (``CallSet.words`` rows of this call), or ``None`` when the record
+        does not hold it (read from JSON, or built by hand)."""
+        return None if self._words is None else self._words.copy()
 
     def turns_frame(self) -> pd.DataFrame:
         """The record's turns as a turns frame (with ``call_id``)."""
@@ -382,7 +400,7 @@ class CallSet:
                     pct=None if ratio is None else round(100 * ratio),
                 )
             )
-        return CallRecord(
+        record = CallRecord(
             call_id=call_id,
             job_id=_plain(row.get("job_id")),
             audio_seconds=_plain(row.get("audio_seconds")),
@@ -400,6 +418,8 @@ class CallSet:
             quality=quality_of(row),
             vocabulary=terms_of(row.get(VOCABULARY_COLUMN)),
         )
+        record._words = self.words[self.words[CALL_ID].astype(str) == call_id].reset_index(drop=True)
+        return record
 
     def records(self) -> list[CallRecord]:
         return [self.record(c) for c in self.call_ids]
@@ -485,8 +505,15 @@ class CallSet:
 
     @classmethod
     def from_records(cls, records: Sequence[CallRecord]) -> CallSet:
-        """A set made of records (their metrics, hits, turns and summaries)."""
-        rows, turns, hits, speakers = [], [], [], []
+        """A set made of records (their metrics, hits, turns, words and summaries).
+
+        The words come from each record's :meth:`CallRecord.words_frame` (a record made by
+        :func:`analyze_call` or :meth:`record` holds them). A record read back from JSON holds none:
+        its call has no rows in ``words``, so :meth:`search` and the hits :meth:`with_roles` matches
+        again time a phrase within its turn by its position in the text (``time_source``
+        ``interpolated``: 0.03–0.2 s off the words' own times on sample call 03) instead of by the
+        words' timestamps; the metrics, hits, turns and summaries are the record's own."""
+        rows, turns, words, hits, speakers = [], [], [], [], []
         for rec in records:
             rows.append(
                 {
@@ -501,6 +528,9 @@ class CallSet:
                 }
             )
             turns.append(rec.turns_frame())
+            held = rec.words_frame()
+            if held is not None and len(held):
+                words.append(held)
             for h in rec.hits:
                 hits.append({CALL_ID: rec.call_id, **h.model_dump()})
             for s in rec.speakers:
@@ -512,7 +542,7 @@ class CallSet:
         return cls(
             calls=calls,
             turns=pd.concat(turns, ignore_index=True) if turns else empty_turns(),
-            words=empty_words(),
+            words=pd.concat(words, ignore_index=True) if words else empty_words(),
             hits=pd.DataFrame(hits) if hits else find_hits(None),
             speakers=pd.DataFrame(speakers),
             summaries={r.call_id: r.summary for r in records if r.summary is not None},
