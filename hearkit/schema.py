@@ -150,6 +150,9 @@ class Quality(ApiModel):
     * ``repetition_redecoded``: Whisper windows (≤ 30 s of packed speech each) whose batched
       text looped (one n-gram said 4 or more times in a row) and were decoded again with the
       temperature fallback; a count of windows, not a share.
+    * ``vocabulary_windows``: of a job sent with a ``vocabulary``, the Whisper windows whose
+      prompted decode was kept because it heard one of the terms (every other window keeps the
+      unprompted decode); ``None`` without a vocabulary. 0 = the transcript is the unprompted one.
     * ``voice_similarity``: cosine similarity of the voice prints (mean embedding of a speaker's
       windows) of the two speakers that sound most alike (mono, 2+ speakers); high = one voice
       may have been split in two.
@@ -178,6 +181,7 @@ class Quality(ApiModel):
     word_confidence: float | None = None
     low_confidence_words: float | None = None
     repetition_redecoded: int | None = None
+    vocabulary_windows: int | None = None
     voice_similarity: float | None = None
     mixed_voice: float | None = None
     overlap_share: float | None = None

@@ -74,6 +74,9 @@ class DecodeSettings:
     fallback_beam_size: int = 5
     max_new_tokens: int | None = None
     initial_prompt: str | None = None
+    vocabulary: tuple[str, ...] = ()
+    """The job's vocabulary terms the ``initial_prompt`` was made of: the prompted decode is then kept
+    only in the windows where it heard one (:mod:`hearkit.engine.pipeline.vocabulary`)."""
     hotwords: str | None = None
     compression_ratio_threshold: float = 2.4
     log_prob_threshold: float = -1.0
@@ -433,11 +436,14 @@ class Recognition:
     * ``repetition_channels``: for each window counted in ``repetition_redecoded``, the channels
       (indices into the signals) whose words looped in its batched decode
       (:func:`_looping_channels`), so that a run over the signals of several calls gives each call
-      the count of its own loops, not of a loop in another call's speech that shared the window.
+      the count of its own loops, not of a loop in another call's speech that shared the window;
+    * ``prompted_windows``: of a job with a vocabulary, the windows that kept their prompted decode
+      (:mod:`hearkit.engine.pipeline.vocabulary`); the counters above are the plain decode's.
     """
 
     words: list[RecognizedWord]
     windows: int = 0
+    prompted_windows: int = 0
     redecoded: int = 0
     repetition_redecoded: int = 0
     loops_cut: int = 0

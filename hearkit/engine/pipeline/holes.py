@@ -23,10 +23,11 @@ import numpy as np
 import numpy.typing as npt
 from faster_whisper import WhisperModel
 
-from hearkit.engine.pipeline.asr import DecodeSettings, Recognition, RecognizedWord, recognize_chunks
+from hearkit.engine.pipeline.asr import DecodeSettings, Recognition, RecognizedWord
 from hearkit.engine.pipeline.channels import BRIDGE_GAP_S, plan_windows
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 from hearkit.engine.pipeline.vad import bridge_gaps, energy_activity
+from hearkit.engine.pipeline.vocabulary import recognize
 
 __all__ = ["MIN_HOLE_S", "MIN_VOICE_S", "PAD_S", "fill_holes", "find_holes"]
 
@@ -91,7 +92,12 @@ def fill_holes(
         [(max(0, int(s * SAMPLE_RATE) - pad), min(len(x), int(e * SAMPLE_RATE) + pad)) for s, e in found]
         for x, found in zip(signals, holes, strict=True)
     ]
-    again = recognize_chunks(model(), list(signals), plan_windows(pieces, list(signals)), settings)
+    again = recognize(model(), list(signals), plan_windows(pieces, list(signals)), settings)
     found = [w for w in again.words if any(s <= (w.start + w.end) / 2 <= e for s, e in holes[w.channel])]
     words = sorted(recognition.words + found, key=lambda w: (w.channel, w.start))
-    return replace(recognition, words=words, windows=recognition.windows + again.windows)
+    return replace(
+        recognition,
+        words=words,
+        windows=recognition.windows + again.windows,
+        prompted_windows=recognition.prompted_windows + again.prompted_windows,
+    )

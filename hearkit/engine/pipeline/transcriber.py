@@ -17,7 +17,6 @@ from hearkit.engine.pipeline.asr import (
     Recognition,
     RecognizedWord,
     get_model,
-    recognize_chunks,
     with_length,
 )
 from hearkit.engine.pipeline.assemble import LabeledWord, build_result
@@ -56,6 +55,7 @@ from hearkit.engine.pipeline.vad import (
     trim_to_activity,
     union,
 )
+from hearkit.engine.pipeline.vocabulary import recognize
 from hearkit.engine.transcriber import AudioError
 from hearkit.schema import SPEAKER_OPTIONS, JobCreateParams, Result, trust_of
 
@@ -107,7 +107,8 @@ class WhisperTranscriber:
     greedy (beam 1) and beam 2 raised WER by 1-1.6 points on the hold-out calls and lost more
     words (``benchmarks/bench_pipeline.py``, docs/pipeline.md). Windows that still decode badly get the
     temperature fallback at ``fallback_beam_size`` (see
-    :func:`~hearkit.engine.pipeline.asr.recognize_chunks`).
+    :func:`~hearkit.engine.pipeline.asr.recognize_chunks`). A job's vocabulary is sent as the decoder
+    prompt and kept only in the windows where it heard a term (:mod:`~hearkit.engine.pipeline.vocabulary`).
 
     ``cpu_threads`` are the cores one transcription uses (``$HEARKIT_ASR_THREADS``, default 2);
     its windows are decoded in ``lanes`` parallel runs (``$HEARKIT_ASR_LANES``, default
@@ -151,19 +152,20 @@ class WhisperTranscriber:
         """Transcribe one file; raises :class:`~hearkit.engine.transcriber.AudioError` if unusable."""
         return self.transcribe_audio(decode_audio(audio_path), options)
 
-    def _settings(self, prompt: str | None) -> DecodeSettings:
-        """This transcriber's decoding settings with ``prompt`` (the vocabulary) as initial prompt."""
+    def _settings(self, vocabulary: list[str] | None) -> DecodeSettings:
+        """This transcriber's decoding settings with the job's ``vocabulary`` as initial prompt."""
         return DecodeSettings(
             beam_size=self.beam_size,
             batch_size=self.batch_size,
             fallback_beam_size=self.fallback_beam_size,
             max_new_tokens=self.max_new_tokens,
-            initial_prompt=prompt,
+            initial_prompt=_vocabulary_prompt(vocabulary),
+            vocabulary=tuple(vocabulary or ()),
         )
 
     def transcribe_audio(self, audio: DecodedAudio, options: JobCreateParams) -> Result:
         """Transcribe already decoded audio (what :meth:`transcribe` does after decoding)."""
-        settings = self._settings(_vocabulary_prompt(options.vocabulary))
+        settings = self._settings(options.vocabulary)
         if options.channel and audio.source_channels > 2:
             raise AudioError(
                 f"the recording has {audio.source_channels} channels; channel=true takes one party per"
@@ -218,6 +220,7 @@ class WhisperTranscriber:
             result.quality = single_quality(result, voices_separated=False)
         if result.quality is not None:
             result.quality.repetition_redecoded = recognition.repetition_redecoded
+            result.quality.vocabulary_windows = _vocabulary_windows(recognition, settings)
         return _with_cut_short(result, audio)
 
     def _plan(
@@ -260,7 +263,7 @@ class WhisperTranscriber:
         chunks = self._plan_pooled(signals, regions) if pooled else self._plan(signals, regions)
         if not chunks:
             return Recognition([])
-        return recognize_chunks(self._model(), signals, chunks, settings, lanes=self.decode_lanes)
+        return recognize(self._model(), signals, chunks, settings, lanes=self.decode_lanes)
 
     @property
     def decode_lanes(self) -> int:
@@ -312,7 +315,9 @@ class WhisperTranscriber:
         activity, regions, bleed = self._stereo_regions(audio)
         stereo = _StereoCall(audio, correlation, activity, regions, bleed, numerals)
         recognition = self._recognize_call(stereo, settings)
-        return stereo.result(recognition.words, recognition.repetition_redecoded)
+        return stereo.result(
+            recognition.words, recognition.repetition_redecoded, _vocabulary_windows(recognition, settings)
+        )
 
     def _recognize_call(self, call: _StereoCall, settings: DecodeSettings) -> Recognition:
         """One stereo call's words; a channel's speech the batched decode skipped (no word in it)
@@ -339,7 +344,7 @@ class WhisperTranscriber:
         looped. Every other call is transcribed alone, as :meth:`transcribe`.
         """
         outcomes: list[Result | Exception | None] = [None] * len(calls)
-        groups: dict[str | None, list[tuple[int, _StereoCall]]] = {}
+        groups: dict[tuple[str, ...], list[tuple[int, _StereoCall]]] = {}
         for index, (path, options) in enumerate(calls):
             try:
                 audio = decode_audio(path)
@@ -354,11 +359,17 @@ class WhisperTranscriber:
                     continue
                 activity, regions, bleed = self._stereo_regions(audio)
                 call = _StereoCall(audio, correlation, activity, regions, bleed, bool(options.numerals))
-                groups.setdefault(_vocabulary_prompt(options.vocabulary), []).append((index, call))
+                groups.setdefault(tuple(options.vocabulary or ()), []).append((index, call))
             except Exception as exc:  # this call's own failure, reported on its own job
                 outcomes[index] = exc
-        for prompt, members in groups.items():
-            settings = self._settings(prompt)
+        for vocabulary, members in groups.items():
+            settings = self._settings(list(vocabulary))
+            if vocabulary:
+                # The prompt is kept per window where it heard a term, and a shared window would
+                # make that one call's choice for another: calls with a vocabulary go alone.
+                for index, call in members:
+                    outcomes[index] = self._recognize_alone(call, settings)
+                continue
             for index, result in zip(
                 (i for i, _ in members),
                 self._recognize_pooled([c for _, c in members], settings),
@@ -402,7 +413,8 @@ class WhisperTranscriber:
     def _recognize_alone(self, call: _StereoCall, settings: DecodeSettings) -> Result | Exception:
         try:
             recognition = self._recognize_call(call, settings)
-            return call.result(recognition.words, recognition.repetition_redecoded)
+            prompted = _vocabulary_windows(recognition, settings)
+            return call.result(recognition.words, recognition.repetition_redecoded, prompted)
         except Exception as exc:
             return exc
 
@@ -462,7 +474,12 @@ class _StereoCall:
     bleed: float
     numerals: bool
 
-    def result(self, recognized: list[RecognizedWord], repetition_redecoded: int) -> Result:
+    def result(
+        self,
+        recognized: list[RecognizedWord],
+        repetition_redecoded: int,
+        vocabulary_windows: int | None = None,
+    ) -> Result:
         """The call's result from its recognised words (channels 0 and 1, times on the channel)."""
         # Word edges are trimmed to where the channel's voice is: a word at the edge of a
         # packed piece is otherwise stretched over the VAD's padding, which inflates the
@@ -482,7 +499,13 @@ class _StereoCall:
         result = build_result(words, audio_seconds=self.audio.duration, numerals=self.numerals, labelled=True)
         result.quality = stereo_quality(result, self.correlation, self.bleed, self.activity, self.regions)
         result.quality.repetition_redecoded = repetition_redecoded
+        result.quality.vocabulary_windows = vocabulary_windows
         return _with_cut_short(result, self.audio)
+
+
+def _vocabulary_windows(recognition: Recognition, settings: DecodeSettings) -> int | None:
+    """Windows that kept the vocabulary-prompted decode; ``None`` when the job sent no vocabulary."""
+    return recognition.prompted_windows if settings.vocabulary else None
 
 
 def _pooled_signals(
