@@ -1,4 +1,4 @@
-"""What a vocabulary prompt gains and costs: plain decode, prompt everywhere, prompt kept where it heard a term.
+"""What a vocabulary prompt gains and costs: plain, prompt everywhere, prompt kept where it heard a term.
 
 Run: ``uv run --no-sync python benchmarks/bench_vocabulary.py [--calls call_01,call_06] [--no-aws]``
 
@@ -102,21 +102,29 @@ def _hits(words: list[dict[str, float | str]]) -> list[float]:
     return [float(ordered[owner[first]]["start"]) for first, _, _ in _term_positions(tokens, terms)]
 
 
+def _near(planted: dict[str, float], hit: float) -> bool:
+    return planted["start"] - NEAR_S <= hit <= planted["end"] + NEAR_S
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", help="comma-separated sample call id prefixes (default: all seven)")
     parser.add_argument("--no-aws", action="store_true", help="leave AWS call 40 out")
     args = parser.parse_args()
-    print(f"load {os.getloadavg()} (2 cores, shared); tiny.en int8; vocabulary {', '.join(DEFAULT_COMPETITORS)}")
+    print(f"load {os.getloadavg()} (2 cores, shared); tiny.en int8")
+    print(f"vocabulary {', '.join(DEFAULT_COMPETITORS)}")
     print(f"prompt: {_vocabulary_prompt(list(DEFAULT_COMPETITORS))}")
     index = json.loads((SAMPLES / "index.json").read_text())["calls"]
-    chosen = [c for c in index if not args.calls or any(c["call_id"].startswith(p) for p in args.calls.split(","))]
+    prefixes = args.calls.split(",") if args.calls else [""]
+    chosen = [c for c in index if any(c["call_id"].startswith(p) for p in prefixes)]
     systems = {
         "plain": (WhisperTranscriber(), None),
         "prompt everywhere": (PromptEverywhere(), list(DEFAULT_COMPETITORS)),
         "prompt where heard": (WhisperTranscriber(), list(DEFAULT_COMPETITORS)),
     }
-    totals = {name: {"found": 0, "planted": 0, "invented": 0, "ref": [], "hyp": [], "cpu": 0.0} for name in systems}
+    totals = {
+        name: {"found": 0, "planted": 0, "invented": 0, "ref": [], "hyp": [], "cpu": 0.0} for name in systems
+    }
     aws_words: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         files = [(c, SAMPLES / c["stereo"]) for c in chosen]
@@ -137,25 +145,30 @@ def main() -> None:
                     continue
                 truth = json.loads((SAMPLES / call["truth"]).read_text())
                 planted = [p for p in truth["planted"] if p["tracker"] == "competitors"]
-                found = [p for p in planted if any(p["start"] - NEAR_S <= h <= p["end"] + NEAR_S for h in hits)]
-                invented = [h for h in hits if not any(p["start"] - NEAR_S <= h <= p["end"] + NEAR_S for p in planted)]
+                found = [p for p in planted if any(_near(p, h) for h in hits)]
+                invented = [h for h in hits if not any(_near(p, h) for p in planted)]
                 totals[name]["found"] += len(found)
                 totals[name]["planted"] += len(planted)
                 totals[name]["invented"] += len(invented)
                 totals[name]["ref"] += norm_words(" ".join(w["word"] for w in truth["words"]))
                 totals[name]["hyp"] += hyp
                 print(
-                    f"  {name:20s} {call['call_id']:22s} found {len(found)}/{len(planted)} invented {len(invented)}"
+                    f"  {name:20s} {call['call_id']:22s} found {len(found)}/{len(planted)}"
+                    f" invented {len(invented)}"
                     f" prompted windows {getattr(result.quality, 'vocabulary_windows', '-')}",
                     flush=True,
                 )
-    print("\n| system | found / planted | invented | WER (sample calls) | AWS 40 words | AWS 40 words lost vs plain | CPU s |")
+    print(
+        "\n| system | found / planted | invented | WER (sample calls) | AWS 40 words"
+        " | AWS 40 words lost vs plain | CPU s |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, t in totals.items():
         lost = "-" if name not in aws_words else f"{deletions(aws_words['plain'], aws_words[name])}"
         count = len(aws_words.get(name, [])) or "-"
         print(
-            f"| {name} | {t['found']}/{t['planted']} | {t['invented']} | {100 * wer(t['ref'], t['hyp']):.1f} % |"
+            f"| {name} | {t['found']}/{t['planted']} | {t['invented']} |"
+            f" {100 * wer(t['ref'], t['hyp']):.1f} % |"
             f" {count} | {lost} | {t['cpu']:.1f} |"
         )
     print(f"\nload at the end {os.getloadavg()}")
