@@ -77,6 +77,9 @@ class BatchReport:
     notes: list[str] = field(default_factory=list)
     """Lines about the batch's settings the reader should know (the speaker count sent, a resumed
     batch whose completed calls were transcribed with another one)."""
+    reused_elsewhere: int = 0
+    """Recordings whose job another batch folder created with the same options and another delivery
+    (``--webhook-url``): reused, not transcribed or billed again (:mod:`hearkit.batch.sent`)."""
     charged: bool = True
     """False when hearkit's own engine did the work (embedded, a ``hearkit serve`` on this machine,
     ``--dask``): nothing was billed, and ``batch_usd``/``realtime_usd`` are what the hosted API
@@ -271,7 +274,7 @@ async def arun(
             charged=charged,
         )
         stop_reason: str | None = None
-        rate_limited = 0
+        rate_limited = reused = 0
         with bar:
             if dask is not None:
                 from hearkit.batch.distributed import run_on_dask
@@ -293,7 +296,7 @@ async def arun(
                 runner_settings.options = options
                 runner_settings.speakers_expected = batch.sent_speakers
                 runner_settings.webhook_url = webhook_url
-                stop_reason, rate_limited = await _run_with_client(
+                stop_reason, rate_limited, reused = await _run_with_client(
                     manifest, todo, runner_settings, bar, client, api_key, base_url
                 )
         dataset_dir = None
@@ -305,7 +308,8 @@ async def arun(
         report.duplicates = _duplicates(found)
         report.dataset_dir = dataset_dir
         report.rate_limited = rate_limited
-        report.notes = batch.notes
+        report.reused_elsewhere = reused
+        report.notes = batch.notes + _reuse_notes(reused, webhook_url)
         report.charged = charged
         return report
     finally:
@@ -322,7 +326,7 @@ async def _run_with_client(
     client: Any,
     api_key: str | None,
     base_url: str | None,
-) -> tuple[str | None, int]:
+) -> tuple[str | None, int, int]:
     owned = client is None
     if owned:
         from hearkit.client import AsyncPyAI
@@ -343,7 +347,19 @@ async def _run_with_client(
     finally:
         if owned:
             await client.close()
-    return runner.stop_reason, runner.limiter.rate_limited
+    return runner.stop_reason, runner.limiter.rate_limited, runner.reused_elsewhere
+
+
+def _reuse_notes(reused: int, webhook_url: str | None) -> list[str]:
+    """The line of a run that reused jobs another batch folder created with another delivery."""
+    if not reused:
+        return []
+    unsent = " (this run's --webhook-url is not called for them: a job keeps the delivery it was made with)"
+    said = (
+        f"{reused} recording(s) reused the job another batch folder created with the same transcription"
+        " options and another --webhook-url or none: transcribed and billed once"
+    )
+    return [said + (unsent if webhook_url else "")]
 
 
 def _on_own_engine(client: Any, api_key: str | None, base_url: str | None, dask: str | None) -> bool:

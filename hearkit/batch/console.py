@@ -45,8 +45,16 @@ def print_report(report: BatchReport, console: Console | None = None) -> None:
     _listed(console, "skipped", [(f.source, f.error) for f in report.skipped])
     _listed(console, "failed", [(f"{f.call_id} ({f.job_id or 'no job'})", f.error) for f in report.failed])
     _listed(console, "duplicates, not sent", [(f.source, f.error) for f in report.duplicates])
-    refused = [f for f in report.failed if re.match(r"\[4\d\d\b", f.error)]
-    if refused and len(refused) == len(report.failed):
+    conflicts = [f for f in report.failed if "idempotency_conflict" in f.error]
+    refused = [f for f in report.failed if re.match(r"\[4\d\d\b", f.error) and f not in conflicts]
+    if conflicts and len(conflicts) == len(report.failed):
+        # The same recording and options were sent with another delivery by a batch unknown here.
+        console.print(
+            f"{len(conflicts)} sent in the last 24 h with the same options and another --webhook-url by a"
+            f" batch this machine does not know: [bold]{report.retry_command}[/bold] sends them as new"
+            " jobs (transcribed again, and billed again on the hosted API)"
+        )
+    elif refused and len(refused) == len(report.failed):
         # A 4xx refused the request itself: --retry-failed with the same options fails again (U3 finding 3).
         console.print(
             f"{len(refused)} refused by the server for the options sent: run the batch again with the"

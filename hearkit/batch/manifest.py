@@ -305,6 +305,17 @@ class Manifest:
         else:
             self._update(rec_id, "status = 'failed', last_error = ?", error)
 
+    def mark_conflict(self, rec_id: str, error: str) -> None:
+        """``failed`` after a 409 ``idempotency_conflict`` whose job is not known: its key was used by
+        another request (another delivery) within the server's replay window, so the next send
+        (``--retry-failed``) takes a new generation, hence a new key: a new job, billed again."""
+        self._update(
+            rec_id,
+            "status = 'failed', last_error = ?, generation = generation + 1, idempotency_key = NULL,"
+            " request = NULL, job_id = NULL",
+            error,
+        )
+
     def forget_unfinished(self) -> int:
         """Drop every recording of a batch none of whose recordings completed or is in flight (all
         failed, skipped or pending): nothing of it is in a dataset or on the server's way, so it

@@ -39,6 +39,7 @@ from typing import Any, Protocol, TypeVar
 from hearkit.batch.limiter import AdaptiveLimiter
 from hearkit.batch.manifest import Manifest, ManifestRow
 from hearkit.batch.progress import BatchProgress
+from hearkit.batch.sent import SentJobs
 from hearkit.batch.speakers import request_options
 from hearkit.errors import (
     APIConnectionError,
@@ -95,7 +96,9 @@ class RunnerSettings:
     every ``webhook_poll`` seconds. Failed sends back off by ``retry`` (a
     :class:`hearkit.retry.RetryPolicy`, the client's own type), by default ``max_attempts``
     sends with ``retry_backoff · 2^attempt`` seconds between them (at most 64 ×
-    ``retry_backoff``).
+    ``retry_backoff``). ``sent_jobs``: the index of the jobs this machine's batches created
+    (:mod:`hearkit.batch.sent`; ``None``: its default place), by which a 409 on another delivery
+    reuses the job.
     """
 
     concurrency: int = 8
@@ -110,6 +113,7 @@ class RunnerSettings:
     job_timeout: float = 6 * 3600.0
     retry: RetryPolicy | None = None
     poll: PollPolicy | None = None
+    sent_jobs: Path | None = None
 
     def __post_init__(self) -> None:
         # poll_initial/poll_max and max_attempts/retry_backoff are the short way to give the
@@ -180,6 +184,9 @@ class Runner:
         self._event_jobs: set[str] = set()
         self._seen_events: set[str] = set()
         self._resent: set[str] = set()
+        self.sent = SentJobs(settings.sent_jobs)
+        self.reused_elsewhere = 0
+        """Recordings whose job another batch created under the same key with another delivery."""
 
     async def run(self, rows: list[ManifestRow]) -> None:
         """Process ``rows`` (pending or submitted); returns when each is settled or the run stopped."""
@@ -299,8 +306,7 @@ class Runner:
                     self.manifest.mark_pending(row.rec_id)
                 return None
             except IdempotencyConflictError as exc:
-                self._fail(row, f"{exc} (the stored request of this recording differs from the first one)")
-                return None
+                return await self._conflict(row, key, exc)
             except (ServerError, APIConnectionError) as exc:
                 last_error = str(exc)
                 self.manifest.note_error(row.rec_id, last_error)
@@ -310,10 +316,37 @@ class Runner:
                 # A 4xx refused the request itself (no job was created); a malformed success may have one.
                 self._fail(row, str(exc), refused=400 <= exc.status_code < 500)
                 return None
+            await asyncio.to_thread(self.sent.remember, key, job.job_id)
             self.manifest.mark_created(row.rec_id, job.job_id)
             await self.limiter.on_success()
             return job.job_id
         self._fail(row, f"gave up after {attempts} attempts: {last_error}")
+        return None
+
+    async def _conflict(self, row: ManifestRow, key: str, exc: IdempotencyConflictError) -> str | None:
+        """A 409 for a key that differs from an earlier request in its delivery alone (the key holds
+        the recording and every transcription option): the earlier job, when this machine's index
+        knows it and the server still has it (not failed), is this recording's job, transcribed and
+        billed once. Otherwise the recording fails with a new generation, so ``--retry-failed``
+        sends it as a new job (the same key would be refused again)."""
+        for job_id in await asyncio.to_thread(self.sent.jobs_of, key):
+            try:
+                earlier = await self.jobs.get(job_id)
+            except (APIError, APIConnectionError):
+                continue  # another server's or account's job (404), or not reachable now
+            if earlier.status in ("failed", "canceled", "cancelled"):
+                continue
+            self.manifest.mark_created(row.rec_id, job_id)
+            self.reused_elsewhere += 1
+            return job_id
+        self.manifest.mark_conflict(
+            row.rec_id,
+            f"{exc} This recording was sent in the last 24 h with the same transcription options but"
+            " another delivery (--webhook-url, or none), by a batch whose job this machine does not"
+            " know: --retry-failed sends it as a new job (transcribed and billed again)",
+        )
+        if self.progress is not None:
+            self.progress.failed_one()
         return None
 
     async def _wait(self, row: ManifestRow, job_id: str) -> Job | None:
