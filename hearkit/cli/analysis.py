@@ -92,9 +92,12 @@ def embedded_client() -> PyAI:
 
 
 def transcribe_all(
-    client: PyAI, folder: Path, entries: Sequence[dict[str, Any]], console: Console
-) -> list[Result]:
-    """Submit every call, then wait for each with a progress bar measured in audio seconds."""
+    client: PyAI, folder: Path, entries: Sequence[dict[str, Any]], console: Console, *, new_jobs: bool = False
+) -> tuple[list[Result], int]:
+    """Submit every call, then wait for each with a progress bar measured in audio seconds; returns the
+    results and how many calls reused an earlier job. A recording sent with the same options in the
+    last 24 h (by `hearkit analyze` or an earlier demo: the same Idempotency-Key, :func:`_job_for`)
+    reuses that job, not transcribed again; ``new_jobs`` transcribes every call again."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     total = sum(float(e.get("duration_s", 0.0)) for e in entries) or float(len(entries))
@@ -106,7 +109,18 @@ def transcribe_all(
         console=console,
     ) as progress:
         task = progress.add_task(f"transcribing {len(entries)} calls", total=total)
-        submitted = [client.jobs.create(folder / e["stereo"], channel=True) for e in entries]
+        submitted = []
+        reused = 0
+        for entry in entries:
+            path = folder / entry["stereo"]
+            if new_jobs:
+                submitted.append(client.jobs.create(path, channel=True))
+                continue
+            job, lines, was_reused = _job_for(client, str(path), False, {"channel": True})
+            for line in lines[:-1] if was_reused else lines:  # the reuses are said once, below
+                console.print(f"{entry['call_id']}: {line}")
+            submitted.append(job)
+            reused += was_reused
         results = []
         for entry, job in zip(entries, submitted, strict=True):
             progress.update(task, description=f"transcribing {entry['call_id']}")
@@ -114,7 +128,13 @@ def transcribe_all(
             results.append(client.jobs.result(done))
             progress.advance(task, float(entry.get("duration_s", 1.0)))
         progress.update(task, description=f"transcribed {len(entries)} calls")
-    return results
+    if reused:
+        console.print(
+            f"{reused} of {len(entries)} calls reused the job of an earlier `hearkit analyze` or `hearkit"
+            " demo` of the same recording (same options, last 24 h): not transcribed again in this run"
+            " (--new-jobs transcribes them again)"
+        )
+    return results, reused
 
 
 def calls_table(calls: CallSet, width: int | None = None) -> Any:
@@ -176,8 +196,19 @@ def demo(
             help="Also save the analyzed calls in this folder (for hearkit report / dashboard, CallSet.load)."
         ),
     ] = None,
+    new_jobs: Annotated[
+        bool,
+        typer.Option(
+            "--new-jobs",
+            help="Transcribe every call again, even those sent with the same options in the last 24 h"
+            " (by hearkit analyze or an earlier demo), whose jobs are reused by default.",
+        ),
+    ] = False,
 ) -> None:
-    """Transcribe the sample calls with the embedded engine, analyze them, and write an HTML report."""
+    """Transcribe the sample calls with the embedded engine, analyze them, and write an HTML report.
+
+    A sample recording sent with the same options in the last 24 h (``hearkit analyze`` of it, or an
+    earlier demo) reuses that job and says so; ``--new-jobs`` transcribes every call again."""
     from rich.console import Console
 
     from hearkit._extras import require
@@ -200,7 +231,7 @@ def demo(
     started = time.perf_counter()
     try:
         client = embedded_client()
-        results = transcribe_all(client, folder, entries, console)
+        results, reused = transcribe_all(client, folder, entries, console, new_jobs=new_jobs)
         metadata: list[dict[str, Any]] = [
             {k: e[k] for k in ("title", "rep", "customer", "date", "kind") if k in e} for e in entries
         ]
@@ -218,8 +249,9 @@ def demo(
     path = write_html(callset, output, title="hearkit demo: sample calls")
     elapsed = time.perf_counter() - started
     audio = sum(float(e.get("duration_s", 0.0)) for e in entries)
+    not_now = f" ({reused} of the calls reused earlier jobs: not transcribed in this run)" if reused else ""
     console.print(
-        f"{audio / 60:.1f} min of audio in {elapsed:.0f} s. "
+        f"{audio / 60:.1f} min of audio in {elapsed:.0f} s{not_now}. "
         f"Report: [bold]{path.resolve()}[/bold] (open it in a browser; it works offline)"
     )
 
@@ -495,11 +527,21 @@ _MAX_RESENDS = 5
 
 
 def _create_once(console: Console, client: Any, source: str, is_url: bool, fields: dict[str, Any]) -> Any:
+    """Create the job once (:func:`_job_for`), saying what happened."""
+    job, lines, _ = _job_for(client, source, is_url, fields)
+    for line in lines:
+        console.print(line)
+    return job
+
+
+def _job_for(client: Any, source: str, is_url: bool, fields: dict[str, Any]) -> tuple[Any, list[str], bool]:
     """Create the job with an Idempotency-Key made of the recording's content hash and the options,
     as `hearkit batch` does: running `hearkit analyze` on the same file again (with --json, --save)
     within the server's 24 h replay window reuses the job, transcribed and billed once (U3 finding
-    25: each run was a new job). A reused job that failed or was cancelled is sent again under a key
-    that follows from it, so the run after that reuses the new job in turn."""
+    25: each run was a new job); `hearkit demo` sends its sample calls under the same keys, so each
+    reuses the other's jobs. A reused job that failed or was cancelled is sent again under a key
+    that follows from it, so the run after that reuses the new job in turn. Returns the job, the
+    lines that say what happened, and whether an earlier job was reused."""
     from hearkit.batch.recordings import hash_file, hash_url
     from hearkit.batch.runner import idempotency_key
 
@@ -508,25 +550,26 @@ def _create_once(console: Console, client: Any, source: str, is_url: bool, field
     # "via" keeps these keys apart from the batch's, whose request bodies differ (a 409 otherwise).
     options: dict[str, Any] = {name: value for name, value in fields.items() if value is not None}
     options["via"] = "hearkit analyze"
+    lines: list[str] = []
     for _ in range(_MAX_RESENDS):
         asked = time.time()
         key = idempotency_key(content, options)
         job = client.jobs.create(audio, audio_url=source if is_url else None, idempotency_key=key, **fields)
         if job.created_at is None or job.created_at >= (asked - REPLAY_LEEWAY_S) * 1000:
-            return job  # a new job
+            return job, lines, False  # a new job
         earlier = client.jobs.get(job.job_id)
         if earlier.status not in ("failed", "canceled", "cancelled"):
             when = datetime.fromtimestamp(job.created_at / 1000).strftime("%Y-%m-%d %H:%M")
-            console.print(
+            lines.append(
                 f"this recording was sent with the same options at {when} (job {job.job_id}): that job is"
                 " reused, nothing is transcribed or billed again (--new-job transcribes it again)"
             )
-            return earlier
-        console.print(
+            return earlier, lines, True
+        lines.append(
             f"the earlier job {job.job_id} of this recording ended {earlier.status}: sending it again"
         )
         options["after"] = job.job_id
-    return client.jobs.create(audio, audio_url=source if is_url else None, **fields)
+    return client.jobs.create(audio, audio_url=source if is_url else None, **fields), lines, False
 
 
 def _embedded_engine(client: Any) -> Any:
