@@ -34,6 +34,7 @@ from hearkit.cli.options import (
     vocabulary_terms,
     warnings_as_lines,
 )
+from hearkit.cli.waiting import job_progress
 from hearkit.frames import CALL_ID
 
 if TYPE_CHECKING:
@@ -257,6 +258,16 @@ def demo(
 
 
 # -- analyze ---------------------------------------------------------------------------------------
+def _stated_seconds(path: Path) -> float | None:
+    """The recording's length as its header states it (``None`` when it states none)."""
+    from hearkit.audio import AudioProbeError, probe_header
+
+    try:
+        return probe_header(path).seconds or None
+    except AudioProbeError:
+        return None
+
+
 def channel_count(path: Path) -> int:
     """Number of audio channels of a local recording (PyAV)."""
     from hearkit.audio import AudioProbeError, probe_header
@@ -445,6 +456,7 @@ def _analyze(
     from hearkit.errors import HearkitError
 
     is_url = "://" in source
+    seconds: float | None = None  # the recording's length, when its header says it
     if is_url and not source.lower().startswith("https://"):
         raise typer.BadParameter(
             f"{source.split('://')[0]}:// is refused: customer audio must travel encrypted; give an https"
@@ -462,6 +474,7 @@ def _analyze(
             raise typer.BadParameter(f"{path} does not exist or is not a file", param_hint="SOURCE")
         if stereo is None:
             stereo = channel_count(path) >= 2
+        seconds = _stated_seconds(path)
     elif stereo is None:
         stereo = True
     try:
@@ -493,7 +506,9 @@ def _analyze(
                     " first or alongside"
                 )
             try:
-                job = client.jobs.wait(job, timeout=3600)  # a long call behind a queue; Ctrl-C ends it
+                # a long call behind a queue; Ctrl-C ends it. Its state is shown on a terminal.
+                with job_progress(console, job.job_id, seconds, show=not as_json) as on_progress:
+                    job = client.jobs.wait(job, timeout=3600, on_progress=on_progress)
             except KeyboardInterrupt:
                 _give_up(console, client, job.job_id)
                 raise typer.Exit(code=130) from None
