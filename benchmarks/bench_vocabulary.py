@@ -1,6 +1,7 @@
 """What a vocabulary prompt gains and costs: plain, prompt everywhere, prompt kept where it heard a term.
 
-Run: ``uv run --no-sync python benchmarks/bench_vocabulary.py [--calls call_01,call_06] [--no-aws]``
+Run: ``uv run --no-sync python benchmarks/bench_vocabulary.py [--calls call_01,call_06] [--no-aws]
+[--systems heard]`` (plain always runs: the others are compared with it)
 
 Files: the seven stereo sample calls (``sample_data/``; truth = the generating script's words and
 its planted competitor mentions) and AWS contact-centre call 40 (``../shared/realdata/aws_lca_calls``,
@@ -110,6 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", help="comma-separated sample call id prefixes (default: all seven)")
     parser.add_argument("--no-aws", action="store_true", help="leave AWS call 40 out")
+    parser.add_argument("--systems", help="comma-separated: plain, everywhere, heard (default: all three)")
     args = parser.parse_args()
     print(f"load {os.getloadavg()} (2 cores, shared); tiny.en int8")
     print(f"vocabulary {', '.join(DEFAULT_COMPETITORS)}")
@@ -122,6 +124,9 @@ def main() -> None:
         "prompt everywhere": (PromptEverywhere(), list(DEFAULT_COMPETITORS)),
         "prompt where heard": (WhisperTranscriber(), list(DEFAULT_COMPETITORS)),
     }
+    if args.systems:
+        wanted = args.systems.split(",")
+        systems = {k: v for k, v in systems.items() if k == "plain" or any(w in k for w in wanted)}
     totals = {
         name: {"found": 0, "planted": 0, "invented": 0, "ref": [], "hyp": [], "cpu": 0.0} for name in systems
     }

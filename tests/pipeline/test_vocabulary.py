@@ -37,6 +37,19 @@ def test_terms_are_found_however_the_asr_spaced_them() -> None:
     assert prompt_terms(["Acme", " ", "acme", "Sales Loft"]) == [("acme",), ("sales", "loft")]
 
 
+def test_a_term_written_at_almost_no_probability_is_not_heard() -> None:
+    """Call 05's prompted decode wrote "Chorus," (never said) at probability 0.002; real names 0.04+."""
+    invented = _words("set up. Chorus, Outfit, AirCalls.")
+    invented[2] = RecognizedWord("Chorus,", invented[2].start, invented[2].end, 0.002)
+    assert term_hits(invented, TERMS) == {}
+    heard = _words("convinced Gong offered")
+    heard[1] = RecognizedWord("Gong", heard[1].start, heard[1].end, 0.042)
+    assert term_hits(heard, TERMS) == {("gong",): 1}
+    split = _words("sales loft")
+    split[1] = RecognizedWord("loft", split[1].start, split[1].end, 0.005)
+    assert term_hits(split, TERMS) == {}  # every word of the occurrence must be heard
+
+
 def test_the_prompt_read_back_is_told_from_names_in_a_sentence() -> None:
     assert _reads_back_prompt(_words("set up. Chorus, Gong, Salesloft."), TERMS)
     assert not _reads_back_prompt(_words("competitor names like Gong or Chorus"), TERMS)

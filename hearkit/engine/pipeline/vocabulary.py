@@ -7,8 +7,9 @@ of 698 words, a whole rep sentence with its action item and every customer fille
 
 So a job with a vocabulary is decoded twice, window by window the same: once plainly and once
 prompted. A window keeps its prompted words only when they hold more occurrences of some term than
-its plain words do and the extra terms are not the prompt read back (two terms in a row, as in
-"Chorus, Outfit, AirCalls."); every other window keeps its plain words. A call that names no term
+its plain words do (a term counts when Whisper wrote it at a word probability of at least
+:data:`MIN_TERM_PROBABILITY`) and the extra terms are not the prompt read back (two different terms
+in a row); every other window keeps its plain words. A call that names no term
 therefore gets exactly its plain transcript. Cost: a second decode of every window (about twice
 the recognition CPU of the job, only for jobs that send a vocabulary).
 """
@@ -28,9 +29,14 @@ from faster_whisper import WhisperModel
 from hearkit.engine.pipeline.asr import Chunk, DecodeSettings, Recognition, RecognizedWord, recognize_chunks
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
-__all__ = ["prompt_terms", "recognize", "term_hits"]
+__all__ = ["MIN_TERM_PROBABILITY", "prompt_terms", "recognize", "term_hits"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+MIN_TERM_PROBABILITY = 0.01
+"""A term Whisper wrote at a lower word probability is not taken as heard. Measured with the
+competitor names on the seven stereo sample calls (``benchmarks/bench_vocabulary.py``): the one
+name the prompt invented ("Chorus," in call 05, never said) had 0.002; the seven names it heard
+right 0.04-0.50 ("Gong" 0.042 twice). One invented example: a bound, not a tuned curve."""
 
 
 def _tokens(text: str) -> list[str]:
@@ -63,10 +69,20 @@ def _term_positions(tokens: list[str], terms: list[Term]) -> list[tuple[int, int
     return found
 
 
-def term_hits(words: list[RecognizedWord], terms: list[tuple[str, ...]]) -> Counter[tuple[str, ...]]:
-    """How often each term occurs in ``words`` (in their order)."""
-    tokens = [tok for w in words for tok in _tokens(w.text)]
-    return Counter(term for _, _, term in _term_positions(tokens, terms))
+def term_hits(words: list[RecognizedWord], terms: list[Term]) -> Counter[Term]:
+    """How often each term occurs in ``words`` (in their order), counting only occurrences whose
+    words all have a probability of at least :data:`MIN_TERM_PROBABILITY`."""
+    tokens: list[str] = []
+    probability: list[float] = []
+    for w in words:
+        for tok in _tokens(w.text):
+            tokens.append(tok)
+            probability.append(w.probability)
+    return Counter(
+        term
+        for first, last, term in _term_positions(tokens, terms)
+        if min(probability[first:last]) >= MIN_TERM_PROBABILITY
+    )
 
 
 def _reads_back_prompt(words: list[RecognizedWord], terms: list[tuple[str, ...]]) -> bool:
