@@ -14,29 +14,40 @@ import pytest
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
 from hearkit.engine.pipeline.quality import speaker_shares
+from hearkit.metrics import scorecards
 from hearkit.schema import JobCreateParams, Segment
+from hearkit.transcript import turns, words
 
 
 @pytest.mark.asr
-def test_the_rep_alone_beside_a_silent_channel_is_one_speaker(
-    realdata: Path, transcriber: WhisperTranscriber
+@pytest.mark.parametrize(("live", "role"), [(0, "rep"), (1, "customer")])
+def test_one_voice_beside_a_silent_channel_is_its_channels_party(
+    realdata: Path, transcriber: WhisperTranscriber, live: int, role: str
 ) -> None:
-    # before: 3 speakers (0.63 / 0.20 / 0.17), two of them "customer", all the agent's voice
+    """The agent's leg alone (the caller's leg holds no speech in 98-119 s), laid on channel ``live``
+    beside a silent one: one speaker, on that channel, with the channel's role (rep on 0), and all
+    the talk. Before: 3 speakers (0.63 / 0.20 / 0.17), two of them "customer"; then one speaker of
+    no role, the talk ratio not measured (U5 finding 18)."""
     a, b = 98 * SAMPLE_RATE, 119 * SAMPLE_RATE
     agent, caller = (
         decode_audio(realdata / "aws_lca_calls" / f"Auto_Repairs_40_UTC_{leg}.wav").samples[0][a:b]
         for leg in ("agent", "caller")
     )
     assert np.sqrt(np.mean(caller**2)) < 0.01 * np.sqrt(np.mean(agent**2))  # the caller's leg is silent here
+    channels = [agent, caller] if live == 0 else [caller, agent]
     result = transcriber.transcribe_audio(
-        DecodedAudio(np.stack([agent, caller]).astype(np.float32), SAMPLE_RATE, 2),
+        DecodedAudio(np.stack(channels).astype(np.float32), SAMPLE_RATE, 2),
         JobCreateParams(channel=True),
     )
     assert result.speakers == 1
-    assert {s.speaker for s in result.segments} == {"speaker_0"}
-    assert {s.channel for s in result.segments} == {0}
+    assert {s.channel for s in result.segments} == {live}
     assert result.quality is not None
-    assert "one_party_silent" in [f.code for f in result.quality.flags]
+    codes = [f.code for f in result.quality.flags]
+    assert "one_party_silent" in codes and "stereo_really_mono" not in codes
+    call = turns(result, call_id="c")
+    assert set(call["role"]) == {role} and set(call["role_source"]) == {"channel_convention"}
+    ratio = scorecards(call, words(result, call_id="c"))["talk_ratio_rep"].iloc[0]
+    assert ratio == pytest.approx(1.0 if live == 0 else 0.0)
 
 
 @pytest.mark.asr

@@ -38,8 +38,8 @@ from hearkit.engine.pipeline.holes import fill_holes
 from hearkit.engine.pipeline.quality import (
     VOICES_ALIKE,
     cut_short_flags,
+    live_channel_alone,
     mono_quality,
-    one_party_silent_flag,
     really_mono_stereo,
     single_quality,
     stereo_quality,
@@ -193,19 +193,20 @@ class WhisperTranscriber:
             diarized = options if options.diarize else options.model_copy(update={"diarize": True})
             result = self.label_speakers(signal, regions, recognized, diarized, audio.duration)
             silent = _silent_channel(_channel_energy(audio)) if stereo else None
-            if silent is not None and _one_voice_split(result, options):
-                # A channel per party with one silent: the voices the diarizer split are one
-                # (U5 finding 18: the rep alone came out as 3 speakers, 0.63 of the talk).
-                alone = diarized.model_copy(update={"speakers_expected": 1})
-                result = _on_channel(
-                    self.label_speakers(signal, regions, recognized, alone, audio.duration), 1 - silent
-                )
+            one_voice = (result.speakers or 0) <= 1 or _one_voice_split(result, options)
+            if silent is not None and one_voice:
+                # A channel per party with one silent, and one voice on the live one: that voice is
+                # the live channel's party, as on the stereo path (U5 finding 18: the rep alone came
+                # out as 3 speakers, 0.63 of the talk, then as one speaker of no role).
+                if (result.speakers or 0) >= 2:
+                    alone = diarized.model_copy(update={"speakers_expected": 1})
+                    result = self.label_speakers(signal, regions, recognized, alone, audio.duration)
+                result = _on_channel(result, 1 - silent)
                 if result.quality is not None:
-                    result.quality.flags = [
-                        f for f in result.quality.flags if f.code != "speaker_count_held"
-                    ] + [one_party_silent_flag(silent)]
-                    result.quality.speaker_count_constrained_by = None
-            if stereo and result.quality is not None:
+                    result.quality = live_channel_alone(
+                        result.quality, silent, correlation, lagged_similarity(audio.samples)
+                    )
+            elif stereo and result.quality is not None:
                 result.quality = really_mono_stereo(
                     result.quality, correlation, lagged_similarity(audio.samples)
                 )
