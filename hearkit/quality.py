@@ -14,7 +14,11 @@ measures and flags: :mod:`hearkit.engine.pipeline.quality`). Here it travels wit
   caller cue or question pattern told them apart; on an outbound call the customer answers
   first) or on who asked more questions (``inferred_questions``: on a support call the customer
   is the one asking); and :func:`roles_set_by_user`, which drops the role doubts once a user sets
-  the roles.
+  the roles. A result without a block (the hosted API's) whose roles are such a guess gets a block
+  of hearkit's own (``method`` ``none``): the ``roles_guessed`` warning and the ``info`` flag
+  ``transcript_not_checked`` (the transcriber checked nothing), so its rep talk is greyed as a local
+  result's is (it read plain, trust "not measured", in the report and the dashboard alike); once a
+  user sets the roles it is "not measured" again (:func:`measured`).
 * :func:`quality_view`: what the report, the dashboard and the CLI show: the trust level, one
   line per flag, and for each scorecard metric a flag makes unreliable the reason it is greyed.
 """
@@ -41,6 +45,7 @@ __all__ = [
     "QualityView",
     "blank_unmeasured",
     "grey_metrics",
+    "measured",
     "quality_cells",
     "quality_columns",
     "quality_html",
@@ -106,6 +111,14 @@ _ROLES_GUESSED = {
         affects=["roles"],
     ),
 }
+NOT_CHECKED = QualityFlag(
+    code="transcript_not_checked",
+    meaning="the transcriber reported no quality checks (the hosted API has none): voices, coverage"
+    " and bleed were not checked; the other flags are hearkit's own",
+    severity="info",
+    affects=[],
+)
+"""The flag of a block hearkit made for a result that came without one (:func:`quality_columns`)."""
 GUESSED_ROLE_SOURCES = frozenset(_ROLES_GUESSED)
 """``role_source`` values that are a guess (a ``roles_guessed`` flag on the call)."""
 
@@ -122,13 +135,23 @@ def quality_columns(
         guess = guessed_roles[index] if index < len(guessed_roles) else None
         if guess is True:
             guess = "inferred_first_speaker"
-        if quality is not None and isinstance(guess, str) and guess in _ROLES_GUESSED:
-            quality = quality.model_copy(deep=True)
+        if isinstance(guess, str) and guess in _ROLES_GUESSED:
+            # a result without a block (hosted) gets one of hearkit's own: the guess greys rep talk there too
+            quality = quality.model_copy(deep=True) if quality is not None else Quality(flags=[NOT_CHECKED])
             quality.flags.append(_ROLES_GUESSED[guess].model_copy())
             quality.trust = trust_of(quality.flags)
         for name, value in quality_cells(quality).items():
             columns[name].append(value)
     return columns
+
+
+def measured(quality: Quality | None) -> Quality | None:
+    """``quality``, or ``None`` (not measured) when it is a block hearkit made for a result without
+    one (:data:`NOT_CHECKED`) and holds nothing else that doubts a number (after a user set the roles)."""
+    if quality is None or NOT_CHECKED.code not in {f.code for f in quality.flags}:
+        return quality
+    doubts = [f for f in quality.flags if f.severity != "info"]
+    return quality if doubts else None
 
 
 def quality_cells(quality: Quality | None) -> dict[str, str]:
@@ -331,6 +354,7 @@ FLAG_WORDS: dict[str, str] = {
     "fewer_voices_than_asked": "fewer voices than the count asked for",
     "roles_guessed": "rep and customer guessed (who spoke first or asked more)",
     "roles_set_by_user": "roles set by the user",
+    "transcript_not_checked": "transcriber checked nothing (hosted)",
 }
 """A few plain words for each flag code, for narrow places (the CLI calls table); the flag's own
 ``meaning`` is the full sentence."""

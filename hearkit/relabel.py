@@ -40,7 +40,7 @@ from hearkit.metrics import (
     scorecards,
     speaker_stats,
 )
-from hearkit.quality import blank_unmeasured, quality_cells, quality_of, roles_set_by_user
+from hearkit.quality import blank_unmeasured, measured, quality_cells, quality_of, roles_set_by_user
 from hearkit.record import CallSet
 from hearkit.schema import Quality
 from hearkit.summarize import summarize_calls
@@ -178,7 +178,7 @@ def _settle_role_doubts(calls: pd.DataFrame, affected: set[str]) -> None:
         if quality is None:
             continue
         settled[label] = roles_set_by_user(quality)
-        for name, value in quality_cells(settled[label]).items():
+        for name, value in quality_cells(measured(settled[label])).items():
             calls.at[label, name] = value
     blank_unmeasured(calls, settled)
 
