@@ -26,6 +26,7 @@ ANALYSIS_MODULES = (
     "hearkit.metrics",
     "hearkit.trackers",
     "hearkit.quality",
+    "hearkit.prompting",
     "hearkit.record",
     "hearkit.relabel",
     "hearkit.summary",
