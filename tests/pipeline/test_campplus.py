@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from hearkit.engine.pipeline import campplus
 from hearkit.engine.pipeline.campplus import CampPlus, fbank, load_state_dict, weights_path
@@ -101,6 +102,62 @@ def test_float16_weights_embed_as_the_float32_original(model: CampPlus, realdata
     assert cosines.min() >= 0.999
     # and the windows differ from each other: the check above is not met by any two unit vectors
     assert (reference @ reference.T)[np.triu_indices(len(reference), 1)].min() < 0.9
+
+
+def test_sliding_mean_removes_a_channel_offset() -> None:
+    """A constant per-band offset (a channel's colouring) disappears; each frame loses the mean of the
+    CMN_FRAMES centred on it, fewer at the edges."""
+    rng = np.random.default_rng(1)
+    speech = rng.standard_normal((500, 80)).astype(np.float32)
+    offset = np.linspace(-3, 3, 80, dtype=np.float32)
+    np.testing.assert_allclose(
+        campplus.sliding_mean_normalise(speech + offset), campplus.sliding_mean_normalise(speech), atol=1e-4
+    )
+    width = campplus.CMN_FRAMES
+    normalised = campplus.sliding_mean_normalise(speech)
+    for i in (0, 30, 250, 499):
+        window = speech[max(0, i - width // 2) : i - width // 2 + width]
+        np.testing.assert_allclose(normalised[i], speech[i] - window.mean(axis=0), atol=1e-4)
+
+
+def test_shared_front_end_equals_one_pass(model: CampPlus) -> None:
+    """embed_windows runs the front end in chunks over the frames the windows use: each column as in
+    one pass over the whole span (the chunks carry enough context either side)."""
+    rng = np.random.default_rng(2)
+    features = rng.standard_normal((430, 80)).astype(np.float32)
+    used = np.ones(430, dtype=bool)
+    used[250:270] = False  # a gap no window covers
+    with threadpool_limits(limits=1, user_api="blas"):
+        chunked = model._front_frames(features, 0, used)
+        whole = model._front(features)
+    np.testing.assert_allclose(chunked[:, used], whole[:, used], atol=2e-3, rtol=1e-3)
+    assert not chunked[:, ~used].any()
+
+
+@pytest.mark.campplus
+def test_shared_windows_separate_the_phone_call(model: CampPlus, realdata: Path) -> None:
+    """embed_windows (the diarizer's path) on pyannote's phone call: 1.6 s windows every 0.75 s where
+    the RTTM has one person alone; each window's nearest other window is mostly the same person."""
+    folder = realdata / "pyannote_sample"
+    signal = decode_audio(folder / "sample.wav").samples[0]
+    spans: dict[str, list[tuple[float, float]]] = {}
+    for line in (folder / "sample.rttm").read_text().splitlines():
+        parts = line.split()
+        start, length = float(parts[3]), float(parts[4])
+        spans.setdefault(parts[7], []).append((start, start + length))
+    features = fbank(signal)
+    windows, labels = [], []
+    for speaker, ss in _alone(spans).items():
+        for a, b in ss:
+            for t in np.arange(a, b - 1.6, 0.75):
+                windows.append(np.arange(round(t * 100), round(t * 100) + 160))
+                labels.append(speaker)
+    vectors = model.embed_windows(features, windows)
+    similarity = vectors @ vectors.T
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = np.argmax(similarity, axis=1)
+    assert len(set(labels)) == 2
+    assert np.mean([labels[i] == labels[j] for i, j in enumerate(nearest)]) > 0.85
 
 
 def _alone(spans: dict[str, list[tuple[float, float]]]) -> dict[str, list[tuple[float, float]]]:

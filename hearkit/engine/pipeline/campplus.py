@@ -39,6 +39,7 @@ import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
 __all__ = [
+    "CMN_FRAMES",
     "EMBEDDING_DIM",
     "SHIPPED_WEIGHTS",
     "WEIGHTS_ENV",
@@ -46,6 +47,7 @@ __all__ = [
     "default_campplus",
     "fbank",
     "load_state_dict",
+    "sliding_mean_normalise",
     "weights_path",
 ]
 
@@ -66,6 +68,12 @@ _PREEMPHASIS = 0.97
 _BN_EPS = 1e-5
 _SEG_LEN = 100  # CAM layer's segment pooling, in frames after the TDNN's stride 2
 _BLOCKS = ((12, 1), (24, 2), (16, 2))  # (layers, dilation) of the three dense TDNN blocks
+_FRONT_CHANNELS = 320  # 32 channels x 10 frequency rows out of the 2-D front end
+_FRONT_REACH = 10  # frames either side one front-end output depends on (ten 3x3 convolutions)
+_CHUNK = 200  # frames of front end computed at once (its activations stay in the processor's cache)
+CMN_FRAMES = 160
+"""Frames (1.6 s, the diarizer's window) whose mean :meth:`CampPlus.embed_windows` subtracts around
+each frame."""
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -240,36 +248,46 @@ def _conv2d(x: FloatArray, weight: FloatArray, bias: FloatArray | None, stride: 
     return np.ascontiguousarray(out.reshape(out_ch, rows, width)[:, :out_f, :time])
 
 
-def _conv1d(x: FloatArray, weight: FloatArray, bias: FloatArray | None, dilation: int = 1) -> FloatArray:
-    """Odd-kernel, same-length convolution over ``(B, C, T)`` (padding ``dilation * (k // 2)``)."""
-    _, _, kernel = weight.shape
-    if kernel == 1:
-        out = np.matmul(weight[:, :, 0], x)
-    else:
-        pad = dilation * (kernel // 2)
-        padded = np.pad(x, ((0, 0), (0, 0), (pad, pad)))
-        time = x.shape[2]
-        out = np.matmul(weight[:, :, 0], padded[:, :, :time])
-        for k in range(1, kernel):
-            out += np.matmul(weight[:, :, k], padded[:, :, k * dilation : k * dilation + time])
-    if bias is not None:
-        out += bias[None, :, None]
-    return np.asarray(out, dtype=np.float32)
+def _dilated(x: FloatArray, weight: FloatArray, dilation: int) -> FloatArray:
+    """Same-length convolution, kernel 3 with ``dilation``, over ``(C, B, T)`` (zero padding per
+    window): three products over the flattened padded input, tap ``k`` of column ``p`` reading column
+    ``p + k * dilation`` (the columns that straddle two windows are dropped)."""
+    channels, batch, time = x.shape
+    width = time + 2 * dilation
+    flat = np.pad(x, ((0, 0), (0, 0), (dilation, dilation))).reshape(channels, -1)
+    length = batch * width - 2 * dilation
+    out = np.matmul(weight[:, :, 0], flat[:, :length])
+    for k in (1, 2):
+        out += np.matmul(weight[:, :, k], flat[:, k * dilation : k * dilation + length])
+    out = np.pad(out, ((0, 0), (0, 2 * dilation))).reshape(len(weight), batch, width)
+    return np.asarray(out[:, :, :time], dtype=np.float32)
 
 
-def _segment_pool(x: FloatArray) -> FloatArray:
-    """Each frame's mean over its 100-frame segment (the last segment as long as what is left)."""
-    time = x.shape[2]
-    n_segments = -(-time // _SEG_LEN)
-    out = np.empty_like(x)
-    for s in range(n_segments):
-        part = x[:, :, s * _SEG_LEN : (s + 1) * _SEG_LEN]
-        out[:, :, s * _SEG_LEN : (s + 1) * _SEG_LEN] = part.mean(axis=2, keepdims=True)
-    return out
+def _segments(time: int) -> list[tuple[int, int]]:
+    """The CAM layers' pooling segments: :data:`_SEG_LEN` frames each, the last as long as what is left."""
+    return [(a, min(time, a + _SEG_LEN)) for a in range(0, time, _SEG_LEN)]
 
 
 def _relu(x: FloatArray) -> FloatArray:
     return np.maximum(x, 0.0, out=x)
+
+
+def _unit(x: FloatArray) -> FloatArray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return np.asarray(x / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def sliding_mean_normalise(features: FloatArray, width: int | None = None) -> FloatArray:
+    """``features`` ``(frames, 80)`` minus, at each frame, the mean of the ``width`` frames centred on
+    it (:data:`CMN_FRAMES` by default; fewer at the recording's edges, where the span is cut)."""
+    width = CMN_FRAMES if width is None else width
+    n = len(features)
+    total = np.concatenate([np.zeros((1, features.shape[1])), np.cumsum(features, axis=0, dtype=np.float64)])
+    index = np.arange(n)
+    a = np.clip(index - width // 2, 0, n)
+    b = np.clip(index - width // 2 + width, 0, n)
+    mean = (total[b] - total[a]) / (b - a)[:, None]
+    return np.asarray(features - mean, dtype=np.float32)
 
 
 class CampPlus:
@@ -338,13 +356,59 @@ class CampPlus:
         with threadpool_limits(limits=1, user_api="blas"):
             for a in range(0, len(features), batch_size):
                 part = features[a : a + batch_size].astype(np.float32)
-                out[a : a + batch_size] = self._forward(part - part.mean(axis=1, keepdims=True))
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
+                part = part - part.mean(axis=1, keepdims=True)
+                out[a : a + batch_size] = self._back(np.stack([self._front(f) for f in part], axis=1))
+        return _unit(out)
 
     def embed_audio(self, windows: list[FloatArray]) -> FloatArray:
         """Embeddings of equal-length 16 kHz audio windows."""
         return self.embed(np.stack([fbank(w) for w in windows]))
+
+    def embed_windows(
+        self, features: FloatArray, windows: list[npt.NDArray[np.int64]], batch_size: int = 32
+    ) -> FloatArray:
+        """Embeddings of many windows of one recording: ``features`` = its fbank ``(frames, 80)``,
+        each window given by its frame indices (in range; equal lengths batch best).
+
+        Built for the diarizer's overlapping windows: the features are normalised by the mean of the
+        :data:`CMN_FRAMES` around each frame (:func:`sliding_mean_normalise`) instead of each
+        window's own mean, so the 2-D front end, which reaches :data:`_FRONT_REACH` frames either
+        side, runs once per frame any window uses (in stretches of :data:`_CHUNK` frames) and the
+        windows take their columns of it; the TDNN and dense blocks run per window as in :meth:`embed`.
+        """
+        normalised = sliding_mean_normalise(np.asarray(features, dtype=np.float32))
+        out = np.empty((len(windows), EMBEDDING_DIM), dtype=np.float32)
+        order = sorted(range(len(windows)), key=lambda k: int(windows[k].min()))
+        with threadpool_limits(limits=1, user_api="blas"):
+            for a in range(0, len(order), batch_size):
+                group = order[a : a + batch_size]
+                lo = min(int(windows[k].min()) for k in group)
+                hi = max(int(windows[k].max()) for k in group) + 1
+                used = np.zeros(hi - lo, dtype=bool)
+                for k in group:
+                    used[windows[k] - lo] = True
+                front = self._front_frames(normalised, lo, used)
+                by_length: dict[int, list[int]] = {}
+                for k in group:
+                    by_length.setdefault(len(windows[k]), []).append(k)
+                for same in by_length.values():
+                    out[same] = self._back(np.stack([front[:, windows[k] - lo] for k in same], axis=1))
+        return _unit(out)
+
+    def _front_frames(self, normalised: FloatArray, lo: int, used: npt.NDArray[np.bool_]) -> FloatArray:
+        """The front end's output ``(320, len(used))`` for frames ``lo + i`` where ``used[i]`` (others
+        left zero), computed over runs of used frames in chunks with :data:`_FRONT_REACH` frames of
+        context either side, so each column equals that of one pass over the whole recording."""
+        out = np.zeros((_FRONT_CHANNELS, len(used)), dtype=np.float32)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], used.astype(np.int8), [0]])))
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            for c in range(int(start), int(end), _CHUNK):
+                stop = min(int(end), c + _CHUNK)
+                a = max(0, lo + c - _FRONT_REACH)
+                b = min(len(normalised), lo + stop + _FRONT_REACH)
+                part = self._front(normalised[a:b])
+                out[:, c:stop] = part[:, lo + c - a : lo + stop - a]
+        return out
 
     def _front(self, feats: FloatArray) -> FloatArray:
         """The 2-D convolutional front end of one window ``(frames, 80)``: ``(320, frames)``, one window
@@ -360,40 +424,50 @@ class CampPlus:
         x = _relu(_conv2d(x, self._head_out[0], self._head_out[1], 2))  # (32, 10, T)
         return x.reshape(-1, x.shape[2])
 
-    def _forward(self, feats: FloatArray) -> FloatArray:
-        batch = feats.shape[0]
-        h = np.stack([self._front(f) for f in feats])  # (B, 320, T)
-        time = h.shape[2]
-        # TDNN: kernel 5, stride 2, padding 2
+    def _back(self, h: FloatArray) -> FloatArray:
+        """From the front end's output ``(320, B, frames)`` to the embeddings ``(B, 192)`` (not
+        normalised). Channels first, so every layer is one matrix product over all the windows'
+        frames (``B × frames`` columns)."""
+        _, batch, time = h.shape
+        # TDNN: kernel 5, stride 2, padding 2, as one product over the five taps side by side
         weight, bias = self._tdnn
+        t_out = (time - 1) // 2 + 1
         padded = np.pad(h, ((0, 0), (0, 0), (2, 2)))
-        t_out = (time + 4 - 5) // 2 + 1
-        h = np.zeros((batch, weight.shape[0], t_out), dtype=np.float32)
-        for k in range(5):
-            h += np.matmul(weight[:, :, k], padded[:, :, k : k + 2 * (t_out - 1) + 1 : 2])
-        h = _relu(h + bias[None, :, None])
+        taps = np.stack([padded[:, :, k : k + 2 * (t_out - 1) + 1 : 2] for k in range(5)])
+        x = weight.transpose(0, 2, 1).reshape(len(weight), -1) @ taps.reshape(-1, batch * t_out)
+        x = _relu(x + bias[:, None])
+        segments = _segments(t_out)
         for dilation, layers, (t_scale, t_shift), t_weight in self._blocks:
-            width = h.shape[1] + 32 * len(layers)
-            buffer = np.empty((batch, width, t_out), dtype=np.float32)
-            used = h.shape[1]
-            buffer[:, :used] = h
+            width = x.shape[0] + 32 * len(layers)
+            buffer = np.empty((width, batch * t_out), dtype=np.float32)
+            used = x.shape[0]
+            buffer[:used] = x
             for layer in layers:
                 scale, shift = layer["bn1"]
-                z = _relu(buffer[:, :used] * scale[:used, None] + shift[:used, None])
-                z = _relu(_conv1d(z, *layer["linear1"]))
-                local = _conv1d(z, layer["local"], None, dilation)
-                context = z.mean(axis=2, keepdims=True) + _segment_pool(z)
-                gate = _relu(_conv1d(context, *layer["ctx1"]))
-                gate = _conv1d(gate, *layer["ctx2"])
-                buffer[:, used : used + 32] = local / (1.0 + np.exp(-gate))
+                z = _relu(buffer[:used] * scale[:used, None] + shift[:used, None])
+                w1, b1 = layer["linear1"]
+                z = _relu(np.matmul(w1[:, :, 0], z) + b1[:, None])  # (128, B * T)
+                local = _dilated(z.reshape(-1, batch, t_out), layer["local"], dilation)
+                # context-aware masking: the window's mean plus each 100-frame segment's mean
+                frames = z.reshape(-1, batch, t_out)
+                means = np.stack([frames[:, :, a:b].mean(axis=2) for a, b in segments], axis=2)
+                context = means + frames.mean(axis=2, keepdims=True)  # (128, B, segments)
+                c1, d1 = layer["ctx1"]
+                c2, d2 = layer["ctx2"]
+                gate = _relu(np.tensordot(c1[:, :, 0], context, axes=1) + d1[:, None, None])
+                gate = np.tensordot(c2[:, :, 0], gate, axes=1) + d2[:, None, None]
+                mask = 1.0 / (1.0 + np.exp(-gate))  # (32, B, segments)
+                lengths = [b - a for a, b in segments]
+                mask = np.repeat(mask, lengths, axis=2) if len(segments) > 1 else mask
+                buffer[used : used + 32] = (local * mask).reshape(32, -1)
                 used += 32
             z = _relu(buffer * t_scale[:, None] + t_shift[:, None])
-            h = _conv1d(z, t_weight, None)
+            x = np.matmul(t_weight[:, :, 0], z)
         scale, shift = self._out_bn
-        h = _relu(h * scale[:, None] + shift[:, None])
-        stats = np.concatenate([h.mean(axis=2), h.std(axis=2, ddof=1)], axis=1)
+        x = _relu(x * scale[:, None] + shift[:, None]).reshape(-1, batch, t_out)
+        stats = np.concatenate([x.mean(axis=2), x.std(axis=2, ddof=1)], axis=0)  # (2C, B)
         weight, bias = self._dense
-        return np.asarray(stats @ weight[:, :, 0].T + bias, dtype=np.float32)
+        return np.asarray((weight[:, :, 0] @ stats).T + bias, dtype=np.float32)
 
 
 @functools.cache

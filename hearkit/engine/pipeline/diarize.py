@@ -113,9 +113,12 @@ MIN_LOCAL_FRAMES = 6
 _FRAME_S = HOP / SAMPLE_RATE
 _WINDOW_FRAMES = FRAMES_PER_PARTIAL
 EMBEDDING_ENV = "HEARKIT_SPEAKER_EMBEDDING"
-"""Which voice embedding the 1.6 s windows get (a probe; default ``resemblyzer``): ``campplus``
-(CAM++, :mod:`hearkit.engine.pipeline.campplus`, weights from ``HEARKIT_CAMPPLUS_PT``) or ``both``
-(the two unit vectors concatenated: cosine = the mean of the two cosines)."""
+"""Which voice embedding the 1.6 s windows get (default ``resemblyzer``): ``campplus`` (CAM++,
+:mod:`hearkit.engine.pipeline.campplus`, its weights shipped; the front end shared by overlapping
+windows, :meth:`~hearkit.engine.pipeline.campplus.CampPlus.embed_windows`) or ``both`` (the two unit
+vectors concatenated: cosine = the mean of the two cosines). CAM++ is not the default: on development
+it costs about twice the speaker stage's CPU (mono RTF over 0.15) and loses call_07's second speaker
+(docs/pipeline.md, fifth round)."""
 CAMPPLUS_OFFSET = {"campplus": 0.524, "both": 0.28}
 """Calibration into the Resemblyzer cosine units every threshold here is set in: a constant
 component ``sqrt(offset)`` appended to each unit vector before renormalising maps a cosine ``c`` to
@@ -387,7 +390,7 @@ class _Voices:
             from hearkit.engine.pipeline.campplus import default_campplus
 
             clipped = [np.clip(i, 0, len(self.fbank) - 1) for i in windows]
-            parts.append(default_campplus().embed(np.stack([self.fbank[i] for i in clipped])))
+            parts.append(default_campplus().embed_windows(self.fbank, clipped))
         vectors = np.concatenate(parts, axis=1) / np.sqrt(len(parts))
         if self.kind != "resemblyzer":
             offset = np.full((len(vectors), 1), np.sqrt(CAMPPLUS_OFFSET[self.kind]), dtype=np.float32)
