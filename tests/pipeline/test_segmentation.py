@@ -10,6 +10,7 @@ frames of speakers talking.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,10 @@ def _talking(spans: list[tuple[float, float, str]], seconds: float) -> npt.NDArr
     return total
 
 
+@functools.cache
 def _diarized(path: Path) -> tuple[list[tuple[float, float, str]], float]:
+    """The file's turns and its seconds (computed once per file and test process: pyannote's call serves
+    two tests)."""
     signal = decode_audio(path).samples[0]
     found = diarize(signal, speech_regions(signal))
     assert found is not None
