@@ -1,0 +1,42 @@
+"""A very quiet recording is still heard by the speech detector (Silero stops hearing speech near
+-70 dBFS; hearkit.engine.pipeline.vad raises a signal under QUIET_DBFS before it listens).
+Truth: the detector's own regions on the recording at its recorded level (development data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hearkit.engine.pipeline.decode import decode_audio
+from hearkit.engine.pipeline.vad import speech_regions
+
+
+def _covered(reference: list[tuple[int, int]], found: list[tuple[int, int]]) -> float:
+    """Share of the reference regions' samples that ``found`` covers."""
+    n = max([end for _, end in reference + found] + [1])
+    ref, hyp = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for start, end in reference:
+        ref[start:end] = True
+    for start, end in found:
+        hyp[start:end] = True
+    return float((ref & hyp).sum() / max(ref.sum(), 1))
+
+
+@pytest.mark.parametrize("name", ["diarizen_ami_en2002a/EN2002a_30s.wav", "pyannote_ami_debug/dev01.wav"])
+def test_a_recording_40_db_down_is_heard_as_at_its_level(realdata: Path, name: str) -> None:
+    """Before: 0 % of either file's speech was heard 40 dB down (-82 / -81 dBFS RMS), 2 / 47 % 30 dB down."""
+    samples = decode_audio(realdata / name).samples.mean(axis=0).astype(np.float32)
+    at_level = speech_regions(samples)
+    assert at_level  # the premise: speech is heard at the recorded level
+    for down_db in (30, 40):
+        quiet = (samples * np.float32(10 ** (-down_db / 20))).astype(np.float32)
+        assert _covered(at_level, speech_regions(quiet)) >= 0.95, down_db
+
+
+def test_a_recording_at_an_ordinary_level_is_left_as_it_is(realdata: Path) -> None:
+    """pyannote's call (-33 dBFS) and 20 dB down: the same regions as the samples scaled are given."""
+    call = decode_audio(realdata / "pyannote_sample" / "sample.wav")
+    samples = call.samples.mean(axis=0).astype(np.float32)
+    assert _covered(speech_regions(samples), speech_regions(samples * np.float32(0.1))) >= 0.95
