@@ -21,7 +21,8 @@ Architecture (3D-Speaker's ``speakerlab/models/campplus``): a 2-D convolutional 
 4 residual blocks, 32 channels, the frequency axis reduced 8×), a TDNN layer (stride 2), three
 densely connected TDNN blocks of 12, 24 and 16 context-aware-masking layers, statistics pooling
 (mean and standard deviation over time) and a linear layer with a parameter-free batch norm.
-7.2 M parameters. Batch norms are folded into the convolutions where a convolution precedes them.
+7.2 M parameters. Batch norms are folded into the convolutions where a convolution precedes them,
+and a batch norm + ReLU into the 1×1 convolution that follows it (:class:`_BnReluLinear`).
 """
 
 from __future__ import annotations
@@ -290,6 +291,37 @@ def sliding_mean_normalise(features: FloatArray, width: int | None = None) -> Fl
     return np.asarray(features - mean, dtype=np.float32)
 
 
+class _BnReluLinear:
+    """``weight @ relu(x * scale + shift) + bias`` over channels-first ``x`` (a batch norm, a ReLU and
+    a 1×1 convolution, as each dense layer and transition starts) with one pass over ``x``: where
+    ``scale > 0``, ``relu(x * scale + shift) = scale * (max(x, -shift / scale) + shift / scale)``, so
+    ``scale`` goes into the weight's columns and ``shift / scale`` into the bias; the few channels with
+    ``scale <= 0`` (5 of 33,216) are computed as written."""
+
+    def __init__(
+        self, bn: tuple[FloatArray, FloatArray], weight: FloatArray, bias: FloatArray | None
+    ) -> None:
+        scale, shift = bn
+        positive = scale > 0
+        ratio = np.where(positive, shift / np.where(positive, scale, 1.0), 0.0)
+        self.weight = np.ascontiguousarray(weight * np.where(positive, scale, 0.0)[None, :], dtype=np.float32)
+        base = np.zeros(len(weight), dtype=np.float32) if bias is None else bias
+        self.bias = np.asarray(base + self.weight @ ratio, dtype=np.float32)
+        self.floor = np.where(positive, -ratio, -np.inf).astype(np.float32)[:, None]
+        self.other = np.flatnonzero(~positive)
+        self.other_bn = (scale[self.other, None], shift[self.other, None])
+        self.other_weight = np.ascontiguousarray(weight[:, self.other], dtype=np.float32)
+
+    def __call__(self, x: FloatArray, scratch: FloatArray) -> FloatArray:
+        z = np.maximum(x, self.floor, out=scratch[: len(x)])
+        out: FloatArray = np.matmul(self.weight, z)
+        out += self.bias[:, None]
+        if len(self.other):
+            scale, shift = self.other_bn
+            out += self.other_weight @ _relu(x[self.other] * scale + shift)
+        return out
+
+
 class CampPlus:
     """Maps batches of fbank windows ``(B, frames, 80)`` to L2-normalised 192-d embeddings."""
 
@@ -323,28 +355,28 @@ class CampPlus:
                 )
         self._head_out = _fold(p["head.conv2.weight"], _bn(p, "head.bn2"))
         self._tdnn = _fold(p["xvector.tdnn.linear.weight"], _bn(p, "xvector.tdnn.nonlinear.batchnorm"))
-        self._blocks: list[tuple[int, list[dict[str, Any]], tuple[FloatArray, FloatArray], FloatArray]] = []
+        self._blocks: list[tuple[int, list[dict[str, Any]], _BnReluLinear]] = []
         for index, (n_layers, dilation) in enumerate(_BLOCKS, start=1):
             layers = []
             for i in range(1, n_layers + 1):
                 name = f"xvector.block{index}.tdnnd{i}"
                 cam = f"{name}.cam_layer"
+                w1, b1 = _fold(p[f"{name}.linear1.weight"], _bn(p, f"{name}.nonlinear2.batchnorm"))
                 layers.append(
                     {
-                        "bn1": _bn(p, f"{name}.nonlinear1.batchnorm"),
-                        "linear1": _fold(p[f"{name}.linear1.weight"], _bn(p, f"{name}.nonlinear2.batchnorm")),
+                        "linear1": _BnReluLinear(_bn(p, f"{name}.nonlinear1.batchnorm"), w1[:, :, 0], b1),
                         "local": p[f"{cam}.linear_local.weight"],
                         "ctx1": (p[f"{cam}.linear1.weight"], p[f"{cam}.linear1.bias"]),
                         "ctx2": (p[f"{cam}.linear2.weight"], p[f"{cam}.linear2.bias"]),
                     }
                 )
             transit = f"xvector.transit{index}"
+            t_weight = p[f"{transit}.linear.weight"][:, :, 0]
             self._blocks.append(
                 (
                     dilation,
                     layers,
-                    _bn(p, f"{transit}.nonlinear.batchnorm"),
-                    p[f"{transit}.linear.weight"],
+                    _BnReluLinear(_bn(p, f"{transit}.nonlinear.batchnorm"), t_weight, None),
                 )
             )
         self._out_bn = _bn(p, "xvector.out_nonlinear.batchnorm")
@@ -365,7 +397,7 @@ class CampPlus:
         return self.embed(np.stack([fbank(w) for w in windows]))
 
     def embed_windows(
-        self, features: FloatArray, windows: list[npt.NDArray[np.int64]], batch_size: int = 32
+        self, features: FloatArray, windows: list[npt.NDArray[np.int64]], batch_size: int = 16
     ) -> FloatArray:
         """Embeddings of many windows of one recording: ``features`` = its fbank ``(frames, 80)``,
         each window given by its frame indices (in range; equal lengths batch best).
@@ -437,16 +469,14 @@ class CampPlus:
         x = weight.transpose(0, 2, 1).reshape(len(weight), -1) @ taps.reshape(-1, batch * t_out)
         x = _relu(x + bias[:, None])
         segments = _segments(t_out)
-        for dilation, layers, (t_scale, t_shift), t_weight in self._blocks:
+        for dilation, layers, transit in self._blocks:
             width = x.shape[0] + 32 * len(layers)
             buffer = np.empty((width, batch * t_out), dtype=np.float32)
+            scratch = np.empty_like(buffer)
             used = x.shape[0]
             buffer[:used] = x
             for layer in layers:
-                scale, shift = layer["bn1"]
-                z = _relu(buffer[:used] * scale[:used, None] + shift[:used, None])
-                w1, b1 = layer["linear1"]
-                z = _relu(np.matmul(w1[:, :, 0], z) + b1[:, None])  # (128, B * T)
+                z = _relu(layer["linear1"](buffer[:used], scratch))  # (128, B * T)
                 local = _dilated(z.reshape(-1, batch, t_out), layer["local"], dilation)
                 # context-aware masking: the window's mean plus each 100-frame segment's mean
                 frames = z.reshape(-1, batch, t_out)
@@ -461,8 +491,7 @@ class CampPlus:
                 mask = np.repeat(mask, lengths, axis=2) if len(segments) > 1 else mask
                 buffer[used : used + 32] = (local * mask).reshape(32, -1)
                 used += 32
-            z = _relu(buffer * t_scale[:, None] + t_shift[:, None])
-            x = np.matmul(t_weight[:, :, 0], z)
+            x = transit(buffer, scratch)
         scale, shift = self._out_bn
         x = _relu(x * scale[:, None] + shift[:, None]).reshape(-1, batch, t_out)
         stats = np.concatenate([x.mean(axis=2), x.std(axis=2, ddof=1)], axis=0)  # (2C, B)
