@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from hearkit.engine.pipeline import WhisperTranscriber
+from hearkit.schema import JobCreateParams, Result
 
 
 def write_wav(path: Path, samples: np.ndarray, rate: int = 16_000) -> Path:
@@ -56,3 +57,16 @@ def espeak(path: Path, text: str, voice: str = "en-us") -> Path:
 @pytest.fixture(scope="session")
 def transcriber() -> WhisperTranscriber:
     return WhisperTranscriber()
+
+
+@pytest.fixture(scope="session")
+def _diarized_phone_call_once(transcriber: WhisperTranscriber, realdata: Path) -> Result:
+    return transcriber.transcribe(realdata / "pyannote_sample" / "sample.wav", JobCreateParams(diarize=True))
+
+
+@pytest.fixture
+def diarized_phone_call(_diarized_phone_call_once: Result) -> Result:
+    """pyannote's two-person phone call (``pyannote_sample/sample.wav``) transcribed with ``diarize=True``
+    by the code under test, once per worker process, for the tests that read that one result (four
+    transcribed it again, about 2.7 CPU s each); every test gets its own copy."""
+    return _diarized_phone_call_once.model_copy(deep=True)

@@ -14,6 +14,7 @@ from hearkit.engine.pipeline.channels import MAX_CHUNK_S, plan_chunks
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, decode_audio
 from hearkit.engine.pipeline.diarize import Turn, speaker_at
 from hearkit.engine.pipeline.vad import bridge_gaps, energy_activity, trim_to_activity
+from hearkit.schema import Result
 from tests.pipeline.conftest import espeak
 
 SR = SAMPLE_RATE
@@ -128,13 +129,12 @@ def test_speech_turns_without_words_are_segments_of_their_speaker() -> None:
     assert result.text == "[speaker_0] So yes"
 
 
-def test_result_of_real_call_keeps_segments_ordered_and_inside_the_audio(realdata: Path) -> None:
+def test_result_of_real_call_keeps_segments_ordered_and_inside_the_audio(
+    realdata: Path, diarized_phone_call: Result
+) -> None:
     """The widened segments of a real diarized call stay inside the file and in time order."""
-    from hearkit.engine.pipeline import WhisperTranscriber
-    from hearkit.schema import JobCreateParams
-
     audio = decode_audio(realdata / "pyannote_sample" / "sample.wav")
-    result = WhisperTranscriber().transcribe_audio(audio, JobCreateParams(diarize=True))
+    result = diarized_phone_call
     starts = [s.start for s in result.segments]
     assert starts == sorted(starts)
     for segment in result.segments:

@@ -11,7 +11,7 @@ import pytest
 
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.transcriber import AudioError, Transcriber
-from hearkit.schema import JobCreateParams
+from hearkit.schema import JobCreateParams, Result
 from tests.pipeline.conftest import espeak, write_wav
 
 pytestmark = pytest.mark.asr
@@ -72,7 +72,7 @@ def test_plain_transcript_has_no_labels(transcriber: WhisperTranscriber, realdat
 
 
 def test_a_two_party_call_not_diarized_says_its_voices_were_not_separated(
-    transcriber: WhisperTranscriber, realdata: Path
+    transcriber: WhisperTranscriber, realdata: Path, diarized_phone_call: Result
 ) -> None:
     """U4 finding 2: pyannote's two-person phone call (RTTM: 2 speakers) sent without diarize came
     back as one speaker with trust "high" and no flag; the analysis then read it as a monologue."""
@@ -90,16 +90,13 @@ def test_a_two_party_call_not_diarized_says_its_voices_were_not_separated(
     calls = analyze_calls([job], call_ids=["plain"], summaries=False).calls
     assert "voices_not_separated" in str(calls.loc[0, "quality_flags"])
     assert calls.loc[0, "trust"] != "high"
-    diarized = transcriber.transcribe(call, JobCreateParams(diarize=True))
+    diarized = diarized_phone_call  # the same call with diarize=True
     assert diarized.quality is not None
     assert "voices_not_separated" not in {f.code for f in diarized.quality.flags}
 
 
-def test_mono_phone_call_is_diarized_into_two_speakers(
-    transcriber: WhisperTranscriber, realdata: Path
-) -> None:
-    call = realdata / "pyannote_sample" / "sample.wav"
-    result = transcriber.transcribe(call, JobCreateParams(diarize=True))
+def test_mono_phone_call_is_diarized_into_two_speakers(diarized_phone_call: Result) -> None:
+    result = diarized_phone_call
     assert result.speakers == 2
     labels = {w.speaker for w in result.words}
     assert labels == {"speaker_0", "speaker_1"}
@@ -191,7 +188,7 @@ def test_a_stereo_call_whose_customer_never_speaks_is_measured_not_doubted(
 
 
 def test_an_inverted_copy_on_the_second_channel_is_diarized_not_counted_twice(
-    tmp_path: Path, transcriber: WhisperTranscriber, realdata: Path
+    tmp_path: Path, transcriber: WhisperTranscriber, realdata: Path, diarized_phone_call: Result
 ) -> None:
     """U3 finding 19: pyannote's two-person call as [x, -x] went down the stereo path, every word
     twice, overtalk 66 % of the call, trust high. Now it is one signal, diarized: two speakers whose
@@ -201,7 +198,7 @@ def test_an_inverted_copy_on_the_second_channel_is_diarized_not_counted_twice(
     x = decode_audio(realdata / "pyannote_sample" / "sample.wav").samples[0]
     path = write_wav(tmp_path / "inverted.wav", np.stack([x, -x], axis=1))
     result = transcriber.transcribe(path, JobCreateParams(channel=True))
-    plain = transcriber.transcribe(realdata / "pyannote_sample" / "sample.wav", JobCreateParams(diarize=True))
+    plain = diarized_phone_call  # the call itself, diarized
     assert result.quality is not None
     assert "stereo_really_mono" in {f.code for f in result.quality.flags}
     assert result.speakers == 2
