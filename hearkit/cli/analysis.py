@@ -128,7 +128,9 @@ def transcribe_all(
             done = client.jobs.wait(job.job_id, timeout=1800)
             results.append(client.jobs.result(done))
             progress.advance(task, float(entry.get("duration_s", 1.0)))
-        progress.update(task, description=f"transcribed {len(entries)} calls")
+        fresh = len(entries) - reused
+        done_line = f"transcribed {fresh} call{'s' if fresh != 1 else ''}"
+        progress.update(task, description=done_line + (f", {reused} reused" if reused else ""))
     if reused:
         console.print(
             f"{reused} of {len(entries)} calls reused the job of an earlier `hearkit analyze` or `hearkit"
@@ -201,6 +203,7 @@ def demo(
         bool,
         typer.Option(
             "--new-jobs",
+            "--new-job",
             help="Transcribe every call again, even those sent with the same options in the last 24 h"
             " (by hearkit analyze or an earlier demo), whose jobs are reused by default.",
         ),
@@ -226,7 +229,7 @@ def demo(
     from hearkit.report import write_html
 
     console.print(
-        f"hearkit demo: {len(entries)} stereo sample calls from {folder} "
+        f"hearkit demo: {len(entries)} stereo sample call{'s' if len(entries) != 1 else ''} from {folder} "
         "→ embedded engine (local Whisper) → metrics, trackers, summaries → HTML report"
     )
     started = time.perf_counter()
@@ -315,6 +318,7 @@ def analyze(
         bool,
         typer.Option(
             "--new-job",
+            "--new-jobs",
             help="Transcribe again even if this file was sent with the same options in the last 24 h"
             " (a new job: billed again on the hosted API). By default that job is reused.",
         ),

@@ -190,3 +190,17 @@ def test_analyze_save_keeps_the_call_for_the_report(tmp_path: Path) -> None:
     (tmp_path / "afile").write_text("x")
     refused = CliRunner().invoke(app, ["analyze", str(stereo), "--save", str(tmp_path / "afile")])
     assert refused.exit_code == 2 and "is a file" in flat(refused.output)
+
+
+@pytest.mark.parametrize("command", ["demo", "analyze"])
+@pytest.mark.parametrize("spelling", ["--new-job", "--new-jobs"])
+def test_both_spellings_of_new_job_are_taken(command: str, spelling: str, tmp_path: Path) -> None:
+    """demo's option is --new-jobs and analyze's --new-job (a new-user check typed the other one)."""
+    target = (
+        ["--call", "call_99", "--sample-dir", str(REPO / "sample_data")]
+        if command == "demo"
+        else [str(tmp_path / "missing.wav")]
+    )
+    done = CliRunner().invoke(app, [command, spelling, *target])
+    assert "No such option" not in flat(done.output)
+    assert done.exit_code == 2, done.output  # refused for the call or the file, after the option was read
