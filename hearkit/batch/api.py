@@ -600,8 +600,9 @@ def _vocabulary_notes(options: Mapping[str, Any]) -> list[str]:
         return []
     shown = ", ".join(terms[:8]) + (f", … ({len(terms)} terms)" if len(terms) > 8 else "")
     return [
-        f"vocabulary sent with every recording: {shown}; the prompt can also drop or change other words"
-        " (words, fillers, questions and action items may differ from a run without it)"
+        f"vocabulary sent with every recording: {shown}; where it made the recogniser hear a term,"
+        " other words nearby may change too (the local engine keeps the unprompted transcript everywhere"
+        " else)"
     ]
 
 

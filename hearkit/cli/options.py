@@ -36,8 +36,9 @@ batch keeps its own)."""
 VOCABULARY_HELP = (
     "Terms the transcription should spell right (names, products), comma-separated; 'competitors' is the"
     " competitor tracker's names (Gong, Chorus, Salesloft, …). Sent as the job's vocabulary:"
-    " it finds names the ASR mishears ('Gong' as 'long'), but has invented one and, on a call naming"
-    " none, dropped a sentence and the fillers (words, fillers, questions change; docs/batch.md)."
+    " it finds names the ASR mishears ('Gong' as 'long'). The local engine keeps the prompted"
+    " transcript only in the 30 s windows where it heard a term (other words there may change) and"
+    " takes about twice the recognition time (docs/analytics.md)."
 )
 """The help of ``--vocabulary`` in ``hearkit analyze`` and ``hearkit batch``."""
 
@@ -72,8 +73,8 @@ def vocabulary_line(terms: list[str] | None) -> str:
         return ""
     shown = ", ".join(terms[:8]) + (f", … ({len(terms)} terms)" if len(terms) > 8 else "")
     return (
-        f"vocabulary sent: {shown}; the prompt can also drop or change other words (words, fillers,"
-        " questions and action items may differ from a run without it)"
+        f"vocabulary sent: {shown}; where it made the recogniser hear a term, other words nearby may"
+        " change too (the local engine keeps the unprompted transcript everywhere else)"
     )
 
 

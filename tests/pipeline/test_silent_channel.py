@@ -44,6 +44,7 @@ def test_one_voice_beside_a_silent_channel_is_its_channels_party(
     assert result.quality is not None
     codes = [f.code for f in result.quality.flags]
     assert "one_party_silent" in codes and "stereo_really_mono" not in codes
+    assert "no_voice_split" not in codes and "one_voice" not in codes  # no voices to tell apart: said by channel
     call = turns(result, call_id="c")
     assert set(call["role"]) == {role} and set(call["role_source"]) == {"channel_convention"}
     ratio = scorecards(call, words(result, call_id="c"))["talk_ratio_rep"].iloc[0]

@@ -83,7 +83,6 @@ __all__ = [
     "VOICES_ALIKE",
     "WORD_CONFIDENCE_MIN",
     "cut_short_flags",
-    "live_channel_alone",
     "mixed_voice",
     "mono_quality",
     "one_party_silent_flag",
@@ -630,21 +629,6 @@ def one_party_silent_flag(channel: int) -> QualityFlag:
         " was not recorded; the talk figures are the other party's alone (check the recording)",
         affects=["talk_ratio"],
     )
-
-
-def live_channel_alone(
-    quality: Quality, silent: int, correlation: float | None, similarity: float | None
-) -> Quality:
-    """``quality`` (of the live channel of a call whose channel ``silent`` holds no speech, its one
-    voice on the live channel) as a call split by channel: method ``channels``, so the voice takes
-    its channel's role, with ``one_party_silent`` in place of the held speaker count."""
-    quality.flags = [f for f in quality.flags if f.code != "speaker_count_held"]
-    quality.flags.append(one_party_silent_flag(silent))
-    quality.speaker_count_constrained_by = None
-    quality.method = "channels"
-    quality.channel_correlation = _round4(correlation)
-    quality.channel_similarity = _round4(similarity)
-    return _rated(quality)
 
 
 def really_mono_stereo(quality: Quality, correlation: float | None, similarity: float | None) -> Quality:

@@ -38,7 +38,6 @@ from hearkit.engine.pipeline.holes import fill_holes
 from hearkit.engine.pipeline.quality import (
     VOICES_ALIKE,
     cut_short_flags,
-    live_channel_alone,
     mono_quality,
     really_mono_stereo,
     single_quality,
@@ -195,18 +194,30 @@ class WhisperTranscriber:
             silent = _silent_channel(_channel_energy(audio)) if stereo else None
             one_voice = (result.speakers or 0) <= 1 or _one_voice_split(result, options)
             if silent is not None and one_voice:
-                # A channel per party with one silent, and one voice on the live one: that voice is
-                # the live channel's party, as on the stereo path (U5 finding 18: the rep alone came
-                # out as 3 speakers, 0.63 of the talk, then as one speaker of no role).
-                if (result.speakers or 0) >= 2:
-                    alone = diarized.model_copy(update={"speakers_expected": 1})
-                    result = self.label_speakers(signal, regions, recognized, alone, audio.duration)
-                result = _on_channel(result, 1 - silent)
+                # A channel per party with one silent, and one voice on the live one: the call is
+                # what the stereo path makes of a party who never speaks, from the same words (U5
+                # finding 18: the rep alone came out as 3 speakers, 0.63 of the talk, then as one
+                # speaker of no role and 10 % more talk time than on the stereo path).
+                live = 1 - silent
+                regions_by_channel: list[list[tuple[int, int]]] = [[], []]
+                regions_by_channel[live] = regions
+                call = _StereoCall(
+                    audio,
+                    correlation,
+                    [energy_activity(audio.samples[0]), energy_activity(audio.samples[1])],
+                    regions_by_channel,
+                    0.0,
+                    bool(options.numerals),
+                )
+                result = call.result(
+                    [replace(w, channel=live) for w in recognized],
+                    recognition.repetition_redecoded,
+                    _vocabulary_windows(recognition, settings),
+                )
                 if result.quality is not None:
-                    result.quality = live_channel_alone(
-                        result.quality, silent, correlation, lagged_similarity(audio.samples)
-                    )
-            elif stereo and result.quality is not None:
+                    result.quality.channel_similarity = lagged_similarity(audio.samples)
+                return result
+            if stereo and result.quality is not None:
                 result.quality = really_mono_stereo(
                     result.quality, correlation, lagged_similarity(audio.samples)
                 )
@@ -538,16 +549,6 @@ def _silent_channel(energy: npt.NDArray[np.float64]) -> int | None:
     if len(energy) > 1 and energy.min() < 1e-4 * max(float(energy.max()), 1e-12):
         return int(np.argmin(energy))
     return None
-
-
-def _on_channel(result: Result, channel: int) -> Result:
-    """``result`` (one speaker) with every segment and word on ``channel``: the party of the
-    recording's one live channel (rep on channel 0), as the stereo path labels them."""
-    for segment in result.segments:
-        segment.channel = channel
-    for word in result.words:
-        word.channel = channel
-    return result
 
 
 def _one_voice_split(result: Result, options: JobCreateParams) -> bool:
