@@ -350,6 +350,7 @@ FLAG_WORDS: dict[str, str] = {
     "mixed_voices": "two voices may be counted as one",
     "much_overlap": "much talking over each other",
     "cut_short": "the file looks cut off",
+    "quiet_recording": "very quiet recording: quiet words may be missed",
     "coarse_rediarization": "speakers re-found from stored voice prints only",
     "fewer_voices_than_asked": "fewer voices than the count asked for",
     "roles_guessed": "rep and customer guessed (who spoke first or asked more)",

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from hearkit.engine.pipeline.decode import decode_audio
+from hearkit.engine.pipeline.quality import quiet_recording_flag
 from hearkit.engine.pipeline.vad import speech_regions
 
 
@@ -40,3 +41,14 @@ def test_a_recording_at_an_ordinary_level_is_left_as_it_is(realdata: Path) -> No
     call = decode_audio(realdata / "pyannote_sample" / "sample.wav")
     samples = call.samples.mean(axis=0).astype(np.float32)
     assert _covered(speech_regions(samples), speech_regions(samples * np.float32(0.1))) >= 0.95
+
+
+def test_a_very_quiet_recording_says_so_and_an_ordinary_one_does_not() -> None:
+    """The info flag names the level; a recording at an ordinary level (or digital silence) has none."""
+    rng = np.random.default_rng(3)
+    voice = (0.1 * rng.standard_normal(16_000)).astype(np.float32)  # -20 dBFS
+    assert quiet_recording_flag(voice) is None
+    assert quiet_recording_flag(np.zeros(16_000, dtype=np.float32)) is None
+    flag = quiet_recording_flag((voice * np.float32(1e-3)).astype(np.float32))  # -80 dBFS
+    assert flag is not None and flag.code == "quiet_recording" and flag.severity == "info"
+    assert "-80 dBFS" in flag.meaning

@@ -64,6 +64,7 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
+from hearkit.engine.pipeline.vad import QUIET_DBFS
 from hearkit.role_cues import CALLER_CUE
 from hearkit.schema import Quality, QualityFlag, Result, Segment, Word, trust_of
 
@@ -87,6 +88,7 @@ __all__ = [
     "mono_quality",
     "one_party_silent_flag",
     "overlap_share",
+    "quiet_recording_flag",
     "segment_confidence",
     "separation_flags",
     "share_flags",
@@ -628,6 +630,25 @@ def one_party_silent_flag(channel: int) -> QualityFlag:
         meaning=f"channel {channel} ({party}) has no speech: the {party} never spoke, or that leg"
         " was not recorded; the talk figures are the other party's alone (check the recording)",
         affects=["talk_ratio"],
+    )
+
+
+def quiet_recording_flag(signal: npt.NDArray[np.float32]) -> QualityFlag | None:
+    """``quiet_recording`` (info) when ``signal`` is so quiet (RMS under ``vad.QUIET_DBFS``) that it
+    was raised before the speech detector heard it: quiet speech may still be missed (AWS call 40's
+    mono mix 40 dB down, -64 dBFS: 663 words for 698, one 20-word sentence lost; talk ratio 0.478
+    for 0.480)."""
+    if not signal.size:
+        return None
+    rms_db = 10 * np.log10(float(np.mean(np.square(signal, dtype=np.float64))) + 1e-30)
+    if rms_db >= QUIET_DBFS or rms_db < -200:
+        return None
+    return QualityFlag(
+        code="quiet_recording",
+        meaning=f"the recording is very quiet ({rms_db:.0f} dBFS on average): it was raised for speech"
+        " detection, but quiet words may still be missed (a copy of a call 40 dB down lost 5 % of its"
+        " words); if you have a louder copy, send that",
+        severity="info",
     )
 
 

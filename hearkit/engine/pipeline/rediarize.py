@@ -113,7 +113,7 @@ def rediarize(source: Result | Job | Mapping[str, Any], *, speakers_expected: in
     return rebuilt
 
 
-_ASR_FLAGS = frozenset({"low_asr_confidence", "speech_not_recognised", "cut_short"})
+_ASR_FLAGS = frozenset({"low_asr_confidence", "speech_not_recognised", "cut_short", "quiet_recording"})
 """Flags about the recording and the words, not the speakers: a re-diarization keeps them."""
 
 

@@ -39,6 +39,7 @@ from hearkit.engine.pipeline.quality import (
     VOICES_ALIKE,
     cut_short_flags,
     mono_quality,
+    quiet_recording_flag,
     really_mono_stereo,
     single_quality,
     stereo_quality,
@@ -233,6 +234,9 @@ class WhisperTranscriber:
         if result.quality is not None:
             result.quality.repetition_redecoded = recognition.repetition_redecoded
             result.quality.vocabulary_windows = _vocabulary_windows(recognition, settings)
+            quiet = quiet_recording_flag(signal)
+            if quiet is not None:
+                result.quality.flags.append(quiet)
         return _with_cut_short(result, audio)
 
     def _plan(
