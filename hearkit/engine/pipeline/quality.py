@@ -64,7 +64,7 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
-from hearkit.engine.pipeline.vad import QUIET_DBFS
+from hearkit.engine.pipeline.vad import QUIET_DBFS, speech_regions, total_speech
 from hearkit.role_cues import CALLER_CUE
 from hearkit.schema import Quality, QualityFlag, Result, Segment, Word, trust_of
 
@@ -88,6 +88,7 @@ __all__ = [
     "mono_quality",
     "one_party_silent_flag",
     "overlap_share",
+    "quiet_not_silent",
     "quiet_recording_flag",
     "segment_confidence",
     "separation_flags",
@@ -631,6 +632,37 @@ def one_party_silent_flag(channel: int) -> QualityFlag:
         " was not recorded; the talk figures are the other party's alone (check the recording)",
         affects=["talk_ratio"],
     )
+
+
+QUIET_CHANNEL_SPEECH_S = 2.0
+"""Seconds of speech the detector must hear on a channel taken as silent by its level for the call to
+say the channel is quiet, not silent (``one_party_silent`` allows under 2 s of voice frames too)."""
+
+
+def quiet_not_silent(quality: Quality, samples: npt.NDArray[np.float32], channel: int) -> Quality:
+    """``quality`` of a call whose channel ``channel`` (``samples``) was taken as silent by its level
+    (under 1 % of the other's): when the speech detector, which raises a very quiet signal, still
+    hears :data:`QUIET_CHANNEL_SPEECH_S` or more of speech on it, ``one_party_silent`` ("never spoke")
+    is replaced by ``quiet_channel`` (unreliable: that party's talk is missing from the figures).
+    A new-user check: AWS call 40's caller leg 40 dB down (-62 dBFS) read "the customer never spoke",
+    talk ratio 1.0 for 0.47."""
+    heard = total_speech(speech_regions(samples))
+    if heard < QUIET_CHANNEL_SPEECH_S:
+        return quality
+    level_db = 10 * np.log10(float(np.mean(np.square(samples, dtype=np.float64))) + 1e-30)
+    party = "customer" if channel == 1 else "rep"
+    quality.flags = [f for f in quality.flags if f.code != "one_party_silent"]
+    quality.flags.append(
+        QualityFlag(
+            code="quiet_channel",
+            meaning=f"channel {channel} ({party}) is very quiet ({level_db:.0f} dBFS, under 1 % of the other"
+            f" channel's level) but {heard:.0f} s of speech is heard on it: it was taken as silent, so the"
+            f" {party}'s talk is missing from the talk figures; send the legs at a usable level",
+            severity="unreliable",
+            affects=["talk_ratio"],
+        )
+    )
+    return _rated(quality)
 
 
 def quiet_recording_flag(signal: npt.NDArray[np.float32]) -> QualityFlag | None:

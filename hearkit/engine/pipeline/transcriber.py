@@ -39,6 +39,7 @@ from hearkit.engine.pipeline.quality import (
     VOICES_ALIKE,
     cut_short_flags,
     mono_quality,
+    quiet_not_silent,
     quiet_recording_flag,
     really_mono_stereo,
     single_quality,
@@ -217,6 +218,7 @@ class WhisperTranscriber:
                 )
                 if result.quality is not None:
                     result.quality.channel_similarity = lagged_similarity(audio.samples)
+                    result.quality = quiet_not_silent(result.quality, audio.samples[silent], silent)
                 return result
             if stereo and result.quality is not None:
                 result.quality = really_mono_stereo(
