@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from hearkit.engine.pipeline.decode import decode_audio
-from hearkit.engine.pipeline.quality import quiet_recording_flag
+from hearkit.engine.pipeline.quality import quiet_leg_flags, quiet_recording_flag
 from hearkit.engine.pipeline.vad import speech_regions
 
 
@@ -52,3 +52,22 @@ def test_a_very_quiet_recording_says_so_and_an_ordinary_one_does_not() -> None:
     flag = quiet_recording_flag((voice * np.float32(1e-3)).astype(np.float32))  # -80 dBFS
     assert flag is not None and flag.code == "quiet_recording" and flag.severity == "info"
     assert "-80 dBFS" in flag.meaning
+
+
+def test_a_quiet_leg_of_a_stereo_call_is_flagged_and_ordinary_legs_are_not(realdata: Path) -> None:
+    """A new-user check: AWS call 40's caller leg 30 dB down read 81.5 s of talk for 101.3 s at trust high
+    (talk is timed on frames above -45 dBFS). The legs as recorded and the sample calls carry no flag."""
+    legs = [
+        decode_audio(realdata / "aws_lca_calls" / f"Auto_Repairs_40_UTC_{leg}.wav").samples[0]
+        for leg in ("agent", "caller")
+    ]
+    n = min(len(x) for x in legs)
+    call = np.stack([legs[0][:n], legs[1][:n]]).astype(np.float32)
+    assert quiet_leg_flags(call) == []
+    quiet = np.stack([call[0], call[1] * np.float32(10 ** (-30 / 20))]).astype(np.float32)
+    flags = quiet_leg_flags(quiet)
+    assert [(f.code, f.severity, f.affects) for f in flags] == [("quiet_leg", "warning", ["talk_ratio"])]
+    assert "channel 1 (customer)" in flags[0].meaning
+    samples = Path(__file__).resolve().parents[2] / "sample_data"
+    for path in sorted(samples.glob("*.stereo.ogg")):
+        assert quiet_leg_flags(decode_audio(path).samples) == [], path.name

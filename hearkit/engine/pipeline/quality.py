@@ -64,7 +64,7 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
-from hearkit.engine.pipeline.vad import QUIET_DBFS, speech_regions, total_speech
+from hearkit.engine.pipeline.vad import QUIET_DBFS, frame_levels, speech_regions, total_speech
 from hearkit.role_cues import CALLER_CUE
 from hearkit.schema import Quality, QualityFlag, Result, Segment, Word, trust_of
 
@@ -88,6 +88,7 @@ __all__ = [
     "mono_quality",
     "one_party_silent_flag",
     "overlap_share",
+    "quiet_leg_flags",
     "quiet_not_silent",
     "quiet_recording_flag",
     "segment_confidence",
@@ -663,6 +664,41 @@ def quiet_not_silent(quality: Quality, samples: npt.NDArray[np.float32], channel
         )
     )
     return _rated(quality)
+
+
+QUIET_LEG_DBFS = -35.0
+"""A channel whose loud voice frames (the 90th percentile of its 20 ms frames 15 dB over its noise
+floor) are under this is too quiet for talk time to be measured fully: talk is timed on frames above
+-45 dBFS (``vad.energy_activity``). Measured: every channel of the sample calls, AWS calls 40 and 49
+and their MP3 copies -13 to -20 dBFS; AWS 40's caller leg 30 dB down -45.5 dBFS, where its talk read
+81.5 s for 101.3 s (rep talk ratio 0.526 for 0.471) at trust high (a new-user check)."""
+
+
+def quiet_leg_flags(samples: npt.NDArray[np.float32]) -> list[QualityFlag]:
+    """``quiet_leg`` (warning, affects the talk ratio) for each channel of a ``(2, n)`` call whose voice
+    is under :data:`QUIET_LEG_DBFS` (channels with under 2 s of voice frames are left to
+    ``one_party_silent``)."""
+    flags = []
+    for channel, x in enumerate(samples):
+        level = frame_levels(x)
+        if level.size == 0:
+            continue
+        voice = level[level > np.percentile(level, 10) + 15.0]
+        if voice.size < 100:
+            continue
+        loud = float(np.percentile(voice, 90))
+        if loud < QUIET_LEG_DBFS:
+            party = "customer" if channel == 1 else "rep"
+            flags.append(
+                QualityFlag(
+                    code="quiet_leg",
+                    meaning=f"channel {channel} ({party}) is very quiet (its voice peaks near {loud:.0f}"
+                    f" dBFS): talk is timed on frames above -45 dBFS, so the {party}'s talk time is"
+                    " under-measured (a leg 30 dB down read 20 % short); send the legs at a usable level",
+                    affects=["talk_ratio"],
+                )
+            )
+    return flags
 
 
 def quiet_recording_flag(signal: npt.NDArray[np.float32]) -> QualityFlag | None:

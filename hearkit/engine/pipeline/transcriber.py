@@ -39,6 +39,7 @@ from hearkit.engine.pipeline.quality import (
     VOICES_ALIKE,
     cut_short_flags,
     mono_quality,
+    quiet_leg_flags,
     quiet_not_silent,
     quiet_recording_flag,
     really_mono_stereo,
@@ -516,6 +517,10 @@ class _StereoCall:
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
         result = build_result(words, audio_seconds=self.audio.duration, numerals=self.numerals, labelled=True)
         result.quality = stereo_quality(result, self.correlation, self.bleed, self.activity, self.regions)
+        quiet = quiet_leg_flags(self.audio.samples)
+        if quiet:
+            result.quality.flags += quiet
+            result.quality.trust = trust_of(result.quality.flags)
         result.quality.repetition_redecoded = repetition_redecoded
         result.quality.vocabulary_windows = vocabulary_windows
         return _with_cut_short(result, self.audio)

@@ -23,6 +23,7 @@ __all__ = [
     "bridge_gaps",
     "energy_activity",
     "energy_regions",
+    "frame_levels",
     "speech_regions",
     "total_speech",
     "trim_to_activity",
@@ -119,14 +120,22 @@ def energy_activity(
     The noise floor is the 10th percentile of the frame levels (dBFS); a frame must also be
     above ``min_level_db``. Unpadded, so it marks where voice actually is.
     """
-    n_frames = len(samples) // _FRAME
-    if n_frames == 0:
+    level = frame_levels(samples)
+    if level.size == 0:
         return np.zeros(0, dtype=bool)
-    frames = samples[: n_frames * _FRAME].reshape(n_frames, _FRAME)  # a view: no copy of a long call
-    level = 10 * np.log10(np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / _FRAME + 1e-12)
     floor = float(np.percentile(level, 10))
     active: npt.NDArray[np.bool_] = level > max(floor + floor_margin_db, min_level_db)
     return active
+
+
+def frame_levels(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+    """The level (dBFS) of each whole 20 ms frame of ``samples``."""
+    n_frames = len(samples) // _FRAME
+    frames = samples[: n_frames * _FRAME].reshape(n_frames, _FRAME)  # a view: no copy of a long call
+    level: npt.NDArray[np.float64] = 10 * np.log10(
+        np.einsum("ij,ij->i", frames, frames, dtype=np.float64) / _FRAME + 1e-12
+    )
+    return level
 
 
 def voiced_frames(start: float, end: float, active: npt.NDArray[np.bool_]) -> int:
