@@ -43,6 +43,12 @@ VOCABULARY_HELP = (
 """The help of ``--vocabulary`` in ``hearkit analyze`` and ``hearkit batch``."""
 
 
+MAX_VOCABULARY_TERMS = 50
+"""Terms ``--vocabulary`` sends at most: faster-whisper keeps the last 223 tokens of its prompt, and a
+term with its comma takes about 3-4 (the eight competitor names: 30 tokens); a new-user check sent 300
+and got a multipart error naming no limit."""
+
+
 def vocabulary_terms(given: str | None) -> list[str] | None:
     """The ``vocabulary`` to send for ``--vocabulary``: its comma-separated terms, each once, the word
     ``competitors`` standing for :func:`hearkit.trackers.vocabulary_of`'s names (U3 finding 12: the
@@ -61,6 +67,12 @@ def vocabulary_terms(given: str | None) -> list[str] | None:
     if not terms:
         raise typer.BadParameter(
             "give terms separated by commas, e.g. --vocabulary 'Gong,Clari' (or 'competitors')",
+            param_hint="--vocabulary",
+        )
+    if len(terms) > MAX_VOCABULARY_TERMS:
+        raise typer.BadParameter(
+            f"at most {MAX_VOCABULARY_TERMS} terms ({len(terms)} given): Whisper's prompt holds about 224"
+            " tokens and a longer list loses its first terms; keep the names that matter most",
             param_hint="--vocabulary",
         )
     return list(terms)

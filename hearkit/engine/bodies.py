@@ -373,6 +373,11 @@ async def _read_multipart(request: Request, body: _CappedBody, upload_path: Path
             await body.drain()
             raise _too_large(cap, "request body") from None
         detail = exc.detail if isinstance(exc, HTTPException) else exc.message
+        if "Too many fields" in str(detail):
+            detail = (
+                f"more than {MAX_FORM_FIELDS} form fields; a vocabulary is sent as one field per term, so"
+                " send fewer terms (hearkit's CLI takes at most 50)"
+            )
         raise EngineError(400, "invalid_request", f"Malformed multipart body: {detail}") from None
     try:
         if body.busy:

@@ -13,7 +13,9 @@ import av
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from hearkit.cli.main import app
 from hearkit.trackers import DEFAULT_COMPETITORS
 from tests.batch import audio
 from tests.cli.test_demo_analyze import REPO, flat, run
@@ -96,3 +98,11 @@ def test_the_competitor_names_find_the_misheard_gong(tmp_path: Path) -> None:
 
     assert gongs(plain.stdout) == []
     assert len(gongs(told.stdout)) == 1 and abs(gongs(told.stdout)[0] - gong["start"]) < 1.0
+
+
+def test_too_many_terms_is_one_line_before_anything_is_sent(tmp_path: Path) -> None:
+    """A new-user check sent 300 terms: the engine answered a multipart error naming no limit."""
+    terms = ",".join(f"term{i}" for i in range(300))
+    done = CliRunner().invoke(app, ["analyze", str(tmp_path / "call.wav"), "--vocabulary", terms])
+    assert done.exit_code == 2
+    assert "at most 50 terms (300 given)" in flat(done.output)

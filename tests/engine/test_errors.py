@@ -156,6 +156,16 @@ def test_400_sources_bodies_headers_and_query(http: httpx.Client, audio: dict[st
     assert "exactly one audio source" in detail
 
 
+def test_400_too_many_vocabulary_fields_says_to_send_fewer_terms(
+    http: httpx.Client, audio: dict[str, Path]
+) -> None:
+    """A new-user check sent 300 terms as repeated form fields: the answer named no vocabulary."""
+    fields = {"vocabulary": [f"term{i}" for i in range(300)]}
+    response = http.post("/v1/transcription/jobs", files={"audio": audio["mono3"].read_bytes()}, data=fields)
+    problem = assert_problem(response, 400, "invalid_request")
+    assert "send fewer terms" in str(problem["detail"])
+
+
 def test_413_upload_over_the_cap(tmp_path: Path, audio: dict[str, Path]) -> None:
     with start_engine(tmp_path, max_upload_bytes=50_000) as engine:
         headers = {"Authorization": f"Bearer {engine.api_key}"}
