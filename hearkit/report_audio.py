@@ -30,7 +30,7 @@ import pandas as pd
 
 from hearkit import clips, moments
 
-__all__ = ["PLAYER_JS", "AudioMode", "ReportAudio", "build", "play", "turn_attributes"]
+__all__ = ["PLAYER_JS", "AudioMode", "ReportAudio", "audio_size", "build", "play", "turn_attributes"]
 
 AudioMode = Literal["moments", "full", "none"]
 _MODES = ("moments", "full", "none")
@@ -137,6 +137,11 @@ class ReportAudio:
         return text
 
 
+def audio_size(n_bytes: int) -> str:
+    """``56 KB`` under 0.1 MB (a few short clips read "0.0 MB", as if none were embedded), else ``1.3 MB``."""
+    return f"{n_bytes / 1e3:.0f} KB" if n_bytes < 100_000 else f"{n_bytes / 1e6:.1f} MB"
+
+
 def build(
     calls: pd.DataFrame,
     turns: pd.DataFrame,
@@ -219,7 +224,7 @@ def build(
         else f"the whole recordings of {len(out)} calls"
     )
     notice = (
-        f"Audio: this file embeds {what} ({total / 1e6:.1f} MB of Opus audio). Anyone with the file "
+        f"Audio: this file embeds {what} ({audio_size(total)} of Opus audio). Anyone with the file "
         "can hear them. Click a highlighted phrase or a transcript line to listen."
     )
     return _with_mismatched(

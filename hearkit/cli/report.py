@@ -44,6 +44,7 @@ def report(
     from hearkit.cli.options import warnings_as_lines
     from hearkit.record import CallSet
     from hearkit.report import write_report
+    from hearkit.report_audio import audio_size
 
     _check_output(output)
     if source == "sample":
@@ -79,7 +80,7 @@ def report(
     again = " (replaced the file that was there)" if replacing else ""
     typer.echo(f"wrote {path}{again} ({size_mb:.1f} MB, {len(calls.calls)} calls); open it in a browser")
     if written.audio.what:  # customer audio in a file that gets shared: say so where it was asked for
-        size = f"{written.audio.audio_bytes / 1e6:.1f} MB"
+        size = audio_size(written.audio.audio_bytes)
         typer.echo(f"it embeds {written.audio.what} ({size} of audio): anyone with the file can hear them")
     for why in [*written.audio.changed.values(), *written.audio.mismatched.values()]:
         typer.echo(f"note: {why}", err=True)

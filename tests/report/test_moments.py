@@ -117,3 +117,11 @@ def test_notebook_and_dashboard_play_the_same_moments(calls: CallSet) -> None:
     assert "not enough calls to say" in board.compare.readings.value  # 7 sample calls: 1-6 a rep
     board.compare.by.value = "kind"
     assert board.compare.chart.outputs[0]["data"]["text/plain"] == "<plotly figure: talk_ratio_rep by kind>"
+
+
+def test_a_few_short_clips_are_counted_in_kilobytes_not_as_zero_megabytes() -> None:
+    """A new-user check: 4 clips of 56 KB read "0.0 MB of Opus audio", as if none were embedded."""
+    from hearkit.report_audio import audio_size
+
+    assert audio_size(56_000) == "56 KB"
+    assert audio_size(1_340_000) == "1.3 MB"
