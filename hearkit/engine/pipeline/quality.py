@@ -64,7 +64,13 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
-from hearkit.engine.pipeline.vad import QUIET_DBFS, frame_levels, speech_regions, total_speech
+from hearkit.engine.pipeline.vad import (
+    QUIET_DBFS,
+    QUIET_VOICE_DBFS,
+    speech_regions,
+    total_speech,
+    voice_peak_db,
+)
 from hearkit.role_cues import CALLER_CUE
 from hearkit.schema import Quality, QualityFlag, Result, Segment, Word, trust_of
 
@@ -666,36 +672,22 @@ def quiet_not_silent(quality: Quality, samples: npt.NDArray[np.float32], channel
     return _rated(quality)
 
 
-QUIET_LEG_DBFS = -35.0
-"""A channel whose loud voice frames (the 90th percentile of its 20 ms frames 15 dB over its noise
-floor) are under this is too quiet for talk time to be measured fully: talk is timed on frames above
--45 dBFS (``vad.energy_activity``). Measured: every channel of the sample calls, AWS calls 40 and 49
-and their MP3 copies -13 to -20 dBFS; AWS 40's caller leg 30 dB down -45.5 dBFS, where its talk read
-81.5 s for 101.3 s (rep talk ratio 0.526 for 0.471) at trust high (a new-user check)."""
-
-
 def quiet_leg_flags(samples: npt.NDArray[np.float32]) -> list[QualityFlag]:
-    """``quiet_leg`` (warning, affects the talk ratio) for each channel of a ``(2, n)`` call whose voice
-    is under :data:`QUIET_LEG_DBFS` (channels with under 2 s of voice frames are left to
-    ``one_party_silent``)."""
+    """``quiet_leg`` (info) for each channel of a ``(2, n)`` call whose voice peaks under
+    ``vad.QUIET_VOICE_DBFS``: its talk is timed at its own level (``vad.leg_activity``), but quiet
+    words may be missed (AWS 40's caller leg 30 dB down: talk 102.7 s for 101.3 s, 291 words for 297)."""
     flags = []
     for channel, x in enumerate(samples):
-        level = frame_levels(x)
-        if level.size == 0:
-            continue
-        voice = level[level > np.percentile(level, 10) + 15.0]
-        if voice.size < 100:
-            continue
-        loud = float(np.percentile(voice, 90))
-        if loud < QUIET_LEG_DBFS:
+        peak = voice_peak_db(x)
+        if peak is not None and peak < QUIET_VOICE_DBFS:
             party = "customer" if channel == 1 else "rep"
             flags.append(
                 QualityFlag(
                     code="quiet_leg",
-                    meaning=f"channel {channel} ({party}) is very quiet (its voice peaks near {loud:.0f}"
-                    f" dBFS): talk is timed on frames above -45 dBFS, so the {party}'s talk time is"
-                    " under-measured (a leg 30 dB down read 20 % short); send the legs at a usable level",
-                    affects=["talk_ratio"],
+                    meaning=f"channel {channel} ({party}) is very quiet (its voice peaks near {peak:.0f}"
+                    f" dBFS): its talk was timed at its own level, but the {party}'s quietest words may"
+                    " be missed (a leg 30 dB down lost 2 % of its words); send the legs at a usable level",
+                    severity="info",
                 )
             )
     return flags

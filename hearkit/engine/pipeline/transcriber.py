@@ -52,6 +52,7 @@ from hearkit.engine.pipeline.vad import (
     bridge_gaps,
     energy_activity,
     energy_regions,
+    leg_activity,
     speech_regions,
     total_speech,
     trim_to_activity,
@@ -207,7 +208,7 @@ class WhisperTranscriber:
                 call = _StereoCall(
                     audio,
                     correlation,
-                    [energy_activity(audio.samples[0]), energy_activity(audio.samples[1])],
+                    [leg_activity(audio.samples[0]), leg_activity(audio.samples[1])],
                     regions_by_channel,
                     0.0,
                     bool(options.numerals),
@@ -306,7 +307,7 @@ class WhisperTranscriber:
         """Each channel's energy activity, its speech regions with the far party's bleed dropped,
         and the bleed share (seconds dropped / seconds of regions, the larger channel's)."""
         left, right = audio.samples[0], audio.samples[1]
-        activity = [energy_activity(left), energy_activity(right)]
+        activity = [leg_activity(left), leg_activity(right)]
 
         def found(x: npt.NDArray[np.float32], active: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
             return union(speech_regions(x, self.vad), energy_regions(x, active=active))
