@@ -96,3 +96,29 @@ def test_a_quiet_leg_keeps_its_talk_time(realdata: Path, transcriber: WhisperTra
     assert clean > 10  # the premise: the caller talks in this minute
     quiet = caller_talk((legs[1] * np.float32(10 ** (-30 / 20))).astype(np.float32))
     assert quiet == pytest.approx(clean, rel=0.05)
+
+
+@pytest.mark.asr
+def test_a_leg_40_db_down_is_a_party_not_silence(realdata: Path, transcriber: WhisperTranscriber) -> None:
+    """A new-user check: AWS call 40's caller leg 40 dB down (under 1 % of the agent's level) read "the
+    customer never spoke", talk ratio 1.0. The leg holds the caller's own speech while the agent is
+    silent, so the call goes the stereo way: the caller's talk in the first 60 s within 10 % of the
+    leg at its own level."""
+    folder = realdata / "aws_lca_calls"
+    agent, caller = (
+        decode_audio(folder / f"Auto_Repairs_40_UTC_{leg}.wav").samples[0][: 60 * SAMPLE_RATE]
+        for leg in ("agent", "caller")
+    )
+
+    def talk(right: np.ndarray) -> tuple[float, list[str]]:
+        audio = DecodedAudio(np.stack([agent, right]).astype(np.float32), SAMPLE_RATE, 2)
+        result = transcriber.transcribe_audio(audio, JobCreateParams(channel=True))
+        assert result.quality is not None
+        return sum(s.end - s.start for s in result.segments if s.channel == 1), [
+            f.code for f in result.quality.flags
+        ]
+
+    clean, _ = talk(caller)
+    quiet, codes = talk((caller * np.float32(0.01)).astype(np.float32))
+    assert quiet == pytest.approx(clean, rel=0.10)
+    assert "one_party_silent" not in codes and "quiet_leg" in codes

@@ -31,11 +31,12 @@ from hearkit.engine.pipeline.channels import (
     pool_windows,
     split_long,
 )
-from hearkit.engine.pipeline.decode import DecodedAudio, decode_audio
+from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
 from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, speaker_at
 from hearkit.engine.pipeline.echo import drop_echo_words, drop_other_party
 from hearkit.engine.pipeline.holes import fill_holes
 from hearkit.engine.pipeline.quality import (
+    QUIET_CHANNEL_SPEECH_S,
     VOICES_ALIKE,
     cut_short_flags,
     mono_quality,
@@ -57,6 +58,7 @@ from hearkit.engine.pipeline.vad import (
     total_speech,
     trim_to_activity,
     union,
+    voiced_frames,
 )
 from hearkit.engine.pipeline.vocabulary import recognize
 from hearkit.engine.transcriber import AudioError
@@ -179,7 +181,7 @@ class WhisperTranscriber:
         stereo = bool(options.channel) and audio.channels == 2
         # One correlation pass serves the really-mono test and the quality block.
         correlation = channel_correlation(audio.samples) if audio.channels == 2 else None
-        if stereo and not is_really_mono(audio.samples, correlation):
+        if stereo and (not is_really_mono(audio.samples, correlation) or _quiet_party(audio)):
             return self._by_channel(audio, settings, correlation, numerals=bool(options.numerals))
         signal = _single_signal(audio)
         regions = speech_regions(signal, self.vad)
@@ -561,6 +563,24 @@ def _silent_channel(energy: npt.NDArray[np.float64]) -> int | None:
     if len(energy) > 1 and energy.min() < 1e-4 * max(float(energy.max()), 1e-12):
         return int(np.argmin(energy))
     return None
+
+
+def _quiet_party(audio: DecodedAudio) -> bool:
+    """Whether the quieter channel of a two-channel call, quiet enough to count as silent by its level
+    (under 1 % of the other's, or under -60 dBFS), still holds a party's own speech: at least
+    ``QUIET_CHANNEL_SPEECH_S`` of it heard by the speech detector (which raises a very quiet signal)
+    while the other channel is not speaking, so it is neither silence nor the other party's echo.
+    A new-user check: AWS call 40's caller leg 40 dB down (-62 dBFS) read "the customer never spoke"."""
+    energy = _channel_energy(audio)
+    quiet = int(np.argmin(energy))
+    loud = 1 - quiet
+    level_gap = energy[quiet] < 1e-4 * energy[loud] or energy[quiet] < 1e-6
+    if energy[quiet] == 0.0 or not level_gap:
+        return False
+    other = energy_activity(audio.samples[loud])
+    regions = speech_regions(audio.samples[quiet])
+    own_frames = sum(voiced_frames(a / SAMPLE_RATE, b / SAMPLE_RATE, ~other) for a, b in regions)
+    return own_frames * 0.02 >= QUIET_CHANNEL_SPEECH_S  # 20 ms frames
 
 
 def _one_voice_split(result: Result, options: JobCreateParams) -> bool:
