@@ -351,7 +351,6 @@ FLAG_WORDS: dict[str, str] = {
     "much_overlap": "much talking over each other",
     "cut_short": "the file looks cut off",
     "quiet_recording": "very quiet recording: quiet words may be missed",
-    "quiet_channel": "one party's channel too quiet: taken as silent",
     "quiet_leg": "one party's channel very quiet: quiet words may be missed",
     "coarse_rediarization": "speakers re-found from stored voice prints only",
     "fewer_voices_than_asked": "fewer voices than the count asked for",

@@ -67,8 +67,6 @@ from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
 from hearkit.engine.pipeline.vad import (
     QUIET_DBFS,
     QUIET_VOICE_DBFS,
-    speech_regions,
-    total_speech,
     voice_peak_db,
 )
 from hearkit.role_cues import CALLER_CUE
@@ -95,7 +93,6 @@ __all__ = [
     "one_party_silent_flag",
     "overlap_share",
     "quiet_leg_flags",
-    "quiet_not_silent",
     "quiet_recording_flag",
     "segment_confidence",
     "separation_flags",
@@ -639,37 +636,6 @@ def one_party_silent_flag(channel: int) -> QualityFlag:
         " was not recorded; the talk figures are the other party's alone (check the recording)",
         affects=["talk_ratio"],
     )
-
-
-QUIET_CHANNEL_SPEECH_S = 2.0
-"""Seconds of speech the detector must hear on a channel taken as silent by its level for the call to
-say the channel is quiet, not silent (``one_party_silent`` allows under 2 s of voice frames too)."""
-
-
-def quiet_not_silent(quality: Quality, samples: npt.NDArray[np.float32], channel: int) -> Quality:
-    """``quality`` of a call whose channel ``channel`` (``samples``) was taken as silent by its level
-    (under 1 % of the other's): when the speech detector, which raises a very quiet signal, still
-    hears :data:`QUIET_CHANNEL_SPEECH_S` or more of speech on it, ``one_party_silent`` ("never spoke")
-    is replaced by ``quiet_channel`` (unreliable: that party's talk is missing from the figures).
-    A new-user check: AWS call 40's caller leg 40 dB down (-62 dBFS) read "the customer never spoke",
-    talk ratio 1.0 for 0.47."""
-    heard = total_speech(speech_regions(samples))
-    if heard < QUIET_CHANNEL_SPEECH_S:
-        return quality
-    level_db = 10 * np.log10(float(np.mean(np.square(samples, dtype=np.float64))) + 1e-30)
-    party = "customer" if channel == 1 else "rep"
-    quality.flags = [f for f in quality.flags if f.code != "one_party_silent"]
-    quality.flags.append(
-        QualityFlag(
-            code="quiet_channel",
-            meaning=f"channel {channel} ({party}) is very quiet ({level_db:.0f} dBFS, under 1 % of the other"
-            f" channel's level) but {heard:.0f} s of speech is heard on it: it was taken as silent, so the"
-            f" {party}'s talk is missing from the talk figures; send the legs at a usable level",
-            severity="unreliable",
-            affects=["talk_ratio"],
-        )
-    )
-    return _rated(quality)
 
 
 def quiet_leg_flags(samples: npt.NDArray[np.float32]) -> list[QualityFlag]:

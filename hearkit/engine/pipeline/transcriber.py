@@ -36,12 +36,10 @@ from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, s
 from hearkit.engine.pipeline.echo import drop_echo_words, drop_other_party
 from hearkit.engine.pipeline.holes import fill_holes
 from hearkit.engine.pipeline.quality import (
-    QUIET_CHANNEL_SPEECH_S,
     VOICES_ALIKE,
     cut_short_flags,
     mono_quality,
     quiet_leg_flags,
-    quiet_not_silent,
     quiet_recording_flag,
     really_mono_stereo,
     single_quality,
@@ -58,7 +56,6 @@ from hearkit.engine.pipeline.vad import (
     total_speech,
     trim_to_activity,
     union,
-    voiced_frames,
 )
 from hearkit.engine.pipeline.vocabulary import recognize
 from hearkit.engine.transcriber import AudioError
@@ -222,7 +219,6 @@ class WhisperTranscriber:
                 )
                 if result.quality is not None:
                     result.quality.channel_similarity = lagged_similarity(audio.samples)
-                    result.quality = quiet_not_silent(result.quality, audio.samples[silent], silent)
                 return result
             if stereo and result.quality is not None:
                 result.quality = really_mono_stereo(
@@ -565,10 +561,15 @@ def _silent_channel(energy: npt.NDArray[np.float64]) -> int | None:
     return None
 
 
+QUIET_PARTY_SPEECH_S = 2.0
+"""Seconds of its own speech (heard while the other channel is silent) that make a channel quiet enough
+to count as silent by its level a party instead (``one_party_silent`` allows under 2 s of voice too)."""
+
+
 def _quiet_party(audio: DecodedAudio) -> bool:
     """Whether the quieter channel of a two-channel call, quiet enough to count as silent by its level
     (under 1 % of the other's, or under -60 dBFS), still holds a party's own speech: at least
-    ``QUIET_CHANNEL_SPEECH_S`` of it heard by the speech detector (which raises a very quiet signal)
+    :data:`QUIET_PARTY_SPEECH_S` of it heard by the speech detector (which raises a very quiet signal)
     while the other channel is not speaking, so it is neither silence nor the other party's echo.
     A new-user check: AWS call 40's caller leg 40 dB down (-62 dBFS) read "the customer never spoke"."""
     energy = _channel_energy(audio)
@@ -577,10 +578,13 @@ def _quiet_party(audio: DecodedAudio) -> bool:
     level_gap = energy[quiet] < 1e-4 * energy[loud] or energy[quiet] < 1e-6
     if energy[quiet] == 0.0 or not level_gap:
         return False
-    other = energy_activity(audio.samples[loud])
-    regions = speech_regions(audio.samples[quiet])
-    own_frames = sum(voiced_frames(a / SAMPLE_RATE, b / SAMPLE_RATE, ~other) for a, b in regions)
-    return own_frames * 0.02 >= QUIET_CHANNEL_SPEECH_S  # 20 ms frames
+    # Where the other party speaks, by the same detector (its regions are padded, so an echo of its
+    # softest syllables, which the energy activity misses, still falls inside them).
+    other = np.zeros(audio.samples.shape[1], dtype=bool)
+    for start, end in speech_regions(audio.samples[loud]):
+        other[start:end] = True
+    own = sum(int(np.count_nonzero(~other[start:end])) for start, end in speech_regions(audio.samples[quiet]))
+    return own / SAMPLE_RATE >= QUIET_PARTY_SPEECH_S
 
 
 def _one_voice_split(result: Result, options: JobCreateParams) -> bool:
