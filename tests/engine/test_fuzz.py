@@ -19,11 +19,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hearkit.engine.app import create_app
@@ -197,6 +197,12 @@ def fuzz_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestCli
     app.state.runtime.store.close()
 
 
+def _sendable(params: dict[str, str]) -> bool:
+    """Whether an HTTP client can put ``params`` in a URL: httpx refuses a query over 65,536 characters
+    before sending ("URL component 'query' too long"), so such a request never reaches the server."""
+    return len(urlencode(params)) < 60_000
+
+
 def _still_serving(client: TestClient, key: str) -> None:
     auth = {"authorization": f"Bearer {key}"}
     assert client.get("/v1/me", headers=auth).status_code == 200
@@ -257,6 +263,7 @@ def test_no_request_gets_a_5xx_and_the_server_keeps_serving(
     elif body_kind == "other":
         content = data.draw(st.binary(max_size=100))
         headers["content-type"] = data.draw(header_text)
+    assume(_sendable(query))
     response = client.request(method, path, params=query, headers=headers, content=content)
     assert response.status_code < 500, (method, path, query, response.status_code, response.text[:500])
     _still_serving(client, key)
@@ -297,6 +304,7 @@ def test_random_query_strings_and_cursors_never_get_a_5xx(
     client, key = fuzz_api
     auth = {"authorization": f"Bearer {key}"}
     listing = {"cursor": cursor} if limit is None else {"cursor": cursor, "limit": limit}
+    assume(_sendable(listing) and _sendable({"expires": expires, "signature": signature}))
     responses = [
         client.get("/v1/transcription/jobs", params=listing, headers=auth),
         client.get(
