@@ -42,6 +42,7 @@ __all__ = [
     "plan_full_windows",
     "plan_windows",
     "pool_windows",
+    "silent_by_level",
     "split_long",
     "trim_margins",
     "window_floor",
@@ -142,13 +143,19 @@ def is_really_mono(samples: npt.NDArray[np.float32], correlation: float | None =
     """
     if samples.shape[0] < 2:
         return True
-    left, right = samples[0], samples[1]
-    rms_l, rms_r = _rms(left), _rms(right)
-    if min(rms_l, rms_r) < _SILENT_RMS or min(rms_l, rms_r) < 0.01 * max(rms_l, rms_r):
+    if silent_by_level(samples) is not None:
         return True
     if correlation is not None and abs(correlation) >= 0.98:
         return True
     return one_signal(samples)
+
+
+def silent_by_level(samples: npt.NDArray[np.float32]) -> int | None:
+    """The channel of a ``(2, n)`` signal that counts as silent by its level (under -60 dBFS RMS, or
+    under 1 % of the other channel's), the quieter one; ``None`` when neither does."""
+    rms = [_rms(samples[0]), _rms(samples[1])]
+    quiet = int(np.argmin(rms))
+    return quiet if rms[quiet] < _SILENT_RMS or rms[quiet] < 0.01 * rms[1 - quiet] else None
 
 
 def one_signal(samples: npt.NDArray[np.float32]) -> bool:

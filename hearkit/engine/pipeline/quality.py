@@ -67,6 +67,7 @@ from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
 from hearkit.engine.pipeline.vad import (
     QUIET_DBFS,
     QUIET_VOICE_DBFS,
+    rms_dbfs,
     voice_peak_db,
 )
 from hearkit.role_cues import CALLER_CUE
@@ -664,10 +665,8 @@ def quiet_recording_flag(signal: npt.NDArray[np.float32]) -> QualityFlag | None:
     was raised before the speech detector heard it: quiet speech may still be missed (AWS call 40's
     mono mix 40 dB down, -64 dBFS: 663 words for 698, one 20-word sentence lost; talk ratio 0.478
     for 0.480)."""
-    if not signal.size:
-        return None
-    rms_db = 10 * np.log10(float(np.mean(np.square(signal, dtype=np.float64))) + 1e-30)
-    if rms_db >= QUIET_DBFS or rms_db < -200:
+    rms_db = rms_dbfs(signal)
+    if rms_db is None or rms_db >= QUIET_DBFS:
         return None
     return QualityFlag(
         code="quiet_recording",

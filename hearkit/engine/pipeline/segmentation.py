@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
+from hearkit.engine.pipeline.vad import rms_dbfs
 
 __all__ = [
     "FRAME_SIZE",
@@ -141,12 +142,10 @@ def _window(signal: npt.NDArray[np.float32], start: int) -> npt.NDArray[np.float
 
 def _level_gain(signal: npt.NDArray[np.float32]) -> float:
     """The factor that raises ``signal`` to :data:`LEVEL_DBFS` RMS (1 when it is louder or silent)."""
-    if LEVEL_DBFS is None or not signal.size:
+    rms_db = rms_dbfs(signal)
+    if LEVEL_DBFS is None or rms_db is None:
         return 1.0
-    rms = float(np.sqrt(np.mean(np.square(signal, dtype=np.float64))))
-    if rms == 0.0:
-        return 1.0
-    return float(10 ** (max(0.0, LEVEL_DBFS - 20 * np.log10(rms)) / 20))
+    return float(10 ** (max(0.0, LEVEL_DBFS - rms_db) / 20))
 
 
 def _audible_windows(signal: npt.NDArray[np.float32], starts: list[int]) -> npt.NDArray[np.bool_]:

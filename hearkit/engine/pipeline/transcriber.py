@@ -29,6 +29,7 @@ from hearkit.engine.pipeline.channels import (
     plan_full_windows,
     plan_windows,
     pool_windows,
+    silent_by_level,
     split_long,
 )
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
@@ -572,12 +573,10 @@ def _quiet_party(audio: DecodedAudio) -> bool:
     :data:`QUIET_PARTY_SPEECH_S` of it heard by the speech detector (which raises a very quiet signal)
     while the other channel is not speaking, so it is neither silence nor the other party's echo.
     A new-user check: AWS call 40's caller leg 40 dB down (-62 dBFS) read "the customer never spoke"."""
-    energy = _channel_energy(audio)
-    quiet = int(np.argmin(energy))
-    loud = 1 - quiet
-    level_gap = energy[quiet] < 1e-4 * energy[loud] or energy[quiet] < 1e-6
-    if energy[quiet] == 0.0 or not level_gap:
+    quiet = silent_by_level(audio.samples)
+    if quiet is None or not np.any(audio.samples[quiet]):
         return False
+    loud = 1 - quiet
     # Where the other party speaks, by the same detector (its regions are padded, so an echo of its
     # softest syllables, which the energy activity misses, still falls inside them).
     other = np.zeros(audio.samples.shape[1], dtype=bool)

@@ -17,6 +17,8 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
 
 __all__ = [
+    "FLOOR_MARGIN_DB",
+    "MIN_LEVEL_DB",
     "QUIET_DBFS",
     "QUIET_VOICE_DBFS",
     "RAISED_DBFS",
@@ -26,6 +28,7 @@ __all__ = [
     "energy_regions",
     "frame_levels",
     "leg_activity",
+    "rms_dbfs",
     "speech_regions",
     "total_speech",
     "trim_to_activity",
@@ -77,10 +80,16 @@ def speech_regions(
 
 def _audible(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """``samples``, or a copy raised to :data:`RAISED_DBFS` RMS when they are under :data:`QUIET_DBFS`."""
-    rms_db = 10 * np.log10(float(np.mean(np.square(samples, dtype=np.float64))) + 1e-30)
-    if rms_db >= QUIET_DBFS:
+    rms_db = rms_dbfs(samples)
+    if rms_db is None or rms_db >= QUIET_DBFS:
         return samples
     return (samples * np.float32(10 ** ((RAISED_DBFS - rms_db) / 20))).astype(np.float32)
+
+
+def rms_dbfs(samples: npt.NDArray[np.float32]) -> float | None:
+    """The RMS level of ``samples`` over all of them, in dBFS; ``None`` when empty or digitally silent."""
+    power = float(np.mean(np.square(samples, dtype=np.float64))) if samples.size else 0.0
+    return 10 * float(np.log10(power)) if power > 0 else None
 
 
 def total_speech(regions: list[tuple[int, int]]) -> float:
@@ -115,15 +124,30 @@ def energy_regions(
     return _runs_to_regions(active, min_speech_ms, min_silence_ms, pad_ms, len(samples))
 
 
+FLOOR_MARGIN_DB = 15.0
+"""How far over a signal's noise floor (the 10th percentile of its frame levels) a frame is voice."""
+MIN_LEVEL_DB = -45.0
+"""The level (dBFS) a voice frame must also reach (a quiet leg's own floor: :func:`leg_activity`)."""
+
+
 def energy_activity(
-    samples: npt.NDArray[np.float32], *, floor_margin_db: float = 15.0, min_level_db: float = -45.0
+    samples: npt.NDArray[np.float32],
+    *,
+    floor_margin_db: float = FLOOR_MARGIN_DB,
+    min_level_db: float = MIN_LEVEL_DB,
 ) -> npt.NDArray[np.bool_]:
     """One flag per 20 ms frame: the level is ``floor_margin_db`` above the noise floor.
 
     The noise floor is the 10th percentile of the frame levels (dBFS); a frame must also be
     above ``min_level_db``. Unpadded, so it marks where voice actually is.
     """
-    level = frame_levels(samples)
+    return _active(frame_levels(samples), floor_margin_db, min_level_db)
+
+
+def _active(
+    level: npt.NDArray[np.float64], floor_margin_db: float, min_level_db: float
+) -> npt.NDArray[np.bool_]:
+    """:func:`energy_activity` of frames of these levels (dBFS)."""
     if level.size == 0:
         return np.zeros(0, dtype=bool)
     floor = float(np.percentile(level, 10))
@@ -140,7 +164,11 @@ AWS calls 40 and 49 (WAV and MP3) peaks at -13 to -20 dBFS; AWS 40's caller leg 
 def voice_peak_db(samples: npt.NDArray[np.float32]) -> float | None:
     """The 90th percentile level (dBFS) of the 20 ms frames 15 dB over the noise floor (the 10th
     percentile); ``None`` with under 100 such frames (2 s: a silent channel)."""
-    level = frame_levels(samples)
+    return _voice_peak(frame_levels(samples))
+
+
+def _voice_peak(level: npt.NDArray[np.float64]) -> float | None:
+    """:func:`voice_peak_db` of frames of these levels (dBFS)."""
     if level.size == 0:
         return None
     voice = level[level > np.percentile(level, 10) + 15.0]
@@ -152,10 +180,10 @@ def leg_activity(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
     :data:`QUIET_VOICE_DBFS`) the absolute floor is its voice peak - 30 dB instead of -45 dBFS, so its
     talk is timed at its own level (a new-user check: AWS 40's caller leg 30 dB down read 80.6 s of talk
     for 101.3 s; 102.7 s with this)."""
-    peak = voice_peak_db(samples)
-    if peak is None or peak >= QUIET_VOICE_DBFS:
-        return energy_activity(samples)
-    return energy_activity(samples, min_level_db=min(-45.0, peak - 30.0))
+    level = frame_levels(samples)  # once, for the peak and the activity
+    peak = _voice_peak(level)
+    floor_db = MIN_LEVEL_DB if peak is None or peak >= QUIET_VOICE_DBFS else min(MIN_LEVEL_DB, peak - 30.0)
+    return _active(level, FLOOR_MARGIN_DB, floor_db)
 
 
 def frame_levels(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
