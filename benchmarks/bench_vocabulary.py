@@ -35,11 +35,10 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
-import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,6 +47,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_pipeline import deletions, norm_words, wer  # noqa: E402
 
 from hearkit.engine.pipeline.asr import DecodeSettings  # noqa: E402
+from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio  # noqa: E402
 from hearkit.engine.pipeline.transcriber import WhisperTranscriber, _vocabulary_prompt  # noqa: E402
 from hearkit.engine.pipeline.vocabulary import _term_positions, _tokens, prompt_terms  # noqa: E402
 from hearkit.schema import JobCreateParams  # noqa: E402
@@ -66,28 +66,13 @@ class PromptEverywhere(WhisperTranscriber):
         return DecodeSettings(**{**settings.__dict__, "vocabulary": ()})
 
 
-def _stereo_aws40(folder: Path) -> Path:
-    """AWS call 40's agent and caller legs as one 16-bit stereo WAV (agent on channel 0)."""
-    legs = []
-    for name in ("Auto_Repairs_40_UTC_agent.wav", "Auto_Repairs_40_UTC_caller.wav"):
-        with av.open(str(AWS / name)) as container:
-            resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
-            frames = [f for packet in container.decode(audio=0) for f in resampler.resample(packet)]
-            legs.append(np.concatenate([f.to_ndarray().ravel() for f in frames]))
-    n = max(len(x) for x in legs)
-    stereo = np.zeros((n, 2), dtype=np.int16)
-    for c, x in enumerate(legs):
-        stereo[: len(x), c] = x
-    path = folder / "aws40_stereo.wav"
-    with av.open(str(path), "w", format="wav") as out:
-        stream = out.add_stream("pcm_s16le", rate=16000, layout="stereo")
-        frame = av.AudioFrame.from_ndarray(stereo.reshape(1, -1), format="s16", layout="stereo")
-        frame.rate = 16000
-        for packet in stream.encode(frame):
-            out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
+def _stereo_aws40() -> DecodedAudio:
+    """AWS call 40's agent and caller legs as one stereo recording (agent on channel 0)."""
+    agent, caller = (
+        decode_audio(AWS / f"Auto_Repairs_40_UTC_{leg}.wav").samples[0] for leg in ("agent", "caller")
+    )
+    n = min(len(agent), len(caller))
+    return DecodedAudio(np.stack([agent[:n], caller[:n]]), SAMPLE_RATE, 2)
 
 
 def _hits(words: list[dict[str, float | str]]) -> list[float]:
@@ -131,38 +116,40 @@ def main() -> None:
         name: {"found": 0, "planted": 0, "invented": 0, "ref": [], "hyp": [], "cpu": 0.0} for name in systems
     }
     aws_words: dict[str, list[str]] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        files = [(c, SAMPLES / c["stereo"]) for c in chosen]
-        aws = None if args.no_aws or not AWS.is_dir() else _stereo_aws40(Path(tmp))
-        for name, (transcriber, vocabulary) in systems.items():
-            options = JobCreateParams(channel=True, vocabulary=vocabulary)
-            runs = [*files, (None, aws)] if aws else files
-            for call, path in runs:
-                started = time.process_time()
-                result = transcriber.transcribe(path, options)
-                totals[name]["cpu"] += time.process_time() - started
-                words = [w.model_dump() for w in result.words or []]
-                hits = _hits(words)
-                hyp = norm_words(" ".join(str(w["word"]) for w in sorted(words, key=lambda w: w["start"])))
-                if call is None:
-                    totals[name]["invented"] += len(hits)
-                    aws_words[name] = hyp
-                    continue
-                truth = json.loads((SAMPLES / call["truth"]).read_text())
-                planted = [p for p in truth["planted"] if p["tracker"] == "competitors"]
-                found = [p for p in planted if any(_near(p, h) for h in hits)]
-                invented = [h for h in hits if not any(_near(p, h) for p in planted)]
-                totals[name]["found"] += len(found)
-                totals[name]["planted"] += len(planted)
-                totals[name]["invented"] += len(invented)
-                totals[name]["ref"] += norm_words(" ".join(w["word"] for w in truth["words"]))
-                totals[name]["hyp"] += hyp
-                print(
-                    f"  {name:20s} {call['call_id']:22s} found {len(found)}/{len(planted)}"
-                    f" invented {len(invented)}"
-                    f" prompted windows {getattr(result.quality, 'vocabulary_windows', '-')}",
-                    flush=True,
-                )
+    # Decoded once; each run gets its own copy (the echo step may edit a stereo call's samples).
+    runs: list[tuple[dict[str, str] | None, DecodedAudio]] = [
+        (c, decode_audio(SAMPLES / c["stereo"])) for c in chosen
+    ]
+    if not args.no_aws and AWS.is_dir():
+        runs.append((None, _stereo_aws40()))
+    for name, (transcriber, vocabulary) in systems.items():
+        options = JobCreateParams(channel=True, vocabulary=vocabulary)
+        for call, audio in runs:
+            started = time.process_time()
+            result = transcriber.transcribe_audio(replace(audio, samples=audio.samples.copy()), options)
+            totals[name]["cpu"] += time.process_time() - started
+            words = [w.model_dump() for w in result.words or []]
+            hits = _hits(words)
+            hyp = norm_words(" ".join(str(w["word"]) for w in sorted(words, key=lambda w: w["start"])))
+            if call is None:
+                totals[name]["invented"] += len(hits)
+                aws_words[name] = hyp
+                continue
+            truth = json.loads((SAMPLES / call["truth"]).read_text())
+            planted = [p for p in truth["planted"] if p["tracker"] == "competitors"]
+            found = [p for p in planted if any(_near(p, h) for h in hits)]
+            invented = [h for h in hits if not any(_near(p, h) for p in planted)]
+            totals[name]["found"] += len(found)
+            totals[name]["planted"] += len(planted)
+            totals[name]["invented"] += len(invented)
+            totals[name]["ref"] += norm_words(" ".join(w["word"] for w in truth["words"]))
+            totals[name]["hyp"] += hyp
+            print(
+                f"  {name:20s} {call['call_id']:22s} found {len(found)}/{len(planted)}"
+                f" invented {len(invented)}"
+                f" prompted windows {getattr(result.quality, 'vocabulary_windows', '-')}",
+                flush=True,
+            )
     print(
         "\n| system | found / planted | invented | WER (sample calls) | AWS 40 words"
         " | AWS 40 words lost vs plain | CPU s |"

@@ -32,6 +32,8 @@ from hearkit.engine.pipeline.decode import SAMPLE_RATE
 __all__ = ["MIN_TERM_PROBABILITY", "prompt_terms", "recognize", "term_hits"]
 
 _TOKEN = re.compile(r"[a-z0-9]+")
+Term = tuple[str, ...]
+"""A vocabulary term as lower-case tokens."""
 MIN_TERM_PROBABILITY = 0.01
 """A term Whisper wrote at a lower word probability is not taken as heard. Measured with the
 competitor names on the seven stereo sample calls (``benchmarks/bench_vocabulary.py``): the one
@@ -43,14 +45,10 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
-def prompt_terms(vocabulary: list[str] | None) -> list[tuple[str, ...]]:
+def prompt_terms(vocabulary: list[str] | None) -> list[Term]:
     """The vocabulary's terms as lower-case token tuples (empty and duplicate terms dropped)."""
     terms = (tuple(_tokens(t)) for t in vocabulary or [])
     return list(dict.fromkeys(t for t in terms if t))
-
-
-Term = tuple[str, ...]
-"""A vocabulary term as lower-case tokens."""
 
 
 def _term_positions(tokens: list[str], terms: list[Term]) -> list[tuple[int, int, Term]]:
@@ -85,7 +83,7 @@ def term_hits(words: list[RecognizedWord], terms: list[Term]) -> Counter[Term]:
     )
 
 
-def _reads_back_prompt(words: list[RecognizedWord], terms: list[tuple[str, ...]]) -> bool:
+def _reads_back_prompt(words: list[RecognizedWord], terms: list[Term]) -> bool:
     """Whether two occurrences of different terms follow each other with no other word between:
     Whisper copying its prompt (a list of the terms) into the transcript."""
     tokens = [tok for w in words for tok in _tokens(w.text)]
@@ -100,9 +98,9 @@ def _by_window(words: list[RecognizedWord], chunks: list[Chunk]) -> list[list[Re
     for index, chunk in enumerate(chunks):
         for p, (start, end) in enumerate(chunk.pieces):
             spans.setdefault(chunk.channel_of(p), []).append((start / SAMPLE_RATE, end / SAMPLE_RATE, index))
-    starts = {channel: [s[0] for s in sorted(v)] for channel, v in spans.items()}
     for v in spans.values():
         v.sort()
+    starts = {channel: [s[0] for s in v] for channel, v in spans.items()}
     out: list[list[RecognizedWord]] = [[] for _ in chunks]
     for word in words:
         channel_spans = spans.get(word.channel)
