@@ -35,7 +35,6 @@ from hearkit.cli.options import (
     warnings_as_lines,
 )
 from hearkit.cli.waiting import job_progress
-from hearkit.frames import CALL_ID
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -146,6 +145,7 @@ def calls_table(calls: CallSet, width: int | None = None) -> Any:
     80-column terminal still reads one call per line (the call id never wraps: one types it next)."""
     from rich.table import Table
 
+    from hearkit.frames import CALL_ID
     from hearkit.quality import trust_words
 
     width = width if width is not None else 200

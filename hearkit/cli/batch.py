@@ -5,17 +5,23 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN, VOCABULARY_HELP, vocabulary_terms
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 __all__ = ["register"]
 
-_console = Console(stderr=False)
+
+def _console() -> Console:
+    """Standard output as rich prints it (made when a command prints: rich is not imported at start)."""
+    from rich.console import Console
+
+    return Console(stderr=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -126,16 +132,16 @@ def batch(
             write_dataset=dataset,
         )
     except (ValueError, FileNotFoundError) as exc:
-        _console.print(f"[red]error:[/red] {exc}")
+        _console().print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
     except KeyboardInterrupt:
         # A second Ctrl-C while the engine hands its jobs back ends the process at once, quietly.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        _console.print(interrupted_line(out))
+        _console().print(interrupted_line(out))
         raise typer.Exit(130) from None
     from hearkit.batch import print_report
 
-    print_report(report, _console)
+    print_report(report, _console())
     if report.stop_reason:
         raise typer.Exit(3)
     if report.failed or (not report.dry_run and not report.complete):
@@ -145,7 +151,7 @@ def batch(
         and not report.dry_run
         and not any(n for s, n in report.counts.items() if s != "skipped")
     ):
-        _console.print("[red]error:[/red] nothing was transcribed: every recording was skipped (see above)")
+        _console().print("[red]error:[/red] nothing was transcribed: every recording was skipped (see above)")
         raise typer.Exit(1)
 
 
@@ -162,8 +168,10 @@ def _reconcile(out_dir: Path) -> None:
     try:
         result = reconcile(out_dir)
     except FileNotFoundError as exc:
-        _console.print(f"[red]error:[/red] {exc}")
+        _console().print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    from rich.table import Table
+
     table = Table(title=f"billed vs transcribed audio ({len(result.jobs)} completed jobs)")
     for column in ("call_id", "job_id", "billed s", "result s", "difference s"):
         table.add_column(column)
@@ -176,8 +184,8 @@ def _reconcile(out_dir: Path) -> None:
             "" if job.difference is None else f"{job.difference:+.3f}",
         )
     if result.mismatches:
-        _console.print(table)
-    _console.print(
+        _console().print(table)
+    _console().print(
         f"billed {result.billed_seconds:.3f} s, transcribed {result.audio_seconds:.3f} s, "
         f"difference {result.billed_seconds - result.audio_seconds:+.3f} s; "
         f"{len(result.mismatches)} mismatch(es)"
@@ -234,5 +242,5 @@ def listen(
         )
     app = webhook_app(out, secrets)
     sock = bind_port(host, port)
-    _console.print(f"listening on http://{host}:{sock.getsockname()[1]}/webhooks/pyai for {out}")
+    _console().print(f"listening on http://{host}:{sock.getsockname()[1]}/webhooks/pyai for {out}")
     serve_on(sock, app, log_level="warning")

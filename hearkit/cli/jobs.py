@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from hearkit._client._core import configured
-from hearkit.client import PyAI
-from hearkit.errors import HearkitError
-from hearkit.schema import Job
+if TYPE_CHECKING:
+    from hearkit.client import PyAI
+    from hearkit.schema import Job
 
 __all__ = ["register"]
 
@@ -109,6 +108,10 @@ def _client(api_key: str | None, base_url: str | None, *, run_jobs: bool = False
     serves the API: looking at jobs must not start running (then hand back) work that another
     hearkit process queued on the same data dir.
     """
+    from hearkit._client._core import configured
+    from hearkit.client import PyAI
+    from hearkit.errors import HearkitError
+
     try:
         with contextlib.ExitStack() as stack:
             if not run_jobs and configured(api_key, base_url) == (None, None):

@@ -8,12 +8,9 @@ import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 
 from hearkit.cli.options import SPEAKERS_MAX
-from hearkit.frames import CALL_ID
 
 
 def register(app: typer.Typer) -> None:
@@ -100,6 +97,8 @@ def remap(
             calls = calls.merge_speakers(call, merged)
             steps.append({"merge": merged})
         if roles:
+            from hearkit.frames import CALL_ID
+
             voices = set(calls.turns.loc[calls.turns[CALL_ID] == call, "speaker"].astype(str))
             # one role named on a two-voice call: the other voice takes the other role
             if rep and not customer and len(voices) == 2 and rep in voices:
@@ -143,7 +142,11 @@ def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:
     """The set with ``call`` analysed again from its stored result re-diarized into ``speakers``
     voices; the batch's per-call JSON (its source of truth) is rewritten too, so a later dataset
     rebuild keeps it (the first original is kept beside it as ``<call>.json.orig``)."""
+    import numpy as np
+    import pandas as pd
+
     from hearkit.engine.pipeline.rediarize import rediarize, rediarize_audio
+    from hearkit.frames import CALL_ID
     from hearkit.record import analyze_calls
 
     stored = _stored_call(source, call)
@@ -206,6 +209,8 @@ def _stored_call(source: Path, call: str) -> Path | None:
 
 
 def _talk(calls: object, call: str) -> str:
+    from hearkit.frames import CALL_ID
+
     frame = calls.calls  # type: ignore[attr-defined]
     row = frame[frame[CALL_ID] == call]
     if row.empty:
@@ -216,6 +221,7 @@ def _talk(calls: object, call: str) -> str:
 
 def _trust(calls: object, call: str) -> str:
     """The call's trust and flags in words after the change (a remap can lower it: say so here)."""
+    from hearkit.frames import CALL_ID
     from hearkit.quality import trust_words
 
     frame = calls.calls  # type: ignore[attr-defined]
