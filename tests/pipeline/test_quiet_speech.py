@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from hearkit.engine.pipeline import WhisperTranscriber
+from hearkit.engine.pipeline.asr import RECOGNITION_VOICE_DBFS, audible
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
 from hearkit.engine.pipeline.quality import quiet_leg_flags, quiet_recording_flag
-from hearkit.engine.pipeline.vad import speech_regions
+from hearkit.engine.pipeline.vad import QUIET_VOICE_DBFS, speech_regions, voice_peak_db
 from hearkit.schema import JobCreateParams
 
 
@@ -122,3 +123,19 @@ def test_a_leg_40_db_down_is_a_party_not_silence(realdata: Path, transcriber: Wh
     quiet, codes = talk((caller * np.float32(0.01)).astype(np.float32))
     assert quiet == pytest.approx(clean, rel=0.10)
     assert "one_party_silent" not in codes and "quiet_leg" in codes
+
+
+def test_whisper_hears_a_quiet_leg_raised_and_an_ordinary_one_as_recorded(realdata: Path) -> None:
+    """AWS call 40's caller leg 40 dB down is what Whisper hears raised to the ordinary voice level (the
+    leg as recorded peaks near -19 dBFS); the leg at its recorded level is passed through unchanged."""
+    leg = decode_audio(realdata / "aws_lca_calls" / "Auto_Repairs_40_UTC_caller.wav").samples[0]
+    recorded = voice_peak_db(leg)
+    assert recorded is not None and recorded > QUIET_VOICE_DBFS
+    assert audible(leg) is leg
+    quiet = (leg * np.float32(0.01)).astype(np.float32)
+    kept = quiet.copy()
+    heard = audible(quiet)
+    peak = voice_peak_db(heard)
+    assert peak is not None and abs(peak - RECOGNITION_VOICE_DBFS) < 0.5
+    assert float(np.abs(heard).max()) <= 1.0
+    assert np.array_equal(quiet, kept)  # a copy is raised: the recording's own samples stay as they are

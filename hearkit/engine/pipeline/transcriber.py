@@ -16,6 +16,7 @@ from hearkit.engine.pipeline.asr import (
     DecodeSettings,
     Recognition,
     RecognizedWord,
+    audible,
     get_model,
     with_length,
 )
@@ -183,9 +184,10 @@ class WhisperTranscriber:
             return self._by_channel(audio, settings, correlation, numerals=bool(options.numerals))
         signal = _single_signal(audio)
         regions = speech_regions(signal, self.vad)
-        recognition = self._recognize([signal], [regions], settings)
+        heard = audible(signal)
+        recognition = self._recognize([heard], [regions], settings)
         # Speech the batched decode skipped (no word in it) is decoded again: see pipeline.holes.
-        recognition = fill_holes(self._model, [signal], [regions], recognition, settings)
+        recognition = fill_holes(self._model, [heard], [regions], recognition, settings)
         # Words Whisper timed at an instant keep it here: a segment is widened to its speaker's
         # diarized turn (pipeline.assemble), and a length given to such a word moved pyannote's
         # call's "Okay." 0.24 s earlier, joining its speaker's segments over the other's words.
@@ -341,7 +343,7 @@ class WhisperTranscriber:
     def _recognize_call(self, call: _StereoCall, settings: DecodeSettings) -> Recognition:
         """One stereo call's words; a channel's speech the batched decode skipped (no word in it)
         is decoded again (:mod:`hearkit.engine.pipeline.holes`)."""
-        signals = [call.audio.samples[0], call.audio.samples[1]]
+        signals = [audible(call.audio.samples[0]), audible(call.audio.samples[1])]
         recognition = self._recognize(signals, call.regions, settings)
         if not self.decode_holes:
             return recognition
@@ -409,6 +411,7 @@ class WhisperTranscriber:
         """The results of stereo ``calls`` recognised in shared windows (channel ``2 k + c`` of the
         pooled signals is channel ``c`` of call ``k``); one call alone is the ordinary path."""
         signals, regions = _pooled_signals(calls)
+        signals = [audible(s) for s in signals]
         try:
             recognition = self._recognize(signals, regions, settings, pooled=len(calls) > 1)
             activity = [a for call in calls for a in call.activity]
