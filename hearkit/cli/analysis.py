@@ -503,13 +503,15 @@ def _analyze(
                 if new_job
                 else _create_once(console, client, source, is_url, fields)
             )
-            ahead = _jobs_ahead(client)
-            if ahead:
-                console.print(
-                    f"{ahead} other job(s) in this data dir's queue (another hearkit process's work) run"
-                    " first or alongside"
-                )
+            # From here the job exists: Ctrl-C cancels it, also before the wait begins (it used to
+            # stop the engine then, which handed the running job back to the queue for later).
             try:
+                ahead = _jobs_ahead(client)
+                if ahead:
+                    console.print(
+                        f"{ahead} other job(s) in this data dir's queue (another hearkit process's work)"
+                        " run first or alongside"
+                    )
                 # a long call behind a queue; Ctrl-C ends it. Its state is shown on a terminal.
                 with job_progress(console, job.job_id, seconds, show=not as_json) as on_progress:
                     job = client.jobs.wait(job, timeout=3600, on_progress=on_progress)

@@ -70,7 +70,8 @@ def audible(signal: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     if peak is None or peak >= QUIET_VOICE_DBFS:
         return signal
     gain = np.float32(10 ** ((RECOGNITION_VOICE_DBFS - peak) / 20))
-    return np.clip(signal * gain, -1.0, 1.0).astype(np.float32, copy=False)
+    raised: npt.NDArray[np.float32] = np.clip(signal * gain, -1.0, 1.0).astype(np.float32, copy=False)
+    return raised
 
 
 _MAX_CHUNK_S = 30.0

@@ -61,7 +61,7 @@ from hearkit.engine.pipeline.vad import (
 )
 from hearkit.engine.pipeline.vocabulary import recognize
 from hearkit.engine.transcriber import AudioError
-from hearkit.schema import SPEAKER_OPTIONS, JobCreateParams, Result, trust_of
+from hearkit.schema import SPEAKER_OPTIONS, JobCreateParams, QualityFlag, Result, trust_of
 
 __all__ = ["ASR_LANES_ENV", "ASR_REPLICAS_ENV", "ASR_THREADS_ENV", "POOL_MAX_SECONDS", "WhisperTranscriber"]
 
@@ -303,12 +303,14 @@ class WhisperTranscriber:
         )
 
     def _stereo_regions(
-        self, audio: DecodedAudio
+        self, audio: DecodedAudio, activity: list[npt.NDArray[np.bool_]] | None = None
     ) -> tuple[list[npt.NDArray[np.bool_]], list[list[tuple[int, int]]], float]:
-        """Each channel's energy activity, its speech regions with the far party's bleed dropped,
-        and the bleed share (seconds dropped / seconds of regions, the larger channel's)."""
+        """Each channel's energy activity (``activity``, else :func:`leg_activity` of ``audio``), its
+        speech regions with the far party's bleed dropped, and the bleed share (seconds dropped /
+        seconds of regions, the larger channel's)."""
         left, right = audio.samples[0], audio.samples[1]
-        activity = [leg_activity(left), leg_activity(right)]
+        if activity is None:
+            activity = [leg_activity(left), leg_activity(right)]
 
         def found(x: npt.NDArray[np.float32], active: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
             return union(speech_regions(x, self.vad), energy_regions(x, active=active))
@@ -325,16 +327,32 @@ class WhisperTranscriber:
         )
         return activity, regions, bleed
 
+    def _stereo_call(self, audio: DecodedAudio, correlation: float | None, *, numerals: bool) -> _StereoCall:
+        """A two-channel call with its speech found, ready for recognition.
+
+        A quiet leg (voice peaking under :data:`~hearkit.engine.pipeline.vad.QUIET_VOICE_DBFS`) is
+        raised first (a copy, :func:`~hearkit.engine.pipeline.asr.audible`), so its speech, its echo
+        and its overtalk are judged as an ordinary leg's: the bleed test compares the two channels'
+        energies, and AWS call 49's caller leg 30 dB down lost the speech it says over the agent
+        (talk 61.1 s for 78.6 s, 186 words for 236). Talk is still timed on the recording as it is,
+        each leg at its own level (:func:`leg_activity`), and the ``quiet_leg`` flags come from it."""
+        quiet = quiet_leg_flags(audio.samples)
+        activity = None
+        if quiet:
+            activity = [leg_activity(x) for x in audio.samples]
+            audio = replace(audio, samples=np.stack([audible(x) for x in audio.samples]))
+        activity, regions, bleed = self._stereo_regions(audio, activity)
+        return _StereoCall(audio, correlation, activity, regions, bleed, numerals, quiet)
+
     def plan_stereo(self, audio: DecodedAudio) -> list[Chunk]:
         """The windows the stereo path decodes for a two-channel file (what the benchmark counts)."""
-        _, regions, _ = self._stereo_regions(audio)
-        return self._plan([audio.samples[0], audio.samples[1]], regions)
+        call = self._stereo_call(audio, None, numerals=False)
+        return self._plan([call.audio.samples[0], call.audio.samples[1]], call.regions)
 
     def _by_channel(
         self, audio: DecodedAudio, settings: DecodeSettings, correlation: float | None, *, numerals: bool
     ) -> Result:
-        activity, regions, bleed = self._stereo_regions(audio)
-        stereo = _StereoCall(audio, correlation, activity, regions, bleed, numerals)
+        stereo = self._stereo_call(audio, correlation, numerals=numerals)
         recognition = self._recognize_call(stereo, settings)
         return stereo.result(
             recognition.words, recognition.repetition_redecoded, _vocabulary_windows(recognition, settings)
@@ -343,7 +361,7 @@ class WhisperTranscriber:
     def _recognize_call(self, call: _StereoCall, settings: DecodeSettings) -> Recognition:
         """One stereo call's words; a channel's speech the batched decode skipped (no word in it)
         is decoded again (:mod:`hearkit.engine.pipeline.holes`)."""
-        signals = [audible(call.audio.samples[0]), audible(call.audio.samples[1])]
+        signals = [call.audio.samples[0], call.audio.samples[1]]
         recognition = self._recognize(signals, call.regions, settings)
         if not self.decode_holes:
             return recognition
@@ -378,8 +396,7 @@ class WhisperTranscriber:
                 ):
                     outcomes[index] = self.transcribe_audio(audio, options)
                     continue
-                activity, regions, bleed = self._stereo_regions(audio)
-                call = _StereoCall(audio, correlation, activity, regions, bleed, bool(options.numerals))
+                call = self._stereo_call(audio, correlation, numerals=bool(options.numerals))
                 groups.setdefault(tuple(options.vocabulary or ()), []).append((index, call))
             except Exception as exc:  # this call's own failure, reported on its own job
                 outcomes[index] = exc
@@ -402,7 +419,7 @@ class WhisperTranscriber:
     def plan_pooled(self, audios: list[DecodedAudio]) -> list[Chunk]:
         """The shared windows :meth:`transcribe_pooled` decodes for stereo calls ``audios`` (what the
         benchmark counts): piece channel ``2 k + c`` is channel ``c`` of call ``k``."""
-        calls = [_StereoCall(a, None, *self._stereo_regions(a), numerals=False) for a in audios]
+        calls = [self._stereo_call(a, None, numerals=False) for a in audios]
         return self._plan_pooled(*_pooled_signals(calls))
 
     def _recognize_pooled(
@@ -411,7 +428,6 @@ class WhisperTranscriber:
         """The results of stereo ``calls`` recognised in shared windows (channel ``2 k + c`` of the
         pooled signals is channel ``c`` of call ``k``); one call alone is the ordinary path."""
         signals, regions = _pooled_signals(calls)
-        signals = [audible(s) for s in signals]
         try:
             recognition = self._recognize(signals, regions, settings, pooled=len(calls) > 1)
             activity = [a for call in calls for a in call.activity]
@@ -495,6 +511,8 @@ class _StereoCall:
     regions: list[list[tuple[int, int]]]
     bleed: float
     numerals: bool
+    quiet_flags: list[QualityFlag] | None = None
+    """``quiet_leg`` flags of the recording as it is (``None``: taken from ``audio``)."""
 
     def result(
         self,
@@ -520,7 +538,7 @@ class _StereoCall:
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
         result = build_result(words, audio_seconds=self.audio.duration, numerals=self.numerals, labelled=True)
         result.quality = stereo_quality(result, self.correlation, self.bleed, self.activity, self.regions)
-        quiet = quiet_leg_flags(self.audio.samples)
+        quiet = quiet_leg_flags(self.audio.samples) if self.quiet_flags is None else self.quiet_flags
         if quiet:
             result.quality.flags += quiet
             result.quality.trust = trust_of(result.quality.flags)
