@@ -501,6 +501,12 @@ def transcribe_chunks(
     return recognize_chunks(model, signals, chunks, settings).words
 
 
+WINDOW_RUN_BATCHES = 4
+"""Batches of windows a decode lane hands faster-whisper at a time (4 x 8 windows: 16 min of packed
+speech). Given all of a lane's windows at once it held their log-mel features together (1.9 MB a
+window with its padded copy: 0.25 GB for a 1-hour stereo call, 0.75 GB for 3 hours)."""
+
+
 def _decode_in_lanes(
     model: WhisperModel,
     audio: npt.NDArray[np.float32],
@@ -517,21 +523,28 @@ def _decode_in_lanes(
     lanes = max(1, min(lanes, len(clips)))
     share = -(-len(clips) // lanes)
     groups = [clips[i : i + share] for i in range(0, len(clips), share)]
+    # faster-whisper computes the log-mel features of every clip it is given before decoding the
+    # first batch: a lane takes its windows in runs of whole batches, so the same batches are decoded
+    # while a long call's features are not all held at once.
+    run = max(1, settings.batch_size) * WINDOW_RUN_BATCHES
 
     def decode(group: list[dict[str, float]]) -> list[Any]:
-        segments, _ = BatchedInferencePipeline(model).transcribe(
-            audio,
-            language="en",
-            beam_size=settings.beam_size,
-            batch_size=settings.batch_size,
-            word_timestamps=True,
-            clip_timestamps=group,
-            initial_prompt=settings.initial_prompt,
-            without_timestamps=True,
-            max_new_tokens=settings.max_new_tokens,
-            vad_filter=False,
-        )
-        return list(segments)
+        out: list[Any] = []
+        for first in range(0, len(group), run):
+            segments, _ = BatchedInferencePipeline(model).transcribe(
+                audio,
+                language="en",
+                beam_size=settings.beam_size,
+                batch_size=settings.batch_size,
+                word_timestamps=True,
+                clip_timestamps=group[first : first + run],
+                initial_prompt=settings.initial_prompt,
+                without_timestamps=True,
+                max_new_tokens=settings.max_new_tokens,
+                vad_filter=False,
+            )
+            out.extend(segments)
+        return out
 
     if len(groups) == 1:
         return decode(groups[0])

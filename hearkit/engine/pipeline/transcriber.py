@@ -24,6 +24,7 @@ from hearkit.engine.pipeline.assemble import LabeledWord, build_result
 from hearkit.engine.pipeline.channels import (
     BRIDGE_GAP_S,
     channel_correlation,
+    channel_levels,
     is_really_mono,
     lagged_similarity,
     one_signal,
@@ -197,7 +198,7 @@ class WhisperTranscriber:
             # voices are separated by diarization, as the mono path does, the count left to the audio
             diarized = options if options.diarize else options.model_copy(update={"diarize": True})
             result = self.label_speakers(signal, regions, recognized, diarized, audio.duration)
-            silent = _silent_channel(_channel_energy(audio)) if stereo else None
+            silent = silent_by_level(audio.samples, absolute=False) if stereo else None
             one_voice = (result.speakers or 0) <= 1 or _one_voice_split(result, options)
             if silent is not None and one_voice:
                 # A channel per party with one silent, and one voice on the live one: the call is
@@ -315,7 +316,7 @@ class WhisperTranscriber:
         def found(x: npt.NDArray[np.float32], active: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
             return union(speech_regions(x, self.vad), energy_regions(x, active=active))
 
-        if self.decode_lanes > 1:  # Silero runs on one thread: both channels at once
+        if self.decode_lanes > 1 and audio.duration <= PARALLEL_VAD_MAX_S:  # Silero runs on one thread
             with ThreadPoolExecutor(max_workers=2, thread_name_prefix="hearkit-vad") as pool:
                 raw = list(pool.map(found, (left, right), activity))
         else:
@@ -496,6 +497,13 @@ class WhisperTranscriber:
         return result
 
 
+PARALLEL_VAD_MAX_S = 1800.0
+"""Calls up to this long have their two channels' Silero VAD run at once (with 2+ decode lanes); longer
+ones a channel after the other. faster-whisper's Silero holds about 3.3 times the channel's samples
+while it runs (a padded copy, the windows with their context, the model's batches of 10,000 windows): a
+1-hour channel +0.7 GB, both at once +1.4 GB, a 3-hour call +4 GB. Serial costs the wall time of one
+channel's VAD (about 8 CPU s a channel-hour, 2-5 % of a long call's transcription)."""
+
 POOL_MAX_SECONDS = 300.0
 """Calls longer than this are not pooled by :meth:`WhisperTranscriber.transcribe_pooled`: their last
 window's empty room is a small share of their windows, and a pool holds its calls' decoded audio."""
@@ -569,20 +577,6 @@ def _with_cut_short(result: Result, audio: DecodedAudio) -> Result:
     return result
 
 
-def _channel_energy(audio: DecodedAudio) -> npt.NDArray[np.float64]:
-    """Mean square of each channel of ``audio``."""
-    energy: npt.NDArray[np.float64] = np.mean(np.square(audio.samples, dtype=np.float64), axis=1)
-    return energy
-
-
-def _silent_channel(energy: npt.NDArray[np.float64]) -> int | None:
-    """The channel (of :func:`_channel_energy`) that is silent: energy under 1e-4 of the loudest's;
-    ``None`` when none is."""
-    if len(energy) > 1 and energy.min() < 1e-4 * max(float(energy.max()), 1e-12):
-        return int(np.argmin(energy))
-    return None
-
-
 QUIET_PARTY_SPEECH_S = 2.0
 """Seconds of its own speech (heard while the other channel is silent) that make a channel quiet enough
 to count as silent by its level a party instead (``one_party_silent`` allows under 2 s of voice too)."""
@@ -627,9 +621,8 @@ def _single_signal(audio: DecodedAudio) -> npt.NDArray[np.float32]:
     if audio.channels == 1:
         only: npt.NDArray[np.float32] = audio.samples[0]
         return only
-    energy = _channel_energy(audio)
-    if _silent_channel(energy) is not None or one_signal(audio.samples):
-        live: npt.NDArray[np.float32] = audio.samples[int(np.argmax(energy))]
+    if silent_by_level(audio.samples, absolute=False) is not None or one_signal(audio.samples):
+        live: npt.NDArray[np.float32] = audio.samples[int(np.argmax(channel_levels(audio.samples)))]
         return live
     return audio.mono()
 
