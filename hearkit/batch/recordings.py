@@ -157,12 +157,19 @@ def inspect_audio(path: Path, *, analyze_stereo: bool = True) -> AudioInfo:
 
 
 def choose_mode(info: AudioInfo, mode: Mode) -> Literal["channel", "diarize"]:
-    """``channel`` for true stereo, ``diarize`` otherwise (``stereo``/``mono`` force it)."""
+    """``channel`` for two channels that are not one signal twice (``stereo``, and ``one_silent``: a
+    party per channel, one of them silent or very quiet), ``diarize`` otherwise (``stereo``/``mono``
+    force it).
+
+    ``one_silent`` goes as ``hearkit analyze`` sends a two-channel file: the engine tells a silent
+    party (``one_party_silent``, the live voice is its channel's party) from a quiet one (the leg is
+    heard at its own level). Sent as ``diarize`` with ``speakers_expected: 2`` it split the one live
+    voice in two (a new user's check: rep 0.95, a "customer" saying the rep's last words)."""
     if mode == "stereo":
         return "channel"
     if mode == "mono":
         return "diarize"
-    return "channel" if info.layout == "stereo" else "diarize"
+    return "channel" if info.layout in ("stereo", "one_silent") else "diarize"
 
 
 def discover(

@@ -65,14 +65,15 @@ def test_mixed_folder_modes_results_billing_and_a_resume_that_sends_nothing(tmp_
     assert report.counts == {"pending": 0, "submitted": 0, "completed": 4, "failed": 0, "skipped": 1}
     assert "audio" in report.skipped[0].error
     expected = {"two_party": ("channel", 4.0), "mono": ("diarize", 3.0)}
-    expected |= {"dual": ("diarize", 2.0), "silent_side": ("diarize", 2.5)}
+    expected |= {"dual": ("diarize", 2.0), "silent_side": ("channel", 2.5)}
     for call_id, (mode, seconds) in expected.items():
         doc = json.loads((out / "calls" / f"{call_id}.json").read_text())
         assert doc["status"] == "completed"
         assert doc["hearkit"]["mode"] == mode
         assert doc["result"]["audio_seconds"] == pytest.approx(seconds, abs=0.01)
         channels = {seg.get("channel") for seg in doc["result"]["segments"]}
-        assert channels == ({0, 1} if mode == "channel" else {None})
+        # the silent side's channel 1 holds no speech: sent by channel, nobody is heard on it
+        assert channels == ({None} if mode == "diarize" else {0} if call_id == "silent_side" else {0, 1})
     assert report.audio_seconds == pytest.approx(11.5, abs=0.05)
     assert report.billed_seconds == pytest.approx(11.5, abs=0.05)
     assert report.batch_usd == pytest.approx(11.5 / 60 * 0.0015, rel=0.01)

@@ -23,7 +23,7 @@ def test_layouts_and_durations_match_the_generator(tmp_path: Path) -> None:
         "stereo.wav": (2, 3.0, "stereo", "channel"),
         "mono.wav": (1, 1.5, "mono", "diarize"),
         "dual.wav": (2, 2.0, "dual_mono", "diarize"),
-        "silent.wav": (2, 2.5, "one_silent", "diarize"),
+        "silent.wav": (2, 2.5, "one_silent", "channel"),
     }
     for name, (channels, seconds, layout, mode) in expected.items():
         rec = found[name]
