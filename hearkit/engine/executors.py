@@ -26,7 +26,8 @@ import signal
 import sys
 import threading
 import warnings
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
 
 __all__ = ["process_pool", "process_pool_problem", "thread_pool", "warn_thread_fallback"]
 
@@ -67,7 +68,11 @@ def _worker_init(asr_threads: int = 0) -> None:
     if asr_threads:
         os.environ.setdefault("HEARKIT_ASR_THREADS", str(asr_threads))
     # Ctrl-C reaches the whole process group; the parent decides what stops (and prints one line).
+    # The process started with SIGINT blocked (:class:`_WorkerPool`): a Ctrl-C held since then is
+    # dropped here, once it is ignored.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _thread_lock_for_tqdm()
     # If the engine's process is killed (SIGKILL), its transcription would run on for nothing while
     # another process takes the job over: on Linux, ask the kernel to end this worker with it.
@@ -97,13 +102,34 @@ def _thread_lock_for_tqdm() -> None:
     tqdm.set_lock(threading.RLock())
 
 
+class _WorkerPool(ProcessPoolExecutor):
+    """A process pool whose workers start with SIGINT blocked until :func:`_worker_init` ignores it.
+
+    A spawned worker imports the program again before its initializer runs (a second or more under
+    load), and a Ctrl-C in that time (it reaches the whole process group) printed a
+    ``KeyboardInterrupt`` traceback from the worker's imports under the command's own one-line
+    message (a new user's check, U7 finding 10). Workers are spawned by ``submit``, so the calling
+    thread blocks SIGINT around it; a block is inherited by the new process and survives its exec.
+    A Ctrl-C meanwhile reaches the caller as soon as ``submit`` returns.
+    """
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if not hasattr(signal, "pthread_sigmask"):
+            return super().submit(fn, *args, **kwargs)
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return super().submit(fn, *args, **kwargs)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def process_pool(workers: int, share_of: int | None = None) -> Executor:
     """``workers`` spawned processes that ignore Ctrl-C (their parent stops them) and die with it.
 
     Each process's model gets cores / ``share_of`` threads (default: cores / ``workers``): the
     engine runs ``share_of`` one-process pools side by side, one per transcription slot.
     """
-    return ProcessPoolExecutor(
+    return _WorkerPool(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_worker_init,

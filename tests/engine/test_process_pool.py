@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +82,35 @@ def test_default_whisper_transcriber_in_a_worker_process(tmp_path: Path, realdat
     expected = set(re.findall(r"[a-z]+", reference.lower()))
     assert len(words & expected) / len(expected) > 0.8
     assert job["result"]["audio_seconds"] == pytest.approx(11.0, abs=0.05)
+
+
+POOL_UNDER_CTRL_C = """
+import os, signal, sys, time
+from hearkit.engine.executors import process_pool
+
+if __name__ == "__main__":
+    pool = process_pool(1)
+    job = pool.submit(os.getpid)  # spawns the worker
+    workers = list(pool._processes.values())
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end and not job.done():  # Ctrl-C to the worker while it starts
+        for worker in workers:
+            os.kill(worker.pid, signal.SIGINT)
+        time.sleep(0.01)
+    print("worker", job.result(timeout=120))
+    pool.shutdown()
+"""
+
+
+def test_a_worker_started_under_ctrl_c_starts_quietly_and_runs_its_job(tmp_path: Path) -> None:
+    """U7 finding 10: a Ctrl-C while a spawned worker was still importing the program printed a
+    36-line ``KeyboardInterrupt`` traceback under the command's one-line message. Here SIGINT is sent
+    to the worker every 10 ms from the moment it is spawned until its first job is done: no
+    traceback, and the job runs (the parent alone decides what a Ctrl-C stops)."""
+    script = tmp_path / "pool_under_ctrl_c.py"
+    script.write_text(POOL_UNDER_CTRL_C)
+    root = Path(__file__).parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, env=env)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 0 and done.stdout.startswith("worker "), done.stdout + done.stderr
