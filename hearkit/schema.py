@@ -156,6 +156,9 @@ class Quality(ApiModel):
     * ``voice_similarity``: cosine similarity of the voice prints (mean embedding of a speaker's
       windows) of the two speakers that sound most alike (mono, 2+ speakers); high = one voice
       may have been split in two.
+    * ``speaker_embedding``: the voice embedding the diarizer ran (mono): ``campplus`` (CAM++, the
+      local engine's default), ``resemblyzer`` or ``both`` (``HEARKIT_SPEAKER_EMBEDDING``); the
+      voice measures below and the bars of their flags are on its scale.
     * ``mixed_voice``: the largest cluster's silhouette (cosine) when its own windows are split in
       two (mono); high = that "speaker" may hold two voices.
     * ``overlap_share``: seconds in which two or more speakers' segments run at once / seconds
@@ -183,6 +186,7 @@ class Quality(ApiModel):
     repetition_redecoded: int | None = None
     vocabulary_windows: int | None = None
     voice_similarity: float | None = None
+    speaker_embedding: str | None = None
     mixed_voice: float | None = None
     overlap_share: float | None = None
     uncovered_voice: float | None = None

@@ -244,3 +244,44 @@ def test_unknown_embedding_setting_is_named(monkeypatch: pytest.MonkeyPatch, rea
     monkeypatch.setenv(EMBEDDING_ENV, "wespeaker")
     with pytest.raises(ValueError, match="use resemblyzer, campplus or both"):
         diarize(signal, [])
+
+
+@pytest.mark.parametrize(
+    ("setting", "kind", "width", "hop"),
+    [
+        (None, "resemblyzer", 256, 0.75),
+        ("campplus", "campplus", 193, 1.5),
+        ("resemblyzer", "resemblyzer", 256, 0.75),
+    ],
+)
+def test_the_quality_block_names_the_voice_embedding_that_ran(
+    monkeypatch: pytest.MonkeyPatch, realdata: Path, setting: str | None, kind: str, width: int, hop: float
+) -> None:
+    """Resemblyzer runs by default (256 dimensions, a window every 0.75 s);
+    HEARKIT_SPEAKER_EMBEDDING=campplus selects CAM++ (192 and the calibration component, every 1.5 s);
+    the quality block says which ran, and its flags use that embedding's bars."""
+    from hearkit.engine.pipeline.diarize import EMBEDDING_ENV, SpeakerConstraints, diarize
+    from hearkit.engine.pipeline.quality import BARS, mono_quality
+    from hearkit.engine.pipeline.vad import energy_activity, speech_regions
+    from hearkit.schema import Result, Segment
+
+    if setting is None:
+        monkeypatch.delenv(EMBEDDING_ENV, raising=False)
+    else:
+        monkeypatch.setenv(EMBEDDING_ENV, setting)
+    signal = decode_audio(realdata / "pyannote_sample" / "sample.wav").samples[0][: 30 * 16000]
+    regions = speech_regions(signal)
+    found = diarize(signal, regions, SpeakerConstraints(expected=2))
+    assert found is not None
+    assert found.embedding == kind and found.embeddings.shape[1] == width
+    steps = np.diff([a for a, _ in found.window_times])
+    assert np.median(steps[steps > 0]) == pytest.approx(hop, abs=0.011)
+    segments = [Segment(id=i, start=t.start, end=t.end, speaker=t.speaker) for i, t in enumerate(found.turns)]
+    result = Result(segments=segments, speakers=len({t.speaker for t in found.turns}))
+    quality = mono_quality(result, found, SpeakerConstraints(expected=2), energy_activity(signal), regions)
+    assert quality.speaker_embedding == kind
+    assert quality.to_api()["speaker_embedding"] == kind
+    margin = quality.speaker_count_margin
+    uncertain = "speaker_count_uncertain" in {f.code for f in quality.flags}
+    held = quality.speaker_count_constrained_by is not None
+    assert margin is not None and uncertain == (margin < BARS[kind].margin and not held)

@@ -3,9 +3,11 @@
 1. **Segmentation** (:mod:`hearkit.engine.pipeline.segmentation`, pyannote segmentation-3.0 in
    ONNX): 10 s windows every second give up to 3 *local* speakers per window, overlap allowed,
    and the number of people speaking in every frame (16.9 ms) of the file.
-2. **Voice windows**: 1.6 s windows (the encoder's partial length) every :data:`WINDOW_HOP_S`
-   inside the speech the segmentation found, embedded with Resemblyzer's encoder (numpy port,
-   :mod:`hearkit.engine.pipeline.speaker_encoder`). A window is *clean* when one local speaker
+2. **Voice windows**: 1.6 s windows inside the speech the segmentation found, every
+   :attr:`VoiceSettings.hop_s` (:data:`WINDOW_HOP_S` for Resemblyzer, 1.5 s for CAM++), embedded
+   with the voice embedding :data:`EMBEDDING_ENV` names: Resemblyzer's encoder by default (numpy
+   port, :mod:`hearkit.engine.pipeline.speaker_encoder`), or CAM++
+   (:mod:`hearkit.engine.pipeline.campplus`). A window is *clean* when one local speaker
    speaks alone in at least :data:`CLEAN_SHARE` of it (no overlap, no change of speaker).
 3. **Clustering** of the clean windows: average linkage (cosine), cut at every count from 2 to
    :data:`MAX_SPEAKERS`, refined by moving windows to their nearest centroid; the count with
@@ -63,6 +65,7 @@ from hearkit.engine.pipeline.speaker_encoder import (
 )
 
 __all__ = [
+    "DEFAULT_EMBEDDING",
     "EMBEDDING_ENV",
     "EXPECTED_FLOOR",
     "MAX_SPEAKERS",
@@ -72,15 +75,18 @@ __all__ = [
     "SAME_VOICE_SIMILARITY",
     "SMALL_CLUSTER_SHARE",
     "STRONG_MARGIN",
+    "VOICE_SETTINGS",
     "WINDOW_HOP_S",
     "Diarization",
     "SpeakerConstraints",
     "SpeakerCount",
     "Turn",
+    "VoiceSettings",
     "choose_count",
     "diarize",
     "diarize_regions",
     "speaker_at",
+    "speaker_embedding",
 ]
 
 WINDOW_HOP_S = 0.75
@@ -113,12 +119,14 @@ MIN_LOCAL_FRAMES = 6
 _FRAME_S = HOP / SAMPLE_RATE
 _WINDOW_FRAMES = FRAMES_PER_PARTIAL
 EMBEDDING_ENV = "HEARKIT_SPEAKER_EMBEDDING"
-"""Which voice embedding the 1.6 s windows get (default ``resemblyzer``): ``campplus`` (CAM++,
+"""Which voice embedding the voice windows get: ``resemblyzer`` (the default, :data:`DEFAULT_EMBEDDING`:
+the d-vector encoder of :mod:`hearkit.engine.pipeline.speaker_encoder`), ``campplus`` (CAM++,
 :mod:`hearkit.engine.pipeline.campplus`, its weights shipped; the front end shared by overlapping
 windows, :meth:`~hearkit.engine.pipeline.campplus.CampPlus.embed_windows`) or ``both`` (the two unit
 vectors concatenated: cosine = the mean of the two cosines). CAM++ is not the default: on development
-it costs about twice the speaker stage's CPU (mono RTF over 0.15) and loses call_07's second speaker
-(docs/pipeline.md, fifth round)."""
+its pooled DER is lower (7.1 against 9.1 %) but its flags leave 3 of 11 wrong calls unflagged where
+Resemblyzer's flag all 13 of its own (docs/pipeline.md, "CAM++ as the default?")."""
+DEFAULT_EMBEDDING = "resemblyzer"
 CAMPPLUS_OFFSET = {"campplus": 0.524, "both": 0.28}
 """Calibration into the Resemblyzer cosine units every threshold here is set in: a constant
 component ``sqrt(offset)`` appended to each unit vector before renormalising maps a cosine ``c`` to
@@ -126,6 +134,45 @@ component ``sqrt(offset)`` appended to each unit vector before renormalising map
 ``benchmarks/bench_speaker_embedding.py`` (1.6 s, 757 windows) so that the spread between
 same-speaker and different-speaker mean cosines matches Resemblyzer's (0.77 - 0.56 = 0.21;
 CAM++ 0.61 - 0.29 = 0.32, so 1 / (1 + offset) = 0.656; both 0.69 - 0.42 = 0.27: 0.78)."""
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """What depends on the voice embedding: ``hop_s``, the voice windows' hop (the window-count bars,
+    :data:`MIN_WINDOWS_TO_SPLIT` and the quality block's, are set at Resemblyzer's hop and scaled to
+    the same speech time); ``same_voice``, the centroid similarity above which a small cluster is
+    merged as the same voice (:func:`_merge_small`); ``voice_weight``, the voice term's weight when a
+    frame's first speaker is chosen (:data:`VOICE_WEIGHT` for Resemblyzer)."""
+
+    hop_s: float
+    same_voice: float
+    voice_weight: float
+
+    def min_windows(self, at_resemblyzer_hop: int) -> int:
+        """``at_resemblyzer_hop`` windows at :data:`WINDOW_HOP_S` as the same speech time at this hop."""
+        return max(1, round(at_resemblyzer_hop * WINDOW_HOP_S / self.hop_s))
+
+
+VOICE_SETTINGS = {
+    "resemblyzer": VoiceSettings(WINDOW_HOP_S, SAME_VOICE_SIMILARITY, VOICE_WEIGHT),
+    "both": VoiceSettings(WINDOW_HOP_S, SAME_VOICE_SIMILARITY, VOICE_WEIGHT),
+    "campplus": VoiceSettings(1.5, 0.85, 7.6),
+}
+"""Per voice embedding (:data:`EMBEDDING_ENV`). CAM++'s were chosen on development
+(``benchmarks/tune_speaker_embedding.py``; docs/pipeline.md, "CAM++ as the default"): a 1.5 s hop
+halves the windows its network runs on (the speaker stage 0.074 -> 0.063 CPU s per audio second on
+two sample calls) at the same pooled DER; a voice weight of 7.6 (5 / 0.656, the calibration's
+compression of CAM++'s cosine spread undone) keeps sample call 2's espeak voices apart (talk-share
+error 5.5 -> 2.7 pp); merging a small cluster as the same voice only above 0.85 keeps call 7's
+second voice (11 % of its windows, centroid similarity 0.80 to the first, silhouette 0.44)."""
+
+
+def speaker_embedding() -> str:
+    """The voice embedding this process runs: :data:`EMBEDDING_ENV` or :data:`DEFAULT_EMBEDDING`."""
+    kind = os.environ.get(EMBEDDING_ENV) or DEFAULT_EMBEDDING
+    if kind not in VOICE_SETTINGS:
+        raise ValueError(f"{EMBEDDING_ENV}={kind!r}: use resemblyzer, campplus or both")
+    return kind
 
 
 @dataclass(frozen=True)
@@ -176,7 +223,9 @@ class Diarization:
     ``embeddings`` (one 256-d unit vector per window) and ``window_times`` (start, end seconds)
     are kept so later steps can re-cluster or store per-turn voice prints without re-embedding;
     ``labels`` = each window's cluster, ``names`` = each cluster's speaker label;
-    ``separation`` = silhouette of the chosen clustering (``None`` for one speaker).
+    ``separation`` = silhouette of the chosen clustering (``None`` for one speaker);
+    ``embedding`` = the voice embedding that ran (:func:`speaker_embedding`), ``window_hop_s`` = the
+    voice windows' hop (:attr:`VoiceSettings.hop_s`).
     """
 
     turns: list[Turn]
@@ -186,11 +235,18 @@ class Diarization:
     window_times: list[tuple[float, float]]
     labels: npt.NDArray[np.int64]
     names: dict[int, str]
+    embedding: str = "resemblyzer"
+    window_hop_s: float = WINDOW_HOP_S
+
+    def windows(self, at_resemblyzer_hop: int) -> int:
+        """A number of windows at Resemblyzer's hop (:data:`WINDOW_HOP_S`) as the same speech time
+        at this diarization's hop (at least 1)."""
+        return max(1, round(at_resemblyzer_hop * WINDOW_HOP_S / self.window_hop_s))
 
 
-def _window_starts(regions: list[tuple[int, int]], n_frames: int) -> list[int]:
-    """First mel frame of every window."""
-    hop = max(1, round(WINDOW_HOP_S / _FRAME_S))
+def _window_starts(regions: list[tuple[int, int]], n_frames: int, hop_s: float = WINDOW_HOP_S) -> list[int]:
+    """First mel frame of every window (one every ``hop_s`` inside each region)."""
+    hop = max(1, round(hop_s / _FRAME_S))
     starts: list[int] = []
     for start, end in regions:
         f0, f1 = start // HOP, end // HOP
@@ -205,12 +261,17 @@ def _window_starts(regions: list[tuple[int, int]], n_frames: int) -> list[int]:
     return starts
 
 
-def _merge_small(embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+def _merge_small(
+    embeddings: npt.NDArray[np.float32],
+    labels: npt.NDArray[np.int64],
+    same_voice: float = SAME_VOICE_SIMILARITY,
+) -> npt.NDArray[np.int64]:
     """Merge away small clusters: phantom speakers are small and sound like a real one.
 
     A cluster is merged into its most similar neighbour when it holds fewer than
     :data:`MIN_CLUSTER_SHARE` of the windows, or fewer than :data:`SMALL_CLUSTER_SHARE` while
-    its centroid is within cosine similarity :data:`SAME_VOICE_SIMILARITY` of another one.
+    its centroid is within cosine similarity ``same_voice`` (:attr:`VoiceSettings.same_voice`) of
+    another one.
     """
     labels = labels.copy()
     n = len(labels)
@@ -224,7 +285,7 @@ def _merge_small(embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.int
         nearest = similarity.max(axis=1)
         share = counts / n
         mergeable = (counts < 2) | (share < MIN_CLUSTER_SHARE)
-        mergeable |= (share < SMALL_CLUSTER_SHARE) & (nearest > SAME_VOICE_SIMILARITY)
+        mergeable |= (share < SMALL_CLUSTER_SHARE) & (nearest > same_voice)
         if not mergeable.any():
             break
         victim = int(np.argmin(np.where(mergeable, counts, n + 1)))
@@ -240,15 +301,19 @@ def _centroids(
     return np.asarray(centroids / np.linalg.norm(centroids, axis=1, keepdims=True), dtype=np.float32)
 
 
-def _candidates(embeddings: npt.NDArray[np.float32]) -> dict[int, tuple[npt.NDArray[np.int64], float]]:
+def _candidates(
+    embeddings: npt.NDArray[np.float32], settings: VoiceSettings | None = None
+) -> dict[int, tuple[npt.NDArray[np.int64], float]]:
     """Window labels and silhouette for every speaker count the clustering produces (≥ 2).
 
     Average-linkage (cosine) trees are cut into 2…:data:`MAX_SPEAKERS` clusters; tiny clusters
     are merged away and each window is moved to its nearest centroid (3 passes). A count reached
-    by several cuts keeps its best-scoring clustering.
+    by several cuts keeps its best-scoring clustering. Under :data:`MIN_WINDOWS_TO_SPLIT` windows
+    at Resemblyzer's hop (the same speech time at another hop) there is no split.
     """
+    settings = settings or VOICE_SETTINGS["resemblyzer"]
     n = len(embeddings)
-    if n < MIN_WINDOWS_TO_SPLIT:
+    if n < settings.min_windows(MIN_WINDOWS_TO_SPLIT):
         return {}
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.metrics import silhouette_score
@@ -257,13 +322,14 @@ def _candidates(embeddings: npt.NDArray[np.float32]) -> dict[int, tuple[npt.NDAr
     out: dict[int, tuple[npt.NDArray[np.int64], float]] = {}
     seen: set[tuple[int, ...]] = set()
     for k in range(2, min(MAX_SPEAKERS, n - 1) + 1):
-        labels = _merge_small(embeddings, fcluster(tree, t=k, criterion="maxclust").astype(np.int64) - 1)
+        cut = fcluster(tree, t=k, criterion="maxclust").astype(np.int64) - 1
+        labels = _merge_small(embeddings, cut, settings.same_voice)
         for _ in range(3):
             ids = np.unique(labels)
             if len(ids) < 2:
                 break
             nearest = np.argmax(embeddings @ _centroids(embeddings, labels, ids).T, axis=1)
-            labels = _merge_small(embeddings, nearest.astype(np.int64))
+            labels = _merge_small(embeddings, nearest.astype(np.int64), settings.same_voice)
         key = tuple(labels.tolist())
         count = len(np.unique(labels))
         if count < 2 or key in seen:
@@ -323,20 +389,21 @@ def diarize(
     if not seg.count.any():
         return None
     mel = _Voices(signal)
-    starts = _window_starts(_speech_regions(seg), len(mel))
+    settings = VOICE_SETTINGS[mel.kind]
+    starts = _window_starts(_speech_regions(seg), len(mel), settings.hop_s)
     if not starts:
         return None
     embeddings = _embed(mel, starts)
     solo = _solo_shares(seg, starts)  # (embedding windows, segmentation windows, local speakers)
     clean = _clean(seg, starts, solo)
     pool = embeddings[clean]
-    candidates = _candidates(pool)
+    candidates = _candidates(pool, settings)
     if not candidates and regions:
         # No split among the one-voice windows: the recogniser's VAD regions give windows aligned
         # with utterances (a short answer gets a window of its own), as the diarizer had before.
-        vad_starts = _window_starts(regions, len(mel))
+        vad_starts = _window_starts(regions, len(mel), settings.hop_s)
         vad_embeddings = _embed(mel, vad_starts) if vad_starts else embeddings[:0]
-        vad_candidates = _candidates(vad_embeddings)
+        vad_candidates = _candidates(vad_embeddings, settings)
         if vad_candidates:
             starts, embeddings, pool, candidates = vad_starts, vad_embeddings, vad_embeddings, vad_candidates
             solo = _solo_shares(seg, starts)
@@ -350,10 +417,10 @@ def diarize(
         centroids = _centroids(embeddings, np.zeros(len(embeddings), dtype=np.int64), np.arange(1))
     mapping = _assign(seg, mel, embeddings, solo, centroids)
     voice = _voice_scores(seg, starts, embeddings, centroids)
-    turns, names = _relabel(_reconstruct(seg, mapping, voice))
+    turns, names = _relabel(_reconstruct(seg, mapping, voice, settings.voice_weight))
     labels = np.argmax(embeddings @ centroids.T, axis=1).astype(np.int64)
     times = [(f * _FRAME_S, (f + _WINDOW_FRAMES) * _FRAME_S) for f in starts]
-    return Diarization(turns, count, separation, embeddings, times, labels, names)
+    return Diarization(turns, count, separation, embeddings, times, labels, names, mel.kind, settings.hop_s)
 
 
 class _Voices:
@@ -363,10 +430,9 @@ class _Voices:
     windows)."""
 
     def __init__(self, signal: npt.NDArray[np.float32]) -> None:
-        self.kind = os.environ.get(EMBEDDING_ENV, "resemblyzer")
-        if self.kind not in ("resemblyzer", "campplus", "both"):
-            raise ValueError(f"{EMBEDDING_ENV}={self.kind!r}: use resemblyzer, campplus or both")
-        self.mel = mel_spectrogram(normalize_volume(signal))
+        self.kind = speaker_embedding()
+        self.n_frames = len(signal) // HOP + 1  # the mel's frames (one per 10 ms, centred)
+        self.mel = None if self.kind == "campplus" else mel_spectrogram(normalize_volume(signal))
         self.fbank = None
         if self.kind != "resemblyzer":
             from hearkit.engine.pipeline.campplus import fbank
@@ -374,13 +440,13 @@ class _Voices:
             self.fbank = fbank(signal)
 
     def __len__(self) -> int:
-        return len(self.mel)
+        return self.n_frames
 
     def embed(self, windows: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.float32]:
         """Embeddings of the windows made of these frame indices (each ``_WINDOW_FRAMES`` long; an
         index past the end is a frame of zeros for the mel, the last frame for the fbank)."""
         parts = []
-        if self.kind != "campplus":
+        if self.mel is not None:
             mel = np.zeros((len(windows), _WINDOW_FRAMES, self.mel.shape[1]), dtype=np.float32)
             for k, index in enumerate(windows):
                 inside = index[index < len(self.mel)]
@@ -545,12 +611,16 @@ def _ranks(score: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
 
 
 def _reconstruct(
-    seg: Segmentation, mapping: npt.NDArray[np.int64], voice: npt.NDArray[np.float64]
+    seg: Segmentation,
+    mapping: npt.NDArray[np.int64],
+    voice: npt.NDArray[np.float64],
+    voice_weight: float = VOICE_WEIGHT,
 ) -> list[Turn]:
     """Frame-level speakers from the windows: each global speaker's activity summed over the
     windows covering a frame, plus the voice term; a frame goes to its ``count`` most active speakers
     (pyannote's reconstruction), so a frame where the segmentation hears two voices gets two speakers:
-    the first by :data:`VOICE_WEIGHT`, the others by :data:`OVERLAP_VOICE_WEIGHT`."""
+    the first by ``voice_weight`` (:attr:`VoiceSettings.voice_weight`), the others by
+    :data:`OVERLAP_VOICE_WEIGHT`."""
     per_window = seg.activity.shape[1]
     n_frames, n_clusters = voice.shape
     score = np.zeros((n_frames, n_clusters), dtype=np.float64)
@@ -567,9 +637,9 @@ def _reconstruct(
     present = score > 0
     score /= np.maximum(windows, 1)[:, None]
     others = score.copy()
-    if n_clusters > 1 and VOICE_WEIGHT > 0:
+    if n_clusters > 1 and voice_weight > 0:
         known = ~np.isnan(voice).any(axis=1)
-        score[known] += VOICE_WEIGHT * voice[known]
+        score[known] += voice_weight * voice[known]
         others[known] += OVERLAP_VOICE_WEIGHT * voice[known]
         present[known] = True
     count = np.minimum(seg.count, n_clusters)

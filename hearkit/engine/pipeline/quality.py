@@ -63,7 +63,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
-from hearkit.engine.pipeline.diarize import Diarization, SpeakerConstraints
+from hearkit.engine.pipeline.diarize import DEFAULT_EMBEDDING, Diarization, SpeakerConstraints
 from hearkit.engine.pipeline.vad import (
     QUIET_DBFS,
     QUIET_VOICE_DBFS,
@@ -74,6 +74,7 @@ from hearkit.role_cues import CALLER_CUE
 from hearkit.schema import Quality, QualityFlag, Result, Segment, Word, trust_of
 
 __all__ = [
+    "BARS",
     "BLEED_MAX",
     "LOW_WORDS_MAX",
     "MARGIN_MIN",
@@ -88,6 +89,8 @@ __all__ = [
     "UNRECOGNISED_MEAN",
     "VOICES_ALIKE",
     "WORD_CONFIDENCE_MIN",
+    "VoiceBars",
+    "bars_of",
     "cut_short_flags",
     "mixed_voice",
     "mono_quality",
@@ -103,6 +106,7 @@ __all__ = [
     "trust_of",
     "unattributed_share",
     "voice_similarity",
+    "voices_alike",
 ]
 
 MARGIN_MIN = 0.09
@@ -147,7 +151,43 @@ shares 7.5 pp off) to 0.36 (meetings)."""
 MIN_PRINT_WINDOWS = 4
 """Windows a speaker needs for a voice print (about 3 s of speech)."""
 MIN_SPLIT_WINDOWS = 12
-"""Windows the largest speaker needs before it is split in two (about 9 s of speech)."""
+"""Windows the largest speaker needs before it is split in two (about 9 s of speech). This and
+:data:`MIN_PRINT_WINDOWS` count windows at Resemblyzer's 0.75 s hop; a diarization at another hop
+needs the same speech time (:meth:`~hearkit.engine.pipeline.diarize.Diarization.windows`)."""
+
+
+@dataclass(frozen=True)
+class VoiceBars:
+    """The flag bars that depend on the voice embedding's geometry (its silhouettes and cosines):
+    ``margin`` (:data:`MARGIN_MIN`), ``separation`` (:data:`SEPARATION_MIN`), ``voices_alike``
+    (:data:`VOICES_ALIKE`) and ``mixed_voice`` (:data:`MIXED_VOICE_MIN`)."""
+
+    margin: float
+    separation: float
+    voices_alike: float
+    mixed_voice: float
+
+
+BARS = {
+    "resemblyzer": VoiceBars(MARGIN_MIN, SEPARATION_MIN, VOICES_ALIKE, MIXED_VOICE_MIN),
+    "both": VoiceBars(MARGIN_MIN, SEPARATION_MIN, VOICES_ALIKE, MIXED_VOICE_MIN),
+    "campplus": VoiceBars(0.03, 0.30, 0.85, 0.50),
+}
+"""Per voice embedding (``Quality.speaker_embedding``; the module constants are Resemblyzer's, the
+default). CAM++'s were re-derived on development (``benchmarks/tune_speaker_embedding.py``, its tuned
+settings; docs/pipeline.md, "CAM++ as the default?"): right calls' margins >= 0.041 (wrong ones down
+to 0.022), separations 0.29 (SpokenWOZ) and >= 0.345 (wrong 0.21-0.29, and 0.342), voice similarity
+<= 0.835 but the AWS 49 mix at -6 dB (wrong ones 0.85-0.86), mixed voice <= 0.49 (wrong <= 0.29):
+each bar below or above every right call it can be, as Resemblyzer's were set. Wrong calls flagged
+8/11, right calls 2/29; the 3 wrong calls left have margins, separations and similarities inside the
+right calls' ranges (two of them equally wrong with Resemblyzer, flagged there by its low margins)."""
+
+
+def bars_of(embedding: str | None) -> VoiceBars:
+    """The bars of a voice embedding (``None``: the default one)."""
+    return BARS.get(embedding or DEFAULT_EMBEDDING, BARS[DEFAULT_EMBEDDING])
+
+
 _LOW_WORD = 0.5
 _FRAME_S = 0.02
 _FRAME_SAMPLES = int(_FRAME_S * SAMPLE_RATE)
@@ -209,9 +249,10 @@ def _voice_prints(diarization: Diarization) -> dict[int, npt.NDArray[np.float64]
     """Each cluster's voice print: the unit mean of its windows' embeddings (clusters with enough)."""
     prints = {}
     labels = np.asarray(diarization.labels)
+    least = diarization.windows(MIN_PRINT_WINDOWS)
     for cluster in np.unique(labels[labels >= 0]):
         rows = diarization.embeddings[labels == cluster].astype(np.float64)
-        if len(rows) >= MIN_PRINT_WINDOWS:
+        if len(rows) >= least:
             mean = rows.mean(axis=0)
             prints[int(cluster)] = mean / (np.linalg.norm(mean) or 1.0)
     return prints
@@ -233,6 +274,13 @@ def voice_similarity(diarization: Diarization | None) -> float | None:
     return round(float(similarity.max()), 4)
 
 
+def voices_alike(quality: Quality) -> bool:
+    """Whether the block's two most alike voice prints are over its embedding's ``voices_alike`` bar
+    (:data:`BARS`): one voice may have been split in two."""
+    similarity = quality.voice_similarity
+    return similarity is not None and similarity > bars_of(quality.speaker_embedding).voices_alike
+
+
 def mixed_voice(diarization: Diarization | None) -> float | None:
     """How much the largest speaker sounds like two voices: the silhouette (cosine) of its own
     windows split in two (average-linkage cosine tree cut at 2), ``None`` when it holds fewer
@@ -245,7 +293,7 @@ def mixed_voice(diarization: Diarization | None) -> float | None:
         return None
     ids, counts = np.unique(valid, return_counts=True)
     rows = diarization.embeddings[labels == ids[int(np.argmax(counts))]].astype(np.float64)
-    if len(rows) < MIN_SPLIT_WINDOWS:
+    if len(rows) < diarization.windows(MIN_SPLIT_WINDOWS):
         return None
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.metrics import silhouette_score
@@ -278,7 +326,8 @@ class _SignalRule:
     formatted with the measured ``value``."""
 
     measure: str
-    above: float
+    above: str
+    """The :class:`VoiceBars` field (or this module's constant, lower case) it must exceed."""
     code: str
     meaning: str
     affects: tuple[str, ...]
@@ -287,7 +336,7 @@ class _SignalRule:
 _SIGNAL_RULES = (
     _SignalRule(
         measure="voice_similarity",
-        above=VOICES_ALIKE,
+        above="voices_alike",
         code="voices_alike",
         meaning="two of the speakers sound alike (voice similarity {value:.2f}): one person may have been"
         " counted twice, so the count may be one too high and the talk ratio split between them",
@@ -295,7 +344,7 @@ _SIGNAL_RULES = (
     ),
     _SignalRule(
         measure="mixed_voice",
-        above=MIXED_VOICE_MIN,
+        above="mixed_voice",
         code="mixed_voices",
         meaning="the main speaker's speech sounds like two voices (split score {value:.2f}): two people may"
         " have been counted as one, so the count may be too low and the talk ratio off",
@@ -303,7 +352,7 @@ _SIGNAL_RULES = (
     ),
     _SignalRule(
         measure="overlap_share",
-        above=OVERLAP_MAX,
+        above="overlap_max",
         code="much_overlap",
         meaning="people talk over each other in {value:.0%} of the speech: who said what there is uncertain,"
         " so talk ratios are less exact",
@@ -315,9 +364,11 @@ _SIGNAL_RULES = (
 def _signal_flags(quality: Quality) -> list[QualityFlag]:
     """The flags of the voice-print and overlap measures (see the module text)."""
     flags = []
+    bars = bars_of(quality.speaker_embedding)
     for rule in _SIGNAL_RULES:
         value = getattr(quality, rule.measure)
-        if value is not None and value > rule.above:
+        above = OVERLAP_MAX if rule.above == "overlap_max" else getattr(bars, rule.above)
+        if value is not None and value > above:
             flags.append(
                 QualityFlag(
                     code=rule.code, meaning=rule.meaning.format(value=value), affects=list(rule.affects)
@@ -357,14 +408,16 @@ def _asr(words: Sequence[Word]) -> tuple[float | None, float | None, list[Qualit
     return mean, low, flags
 
 
-def separation_flags(separation: float | None) -> list[QualityFlag]:
-    """``weak_separation`` when the voice clusters' silhouette is under :data:`SEPARATION_MIN`."""
-    if separation is None or separation >= SEPARATION_MIN:
+def separation_flags(separation: float | None, embedding: str | None = None) -> list[QualityFlag]:
+    """``weak_separation`` when the voice clusters' silhouette is under the ``embedding``'s bar
+    (:data:`BARS`; :data:`SEPARATION_MIN` for the default one)."""
+    bar = bars_of(embedding).separation
+    if separation is None or separation >= bar:
         return []
     return [
         QualityFlag(
             code="weak_separation",
-            meaning=f"the voices are hard to tell apart (separation {separation:.2f} < {SEPARATION_MIN}):"
+            meaning=f"the voices are hard to tell apart (separation {separation:.2f} < {bar}):"
             " some speech may be given to the wrong speaker",
             affects=["talk_ratio"],
         )
@@ -454,6 +507,8 @@ def mono_quality(
         )
     if diarization is not None:
         count = diarization.count
+        margin_min = bars_of(diarization.embedding).margin
+        quality.speaker_embedding = diarization.embedding
         quality.speaker_count_audio = count.audio_count
         quality.speaker_count_margin = count.margin
         quality.speaker_count_constrained_by = count.constrained_by
@@ -462,12 +517,12 @@ def mono_quality(
         )
         quality.voice_similarity = voice_similarity(diarization)
         quality.mixed_voice = mixed_voice(diarization)
-        if count.margin is not None and count.margin < MARGIN_MIN and count.constrained_by is None:
+        if count.margin is not None and count.margin < margin_min and count.constrained_by is None:
             flags.append(
                 QualityFlag(
                     code="speaker_count_uncertain",
                     meaning=f"{count.chosen} speakers, but the audio hardly prefers that count"
-                    f" (margin {count.margin:.2f} < {MARGIN_MIN}): the count and talk ratios may be wrong",
+                    f" (margin {count.margin:.2f} < {margin_min}): the count and talk ratios may be wrong",
                     affects=["speaker_count", "talk_ratio"],
                 )
             )
@@ -484,7 +539,7 @@ def mono_quality(
                     affects=["speaker_count"] if more else ["speaker_count", "talk_ratio"],
                 )
             )
-        flags += separation_flags(diarization.separation)
+        flags += separation_flags(diarization.separation, diarization.embedding)
     quality.overlap_share = overlap_share(result.segments)
     quality.uncovered_voice = unattributed_share(active, [(0, len(active) * _FRAME_SAMPLES)], result.segments)
     quality.flags = flags + _signal_flags(quality)

@@ -1,8 +1,9 @@
 """Re-diarize a stored result with a given speaker count, without running ASR again.
 
 The local engine keeps the diarizer's window embeddings with a diarized mono result
-(:class:`hearkit.schema.SpeakerEmbeddings`: one 256-d voice print per 1.6 s window, int8,
-every second window kept: about 0.3 KB of base64 per second of speech).
+(:class:`hearkit.schema.SpeakerEmbeddings`: one voice print per 1.6 s window, int8, 193-d for CAM++
+(the default) and 256-d for Resemblyzer, a window about every 1.5 s kept: about 0.2-0.3 KB of base64
+per second of speech).
 :func:`rediarize` clusters them into exactly
 ``speakers_expected`` voices (average-linkage cosine tree cut at that count, then three passes
 moving each window to its nearest centroid), gives each word the speaker whose centroid best
@@ -10,7 +11,7 @@ matches the windows covering the word's middle (the nearest window when none cov
 rebuilds the segments from the relabelled words (:func:`~hearkit.engine.pipeline.assemble.build_result`).
 Labels are ``speaker_0``, ``speaker_1``, … in order of first appearance. Words keep their
 text and times; only speakers change. Nothing here decodes audio or loads a model. The stored
-windows are coarse (every second 1.6 s window, overlapped speech included), so the quality block
+windows are coarse (a 1.6 s window about every 1.5 s, overlapped speech included), so the quality block
 says so with a ``warning`` and carries the speaker checks (a voice under 5 % of the talk, weak
 separation of the voices).
 
@@ -43,14 +44,24 @@ MIN_CLUSTER_SHARE = 0.05
 """A voice of a re-diarized call holds at least this share of the stored windows (5 %)."""
 
 
+STORED_HOP_S = 1.5
+"""The stored windows' hop when ``encode_embeddings`` picks the stride: the diarizer's 1.6 s windows
+at a 0.75 s hop (Resemblyzer) keep every second one, at 1.5 s (CAM++) every one."""
+
+
 def encode_embeddings(
-    vectors: npt.NDArray[np.float32], window_times: list[tuple[float, float]], *, stride: int = 2
+    vectors: npt.NDArray[np.float32], window_times: list[tuple[float, float]], *, stride: int | None = None
 ) -> SpeakerEmbeddings:
-    """The compact stored form of window embeddings: every ``stride``-th window (the diarizer's
-    1.6 s windows overlap at a 0.75 s hop, so every second one still covers the speech), unit
-    vectors as int8."""
+    """The compact stored form of window embeddings: every ``stride``-th window (by default the
+    stride that keeps a window about every :data:`STORED_HOP_S`, from the windows' most common hop:
+    they overlap, so the kept ones still cover the speech), unit vectors as int8."""
     if len(vectors) != len(window_times):
         raise ValueError(f"{len(vectors)} embeddings for {len(window_times)} windows")
+    if stride is None:
+        steps = np.round(np.diff([a for a, _ in window_times]), 2)
+        steps = steps[steps > 0]
+        hop = float(np.bincount(np.round(steps * 100).astype(np.int64)).argmax()) / 100 if len(steps) else 0.0
+        stride = max(1, round(STORED_HOP_S / hop)) if hop > 0 else 1
     if stride < 1:
         raise ValueError(f"stride must be ≥ 1, not {stride}")
     vectors, window_times = np.asarray(vectors)[::stride], list(window_times)[::stride]
@@ -109,7 +120,10 @@ def rediarize(source: Result | Job | Mapping[str, Any], *, speakers_expected: in
         words, audio_seconds=float(result.audio_seconds or word_end.max()), numerals=False, labelled=True
     )
     rebuilt.speaker_embeddings = result.speaker_embeddings
-    rebuilt.quality = _quality_after(result.quality, rebuilt, speakers_expected, _separation(vectors, labels))
+    separation = _separation(vectors, labels)
+    rebuilt.quality = _quality_after(
+        result.quality, rebuilt, speakers_expected, separation, result.speaker_embeddings.dim
+    )
     return rebuilt
 
 
@@ -132,8 +146,13 @@ def _set_by_user(speakers: int, how: str) -> QualityFlag:
     )
 
 
+_EMBEDDING_BY_DIM = {256: "resemblyzer", 193: "campplus", 449: "both"}
+"""The voice embedding of stored windows by their width (CAM++ and ``both`` carry one calibration
+component, ``diarize.CAMPPLUS_OFFSET``), for results stored before ``Quality.speaker_embedding``."""
+
+
 def _quality_after(
-    before: Quality | None, rebuilt: Result, speakers: int, separation: float | None
+    before: Quality | None, rebuilt: Result, speakers: int, separation: float | None, dim: int = 256
 ) -> Quality:
     """The quality block of a result re-diarized from stored voices: the transcript's measures and
     flags carry over (the words did not change); the first diarization's speaker checks are
@@ -152,13 +171,15 @@ def _quality_after(
             affects=["talk_ratio"],
         )
     )
-    flags += share_flags(shares, speakers) + separation_flags(separation)
+    embedding = (before.speaker_embedding if before else None) or _EMBEDDING_BY_DIM.get(dim)
+    flags += share_flags(shares, speakers) + separation_flags(separation, embedding)
     return Quality(
         trust=trust_of(flags),
         flags=flags,
         method="diarization",
         speakers_found=rebuilt.speakers,
         speaker_count_constrained_by="speakers_expected",
+        speaker_embedding=embedding,
         separation=separation,
         speaker_shares=shares,
         word_confidence=before.word_confidence if before else None,

@@ -39,7 +39,6 @@ from hearkit.engine.pipeline.diarize import SpeakerConstraints, Turn, diarize, s
 from hearkit.engine.pipeline.echo import drop_echo_words, drop_other_party
 from hearkit.engine.pipeline.holes import fill_holes
 from hearkit.engine.pipeline.quality import (
-    VOICES_ALIKE,
     cut_short_flags,
     mono_quality,
     quiet_leg_flags,
@@ -47,6 +46,7 @@ from hearkit.engine.pipeline.quality import (
     really_mono_stereo,
     single_quality,
     stereo_quality,
+    voices_alike,
 )
 from hearkit.engine.pipeline.rediarize import encode_embeddings
 from hearkit.engine.pipeline.vad import (
@@ -603,15 +603,14 @@ def _quiet_party(audio: DecodedAudio) -> bool:
 
 def _one_voice_split(result: Result, options: JobCreateParams) -> bool:
     """Whether the diarizer split what its own voice prints call one voice (``voices_alike``:
-    the two most alike speakers' cosine similarity over :data:`VOICES_ALIKE`), with no speaker
-    count asked for."""
+    the two most alike speakers' cosine similarity over the bar of the voice embedding that ran,
+    :func:`~hearkit.engine.pipeline.quality.voices_alike`), with no speaker count asked for."""
     quality = result.quality
     return (
         (result.speakers or 0) >= 2
         and all(getattr(options, name) is None for name in SPEAKER_OPTIONS)
         and quality is not None
-        and quality.voice_similarity is not None
-        and quality.voice_similarity > VOICES_ALIKE
+        and voices_alike(quality)
     )
 
 
