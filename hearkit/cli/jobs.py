@@ -46,14 +46,25 @@ def register(app: typer.Typer) -> None:
         api_key: ApiKey = None,
         base_url: BaseUrl = None,
     ) -> None:
-        """List jobs, newest first."""
+        """List jobs, newest first (one page of --limit; --all for every page)."""
         with _client(api_key, base_url) as client:
-            found = client.jobs.iter(limit=limit) if all_pages else iter(client.jobs.list(limit=limit).data)
+            more = False
+            if all_pages:
+                found: Iterator[Job] = client.jobs.iter(limit=limit)
+            else:
+                page = client.jobs.list(limit=limit)
+                found, more = iter(page.data), page.has_more
             for job in found:
                 if as_json:
                     typer.echo(json.dumps(_summary(job)))
                 else:
                     typer.echo(f"{job.job_id}  {job.status:<9}  {_when(job.created_at)}")
+            if more:
+                # a new-user check: 20 jobs printed of 80+, with nothing saying the list went on
+                typer.echo(
+                    f"more jobs than these {limit}: --all lists every one (--limit up to 100 a page)",
+                    err=True,
+                )
 
     @jobs.command("get")
     def get_job(job_id: str, api_key: ApiKey = None, base_url: BaseUrl = None) -> None:

@@ -65,3 +65,23 @@ def test_wait_on_a_failing_job_exits_1_with_its_error(env: None, local_engine: L
     result = CliRunner().invoke(app, ["jobs", "wait", job.job_id, "--timeout", "60"])
     assert result.exit_code == 1
     assert f"Job {job.job_id} ended failed" in result.stderr
+
+
+def test_one_page_of_several_says_there_are_more(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A new-user check: `hearkit jobs list` printed 20 jobs of 80+ and stopped, saying nothing."""
+    with LocalEngine(tmp_path / "engine", transcriber="fake", poll_interval=0.05) as engine:
+        monkeypatch.setenv("PYAI_API_KEY", engine.api_key)
+        monkeypatch.setenv("PYAI_BASE_URL", engine.base_url)
+        with PyAI(engine.api_key, base_url=engine.base_url) as client:
+            made = {client.jobs.create(b"this is not audio" * 8).job_id for _ in range(2)}
+        runner = CliRunner()
+        page = runner.invoke(app, ["jobs", "list", "--limit", "1"])
+        assert page.exit_code == 0
+        assert len(page.stdout.splitlines()) == 1
+        assert "--all" in page.stderr
+        whole = runner.invoke(app, ["jobs", "list", "--limit", "2"])
+        assert {line.split()[0] for line in whole.stdout.splitlines()} == made
+        assert whole.stderr == ""
+        every = runner.invoke(app, ["jobs", "list", "--all", "--limit", "1"])
+        assert {line.split()[0] for line in every.stdout.splitlines()} == made
+        assert every.stderr == ""
