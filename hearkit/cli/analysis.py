@@ -478,6 +478,14 @@ def _analyze(
             raise typer.BadParameter(f"{path} does not exist or is not a file", param_hint="SOURCE")
         if stereo is None:
             stereo = channel_count(path) >= 2
+        elif stereo and channel_count(path) < 2:
+            # said before anything is sent (a new-user check: the upload and the job came first, then
+            # "Job ... ended failed: the file has 1 channel")
+            raise typer.BadParameter(
+                f"{path} has 1 channel: --stereo takes a call with one party per channel of a stereo file;"
+                " drop --stereo (or give --mono) to separate the voices by diarization",
+                param_hint="--stereo",
+            )
         seconds = _stated_seconds(path)
     elif stereo is None:
         stereo = True

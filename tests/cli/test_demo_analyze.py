@@ -92,6 +92,21 @@ def test_analyze_refuses_a_file_that_is_not_audio(tmp_path: Path) -> None:
     assert "not a readable audio file" in flat(done.output)
 
 
+def test_analyze_stereo_of_a_one_channel_file_is_refused_before_sending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new-user check (U7 finding 17): `--stereo` on a mono file uploaded it and made a job, which
+    then failed ("the file has 1 channel"). The file's channels are known here: nothing is sent."""
+    monkeypatch.setenv("PYAI_API_KEY", "sk_test_nothing_listens")
+    monkeypatch.setenv("PYAI_BASE_URL", "http://127.0.0.1:9")  # the discard port: a request would fail
+    wav = first_seconds(REPO / "sample_data" / "call_01_discovery.mono.ogg", tmp_path / "call.wav", 2.0)
+    done = CliRunner().invoke(app, ["analyze", str(wav), "--stereo"])
+    said = flat(done.output)
+    assert done.exit_code == 2, said
+    assert "has 1 channel" in said and "--mono" in said
+    assert "transcribing" not in said and "could not reach" not in said
+
+
 def test_analyze_refuses_a_plain_http_url(tmp_path: Path) -> None:
     done = run(["analyze", "http://example.com/call.wav"], tmp_path)
     assert done.returncode == 2
