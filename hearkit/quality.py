@@ -354,6 +354,7 @@ FLAG_WORDS: dict[str, str] = {
     "quiet_leg": "one party's channel very quiet: quiet words may be missed",
     "coarse_rediarization": "speakers re-found from stored voice prints only",
     "fewer_voices_than_asked": "fewer voices than the count asked for",
+    "more_voices_than_asked": "more voices than the count asked for",
     "roles_guessed": "rep and customer guessed (who spoke first or asked more)",
     "roles_set_by_user": "roles set by the user",
     "transcript_not_checked": "transcriber checked nothing (hosted)",

@@ -15,6 +15,9 @@ recordings of ``benchmarks/bench_diarization.py`` (never on its evaluation sets)
 * ``weak_separation``: mono, the voice clusters' silhouette < :data:`SEPARATION_MIN`; warning.
 * ``phantom_speaker``: a speaker holds < :data:`MINOR_SHARE` of the talk time; warning.
 * ``one_voice``: a call expected to have 2+ speakers where only one voice was found; unreliable.
+* ``fewer_voices_than_asked`` / ``more_voices_than_asked``: mono, the job asked for
+  ``speakers_expected`` and the audio gave fewer (2+) voices (warning; speaker count, talk ratio) or
+  clearly more (info): :func:`asked_count_flags`.
 * ``little_speech``: mono, under :data:`MIN_SPEECH_S` of speech, too little to tell voices apart;
   the count is 1 by rule and not measured; warning.
 * ``no_voice_split``: mono, enough speech but too few one-voice windows to compare voices (no
@@ -90,6 +93,7 @@ __all__ = [
     "VOICES_ALIKE",
     "WORD_CONFIDENCE_MIN",
     "VoiceBars",
+    "asked_count_flags",
     "bars_of",
     "cut_short_flags",
     "mixed_voice",
@@ -452,6 +456,35 @@ def share_flags(shares: dict[str, float], expected: int | None) -> list[QualityF
     return flags
 
 
+def asked_count_flags(found: int, asked: int | None) -> list[QualityFlag]:
+    """``fewer_voices_than_asked`` (warning) when ``asked`` speakers were expected (the job's
+    ``speakers_expected``) and 2 or more but fewer voices were found (one voice is ``one_voice``), and
+    ``more_voices_than_asked`` (info) when the audio strongly said more.
+
+    A new user's check (U7 finding 1): a 3-person meeting sent with ``speakers_expected: 3`` came back
+    as 2 speakers, the third person's talk given to the rep (0.72 for 0.47), at trust high, no flag."""
+    if asked is None or found < 2 or found == asked:
+        return []
+    if found < asked:
+        return [
+            QualityFlag(
+                code="fewer_voices_than_asked",
+                meaning=f"{asked} speakers were asked for but the recording gives only {found} distinct"
+                " voices: if more people spoke, some of them were merged and the talk ratios are of those",
+                affects=["speaker_count", "talk_ratio"],
+            )
+        ]
+    return [
+        QualityFlag(
+            code="more_voices_than_asked",
+            meaning=f"{asked} speakers were asked for, but the audio clearly holds {found} distinct voices:"
+            " the talk is shared among them",
+            severity="info",
+            affects=["speaker_count"],
+        )
+    ]
+
+
 def _unattributed_flag(share: float | None, limit: float = UNATTRIBUTED_MAX) -> list[QualityFlag]:
     if share is None or share <= limit:
         return []
@@ -476,6 +509,7 @@ def mono_quality(
     unattributed = unattributed_share(active, regions, result.segments)
     word_conf, low_words, flags = _asr(result.words)
     flags += share_flags(shares, constraints.expected or constraints.minimum)
+    flags += asked_count_flags(len(shares), constraints.expected)
     flags += _unattributed_flag(unattributed)
     quality = Quality(
         method="diarization",

@@ -225,15 +225,7 @@ def rediarize_audio(
         present = {f.code for f in again.quality.flags}
         again.quality.flags += [f for f in _kept_flags(result.quality) if f.code not in present]
         again.quality.flags.append(_set_by_user(speakers_expected, "from the recording"))
-        if (again.speakers or 0) < speakers_expected:
-            again.quality.flags.append(
-                QualityFlag(
-                    code="fewer_voices_than_asked",
-                    meaning=f"{speakers_expected} speakers were asked for but the recording gives only"
-                    f" {again.speakers or 0} distinct voices: the talk ratios are of those",
-                    affects=["speaker_count", "talk_ratio"],
-                )
-            )
+        # fewer voices than asked: flagged by the mono quality block (asked_count_flags)
         again.quality.trust = trust_of(again.quality.flags)
         if result.quality is not None:
             again.quality.repetition_redecoded = result.quality.repetition_redecoded
