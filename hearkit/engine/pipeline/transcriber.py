@@ -52,13 +52,13 @@ from hearkit.engine.pipeline.rediarize import encode_embeddings
 from hearkit.engine.pipeline.vad import (
     VadSettings,
     bridge_gaps,
-    energy_activity,
     energy_regions,
     leg_activity,
     speech_regions,
     total_speech,
     trim_to_activity,
     union,
+    voice_activity,
 )
 from hearkit.engine.pipeline.vocabulary import recognize
 from hearkit.engine.transcriber import AudioError
@@ -485,7 +485,7 @@ class WhisperTranscriber:
             LabeledWord(w.text, w.start, w.end, speaker_at(turns, w.start, w.end), None, w.probability)
             for w in recognized
         ]
-        activity = energy_activity(signal)
+        activity = voice_activity(signal)  # at the recording's own level: a quiet turn edge is speech
         speech = [Turn(*trim_to_activity(t.start, t.end, activity), t.speaker) for t in turns]
         result = build_result(
             words, audio_seconds=audio_seconds, numerals=bool(options.numerals), labelled=True, turns=speech
