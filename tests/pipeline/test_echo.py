@@ -323,3 +323,25 @@ def test_real_talk_over_the_rep_survives_the_reps_echo(transcriber: WhisperTrans
         assert any(w.start < b and w.end > a for w in customer_words), (a, b)
     assert echoed.rep_share == pytest.approx(expected, abs=0.04)
     assert echoed.metrics["interruptions_customer"] >= 1  # the planted one at 83.1 s
+
+
+@pytest.mark.asr
+def test_an_echo_under_line_noise_is_not_counted_as_the_customers_talk(
+    transcriber: WhisperTranscriber,
+) -> None:
+    """U7 finding 7: the rep's echo 20 dB down, 30 ms late, under white line noise near -44 dBFS on the
+    customer's channel. The noise hid the echo from the energy detector (the echo analysis looked only
+    at frames voice-active by level) while the speech detector heard it: before, on call 03's first
+    minute, the customer's talk 18.1 s -> 28.8 s and 33 -> 52 words. Truth: the script's turns."""
+    call, seconds = "call_03_pricing", 60.0
+    expected, _ = script_share(call, 0.0, seconds)
+    clean = decode_audio(SAMPLES / f"{call}.stereo.ogg").samples[:, : int(seconds * SAMPLE_RATE)]
+    lag = round(0.03 * SAMPLE_RATE)
+    customer = clean[1].copy()
+    customer[lag:] += 0.1 * clean[0][:-lag]
+    customer += np.random.default_rng(7).normal(0.0, 0.006, len(customer)).astype(np.float32)
+    noisy = transcribe(transcriber, np.stack([clean[0], customer]).astype(np.float32))
+    quiet = transcribe(transcriber, clean)
+    assert noisy.rep_share == pytest.approx(expected, abs=0.04)
+    assert noisy.metrics["talk_s_customer"] <= 1.1 * quiet.metrics["talk_s_customer"] + 0.5
+    assert noisy.metrics["words_customer"] <= 1.1 * quiet.metrics["words_customer"] + 2
