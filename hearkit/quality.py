@@ -104,6 +104,12 @@ _ROLES_GUESSED = {
         f" pattern told them apart; on an outbound call the customer answers first): {_FIX_ROLES}",
         affects=["roles"],
     ),
+    "inferred_offers": QualityFlag(
+        code="roles_guessed",
+        meaning="rep and customer were guessed from who made the offer (quoted prices, promised the"
+        f" follow-up; no greeting or caller cue told them apart): {_FIX_ROLES}",
+        affects=["roles"],
+    ),
     "inferred_questions": QualityFlag(
         code="roles_guessed",
         meaning="rep and customer were guessed from who asked more questions (no greeting or caller cue"

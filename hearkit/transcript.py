@@ -29,6 +29,9 @@ Roles (``rep``/``customer``/…) and how each was decided (``role_source``):
     ``inferred_caller_cue``    else, on a two-speaker call, exactly one speaker talks like a caller
                                in their first 3 turns ("is this customer service?", "I'm calling
                                about", "I'd like to book"): the other one is the rep
+    ``inferred_offers``        else, on a two-speaker call, the speaker who clearly makes the offer
+                               (quotes prices, promises the follow-up: ≥ 3 such cues and more than
+                               twice the other's, :func:`hearkit.role_cues.offers_decide`) is the rep
     ``inferred_questions``     else the speaker who asks clearly more questions (≥ 2 and ≥ 1.5× the
                                next speaker's question turns) is the rep; the others are customers
     ``inferred_first_speaker`` otherwise the first speaker is the rep; the others are customers
@@ -53,7 +56,7 @@ from hearkit import frames
 from hearkit.errors import ResultUnavailableError
 from hearkit.frames import CALL_ID, TURN_COLUMNS, WORD_COLUMNS
 from hearkit.metrics import ROLE_GROUPS
-from hearkit.role_cues import CALLER_CUE
+from hearkit.role_cues import CALLER_CUE, offers, offers_decide
 from hearkit.schema import Job, Result
 
 __all__ = [
@@ -84,6 +87,7 @@ ROLE_SOURCES = (
     "channel_convention",
     "inferred_greeting",
     "inferred_caller_cue",
+    "inferred_offers",
     "inferred_questions",
     "inferred_first_speaker",
     "unknown",
@@ -671,6 +675,11 @@ def _roles(
     if len(idents) == 2 and len(callers) == 1:
         (caller,) = callers
         return [("customer" if code == caller else "rep", "inferred_caller_cue") for code in range(2)]
+    if len(idents) == 2:
+        offered = [offers([text for c, text in zip(t_code, t_text, strict=True) if c == k]) for k in (0, 1)]
+        for rep in (0, 1):
+            if offers_decide(offered[rep], offered[1 - rep]):
+                return [("rep" if code == rep else "customer", "inferred_offers") for code in range(2)]
     questions = np.bincount(t_code[[_is_question(text) for text in t_text]], minlength=len(idents)).tolist()
     ranked = sorted(range(len(idents)), key=lambda s: -questions[s])
     top, second = questions[ranked[0]], questions[ranked[1]]

@@ -418,3 +418,31 @@ def test_metadata_as_a_dataframe_is_keyed_by_its_call_id_column() -> None:
     assert dict(zip(calls["call_id"], calls["title"], strict=True)) == {"a": "Alpha", "b": "Beta"}
     with pytest.raises(ValueError, match="needs a 'call_id' column"):
         analyze_calls({"a": result}, metadata=pd.DataFrame({"title": ["Alpha"]}), summaries=False)
+
+
+def test_the_speaker_who_makes_the_offer_is_the_rep_when_the_customer_speaks_first() -> None:
+    """U7 finding 4: a mono call opened by the customer, no greeting, no caller cue, one question each: the
+    first speaker was taken for the rep (rep talk 0.76 for 0.25). The rep quotes the price and promises the
+    follow-up (3 offer phrases against none): that speaker is the rep, a guess that is flagged."""
+    from hearkit.record import analyze_calls
+
+    result = diarized_mono(
+        [
+            ("speaker_0", "So what would this cost us for the whole team?"),
+            ("speaker_1", "The professional plan is $49 per seat per month."),
+            ("speaker_0", "Okay. We looked at another tool last year."),
+            ("speaker_1", "Would you like me to put a proposal together?"),
+            ("speaker_0", "Yes please."),
+            ("speaker_1", "I will send you the proposal by Friday."),
+        ],
+        words_have_speakers=False,
+    )
+    frame = turns(result)
+    assert dict(zip(frame["speaker"], frame["role"], strict=False)) == {
+        "speaker_0": "customer",
+        "speaker_1": "rep",
+    }
+    assert set(frame["role_source"]) == {"inferred_offers"}
+    result["quality"] = {"trust": "high", "flags": []}
+    row = analyze_calls({"c": result}, summaries=False).calls.iloc[0]
+    assert row["trust"] == "medium" and row["quality_flags"] == "roles_guessed"

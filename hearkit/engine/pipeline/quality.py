@@ -34,8 +34,8 @@ recordings of ``benchmarks/bench_diarization.py`` (never on its evaluation sets)
   channel's first :data:`OPENING_TURNS` segments, rep cues ("thanks for calling", "how can I
   help", "this is Sam from", "my name is") count for that channel and caller cues ("is this
   customer service?", "I'm calling about", "I'd like to book") for the other one, and channel 1
-  scores higher; or, when the cues do not tell, channel 1 opens the call and asks more questions;
-  warning; roles.
+  scores higher; or, when the cues do not tell, channel 1 opens the call and asks more questions,
+  or else clearly makes the offer (:func:`hearkit.role_cues.offers_decide`); warning; roles.
 * ``low_asr_confidence``: mean word probability < :data:`WORD_CONFIDENCE_MIN` or more than
   :data:`LOW_WORDS_MAX` of the words under 0.5; warning; transcript (and trackers on it).
 * ``speech_not_recognised``: mean word probability < :data:`UNRECOGNISED_MEAN` and more than
@@ -73,7 +73,7 @@ from hearkit.engine.pipeline.vad import (
     rms_dbfs,
     voice_peak_db,
 )
-from hearkit.role_cues import CALLER_CUE
+from hearkit.role_cues import CALLER_CUE, offers, offers_decide
 from hearkit.schema import Quality, QualityFlag, Result, Segment, Word, trust_of
 
 __all__ = [
@@ -628,6 +628,13 @@ def _rep_channel(segments: Sequence[Segment]) -> tuple[int | None, str]:
             f"channel {opener} opens the call and asks more questions"
             f" ({questions[opener]} vs {questions[1 - opener]})"
         )
+    offered = {c: offers([s.text for s in spoken if s.channel == c]) for c in (0, 1)}
+    for channel in (0, 1):
+        if offers_decide(offered[channel], offered[1 - channel]):
+            return channel, (
+                f"channel {channel} makes the offer (quotes prices, promises the follow-up:"
+                f" {offered[channel]} such phrases against {offered[1 - channel]})"
+            )
     return None, ""
 
 
