@@ -21,7 +21,8 @@ speaker's overlapping or duplicated segments never count twice):
                                (:func:`hearkit.quality.unmeasured_columns`, e.g. ``one_voice``).
 ``share_of_call_<role>``       role talk time / call duration (can sum above 1 with overtalk)
 ``speech_s``                   length of the union of everybody's speech
-``silence_s``/``silence_share`` call duration − speech_s, and that / call duration
+``silence_s``/``silence_share`` call duration − speech_s, and that / call duration (reads
+                               high on stereo and low on mono calls: the README's table)
 ``overtalk_s``/``overtalk_count`` time when two or more speakers talk at once; number of
                                maximal stretches of such time
 ``overtalk_share``             overtalk_s / call duration
