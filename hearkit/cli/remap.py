@@ -86,12 +86,18 @@ def remap(
         )
         raise typer.Exit(code=2)
     talk_before: list[str] = []
+    hints: list[str] = []
 
     def change(calls: Any) -> tuple[Any, dict[str, list[dict[str, Any]]]]:
         talk_before.append(_talk(calls, call))
         steps: list[dict[str, Any]] = []
         if speakers is not None:
+            before = _call_turns(calls, call)
             calls = _rediarize(Path(source), calls, call, speakers)
+            if not roles:
+                hints[:] = _role_hints(
+                    before, _call_turns(calls, call), f"hearkit remap {source} --call {call}"
+                )
         if merge:
             merged = [s.strip() for s in merge.split(",") if s.strip()]
             calls = calls.merge_speakers(call, merged)
@@ -122,6 +128,8 @@ def remap(
         raise typer.Exit(code=2) from exc
     before = talk_before[0]
     typer.echo(f"{call}: {before} -> {_talk(calls, call)}; saved in {folder}")
+    for hint in hints:
+        typer.echo(hint)
     typer.echo(f"{call}: trust {_trust(calls, call)}")
 
 
@@ -190,6 +198,43 @@ def _rediarize(source: Path, calls: Any, call: str, speakers: int) -> Any:
     calls.calls = frame
     calls.summaries.update(fresh.summaries)
     return calls
+
+
+def _call_turns(calls: Any, call: str) -> Any:
+    """The turns of ``call`` in the set ``calls``: speaker, role, start and end."""
+    from hearkit.frames import CALL_ID
+
+    turns = calls.turns
+    return turns.loc[turns[CALL_ID] == call, ["speaker", "role", "start", "end"]]
+
+
+def _role_hints(before: Any, after: Any, command: str) -> list[str]:
+    """A line for each speaker the re-diarization left without a role, naming the role whose talk it
+    mostly holds (before: the call's turns with their roles) and the remap that gives it that role.
+
+    A new user's check (U7 finding 9): ``--speakers 1`` on a call whose rep held 95 % of the talk
+    read "rep talk 95% -> n/a", role ``unknown``, with nothing saying how to get the rep back."""
+    import numpy as np
+
+    lines = []
+    known = before[before["role"].isin(["rep", "customer"])]
+    for speaker, own in after[after["role"] == "unknown"].groupby("speaker"):
+        talk = float((own["end"] - own["start"]).sum())
+        held: dict[str, float] = {}
+        for role, theirs in known.groupby("role"):
+            overlap = np.minimum.outer(own["end"].to_numpy(), theirs["end"].to_numpy()) - np.maximum.outer(
+                own["start"].to_numpy(), theirs["start"].to_numpy()
+            )
+            held[str(role)] = float(np.clip(overlap, 0.0, None).sum())
+        if talk <= 0 or not held:
+            continue
+        role = max(held, key=lambda r: held[r])
+        if held[role] > 0.5 * talk:
+            lines.append(
+                f"{speaker} has no role; {held[role] / talk:.0%} of its talk is where the {role} spoke"
+                f" before: `{command} --{role} {speaker}` gives it that role"
+            )
+    return lines
 
 
 def _recording_of(document: Any) -> Path | None:
