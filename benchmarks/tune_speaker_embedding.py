@@ -2,14 +2,16 @@
 
 Run: ``uv run --no-sync python benchmarks/tune_speaker_embedding.py --variant NAME:SETTING,... [...]``
 
-A SETTING is ``env=resemblyzer|campplus|both`` (the voice embedding, ``diarize.EMBEDDING_ENV``) or
-``module.NAME=value`` for a constant of ``diarize`` or ``quality`` (e.g. ``diarize.WINDOW_HOP_S=1.5``,
-``quality.VOICES_ALIKE=0.8``). Every development file of ``bench_diarization.py --set dev`` runs
-through ``bench_diarization.run`` (the same DER, talk-share error, wrong/flagged rule) once per variant;
-the segmentation and each embedding of a window are computed once per file and reused by every
-variant (so CPU seconds here are not the product's: time with ``bench_diarization.py``). Prints, per
-variant, the pooled DER (miss / FA / confusion), counts, wrong calls and flags, and writes every
-file's row (with its quality block) to ``--json``. Evaluation files are never read.
+A SETTING is ``env=resemblyzer|campplus|both`` (the voice embedding, ``diarize.EMBEDDING_ENV``),
+``KIND.FIELD=value`` for a field of ``diarize.VOICE_SETTINGS[KIND]`` (e.g. ``campplus.hop_s=2.0``,
+``campplus.voice_weight=5``) or ``module.NAME=value`` for a constant of ``diarize`` or ``quality`` (e.g.
+``diarize.CLEAN_SHARE=0.7``; flag bars are better re-derived offline from ``--json``). Every development file
+of ``bench_diarization.py --set dev`` runs through ``bench_diarization.run`` (the same DER, talk-share error,
+wrong/flagged rule) once per variant; the segmentation and each embedding of a window are computed once per
+file and reused by every variant (so CPU seconds here are not the product's: time with
+``bench_diarization.py``). Prints, per variant, the pooled DER (miss / FA / confusion), counts, wrong calls
+and flags, and writes every file's row (with its quality block) to ``--json``. Evaluation files are never
+read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import hashlib
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +79,11 @@ def _apply(settings: dict[str, str]) -> dict[str, Any]:
             os.environ[diarize_module.EMBEDDING_ENV] = value
             continue
         module_name, attr = name.split(".", 1)
+        if module_name in diarize_module.VOICE_SETTINGS:
+            voice = diarize_module.VOICE_SETTINGS[module_name]
+            old[name] = voice
+            diarize_module.VOICE_SETTINGS[module_name] = replace(voice, **{attr: float(value)})
+            continue
         module = {"diarize": diarize_module, "quality": quality}[module_name]
         old[name] = getattr(module, attr)
         if isinstance(old[name], dict):  # CAMPPLUS_OFFSET: the value for CAM++ alone
@@ -94,6 +102,9 @@ def _restore(old: dict[str, Any]) -> None:
                 os.environ[diarize_module.EMBEDDING_ENV] = value
             continue
         module_name, attr = name.split(".", 1)
+        if module_name in diarize_module.VOICE_SETTINGS:
+            diarize_module.VOICE_SETTINGS[module_name] = value
+            continue
         setattr({"diarize": diarize_module, "quality": quality}[module_name], attr, value)
 
 

@@ -124,8 +124,10 @@ the d-vector encoder of :mod:`hearkit.engine.pipeline.speaker_encoder`), ``campp
 :mod:`hearkit.engine.pipeline.campplus`, its weights shipped; the front end shared by overlapping
 windows, :meth:`~hearkit.engine.pipeline.campplus.CampPlus.embed_windows`) or ``both`` (the two unit
 vectors concatenated: cosine = the mean of the two cosines). CAM++ is not the default: on development
-its pooled DER is lower (7.1 against 9.1 %) but its flags leave 3 of 11 wrong calls unflagged where
-Resemblyzer's flag all 13 of its own (docs/pipeline.md, "CAM++ as the default?")."""
+its pooled DER is lower (7.1 against 9.1 %), but its flags leave 3 of its 11 wrong calls unflagged
+(Resemblyzer's flag all 13 of its own), its speaker stage costs 0.068 against 0.049 CPU s per audio
+second (mono RTF about 0.155, over 0.15) and one diarization test fails (docs/pipeline.md, "CAM++ as the
+default?")."""
 DEFAULT_EMBEDDING = "resemblyzer"
 CAMPPLUS_OFFSET = {"campplus": 0.524, "both": 0.28}
 """Calibration into the Resemblyzer cosine units every threshold here is set in: a constant
@@ -138,19 +140,15 @@ CAM++ 0.61 - 0.29 = 0.32, so 1 / (1 + offset) = 0.656; both 0.69 - 0.42 = 0.27: 
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    """What depends on the voice embedding: ``hop_s``, the voice windows' hop (the window-count bars,
-    :data:`MIN_WINDOWS_TO_SPLIT` and the quality block's, are set at Resemblyzer's hop and scaled to
-    the same speech time); ``same_voice``, the centroid similarity above which a small cluster is
-    merged as the same voice (:func:`_merge_small`); ``voice_weight``, the voice term's weight when a
+    """What depends on the voice embedding: ``hop_s``, the voice windows' hop (the window-count bars are
+    set at Resemblyzer's hop: :data:`MIN_WINDOWS_TO_SPLIT` is counted at that hop, the quality block's are
+    scaled to the same speech time); ``same_voice``, the centroid similarity above which a small cluster
+    is merged as the same voice (:func:`_merge_small`); ``voice_weight``, the voice term's weight when a
     frame's first speaker is chosen (:data:`VOICE_WEIGHT` for Resemblyzer)."""
 
     hop_s: float
     same_voice: float
     voice_weight: float
-
-    def min_windows(self, at_resemblyzer_hop: int) -> int:
-        """``at_resemblyzer_hop`` windows at :data:`WINDOW_HOP_S` as the same speech time at this hop."""
-        return max(1, round(at_resemblyzer_hop * WINDOW_HOP_S / self.hop_s))
 
 
 VOICE_SETTINGS = {
@@ -302,18 +300,22 @@ def _centroids(
 
 
 def _candidates(
-    embeddings: npt.NDArray[np.float32], settings: VoiceSettings | None = None
+    embeddings: npt.NDArray[np.float32],
+    settings: VoiceSettings | None = None,
+    speech_windows: int | None = None,
 ) -> dict[int, tuple[npt.NDArray[np.int64], float]]:
     """Window labels and silhouette for every speaker count the clustering produces (≥ 2).
 
     Average-linkage (cosine) trees are cut into 2…:data:`MAX_SPEAKERS` clusters; tiny clusters
     are merged away and each window is moved to its nearest centroid (3 passes). A count reached
-    by several cuts keeps its best-scoring clustering. Under :data:`MIN_WINDOWS_TO_SPLIT` windows
-    at Resemblyzer's hop (the same speech time at another hop) there is no split.
+    by several cuts keeps its best-scoring clustering. No split when ``speech_windows`` (the windows
+    the same speech gives at Resemblyzer's hop, :data:`WINDOW_HOP_S`; by default the embeddings'
+    number) is under :data:`MIN_WINDOWS_TO_SPLIT`: a 1.5 s hop halves the windows of long speech but
+    not of short phrases (JFK's 11 s: 7 windows at either hop), so the bar is not scaled.
     """
     settings = settings or VOICE_SETTINGS["resemblyzer"]
     n = len(embeddings)
-    if n < settings.min_windows(MIN_WINDOWS_TO_SPLIT):
+    if (n if speech_windows is None else speech_windows) < MIN_WINDOWS_TO_SPLIT or n < 3:
         return {}
     from scipy.cluster.hierarchy import fcluster, linkage
     from sklearn.metrics import silhouette_score
@@ -397,13 +399,17 @@ def diarize(
     solo = _solo_shares(seg, starts)  # (embedding windows, segmentation windows, local speakers)
     clean = _clean(seg, starts, solo)
     pool = embeddings[clean]
-    candidates = _candidates(pool, settings)
+    speech_windows = None
+    if settings.hop_s != WINDOW_HOP_S:
+        at_hop = _window_starts(_speech_regions(seg), len(mel))
+        speech_windows = int(_clean(seg, at_hop, _solo_shares(seg, at_hop)).sum())
+    candidates = _candidates(pool, settings, speech_windows)
     if not candidates and regions:
         # No split among the one-voice windows: the recogniser's VAD regions give windows aligned
         # with utterances (a short answer gets a window of its own), as the diarizer had before.
         vad_starts = _window_starts(regions, len(mel), settings.hop_s)
         vad_embeddings = _embed(mel, vad_starts) if vad_starts else embeddings[:0]
-        vad_candidates = _candidates(vad_embeddings, settings)
+        vad_candidates = _candidates(vad_embeddings, settings, len(_window_starts(regions, len(mel))))
         if vad_candidates:
             starts, embeddings, pool, candidates = vad_starts, vad_embeddings, vad_embeddings, vad_candidates
             solo = _solo_shares(seg, starts)
