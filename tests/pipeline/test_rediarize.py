@@ -83,6 +83,9 @@ def test_two_speakers_found_again_from_stored_voices(stored: tuple[Result, list[
     ]
     assert "speakers_set_by_user" in {f.code for f in again.quality.flags}
     assert again.quality.speakers_found == 2
+    # the re-clustering's silhouette in the block's own field (it was an extra "separation" key)
+    assert again.quality.cluster_separation is not None and "separation" not in again.quality.to_api()
+    assert again.quality.speaker_embedding == "resemblyzer"  # read from the stored width (256)
     assert calls.calls["trust"].iloc[0] == again.quality.trust != "not measured"
 
 

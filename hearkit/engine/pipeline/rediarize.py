@@ -180,7 +180,7 @@ def _quality_after(
         speakers_found=rebuilt.speakers,
         speaker_count_constrained_by="speakers_expected",
         speaker_embedding=embedding,
-        separation=separation,
+        cluster_separation=round(separation, 3) if separation is not None else None,
         speaker_shares=shares,
         word_confidence=before.word_confidence if before else None,
         low_confidence_words=before.low_confidence_words if before else None,
