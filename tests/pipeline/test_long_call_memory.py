@@ -6,6 +6,8 @@ numpy's allocations; the bounds are shares of the call's own samples, so a copy 
 
 from __future__ import annotations
 
+import os
+import sys
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 
 from hearkit.engine.pipeline import WhisperTranscriber, asr, transcriber
+from hearkit.engine.pipeline.asr import PIECE_GAP_S, Chunk, _PackedTimeline
 from hearkit.engine.pipeline.channels import channel_correlation, is_really_mono, silent_by_level
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
 from hearkit.engine.pipeline.echo import _bulk_delays, _narrow
@@ -89,3 +92,53 @@ def test_windows_handed_to_the_decoder_in_runs_give_the_same_words(monkeypatch: 
     at_once = [(w.word, w.start, w.end, w.channel) for w in small.transcribe_audio(audio, options).words]
     assert len(at_once) > 200
     assert in_runs == at_once
+
+
+def _packed_by_hand(signals: list[np.ndarray], chunks: list[Chunk]) -> np.ndarray:
+    """Every chunk's pieces one after the other with PIECE_GAP_S of silence between a chunk's pieces."""
+    gap = np.zeros(int(PIECE_GAP_S * SAMPLE_RATE), dtype=np.float32)
+    parts = []
+    for chunk in chunks:
+        for i, (start, end) in enumerate(chunk.pieces):
+            parts += ([gap] if i else []) + [signals[chunk.channel_of(i)][start:end]]
+    return np.concatenate(parts)
+
+
+def test_the_packed_audio_of_some_windows_is_the_whole_packing_there_and_silence_elsewhere(
+    long_call: np.ndarray,
+) -> None:
+    signals = [long_call[0], long_call[1]]
+    second = SAMPLE_RATE
+    chunks = [
+        Chunk(((0, 10 * second), (12 * second, 29 * second)), 0),
+        Chunk(((5 * second, 20 * second), (40 * second, 50 * second)), 0, (1, 0)),
+        Chunk(((100 * second, 129 * second),), 1),
+    ]
+    whole = _packed_by_hand(signals, chunks)
+    timeline = _PackedTimeline(signals, chunks)
+    assert timeline.length == len(whole)
+    some = timeline.audio_of([0, 2])
+    for index, (a, b) in enumerate(timeline.clips):
+        assert np.array_equal(timeline.clip_audio(index), whole[a:b])
+        assert np.array_equal(some[a:b], whole[a:b] if index != 1 else np.zeros(b - a, dtype=np.float32))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm")
+def test_the_packed_audio_of_a_few_windows_holds_only_their_memory(long_call: np.ndarray) -> None:
+    """A 20-minute call's speech in 40 windows; the audio of 2 of them is laid out on the whole
+    timeline: the memory it takes is about theirs (2 MB), not the timeline's (77 MB)."""
+    signals = [long_call[0], long_call[1]]
+    window = 29 * SAMPLE_RATE
+    chunks = [Chunk(((k * window, (k + 1) * window),), 0) for k in range(40)]
+    timeline = _PackedTimeline(signals, chunks)
+    page = os.sysconf("SC_PAGE_SIZE")
+
+    def resident() -> int:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * page
+
+    before = resident()
+    audio = timeline.audio_of([3, 4])
+    grown = resident() - before
+    assert audio.nbytes > 70e6
+    assert grown < 0.2 * audio.nbytes

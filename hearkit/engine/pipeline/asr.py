@@ -321,31 +321,56 @@ def _is_silence(segment: Any, settings: DecodeSettings) -> bool:
 
 
 class _PackedTimeline:
-    """All chunks' pieces laid end to end, and the way back to (channel, time on the channel)."""
+    """All chunks' pieces laid end to end, and the way back to (channel, time on the channel).
+
+    The packed audio is laid out only for the windows being decoded (:meth:`audio_of`): all of it at
+    once was another copy of nearly every second of speech in the call (0.22 GB for a 1-hour stereo
+    call, 0.66 GB for 3 hours), held through the whole decode."""
 
     def __init__(self, signals: list[npt.NDArray[np.float32]], chunks: list[Chunk]) -> None:
-        parts: list[npt.NDArray[np.float32]] = []
+        self.signals = signals
         self.piece_starts: list[int] = []  # packed start of every piece
         self.piece_origin: list[tuple[int, int, int]] = []  # (channel, start, end) on the channel
         self.clips: list[tuple[int, int]] = []  # packed span of every chunk
         self.chunk_pieces: list[tuple[int, int]] = []  # first and last piece index of every chunk
         position = 0
-        gap = np.zeros(_PIECE_GAP, dtype=np.float32)
         for chunk in chunks:
             clip_start = position
             first_piece = len(self.piece_starts)
             for index, (start, end) in enumerate(chunk.pieces):
                 if index:
-                    parts.append(gap)
-                    position += len(gap)
-                channel = chunk.channel_of(index)
-                parts.append(signals[channel][start:end])
+                    position += _PIECE_GAP
                 self.piece_starts.append(position)
-                self.piece_origin.append((channel, start, end))
+                self.piece_origin.append((chunk.channel_of(index), start, end))
                 position += end - start
             self.clips.append((clip_start, position))
             self.chunk_pieces.append((first_piece, len(self.piece_starts) - 1))
-        self.audio = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+        self.length = position
+
+    def audio_of(self, chunks: Iterable[int]) -> npt.NDArray[np.float32]:
+        """The packed audio of the whole timeline with only ``chunks`` laid in it, each at its own
+        place (every window keeps its offset, so its words come back timed as before); silence
+        elsewhere. The silence costs no memory: a fresh array of zeros this large is mapped by the
+        system page by page as it is written (calloc over mmap), so what is held is the windows'."""
+        audio = np.zeros(self.length, dtype=np.float32)
+        for index in chunks:
+            first, last = self.chunk_pieces[index]
+            for piece in range(first, last + 1):
+                channel, start, end = self.piece_origin[piece]
+                at = self.piece_starts[piece]
+                audio[at : at + end - start] = self.signals[channel][start:end]
+        return audio
+
+    def clip_audio(self, index: int) -> npt.NDArray[np.float32]:
+        """Chunk ``index``'s packed audio alone (its pieces with the silence laid between them)."""
+        clip_start, clip_end = self.clips[index]
+        audio = np.zeros(clip_end - clip_start, dtype=np.float32)
+        first, last = self.chunk_pieces[index]
+        for piece in range(first, last + 1):
+            channel, start, end = self.piece_origin[piece]
+            at = self.piece_starts[piece] - clip_start
+            audio[at : at + end - start] = self.signals[channel][start:end]
+        return audio
 
     def _piece_of(self, packed_s: float, first: int, last: int) -> int:
         """The piece (of ``first…last``) a packed time belongs to; in a gap, the nearer piece."""
@@ -509,12 +534,13 @@ window with its padded copy: 0.25 GB for a 1-hour stereo call, 0.75 GB for 3 hou
 
 def _decode_in_lanes(
     model: WhisperModel,
-    audio: npt.NDArray[np.float32],
+    timeline: _PackedTimeline,
     clips: list[dict[str, float]],
     settings: DecodeSettings,
     lanes: int,
 ) -> list[Any]:
-    """The batched decode of ``clips`` of ``audio``, split into ``lanes`` runs at once.
+    """The batched decode of ``clips`` (one per window of ``timeline``), split into ``lanes`` runs
+    at once.
 
     Each lane takes a consecutive share of the windows through its own
     ``BatchedInferencePipeline`` on one of the model's replicas (``model`` needs ``lanes``
@@ -522,22 +548,23 @@ def _decode_in_lanes(
     """
     lanes = max(1, min(lanes, len(clips)))
     share = -(-len(clips) // lanes)
-    groups = [clips[i : i + share] for i in range(0, len(clips), share)]
+    groups = [range(i, min(i + share, len(clips))) for i in range(0, len(clips), share)]
     # faster-whisper computes the log-mel features of every clip it is given before decoding the
     # first batch: a lane takes its windows in runs of whole batches, so the same batches are decoded
-    # while a long call's features are not all held at once.
+    # while a long call's features (and its packed audio) are not all held at once.
     run = max(1, settings.batch_size) * WINDOW_RUN_BATCHES
 
-    def decode(group: list[dict[str, float]]) -> list[Any]:
+    def decode(group: range) -> list[Any]:
         out: list[Any] = []
-        for first in range(0, len(group), run):
+        for first in range(group.start, group.stop, run):
+            part = range(first, min(first + run, group.stop))
             segments, _ = BatchedInferencePipeline(model).transcribe(
-                audio,
+                timeline.audio_of(part),
                 language="en",
                 beam_size=settings.beam_size,
                 batch_size=settings.batch_size,
                 word_timestamps=True,
-                clip_timestamps=group[first : first + run],
+                clip_timestamps=[clips[i] for i in part],
                 initial_prompt=settings.initial_prompt,
                 without_timestamps=True,
                 max_new_tokens=settings.max_new_tokens,
@@ -573,7 +600,7 @@ def recognize_chunks(
         return Recognition([])
     timeline = _PackedTimeline(signals, chunks)
     clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in timeline.clips]
-    segments = _decode_in_lanes(model, timeline.audio, clips, settings, lanes)
+    segments = _decode_in_lanes(model, timeline, clips, settings, lanes)
     # Segments name their chunk by its start frame (``seek``), up to float rounding.
     frames_per_second = model.frames_per_second
     chunk_of_frame = {round(clip["start"] * frames_per_second): i for i, clip in enumerate(clips)}
@@ -584,7 +611,7 @@ def recognize_chunks(
         if index is not None:
             by_chunk.setdefault(index, []).append(segment)
     recognition = Recognition([], windows=len(chunks))
-    for index, (clip_start, clip_end) in enumerate(timeline.clips):
+    for index, (clip_start, _) in enumerate(timeline.clips):
         chunk_segments = by_chunk.get(index, [])
         looping = bool(repetition_loops(_tokens(" ".join(s.text for s in chunk_segments))))
         if looping or any(_needs_fallback(s, settings) for s in chunk_segments):
@@ -598,7 +625,7 @@ def recognize_chunks(
             else:
                 recognition.redecoded += 1
             redo, _ = model.transcribe(
-                timeline.audio[clip_start:clip_end],
+                timeline.clip_audio(index),
                 language="en",
                 beam_size=settings.fallback_beam_size,
                 word_timestamps=True,
