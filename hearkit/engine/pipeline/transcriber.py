@@ -499,10 +499,10 @@ class WhisperTranscriber:
 
 PARALLEL_VAD_MAX_S = 1800.0
 """Calls up to this long have their two channels' Silero VAD run at once (with 2+ decode lanes); longer
-ones a channel after the other. faster-whisper's Silero holds about 3.3 times the channel's samples
-while it runs (a padded copy, the windows with their context, the model's batches of 10,000 windows): a
-1-hour channel +0.7 GB, both at once +1.4 GB, a 3-hour call +4 GB. Serial costs the wall time of one
-channel's VAD (about 8 CPU s a channel-hour, 2-5 % of a long call's transcription)."""
+ones a channel after the other. faster-whisper's Silero holds 2.6-3 times the channel's samples while it
+runs (a padded copy, the windows with their context, the model's batches of 10,000 windows): measured +0.68
+GB on a 1-hour channel, +1.7 GB on a 3-hour one, twice that for both at once. Serial costs the wall time of
+one channel's VAD (about 8 CPU s a channel-hour, 2-5 % of a long call's transcription)."""
 
 POOL_MAX_SECONDS = 300.0
 """Calls longer than this are not pooled by :meth:`WhisperTranscriber.transcribe_pooled`: their last
