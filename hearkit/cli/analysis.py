@@ -478,7 +478,7 @@ def _analyze(
             raise typer.BadParameter(f"{path} does not exist or is not a file", param_hint="SOURCE")
         if stereo is None:
             stereo = channel_count(path) >= 2
-        elif stereo and channel_count(path) < 2:
+        elif stereo and channel_count(path) == 1:  # 0: the header does not say
             # said before anything is sent (a new-user check: the upload and the job came first, then
             # "Job ... ended failed: the file has 1 channel")
             raise typer.BadParameter(
