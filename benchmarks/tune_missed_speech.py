@@ -51,6 +51,7 @@ import faster_whisper.vad as fw_vad
 import numpy as np
 import numpy.typing as npt
 from bench_diarization import Item, Outcome, der_parts, development_items, evaluation_items, miss_parts, run
+from tune_overlap_count import per_frame_mean
 
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline import assemble as assemble_module
@@ -69,19 +70,6 @@ FRAGILE = "aws_lca_49.mix@-6"
 DER is also printed without it."""
 AMI_LIKE = ("pyannote_ami_debug", "pyannote_ami_seriously", "diarizen_ami_en2002a")
 _SILERO_CHUNK = 512
-
-
-def per_frame_mean(seg: Segmentation, per_window: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Per file frame: the mean over the windows covering it of a per-window, per-frame value."""
-    n_frames = seg.n_frames
-    total = np.zeros(n_frames)
-    cover = np.zeros(n_frames)
-    for first, values in zip(seg.starts, per_window, strict=True):
-        last = min(n_frames, int(first) + values.shape[0])
-        if last > first:
-            total[first:last] += values[: last - first]
-            cover[first:last] += 1
-    return np.divide(total, cover, out=np.zeros_like(total), where=cover > 0)
 
 
 def frame_times(n_frames: int) -> npt.NDArray[np.float64]:
