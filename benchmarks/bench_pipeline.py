@@ -545,13 +545,21 @@ def print_stereo_summary(
             f"            | {cpu_ratio:.2f}x     | {wer_text}          | {lost}          |"
             f" {sum(x.loops for x in t) / rounds:.1f}"
         )
-    strongest = tallies[STRONGEST]
-    ratio = [strongest[r].wall / ours[r].wall for r in range(rounds)]
-    cpu_ratio = sum(x.cpu for x in strongest) / sum(x.cpu for x in ours)
-    print(
-        f"hearkit vs the strongest baseline ({STRONGEST}): wall {min(ratio):.2f}–{max(ratio):.2f}x per round,"
-        f" CPU {cpu_ratio:.2f}x (target ≥ 1.3x both)"
-    )
+    # The issue names batched8; with two channels a skilled user runs its two channels at once
+    # (batched8par), which is faster in wall: both are compared, the faster one named as such.
+    baselines = [k for k in tallies if k != "hearkit" and not k.startswith("hearkit_") and k != "naive"]
+    fastest = min(baselines, key=lambda k: sum(x.wall for x in tallies[k]), default=STRONGEST)
+    for key in dict.fromkeys([STRONGEST, fastest]):
+        if key not in tallies:
+            continue
+        other = tallies[key]
+        ratio = [other[r].wall / ours[r].wall for r in range(rounds)]
+        cpu_ratio = sum(x.cpu for x in other) / sum(x.cpu for x in ours)
+        named = "the recipe the issue names" if key == STRONGEST else "the fastest baseline in wall"
+        print(
+            f"hearkit vs {named} ({key}): wall {min(ratio):.2f}–{max(ratio):.2f}x per round,"
+            f" CPU {cpu_ratio:.2f}x (target ≥ 1.3x both)"
+        )
 
 
 def mono_items(quick: bool) -> list[MonoItem]:
