@@ -741,8 +741,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+DASHBOARD_IDLE_ENV = "HEARKIT_DASHBOARD_IDLE_S"
+"""Seconds a dashboard page's kernel lives on once no browser holds it (default 300)."""
+
+
+def _idle_seconds() -> int:
+    try:
+        return max(1, int(os.environ.get(DASHBOARD_IDLE_ENV, "300")))
+    except ValueError:
+        return 300
+
+
 def voila_command(notebook: Path, port: int, *, open_browser: bool) -> list[str]:
-    """The Voilà command line serving ``notebook`` on ``127.0.0.1:port``."""
+    """The Voilà command line serving ``notebook`` on ``127.0.0.1:port``.
+
+    Every page load starts a kernel; one no browser is connected to any more is shut down after
+    ``$HEARKIT_DASHBOARD_IDLE_S`` idle seconds (300), so a dashboard shared with readers does not
+    pile them up (a new user's check, U7 finding 14: 4 page loads, 4 kernels left until the server
+    stopped). A page still open keeps its kernel however long it sits."""
+    idle = _idle_seconds()
     return [
         sys.executable,
         "-m",
@@ -755,6 +772,9 @@ def voila_command(notebook: Path, port: int, *, open_browser: bool) -> list[str]
         '--VoilaConfiguration.extension_denylist=["jupyterlab-jupytext"]',
         # Readers see Voilà's short error message, never code in a traceback.
         "--VoilaConfiguration.show_tracebacks=False",
+        f"--MappingKernelManager.cull_idle_timeout={idle}",
+        f"--MappingKernelManager.cull_interval={min(60, idle)}",
+        "--MappingKernelManager.cull_connected=False",
     ]
 
 

@@ -120,3 +120,45 @@ def test_filter_change_updates_table_and_chart_in_voila(tmp_path: Path, browser:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _kernels(server: subprocess.Popen[bytes]) -> int:
+    """The ipykernel processes the dashboard server has started and not shut down."""
+    import psutil
+
+    children = psutil.Process(server.pid).children(recursive=True)
+    return sum(1 for child in children if "ipykernel" in " ".join(child.cmdline()))
+
+
+@pytest.mark.browser
+def test_a_page_the_reader_left_gives_its_kernel_back(tmp_path: Path, browser: Any) -> None:
+    """U7 finding 14: every page load started a Voilà kernel that lived until the server stopped (4 loads,
+    4 kernels). With HEARKIT_DASHBOARD_IDLE_S=4: a page still open keeps its kernel past that time, and
+    once the reader leaves it is shut down."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}}
+    env["HEARKIT_DATA_DIR"] = str(tmp_path / "engine")
+    env["HEARKIT_DASHBOARD_IDLE_S"] = "4"
+    hearkit = Path(sys.executable).parent / "hearkit"
+    server = subprocess.Popen(
+        [str(hearkit), "dashboard", "--port", str(port), "--no-browser"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "voila.log").open("wb"),
+    )
+    try:
+        wait_for_port(port, server)
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
+        page.wait_for_selector(".hearkit-count", timeout=120_000)
+        assert _kernels(server) == 1
+        time.sleep(10)  # over twice the idle time, the page open: its kernel stays
+        assert _kernels(server) == 1
+        page.close()
+        deadline = time.monotonic() + 60
+        while _kernels(server) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _kernels(server) == 0, (tmp_path / "voila.log").read_text()[-2000:]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
