@@ -197,6 +197,7 @@ def discover(
     rows = list(_rows(source, exclude))
     recordings: list[Recording] = []
     seen: dict[str, Recording] = {}
+    skipped_seen: dict[str, Recording] = {}
     used_ids: set[str] = set()
     given_ids: dict[str, tuple[str, str]] = {}
     for row in rows:
@@ -221,6 +222,12 @@ def discover(
         if rec.skip_reason is None:
             seen[rec.rec_id] = rec
             _check_given_id(source, row, rec, given_ids)
+        elif not rec.skip_reason.startswith("duplicate of"):
+            # The manifest keeps one row per content: a second copy of a file skipped for what it
+            # is (not audio, unreadable) was listed nowhere (U7 finding 2); it is a duplicate of it.
+            twin = skipped_seen.setdefault(rec.rec_id, rec)
+            if twin is not rec:
+                rec.skip_reason = f"duplicate of {twin.shown} (same content, skipped too: {twin.skip_reason})"
         recordings.append(rec)
     # Ids: the recordings sent first, then the skipped files, so a skipped globex.json never takes
     # the name of globex.wav (U5 finding 15: the recording became globex-<hash>).

@@ -269,3 +269,19 @@ def test_csv_batch_writes_a_dataset_callset_load_reads_in_one_call(tmp_path: Pat
         got = callset.turns[callset.turns["call_id"] == call_id]
         assert len(got) == len(doc["result"]["segments"])
         assert set(got["channel"].dropna()) == {0, 1}
+
+
+def test_every_copy_of_a_file_that_is_not_audio_is_listed(tmp_path: Path) -> None:
+    """U7 finding 2: two copies of one text file named .wav; the manifest keeps one row per content, so
+    only one was listed as skipped and the other appeared nowhere. Each input file is named once."""
+    src = tmp_path / "in"
+    audio.mono(src / "call.wav", 1.0)
+    (src / "text.wav").write_text("hello this is not audio")
+    (src / "sub").mkdir()
+    (src / "sub" / "x.wav").write_text("hello this is not audio")
+    with LocalEngine(tmp_path / "engine", transcriber="fake") as engine:
+        report = _batch(src, tmp_path / "out", engine.base_url, engine.api_key)
+    listed = [Path(f.source).name for f in [*report.skipped, *report.duplicates]]
+    assert sorted(listed) == ["text.wav", "x.wav"]
+    (duplicate,) = report.duplicates
+    assert "same content" in duplicate.error and "skipped too" in duplicate.error
