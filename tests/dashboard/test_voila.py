@@ -41,6 +41,28 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise AssertionError(f"nothing listens on port {port} after {timeout} s")
 
 
+def serve_dashboard(tmp_path: Path, *args: str, **env_extra: str) -> tuple[subprocess.Popen[bytes], int]:
+    """``hearkit dashboard ARGS`` on a free port (no browser, no PyAI key, the engine's data in
+    ``tmp_path``), its log in ``tmp_path/voila.log``; returns the server and its port once it listens."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}}
+    env["HEARKIT_DATA_DIR"] = str(tmp_path / "engine")
+    env.update(env_extra)
+    hearkit = Path(sys.executable).parent / "hearkit"
+    server = subprocess.Popen(
+        [str(hearkit), "dashboard", *args, "--port", str(port), "--no-browser"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "voila.log").open("wb"),
+    )
+    try:
+        wait_for_port(port, server)
+    except BaseException:
+        server.terminate()
+        raise
+    return server, port
+
+
 def bar_calls(page: object) -> set[str]:
     """Call ids on the y axis of the talk-ratio chart, read from plotly.js's own graph data."""
     return set(
@@ -64,18 +86,8 @@ def test_filter_change_updates_table_and_chart_in_voila(tmp_path: Path, browser:
     expected = {c["call_id"] for c in index if c["rep"] == rep}
     assert 0 < len(expected) < len(index)
 
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}}
-    env["HEARKIT_DATA_DIR"] = str(tmp_path / "engine")
-    hearkit = Path(sys.executable).parent / "hearkit"
-    server = subprocess.Popen(
-        [str(hearkit), "dashboard", "--port", str(port), "--no-browser"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "voila.log").open("wb"),
-    )
+    server, port = serve_dashboard(tmp_path)
     try:
-        wait_for_port(port, server)
         page = browser.new_page()
         errors: list[str] = []
         failed: list[str] = []
@@ -135,19 +147,8 @@ def test_a_page_the_reader_left_gives_its_kernel_back(tmp_path: Path, browser: A
     """U7 finding 14: every page load started a Voilà kernel that lived until the server stopped (4 loads,
     4 kernels). With HEARKIT_DASHBOARD_IDLE_S=4: a page still open keeps its kernel past that time, and
     once the reader leaves it is shut down."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}}
-    env["HEARKIT_DATA_DIR"] = str(tmp_path / "engine")
-    env["HEARKIT_DASHBOARD_IDLE_S"] = "4"
-    hearkit = Path(sys.executable).parent / "hearkit"
-    server = subprocess.Popen(
-        [str(hearkit), "dashboard", "--port", str(port), "--no-browser"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "voila.log").open("wb"),
-    )
+    server, port = serve_dashboard(tmp_path, HEARKIT_DASHBOARD_IDLE_S="4")
     try:
-        wait_for_port(port, server)
         page = browser.new_page()
         page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
         page.wait_for_selector(".hearkit-count", timeout=120_000)
