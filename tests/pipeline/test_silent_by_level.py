@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hearkit.engine.pipeline.channels import channel_levels, mean_square, silent_by_level
+from hearkit.engine.pipeline.channels import channel_levels, silent_by_level
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
 from hearkit.engine.pipeline.transcriber import _single_signal
+from hearkit.engine.pipeline.vad import mean_square
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from hearkit.engine.pipeline.asr import PIECE_GAP_S, Chunk
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
-from hearkit.engine.pipeline.vad import energy_activity
+from hearkit.engine.pipeline.vad import energy_activity, mean_square
 
 __all__ = [
     "BLEED_RATIO",
@@ -38,7 +38,6 @@ __all__ = [
     "drop_bleed",
     "is_really_mono",
     "lagged_similarity",
-    "mean_square",
     "one_signal",
     "plan_chunks",
     "plan_full_windows",
@@ -66,12 +65,6 @@ between the pieces that remain) halved the words lost against the naive path.
 
 _SILENT_RMS = 1e-3  # -60 dBFS
 _MAX_CHUNK = int(29.5 * SAMPLE_RATE)
-
-
-def mean_square(x: npt.NDArray[np.float32]) -> float:
-    """The mean of ``x`` squared, summed in float64 without a float64 copy of ``x`` (a 3-hour channel
-    is 0.7 GB of float32: ``np.square(x, dtype=np.float64)`` made 1.4 GB more at once); 0 when empty."""
-    return float(np.einsum("i,i->", x, x, dtype=np.float64)) / x.size if x.size else 0.0
 
 
 def _rms(x: npt.NDArray[np.float32]) -> float:
