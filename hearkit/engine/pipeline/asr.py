@@ -354,23 +354,23 @@ class _PackedTimeline:
         system page by page as it is written (calloc over mmap), so what is held is the windows'."""
         audio = np.zeros(self.length, dtype=np.float32)
         for index in chunks:
-            first, last = self.chunk_pieces[index]
-            for piece in range(first, last + 1):
-                channel, start, end = self.piece_origin[piece]
-                at = self.piece_starts[piece]
-                audio[at : at + end - start] = self.signals[channel][start:end]
+            self._lay(index, audio, 0)
         return audio
 
     def clip_audio(self, index: int) -> npt.NDArray[np.float32]:
         """Chunk ``index``'s packed audio alone (its pieces with the silence laid between them)."""
         clip_start, clip_end = self.clips[index]
         audio = np.zeros(clip_end - clip_start, dtype=np.float32)
+        self._lay(index, audio, clip_start)
+        return audio
+
+    def _lay(self, index: int, audio: npt.NDArray[np.float32], origin: int) -> None:
+        """Write chunk ``index``'s pieces into ``audio``, whose first sample is packed sample ``origin``."""
         first, last = self.chunk_pieces[index]
         for piece in range(first, last + 1):
             channel, start, end = self.piece_origin[piece]
-            at = self.piece_starts[piece] - clip_start
+            at = self.piece_starts[piece] - origin
             audio[at : at + end - start] = self.signals[channel][start:end]
-        return audio
 
     def _piece_of(self, packed_s: float, first: int, last: int) -> int:
         """The piece (of ``first…last``) a packed time belongs to; in a gap, the nearer piece."""
