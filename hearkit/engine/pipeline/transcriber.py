@@ -215,6 +215,7 @@ class WhisperTranscriber:
                     regions_by_channel,
                     0.0,
                     bool(options.numerals),
+                    quiet_leg_flags(audio.samples),
                 )
                 result = call.result(
                     [replace(w, channel=live) for w in recognized],
@@ -519,8 +520,8 @@ class _StereoCall:
     regions: list[list[tuple[int, int]]]
     bleed: float
     numerals: bool
-    quiet_flags: list[QualityFlag] | None = None
-    """``quiet_leg`` flags of the recording as it is (``None``: taken from ``audio``)."""
+    quiet_flags: list[QualityFlag]
+    """``quiet_leg`` flags of the recording as it is (:func:`quiet_leg_flags`; ``audio`` may be raised)."""
 
     def result(
         self,
@@ -546,9 +547,8 @@ class _StereoCall:
             words.append(LabeledWord(w.text, start, end, f"speaker_{w.channel}", w.channel, w.probability))
         result = build_result(words, audio_seconds=self.audio.duration, numerals=self.numerals, labelled=True)
         result.quality = stereo_quality(result, self.correlation, self.bleed, self.activity, self.regions)
-        quiet = quiet_leg_flags(self.audio.samples) if self.quiet_flags is None else self.quiet_flags
-        if quiet:
-            result.quality.flags += quiet
+        if self.quiet_flags:
+            result.quality.flags += self.quiet_flags
             result.quality.trust = trust_of(result.quality.flags)
         result.quality.repetition_redecoded = repetition_redecoded
         result.quality.vocabulary_windows = vocabulary_windows
