@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -326,12 +326,11 @@ def overlap_share(segments: Sequence[Segment]) -> float | None:
 
 @dataclass(frozen=True)
 class _SignalRule:
-    """A flag raised when ``measure`` of the quality block exceeds ``above``; ``meaning`` is
-    formatted with the measured ``value``."""
+    """A flag raised when ``measure`` of the quality block exceeds ``above`` (the bar, from the
+    embedding's :class:`VoiceBars`); ``meaning`` is formatted with the measured ``value``."""
 
     measure: str
-    above: str
-    """The :class:`VoiceBars` field (or this module's constant, lower case) it must exceed."""
+    above: Callable[[VoiceBars], float]
     code: str
     meaning: str
     affects: tuple[str, ...]
@@ -340,7 +339,7 @@ class _SignalRule:
 _SIGNAL_RULES = (
     _SignalRule(
         measure="voice_similarity",
-        above="voices_alike",
+        above=lambda bars: bars.voices_alike,
         code="voices_alike",
         meaning="two of the speakers sound alike (voice similarity {value:.2f}): one person may have been"
         " counted twice, so the count may be one too high and the talk ratio split between them",
@@ -348,7 +347,7 @@ _SIGNAL_RULES = (
     ),
     _SignalRule(
         measure="mixed_voice",
-        above="mixed_voice",
+        above=lambda bars: bars.mixed_voice,
         code="mixed_voices",
         meaning="the main speaker's speech sounds like two voices (split score {value:.2f}): two people may"
         " have been counted as one, so the count may be too low and the talk ratio off",
@@ -356,7 +355,7 @@ _SIGNAL_RULES = (
     ),
     _SignalRule(
         measure="overlap_share",
-        above="overlap_max",
+        above=lambda _: OVERLAP_MAX,  # not a voice measure: the same for every embedding
         code="much_overlap",
         meaning="people talk over each other in {value:.0%} of the speech: who said what there is uncertain,"
         " so talk ratios are less exact",
@@ -371,8 +370,7 @@ def _signal_flags(quality: Quality) -> list[QualityFlag]:
     bars = bars_of(quality.speaker_embedding)
     for rule in _SIGNAL_RULES:
         value = getattr(quality, rule.measure)
-        above = OVERLAP_MAX if rule.above == "overlap_max" else getattr(bars, rule.above)
-        if value is not None and value > above:
+        if value is not None and value > rule.above(bars):
             flags.append(
                 QualityFlag(
                     code=rule.code, meaning=rule.meaning.format(value=value), affects=list(rule.affects)
