@@ -746,10 +746,14 @@ DASHBOARD_IDLE_ENV = "HEARKIT_DASHBOARD_IDLE_S"
 
 
 def _idle_seconds() -> int:
-    try:
-        return max(1, int(os.environ.get(DASHBOARD_IDLE_ENV, "300")))
-    except ValueError:
-        return 300
+    """:data:`DASHBOARD_IDLE_ENV`'s seconds (300 when unset); ``ValueError`` naming it when it is not a
+    whole number of seconds >= 1."""
+    given = os.environ.get(DASHBOARD_IDLE_ENV, "").strip() or "300"
+    if not given.isdigit() or int(given) < 1:
+        raise ValueError(
+            f"{DASHBOARD_IDLE_ENV}={given!r}: give a whole number of seconds, 1 or more (default 300)"
+        )
+    return int(given)
 
 
 def voila_command(notebook: Path, port: int, *, open_browser: bool) -> list[str]:
@@ -809,8 +813,12 @@ def dashboard(
     if not target.is_file():
         raise typer.BadParameter(f"{target} not found", param_hint="--notebook")
     chosen = port or free_port()
+    try:
+        command = voila_command(target.resolve(), chosen, open_browser=open_browser)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
     typer.echo(f"serving {target.name} at http://127.0.0.1:{chosen}/ (Ctrl+C stops)", err=True)
-    command = voila_command(target.resolve(), chosen, open_browser=open_browser)
     os.chdir(target.resolve().parent)
     # Replace this process: stopping `hearkit dashboard` stops Voilà and its kernels.
     os.execv(command[0], command)

@@ -163,3 +163,23 @@ def test_a_page_the_reader_left_gives_its_kernel_back(tmp_path: Path, browser: A
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@pytest.mark.parametrize("given", ["ten", "0", "-5", "1.5"])
+def test_an_idle_time_that_is_not_whole_seconds_is_refused_before_voila_starts(
+    tmp_path: Path, given: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"PYAI_API_KEY", "PYAI_BASE_URL"}}
+    env["HEARKIT_DATA_DIR"] = str(tmp_path / "engine")
+    env["HEARKIT_DASHBOARD_IDLE_S"] = given
+    hearkit = Path(sys.executable).parent / "hearkit"
+    done = subprocess.run(
+        [str(hearkit), "dashboard", "--port", str(free_port()), "--no-browser"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert f"HEARKIT_DASHBOARD_IDLE_S='{given}': give a whole number of seconds" in done.stderr
+    assert "Traceback" not in done.stderr and "serving" not in done.stderr
