@@ -12,8 +12,8 @@ import pytest
 from hearkit.engine.pipeline import WhisperTranscriber
 from hearkit.engine.pipeline.asr import RECOGNITION_VOICE_DBFS, audible
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
-from hearkit.engine.pipeline.quality import quiet_leg_flags, quiet_recording_flag
-from hearkit.engine.pipeline.vad import QUIET_VOICE_DBFS, speech_regions, voice_peak_db
+from hearkit.engine.pipeline.quality import BLEED_MAX, quiet_leg_flags, quiet_recording_flag
+from hearkit.engine.pipeline.vad import QUIET_VOICE_DBFS, speech_regions, total_speech, voice_peak_db
 from hearkit.schema import JobCreateParams
 
 
@@ -167,3 +167,62 @@ def test_a_quiet_leg_keeps_the_speech_it_says_over_the_other_party(
     quiet, codes = caller_words((caller * np.float32(10 ** (-30 / 20))).astype(np.float32))
     assert quiet == pytest.approx(clean, rel=0.15)
     assert "strong_bleed" not in codes and "quiet_leg" in codes
+
+
+def _under_line_noise(leg: np.ndarray, noise_dbfs: float, seed: int) -> np.ndarray:
+    """``leg`` with white line noise at ``noise_dbfs`` RMS added (seeded: the same noise every run)."""
+    noise = 10 ** (noise_dbfs / 20) * np.random.default_rng(seed).standard_normal(len(leg))
+    return (leg + noise).astype(np.float32)
+
+
+def test_a_quiet_leg_under_line_noise_is_still_a_quiet_leg(realdata: Path) -> None:
+    """U7 finding 15: a leg 30 dB down (voice peaking near -42 dBFS) under line noise at -52 dBFS (its
+    loudest syllables under 15 dB over the hiss) read no voice peak, so it lost its ``quiet_leg`` flag and
+    was not raised for recognition. Its voice peak is now found over the noise, near the leg's own; line
+    noise alone still has none (no flag, nothing raised)."""
+    folder = realdata / "aws_lca_calls"
+    agent, caller = (
+        decode_audio(folder / f"Auto_Repairs_49_UTC_{leg}.wav").samples[0] for leg in ("agent", "caller")
+    )
+    n = min(len(agent), len(caller))
+    quiet = (caller[:n] * np.float32(10 ** (-30 / 20))).astype(np.float32)
+    own = voice_peak_db(quiet)
+    assert own is not None and own < QUIET_VOICE_DBFS  # the premise: a quiet leg, flagged without noise
+    call = np.stack([_under_line_noise(agent[:n], -52, 1), _under_line_noise(quiet, -52, 2)])
+    peak = voice_peak_db(call[1])
+    assert peak is not None and abs(peak - own) < 6.0
+    flags = quiet_leg_flags(call)
+    assert [(f.code, f.severity) for f in flags] == [("quiet_leg", "info")]
+    assert "channel 1 (customer)" in flags[0].meaning
+    heard = voice_peak_db(audible(call[1]))
+    assert heard is not None and abs(heard - RECOGNITION_VOICE_DBFS) < 1.0
+    noise = _under_line_noise(np.zeros(n, dtype=np.float32), -52, 3)
+    assert voice_peak_db(noise) is None and audible(noise) is noise
+    assert quiet_leg_flags(np.stack([call[0], noise])) == []
+
+
+def test_a_quiet_leg_under_line_noise_keeps_its_speech(
+    realdata: Path, transcriber: WhisperTranscriber
+) -> None:
+    """AWS call 49 with line noise at -52 dBFS on both legs and the caller's leg 30 dB down: the leg was not
+    raised (no voice peak), so the bleed test read the caller's speech over the agent as the agent's leak
+    (before: 77.1 s of the caller's speech kept for 115.2 s on the leg as recorded, bleed 0.22, which the
+    call flags ``strong_bleed``; 106 caller words for 224, no ``quiet_leg``). Now raised and judged as an
+    ordinary leg: within 10 % of the leg as recorded, bleed under the flag's bar, ``quiet_leg``."""
+    folder = realdata / "aws_lca_calls"
+    agent, caller = (
+        decode_audio(folder / f"Auto_Repairs_49_UTC_{leg}.wav").samples[0] for leg in ("agent", "caller")
+    )
+    n = min(len(agent), len(caller))
+    agent, caller = agent[:n], caller[:n]
+
+    def stereo_call(left: np.ndarray, right: np.ndarray) -> tuple[float, float, list[str]]:
+        audio = DecodedAudio(np.stack([left, right]).astype(np.float32), SAMPLE_RATE, 2)
+        call = transcriber._stereo_call(audio, None, numerals=False)
+        return total_speech(call.regions[1]), call.bleed, [f.code for f in call.quiet_flags]
+
+    clean, _, _ = stereo_call(agent, caller)
+    quiet = (caller * np.float32(10 ** (-30 / 20))).astype(np.float32)
+    kept, bleed, codes = stereo_call(_under_line_noise(agent, -52, 1), _under_line_noise(quiet, -52, 2))
+    assert kept == pytest.approx(clean, rel=0.10)
+    assert bleed <= BLEED_MAX and codes == ["quiet_leg"]
