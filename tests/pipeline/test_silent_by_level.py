@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hearkit.engine.pipeline.channels import channel_levels, silent_by_level
+from hearkit.engine.pipeline.channels import channel_levels, silent_beside_voice, silent_by_level
 from hearkit.engine.pipeline.decode import SAMPLE_RATE, DecodedAudio, decode_audio
 from hearkit.engine.pipeline.transcriber import _single_signal
 from hearkit.engine.pipeline.vad import mean_square
@@ -87,3 +87,25 @@ def test_mean_square_is_the_float64_mean_of_squares() -> None:
     x = np.random.default_rng(0).standard_normal(1_000_003).astype(np.float32) * np.float32(0.1)
     assert mean_square(x) == pytest.approx(float(np.mean(np.square(x, dtype=np.float64))), rel=1e-12)
     assert mean_square(np.zeros(0, dtype=np.float32)) == 0.0
+
+
+def test_line_noise_under_minus_60_dbfs_beside_a_talking_leg_is_silent_beside_it(realdata: Path) -> None:
+    """X8's rule gap: a leg of line noise under -60 dBFS but within 40 dB of the talking leg is silent by
+    the absolute half only. Beside a leg at a usable level it is the silent channel; two legs recorded low
+    (two parties, or one signal twice) are not one party and silence."""
+    agent, caller = (leg[: 60 * SAMPLE_RATE] for leg in _legs(realdata, 49))  # the agent at -22 dBFS
+    level = 20 * np.log10(channel_levels(agent[None, :])[0])
+    rng = np.random.default_rng(5)
+    noise = (10 ** ((level - 39) / 20) * rng.standard_normal(len(agent))).astype(np.float32)
+    for live in (0, 1):
+        audio = _audio(agent, noise) if live == 0 else _audio(noise, agent)
+        levels = channel_levels(audio.samples)
+        assert levels[1 - live] < 1e-3 and levels[1 - live] > 0.01 * levels[live]  # the gap
+        assert silent_by_level(audio.samples, absolute=False) is None
+        assert silent_beside_voice(audio.samples) == 1 - live
+    assert silent_beside_voice(_audio(agent, np.zeros_like(agent)).samples) == 1
+    gain = np.float32(10 ** (-50 / 20))
+    # two parties recorded low, and one signal twice recorded low
+    assert silent_beside_voice(_audio(agent * gain, caller * gain).samples) is None
+    assert silent_beside_voice(_audio(agent * gain, agent * gain * np.float32(0.5)).samples) is None
+    assert silent_beside_voice(_audio(agent, caller).samples) is None

@@ -55,6 +55,32 @@ def test_one_voice_beside_a_silent_channel_is_its_channels_party(
 
 
 @pytest.mark.asr
+def test_one_voice_beside_line_noise_under_minus_60_dbfs_is_its_channels_party(
+    realdata: Path, transcriber: WhisperTranscriber
+) -> None:
+    """X8's rule gap: AWS call 49's agent leg (the first minute) beside a leg of line noise 39 dB under it
+    (-61 dBFS: silent by the absolute half of the level rule, not the relative one) was split into two
+    voices and called ``stereo_really_mono`` (0.49 / 0.51). The agent is one speaker on channel 0 with all
+    the talk, and the noise leg ``one_party_silent``, as beside a leg of zeros."""
+    agent = decode_audio(realdata / "aws_lca_calls" / "Auto_Repairs_49_UTC_agent.wav").samples[0][
+        : 60 * SAMPLE_RATE
+    ]
+    level = float(np.sqrt(np.mean(agent.astype(np.float64) ** 2)))
+    rng = np.random.default_rng(5)
+    noise = (level * 10 ** (-39 / 20) * rng.standard_normal(len(agent))).astype(np.float32)
+    assert float(np.sqrt(np.mean(noise.astype(np.float64) ** 2))) < 1e-3  # under -60 dBFS
+    result = transcriber.transcribe_audio(
+        DecodedAudio(np.stack([agent, noise]).astype(np.float32), SAMPLE_RATE, 2),
+        JobCreateParams(channel=True),
+    )
+    assert result.speakers == 1
+    assert {s.channel for s in result.segments} == {0}
+    assert result.quality is not None
+    codes = [f.code for f in result.quality.flags]
+    assert "one_party_silent" in codes and "stereo_really_mono" not in codes
+
+
+@pytest.mark.asr
 def test_a_two_party_call_on_one_channel_beside_a_silent_one_is_still_two(
     realdata: Path, transcriber: WhisperTranscriber
 ) -> None:

@@ -43,6 +43,7 @@ __all__ = [
     "plan_full_windows",
     "plan_windows",
     "pool_windows",
+    "silent_beside_voice",
     "silent_by_level",
     "split_long",
     "trim_margins",
@@ -184,6 +185,24 @@ def silent_by_level(samples: npt.NDArray[np.float32], *, absolute: bool = True) 
     if absolute and rms[quiet] < _SILENT_RMS:
         return quiet
     return quiet if rms[quiet] < 0.01 * max(rms[1 - quiet], 1e-6) else None
+
+
+def silent_beside_voice(samples: npt.NDArray[np.float32]) -> int | None:
+    """The channel of a ``(2, n)`` signal that is silent beside a channel at a usable level: silent by
+    :func:`silent_by_level`, by its relative half, or by its absolute half (under -60 dBFS) when the other
+    channel is not under -60 dBFS itself; ``None`` otherwise (two channels recorded low may be two parties,
+    or one signal twice).
+
+    What the mono path asks when one voice was found on a call sent with a channel per party: that voice
+    is the louder channel's party and the other ``one_party_silent``. By the relative half alone, a leg of
+    line noise at -62 dBFS beside the agent at -24 (38 dB down: silent by level, so the call came to the
+    mono path) was neither, and the call read ``stereo_really_mono`` (X8's rule gap)."""
+    quiet = silent_by_level(samples)
+    if quiet is None:
+        return None
+    rms = channel_levels(samples[:2])
+    loud = rms[1 - quiet]
+    return quiet if loud >= _SILENT_RMS or rms[quiet] < 0.01 * max(loud, 1e-6) else None
 
 
 def one_signal(samples: npt.NDArray[np.float32]) -> bool:

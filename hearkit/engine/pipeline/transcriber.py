@@ -31,6 +31,7 @@ from hearkit.engine.pipeline.channels import (
     plan_full_windows,
     plan_windows,
     pool_windows,
+    silent_beside_voice,
     silent_by_level,
     split_long,
 )
@@ -198,7 +199,7 @@ class WhisperTranscriber:
             # voices are separated by diarization, as the mono path does, the count left to the audio
             diarized = options if options.diarize else options.model_copy(update={"diarize": True})
             result = self.label_speakers(signal, regions, recognized, diarized, audio.duration)
-            silent = silent_by_level(audio.samples, absolute=False) if stereo else None
+            silent = silent_beside_voice(audio.samples) if stereo else None
             one_voice = (result.speakers or 0) <= 1 or _one_voice_split(result, options)
             if silent is not None and one_voice:
                 # A channel per party with one silent, and one voice on the live one: the call is
