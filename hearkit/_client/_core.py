@@ -112,8 +112,20 @@ _ENGINE_LOGGED = False
 
 def configured(api_key: str | None, base_url: str | None) -> tuple[str | None, str | None]:
     """The API key and base URL a client gets: the arguments, else ``PYAI_API_KEY`` / ``PYAI_BASE_URL``
-    (empty = unset). ``(None, None)``: the embedded local engine."""
+    (empty = unset). ``(None, None)``: the embedded local engine.
+
+    The key loses surrounding whitespace (a key read from a file keeps its newline); a key with a space
+    or control character inside is refused in a line that does not repeat it (httpx's error for such a
+    header quotes the whole value, so the secret would reach the terminal and the logs)."""
     key = api_key if api_key is not None else os.environ.get("PYAI_API_KEY") or None
+    if key is not None:
+        key = key.strip() or None
+        if key is not None and any(c.isspace() or not c.isprintable() for c in key):
+            position = next(i for i, c in enumerate(key) if c.isspace() or not c.isprintable())
+            raise ClientConfigError(
+                f"the API key has a space or control character at position {position + 1} of {len(key)}:"
+                " copy the key again (from `hearkit serve --create-key` or the PyAI console) without it"
+            )
     url = base_url if base_url is not None else os.environ.get("PYAI_BASE_URL") or None
     return key, url
 
@@ -210,10 +222,16 @@ class BaseClient:
                         attempt += 1
                         yield Sleep(delay)
                         continue
-                raise APIConnectionError(
+                detail = str(reply)
+                secret = bool(self._api_key) and self._api_key in detail
+                if secret:
+                    detail = detail.replace(str(self._api_key), "<API key>")
+                error = APIConnectionError(
                     f"could not reach {request.url.scheme}://{request.url.netloc.decode()} "
-                    f"({type(reply).__name__}: {reply}); check the network or base_url, then retry"
-                ) from reply
+                    f"({type(reply).__name__}: {detail}); check the network or base_url, then retry"
+                )
+                # The transport's own error is kept as the cause unless it quotes the key.
+                raise error from (None if secret else reply)
             assert reply is not None
             if reply.status_code < 400:
                 return reply

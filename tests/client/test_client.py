@@ -599,3 +599,35 @@ def test_envelope_helper_is_the_documented_shape() -> None:
     # Guard the fake itself: it must speak the documented gateway envelope.
     body = envelope(429, "rate_limit_exceeded", "Slow down.").json()
     assert set(body["error"]) == {"message", "type", "code", "param"}
+
+
+def test_a_key_read_from_a_file_with_its_newline_works_and_a_broken_key_is_never_echoed(
+    api: FakeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """U8 finding 1: ``api_key=open("key.txt").readline()`` kept the newline, httpx refused the header
+    and the error quoted it, so the whole key reached the terminal."""
+    api.api_key = "pyai_test_key"
+    client = PyAI("pyai_test_key\n", base_url="https://api.pyai.com", transport=api.transport())
+    with pytest.raises(NotFoundError):
+        client.jobs.get("job_x")
+    assert api.requests[0].headers["authorization"] == "Bearer pyai_test_key"
+    monkeypatch.setenv("PYAI_API_KEY", "  pyai_test_key\r\n")
+    assert PyAI(transport=api.transport())._api_key == "pyai_test_key"
+    for broken in ("pyai_test key", "pyai_test\nkey", "pyai_test\x00key"):
+        with pytest.raises(ValueError, match="space or control character") as refused:
+            PyAI(broken, base_url="https://api.pyai.com")
+        assert broken not in str(refused.value) and "pyai_test" not in str(refused.value)
+
+
+def test_a_connection_error_does_not_quote_the_key() -> None:
+    """A transport error whose text holds the key (as httpx's header errors do) is reported without it."""
+    secret = "pyai_test_S3cr3tValue"
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise httpx.LocalProtocolError(f"Illegal header value b'Bearer {secret}'")
+
+    client = PyAI(secret, base_url="https://api.pyai.com", transport=httpx.MockTransport(fail), max_retries=0)
+    with pytest.raises(APIConnectionError) as failed:
+        client.jobs.get("job_x")
+    assert secret not in str(failed.value) and "<API key>" in str(failed.value)
+    assert failed.value.__cause__ is None
