@@ -14,12 +14,13 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    source: Annotated[
-        str,
+    sources: Annotated[
+        list[str],
         typer.Argument(
             help="The folder of `hearkit batch --out`, its dataset/, a folder written by CallSet.save(), "
-            "or `sample` for the sample calls.",
+            "or `sample` for the sample calls; several make one report of all their calls.",
             show_default=False,
+            metavar="SOURCE...",
         ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
@@ -40,33 +41,31 @@ def report(
         ),
     ] = "auto",
 ) -> None:
-    """Write one self-contained HTML report (overview, charts, transcripts) of saved calls."""
-    from hearkit.cli.options import warnings_as_lines
-    from hearkit.record import CallSet
-    from hearkit.report import write_report
-    from hearkit.report_audio import audio_size
+    """Write one self-contained HTML report (overview, charts, transcripts) of saved calls.
 
+    Several sources (two months' batch folders) make one report of all their calls; a call id found in
+    more than one is shown once, from the first source that has it, and a line says which."""
     _check_output(output)
-    if source == "sample":
-        calls = CallSet.load_sample()
-    else:
-        try:
-            with warnings_as_lines():  # which calls were read, when the folder holds two sets
-                calls = CallSet.load(Path(source))
-        except (FileNotFoundError, ValueError, OSError) as exc:
-            unfinished = _unfinished_batch(Path(source))
-            if unfinished is None:
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(code=2) from exc
-            calls, progress = unfinished
-            title = f"{title} ({progress})"  # the page says it too: it is read where the CLI is not
+    sets: list[Any] = []
+    unfinished: list[str] = []
+    for source in sources:
+        calls, progress = _load(source)
+        if progress is not None:
+            unfinished.append(progress if len(sources) == 1 else f"{source}: {progress}")
+        sets.append(calls)
+    if unfinished:  # the page says it too: it is read where the CLI is not
+        title = f"{title} ({'; '.join(unfinished)})"
+    sets = _once_each(sets, sources)
     if audio not in ("auto", "moments", "full", "none"):
         typer.echo(f"error: --audio must be moments, full, none or auto, not {audio!r}", err=True)
         raise typer.Exit(code=2)
+    from hearkit.report import write_report
+    from hearkit.report_audio import audio_size
+
     replacing = Path(output).exists()
     try:
         written = write_report(
-            calls,
+            sets if len(sets) > 1 else sets[0],
             output,
             plotlyjs="cdn" if cdn else "inline",
             title=title,
@@ -78,12 +77,79 @@ def report(
     path = written.path
     size_mb = path.stat().st_size / 1e6
     again = " (replaced the file that was there)" if replacing else ""
-    typer.echo(f"wrote {path}{again} ({size_mb:.1f} MB, {len(calls.calls)} calls); open it in a browser")
+    n_calls = sum(len(c.calls) for c in sets)
+    typer.echo(f"wrote {path}{again} ({size_mb:.1f} MB, {n_calls} calls); open it in a browser")
     if written.audio.what:  # customer audio in a file that gets shared: say so where it was asked for
         size = audio_size(written.audio.audio_bytes)
         typer.echo(f"it embeds {written.audio.what} ({size} of audio): anyone with the file can hear them")
     for why in [*written.audio.changed.values(), *written.audio.mismatched.values()]:
         typer.echo(f"note: {why}", err=True)
+
+
+def _load(source: str) -> tuple[Any, str | None]:
+    """The calls of one source, and how far its batch got when it has not finished (else ``None``)."""
+    from hearkit.cli.options import warnings_as_lines
+    from hearkit.record import CallSet
+
+    if source == "sample":
+        return CallSet.load_sample(), None
+    try:
+        with warnings_as_lines():  # which calls were read, when the folder holds two sets
+            return CallSet.load(Path(source)), None
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        unfinished = _unfinished_batch(Path(source))
+        if unfinished is None:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from exc
+        return unfinished
+
+
+def _once_each(sets: list[Any], sources: list[str]) -> list[Any]:
+    """``sets`` with each call id kept in the first set that has it (a report names a call once), and
+    one line saying which calls were in more than one source and whose copy the report shows."""
+    seen: dict[str, str] = {}
+    repeated: dict[tuple[str, str], list[str]] = {}
+    kept = []
+    for calls, source in zip(sets, sources, strict=True):
+        again = [c for c in dict.fromkeys(calls.call_ids) if c in seen]
+        for call_id in again:
+            repeated.setdefault((seen[call_id], source), []).append(call_id)
+        for call_id in calls.call_ids:
+            seen.setdefault(call_id, source)
+        kept.append(_without(calls, set(again)) if again else calls)
+    if repeated:
+        n = sum(len(ids) for ids in repeated.values())
+        pairs = "; ".join(
+            f"{', '.join(ids[:3])}{f', … ({len(ids)} calls)' if len(ids) > 3 else ''} in {first} and {later}"
+            for (first, later), ids in repeated.items()
+        )
+        typer.echo(
+            f"note: {n} call id{'s are' if n > 1 else ' is'} in more than one source ({pairs}): the report"
+            " shows each once, from the first source named"
+        )
+    shown = [calls for calls in kept if len(calls.calls)]
+    return shown or kept[:1]
+
+
+def _without(calls: Any, call_ids: set[str]) -> Any:
+    """A copy of the CallSet ``calls`` without the calls ``call_ids`` (every frame's rows of them)."""
+    from dataclasses import replace
+
+    from hearkit.frames import CALL_ID
+
+    def keep(frame: Any) -> Any:
+        if CALL_ID not in frame.columns:
+            return frame
+        kept = frame[~frame[CALL_ID].astype(str).isin(call_ids)].reset_index(drop=True)
+        kept.attrs.update(frame.attrs)
+        return kept
+
+    return replace(
+        calls,
+        **{name: keep(getattr(calls, name)) for name in calls._FRAMES},
+        summaries={k: v for k, v in calls.summaries.items() if k not in call_ids},
+        formats={k: v for k, v in calls.formats.items() if k not in call_ids},
+    )
 
 
 def _check_output(output: Path) -> None:

@@ -29,3 +29,23 @@ def test_report_refuses_to_overwrite_a_recording_and_replaces_an_old_report(tmp_
     assert replaced.returncode == 0, replaced.stdout + replaced.stderr
     assert "replaced the file that was there" in flat(replaced.stdout)
     assert "an earlier report" not in old.read_text()
+
+
+def test_one_report_of_two_folders_shows_each_call_once(tmp_path: Path) -> None:
+    """U7 finding 17: a user with two months' saved calls ran `hearkit report OUT1 OUT2 -o report.html`
+    (before: "Got unexpected extra argument", exit 2). One report of both folders' calls; a call id in
+    both (the same call saved twice) is shown once, from the first folder, and one line says so."""
+    from hearkit.record import CallSet
+
+    sample = CallSet.load_sample()
+    ids = sample.call_ids
+    CallSet.from_records([sample.record(c) for c in ids[:4]]).save(tmp_path / "OUT1")
+    CallSet.from_records([sample.record(c) for c in ids[3:]]).save(tmp_path / "OUT2")
+    done = run(["report", "OUT1", "OUT2", "-o", "report.html", "--audio", "none", "--cdn"], tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = flat(done.stdout)
+    assert f"{len(ids)} calls" in out
+    notes = [line for line in done.stdout.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and f"{ids[3]} in OUT1 and OUT2" in notes[0], done.stdout
+    page = (tmp_path / "report.html").read_text()
+    assert all(call_id in page for call_id in ids)
