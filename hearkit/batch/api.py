@@ -37,7 +37,7 @@ from hearkit.batch.speakers import DEFAULT_SPEAKERS, BatchSettings, resolve_spea
 from hearkit.locate import CALLSET_FILES
 from hearkit.schema import MAX_SPEAKER_OPTION
 
-__all__ = ["BatchReport", "FailedRecording", "arun", "interrupted_line", "run"]
+__all__ = ["BatchReport", "FailedRecording", "arun", "interrupted_line", "run", "vocabulary_line"]
 
 
 @dataclass(frozen=True)
@@ -593,17 +593,25 @@ def _duplicates(found: list[Recording]) -> list[FailedRecording]:
     ]
 
 
+def vocabulary_line(terms: Sequence[str] | None, *, sent: str = "sent") -> str:
+    """The line a run prints when it sends a vocabulary (``""`` when none): the terms (the first 8) and
+    that the prompt moves more than names (U5 finding 16: nothing said the transcript had been prompted).
+    ``sent`` says how it went: ``hearkit analyze`` "sent", a batch "sent with every recording"."""
+    if not terms:
+        return ""
+    shown = ", ".join(terms[:8]) + (f", … ({len(terms)} terms)" if len(terms) > 8 else "")
+    return (
+        f"vocabulary {sent}: {shown}; where it made the recogniser hear a term, other words nearby may"
+        " change too (the local engine keeps the unprompted transcript everywhere else)"
+    )
+
+
 def _vocabulary_notes(options: Mapping[str, Any]) -> list[str]:
     """The batch's vocabulary, said on every run: the prompt moves more than names (U5 finding 16)."""
-    terms = [str(t) for t in options.get("vocabulary") or []]
-    if not terms:
-        return []
-    shown = ", ".join(terms[:8]) + (f", … ({len(terms)} terms)" if len(terms) > 8 else "")
-    return [
-        f"vocabulary sent with every recording: {shown}; where it made the recogniser hear a term,"
-        " other words nearby may change too (the local engine keeps the unprompted transcript everywhere"
-        " else)"
-    ]
+    line = vocabulary_line(
+        [str(t) for t in options.get("vocabulary") or []], sent="sent with every recording"
+    )
+    return [line] if line else []
 
 
 def _orphan_lines(orphans: list[Path]) -> list[str]:

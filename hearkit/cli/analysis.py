@@ -30,7 +30,6 @@ from hearkit.cli.options import (
     SPEAKERS_MIN,
     VOCABULARY_HELP,
     speakers_line,
-    vocabulary_line,
     vocabulary_terms,
     warnings_as_lines,
 )
@@ -496,6 +495,8 @@ def _analyze(
             if not stereo:
                 console.print(speakers_line(speakers))
             if vocabulary:
+                from hearkit.batch.api import vocabulary_line
+
                 console.print(vocabulary_line(vocabulary))
             fields: dict[str, Any] = {
                 "channel": True if stereo else None,

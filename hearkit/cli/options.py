@@ -14,7 +14,6 @@ __all__ = [
     "SPEAKERS_MIN",
     "VOCABULARY_HELP",
     "speakers_line",
-    "vocabulary_line",
     "vocabulary_terms",
     "warnings_as_lines",
 ]
@@ -76,18 +75,6 @@ def vocabulary_terms(given: str | None) -> list[str] | None:
             param_hint="--vocabulary",
         )
     return list(terms)
-
-
-def vocabulary_line(terms: list[str] | None) -> str:
-    """The line a command prints when it sends a vocabulary: what was sent, and that the prompt moves
-    more than names (U5 finding 16: nothing said the transcript had been prompted)."""
-    if not terms:
-        return ""
-    shown = ", ".join(terms[:8]) + (f", … ({len(terms)} terms)" if len(terms) > 8 else "")
-    return (
-        f"vocabulary sent: {shown}; where it made the recogniser hear a term, other words nearby may"
-        " change too (the local engine keeps the unprompted transcript everywhere else)"
-    )
 
 
 def speakers_line(sent: int | None) -> str:
