@@ -223,9 +223,9 @@ class BaseClient:
                         yield Sleep(delay)
                         continue
                 detail = str(reply)
-                secret = bool(self._api_key) and self._api_key in detail
-                if secret:
-                    detail = detail.replace(str(self._api_key), "<API key>")
+                secret = self._api_key is not None and self._api_key in detail
+                if self._api_key is not None and secret:
+                    detail = detail.replace(self._api_key, "<API key>")
                 error = APIConnectionError(
                     f"could not reach {request.url.scheme}://{request.url.netloc.decode()} "
                     f"({type(reply).__name__}: {detail}); check the network or base_url, then retry"
