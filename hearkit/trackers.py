@@ -9,7 +9,8 @@ turns. ``role`` limits a tracker to one role's speech.
 Normalized text: each word lower-cased, typographic apostrophes (’) read as ``'``, hyphens and
 slashes become spaces, punctuation other than a leading ``$``/``£``/``€``, a trailing ``%``, apostrophes and
 decimal points inside numbers is dropped, thousands separators are removed (``$1,200`` →
-``$1200``).
+``$1200``). A word the recogniser split off a number is joined to it: a thousands group (``$1``
+``,500``) and a lone ``%`` (``20`` ``%``); the pricing tracker counts ``20% off`` as a discount.
 
 All calls are matched at once: the normalized words of every call are joined into one string
 (with a separator at every turn boundary) and each tracker is one compiled regular expression
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from hearkit.frames import CALL_ID, HIT_COLUMNS, HITS, empty
@@ -36,6 +38,7 @@ from hearkit.transcript import canonical_role, empty_words
 __all__ = [
     "DEFAULT_COMPETITORS",
     "DEFAULT_TRACKERS",
+    "DISCOUNT_PATTERNS",
     "HIT_COLUMNS",
     "MONEY_PATTERNS",
     "Tracker",
@@ -80,6 +83,9 @@ MONEY_PATTERNS = (
     # month ago", "once a month"). The amount is its own hit, as before.
     rf"{_AFTER_AMOUNT}(?:a|each)\s(?:seat|user|license|licence|month|year)",
 )
+DISCOUNT_PATTERNS = (r"\d+(?:\.\d+)?%\s(?:off|discount)",)
+"""A discount as the recogniser writes it (``20% off``, ``10 % off``: a lone ``%`` word is joined to
+the number before it); ``twenty percent off`` is the phrase ``percent off``."""
 
 DEFAULT_COMPETITORS = ("Gong", "Chorus", "Salesloft", "Outreach", "Clari", "Avoma", "Fireflies", "Revenue.io")
 
@@ -211,7 +217,7 @@ def default_trackers(competitors: Iterable[str] = DEFAULT_COMPETITORS) -> tuple[
                 "price", "cost", "budget", "discount", "quote", "invoice", "credit", "how much",
                 "list price", "contract value", "percent off",
             ),
-            MONEY_PATTERNS,
+            MONEY_PATTERNS + DISCOUNT_PATTERNS,
         ),
         competitor_tracker(competitors),
         Tracker(
@@ -376,21 +382,27 @@ def find_hits(
     turn = pd.to_numeric(w["turn"], errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
     speaker = w["speaker"].astype("str").to_numpy()
     norm = normalize_words(w["word"]).to_numpy(dtype=object)
+    originals = w["word"].astype("str").to_numpy()
 
     # Join all words; a "|" piece at each turn/speaker/call boundary stops matches crossing it.
     boundary = np.ones(len(w), dtype=bool)
     boundary[1:] = (call[1:] != call[:-1]) | (turn[1:] != turn[:-1]) | (speaker[1:] != speaker[:-1])
-    lengths = np.array([len(t) for t in norm], dtype=np.int64) + 1
-    lengths += np.where(boundary, 2, 0)
-    piece_start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    word_start = piece_start + np.where(boundary, 2, 0)
-    joined = " ".join(np.where(boundary, "| " + norm.astype(str), norm.astype(str)).tolist())
+    glued = _glued_to_number(originals, norm, boundary)
+    norm = np.where(glued & (norm == ""), "%", norm)
+    separator = np.where(glued, "", " ")
+    separator[0] = ""
+    prefix = np.where(boundary, "| ", "")
+    lead = np.where(glued, 0, 1) + np.where(boundary, 2, 0)  # len(separator) + len(prefix)
+    lead[0] -= 1
+    lengths = lead + pd.Series(norm, dtype=object).str.len().to_numpy(dtype=np.int64)
+    piece_start = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    word_start = piece_start + lead
+    joined = "".join((separator + prefix + norm.astype(str)).tolist())
 
     duration = _call_durations(w, durations)
     starts = w["start"].to_numpy(dtype=np.float64)
     ends = w["end"].to_numpy(dtype=np.float64)
     roles = w["role"].astype("str").to_numpy()
-    originals = w["word"].astype("str").to_numpy()
     sources = w["time_source"].astype("str").to_numpy()
     rows: list[tuple[Any, ...]] = []
     for tracker in trackers:
@@ -410,7 +422,7 @@ def find_hits(
                 (
                     call[first],
                     tracker.name,
-                    " ".join(originals[first : last + 1]),
+                    _said(originals, separator, first, last),
                     speaker[first],
                     roles[first],
                     starts[first],
@@ -426,6 +438,28 @@ def find_hits(
     hits = pd.DataFrame(rows, columns=list(HIT_COLUMNS))
     hits = hits.sort_values([CALL_ID, "start", "tracker"], kind="stable").reset_index(drop=True)
     return _typed_hits(hits)
+
+
+_GLUED_RE = re.compile(r"^(?:,\d{3}(?!\d)|%)")
+
+
+def _glued_to_number(
+    originals: npt.NDArray[np.object_], norm: npt.NDArray[np.object_], boundary: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """Words the recogniser split off a number: a thousands group (``$1`` ``,500`` is $1,500) or a
+    lone ``%`` (``20`` ``%``), glued to the number word before them in the same turn."""
+    split_off = pd.Series(originals, dtype=object).str.strip().str.match(_GLUED_RE).to_numpy(dtype=bool)
+    after_number = pd.Series(norm, dtype=object).str[-1:].str.isdigit().to_numpy(dtype=bool)
+    glued = np.zeros(len(originals), dtype=bool)
+    glued[1:] = split_off[1:] & ~boundary[1:] & after_number[:-1]
+    return glued
+
+
+def _said(originals: npt.NDArray[np.object_], separator: npt.NDArray[np.str_], first: int, last: int) -> str:
+    """The words ``first`` to ``last`` as said, a glued piece without its space (``$1,500``)."""
+    return "".join(
+        (separator[i] if i > first else "") + str(originals[i]).strip() for i in range(first, last + 1)
+    )
 
 
 def _check_duration_keys(

@@ -231,3 +231,23 @@ def test_a_typo_in_a_durations_key_is_named_not_ignored() -> None:
         find_hits(words, durations={"C1": 60.0})
     (position,) = find_hits(words, [Tracker("p", ("price",))], durations={"c1": 60.0})["position"]
     assert position == pytest.approx(7.5 / 60.0)
+
+
+def test_a_discount_and_a_price_split_by_the_recogniser_are_pricing_hits() -> None:
+    """U8 finding 2: the local engine writes "ten percent off" as the words ``10`` ``%`` ``off`` (or
+    ``20%`` ``off``) and "fifteen hundred dollars" as ``$1`` ``,500``: no discount was a pricing hit and
+    $1,500 read as a "$1" hit."""
+    words = words_frame(
+        ("rep", "we can do 10 % off this quarter", 0.0),
+        ("customer", "they promised 20% off the list", 10.0),
+        ("rep", "so $1 ,500 in total", 20.0),
+        ("rep", "page 4 % of the deck and 1 ,2", 30.0),
+    )
+    hits = find_hits(words)
+    pricing = hits[hits["tracker"] == "pricing"]
+    assert list(zip(pricing["phrase"], pricing["start"], strict=True)) == [
+        ("10% off", 1.5),
+        ("20% off", 11.0),
+        ("$1,500", 20.5),
+    ]
+    assert "costs" not in set(pricing["phrase"])  # nothing else in these turns is pricing
