@@ -226,3 +226,39 @@ def test_a_quiet_leg_under_line_noise_keeps_its_speech(
     kept, bleed, codes = stereo_call(_under_line_noise(agent, -52, 1), _under_line_noise(quiet, -52, 2))
     assert kept == pytest.approx(clean, rel=0.10)
     assert bleed <= BLEED_MAX and codes == ["quiet_leg"]
+
+
+def test_a_stereo_call_measures_each_leg_once(
+    realdata: Path, transcriber: WhisperTranscriber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``duplicates``: a quiet leg's frame levels were measured three times (its flag, its activity, its
+    raising: 6 passes over a call's samples, 4 on an ordinary call). Once a leg now, with the same flag,
+    activity and raised samples as each measured on its own. The real function, counted."""
+    from hearkit.engine.pipeline import vad
+
+    folder = realdata / "aws_lca_calls"
+    agent, caller = (
+        decode_audio(folder / f"Auto_Repairs_49_UTC_{leg}.wav").samples[0][: 60 * SAMPLE_RATE]
+        for leg in ("agent", "caller")
+    )
+    measured: list[int] = []
+    frame_levels = vad.frame_levels
+
+    def counted(samples: np.ndarray) -> np.ndarray:
+        measured.append(len(samples))
+        return frame_levels(samples)
+
+    for right in (caller, (caller * np.float32(10 ** (-30 / 20))).astype(np.float32)):
+        samples = np.stack([agent, right]).astype(np.float32)
+        flags = quiet_leg_flags(samples)
+        activity = [vad.leg_activity(x) for x in samples]
+        heard = [audible(x) for x in samples]
+        monkeypatch.setattr(vad, "frame_levels", counted)
+        measured.clear()
+        call = transcriber._stereo_call(DecodedAudio(samples, SAMPLE_RATE, 2), None, numerals=False)
+        monkeypatch.setattr(vad, "frame_levels", frame_levels)
+        assert measured == [len(agent), len(right)]
+        assert call.quiet_flags == flags
+        assert all(np.array_equal(a, b) for a, b in zip(call.activity, activity, strict=True))
+        assert all(np.array_equal(a, b) for a, b in zip(call.audio.samples, heard, strict=True))
+    assert [f.code for f in flags] == ["quiet_leg"]  # the premise: the second call's leg is quiet

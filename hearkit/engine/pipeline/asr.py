@@ -30,7 +30,7 @@ import numpy.typing as npt
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 
 from hearkit.engine.pipeline.decode import SAMPLE_RATE
-from hearkit.engine.pipeline.vad import QUIET_VOICE_DBFS, voice_peak_db, voiced_frames
+from hearkit.engine.pipeline.vad import QUIET_VOICE_DBFS, LegLevel, voice_peak_db, voiced_frames
 
 __all__ = [
     "ASR_MODEL_ENV",
@@ -57,16 +57,17 @@ RECOGNITION_VOICE_DBFS = -20.0
 before Whisper hears it: the sample calls' and the AWS calls' channels peak at -13 to -20 dBFS."""
 
 
-def audible(signal: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+def audible(signal: npt.NDArray[np.float32], level: LegLevel | None = None) -> npt.NDArray[np.float32]:
     """``signal``, or a copy raised so its voice peaks at :data:`RECOGNITION_VOICE_DBFS` when it peaks
-    under :data:`~hearkit.engine.pipeline.vad.QUIET_VOICE_DBFS` (clipped to full scale).
+    under :data:`~hearkit.engine.pipeline.vad.QUIET_VOICE_DBFS` (clipped to full scale). ``level``: the
+    signal's :func:`~hearkit.engine.pipeline.vad.leg_level`, when the caller has it.
 
     Whisper's log-mel features are absolute levels, and a window packs pieces of both channels: a
     leg 40 dB under the other reads to the decoder as near-silence beside it (AWS call 40's caller
     leg 40 dB down: 285 of its 296 words). Only what Whisper hears is raised; levels, talk time and
     the quality block keep the recording's own samples.
     """
-    peak = voice_peak_db(signal)
+    peak = voice_peak_db(signal) if level is None else level.peak
     if peak is None or peak >= QUIET_VOICE_DBFS:
         return signal
     gain = np.float32(10 ** ((RECOGNITION_VOICE_DBFS - peak) / 20))

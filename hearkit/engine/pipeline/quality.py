@@ -70,6 +70,7 @@ from hearkit.engine.pipeline.diarize import DEFAULT_EMBEDDING, Diarization, Spea
 from hearkit.engine.pipeline.vad import (
     QUIET_DBFS,
     QUIET_VOICE_DBFS,
+    LegLevel,
     rms_dbfs,
     voice_peak_db,
 )
@@ -738,13 +739,16 @@ def one_party_silent_flag(channel: int) -> QualityFlag:
     )
 
 
-def quiet_leg_flags(samples: npt.NDArray[np.float32]) -> list[QualityFlag]:
+def quiet_leg_flags(
+    samples: npt.NDArray[np.float32], levels: Sequence[LegLevel] | None = None
+) -> list[QualityFlag]:
     """``quiet_leg`` (info) for each channel of a ``(2, n)`` call whose voice peaks under
     ``vad.QUIET_VOICE_DBFS``: its talk is timed at its own level (``vad.leg_activity``), but quiet
-    words may be missed (AWS 40's caller leg 30 dB down: talk 102.7 s for 101.3 s, 291 words for 297)."""
+    words may be missed (AWS 40's caller leg 30 dB down: talk 102.7 s for 101.3 s, 291 words for 297).
+    ``levels``: the channels' ``vad.leg_level``, when the caller has them."""
     flags = []
     for channel, x in enumerate(samples):
-        peak = voice_peak_db(x)
+        peak = voice_peak_db(x) if levels is None else levels[channel].peak
         if peak is not None and peak < QUIET_VOICE_DBFS:
             party = "customer" if channel == 1 else "rep"
             flags.append(

@@ -55,6 +55,7 @@ from hearkit.engine.pipeline.vad import (
     bridge_gaps,
     energy_regions,
     leg_activity,
+    leg_level,
     speech_regions,
     total_speech,
     trim_to_activity,
@@ -209,14 +210,15 @@ class WhisperTranscriber:
                 live = 1 - silent
                 regions_by_channel: list[list[tuple[int, int]]] = [[], []]
                 regions_by_channel[live] = regions
+                levels = [leg_level(x) for x in audio.samples]
                 call = _StereoCall(
                     audio,
                     correlation,
-                    [leg_activity(audio.samples[0]), leg_activity(audio.samples[1])],
+                    [leg_activity(x, level) for x, level in zip(audio.samples, levels, strict=True)],
                     regions_by_channel,
                     0.0,
                     bool(options.numerals),
-                    quiet_leg_flags(audio.samples),
+                    quiet_leg_flags(audio.samples, levels),
                 )
                 result = call.result(
                     [replace(w, channel=live) for w in recognized],
@@ -338,12 +340,14 @@ class WhisperTranscriber:
         and its overtalk are judged as an ordinary leg's: the bleed test compares the two channels'
         energies, and AWS call 49's caller leg 30 dB down lost the speech it says over the agent
         (talk 61.1 s for 78.6 s, 186 words for 236). Talk is still timed on the recording as it is,
-        each leg at its own level (:func:`leg_activity`), and the ``quiet_leg`` flags come from it."""
-        quiet = quiet_leg_flags(audio.samples)
-        activity = None
+        each leg at its own level (:func:`leg_activity`), and the ``quiet_leg`` flags come from it. Each
+        leg's frame levels are measured once (:func:`leg_level`) for its flag, activity and raising."""
+        levels = [leg_level(x) for x in audio.samples]
+        quiet = quiet_leg_flags(audio.samples, levels)
+        activity = [leg_activity(x, level) for x, level in zip(audio.samples, levels, strict=True)]
         if quiet:
-            activity = [leg_activity(x) for x in audio.samples]
-            audio = replace(audio, samples=np.stack([audible(x) for x in audio.samples]))
+            raised = [audible(x, level) for x, level in zip(audio.samples, levels, strict=True)]
+            audio = replace(audio, samples=np.stack(raised))
         activity, regions, bleed = self._stereo_regions(audio, activity)
         return _StereoCall(audio, correlation, activity, regions, bleed, numerals, quiet)
 

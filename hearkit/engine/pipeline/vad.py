@@ -24,12 +24,14 @@ __all__ = [
     "QUIET_VOICE_DBFS",
     "RAISED_DBFS",
     "VOICE_RANGE_DB",
+    "LegLevel",
     "VadSettings",
     "bridge_gaps",
     "energy_activity",
     "energy_regions",
     "frame_levels",
     "leg_activity",
+    "leg_level",
     "mean_square",
     "rms_dbfs",
     "speech_regions",
@@ -216,15 +218,32 @@ def _own_floor(peak: float | None) -> float:
     return MIN_LEVEL_DB if peak is None else min(MIN_LEVEL_DB, peak - VOICE_RANGE_DB)
 
 
-def leg_activity(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+@dataclass(frozen=True)
+class LegLevel:
+    """One party's channel measured once: its 20 ms frame levels (dBFS, :func:`frame_levels`) and its
+    voice peak (:func:`voice_peak_db`), for its activity, its ``quiet_leg`` flag and whether it is
+    raised for recognition (:func:`leg_level`)."""
+
+    frames: npt.NDArray[np.float64]
+    peak: float | None
+
+
+def leg_level(samples: npt.NDArray[np.float32]) -> LegLevel:
+    """:class:`LegLevel` of ``samples``."""
+    frames = frame_levels(samples)
+    return LegLevel(frames, _leg_peak(frames))
+
+
+def leg_activity(samples: npt.NDArray[np.float32], level: LegLevel | None = None) -> npt.NDArray[np.bool_]:
     """:func:`energy_activity` of one party's channel; on a quiet leg (voice peaking under
     :data:`QUIET_VOICE_DBFS`) the absolute floor is its voice peak - 30 dB instead of -45 dBFS, so its
     talk is timed at its own level (a new-user check: AWS 40's caller leg 30 dB down read 80.6 s of talk
-    for 101.3 s; 102.7 s with this)."""
-    level = frame_levels(samples)  # once, for the peak and the activity
-    peak = _leg_peak(level)
+    for 101.3 s; 102.7 s with this). ``level``: the channel's :func:`leg_level`, when the caller has it."""
+    if level is None:
+        level = leg_level(samples)
+    peak = level.peak
     floor_db = MIN_LEVEL_DB if peak is None or peak >= QUIET_VOICE_DBFS else _own_floor(peak)
-    return _active(level, FLOOR_MARGIN_DB, floor_db)
+    return _active(level.frames, FLOOR_MARGIN_DB, floor_db)
 
 
 def voice_activity(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
