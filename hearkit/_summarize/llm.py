@@ -267,6 +267,7 @@ class _Session:
 
     def _complete(self, messages: list[dict[str, str]]) -> str:
         import openai
+        from openai.types.chat import ChatCompletion
 
         while True:
             kwargs: dict[str, Any] = {}
@@ -301,8 +302,20 @@ class _Session:
                 raise self._error(exc) from None
             except openai.APIError as exc:
                 raise self._error(exc) from None
+            except ValueError as exc:  # a 200 whose JSON body is cut or broken (json.JSONDecodeError)
+                raise self._not_a_completion(f"broken JSON ({_short(str(exc), 120)})") from None
+            if not isinstance(response, ChatCompletion):
+                # A proxy's error page or a captive portal: the openai client hands back the text.
+                raise self._not_a_completion(f"{type(response).__name__} {_short(repr(response), 120)}")
             choices = response.choices or []
             return (choices[0].message.content or "") if choices else ""
+
+    def _not_a_completion(self, what: str) -> SummarizeError:
+        return SummarizeError(
+            f"the LLM endpoint {self.config.base_url} (model {self.config.model!r}) answered 200 with"
+            f" something that is not a chat completion: {what}; check that base_url is the"
+            " OpenAI-compatible API root (e.g. http://host:8000/v1) and not a proxy or login page"
+        )
 
     def _error(self, exc: openai.APIError) -> SummarizeError:
         import openai

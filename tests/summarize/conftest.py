@@ -140,7 +140,8 @@ def _handler(state: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             data = payload.encode()
             try:
                 self.send_response(reply.status)
-                self.send_header("content-type", "application/json")
+                if "content-type" not in {name.lower() for name in reply.headers}:
+                    self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

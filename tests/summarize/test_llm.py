@@ -292,3 +292,26 @@ def test_call_without_speech_sends_nothing(llm_server: ScriptedLLM) -> None:
     summary = summarize(turns_frame().iloc[0:0], llm=llm_server.config(), call_id="silent")
     assert (summary.method, summary.chunks, summary.summary) == ("llm", 0, [])
     assert llm_server.seen == []
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "said"),
+    [
+        (
+            "<html><body>nginx 502 Bad Gateway</body></html>",
+            {"content-type": "text/html"},
+            "not a chat completion",
+        ),
+        ('{"choices": [', {}, "broken JSON"),
+    ],
+    ids=["proxy-page", "cut-json"],
+)
+def test_a_200_that_is_not_a_chat_completion_is_a_clear_error(
+    llm_server: ScriptedLLM, body: str, headers: dict[str, str], said: str
+) -> None:
+    """U8 finding 3: a proxy's HTML page or a cut JSON body, answered 200, ended in AttributeError /
+    JSONDecodeError tracebacks (and stopped `hearkit batch`) instead of a SummarizeError."""
+    llm_server.play(Reply(status=200, body=body, headers=headers))
+    with pytest.raises(SummarizeError, match=said) as caught:
+        summarize(turns_frame(), llm=llm_server.config(max_retries=0))
+    assert llm_server.base_url in str(caught.value) and API_KEY not in str(caught.value)
