@@ -9,7 +9,11 @@ are followed), ``start``/``end`` (the first matched word's start, the last one's
 turn), ``word_starts``/``word_ends`` (each matched word's times) and ``time_source``.
 
 Matching: tokens are normalized the way trackers see them (:func:`hearkit.trackers.normalize_text`:
-lower case, punctuation dropped), so "Send me a QUOTE." matches ``send me a quote``. A phrase
+lower case, punctuation dropped), so "Send me a QUOTE." matches ``send me a quote``; a ``%`` after a
+number and a currency sign before one are tokens of their own (:func:`search_tokens`), so "20%",
+"20 %" and the recogniser's words ``20`` ``%`` all match each other, "10 %" does not match "10
+minutes", and "45" finds "$45". A token with nothing to match (a lone dash) still shows in the
+context, as said. A phrase
 matches inside one turn (one speaker), never across speakers. Times come from the words frame
 (``time_source="words"``); calls without word timings are indexed from the turn text, each
 token's time interpolated over its turn in proportion to its length (``"interpolated"``).
@@ -17,6 +21,7 @@ token's time interpolated over its turn in proportion to its length (``"interpol
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
@@ -39,6 +44,19 @@ RESULT_COLUMNS = (
 
 I32 = npt.NDArray[np.int32]
 _SPLIT = "-/–—"
+_PERCENT_AFTER_NUMBER = re.compile(r"(?<=\d)\s+%")
+_LONE_PERCENT = re.compile(r"^\W*%\W*$")
+_SIGN_TOKENS = re.compile(r"(?<=\d)%|[$£€](?=\d)")
+
+
+def search_tokens(text: str) -> list[str]:
+    """The tokens search matches ``text`` by: :func:`~hearkit.trackers.normalize_text`'s words, with a
+    ``%`` after a number and a currency sign before one split off as tokens (``$45`` -> ``$ 45``,
+    ``20 %`` -> ``20 %``), and a lone ``%`` word kept."""
+    if _LONE_PERCENT.match(text):
+        return ["%"]
+    normalized = normalize_text(_PERCENT_AFTER_NUMBER.sub("%", text))
+    return _SIGN_TOKENS.sub(lambda sign: f" {sign.group()} ", normalized).split()
 
 
 @dataclass(frozen=True)
@@ -115,8 +133,9 @@ def build_index(turns: pd.DataFrame, words: pd.DataFrame | None = None) -> Phras
     # A token can normalise to several ("a.m." -> "a m", as the phrase "8 a.m." does): it becomes as
     # many tokens, each with its times; the first keeps the original text, the others show nothing.
     vocab: dict[str, int] = {}
+    # A token with nothing to match (a lone dash) is one part with code -1, so its text still shows.
     codes_of = [
-        [vocab.setdefault(part, len(vocab)) for part in normalize_text(str(t)).split()]
+        [vocab.setdefault(part, len(vocab)) for part in search_tokens(str(t))] or [-1]
         for t in raw_vocab.to_pylist()
     ]
     blank = len(raw_vocab)
@@ -234,7 +253,7 @@ def search(
     """Every occurrence of ``phrase`` (columns :data:`RESULT_COLUMNS`), optionally only where the
     turn's ``role`` / ``speaker`` is the one given; at most ``limit`` rows (in call order), the
     total count in ``result.attrs["total"]``."""
-    if not isinstance(phrase, str) or not normalize_text(phrase):
+    if not isinstance(phrase, str) or not search_tokens(phrase):
         raise ValueError(f"search needs a phrase with at least one word, not {phrase!r}")
     if fingerprint(turns) != index.fingerprint:
         raise ValueError("this index was built for other turns (times changed); build it again")
@@ -244,7 +263,7 @@ def search(
         raise ValueError(f"context_words must be ≥ 0, not {context_words!r}")
     if role is not None:
         role = canonical_role(str(role))  # 'Customer' is the role customer, as in the metrics
-    wanted = normalize_text(phrase).split()
+    wanted = search_tokens(phrase)
     codes = [index.vocab.get(t, -1) for t in wanted]
     if min(codes) < 0:
         _check_filters(turns, role, speaker)

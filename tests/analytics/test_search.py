@@ -143,3 +143,43 @@ def test_a_filter_no_turn_can_pass_is_an_error_not_an_empty_result(scripted: Cal
     said = scripted.search("per seat", role="customer")
     assert len(scripted.search("per seat", role="Customer ")) == len(said) > 0  # role case, as the metrics
     assert scripted.search("zebra crossing", role="rep").empty  # a real role, an absent phrase: empty
+
+
+def test_percent_and_currency_are_matched_as_said_and_quoted_as_said() -> None:
+    """U8 finding 11: the engine writes "20 % off" as the words ``20`` ``%`` ``off``; "20%" found
+    nothing, "10 %" found "10 minutes", "45" missed "$45", and the context read "20 off"."""
+    from hearkit.search import build_index, search
+
+    texts = ["we promised 20 % off today", "do you have 10 minutes", "it is $45 a seat", "so 10% off then"]
+    turns = pd.DataFrame(
+        {
+            "call_id": ["c"] * 4,
+            "turn": [0, 1, 2, 3],
+            "speaker": ["speaker_0", "speaker_1", "speaker_0", "speaker_0"],
+            "role": ["rep", "customer", "rep", "rep"],
+            "start": [0.0, 5.0, 10.0, 15.0],
+            "end": [4.0, 9.0, 14.0, 19.0],
+            "text": texts,
+        }
+    )
+    tokens = [(turn, word) for turn, text in enumerate(texts) for word in text.split()]
+    words = pd.DataFrame(
+        {
+            "call_id": ["c"] * len(tokens),
+            "turn": [turn for turn, _ in tokens],
+            "word_index": range(len(tokens)),
+            "word": [word for _, word in tokens],
+            "start": [5.0 * turn + 0.5 * i for i, (turn, _) in enumerate(tokens)],
+            "end": [5.0 * turn + 0.5 * i + 0.4 for i, (turn, _) in enumerate(tokens)],
+        }
+    )
+    for index in (build_index(turns, words), build_index(turns)):
+        for query in ("20%", "20 %"):
+            found = search(index, turns, query)
+            assert list(found["turn"]) == [0], query
+            assert found["context"].iloc[0] == "we promised 20 % off today"
+        assert list(search(index, turns, "10 %")["turn"]) == [3]
+        assert list(search(index, turns, "% off")["turn"]) == [0, 3]
+        assert list(search(index, turns, "45")["turn"]) == [2]
+        assert list(search(index, turns, "$45")["turn"]) == [2]
+        assert list(search(index, turns, "10")["turn"]) == [1, 3]
