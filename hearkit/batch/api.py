@@ -77,6 +77,9 @@ class BatchReport:
     notes: list[str] = field(default_factory=list)
     """Lines about the batch's settings the reader should know (the speaker count sent, a resumed
     batch whose completed calls were transcribed with another one)."""
+    unfinished: list[FailedRecording] = field(default_factory=list)
+    """Recordings still pending or submitted whose last request failed (the server stopped answering,
+    say): the error says what to fix before resuming (U8 finding 6)."""
     reused_elsewhere: int = 0
     """Recordings whose job another batch folder created with the same options and another delivery
     (``--webhook-url``): reused, not transcribed or billed again (:mod:`hearkit.batch.sent`)."""
@@ -714,6 +717,7 @@ def _report(
     totals = manifest.totals()
     failed = [_failed(row) for row in manifest.rows("failed")]
     skipped = [_failed(row) for row in manifest.rows("skipped")]
+    unfinished = [_failed(row) for row in manifest.rows("pending", "submitted") if row.last_error]
     return BatchReport(
         out_dir=manifest.out_dir,
         counts=manifest.counts(),
@@ -722,6 +726,7 @@ def _report(
         stop_reason=stop_reason,
         failed=failed,
         skipped=skipped,
+        unfinished=unfinished,
         audio_seconds=totals["audio_seconds"],
         billed_seconds=totals["billed_seconds"],
         wall_s=time.monotonic() - started,

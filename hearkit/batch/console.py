@@ -67,7 +67,15 @@ def print_report(report: BatchReport, console: Console | None = None) -> None:
         console.print(f"[red]stopped:[/red] {report.stop_reason}")
         console.print(f"what is done is saved; resume with: [bold]{report.resume_command}[/bold]")
     elif counts["pending"] or counts["submitted"]:
-        console.print(f"not finished; resume with: [bold]{report.resume_command}[/bold]")
+        if report.unfinished:
+            last = report.unfinished[-1]
+            console.print(
+                f"{len(report.unfinished)} not finished after errors; the last, {escape(last.call_id)}:"
+                f" {escape(last.error)}"
+            )
+            console.print(f"fix that, then resume with: [bold]{report.resume_command}[/bold]")
+        else:
+            console.print(f"not finished; resume with: [bold]{report.resume_command}[/bold]")
     if report.dataset_dir is not None:
         out = escape(shlex.quote(str(report.out_dir)))
         loader = escape(f"CallSet.load({str(report.out_dir)!r})")
