@@ -240,7 +240,14 @@ def listen(
         raise typer.BadParameter(
             "give the webhook signing secret in PYAI_WEBHOOK_SECRET or a file named by --secret-file"
         )
-    app = webhook_app(out, secrets)
+    if out.exists() and not out.is_dir():
+        raise typer.BadParameter(
+            f"{out} is a file: --out names the batch output folder (hearkit batch --out)"
+        )
+    try:
+        app = webhook_app(out, secrets)
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot use {out} as the batch output folder: {exc.strerror}") from None
     sock = bind_port(host, port)
     _console().print(f"listening on http://{host}:{sock.getsockname()[1]}/webhooks/pyai for {out}")
     serve_on(sock, app, log_level="warning")

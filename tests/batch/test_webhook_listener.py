@@ -64,3 +64,17 @@ def test_signed_events_are_stored_once_and_forgeries_are_refused(tmp_path: Path)
     store.close()
     assert (tmp_path / WEBHOOK_STORE_NAME).is_file()
     assert events == [("job_a", "transcription.job.completed"), ("job_b", "transcription.job.failed")]
+
+
+def test_listen_on_a_file_for_out_is_one_line(tmp_path: Path) -> None:
+    """U8 finding 4: `hearkit webhooks listen --out <a file>` ended in a 40-line FileExistsError traceback."""
+    from tests.batch.cli_run import run
+
+    (tmp_path / "whsec.txt").write_text("whsec_test_secret\n")
+    (tmp_path / "notes.txt").write_text("not a folder\n")
+    done = run(
+        ["webhooks", "listen", "--out", "notes.txt", "--port", "0", "--secret-file", "whsec.txt"], tmp_path
+    )
+    assert done.returncode == 2
+    assert "notes.txt is a file" in done.stderr and "Traceback" not in done.stderr + done.stdout
+    assert (tmp_path / "notes.txt").read_text() == "not a folder\n"  # nothing lost
