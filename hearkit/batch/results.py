@@ -153,6 +153,13 @@ def completed_calls(manifest: Manifest) -> Any:
             call_id,
             error,
         )
+    if summaries.llm_not_asked:
+        _log.warning(
+            "the LLM endpoint failed for %d calls, the last ones in a row, so %d more were not asked"
+            " this run and have the offline summary; fix the endpoint and run the batch again to ask",
+            len(summaries.llm_failures),
+            len(summaries.llm_not_asked),
+        )
     callset.summaries = summaries.summaries
     return callset
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hearkit.batch.summaries import summarize_batch
-from tests.summarize.conftest import ScriptedLLM, completion, error
+from hearkit.batch.summaries import GIVE_UP_AFTER, LLM_CONCURRENCY, summarize_batch
+from tests.summarize.conftest import Reply, ScriptedLLM, completion, error
 from tests.summarize.scripted_call import turns_frame
 from tests.summarize.test_llm import GOOD
 
@@ -57,3 +57,44 @@ def test_a_failing_llm_leaves_the_offline_summary_and_is_asked_again(
     monkeypatch.setenv("HEARKIT_LLM_API_KEY", "sk-test-7f3a9c-super-secret-key")
     retried = summarize_batch(two_calls(), tmp_path)  # configured from the environment
     assert {s.method for s in retried.summaries.values()} == {"llm"} and retried.llm_failures == {}
+
+
+def many_calls(n: int) -> pd.DataFrame:
+    return pd.concat([turns_frame(call_id=f"c{i:02d}") for i in range(n)], ignore_index=True)
+
+
+def test_a_dead_endpoint_is_given_up_after_a_few_calls(
+    llm_server: ScriptedLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """U8 finding 9: a 500-answering endpoint was asked (4 attempts) for every call of the batch."""
+    monkeypatch.setenv("HEARKIT_LLM_CONCURRENCY", "1")
+    llm_server.play(error(500, "upstream down"))
+    out = summarize_batch(many_calls(12), tmp_path, llm=llm_server.config(max_retries=0))
+    assert len(llm_server.seen) == GIVE_UP_AFTER
+    assert list(out.llm_failures) == ["c00", "c01", "c02"]
+    assert out.llm_not_asked == [f"c{i:02d}" for i in range(3, 12)]
+    assert len(out.summaries) == 12 and {s.method for s in out.summaries.values()} == {"extractive"}
+    llm_server.play(completion(GOOD))
+    again = summarize_batch(many_calls(12), tmp_path, llm=llm_server.config(max_retries=0))
+    assert again.llm_failures == {} and again.llm_not_asked == []  # the next run asks every call
+    assert {s.method for s in again.summaries.values()} == {"llm"}
+
+
+def test_calls_are_asked_several_at_once(llm_server: ScriptedLLM, tmp_path: Path) -> None:
+    """U8 finding 9: the batch asked one call at a time (12 calls at 3 s each: 36 s)."""
+    llm_server.play(Reply(**{**completion(GOOD).__dict__, "delay": 2.0}))
+    out = summarize_batch(many_calls(LLM_CONCURRENCY), tmp_path, llm=llm_server.config())
+    assert {s.method for s in out.summaries.values()} == {"llm"}
+    arrivals = sorted(seen.at for seen in llm_server.seen)
+    assert len(arrivals) == LLM_CONCURRENCY
+    assert arrivals[-1] - arrivals[0] < 2.0  # the last request arrived before the first was answered
+
+
+def test_a_bad_concurrency_setting_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hearkit.summarize import LLMConfig
+
+    monkeypatch.setenv("HEARKIT_LLM_CONCURRENCY", "four")
+    with pytest.raises(ValueError, match="HEARKIT_LLM_CONCURRENCY must be a whole number >= 1, not 'four'"):
+        summarize_batch(two_calls(), tmp_path, llm=LLMConfig(base_url="http://127.0.0.1:9/v1", model="m"))
