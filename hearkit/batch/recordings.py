@@ -42,9 +42,11 @@ import av  # noqa: E402  (after the check: a missing extra is named, not a bare 
 
 __all__ = [
     "AUTO_MAX_SECONDS",
+    "SAME_AUDIO_S",
     "AudioInfo",
     "Mode",
     "Recording",
+    "audio_fingerprint",
     "choose_mode",
     "discover",
     "hash_file",
@@ -229,11 +231,72 @@ def discover(
             if twin is not rec:
                 rec.skip_reason = f"duplicate of {twin.shown} (same content, skipped too: {twin.skip_reason})"
         recordings.append(rec)
+    _skip_same_audio(recordings)
     # Ids: the recordings sent first, then the skipped files, so a skipped globex.json never takes
     # the name of globex.wav (U5 finding 15: the recording became globex-<hash>).
     for rec in [*(r for r in recordings if r.skip_reason is None), *(r for r in recordings if r.skip_reason)]:
         rec.named, rec.call_id = rec.call_id, _unique_call_id(rec.call_id, rec.rec_id, used_ids)
     return recordings
+
+
+SAME_AUDIO_S = 0.05
+"""Two recordings whose durations (as inspected) differ by less than this, with as many channels, are
+compared by their decoded audio (:func:`audio_fingerprint`); any other pair is not decoded again."""
+
+
+def audio_fingerprint(path: Path) -> str | None:
+    """SHA-256 (hex) of a recording's audio decoded to 16 kHz 16-bit PCM, its channels kept (up to two):
+    the same audio in another container or lossless codec (a WAV re-exported as FLAC, or with other
+    header chunks) hashes alike, where its bytes do not; a lossy re-encode (MP3) does not. ``None`` when
+    it cannot be decoded."""
+    digest = hashlib.sha256()
+    try:
+        with open_audio(path) as (container, stream):
+            layout = "stereo" if header(container, stream).channels >= 2 else "mono"
+            resampler = av.AudioResampler(format="s16", layout=layout, rate=16_000)
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    digest.update(out.to_ndarray().tobytes())
+            for out in resampler.resample(None):
+                digest.update(out.to_ndarray().tobytes())
+    except (ValueError, OSError, av.error.FFmpegError):
+        return None
+    return digest.hexdigest()
+
+
+def _skip_same_audio(recordings: list[Recording]) -> None:
+    """A recording whose decoded audio is an earlier one's (:func:`audio_fingerprint`: the same recording
+    re-exported, other bytes) is skipped as its duplicate, named (U7 finding 16: a call and its re-export
+    were both transcribed and billed). Only recordings of the same length and channels are decoded."""
+    kept: list[Recording] = []
+    prints: dict[str, str | None] = {}
+
+    def fingerprint(rec: Recording) -> str | None:
+        if rec.rec_id not in prints:
+            prints[rec.rec_id] = audio_fingerprint(Path(rec.source))
+        return prints[rec.rec_id]
+
+    for rec in recordings:
+        seconds = rec.info.duration_s if rec.info is not None else None
+        if rec.skip_reason is not None or rec.info is None or seconds is None or rec.kind != "file":
+            continue
+        if rec.metadata.get("rep_file"):  # a two-file call: its legs are what the user gave
+            continue
+        channels = rec.info.channels
+        twins = [
+            k
+            for k in kept
+            if k.info is not None
+            and k.info.channels == channels
+            and k.info.duration_s is not None
+            and abs(k.info.duration_s - seconds) < SAME_AUDIO_S
+        ]
+        own = fingerprint(rec) if twins else None
+        first = next((k for k in twins if own is not None and fingerprint(k) == own), None)
+        if first is None:
+            kept.append(rec)
+        else:
+            rec.skip_reason = f"duplicate of {first.shown} (the same audio in another file: a re-export)"
 
 
 def orphan_sidecars(

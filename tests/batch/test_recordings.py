@@ -213,3 +213,52 @@ def test_a_csv_that_is_not_utf8_says_so_and_what_to_do(tmp_path: Path) -> None:
         discover(csv)
     csv.write_text("path,rep\na.wav,José\n", encoding="utf-8-sig")  # with Excel's byte order mark
     assert discover(csv)[0].metadata == {"rep": "José"}
+
+
+def _export(source: Path, target: Path, codec: str) -> Path:
+    """``source`` written again with PyAV as ``codec`` in ``target``'s container: a re-export."""
+    from typing import Any
+
+    import av
+
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        stream = inp.streams.audio[0]
+        encoder: Any = out.add_stream(codec, rate=stream.rate, layout=stream.layout.name)  # type: ignore[call-overload]
+        for frame in inp.decode(stream):
+            frame.pts = None
+            out.mux(encoder.encode(frame))
+        out.mux(encoder.encode(None))
+    return target
+
+
+def test_a_recording_re_exported_is_a_duplicate_of_the_first_copy(tmp_path: Path, realdata: Path) -> None:
+    """U7 finding 16: a call and the same recording re-exported (other bytes, other container) were both
+    transcribed. AWS call 40's legs (20 s each, as a stereo WAV), the same audio as FLAC and as a WAV
+    written again with PyAV (other header bytes): one call sent, the two copies skipped naming it; the
+    legs the other way round (the same length, other audio) are another call."""
+    from hearkit.engine.pipeline.decode import decode_audio
+
+    folder = realdata / "aws_lca_calls"
+    agent, caller = (
+        decode_audio(folder / f"Auto_Repairs_40_UTC_{leg}.wav").samples[0][: 20 * 16_000]
+        for leg in ("agent", "caller")
+    )
+    calls = tmp_path / "calls"
+    first = audio.write_wav(calls / "a_call.wav", [agent, caller], rate=16_000)
+    _export(first, calls / "b_call_export.flac", "flac")
+    _export(first, calls / "c_call_again.wav", "pcm_s16le")
+    audio.write_wav(calls / "d_swapped.wav", [caller, agent], rate=16_000)
+    assert len({hash_file(p) for p in calls.iterdir()}) == 4  # four files of other bytes
+    found = {Path(r.source).name: r for r in discover(calls)}
+    assert found["a_call.wav"].skip_reason is None and found["d_swapped.wav"].skip_reason is None
+    for copy in ("b_call_export.flac", "c_call_again.wav"):
+        reason = found[copy].skip_reason
+        assert reason is not None and reason.startswith(f"duplicate of {first} (the same audio"), reason
+
+    import hearkit.batch
+
+    report = hearkit.batch.run(calls, tmp_path / "out", dry_run=True, progress=False)
+    assert sorted(Path(d.source).name for d in report.duplicates) == [
+        "b_call_export.flac",
+        "c_call_again.wav",
+    ]
