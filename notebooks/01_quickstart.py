@@ -23,6 +23,7 @@
 # the speakers exactly.
 
 # %%
+import tempfile
 from pathlib import Path
 
 import av
@@ -55,7 +56,9 @@ def first_seconds(source: Path, target: Path, seconds: float) -> Path:
     return target
 
 
-clip = first_seconds(SAMPLE_DATA / "call_03_pricing.stereo.ogg", Path("quickstart-clip.wav"), CLIP_SECONDS)
+# The clip (5.7 MB of WAV) goes to a temporary folder, not next to this notebook.
+clip_dir = Path(tempfile.mkdtemp(prefix="hearkit-quickstart-"))
+clip = first_seconds(SAMPLE_DATA / "call_03_pricing.stereo.ogg", clip_dir / "clip.wav", CLIP_SECONDS)
 
 # %% [markdown]
 # ## Transcribe

@@ -74,6 +74,13 @@ def test_quickstart_transcribed_the_clip(executed: dict[str, Executed]) -> None:
     assert len(found) >= 0.6 * len(truth_words), sorted(truth_words - found)
 
 
+def test_quickstart_leaves_no_audio_beside_itself(executed: dict[str, Executed]) -> None:
+    """U7 finding 17: the quickstart wrote its 30 s clip (5.7 MB of WAV) next to itself, in the user's
+    notebooks folder. Its folder holds the notebook and the test's export only."""
+    run = executed["01_quickstart"]
+    assert sorted(p.name for p in run.workdir.iterdir()) == ["01_quickstart.html", "01_quickstart.ipynb"]
+
+
 def test_dashboard_notebook_narrowed_to_one_rep(executed: dict[str, Executed]) -> None:
     import json
 
