@@ -18,9 +18,10 @@ def report(
         list[str],
         typer.Argument(
             help="The folder of `hearkit batch --out`, its dataset/, a folder written by CallSet.save(), "
-            "or `sample` for the sample calls; several make one report of all their calls.",
+            "or `sample` for the sample calls; several make one report of all their calls (a call id in"
+            " more than one is shown once, from the first).",
             show_default=False,
-            metavar="SOURCE...",
+            metavar="SOURCE",
         ),
     ],
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
@@ -41,10 +42,9 @@ def report(
         ),
     ] = "auto",
 ) -> None:
-    """Write one self-contained HTML report (overview, charts, transcripts) of saved calls.
-
-    Several sources (two months' batch folders) make one report of all their calls; a call id found in
-    more than one is shown once, from the first source that has it, and a line says which."""
+    """Write one self-contained HTML report (overview, charts, transcripts) of saved calls."""
+    # Several sources (two months' batch folders): one report of all their calls; a call id found in
+    # more than one is shown once, from the first source that has it, and a line says which.
     _check_output(output)
     sets: list[Any] = []
     unfinished: list[str] = []
