@@ -1,6 +1,7 @@
 """Diarization benchmark on recordings with third-party speaker references (mono path, ``diarize: true``).
 
 Run: ``uv run --no-sync python benchmarks/bench_diarization.py [--set dev|eval] [--fresh] [--only NAME,...]``
+(``--stage-cpu resemblyzer,campplus [--rounds 2]``: the speaker stage's CPU per embedding, side by side)
 
 Data discipline (../shared/realdata/SOURCES.md): ``pyannote_ami_train/`` and
 ``google_commercial_call/`` are **evaluation only**: thresholds are tuned on the development rows,
@@ -804,6 +805,56 @@ def bench_stereo(transcriber: WhisperTranscriber, mono: dict[str, list[float]] |
     )
 
 
+def bench_stage_cpu(
+    transcriber: WhisperTranscriber, items: list[Item], kinds: list[str], rounds: int
+) -> None:
+    """The speaker stage's CPU under each voice embedding, side by side in one process: every file under
+    every embedding in turn (``rounds`` times, interleaved, so both see the same load). Speaker stage =
+    :meth:`WhisperTranscriber.label_speakers` (segmentation, voice windows, clustering, turns, words to
+    turns, quality block); per audio second = its CPU seconds / the files' audio seconds. Mono RTF =
+    the recognition's seconds per audio second (cached, timed when first computed: CPU RTF of the
+    recogniser, which does not depend on the embedding) + the stage's CPU per audio second."""
+    import os
+
+    env = diarize_module.EMBEDDING_ENV
+    before = os.environ.get(env)
+    audio = sum(item.audio.duration for item in items)
+    cpu = {kind: [0.0, 0.0] for kind in kinds}  # kind -> [stage CPU s, segmentation model CPU s]
+    asr = 0.0
+    load = [float(Path("/proc/loadavg").read_text().split()[0])]
+    try:
+        for _ in range(rounds):
+            for item in items:
+                for kind in kinds:
+                    os.environ[env] = kind
+                    outcome = run(transcriber, item, False)
+                    cpu[kind][0] += outcome.label_cpu_s
+                    cpu[kind][1] += outcome.segment_cpu_s
+                asr += outcome.asr_s
+                load.append(float(Path("/proc/loadavg").read_text().split()[0]))
+    finally:
+        if before is None:
+            os.environ.pop(env, None)
+        else:
+            os.environ[env] = before
+    total = audio * rounds
+    print(
+        f"\n### speaker stage CPU, side by side ({len(items)} files, {audio:.0f} audio s, {rounds} rounds)\n"
+    )
+    print(f"load average (1 min) over the run: {min(load)}-{max(load)}")
+    print(
+        "| embedding | stage CPU s per audio s | segmentation model of it | the rest"
+        " | mono RTF (recognition + stage) |"
+    )
+    print("|---|---|---|---|---|")
+    for kind in kinds:
+        stage, seg = cpu[kind][0] / total, cpu[kind][1] / total
+        print(
+            f"| {kind} | {stage:.4f} | {seg:.4f} | {stage - seg:.4f}"
+            f" | {asr / total:.3f} + {stage:.4f} = {asr / total + stage:.3f} |"
+        )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -820,9 +871,19 @@ def main(argv: list[str]) -> None:
     parser.add_argument(
         "--stereo", action="store_true", help="also run the stereo path on the split-channel calls"
     )
+    parser.add_argument(
+        "--stage-cpu",
+        metavar="KIND,KIND",
+        help="instead of the tables: the speaker stage's CPU under these voice embeddings, interleaved"
+        " (e.g. resemblyzer,campplus; development files, narrowed by --only)",
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of --stage-cpu (default 2)")
     args = parser.parse_args(argv)
     transcriber = WhisperTranscriber()
     print(f"load average {Path('/proc/loadavg').read_text().split()[:3]} (2 cores, shared); tiny.en int8")
+    if args.stage_cpu:
+        bench_stage_cpu(transcriber, development_items(args.only), args.stage_cpu.split(","), args.rounds)
+        return
     rows: list[dict[str, Any]] = []
     mono: dict[str, list[float]] = {}  # a call's mono talk shares (pp), for the stereo table
     for title, items in (

@@ -82,7 +82,8 @@ def _apply(settings: dict[str, str]) -> dict[str, Any]:
         if module_name in diarize_module.VOICE_SETTINGS:
             voice = diarize_module.VOICE_SETTINGS[module_name]
             old[name] = voice
-            diarize_module.VOICE_SETTINGS[module_name] = replace(voice, **{attr: float(value)})
+            field: dict[str, Any] = {attr: type(getattr(voice, attr))(float(value))}  # clean_voice=1: True
+            diarize_module.VOICE_SETTINGS[module_name] = replace(voice, **field)
             continue
         module = {"diarize": diarize_module, "quality": quality}[module_name]
         old[name] = getattr(module, attr)
@@ -164,6 +165,11 @@ def main(argv: list[str]) -> None:
                     "wrong": bool(outcome.wrong),
                     "flags": outcome.flags,
                     "quality": None if q is None else q.to_api(),
+                    "segments": [(g.start, g.end, str(g.speaker)) for g in outcome.result.segments],
+                    "count_frames": None
+                    if outcome.count is None
+                    else np.bincount(np.asarray(outcome.count), minlength=4).tolist(),
+                    "count": None if outcome.count is None else np.asarray(outcome.count).tolist(),
                 }
             )
             print(

@@ -285,3 +285,27 @@ def test_the_quality_block_names_the_voice_embedding_that_ran(
     uncertain = "speaker_count_uncertain" in {f.code for f in quality.flags}
     held = quality.speaker_count_constrained_by is not None
     assert margin is not None and uncertain == (margin < BARS[kind].margin and not held)
+
+
+def test_campplus_keeps_the_turn_change_where_the_segmentation_puts_it(
+    monkeypatch: pytest.MonkeyPatch, realdata: Path
+) -> None:
+    """pyannote's phone call under CAM++ (a voice window every 1.5 s): its RTTM gives speaker90 10.57-14.70 s
+    ("This is Diane in New Jersey") and speaker91 from 14.49 s. The one voice window over 13.56-15.16 s holds
+    both voices, mostly the second; when its similarity counted for the frames before the change, Diane's
+    last 0.6 s (13.67-14.29) went to Sheila. Those frames must stay with the speaker of 11.2-13.5 s."""
+    from hearkit.engine.pipeline.diarize import EMBEDDING_ENV, SpeakerConstraints, diarize
+
+    monkeypatch.setenv(EMBEDDING_ENV, "campplus")
+    signal = decode_audio(realdata / "pyannote_sample" / "sample.wav").samples[0]
+    found = diarize(signal, [], SpeakerConstraints(expected=2))
+    assert found is not None and found.embedding == "campplus"
+
+    def speakers_at(t: float) -> set[str]:
+        return {turn.speaker for turn in found.turns if turn.start <= t < turn.end}
+
+    diane = {frozenset(speakers_at(t)) for t in np.arange(11.2, 14.25, 0.05)}
+    sheila = {frozenset(speakers_at(t)) for t in np.arange(14.8, 17.5, 0.05)}
+    assert len(diane) == 1 and len(sheila) == 1
+    (diane_set,), (sheila_set,) = diane, sheila
+    assert len(diane_set) == 1 and len(sheila_set) == 1 and diane_set != sheila_set

@@ -231,6 +231,8 @@ def _conv2d(x: FloatArray, weight: FloatArray, bias: FloatArray | None, stride: 
         if bias is not None:
             out += bias[:, None]
         return out.reshape(out_ch, part.shape[1], time)
+    if in_ch == 1 and stride == 1:
+        return _conv2d_one_channel(x[0], weight, bias)
     out_f = (freq - 1) // stride + 1
     width = time + 2
     padded = np.pad(x, ((0, 0), (1, 1 + (stride - 1) * (freq % 2)), (1, 1)))  # even row count for stride 2
@@ -247,6 +249,29 @@ def _conv2d(x: FloatArray, weight: FloatArray, bias: FloatArray | None, stride: 
     if bias is not None:
         out += bias[:, None]
     return np.ascontiguousarray(out.reshape(out_ch, rows, width)[:, :out_f, :time])
+
+
+def _conv2d_one_channel(x: FloatArray, weight: FloatArray, bias: FloatArray | None) -> FloatArray:
+    """3×3 convolution (padding 1, stride 1) of a one-channel input ``(F, T)``, as the front end's first
+    layer is: the 9 taps' slices of the flattened padded input stacked as rows, then one matrix product
+    ``(C, 9) @ (9, F·(T+2))``. Nine products with an inner dimension of 1 (what :func:`_conv2d` does
+    for more channels) each pass over the whole ``(C, F·(T+2))`` output, and numpy does not hand an
+    inner dimension of 1 to BLAS: this way is about 20× faster (a quarter of the front end's time before)."""
+    out_ch = weight.shape[0]
+    freq, time = x.shape
+    width = time + 2
+    length = freq * width
+    flat = np.zeros((freq + 2) * width + 2, dtype=np.float32)  # 2 more: the last tap's slice runs past
+    flat[: (freq + 2) * width] = np.pad(x, 1).reshape(-1)
+    cols = np.empty((9, length), dtype=np.float32)
+    for i in range(3):
+        for j in range(3):
+            offset = i * width + j
+            cols[3 * i + j] = flat[offset : offset + length]
+    out = weight.reshape(out_ch, 9) @ cols
+    if bias is not None:
+        out += bias[:, None]
+    return np.ascontiguousarray(out.reshape(out_ch, freq, width)[:, :, :time])
 
 
 def _dilated(x: FloatArray, weight: FloatArray, dilation: int) -> FloatArray:

@@ -124,10 +124,10 @@ the d-vector encoder of :mod:`hearkit.engine.pipeline.speaker_encoder`), ``campp
 :mod:`hearkit.engine.pipeline.campplus`, its weights shipped; the front end shared by overlapping
 windows, :meth:`~hearkit.engine.pipeline.campplus.CampPlus.embed_windows`) or ``both`` (the two unit
 vectors concatenated: cosine = the mean of the two cosines). CAM++ is not the default: on development
-its pooled DER is lower (7.1 against 9.1 %), but its flags leave 3 of its 11 wrong calls unflagged
-(Resemblyzer's flag all 13 of its own), its speaker stage costs 0.068 against 0.049 CPU s per audio
-second (mono RTF about 0.155, over 0.15) and one diarization test fails (docs/pipeline.md, "CAM++ as the
-default?")."""
+its pooled DER is lower (7.0 against 8.8 %), but its flags leave 3 of its 10 wrong calls unflagged
+(Resemblyzer's flag all 12 of its own): two gated AMI pairs whose talk is off by the segmentation's extra
+speech under either embedding, and a sample-call mix 5.03 pp off (docs/pipeline.md, "CAM++ as the
+default?" and its D9 section). Its speaker stage costs 1.17x Resemblyzer's, measured side by side."""
 DEFAULT_EMBEDDING = "resemblyzer"
 CAMPPLUS_OFFSET = {"campplus": 0.524, "both": 0.28}
 """Calibration into the Resemblyzer cosine units every threshold here is set in: a constant
@@ -149,12 +149,19 @@ class VoiceSettings:
     hop_s: float
     same_voice: float
     voice_weight: float
+    clean_voice: bool = False
+    """Whether a frame's voice term reads only the *clean* voice windows covering it (one local speaker
+    alone, :func:`_clean`), frames no clean window covers going by the segmentation alone: a window
+    straddling a change of speaker holds both voices, and at a 1.5 s hop it may be the only window over
+    the frames before the change, so its similarity step (times the voice weight) moved the change the
+    segmentation had placed to the frame (pyannote's call: 14.29 -> 13.67 s, Diane's words given to
+    Sheila)."""
 
 
 VOICE_SETTINGS = {
     "resemblyzer": VoiceSettings(WINDOW_HOP_S, SAME_VOICE_SIMILARITY, VOICE_WEIGHT),
     "both": VoiceSettings(WINDOW_HOP_S, SAME_VOICE_SIMILARITY, VOICE_WEIGHT),
-    "campplus": VoiceSettings(1.5, 0.85, 7.6),
+    "campplus": VoiceSettings(1.5, 0.85, 7.6, clean_voice=True),
 }
 """Per voice embedding (:data:`EMBEDDING_ENV`). CAM++'s were chosen on development
 (``benchmarks/tune_speaker_embedding.py``; docs/pipeline.md, "CAM++ as the default"): a 1.5 s hop
@@ -162,7 +169,10 @@ halves the windows its network runs on (the speaker stage 0.074 -> 0.063 CPU s p
 two sample calls) at the same pooled DER; a voice weight of 7.6 (5 / 0.656, the calibration's
 compression of CAM++'s cosine spread undone) keeps sample call 2's espeak voices apart (talk-share
 error 5.5 -> 2.7 pp); merging a small cluster as the same voice only above 0.85 keeps call 7's
-second voice (11 % of its windows, centroid similarity 0.80 to the first, silhouette 0.44)."""
+second voice (11 % of its windows, centroid similarity 0.80 to the first, silhouette 0.44); the voice term
+from clean windows only (:attr:`VoiceSettings.clean_voice`) keeps pyannote's turn change at the
+segmentation's 14.29 s (development pooled DER 6.89 -> 7.01 %, the flags unchanged; docs/pipeline.md,
+"CAM++ as the default, D9")."""
 
 
 def speaker_embedding() -> str:
@@ -422,7 +432,10 @@ def diarize(
         separation, n_clusters = None, 1
         centroids = _centroids(embeddings, np.zeros(len(embeddings), dtype=np.int64), np.arange(1))
     mapping = _assign(seg, mel, embeddings, solo, centroids)
-    voice = _voice_scores(seg, starts, embeddings, centroids)
+    voiced = _clean(seg, starts, solo) if settings.clean_voice else np.ones(len(starts), dtype=bool)
+    voice = _voice_scores(
+        seg, [f for f, v in zip(starts, voiced, strict=True) if v], embeddings[voiced], centroids
+    )
     turns, names = _relabel(_reconstruct(seg, mapping, voice, settings.voice_weight))
     labels = np.argmax(embeddings @ centroids.T, axis=1).astype(np.int64)
     times = [(f * _FRAME_S, (f + _WINDOW_FRAMES) * _FRAME_S) for f in starts]
