@@ -370,8 +370,36 @@ class Worker:
             more.append(job)
         return more
 
+    def _out_of_credit(self, job: JobRow) -> str | None:
+        """Why ``job`` may not run: its live key's prepaid credit was used up while it waited in the
+        queue (the create check sees only what was billed then, so one batch of queued jobs overran a
+        100 s credit fourfold, U8 finding 5). The job fails unbilled; the overrun is at most the jobs
+        already running."""
+        key = self.store.key_by_id(job.key_id)
+        if key is None or key.env != "live" or key.credit_seconds is None:
+            return None
+        used = self.store.billed_seconds(key.key_id)
+        if used < key.credit_seconds:
+            return None
+        return (
+            f"credit_exhausted: this key's prepaid credit of {key.credit_seconds:g} audio seconds was used up"
+            f" ({used:.1f} s billed) while the job waited; it was not transcribed or billed. Create a key"
+            " with more credit (`hearkit serve --create-key --live --credit-seconds N`) and send it again"
+        )
+
     async def _run_jobs(self, jobs: list[JobRow], slot: int, free: asyncio.Queue[int]) -> None:
         """Transcribe ``jobs`` (one, or a pool) in ``slot`` and store each one's outcome."""
+        funded = []
+        for job in jobs:
+            refused = self._out_of_credit(job)
+            if refused is None:
+                funded.append(job)
+            else:
+                self._finish(job, None, None, refused)
+        jobs = funded
+        if not jobs:
+            free.put_nowait(slot)
+            return
         try:
             if len(jobs) == 1:
                 outcomes = [await self._transcribe(jobs[0], slot)]

@@ -210,3 +210,31 @@ def test_bad_audio_fails_the_job_clearly_and_the_server_keeps_serving(
                 assert "result" not in job
             assert wait_job(http, good).json()["status"] == "completed"
         assert list((engine.data_dir / "audio").iterdir()) == []  # failed uploads are deleted too
+
+
+def test_jobs_queued_before_the_credit_ran_out_fail_unbilled(tmp_path: Path, audio: dict[str, Path]) -> None:
+    """U8 finding 5: a live key with 100 s of credit was billed 400 s by one batch: every create
+    passed (nothing billed yet), and every queued job then ran. Now a job whose key ran out of credit
+    while it waited fails, unbilled, with the reason."""
+    from hearkit.engine.fake import FakeTranscriber
+
+    server = start_engine(tmp_path / "engine", transcriber=FakeTranscriber(delay=1.0), workers=1)
+    try:
+        headers = _key(server, env="live", credit_seconds=2.0)
+        with httpx.Client(base_url=server.base_url, headers=headers, timeout=30) as http:
+            ids = [
+                http.post("/v1/transcription/jobs", files={"audio": audio["mono3"].read_bytes()}).json()[
+                    "job_id"
+                ]
+                for _ in range(4)
+            ]
+            jobs = [wait_job(http, job_id).json() for job_id in ids]
+            assert [job["status"] for job in jobs] == ["completed", "failed", "failed", "failed"]
+            assert all(job["error"].startswith("credit_exhausted") for job in jobs[1:])
+            assert "not transcribed or billed" in jobs[1]["error"]
+        assert server.runtime is not None
+        key = server.runtime.store.key_by_secret(headers["Authorization"].split()[1])
+        assert key is not None
+        assert server.runtime.store.billed_seconds(key.key_id) == pytest.approx(3.0, abs=0.05)  # one job, 3 s
+    finally:
+        server.stop()
