@@ -64,6 +64,7 @@ _ACTION_VERBS = (
     r"|get\s+(?:back|you|that|this|it|them|those|the|a|an|everything|in\s+touch)|loop|bring|introduce"
     r"|connect|put\s+together|prepare|draft|write\s+up|write|create|review|check|confirm|verify"
     r"|investigate|escalate|open|file|submit|sign|countersign|update|fix|resolve|reset|restore|refund"
+    r"|correct|amend|adjust|replace|repair|redo|recalculate|reissue|re-?issue|waive|reverse|void|change"
     r"|credit|issue|process|deliver|ship|install|configure|enable|activate|provision|walk|demo"
     r"|present|finali[sz]e|complete|finish|pick|choose|select|collect|gather|compile|pull|export"
     r"|upload|order|renew|pay|approve|reply|respond|remind|notify|inform|let\s+you\s+know|let\s+\w+\s+know"

@@ -158,3 +158,26 @@ def test_due_phrases_as_said(said: str, due: str | None) -> None:
     from hearkit._summarize.rules import find_due
 
     assert find_due(said) == due
+
+
+@pytest.mark.parametrize(
+    ("said", "due"),
+    [
+        ("I will correct the invoice and send you a new one by Thursday.", "by Thursday"),
+        ("I'll adjust the quote and send it over by Friday.", "by Friday"),
+        ("We will waive the setup fee and reissue the contract by Monday.", "by Monday"),
+    ],
+)
+def test_a_rep_commitment_to_put_something_right_is_an_action_item(said: str, due: str) -> None:
+    """U8 finding 7: "I will correct the invoice and send you a new one by Thursday" (from the
+    user's call script) gave no action item: "correct" was not a commitment verb."""
+    turns = pd.DataFrame(
+        [
+            {"call_id": "x", "turn": 0, "speaker": "s1", "role": "customer", "start": 0.0, "end": 4.0,
+             "text": "You charged us twice this month."},
+            {"call_id": "x", "turn": 1, "speaker": "s0", "role": "rep", "start": 5.0, "end": 9.0,
+             "text": said},
+        ]
+    )  # fmt: skip
+    items = summarize(turns, method="extractive").action_items
+    assert [(item.text, item.due) for item in items] == [(said.rstrip("."), due)]
