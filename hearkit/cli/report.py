@@ -18,8 +18,8 @@ def report(
         list[str],
         typer.Argument(
             help="The folder of `hearkit batch --out`, its dataset/, a folder written by CallSet.save(), "
-            "or `sample` for the sample calls; several make one report of all their calls (a call id in"
-            " more than one is shown once, from the first).",
+            "or `sample` for the sample calls; several make one report of all their calls (the same call"
+            " in two is shown once; another call under a used id is renamed id@folder).",
             show_default=False,
             metavar="SOURCE",
         ),
@@ -43,8 +43,7 @@ def report(
     ] = "auto",
 ) -> None:
     """Write one self-contained HTML report (overview, charts, transcripts) of saved calls."""
-    # Several sources (two months' batch folders): one report of all their calls; a call id found in
-    # more than one is shown once, from the first source that has it, and a line says which.
+    # Several sources (two months' batch folders): one report of all their calls (_once_each).
     _check_output(output)
     sets: list[Any] = []
     unfinished: list[str] = []
@@ -105,30 +104,104 @@ def _load(source: str) -> tuple[Any, str | None]:
 
 
 def _once_each(sets: list[Any], sources: list[str]) -> list[Any]:
-    """``sets`` with each call id kept in the first set that has it (a report names a call once), and
-    one line saying which calls were in more than one source and whose copy the report shows."""
-    seen: dict[str, str] = {}
+    """``sets`` with each call in the report once: a call id found again in a later source is the same
+    call (the same job, or the same transcript) and is shown from the first source that has it; another
+    call under the same id (``call_001`` of two months) is kept, its id suffixed with its source's folder
+    name (``call_001@november``). One line says each."""
+    first: dict[str, tuple[Any, str]] = {}
     repeated: dict[tuple[str, str], list[str]] = {}
+    renamed: list[str] = []
     kept = []
     for calls, source in zip(sets, sources, strict=True):
-        again = [c for c in dict.fromkeys(calls.call_ids) if c in seen]
-        for call_id in again:
-            repeated.setdefault((seen[call_id], source), []).append(call_id)
+        again, other = [], {}
+        for call_id in dict.fromkeys(calls.call_ids):
+            if call_id not in first:
+                continue
+            earlier, where = first[call_id]
+            if _same_call(earlier, calls, call_id):
+                again.append(call_id)
+                repeated.setdefault((where, source), []).append(call_id)
+            else:
+                other[call_id] = _free_id(f"{call_id}@{Path(source).name or source}", first)
+                renamed.append(f"{call_id} of {source} is {other[call_id]}")
+        calls = _renamed(_without(calls, set(again)) if again else calls, other)
         for call_id in calls.call_ids:
-            seen.setdefault(call_id, source)
-        kept.append(_without(calls, set(again)) if again else calls)
+            first.setdefault(call_id, (calls, source))
+        kept.append(calls)
     if repeated:
         n = sum(len(ids) for ids in repeated.values())
         pairs = "; ".join(
-            f"{', '.join(ids[:3])}{f', … ({len(ids)} calls)' if len(ids) > 3 else ''} in {first} and {later}"
-            for (first, later), ids in repeated.items()
+            f"{', '.join(ids[:3])}{f', … ({len(ids)} calls)' if len(ids) > 3 else ''} in {a} and {b}"
+            for (a, b), ids in repeated.items()
         )
         typer.echo(
-            f"note: {n} call id{'s are' if n > 1 else ' is'} in more than one source ({pairs}): the report"
+            f"note: {n} call{'s are' if n > 1 else ' is'} in more than one source ({pairs}): the report"
             " shows each once, from the first source named"
         )
-    shown = [calls for calls in kept if len(calls.calls)]
-    return shown or kept[:1]
+    if renamed:
+        shown = "; ".join(renamed[:3]) + (f"; … ({len(renamed)} calls)" if len(renamed) > 3 else "")
+        typer.echo(f"note: other calls under an id an earlier source uses are renamed in the report: {shown}")
+    shown_sets = [calls for calls in kept if len(calls.calls)]
+    return shown_sets or kept[:1]
+
+
+def _same_call(a: Any, b: Any, call_id: str) -> bool:
+    """Whether ``call_id`` is one call in the CallSets ``a`` and ``b``: the same job id, or (a set that
+    does not say: sample calls, records) the same turns, times and words."""
+    from hearkit.frames import CALL_ID
+
+    def job(calls: Any) -> Any:
+        if "job_id" not in calls.calls.columns:
+            return None
+        ids = calls.calls.loc[calls.calls[CALL_ID].astype(str) == call_id, "job_id"].dropna()
+        return str(ids.iloc[0]) if len(ids) else None
+
+    jobs = job(a), job(b)
+    if jobs[0] is not None and jobs[1] is not None:
+        return bool(jobs[0] == jobs[1])
+
+    def said(calls: Any) -> list[tuple[Any, ...]]:
+        turns = calls.turns[calls.turns[CALL_ID].astype(str) == call_id]
+        return list(
+            zip(turns["start"].round(2), turns["end"].round(2), turns["text"].astype(str), strict=True)
+        )
+
+    return said(a) == said(b)
+
+
+def _free_id(wanted: str, used: dict[str, Any]) -> str:
+    """``wanted``, or ``wanted-2``, ``-3``… when an earlier source already uses it."""
+    candidate, n = wanted, 2
+    while candidate in used:
+        candidate, n = f"{wanted}-{n}", n + 1
+    return candidate
+
+
+def _renamed(calls: Any, ids: dict[str, str]) -> Any:
+    """A copy of the CallSet ``calls`` with the call ids ``ids`` renamed (every frame, the summaries)."""
+    if not ids:
+        return calls
+    from dataclasses import replace
+
+    from hearkit.frames import CALL_ID
+
+    def rename(frame: Any) -> Any:
+        if CALL_ID not in frame.columns:
+            return frame
+        out = frame.copy()
+        out[CALL_ID] = out[CALL_ID].astype(str).replace(ids)
+        out.attrs.update(frame.attrs)
+        return out
+
+    return replace(
+        calls,
+        **{name: rename(getattr(calls, name)) for name in calls._FRAMES},
+        summaries={
+            ids.get(k, k): (v.model_copy(update={"call_id": ids[k]}) if k in ids else v)
+            for k, v in calls.summaries.items()
+        },
+        formats={ids.get(k, k): v for k, v in calls.formats.items()},
+    )
 
 
 def _without(calls: Any, call_ids: set[str]) -> Any:

@@ -33,19 +33,24 @@ def test_report_refuses_to_overwrite_a_recording_and_replaces_an_old_report(tmp_
 
 def test_one_report_of_two_folders_shows_each_call_once(tmp_path: Path) -> None:
     """U7 finding 17: a user with two months' saved calls ran `hearkit report OUT1 OUT2 -o report.html`
-    (before: "Got unexpected extra argument", exit 2). One report of both folders' calls; a call id in
-    both (the same call saved twice) is shown once, from the first folder, and one line says so."""
+    (before: "Got unexpected extra argument", exit 2). One report of every folder's calls: the same call
+    saved in two folders is shown once, from the first; another call saved under an id the first folder
+    uses (``call_001`` of two months) is kept, renamed id@folder; one line says each."""
     from hearkit.record import CallSet
 
     sample = CallSet.load_sample()
     ids = sample.call_ids
     CallSet.from_records([sample.record(c) for c in ids[:4]]).save(tmp_path / "OUT1")
-    CallSet.from_records([sample.record(c) for c in ids[3:]]).save(tmp_path / "OUT2")
-    done = run(["report", "OUT1", "OUT2", "-o", "report.html", "--audio", "none", "--cdn"], tmp_path)
+    CallSet.from_records([sample.record(c) for c in ids[3:6]]).save(tmp_path / "OUT2")
+    other = sample.record(ids[6]).model_copy(update={"call_id": ids[0]})  # another call, a used id
+    CallSet.from_records([other]).save(tmp_path / "OUT3")
+    done = run(["report", "OUT1", "OUT2", "OUT3", "-o", "report.html", "--audio", "none", "--cdn"], tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
     out = flat(done.stdout)
-    assert f"{len(ids)} calls" in out
+    assert "7 calls" in out  # six ids, and the other call renamed
     notes = [line for line in done.stdout.splitlines() if line.startswith("note:")]
-    assert len(notes) == 1 and f"{ids[3]} in OUT1 and OUT2" in notes[0], done.stdout
+    assert len(notes) == 2, done.stdout
+    assert f"{ids[3]} in OUT1 and OUT2" in notes[0]
+    assert f"{ids[0]} of OUT3 is {ids[0]}@OUT3" in notes[1]
     page = (tmp_path / "report.html").read_text()
-    assert all(call_id in page for call_id in ids)
+    assert all(call_id in page for call_id in [*ids[:6], f"{ids[0]}@OUT3"])
