@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hearkit.cli.jobs import warn_key_on_command_line
 from hearkit.cli.options import SPEAKERS_HELP, SPEAKERS_MAX, SPEAKERS_MIN, VOCABULARY_HELP, vocabulary_terms
 
 if TYPE_CHECKING:
@@ -85,7 +86,12 @@ def batch(
         str | None, typer.Option(help="Local transcriber for --dask: 'whisper' (default) or 'fake'.")
     ] = None,
     api_key: Annotated[
-        str | None, typer.Option(envvar="PYAI_API_KEY", help="API key (else local engine).")
+        str | None,
+        typer.Option(
+            envvar="PYAI_API_KEY",
+            callback=warn_key_on_command_line,
+            help="API key (else local engine; better: PYAI_API_KEY, since a key here shows in `ps`).",
+        ),
     ] = None,
     base_url: Annotated[str | None, typer.Option(envvar="PYAI_BASE_URL", help="API base URL.")] = None,
     progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,

@@ -22,7 +22,29 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-ApiKey = Annotated[str | None, typer.Option("--api-key", envvar="PYAI_API_KEY", help="PyAI API key.")]
+
+def warn_key_on_command_line(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """Option callback: a key given as ``--api-key`` (not from ``PYAI_API_KEY``) is visible to every user
+    of the machine in ``ps`` and stays in the shell's history, so the command says so (U8 note 13)."""
+    source = ctx.get_parameter_source(param.name) if param.name else None
+    if value and source is not None and source.name == "COMMANDLINE":
+        typer.echo(
+            "warning: a key given with --api-key is visible to every user of this machine in `ps` and"
+            " stays in your shell history; set PYAI_API_KEY instead",
+            err=True,
+        )
+    return value
+
+
+ApiKey = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        envvar="PYAI_API_KEY",
+        callback=warn_key_on_command_line,
+        help="PyAI API key (better: the PYAI_API_KEY environment variable; a key here shows in `ps`).",
+    ),
+]
 BaseUrl = Annotated[
     str | None,
     typer.Option("--base-url", envvar="PYAI_BASE_URL", help="API root, e.g. https://api.pyai.com."),

@@ -85,3 +85,19 @@ def test_one_page_of_several_says_there_are_more(monkeypatch: pytest.MonkeyPatch
         every = runner.invoke(app, ["jobs", "list", "--all", "--limit", "1"])
         assert {line.split()[0] for line in every.stdout.splitlines()} == made
         assert every.stderr == ""
+
+
+def test_a_key_on_the_command_line_is_warned_about(
+    local_engine: LocalEngine, monkeypatch: pytest.MonkeyPatch, cli_job: Job
+) -> None:
+    """U8 note 13: `hearkit jobs … --api-key KEY` puts the key in `ps` and the shell history, the reason
+    `webhooks listen --secret` was deprecated; from PYAI_API_KEY it is not warned about."""
+    monkeypatch.setenv("PYAI_BASE_URL", local_engine.base_url)
+    monkeypatch.delenv("PYAI_API_KEY", raising=False)
+    given = CliRunner().invoke(app, ["jobs", "get", cli_job.job_id, "--api-key", local_engine.api_key])
+    assert given.exit_code == 0, given.output
+    assert "visible to every user of this machine in `ps`" in given.stderr
+    assert local_engine.api_key not in given.stderr
+    monkeypatch.setenv("PYAI_API_KEY", local_engine.api_key)
+    from_env = CliRunner().invoke(app, ["jobs", "get", cli_job.job_id])
+    assert from_env.exit_code == 0 and "ps" not in from_env.stderr
