@@ -276,7 +276,9 @@ _HINTS_BY_STATUS: dict[int, str] = {
     "Create a new key in the PyAI console, or unset PYAI_API_KEY to use the local engine.",
     403: f"The key lacks a required scope: transcription jobs need {_SCOPE_TEXT}. "
     "Create a key with both scopes in the PyAI console.",
-    404: "Check the job id (ids look like job_…) and that it was created with this key and base URL.",
+    404: "Check the job id (ids look like job_…) and that it was created with this key and base URL. A "
+    "404 on every request (a job list too) means the base URL is wrong: it is the API root "
+    "(https://api.pyai.com, or http://HOST:PORT of a `hearkit serve`) with no path after it.",
     429: "Slow down: lower concurrency. hearkit retries GET requests automatically after Retry-After.",
 }
 _SERVER_HINT = "The server failed: retry later; if it persists, report the request id to PyAI support."

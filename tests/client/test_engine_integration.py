@@ -110,3 +110,13 @@ def test_no_key_runs_on_the_embedded_engine(
         assert client.base_url == engine.base_url
         assert set(client.me().scopes) >= {"hear:transcribe", "transcribe:jobs"}
         assert client.jobs.get(done.job_id).status == "completed"
+
+
+def test_a_base_url_with_a_path_says_the_base_url_is_wrong(engine: LocalEngine) -> None:
+    """U8 note 14: PYAI_BASE_URL=http://127.0.0.1:18787/api made `jobs list` answer "Check the job id",
+    though no job id was given."""
+    with (
+        PyAI(engine.api_key, base_url=engine.base_url + "/api") as client,
+        pytest.raises(NotFoundError, match="the base URL is wrong: it is the API root"),
+    ):
+        client.jobs.list()
