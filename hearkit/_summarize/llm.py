@@ -115,6 +115,11 @@ class LLMConfig:
         if not model:
             raise ValueError(f"{ENV_BASE_URL} is set but {ENV_MODEL} is not; set it to the model to use")
         context = env.get(ENV_CONTEXT_TOKENS, "").strip()
+        if context and not (context.isdigit() and int(context) > 0):
+            raise ValueError(
+                f"{ENV_CONTEXT_TOKENS} must be a whole number of tokens > 0 (the model's context window,"
+                f" e.g. 8192), not {context!r}"
+            )
         return cls(
             base_url=base_url,
             model=model,

@@ -409,6 +409,9 @@ def _prepare(
     out_dir = Path(out).expanduser().resolve()
     if out_dir.exists() and not out_dir.is_dir():  # was a FileExistsError traceback (U3 finding 24)
         raise ValueError(f"--out {out} is a file, not a folder: give the batch a folder of its own")
+    from hearkit.summarize import LLMConfig
+
+    LLMConfig.from_env()  # a bad HEARKIT_LLM_* setting stops the batch before it makes its folder
     new_files = _not_there_yet(out_dir)
     manifest = Manifest(out_dir)
     try:
