@@ -8,7 +8,6 @@ on the server side: the engine's own job store.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import random
@@ -22,13 +21,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hearkit.batch import arun
 from hearkit.batch.manifest import Manifest
 from hearkit.batch.runner import RunnerSettings
 from hearkit.engine import LocalEngine
 from hearkit.engine.fake import FakeTranscriber
 from tests.batch import audio
-from tests.batch.clients import async_client
+from tests.batch.clients import run_batch
 from tests.batch.engine_process import EngineProcess, engine_process
 from tests.batch.fault_proxy import FaultProxy, Faults
 
@@ -62,30 +60,14 @@ def test_a_thousand_submissions_through_faults_lose_nothing_and_duplicate_nothin
         engine_process(tmp_path / "engine", workers=4) as engine,
         FaultProxy(engine.base_url, faults, seed=1) as proxy,
     ):
-
-        async def batch() -> object:
-            client = async_client(proxy.base_url, engine.api_key)
-            try:
-                settings = RunnerSettings(
-                    max_attempts=20, retry_backoff=0.02, poll_initial=0.05, poll_max=0.5
-                )
-                return await arun(
-                    tmp_path / "in",
-                    tmp_path / "out",
-                    client=client,
-                    concurrency=16,
-                    progress=False,
-                    write_dataset=False,
-                    settings=settings,
-                )
-            finally:
-                await client.close()
-
-        report = asyncio.run(batch())
+        settings = RunnerSettings(max_attempts=20, retry_backoff=0.02, poll_initial=0.05, poll_max=0.5)
+        report = run_batch(
+            proxy.base_url, engine.api_key, tmp_path / "in", tmp_path / "out", settings, concurrency=16
+        )
         server_jobs = _server_jobs(engine)
     assert proxy.counts["drop"] > 10 and proxy.counts["error_after"] > 10
     assert proxy.counts["error"] > 10 and proxy.counts["rate_limit"] > 10
-    assert report.counts["completed"] == n, report.failed[:3]  # type: ignore[attr-defined]
+    assert report.counts["completed"] == n, report.failed[:3]
     assert len(server_jobs) == n
     assert len(set(server_jobs)) == n
     with Manifest(tmp_path / "out") as manifest:

@@ -3,7 +3,6 @@ then ended with "not finished; resume with …" and no word of why)."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import sqlite3
 import threading
@@ -12,11 +11,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from hearkit.batch import arun
 from hearkit.batch.console import print_report
 from hearkit.batch.runner import RunnerSettings
 from tests.batch import audio
-from tests.batch.clients import async_client
+from tests.batch.clients import run_batch
 from tests.batch.engine_process import engine_process
 
 
@@ -45,28 +43,14 @@ def test_a_batch_whose_server_went_away_says_why_it_did_not_finish(tmp_path: Pat
         killer = threading.Thread(target=kill_once_submitted)
         killer.start()
 
-        async def batch() -> object:
-            client = async_client(engine.base_url, engine.api_key)
-            try:
-                settings = RunnerSettings(max_attempts=2, retry_backoff=0.02, poll_initial=0.05, poll_max=0.2)
-                return await arun(
-                    tmp_path / "in",
-                    out,
-                    client=client,
-                    progress=False,
-                    write_dataset=False,
-                    settings=settings,
-                )
-            finally:
-                await client.close()
-
-        report = asyncio.run(batch())
+        settings = RunnerSettings(max_attempts=2, retry_backoff=0.02, poll_initial=0.05, poll_max=0.2)
+        report = run_batch(engine.base_url, engine.api_key, tmp_path / "in", out, settings)
         killer.join()
-    assert report.counts["submitted"] == 2  # type: ignore[attr-defined]
-    assert len(report.unfinished) == 2  # type: ignore[attr-defined]
-    assert all("could not reach" in u.error for u in report.unfinished)  # type: ignore[attr-defined]
+    assert report.counts["submitted"] == 2
+    assert len(report.unfinished) == 2
+    assert all("could not reach" in u.error for u in report.unfinished)
     printed = io.StringIO()
-    print_report(report, Console(file=printed, width=200))  # type: ignore[arg-type]
+    print_report(report, Console(file=printed, width=200))
     text = printed.getvalue()
     assert "2 not finished after errors" in text and "could not reach" in text
     assert f"resume with: hearkit batch --out {out}" in text
