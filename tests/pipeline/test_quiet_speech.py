@@ -194,6 +194,8 @@ def test_a_quiet_leg_under_line_noise_is_still_a_quiet_leg(realdata: Path) -> No
     flags = quiet_leg_flags(call)
     assert [(f.code, f.severity) for f in flags] == [("quiet_leg", "info")]
     assert "channel 1 (customer)" in flags[0].meaning
+    assert "under 15 dB over the line noise" in flags[0].meaning  # its talk may read short: said
+    assert "line noise" not in quiet_leg_flags(np.stack([agent[:n], quiet]))[0].meaning
     heard = voice_peak_db(audible(call[1]))
     assert heard is not None and abs(heard - RECOGNITION_VOICE_DBFS) < 1.0
     noise = _under_line_noise(np.zeros(n, dtype=np.float32), -52, 3)

@@ -226,12 +226,19 @@ class LegLevel:
 
     frames: npt.NDArray[np.float64]
     peak: float | None
+    under_noise: bool = False
+    """The voice peak was found only :data:`NOISY_VOICE_MARGIN_DB` over the noise floor, not
+    :data:`FLOOR_MARGIN_DB`: a voice under line noise, whose talk the 15 dB activity times short."""
 
 
 def leg_level(samples: npt.NDArray[np.float32]) -> LegLevel:
     """:class:`LegLevel` of ``samples``."""
     frames = frame_levels(samples)
-    return LegLevel(frames, _leg_peak(frames))
+    clear = _voice_peak(frames)
+    if clear is not None:
+        return LegLevel(frames, clear)
+    noisy = _voice_peak(frames, NOISY_VOICE_MARGIN_DB)
+    return LegLevel(frames, noisy, under_noise=noisy is not None)
 
 
 def leg_activity(samples: npt.NDArray[np.float32], level: LegLevel | None = None) -> npt.NDArray[np.bool_]:
