@@ -653,7 +653,8 @@ class CallSet:
 
         ``source="stereo"`` uses ``<call_id>.result.json`` (channel 0 = rep), ``"mono"`` the
         diarized ``<call_id>.mono.result.json`` (roles inferred), ``"truth"`` the scripted ground
-        truth itself.
+        truth itself. Their summaries are the offline extractive ones: loading the samples never asks
+        an LLM, even with ``HEARKIT_LLM_BASE_URL`` set (U8 note 6: 7 requests at every load).
         """
         if source not in ("stereo", "mono", "truth"):  # "stored" read as mono results with stereo roles
             raise ValueError(f"source must be 'stereo', 'mono' or 'truth', not {source!r}")
@@ -676,9 +677,13 @@ class CallSet:
                 )
             sources[entry["call_id"]] = json.loads(path.read_text())
         metadata = {e["call_id"]: {k: e[k] for k in CALL_METADATA_COLUMNS if k in e} for e in entries}
-        return analyze_calls(
-            sources, roles=None if source == "mono" else STEREO_ROLES, metadata=metadata, summaries=True
+        from hearkit.summarize import summarize_calls
+
+        calls = analyze_calls(
+            sources, roles=None if source == "mono" else STEREO_ROLES, metadata=metadata, summaries=False
         )
+        calls.summaries = summarize_calls(calls.turns, method="extractive")
+        return calls
 
 
 def batch_save_refusal(path: Path, batch: Path) -> str:
