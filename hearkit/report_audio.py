@@ -128,6 +128,8 @@ class ReportAudio:
     mismatched: dict[str, str] = field(default_factory=dict)
     """call_id → why no audio of it is embedded (its recording's length is not the call's:
     :func:`hearkit.clips.length_mismatch`)."""
+    not_cut: str = ""
+    """Why no clips were cut although the recordings are at hand (PyAV missing), for the CLI to say."""
 
     def payload(self) -> str:
         """The JSON of the clips for the page (``<`` cannot occur: base64, numbers, ids)."""
@@ -167,7 +169,13 @@ def build(
     # an explicit mode without PyAV is a one-line MissingExtraError from hearkit.clips.
     chosen: AudioMode = mode if mode is not None else ("moments" if files and clips.available() else "none")
     if chosen == "none":
-        return _with_changed(ReportAudio("none"), changed)
+        audio = ReportAudio("none")
+        if mode is None and files:  # recordings at hand, no PyAV: a core install (U8 note 7)
+            audio.not_cut = (
+                f"no audio clips: the recordings of {len(files)} call(s) are at hand, but cutting clips needs"
+                " PyAV, hearkit's [local] extra (pip install 'hearkit[local]')"
+            )
+        return _with_changed(audio, changed)
     if not files and changed:
         return _with_changed(ReportAudio("none"), changed)
     if not files:

@@ -83,6 +83,8 @@ def report(
         typer.echo(f"it embeds {written.audio.what} ({size} of audio): anyone with the file can hear them")
     for why in [*written.audio.changed.values(), *written.audio.mismatched.values()]:
         typer.echo(f"note: {why}", err=True)
+    if written.audio.not_cut:
+        typer.echo(f"note: {written.audio.not_cut}", err=True)
 
 
 def _load(source: str) -> tuple[Any, str | None]:

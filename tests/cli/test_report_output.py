@@ -54,3 +54,22 @@ def test_one_report_of_two_folders_shows_each_call_once(tmp_path: Path) -> None:
     assert f"{ids[0]} of OUT3 is {ids[0]}@OUT3" in notes[1]
     page = (tmp_path / "report.html").read_text()
     assert all(call_id in page for call_id in [*ids[:6], f"{ids[0]}@OUT3"])
+
+
+def test_a_report_without_pyav_says_why_it_has_no_clips(tmp_path: Path) -> None:
+    """U8 note 7: on the core install (no PyAV), `hearkit report` wrote the report without its clips and
+    said nothing, where the [local] install says what it embeds. PyAV is made unimportable in the child."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.html"
+    child = (
+        "import sys; sys.modules['av'] = None\n"
+        "from hearkit.cli.main import main\n"
+        f"sys.argv = ['hearkit', 'report', 'sample', '-o', {str(out)!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "no audio clips: the recordings of 7 call(s) are at hand" in done.stderr
+    assert "[local]" in done.stderr and out.is_file()
