@@ -68,11 +68,11 @@ def verify_signature(
     age = current - timestamp
     if age > tolerance:
         raise WebhookVerificationError(
-            f"signature timestamp is too old ({age:.0f} s > {tolerance} s): a replay, or a clock that is off"
+            f"signature timestamp is too old ({age:.1f} s > {tolerance} s): a replay, or a clock that is off"
         )
     if age < -tolerance:
         raise WebhookVerificationError(
-            f"signature timestamp is too new ({-age:.0f} s ahead > {tolerance} s): check the clocks"
+            f"signature timestamp is too new ({-age:.1f} s ahead > {tolerance} s): check the clocks"
         )
     expected = [_digest(key, timestamp, raw_body).encode("ascii") for key in keys]
     # Compare every pair so timing does not reveal which candidate came close.

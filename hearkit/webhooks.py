@@ -241,7 +241,7 @@ def webhook_receiver(
     or async client) and ``on_job(job, event)`` is called. ``app.state.store`` is the store.
 
     >>> app = webhook_receiver(os.environ["PYAI_WEBHOOK_SECRET"], "events.sqlite3", client=PyAI())
-    >>> uvicorn.run(app, host="127.0.0.1", port=8787)
+    >>> uvicorn.run(app, host="127.0.0.1", port=8788)  # hearkit serve takes 8787
     """
     keys = secrets_or_env(secrets)
     owns_store = not isinstance(store, WebhookStore)

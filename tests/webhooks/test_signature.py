@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -150,3 +151,11 @@ def test_flipping_any_timestamp_byte_is_rejected(index: int, mask: int) -> None:
 @given(body=st.binary(min_size=0, max_size=512), secret=st.text(min_size=1, max_size=40))
 def test_sign_then_verify_round_trips_any_body(body: bytes, secret: str) -> None:
     verify_signature(body, sign(body, secret, timestamp=NOW), secret, now=NOW)
+
+
+@pytest.mark.parametrize(("offset", "said"), [(300.4, "300.4 s > 300 s"), (-300.4, "300.4 s ahead > 300 s")])
+def test_a_timestamp_just_outside_the_tolerance_is_not_said_to_be_at_it(offset: float, said: str) -> None:
+    """U8 note 2: 301 s ahead (300.4 s by the receiver's clock) read "300 s ahead > 300 s"."""
+    header = reference_header(BODY, SECRET, NOW)
+    with pytest.raises(WebhookVerificationError, match=re.escape(said)):
+        verify(BODY, header, SECRET, now=NOW + offset)
