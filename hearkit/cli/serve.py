@@ -94,8 +94,12 @@ def register(app: typer.Typer) -> None:
         app_ = create_app(settings)
         api_key, created = app_.state.runtime.ensure_local_key()
         if created:
+            others = app_.state.runtime.store.count_keys() - 1
+            kept = f"; the {others} key(s) made with --create-key work too" if others > 0 else ""
             typer.echo(
-                f"Created the local API key (kept in {settings.data_dir / 'local_api_key'}):", err=True
+                f"Created the local API key (kept in {settings.data_dir / 'local_api_key'}, for hearkit"
+                f" commands on this machine{kept}):",
+                err=True,
             )
             typer.echo(api_key)
         if not is_loopback_host(host) and not allow_insecure_http:

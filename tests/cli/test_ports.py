@@ -70,3 +70,17 @@ def test_serve_beyond_this_machine_needs_an_explicit_flag(tmp_path: Path) -> Non
     assert refused.returncode == 2, said
     assert "plain HTTP" in said and "--allow-insecure-http" in said and "Traceback" not in said
     assert "hearkit engine:" not in said
+
+
+def test_the_local_key_serve_makes_says_that_the_created_keys_work_too(tmp_path: Path) -> None:
+    """U8 note 1: `hearkit serve --create-key` printed key A, then `hearkit serve` minted and printed
+    another, and the reader wondered which one to use. (The port is taken, so serve stops right after.)"""
+    made = _hearkit(["serve", "--create-key"], tmp_path)
+    assert made.returncode == 0 and made.stdout.strip().startswith("pyai_test_"), made.stderr
+    taken = socket.create_server(("127.0.0.1", 0))
+    try:
+        done = _hearkit(["serve", "--port", str(taken.getsockname()[1])], tmp_path)
+    finally:
+        taken.close()
+    assert "Created the local API key" in done.stderr
+    assert "the 1 key(s) made with --create-key work too" in " ".join(done.stderr.split())
