@@ -42,7 +42,7 @@ from starlette.routing import Route
 
 from hearkit import _boundedjson
 from hearkit._sqlite import Database
-from hearkit.errors import WebhookPayloadError, WebhookVerificationError
+from hearkit.errors import NotFoundError, WebhookPayloadError, WebhookVerificationError
 from hearkit.schema import Job, WebhookEvent
 from hearkit.webhook_signature import (
     DEFAULT_TOLERANCE,
@@ -113,7 +113,8 @@ class StoredEvent:
     """One received event as :class:`WebhookStore` keeps it.
 
     ``job_status``/``job`` are filled once the job was re-fetched; ``fetch_error`` says why a
-    re-fetch failed (it is retried at the next start of the receiver).
+    re-fetch failed (it is retried at the next start of the receiver), or, starting ``not found``,
+    that the job does not exist for the receiver's client (settled: not retried).
     """
 
     dedupe_key: str
@@ -181,12 +182,21 @@ class WebhookStore:
                 "UPDATE webhook_events SET fetch_error = ? WHERE dedupe_key = ?", (error[:500], key)
             )
 
+    def mark_not_found(self, key: str, error: str) -> None:
+        """Record that the event's job does not exist for this client (404: another key's job, or an
+        id nobody made): settled, so it is not fetched again at every start (U8 note 4)."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE webhook_events SET fetch_error = ?, fetched_at = ? WHERE dedupe_key = ?",
+                (f"not found: {error}"[:500], time.time(), key),
+            )
+
     def events(self) -> list[StoredEvent]:
         """Every stored event, oldest first."""
         return self._select("")
 
     def pending(self) -> list[StoredEvent]:
-        """Events whose job was not re-fetched yet."""
+        """Events whose job was not re-fetched yet (nor found not to exist)."""
         return self._select("WHERE fetched_at IS NULL")
 
     def get(self, key: str) -> StoredEvent | None:
@@ -256,6 +266,10 @@ def webhook_receiver(
                 job: Job = await cast(Callable[[str], Awaitable[Job]], get)(event.data.job_id)
             else:  # a blocking client must not stall the event loop
                 job = await run_in_threadpool(cast(Callable[[str], Job], get), event.data.job_id)
+        except NotFoundError as exc:  # no such job for this client: nothing to retry
+            logger.warning("webhook for job %s, which this client cannot see: %s", event.data.job_id, exc)
+            await run_in_threadpool(events.mark_not_found, key, str(exc))
+            return
         except Exception as exc:  # the event is stored; a later start retries the fetch
             logger.warning("re-fetching job %s after its webhook failed: %s", event.data.job_id, exc)
             await run_in_threadpool(events.mark_fetch_failed, key, f"{type(exc).__name__}: {exc}")

@@ -186,3 +186,24 @@ def test_engine_delivers_to_the_receiver_over_real_sockets(tmp_path: Path, local
         job.job_id,
         "completed",
     )
+
+
+def test_an_event_for_a_job_this_client_cannot_see_is_settled_not_retried_for_ever(
+    tmp_path: Path, stereo_job: dict[str, Any]
+) -> None:
+    """U8 note 4: a signed event whose job the receiver's client gets 404 for (another key's job, or an
+    id nobody made) stayed pending and was fetched again at every start, for ever."""
+    api = FakeAPI()
+    path = tmp_path / "events.sqlite3"
+    client = PyAI("pyai_test_key", transport=api.transport(), max_retries=0)
+    body = event_body("job_nobodymadethis")
+    with TestClient(webhook_receiver(SECRET, path, client=client)) as http:
+        assert http.post("/webhooks/pyai", content=body, headers=signed(body)).status_code == 204
+        deadline = time.monotonic() + 10
+        while http.app.state.store.pending() and time.monotonic() < deadline:  # type: ignore[attr-defined]
+            time.sleep(0.02)
+    store = WebhookStore(path)
+    assert store.pending() == []
+    (event,) = store.events()
+    assert event.fetch_error is not None and event.fetch_error.startswith("not found")
+    assert event.job is None
