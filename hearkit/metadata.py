@@ -114,4 +114,15 @@ def read_sidecar(audio: str | Path) -> dict[str, str]:
                 f"{path}: {key!r} must be a string, a number or a boolean, "
                 f"not a {type(value).__name__}; {fix}"
             )
-    return {k: v for k, v in metadata.items() if v}
+    metadata = {k: v for k, v in metadata.items() if v}
+    if "date" in metadata:
+        import pandas as pd
+
+        from hearkit.cohorts import call_dates
+
+        if pd.isna(call_dates(pd.Series([metadata["date"]])).iloc[0]):
+            raise MetadataError(
+                f"{path}: 'date' {metadata['date']!r} is not a date hearkit can read (write it as"
+                f" 2026-03-14, or 2026-03-14 09:30); {fix}"
+            )
+    return metadata

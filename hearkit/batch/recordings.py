@@ -35,7 +35,7 @@ import numpy as np
 from hearkit._extras import require
 from hearkit.audio import UnreadableAudioError, header, open_audio, plain_error
 from hearkit.locate import AUDIO_EXTENSIONS, BATCH_MANIFEST
-from hearkit.metadata import SIDECAR_SUFFIX, is_sidecar, read_sidecar
+from hearkit.metadata import SIDECAR_SUFFIX, MetadataError, is_sidecar, read_sidecar
 
 require("local", "hearkit.batch (it reads audio files with PyAV)", "av")
 import av  # noqa: E402  (after the check: a missing extra is named, not a bare ModuleNotFoundError)
@@ -202,13 +202,18 @@ def discover(
     skipped_seen: dict[str, Recording] = {}
     used_ids: set[str] = set()
     given_ids: dict[str, tuple[str, str]] = {}
+    broken: list[str] = []
     for row in rows:
-        if "legs" in row:
-            from hearkit.batch.twofile import legs_recording
+        try:
+            if "legs" in row:
+                from hearkit.batch.twofile import legs_recording
 
-            rec = legs_recording(row, known, hasher, legs_dir or _legs_dir(exclude, row["legs"][0]))
-        else:
-            rec = _recording(row, mode, known, hasher)
+                rec = legs_recording(row, known, hasher, legs_dir or _legs_dir(exclude, row["legs"][0]))
+            else:
+                rec = _recording(row, mode, known, hasher)
+        except MetadataError as exc:  # every broken sidecar is said at once, not one per run (U8 note 15)
+            broken.append(str(exc))
+            continue
         first = seen.get(rec.rec_id)
         if first is not None and rec.skip_reason is None:
             if _has_sidecar(rec) and not _has_sidecar(first) and rec.rec_id not in known:
@@ -231,6 +236,12 @@ def discover(
             if twin is not rec:
                 rec.skip_reason = f"duplicate of {twin.shown} (same content, skipped too: {twin.skip_reason})"
         recordings.append(rec)
+    if broken:
+        shown = "\n  ".join(broken[:20]) + (f"\n  … and {len(broken) - 20} more" if len(broken) > 20 else "")
+        raise MetadataError(
+            f"{len(broken)} sidecar(s) cannot be used; fix or remove them, then run again (nothing was sent):"
+            f"\n  {shown}"
+        )
     _skip_same_audio(recordings)
     # Ids: the recordings sent first, then the skipped files, so a skipped globex.json never takes
     # the name of globex.wav (U5 finding 15: the recording became globex-<hash>).

@@ -90,3 +90,23 @@ def test_a_broken_sidecar_stops_the_batch_before_anything_is_sent(tmp_path: Path
             _batch(src, tmp_path / "out", engine)
         assert engine.runtime is not None
         assert engine.runtime.store.count_jobs() == 0
+
+
+def test_every_broken_sidecar_is_said_at_once_and_an_unreadable_date_is_one(tmp_path: Path) -> None:
+    """U8 note 15: the batch stopped at the first bad sidecar, so a folder with several was fixed one run
+    at a time; and a sidecar "date": "yesterday" was stored as given, then `cohorts.trend` failed on it."""
+    src = tmp_path / "calls"
+    for name in ("acme", "globex", "initech"):
+        audio.stereo(src / f"{name}.wav", 1.0)
+    (src / "acme.meta.json").write_text('{"title": "Acme",', encoding="utf-8")
+    (src / "globex.meta.json").write_text('{"date": "yesterday"}', encoding="utf-8")
+    (src / "initech.meta.json").write_text('{"date": "2026-03-14", "rep": "Ana"}', encoding="utf-8")
+    with LocalEngine(tmp_path / "engine", transcriber="fake") as engine:
+        with pytest.raises(ValueError, match="2 sidecar") as refused:
+            _batch(src, tmp_path / "out", engine)
+        assert engine.runtime is not None
+        assert engine.runtime.store.count_jobs() == 0
+    said = str(refused.value)
+    assert "acme.meta.json: not valid JSON" in said
+    assert "globex.meta.json: 'date' 'yesterday' is not a date hearkit can read" in said
+    assert "initech" not in said
