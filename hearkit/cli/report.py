@@ -45,6 +45,11 @@ def report(
     """Write one self-contained HTML report (overview, charts, transcripts) of saved calls."""
     # Several sources (two months' batch folders): one report of all their calls (_once_each).
     _check_output(output)
+    if audio not in ("auto", "moments", "full", "none"):
+        typer.echo(f"error: --audio must be moments, full, none or auto, not {audio!r}", err=True)
+        raise typer.Exit(code=2)
+    for source in sources:  # said before the analysis modules load (U8 note 11: 18 s to say no)
+        _check_source(source)
     sets: list[Any] = []
     unfinished: list[str] = []
     for source in sources:
@@ -55,9 +60,6 @@ def report(
     if unfinished:  # the page says it too: it is read where the CLI is not
         title = f"{title} ({'; '.join(unfinished)})"
     sets = _once_each(sets, sources)
-    if audio not in ("auto", "moments", "full", "none"):
-        typer.echo(f"error: --audio must be moments, full, none or auto, not {audio!r}", err=True)
-        raise typer.Exit(code=2)
     from hearkit.report import write_report
     from hearkit.report_audio import audio_size
 
@@ -85,6 +87,22 @@ def report(
         typer.echo(f"note: {why}", err=True)
     if written.audio.not_cut:
         typer.echo(f"note: {written.audio.not_cut}", err=True)
+
+
+def _check_source(source: str) -> None:
+    """A source that is no folder is refused in one line, exit 2, as :func:`hearkit.locate.callset_folder`
+    words it."""
+    from hearkit.locate import EXPECTED
+
+    if source == "sample":
+        return
+    path = Path(source).expanduser()
+    if not path.exists():
+        typer.echo(f"error: {path} does not exist; expected {EXPECTED}", err=True)
+        raise typer.Exit(code=2)
+    if not path.is_dir():
+        typer.echo(f"error: {path} is a file, not a folder; expected {EXPECTED}", err=True)
+        raise typer.Exit(code=2)
 
 
 def _load(source: str) -> tuple[Any, str | None]:

@@ -73,3 +73,25 @@ def test_a_report_without_pyav_says_why_it_has_no_clips(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "no audio clips: the recordings of 7 call(s) are at hand" in done.stderr
     assert "[local]" in done.stderr and out.is_file()
+
+
+def test_a_source_that_is_no_folder_is_refused_before_the_analysis_loads(tmp_path: Path) -> None:
+    """U8 note 11: `hearkit report key.txt -o r.html` took 18 s (load 8) to say "is a file, not a folder":
+    the analysis modules were imported first."""
+    import subprocess
+    import sys
+
+    (tmp_path / "key.txt").write_text("not a folder\n")
+    child = (
+        "import sys\n"
+        "from hearkit.cli.main import main\n"
+        "sys.argv = ['hearkit', 'report', 'key.txt', '-o', 'r.html']\n"
+        "try:\n    main()\n"
+        "except SystemExit as end:\n"
+        "    print('exit', end.code, 'record' if 'hearkit.record' in sys.modules else '')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.stdout.split() == ["exit", "2"], done.stdout + done.stderr
+    assert "key.txt is a file, not a folder" in done.stderr
