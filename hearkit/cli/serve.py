@@ -110,6 +110,12 @@ def register(app: typer.Typer) -> None:
                 err=True,
             )
             raise typer.Exit(2)
+        if not is_loopback_host(host) and settings.sandbox_enabled:
+            typer.echo(
+                "note: anyone who can reach this port can mint a sandbox key (POST /v1/sandbox/keys) and"
+                " transcribe with it; HEARKIT_SANDBOX_ENABLED=0 turns that off",
+                err=True,
+            )
         sock = bind_port(host, port)
         typer.echo(
             f"hearkit engine: http://{host}:{sock.getsockname()[1]} (data dir {settings.data_dir},"

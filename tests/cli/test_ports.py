@@ -84,3 +84,17 @@ def test_the_local_key_serve_makes_says_that_the_created_keys_work_too(tmp_path:
         taken.close()
     assert "Created the local API key" in done.stderr
     assert "the 1 key(s) made with --create-key work too" in " ".join(done.stderr.split())
+
+
+def test_serving_beyond_this_machine_says_who_can_mint_sandbox_keys(tmp_path: Path) -> None:
+    """U8 note 5: with --allow-insecure-http on a LAN, anyone there could mint a sandbox key and
+    transcribe for free, and nothing said so. (The port is taken, so serve stops right after.)"""
+    taken = socket.create_server(("0.0.0.0", 0))
+    port = str(taken.getsockname()[1])
+    try:
+        lan = _hearkit(["serve", "--host", "0.0.0.0", "--allow-insecure-http", "--port", port], tmp_path)
+    finally:
+        taken.close()
+    said = " ".join(lan.stderr.split())
+    assert "anyone who can reach this port can mint a sandbox key" in said
+    assert "HEARKIT_SANDBOX_ENABLED=0" in said
