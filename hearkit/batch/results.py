@@ -27,6 +27,7 @@ from typing import Any
 
 from hearkit.batch.manifest import Manifest
 from hearkit.batch.summaries import summarize_batch
+from hearkit.batch.twofile import SIDECAR_OF
 from hearkit.locate import SWAP_LOCK
 from hearkit.metadata import read_sidecar
 
@@ -138,8 +139,8 @@ def completed_calls(manifest: Manifest) -> Any:
         sources[row.call_id] = document
         vocabulary[row.call_id] = (row.request or {}).get("vocabulary")
         metadata[row.call_id] = {
-            **(read_sidecar(row.source) if row.kind == "file" else {}),
-            **{k: str(v) for k, v in row.metadata.items()},
+            **_sidecar_now(row),
+            **{k: str(v) for k, v in row.metadata.items() if k != SIDECAR_OF},
             "source": row.source,
             "diarization": row.mode or "",
             **_content_hash(row),
@@ -162,6 +163,15 @@ def completed_calls(manifest: Manifest) -> Any:
         )
     callset.summaries = summaries.summaries
     return callset
+
+
+def _sidecar_now(row: Any) -> dict[str, str]:
+    """The sidecar of a recording as it is now (read at every rebuild, so an edit reaches the dataset):
+    beside the file, or for a two-file call beside its legs (``X.meta.json``, kept as ``sidecar_of``
+    in the manifest: the file sent is the combined one in ``legs/``)."""
+    if row.kind != "file":
+        return {}
+    return read_sidecar(row.metadata.get(SIDECAR_OF) or row.source)
 
 
 def _content_hash(row: Any) -> dict[str, str]:

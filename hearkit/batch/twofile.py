@@ -27,7 +27,11 @@ from hearkit.batch.recordings import AudioInfo, Recording, _clean_id
 from hearkit.legs import combine_legs, legs_id
 from hearkit.metadata import read_sidecar
 
-__all__ = ["legs_recording"]
+__all__ = ["SIDECAR_OF", "legs_recording"]
+
+
+SIDECAR_OF = "sidecar_of"
+"""Manifest metadata key of a two-file call: the path whose sidecar (``X.meta.json``) is the call's."""
 
 
 def legs_recording(
@@ -52,8 +56,11 @@ def legs_recording(
             metadata=meta,
             skip_reason=f"two-file call: file not found: {', '.join(missing)}",
         )
-    sidecar = read_sidecar(rep.with_name(f"{name}.wav"))  # X.meta.json beside the legs
-    meta = {**sidecar, **meta}
+    sidecar_of = rep.with_name(f"{name}.wav")  # X.meta.json beside the legs
+    read_sidecar(sidecar_of)  # a broken one stops the batch before anything is sent
+    # Its fields are read again at every rebuild (results._sidecar_now), not stored: an edit applies
+    # (U9 finding 1: a two-file call kept the values of its first scan).
+    meta = {**meta, SIDECAR_OF: str(sidecar_of)}
     rec_id = legs_id(hasher(rep), hasher(customer))
     target = legs_dir / f"{call_id}-{rec_id[:12]}.flac"
     rec = Recording(rec_id=rec_id, call_id=call_id, source=str(target), kind="file", metadata=meta)
