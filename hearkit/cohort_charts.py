@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from hearkit.charts import OKABE_ITO, THEME
-from hearkit.cohorts import Comparison, Trend, metric_label, metric_unit
+from hearkit.cohorts import Comparison, Trend, level_unit, metric_label, metric_unit
 
 __all__ = ["differences", "group_intervals", "trend"]
 
@@ -30,7 +30,7 @@ _UNCLEAR = "#999999"
 def group_intervals(comparison: Comparison, metric: str) -> go.Figure:
     """Each group's mean of ``metric`` with its interval (horizontal bars), ``n`` calls beside."""
     rows = _rows(comparison.groups, metric)
-    unit, scale = metric_unit(metric)
+    unit, scale = level_unit(metric)
     enough = rows["n_calls"] >= comparison.min_calls
     labels = [f"{escape_label(str(g))} (n={n})" for g, n in zip(rows["group"], rows["n_calls"], strict=True)]
     fig = go.Figure(
@@ -109,7 +109,7 @@ def differences(comparison: Comparison, metric: str) -> go.Figure:
 
 def trend(result: Trend) -> go.Figure:
     """``result.metric`` per period for each group, the intervals as error bars."""
-    unit, scale = metric_unit(result.metric)
+    unit, scale = level_unit(result.metric)
     fig = go.Figure()
     for i, (group, rows) in enumerate(result.points.groupby("group", sort=True)):
         colour = OKABE_ITO[i % len(OKABE_ITO)]

@@ -55,6 +55,7 @@ __all__ = [
     "Trend",
     "compare",
     "group_labels",
+    "level_unit",
     "metric_label",
     "metric_unit",
     "numeric_metrics",
@@ -104,6 +105,14 @@ def metric_unit(metric: str) -> tuple[str, float]:
     if metric.endswith("_s") or "_s_" in metric:
         return "s", 1.0
     return "", 1.0
+
+
+def level_unit(metric: str) -> tuple[str, float]:
+    """(unit, scale) of a metric's *values* (a group's mean, a period's level): shares in ``%``; a
+    difference of two shares is in percentage points (:func:`metric_unit`'s ``pp``). U9 finding 3: a
+    rep's mean talk ratio of 62 % was labelled "62 pp"."""
+    unit, scale = metric_unit(metric)
+    return ("%", scale) if unit == "pp" else (unit, scale)
 
 
 def metric_label(metric: str) -> str:
@@ -260,7 +269,7 @@ def compare(
                     "mean": means[g, m],
                     "lo": lo,
                     "hi": hi,
-                    "unit": metric_unit(metric)[0],
+                    "unit": level_unit(metric)[0],
                     "n_flagged": int(flagged[g, m]),
                 }
             )

@@ -213,3 +213,23 @@ def test_a_group_of_under_five_calls_gets_no_interval_and_five_cover_the_mean() 
         assert np.isnan(row["lo"]) and np.isnan(row["hi"])
     covered = sum(int(row["lo"] <= 0.5 <= row["hi"]) for row in (group(6, seed) for seed in range(60)))
     assert covered >= 50, covered  # 83 %+: P(under 50 | p = 0.95) < 0.1 %
+
+
+def test_a_share_is_in_percent_and_a_difference_of_shares_in_points(
+    populations: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
+    """U9 finding 3: a rep's mean talk ratio (a share, 62 %) was labelled "pp" in the groups frame and on
+    the interval and trend charts' axes; percentage points are what a difference of two shares is in."""
+    from hearkit import cohort_charts
+
+    pop_a, pop_b = populations
+    frame = pd.concat([pop_a.head(40).assign(rep="A"), pop_b.head(40).assign(rep="B")])
+    result = cohorts.compare(frame, ["talk_ratio_rep", "patience_s"], by="rep")
+    units = result.groups.drop_duplicates("metric").set_index("metric")["unit"]
+    assert (units["talk_ratio_rep"], units["patience_s"]) == ("%", "s")
+    assert "(%)" in str(cohort_charts.group_intervals(result, "talk_ratio_rep").layout.xaxis.title.text)
+    difference = str(cohort_charts.differences(result, "talk_ratio_rep").layout.xaxis.title.text)
+    assert difference.startswith("difference") and "pp" in difference
+    dated = frame.assign(date=["2026-01-05"] * 40 + ["2026-02-05"] * 40)
+    trend_axis = str(cohort_charts.trend(cohorts.trend(dated, "talk_ratio_rep")).layout.yaxis.title.text)
+    assert "(%)" in trend_axis
