@@ -196,7 +196,10 @@ class Trend:
 
     ``points``: one row per (group, period): ``group``, ``period`` (a ``Timestamp``, the start
     of the period), ``n_calls``, ``mean``, ``lo``, ``hi``. ``changes``: one row per group: the
-    difference last period − first period with its interval, ``verdict`` and ``reading``.
+    difference last period − first period (``first``/``last``, ``n_first``/``n_last`` calls) with its
+    interval, ``verdict`` and ``reading``; a group without two periods of ``min_calls`` calls is
+    ``not_enough``, with its first and last periods that have calls, their counts and the plain
+    difference of their means, and no interval (U9 finding 5: it read 0 calls and no periods).
     ``n_calls`` and ``left_out`` (by reason: no group value, no readable date): as in
     :class:`Comparison`.
     """
@@ -387,14 +390,16 @@ def trend(
             c for c, (g, _) in enumerate(uniques) if str(g) == group and counts[c, 0] >= min_calls
         ]  # fmt: skip
         if len(cells) < 2:
+            seen = [c for c, (g, _) in enumerate(uniques) if str(g) == group and counts[c, 0] > 0]
+            ends = (seen[0], seen[-1]) if seen else None
             change_rows.append(
                 {
                     "group": group,
-                    "first": pd.NaT,
-                    "last": pd.NaT,
-                    "n_first": 0,
-                    "n_last": 0,
-                    "change": math.nan,
+                    "first": pd.Timestamp(uniques[ends[0]][1]) if ends else pd.NaT,
+                    "last": pd.Timestamp(uniques[ends[1]][1]) if ends else pd.NaT,
+                    "n_first": int(counts[ends[0], 0]) if ends else 0,
+                    "n_last": int(counts[ends[1], 0]) if ends else 0,
+                    "change": float(means[seen[-1], 0] - means[seen[0], 0]) if len(seen) > 1 else math.nan,
                     "lo": math.nan,
                     "hi": math.nan,
                     "verdict": "not_enough",

@@ -233,3 +233,29 @@ def test_a_share_is_in_percent_and_a_difference_of_shares_in_points(
     dated = frame.assign(date=["2026-01-05"] * 40 + ["2026-02-05"] * 40)
     trend_axis = str(cohort_charts.trend(cohorts.trend(dated, "talk_ratio_rep")).layout.yaxis.title.text)
     assert "(%)" in trend_axis
+
+
+def test_a_trend_without_enough_calls_still_names_its_periods_and_counts() -> None:
+    """U9 finding 5: a rep with 3 calls in September and 3 in October read first/last NaT and n 0 and 0
+    in `trend(...).changes`, as if the rep had no calls."""
+    calls = pd.DataFrame(
+        {
+            "rep": ["Jo"] * 6 + ["Sam"],
+            "date": [
+                "2026-09-02",
+                "2026-09-09",
+                "2026-09-16",
+                "2026-10-05",
+                "2026-10-12",
+                "2026-10-19",
+                "2026-09-03",
+            ],
+            "talk_ratio_rep": [0.5, 0.6, 0.7, 0.7, 0.8, 0.9, 0.4],
+        }
+    )
+    changes = cohorts.trend(calls, "talk_ratio_rep", by="rep", period="month").changes.set_index("group")
+    jo, sam = changes.loc["Jo"], changes.loc["Sam"]
+    assert (jo["first"], jo["last"]) == (pd.Timestamp("2026-09-01"), pd.Timestamp("2026-10-01"))
+    assert (jo["n_first"], jo["n_last"], jo["verdict"]) == (3, 3, "not_enough")
+    assert jo["change"] == pytest.approx(0.8 - 0.6) and np.isnan(jo["lo"])
+    assert (sam["n_first"], sam["n_last"]) == (1, 1) and np.isnan(sam["change"])
