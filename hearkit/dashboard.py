@@ -124,6 +124,9 @@ class Selection:
     doubted_talk: int = 0
     """Selected calls that passed the talk-ratio filter on a rep talk ratio the quality block greys
     (a warning or unreliable flag affects it, e.g. roles_guessed): the count line says so."""
+    undated: int = 0
+    """Calls that pass every other filter but were left out by the date filter because they have no
+    readable date: the count line says so (U9 finding 6: they went without a word)."""
 
     def __len__(self) -> int:
         return len(self.call_ids)
@@ -379,10 +382,11 @@ def apply_filters(index: CallIndex, state: FilterState) -> Selection:
         mask &= np.isin(index.rep_codes, _label_codes(index.reps, state.reps))
     if state.teams:
         mask &= np.isin(index.team_codes, _label_codes(index.teams, state.teams))
+    dated = np.ones(len(index), dtype=np.bool_)
     if state.date_from is not None:
-        mask &= index.dates >= np.datetime64(state.date_from, "D")
+        dated &= index.dates >= np.datetime64(state.date_from, "D")
     if state.date_to is not None:
-        mask &= index.dates <= np.datetime64(state.date_to, "D")
+        dated &= index.dates <= np.datetime64(state.date_to, "D")
     if state.trackers:
         columns = [index.trackers.index(t) for t in state.trackers if t in index.trackers]
         if state.tracker_mode == "all" and len(columns) < len(state.trackers):
@@ -397,14 +401,22 @@ def apply_filters(index: CallIndex, state: FilterState) -> Selection:
     terms = parse_search(state.search)
     if terms:
         mask &= index.search_mask(terms)
-    unmeasured = doubted = 0
+    unmeasured = doubted = undated = 0
+    talk = np.ones(len(index), dtype=np.bool_)
     if state.talk_ratio is not None:
-        unmeasured = int((mask & np.isnan(index.talk_ratio)).sum())
-        mask &= _in_range(index.talk_ratio, state.talk_ratio)
-        if len(index.talk_doubted) == len(mask):
-            doubted = int((mask & index.talk_doubted).sum())
+        unmeasured = int((mask & dated & np.isnan(index.talk_ratio)).sum())
+        talk = _in_range(index.talk_ratio, state.talk_ratio)
+    if state.date_from is not None or state.date_to is not None:
+        undated = int((mask & talk & np.isnat(index.dates)).sum())
+    mask &= dated & talk
+    if state.talk_ratio is not None and len(index.talk_doubted) == len(mask):
+        doubted = int((mask & index.talk_doubted).sum())
     return Selection(
-        mask=mask, call_ids=tuple(index.call_ids[mask]), unmeasured_talk=unmeasured, doubted_talk=doubted
+        mask=mask,
+        call_ids=tuple(index.call_ids[mask]),
+        unmeasured_talk=unmeasured,
+        doubted_talk=doubted,
+        undated=undated,
     )
 
 
@@ -463,6 +475,12 @@ def calls_table_html(index: CallIndex, selection: Selection, *, limit: int = TAB
         more += (
             f"; {n} call{'' if n == 1 else 's'} without a measured rep talk ratio left out by the talk-ratio"
             " filter (widen it to 0–100% to see them)"
+        )
+    if selection.undated:
+        n = selection.undated
+        more += (
+            f"; {n} call{'' if n == 1 else 's'} without a date left out by the date filter (clear From and To"
+            " to see them)"
         )
     if selection.doubted_talk:
         n = selection.doubted_talk
