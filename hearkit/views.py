@@ -66,13 +66,14 @@ __all__ = [
 #: Seconds a hit without a ``turn`` may lie outside a turn's span and still belong to it.
 HIT_SLACK_S = 0.25
 
-# Scorecard columns of hearkit.metrics listed in a call's view, with their labels.
+# Scorecard columns of hearkit.metrics listed in a call's view, with their labels; a share says its
+# denominator (U9 finding 2: "rep talk ratio 69.3 %" beside "rep share of call 60.0 %", neither defined).
 CALL_METRICS: tuple[tuple[str, str], ...] = (
-    ("talk_ratio_rep", "rep talk ratio"),
-    ("talk_ratio_customer", "customer talk ratio"),
-    ("share_of_call_rep", "rep share of call"),
-    ("silence_share", "silence share"),
-    ("overtalk_share", "overtalk share"),
+    ("talk_ratio_rep", "rep talk ratio (of all talk)"),
+    ("talk_ratio_customer", "customer talk ratio (of all talk)"),
+    ("share_of_call_rep", "rep talk (of the call's length)"),
+    ("silence_share", "silence (of the call's length)"),
+    ("overtalk_share", "overtalk (of the call's length)"),
     ("interruptions_rep", "rep interruptions"),
     ("interruptions_customer", "customer interruptions"),
     ("longest_monologue_s_rep", "longest rep monologue"),
