@@ -168,6 +168,23 @@ REPORT_METRICS = ("talk_ratio_rep", "longest_monologue_s_rep", "questions_rep", 
 """The metrics the report compares across reps (those present in the calls frame)."""
 
 
+def report_section_absent(
+    calls: pd.DataFrame, *, by: str = "rep", min_groups: int = 2, min_calls: int = 10
+) -> str:
+    """Why the report has no "compare" section although the calls have ``by`` groups (a small team's
+    report had no roll-up by rep and said nothing, U9 finding 4), or ``""``."""
+    if by not in calls.columns or not any(m in calls.columns for m in REPORT_METRICS):
+        return ""
+    sizes = calls[by].dropna().astype(str).value_counts()
+    if sizes.empty or int((sizes >= min_calls).sum()) >= min_groups:
+        return ""
+    shown = ", ".join(f"{group} {n}" for group, n in sizes.head(8).items()) + (" …" if len(sizes) > 8 else "")
+    return (
+        f"No comparison by {by}: it needs at least {min_groups} {by}s with {min_calls} calls each, to say a"
+        f" difference with a 95 % interval (calls per {by} here: {shown}). Each call's own figures are below."
+    )
+
+
 def report_section(
     calls: pd.DataFrame, *, by: str = "rep", min_groups: int = 2, min_calls: int = 10
 ) -> tuple[list[tuple[str, go.Figure]], list[str]]:

@@ -228,6 +228,7 @@ def _render(
         keys={cid: f"c{i}" for i, cid in enumerate(ids)},
     )  # fmt: skip
     compare_figures, readings = cohort_charts.report_section(data.calls) if len(ids) > 1 else ([], [])
+    compare_absent = cohort_charts.report_section_absent(data.calls) if len(ids) > 1 else ""
     compare_charts = [
         {"id": f"compare-{i}", "label": label, "figure": f"compare-{i}", "overlay": ""}
         for i, (label, _) in enumerate(compare_figures)
@@ -277,6 +278,7 @@ def _render(
         audio_script=report_audio.PLAYER_JS,
         compare_charts=compare_charts,
         compare_readings=readings,
+        compare_absent=compare_absent,
         plotly=_plotly_source(plotlyjs),
         loader=_LOADER,
         calls=call_views,
