@@ -24,7 +24,11 @@ def _submitted(out: Path) -> int:
         return 0
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5) as db:
-            return int(db.execute("SELECT COUNT(*) FROM recordings WHERE status = 'submitted'").fetchone()[0])
+            return int(
+                db.execute(
+                    "SELECT COUNT(*) FROM recordings WHERE status = 'submitted' AND job_id IS NOT NULL"
+                ).fetchone()[0]
+            )
     except sqlite3.OperationalError:
         return 0
 
@@ -33,11 +37,15 @@ def test_a_batch_whose_server_went_away_says_why_it_did_not_finish(tmp_path: Pat
     audio.many_mono(tmp_path / "in", 2, seconds=0.2)
     out = tmp_path / "out"
     with engine_process(tmp_path / "engine", workers=1, HEARKIT_FAKE_DELAY="60") as engine:
+        seen: list[int] = []
 
         def kill_once_submitted() -> None:
-            deadline = time.monotonic() + 60
+            # Both jobs exist and wait on the engine (60 s each) before it goes; the bound is only a
+            # safety net (a fresh clone's first requests compile modules, under CI load that took > 60 s).
+            deadline = time.monotonic() + 200
             while _submitted(out) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
+            seen.append(_submitted(out))
             engine.process.kill()
 
         killer = threading.Thread(target=kill_once_submitted)
@@ -46,7 +54,11 @@ def test_a_batch_whose_server_went_away_says_why_it_did_not_finish(tmp_path: Pat
         settings = RunnerSettings(max_attempts=2, retry_backoff=0.02, poll_initial=0.05, poll_max=0.2)
         report = run_batch(engine.base_url, engine.api_key, tmp_path / "in", out, settings)
         killer.join()
-    assert report.counts["submitted"] == 2
+    assert seen == [2], f"the jobs were not both submitted before the engine was stopped: {seen}"
+    assert report.counts["submitted"] == 2, (
+        report.counts,
+        [(f.call_id, f.error[:200]) for f in report.failed],
+    )
     assert len(report.unfinished) == 2
     assert all("could not reach" in u.error for u in report.unfinished)
     printed = io.StringIO()
