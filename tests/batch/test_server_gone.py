@@ -40,8 +40,8 @@ def test_a_batch_whose_server_went_away_says_why_it_did_not_finish(tmp_path: Pat
         seen: list[int] = []
 
         def kill_once_submitted() -> None:
-            # Both jobs exist and wait on the engine (60 s each) before it goes; the bound is only a
-            # safety net (a fresh clone's first requests compile modules, under CI load that took > 60 s).
+            # Both jobs exist (a job id: a row is `submitted` already while its create is sent) and wait
+            # on the engine (60 s each) before it goes; the bound is only a safety net.
             deadline = time.monotonic() + 200
             while _submitted(out) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
