@@ -168,6 +168,11 @@ REPORT_METRICS = ("talk_ratio_rep", "longest_monologue_s_rep", "questions_rep", 
 """The metrics the report compares across reps (those present in the calls frame)."""
 
 
+def _group_sizes(calls: pd.DataFrame, by: str) -> pd.Series:  # type: ignore[type-arg]
+    """Calls per ``by`` group (the report's compare section needs enough in two of them)."""
+    return calls[by].dropna().astype(str).value_counts()
+
+
 def report_section_absent(
     calls: pd.DataFrame, *, by: str = "rep", min_groups: int = 2, min_calls: int = 10
 ) -> str:
@@ -175,7 +180,7 @@ def report_section_absent(
     report had no roll-up by rep and said nothing, U9 finding 4), or ``""``."""
     if by not in calls.columns or not any(m in calls.columns for m in REPORT_METRICS):
         return ""
-    sizes = calls[by].dropna().astype(str).value_counts()
+    sizes = _group_sizes(calls, by)
     if sizes.empty or int((sizes >= min_calls).sum()) >= min_groups:
         return ""
     shown = ", ".join(f"{group} {n}" for group, n in sizes.head(8).items()) + (" …" if len(sizes) > 8 else "")
@@ -196,7 +201,7 @@ def report_section(
     metrics = [m for m in REPORT_METRICS if m in calls.columns]
     if by not in calls.columns or not metrics:
         return [], []
-    sizes = calls[by].dropna().astype(str).value_counts()
+    sizes = _group_sizes(calls, by)
     if int((sizes >= min_calls).sum()) < min_groups:  # nothing could be said: no section
         return [], []
     result = compare(calls, metrics, by=by, min_calls=min_calls)
